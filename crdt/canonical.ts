@@ -1,0 +1,110 @@
+/**
+ * Canonical encoding: RFC 8785 (JSON Canonicalization Scheme) for everything that is hashed
+ * or signed, plus the byte helpers that go with it. Bytes travel as unpadded base64url strings.
+ * Golden vectors in test/crdt/canonical.test.ts pin the format: changing them is a decision.
+ *
+ * @example
+ * canonicalBytes({ b: 1, a: 'x' }) // utf8 of '{"a":"x","b":1}'
+ */
+import { createHash } from 'node:crypto'
+import canonicalize from 'canonicalize'
+import { MalformedError } from './errors.js'
+
+/** A JSON value that has exactly one canonical encoding. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+
+const enc = new TextEncoder()
+const dec = new TextDecoder('utf-8', { fatal: true })
+
+/** RFC 8785 canonical UTF-8 bytes of a JSON value. Rejects values without a JSON form. */
+export function canonicalBytes (value: unknown): Uint8Array {
+  return enc.encode(canonicalString(value))
+}
+
+/** RFC 8785 canonical string of a JSON value. */
+export function canonicalString (value: unknown): string {
+  assertJson(value, '$')
+  const s = (canonicalize as unknown as (v: unknown) => string | undefined)(value)
+  if (s === undefined) throw new MalformedError('value has no canonical JSON form')
+  return s
+}
+
+/**
+ * Parses bytes that must already be canonical: parse, re-encode, compare. A peer that sends
+ * the same object in another spelling would otherwise give it two hashes.
+ */
+export function parseCanonical (bytes: Uint8Array): Json {
+  let text: string
+  let value: unknown
+  try {
+    text = dec.decode(bytes)
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new MalformedError(`not valid UTF-8 JSON: ${(err as Error).message}`)
+  }
+  if (canonicalString(value) !== text) throw new MalformedError('JSON is not in canonical (RFC 8785) form')
+  return value as Json
+}
+
+function assertJson (v: unknown, path: string): void {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new MalformedError(`non-finite number at ${path}`)
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) throw new MalformedError(`unsafe integer at ${path}`)
+    return
+  }
+  if (Array.isArray(v)) { v.forEach((x, i) => assertJson(x, `${path}[${i}]`)); return }
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const [k, x] of Object.entries(v as object)) {
+      if (x === undefined) throw new MalformedError(`undefined at ${path}.${k}`)
+      assertJson(x, `${path}.${k}`)
+    }
+    return
+  }
+  throw new MalformedError(`value at ${path} is not JSON (${typeof v})`)
+}
+
+/** SHA-256 of bytes. */
+export function sha256 (bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
+}
+
+/** Lower-case hex of bytes. */
+export function toHex (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+/** Bytes from lower-case hex; throws E_MALFORMED on anything else. */
+export function fromHex (hex: string): Uint8Array {
+  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) throw new MalformedError('not lower-case hex')
+  return new Uint8Array(Buffer.from(hex, 'hex'))
+}
+
+/** Unpadded base64url of bytes. */
+export function toB64u (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+}
+
+/** Bytes from unpadded base64url; throws E_MALFORMED on anything that does not round-trip. */
+export function fromB64u (s: string): Uint8Array {
+  const b = Buffer.from(s, 'base64url')
+  if (b.toString('base64url') !== s) throw new MalformedError('not canonical base64url')
+  return new Uint8Array(b)
+}
+
+/** Hex SHA-256 of a value's canonical bytes: the id of anything signed. */
+export function hashOf (value: unknown): string {
+  return toHex(sha256(canonicalBytes(value)))
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8 (s: string): Uint8Array {
+  return enc.encode(s)
+}
+
+/** Byte-wise equality. */
+export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
