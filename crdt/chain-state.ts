@@ -1,0 +1,207 @@
+/**
+ * The folded state of an authority chain, and the one rule for extending it: an entry is
+ * verified against the state just before it (seq, prev, signer, signature, then what its kind
+ * requires) and only then folded in. AuthorityChain (authority-chain.ts) works on a clone per
+ * batch, so a refused batch leaves the live state untouched.
+ *
+ * @example
+ * const state = ChainState.fromGenesis(genesis, hashEntry(genesis))
+ * state.apply(entry, hashEntry(entry))   // BadChainError / BadSignatureError, state unchanged
+ */
+import { fromB64u } from './canonical.js'
+import { BadChainError, BadSignatureError } from './errors.js'
+import { keyIdOf, shortId, type Jti, type KeyId } from './ids.js'
+import type { Cut, KeyRevocation, Member } from './authority-view.js'
+import { verifyEntrySignature, type ChainEntry, type Head, type RevokeBody } from './chain-entry.js'
+
+/** A peer admitted by an `admit` entry. */
+export interface PeerMember extends Member {
+  readonly kind: 'peer'
+  readonly jti: Jti | null
+  readonly ts: number
+}
+
+/** An agent credential granted by an `agent` entry. */
+export interface AgentMember extends Member {
+  readonly kind: 'agent'
+  readonly capabilities: readonly string[]
+  readonly quotas: Readonly<Record<string, number>>
+  readonly expires: number | null
+  readonly owner: string
+  readonly ts: number
+}
+
+/** A revoked join token. */
+export interface TokenRevocation { readonly jti: Jti, readonly seq: number, readonly reason: string, readonly ts: number }
+
+interface RoleRevocation { readonly seq: number, readonly role: string, readonly cuts: Readonly<Record<string, Cut>>, readonly reason: string }
+interface LockChange { readonly seq: number, readonly locked: boolean, readonly reason: string }
+
+const NO_CUT: Cut = { seq: 0, hash: null }
+
+/** Everything the chain says, as of its head. */
+export class ChainState {
+  head: Head
+  team: string
+  mothership: { id: KeyId, pub: string }
+  /** Every key that was ever the Mothership key, so fork evidence can be checked. */
+  keys: Map<KeyId, string>
+  members: Map<KeyId, PeerMember | AgentMember>
+  direct: Map<KeyId, KeyRevocation>
+  roles: RoleRevocation[]
+  tokens: Map<Jti, TokenRevocation>
+  byJti: Map<Jti, readonly KeyId[]>
+  locks: LockChange[]
+
+  private constructor (from: ChainState | { genesis: ChainEntry & { kind: 'genesis' }, hash: string }) {
+    if (from instanceof ChainState) {
+      this.head = from.head
+      this.team = from.team
+      this.mothership = from.mothership
+      this.keys = new Map(from.keys)
+      this.members = new Map(from.members)
+      this.direct = new Map(from.direct)
+      this.roles = from.roles.slice()
+      this.tokens = new Map(from.tokens)
+      this.byJti = new Map(from.byJti)
+      this.locks = from.locks.slice()
+      return
+    }
+    const { genesis, hash } = from
+    this.head = { seq: 0, hash }
+    this.team = genesis.body.team
+    this.mothership = { id: keyIdOf(fromB64u(genesis.body.mothership)), pub: genesis.body.mothership }
+    this.keys = new Map([[this.mothership.id, this.mothership.pub]])
+    this.members = new Map()
+    this.direct = new Map()
+    this.roles = []
+    this.tokens = new Map()
+    this.byJti = new Map()
+    this.locks = []
+  }
+
+  /** The state after a genesis entry, which must be signed by the key it names. */
+  static fromGenesis (entry: ChainEntry, hash: string): ChainState {
+    if (entry.kind !== 'genesis') throw new BadChainError(`chain entry ${entry.seq} is not a genesis`, { seq: entry.seq, reason: 'not a genesis' })
+    const state = new ChainState({ genesis: entry, hash })
+    state.checkSigner(entry)
+    return state
+  }
+
+  /** An independent copy to try a batch on. */
+  clone (): ChainState {
+    return new ChainState(this)
+  }
+
+  /** Verifies `entry` against this state and folds it in; throws, unchanged, if it is invalid. */
+  apply (entry: ChainEntry, hash: string): void {
+    if (entry.seq !== this.head.seq + 1) throw refused(entry, `expected seq ${this.head.seq + 1}`)
+    if (entry.prev !== this.head.hash) throw refused(entry, `prev is not the hash of entry ${this.head.seq}`)
+    this.checkSigner(entry)
+    this.checkBody(entry)
+    this.fold(entry)
+    this.head = { seq: entry.seq, hash }
+  }
+
+  /** The revocation that applies to `key`: the earliest of its own and its role's. */
+  revocation (key: KeyId): KeyRevocation | undefined {
+    const member = this.members.get(key)
+    if (member === undefined) return undefined
+    const own = this.direct.get(key)
+    const byRole = this.roles.find((r) => r.role === member.role && member.since < r.seq)
+    if (byRole === undefined || (own !== undefined && own.seq < byRole.seq)) return own
+    return { seq: byRole.seq, cut: Object.hasOwn(byRole.cuts, key) ? byRole.cuts[key] : NO_CUT, reason: byRole.reason }
+  }
+
+  /** The lockdown in force just after entry `seq`, if any. */
+  lockAt (seq: number): LockChange | undefined {
+    let lo = 0
+    let hi = this.locks.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.locks[mid].seq <= seq) lo = mid + 1
+      else hi = mid
+    }
+    const change = lo > 0 ? this.locks[lo - 1] : undefined
+    return change?.locked === true ? change : undefined
+  }
+
+  private checkSigner (entry: ChainEntry): void {
+    const context = { seq: entry.seq, signer: entry.signer }
+    if (entry.signer !== this.mothership.id) {
+      throw new BadSignatureError(`chain entry ${entry.seq} is signed by ${shortId(entry.signer, 'key')}, not the current Mothership key ${shortId(this.mothership.id, 'key')}`, { ...context, reason: 'wrong signer' })
+    }
+    if (!verifyEntrySignature(entry, fromB64u(this.mothership.pub))) {
+      throw new BadSignatureError(`chain entry ${entry.seq} has a bad signature`, { ...context, reason: 'bad signature' })
+    }
+  }
+
+  private checkBody (entry: ChainEntry): void {
+    switch (entry.kind) {
+      case 'admit':
+      case 'agent':
+        if (this.members.has(entry.body.key)) throw refused(entry, `key ${shortId(entry.body.key, 'key')} is already admitted`)
+        if (entry.kind === 'admit' && entry.body.jti !== null && this.tokens.has(entry.body.jti)) throw refused(entry, `token ${entry.body.jti} is revoked`)
+        return
+      case 'revoke':
+        return this.checkRevoke(entry, entry.body)
+      case 'rotate':
+        if (this.keys.has(keyIdOf(fromB64u(entry.body.mothership)))) throw refused(entry, 'the new Mothership key was already used')
+        return
+      default:
+    }
+  }
+
+  private checkRevoke (entry: ChainEntry, { subject }: RevokeBody): void {
+    if (subject.type === 'token') {
+      if (this.tokens.has(subject.jti)) throw refused(entry, `token ${subject.jti} is already revoked`)
+    } else if (subject.type === 'role') {
+      for (const key of Object.keys(subject.cuts)) {
+        if (this.members.get(key as KeyId)?.role !== subject.role) throw refused(entry, `cut for ${shortId(key, 'key')}, which is not a member with role ${subject.role}`)
+      }
+    } else {
+      const member = this.members.get(subject.key)
+      if (member === undefined) throw refused(entry, `revokes unknown key ${shortId(subject.key, 'key')}`)
+      if (member.kind !== subject.type) throw refused(entry, `key ${shortId(subject.key, 'key')} is a ${member.kind}, not a ${subject.type}`)
+      if (this.revocation(subject.key) !== undefined) throw refused(entry, `key ${shortId(subject.key, 'key')} is already revoked`)
+    }
+  }
+
+  private fold (entry: ChainEntry): void {
+    const { seq } = entry
+    switch (entry.kind) {
+      case 'admit': {
+        const { key, pub, user, role, jti, ts } = entry.body
+        this.members.set(key, { key, publicKey: pub, kind: 'peer', name: user, role, since: seq, jti, ts })
+        if (jti !== null) this.byJti.set(jti, [...(this.byJti.get(jti) ?? []), key])
+        return
+      }
+      case 'agent': {
+        const { key, pub, name, role, capabilities, quotas, expires, owner, ts } = entry.body
+        this.members.set(key, { key, publicKey: pub, kind: 'agent', name, role, since: seq, capabilities, quotas, expires, owner, ts })
+        return
+      }
+      case 'revoke': {
+        const { subject, reason, ts } = entry.body
+        if (subject.type === 'token') this.tokens.set(subject.jti, { jti: subject.jti, seq, reason, ts })
+        else if (subject.type === 'role') this.roles.push({ seq, role: subject.role, cuts: subject.cuts, reason })
+        else this.direct.set(subject.key, { seq, cut: subject.cut, reason })
+        return
+      }
+      case 'lockdown':
+      case 'unlock':
+        this.locks.push({ seq, locked: entry.kind === 'lockdown', reason: entry.body.reason })
+        return
+      case 'rotate': {
+        this.mothership = { id: keyIdOf(fromB64u(entry.body.mothership)), pub: entry.body.mothership }
+        this.keys.set(this.mothership.id, this.mothership.pub)
+        return
+      }
+      default:
+    }
+  }
+}
+
+function refused (entry: ChainEntry, reason: string): InstanceType<typeof BadChainError> {
+  return new BadChainError(`chain entry ${entry.seq} (${entry.kind}) refused: ${reason}`, { seq: entry.seq, kind: entry.kind, reason })
+}
