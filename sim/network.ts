@@ -1,0 +1,320 @@
+/**
+ * The simulated network: endpoints, the partitions and offline windows that decide who can
+ * reach whom, dials, and `SimLink` — the Link seam (node/sync/link.ts) implemented over the
+ * event queue, so the real SyncEngine runs on it unchanged. Frames are delivered by scheduled
+ * events whose times come from the link model and the network random stream.
+ *
+ * A frame dropped by a partition breaks its connection: the Link contract is "ordered and
+ * reliable, or closed", so both ends see the link close `detectMs` later (the time a real
+ * transport's keep-alive takes to notice) and the nodes' dialers reconnect once they can.
+ *
+ * @example
+ * const net = new SimNetwork(scheduler, model, new RandomStream(seed, 'network'))
+ * const a = net.addEndpoint(keyA, (link) => engineA.addLink(link))
+ * net.dial(a, b, (link) => { if (link) engineA.addLink(link) })
+ */
+import { AuraError, UnreachableError } from '../crdt/errors.js'
+import type { KeyId } from '../crdt/ids.js'
+import type { Link } from '../node/sync/link.js'
+import { sampleLatencyUs, type LinkModel } from './link-model.js'
+import type { Partition } from './partitions.js'
+import type { RandomStream } from './random.js'
+import type { Scheduler } from './scheduler.js'
+
+/** Per-endpoint traffic counters. */
+export interface TrafficStats {
+  framesSent: number
+  bytesSent: number
+  framesReceived: number
+  bytesReceived: number
+  /** Frames the transport delivered twice (raw mode) or discarded as duplicates (reliable). */
+  duplicateFrames: number
+  retransmits: number
+  corrupted: number
+  droppedByPartition: number
+}
+
+/** What the network tells its observer (the trace and the report). */
+export interface NetworkObserver {
+  linkOpened?: (a: number, b: number) => void
+  linkClosed?: (local: number, remote: number, reason: AuraError | undefined) => void
+  frameCorrupted?: (from: number, to: number) => void
+  /** Called for every delivered frame (for the run digest). */
+  delivered?: (from: number, to: number, frame: Uint8Array) => void
+  /** A frame handler threw: the protocol crashed on input. */
+  handlerThrew?: (at: number, err: unknown) => void
+}
+
+interface Endpoint {
+  index: number
+  key: KeyId
+  up: boolean
+  offline: boolean
+  inbound: (link: SimLink) => void
+  stats: TrafficStats
+}
+
+interface Direction {
+  busyUntil: number
+  lastArrival: number
+}
+
+/** One end of a simulated connection. */
+export class SimLink implements Link {
+  readonly local: KeyId
+  readonly remote: KeyId
+  onFrame: ((frame: Uint8Array) => void) | null = null
+  onClose: ((reason?: AuraError) => void) | null = null
+  peer!: SimLink
+  private _closed = false
+  /** Set once a frame on this connection was lost to a partition. */
+  broken = false
+  /** Set once a keep-alive timeout is pending for this connection. */
+  closing = false
+
+  constructor (
+    private readonly net: SimNetwork,
+    readonly from: number,
+    readonly to: number,
+    private readonly dir: Direction
+  ) {
+    this.local = net.keyOf(from)
+    this.remote = net.keyOf(to)
+  }
+
+  get closed (): boolean { return this._closed }
+
+  send (frame: Uint8Array): void {
+    if (this._closed) return
+    this.net.transmit(this, this.dir, frame)
+  }
+
+  close (reason?: AuraError): void {
+    if (this._closed) return
+    this.markClosed(reason)
+    this.net.notifyRemoteClose(this, this.dir, reason)
+  }
+
+  /** Marks this end closed and tells its owner (once). */
+  markClosed (reason?: AuraError): void {
+    if (this._closed) return
+    this._closed = true
+    this.net.observer.linkClosed?.(this.from, this.to, reason)
+    const handler = this.onClose
+    this.onClose = null
+    this.onFrame = null
+    handler?.(reason)
+  }
+}
+
+/** Endpoints, reachability, dials and frame delivery. */
+export class SimNetwork {
+  private readonly endpoints: Endpoint[] = []
+  private readonly partitions = new Map<string, Partition>()
+  private readonly openLinks = new Set<SimLink>()
+  observer: NetworkObserver = {}
+
+  constructor (
+    private readonly scheduler: Scheduler,
+    readonly model: LinkModel,
+    private readonly random: RandomStream
+  ) {}
+
+  /** Registers a node; `inbound` receives links other nodes dial to it. Returns its index. */
+  addEndpoint (key: KeyId, inbound: (link: SimLink) => void): number {
+    const index = this.endpoints.length
+    this.endpoints.push({ index, key, up: true, offline: false, inbound, stats: emptyStats() })
+    return index
+  }
+
+  /** Replaces a node's inbound handler (after a restart). */
+  setInbound (index: number, inbound: (link: SimLink) => void): void {
+    this.endpoints[index].inbound = inbound
+  }
+
+  keyOf (index: number): KeyId { return this.endpoints[index].key }
+  stats (index: number): TrafficStats { return this.endpoints[index].stats }
+  get size (): number { return this.endpoints.length }
+
+  /** Whether frames from `a` reach `b` now. */
+  canSend (a: number, b: number): boolean {
+    const ea = this.endpoints[a]; const eb = this.endpoints[b]
+    if (!ea.up || !eb.up || ea.offline || eb.offline) return false
+    for (const p of this.partitions.values()) if (p.blocks(a, b)) return false
+    return true
+  }
+
+  /** Whether a connection between a and b can be set up now (both directions flow). */
+  reachable (a: number, b: number): boolean {
+    return this.canSend(a, b) && this.canSend(b, a)
+  }
+
+  /** Starts a partition (replacing one with the same id). */
+  addPartition (p: Partition): void {
+    this.partitions.set(p.id, p)
+  }
+
+  /** Ends a partition by id, or all of them. Returns the ids healed. */
+  heal (id: string | 'all'): string[] {
+    const ids = id === 'all' ? [...this.partitions.keys()] : this.partitions.has(id) ? [id] : []
+    for (const x of ids) this.partitions.delete(x)
+    return ids
+  }
+
+  /** Active partitions. */
+  activePartitions (): Partition[] { return [...this.partitions.values()] }
+
+  /** Takes a node off the network (offline window) or brings it back. */
+  setOffline (index: number, offline: boolean): void {
+    this.endpoints[index].offline = offline
+  }
+
+  isOffline (index: number): boolean { return this.endpoints[index].offline }
+
+  /** Crash (up=false) or restart (up=true). A crash closes every link of the node at once. */
+  setUp (index: number, up: boolean): void {
+    this.endpoints[index].up = up
+    if (!up) {
+      for (const l of [...this.openLinks]) {
+        if (l.from === index) {
+          this.openLinks.delete(l)
+          l.markClosed(new UnreachableError('node crashed'))
+          this.scheduleBrokenClose(l.peer)
+        }
+      }
+    }
+  }
+
+  isUp (index: number): boolean { return this.endpoints[index].up }
+
+  /**
+   * Dials `to` from `from`. After the handshake (three one-way latencies: TCP, then Noise XX's
+   * one and a half round trips) both ends get their link; `done(null)` after the dial timeout
+   * when the peer cannot be reached.
+   */
+  dial (from: number, to: number, done: (link: SimLink | null) => void): void {
+    if (!this.reachable(from, to)) {
+      this.scheduler.after(this.model.dialTimeoutMs * 1000, () => done(null))
+      return
+    }
+    let t = 0
+    for (let i = 0; i < 3; i++) t += sampleLatencyUs(this.model.latency, this.random)
+    this.scheduler.after(t, () => {
+      if (!this.reachable(from, to)) { done(null); return }
+      const ab: Direction = { busyUntil: 0, lastArrival: 0 }
+      const ba: Direction = { busyUntil: 0, lastArrival: 0 }
+      const out = new SimLink(this, from, to, ab)
+      const inn = new SimLink(this, to, from, ba)
+      out.peer = inn; inn.peer = out
+      this.openLinks.add(out); this.openLinks.add(inn)
+      this.observer.linkOpened?.(from, to)
+      this.endpoints[to].inbound(inn)
+      if (out.closed) { done(null); return }
+      done(out)
+    })
+  }
+
+  /** Sends one frame along `link` (called by SimLink.send). */
+  transmit (link: SimLink, dir: Direction, frame: Uint8Array): void {
+    const m = this.model
+    const r = this.random
+    const now = this.scheduler.now
+    const src = this.endpoints[link.from].stats
+    src.framesSent++
+    src.bytesSent += frame.length + wireOverhead(frame.length)
+    let depart = now
+    if (m.bandwidth !== null) {
+      depart = Math.max(now, dir.busyUntil) + Math.ceil((frame.length + wireOverhead(frame.length)) * 1e6 / m.bandwidth)
+      dir.busyUntil = depart
+    }
+    let arrival = depart + sampleLatencyUs(m.latency, r)
+    // A lost frame is retransmitted; a run of losses is bounded like a real retransmit limit,
+    // after which the connection is declared broken.
+    let losses = 0
+    while (r.chance(m.loss) && losses < 8) { losses++; arrival += m.rtoMs * 1000 * 2 ** (losses - 1) }
+    src.retransmits += losses
+    if (losses === 8) link.broken = true
+    if (r.chance(m.reorder)) arrival += Math.round(r.float() * m.reorderMs * 1000)
+    if (m.delivery === 'reliable') arrival = Math.max(arrival, dir.lastArrival)
+    dir.lastArrival = Math.max(dir.lastArrival, arrival)
+    let payload = frame
+    if (r.chance(m.corrupt) && frame.length > 0) {
+      payload = new Uint8Array(frame)
+      const pos = r.int(0, payload.length - 1)
+      payload[pos] ^= 1 << r.int(0, 7)
+      this.endpoints[link.from].stats.corrupted++
+      this.observer.frameCorrupted?.(link.from, link.to)
+    }
+    const dup = r.chance(m.duplicate)
+    if (dup) {
+      src.bytesSent += frame.length + wireOverhead(frame.length)
+      src.duplicateFrames++
+    }
+    this.scheduler.at(arrival, () => this.deliver(link, payload))
+    if (dup && m.delivery === 'raw') {
+      const again = depart + sampleLatencyUs(m.latency, r)
+      this.scheduler.at(again, () => this.deliver(link, payload))
+    }
+    if (link.broken) this.scheduleBrokenClose(link)
+  }
+
+  /** Sends the close notice to the other end, after any frames already in flight. */
+  notifyRemoteClose (link: SimLink, dir: Direction, reason: AuraError | undefined): void {
+    this.openLinks.delete(link)
+    const peer = link.peer
+    if (!this.canSend(link.from, link.to)) {
+      this.scheduleBrokenClose(peer)
+      return
+    }
+    const arrival = Math.max(this.scheduler.now + sampleLatencyUs(this.model.latency, this.random), dir.lastArrival)
+    const remoteReason = reason === undefined ? undefined : new AuraError(reason.code, reason.message, { remote: true })
+    this.scheduler.at(arrival, () => {
+      this.openLinks.delete(peer)
+      peer.markClosed(remoteReason)
+    })
+  }
+
+  private deliver (link: SimLink, frame: Uint8Array): void {
+    const peer = link.peer
+    if (link.closed || peer.closed) return
+    if (!this.canSend(link.from, link.to)) {
+      this.endpoints[link.from].stats.droppedByPartition++
+      this.scheduleBrokenClose(link)
+      return
+    }
+    const dst = this.endpoints[link.to].stats
+    dst.framesReceived++
+    dst.bytesReceived += frame.length + wireOverhead(frame.length)
+    this.observer.delivered?.(link.from, link.to, frame)
+    const handler = peer.onFrame
+    if (handler === null) return
+    try {
+      handler(frame)
+    } catch (err) {
+      this.observer.handlerThrew?.(link.to, err)
+    }
+  }
+
+  // Both ends learn of a broken connection only when their keep-alive times out.
+  private scheduleBrokenClose (link: SimLink): void {
+    if (link.closing) return
+    link.broken = true
+    link.closing = true
+    this.scheduler.after(this.model.detectMs * 1000, () => {
+      const reason = new UnreachableError('connection timed out')
+      for (const end of [link, link.peer]) {
+        this.openLinks.delete(end)
+        end.markClosed(reason)
+      }
+    })
+  }
+}
+
+// Varint length prefix plus the one-byte link envelope (node/sync/frame.ts, link-envelope.ts).
+function wireOverhead (length: number): number {
+  return 1 + (length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : 4)
+}
+
+function emptyStats (): TrafficStats {
+  return { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, duplicateFrames: 0, retransmits: 0, corrupted: 0, droppedByPartition: 0 }
+}
