@@ -42,20 +42,33 @@ export function parseCanonical (bytes: Uint8Array): Json {
   } catch (err) {
     throw new MalformedError(`not valid UTF-8 JSON: ${(err as Error).message}`)
   }
-  if (canonicalString(value) !== text) throw new MalformedError('JSON is not in canonical (RFC 8785) form')
+  // Compare bytes, not decoded text: the decoder would silently drop a leading BOM.
+  if (!bytesEqual(canonicalBytes(value), bytes)) throw new MalformedError('JSON is not in canonical (RFC 8785) form')
   return value as Json
 }
 
+// RFC 8785 3.2.2.2: lone surrogates have no UTF-8 form, so they must be refused, not escaped.
+const LONE_SURROGATE = /\p{Cs}/u
+
 function assertJson (v: unknown, path: string): void {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return
+  if (v === null || typeof v === 'boolean') return
+  if (typeof v === 'string') {
+    if (LONE_SURROGATE.test(v)) throw new MalformedError(`lone surrogate in string at ${path}`)
+    return
+  }
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new MalformedError(`non-finite number at ${path}`)
     if (Number.isInteger(v) && !Number.isSafeInteger(v)) throw new MalformedError(`unsafe integer at ${path}`)
     return
   }
-  if (Array.isArray(v)) { v.forEach((x, i) => assertJson(x, `${path}[${i}]`)); return }
+  if (Array.isArray(v)) {
+    // An index loop, not forEach: a hole must be refused, and canonicalize would emit '[,1]'.
+    for (let i = 0; i < v.length; i++) assertJson(v[i], `${path}[${i}]`)
+    return
+  }
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     for (const [k, x] of Object.entries(v as object)) {
+      if (LONE_SURROGATE.test(k)) throw new MalformedError(`lone surrogate in key at ${path}`)
       if (x === undefined) throw new MalformedError(`undefined at ${path}.${k}`)
       assertJson(x, `${path}.${k}`)
     }
