@@ -68,13 +68,17 @@ export function resolvePrefix<T extends string> (input: string, candidates: Iter
   }
   if (matches.length === 0) throw new NotFoundError(`no known id matches '${input}'`, { input })
   if (matches.length > 1) {
-    const shown = matches.map((c) => `${labelOf?.(c) ?? 'peer'}-${c.slice(0, Math.max(hex.length + 2, 8))}`)
+    // Show each candidate with enough digits to tell them all apart, as the advice says to type.
+    let n = Math.max(hex.length + 2, 8)
+    while (n < 64 && new Set(matches.map((c) => c.slice(0, n))).size < matches.length) n += 2
+    const shown = matches.map((c) => `${labelOf?.(c) ?? 'peer'}-${c.slice(0, n)}`)
     throw new AmbiguousError(`'${input}' matches ${matches.length} ids: ${shown.join(', ')}; type more digits`, { input, candidates: shown })
   }
   return matches[0]
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+const ULID_TIME_MAX = 2 ** 48 - 1
 
 /**
  * A `tk_` + ULID token id from a millisecond time and 10 random bytes, both passed in.
@@ -82,6 +86,8 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 export function makeJti (timeMs: number, random: Uint8Array): Jti {
   if (random.length < 10) throw new MalformedError('a ULID needs 10 random bytes')
   let t = Math.floor(timeMs)
+  // Outside ULID's 48-bit range the digits below would be garbage or wrap, breaking time order.
+  if (!(t >= 0 && t <= ULID_TIME_MAX)) throw new MalformedError(`a ULID time is 0..2^48-1 ms, got ${timeMs}`)
   let timePart = ''
   for (let i = 0; i < 10; i++) { timePart = CROCKFORD[t % 32] + timePart; t = Math.floor(t / 32) }
   let bits = 0n
