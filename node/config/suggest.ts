@@ -1,0 +1,29 @@
+/**
+ * "Did you mean" for misspelt config keys: the closest candidate within a small edit distance.
+ *
+ * @example
+ * closest('max_stalenes', ['max_staleness', 'receipt_interval']) // 'max_staleness'
+ */
+
+/** The candidate nearest to `word` by edit distance, if it is close enough to be a typo. */
+export function closest (word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1
+  for (const c of candidates) {
+    const d = editDistance(word, c)
+    if (d < bestDistance) { best = c; bestDistance = d }
+  }
+  return best
+}
+
+function editDistance (a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = row
+  }
+  return prev[b.length]
+}

@@ -1,0 +1,88 @@
+/**
+ * The node home: the directory holding one node's identity, config and data. It defaults to
+ * `~/.aura`; `AURA_HOME` overrides that and `--home` overrides both, so several nodes can run on
+ * one machine. `initHome` creates it (mode 0700) with a fresh identity and a commented aura.toml.
+ *
+ * @example
+ * const home = resolveHome({ flag: opts.home, env: process.env })
+ * const { identity } = await initHome(home)    // E_EXISTS if it already has an identity
+ */
+import { access, chmod, mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { configTemplate } from './config/template.js'
+import { thisSystem } from './config/defaults.js'
+import type { SystemInfo } from './config/keys.js'
+import { configPath } from './config.js'
+import { createIdentity, existsError, identityPath, permissionWarnings, type Identity } from './identity.js'
+
+/** Where the home comes from, highest precedence first. */
+export interface HomeInputs {
+  /** `--home DIR`. */
+  flag?: string
+  /** Environment, for `AURA_HOME`. */
+  env?: Record<string, string | undefined>
+  /** The user's home directory, for the `~/.aura` default. Default: os.homedir(). */
+  userHome?: string
+  /** Base for a relative `--home` or `AURA_HOME`. Default: process.cwd(). */
+  cwd?: string
+}
+
+/** The node home's absolute path: `--home`, else `AURA_HOME`, else `~/.aura`. */
+export function resolveHome (inputs: HomeInputs = {}): string {
+  const cwd = inputs.cwd ?? process.cwd()
+  const fromEnv = inputs.env?.AURA_HOME
+  if (inputs.flag !== undefined && inputs.flag !== '') return path.resolve(cwd, inputs.flag)
+  if (fromEnv !== undefined && fromEnv !== '') return path.resolve(cwd, fromEnv)
+  return path.join(inputs.userHome ?? os.homedir(), '.aura')
+}
+
+/** What `initHome` did. */
+export interface InitResult {
+  home: string
+  identity: Identity
+  /** False when an aura.toml was already there and was kept. */
+  configWritten: boolean
+  configFile: string
+}
+
+/** Options for `initHome`. */
+export interface InitOptions {
+  /** The 32-byte identity seed. Default: fresh random bytes. */
+  seed?: Uint8Array
+  /** Machine-dependent defaults shown in the aura.toml template. */
+  system?: SystemInfo
+}
+
+/**
+ * Creates the home (mode 0700), its identity key (mode 0600) and a commented aura.toml (kept if
+ * one exists). Refuses with E_EXISTS, before writing anything, if the home has an identity.
+ */
+export async function initHome (home: string, opts: InitOptions = {}): Promise<InitResult> {
+  const keyFile = identityPath(home)
+  if (await exists(keyFile)) throw existsError(keyFile)
+  const created = !(await exists(home))
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  // mkdir's mode is filtered by the umask and ignored for a directory that already existed.
+  if (created) await chmod(home, 0o700)
+  const identity = await createIdentity(home, opts.seed)
+  const configFile = configPath(home)
+  let configWritten = true
+  try {
+    await writeFile(configFile, configTemplate(opts.system ?? thisSystem()), { flag: 'wx', mode: 0o600 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    configWritten = false
+  }
+  identity.warnings.push(...await permissionWarnings(home))
+  return { home, identity, configWritten, configFile }
+}
+
+async function exists (p: string): Promise<boolean> {
+  try {
+    await access(p)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The node's identity: one ed25519 key in `<home>/identity.key` (mode 0600) that is both its
+ * Aura signing key and its libp2p identity, so the Noise handshake proves the same key that
+ * signs records and that revocation names.
+ *
+ * File format (JSON, one line): `{"v":1,"type":"ed25519","seed":"<b64u>","pub":"<b64u>"}`.
+ *
+ * @example
+ * const id = await loadIdentity(home)
+ * id.shortId                              // 'peer-5f3a'
+ * id.peerId                               // '12D3KooW...'
+ * createLibp2p({ privateKey: await libp2pPrivateKey(id.keyPair) })
+ */
+import { link, open, readFile, stat, unlink } from 'node:fs/promises'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { Ed25519PrivateKey } from '@libp2p/interface'
+import { bytesEqual, fromB64u, toB64u } from '../crdt/canonical.js'
+import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
+import { ExistsError, MalformedError, NotInitialisedError } from '../crdt/errors.js'
+import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
+
+/** File name of the identity key inside a node home. */
+export const IDENTITY_FILE = 'identity.key'
+
+/** A loaded identity. `keyPair` (which holds the private seed) is not enumerable, so logging or JSON-encoding an Identity never prints it. */
+export interface Identity {
+  readonly keyPair: KeyPair
+  /** Hex SHA-256 of the public key. */
+  readonly keyId: KeyId
+  /** `peer-` + the first 4 hex digits of the key id. */
+  readonly shortId: string
+  /** The public key, unpadded base64url. */
+  readonly publicKey: string
+  /** The libp2p PeerId string (`12D3KooW...`) of the same key. */
+  readonly peerId: string
+  /** Where the key file is. */
+  readonly path: string
+  /** Problems a person should fix, such as a key file readable by others. */
+  readonly warnings: string[]
+}
+
+/** The identity key file's path in a home. */
+export function identityPath (home: string): string {
+  return path.join(home, IDENTITY_FILE)
+}
+
+/** The libp2p private key of an identity: the same ed25519 seed, for `createLibp2p({ privateKey })`. */
+export async function libp2pPrivateKey (keyPair: KeyPair): Promise<Ed25519PrivateKey> {
+  return await generateKeyPairFromSeed('Ed25519', keyPair.seed)
+}
+
+/**
+ * Writes a new identity to `<home>/identity.key` (mode 0600) from a 32-byte seed (default: fresh
+ * random). Refuses with E_EXISTS if one is already there; never overwrites.
+ */
+export async function createIdentity (home: string, seed: Uint8Array = randomBytes(32)): Promise<Identity> {
+  const file = identityPath(home)
+  const keyPair = keyPairFromSeed(seed)
+  const body = JSON.stringify({ v: 1, type: 'ed25519', seed: toB64u(keyPair.seed), pub: toB64u(keyPair.publicKey) }) + '\n'
+  // Write a private temp file and hard-link it into place: the key appears whole or not at all,
+  // and link() fails if an identity already exists, so a race cannot overwrite one.
+  const tmp = `${file}.${process.pid}.${toB64u(randomBytes(6))}.tmp`
+  const fh = await open(tmp, 'wx', 0o600)
+  try {
+    await fh.writeFile(body)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    await link(tmp, file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(file)
+    throw err
+  } finally {
+    await unlink(tmp)
+  }
+  return await describe(keyPair, file, [])
+}
+
+/** Reads the identity of a home; E_NOT_INITIALISED if there is none, E_MALFORMED if the file is damaged. */
+export async function loadIdentity (home: string): Promise<Identity> {
+  const file = identityPath(home)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotInitialisedError(`no identity at ${file}`, { path: file, hint: `run \`aura init --home ${home}\` to create one` })
+    }
+    throw err
+  }
+  const keyPair = parseIdentityFile(text, file)
+  return await describe(keyPair, file, await permissionWarnings(home))
+}
+
+/** The E_EXISTS error for an identity that is already there, saying where. */
+export function existsError (file: string): InstanceType<typeof ExistsError> {
+  return new ExistsError(`an identity already exists at ${file}; refusing to overwrite it`, {
+    path: file,
+    hint: 'a new key is a new peer that must be admitted again; use another --home for a second node'
+  })
+}
+
+// Never includes the file's content in an error: it is the private key.
+function parseIdentityFile (text: string, file: string): KeyPair {
+  const damaged = (why: string) => new MalformedError(`identity file ${file} is damaged: ${why}`, { path: file })
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw damaged('not JSON')
+  }
+  const { v, type, seed, pub } = (json ?? {}) as Record<string, unknown>
+  if (v !== 1 || type !== 'ed25519') throw damaged('unknown version or key type')
+  if (typeof seed !== 'string' || typeof pub !== 'string') throw damaged('missing seed or pub')
+  let keyPair: KeyPair
+  let expected: Uint8Array
+  try {
+    keyPair = keyPairFromSeed(fromB64u(seed))
+    expected = fromB64u(pub)
+  } catch {
+    throw damaged('seed or pub is not a 32-byte base64url value')
+  }
+  if (!bytesEqual(keyPair.publicKey, expected)) throw damaged('the public key does not match the seed')
+  return keyPair
+}
+
+async function describe (keyPair: KeyPair, file: string, warnings: string[]): Promise<Identity> {
+  const libp2pKey = await libp2pPrivateKey(keyPair)
+  if (!bytesEqual(libp2pKey.publicKey.raw, keyPair.publicKey)) throw new MalformedError('libp2p derived a different public key from the seed', { path: file })
+  const keyId = keyIdOf(keyPair.publicKey)
+  const identity = {
+    keyId,
+    shortId: shortId(keyId),
+    publicKey: toB64u(keyPair.publicKey),
+    peerId: peerIdFromPrivateKey(libp2pKey).toString(),
+    path: file,
+    warnings
+  }
+  Object.defineProperty(identity, 'keyPair', { value: keyPair, enumerable: false })
+  return identity as Identity
+}
+
+/** Warnings for a home or identity key that other users can read (no-op on Windows). */
+export async function permissionWarnings (home: string): Promise<string[]> {
+  if (process.platform === 'win32') return []
+  const file = identityPath(home)
+  const warnings: string[] = []
+  const keyMode = (await stat(file)).mode & 0o777
+  if ((keyMode & 0o077) !== 0) {
+    warnings.push(`${file} is accessible to other users (mode ${octal(keyMode)}); it holds the private key: run \`chmod 600 ${file}\``)
+  }
+  const homeMode = (await stat(home)).mode & 0o777
+  if ((homeMode & 0o077) !== 0) {
+    warnings.push(`node home ${home} is accessible to other users (mode ${octal(homeMode)}): run \`chmod 700 ${home}\``)
+  }
+  return warnings
+}
+
+function octal (mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`
+}
