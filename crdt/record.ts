@@ -1,0 +1,186 @@
+/**
+ * Signed records: the entries of the intent log. A record is RFC 8785 JSON signed under the
+ * `record` domain; its id is the hex SHA-256 of its full canonical bytes (signature included),
+ * so the id names exactly one byte string and a record can never be edited in place.
+ *
+ * @example
+ * const first = signRecord({ ...nextRecordFields(undefined), kind: 'intent', actor: 'alice',
+ *   host: 'laptop', ts: 1700000000000, auth: { seq: 3, hash }, text: 'fix login' }, key)
+ * const again = decodeRecord(first.bytes)     // { id: first.id, record }
+ * verifyRecord(again.record)                  // true
+ * const second = signRecord({ ...nextRecordFields(first), ... }, key) // seq 2, prev first.id
+ */
+import { z } from 'zod'
+import { canonicalBytes, fromB64u, parseCanonical, sha256, toB64u, toHex, type Json } from './canonical.js'
+import { sign, verify, type KeyPair } from './crypto.js'
+import { MalformedError } from './errors.js'
+import { keyIdOf, type KeyId, type RecordId } from './ids.js'
+
+/** Every record kind. */
+export const RECORD_KINDS = ['intent', 'incident', 'rewind', 'snapshot', 'receipt', 'audit'] as const
+/** What a record is about. */
+export type RecordKind = typeof RECORD_KINDS[number]
+
+/** Largest canonical record accepted; a snapshot delta is the biggest honest record. */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024
+
+/** The authority chain head a signer held when writing. */
+export interface AuthRef {
+  readonly seq: number
+  readonly hash: string
+}
+
+/** A parsed, structurally valid record (its signature is checked by `verifyRecord`). */
+export interface SignedRecord {
+  readonly v: 1
+  readonly kind: RecordKind
+  readonly signer: KeyId
+  /** The signer's public key, base64url, so a record verifies on its own. */
+  readonly pub: string
+  /** On whose behalf: a user name or an agent id. */
+  readonly actor: string
+  readonly host: string
+  /** Position in the signer's own hash chain, from 1. */
+  readonly seq: number
+  /** Id of the signer's record `seq - 1`; null at seq 1. */
+  readonly prev: RecordId | null
+  /** Claimed write time in ms. Never trusted for authority decisions. */
+  readonly ts: number
+  readonly auth: AuthRef
+  readonly text: string
+  readonly delta: Json
+  readonly data: Json
+  readonly refs: readonly RecordId[]
+  readonly sig: string
+}
+
+/** What a writer supplies; `signer`, `pub` and `sig` come from the key. */
+export interface RecordFields {
+  kind: RecordKind
+  actor: string
+  host: string
+  seq: number
+  prev: RecordId | null
+  ts: number
+  auth: AuthRef
+  text: string
+  delta?: Json
+  data?: Json
+  refs?: RecordId[]
+}
+
+/** A record with its id and canonical bytes, as stored in the intent log. */
+export interface EncodedRecord {
+  readonly id: RecordId
+  readonly bytes: Uint8Array
+  readonly record: SignedRecord
+}
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/)
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+const b64u = (bytes: number) => z.string().length(Math.ceil(bytes * 4 / 3)).regex(/^[A-Za-z0-9_-]+$/)
+
+const recordShape = z.strictObject({
+  v: z.literal(1),
+  kind: z.enum(RECORD_KINDS),
+  signer: hex64,
+  pub: b64u(32),
+  actor: z.string().min(1).max(256),
+  host: z.string().max(256),
+  seq: count.min(1),
+  prev: hex64.nullable(),
+  ts: count,
+  auth: z.strictObject({ seq: count, hash: hex64 }),
+  text: z.string(),
+  delta: z.json(),
+  data: z.json(),
+  refs: z.array(hex64).max(1024),
+  sig: b64u(64)
+}).refine((r) => (r.seq === 1) === (r.prev === null), { message: 'prev must be null exactly when seq is 1' })
+
+// Verification is the expensive step (see FIELD-NOTES), and a record is verified again by every
+// effective-view computation; the result is kept for records this module decoded (deep-frozen,
+// so the answer cannot go stale).
+const verified = new WeakMap<SignedRecord, boolean>()
+const decoded = new WeakSet<SignedRecord>()
+
+/** The `seq` and `prev` of the record that follows `head` (the signer's newest record), or of a first record. */
+export function nextRecordFields (head: { id: RecordId, record: SignedRecord } | undefined): { seq: number, prev: RecordId | null } {
+  return head === undefined ? { seq: 1, prev: null } : { seq: head.record.seq + 1, prev: head.id }
+}
+
+/** Signs a record with `key`: the signature covers the canonical bytes of everything but `sig`. */
+export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
+  const unsigned = {
+    v: 1,
+    kind: fields.kind,
+    signer: keyIdOf(key.publicKey),
+    pub: toB64u(key.publicKey),
+    actor: fields.actor,
+    host: fields.host,
+    seq: fields.seq,
+    prev: fields.prev,
+    ts: fields.ts,
+    auth: { seq: fields.auth.seq, hash: fields.auth.hash },
+    text: fields.text,
+    delta: fields.delta ?? null,
+    data: fields.data ?? null,
+    refs: fields.refs ?? []
+  }
+  const sig = toB64u(sign('record', canonicalBytes(unsigned), key))
+  const bytes = canonicalBytes({ ...unsigned, sig })
+  // Decoding what we just built keeps one definition of a valid record: a writer can never
+  // produce bytes its peers would refuse.
+  const { id, record } = decodeRecord(bytes)
+  verified.set(record, true)
+  return { id, bytes, record }
+}
+
+/**
+ * Parses canonical record bytes and checks their shape and that `signer` is the key id of
+ * `pub`. Throws E_MALFORMED; does not check the signature (`verifyRecord` does).
+ */
+export function decodeRecord (bytes: Uint8Array): { id: RecordId, record: SignedRecord } {
+  if (bytes.length > MAX_RECORD_BYTES) throw new MalformedError(`record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`)
+  const id = recordIdOf(bytes)
+  const parsed = recordShape.safeParse(parseCanonical(bytes))
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new MalformedError(`record ${id.slice(0, 12)} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { record: id })
+  }
+  const record = deepFreeze(parsed.data) as unknown as SignedRecord
+  const pub = fromB64u(record.pub)
+  fromB64u(record.sig)
+  if (keyIdOf(pub) !== record.signer) throw new MalformedError(`record ${id.slice(0, 12)}: signer is not the key id of pub`, { record: id })
+  decoded.add(record)
+  return { id, record }
+}
+
+/** Whether the record's signature verifies under its own `pub` (memoised per decoded record). */
+export function verifyRecord (record: SignedRecord): boolean {
+  const known = verified.get(record)
+  if (known !== undefined) return known
+  let ok: boolean
+  try {
+    const pub = fromB64u(record.pub)
+    const { sig, ...unsigned } = record
+    ok = keyIdOf(pub) === record.signer && verify('record', canonicalBytes(unsigned), fromB64u(sig), pub)
+  } catch {
+    ok = false
+  }
+  if (decoded.has(record)) verified.set(record, ok)
+  return ok
+}
+
+/** The id of canonical record bytes: their hex SHA-256. */
+export function recordIdOf (bytes: Uint8Array): RecordId {
+  return toHex(sha256(bytes)) as RecordId
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { canonicalBytes, parseCanonical, toB64u, utf8 } from '../../crdt/canonical.js'
+import { sign } from '../../crdt/crypto.js'
+import { AuraError } from '../../crdt/errors.js'
+import { keyIdOf } from '../../crdt/ids.js'
+import { decodeRecord, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, signRecord, verifyRecord, type SignedRecord } from '../../crdt/record.js'
+import { authHash, keyOf, Writer } from './record-fixtures.js'
+
+function reencode (record: SignedRecord, change: Record<string, unknown>): Uint8Array {
+  return canonicalBytes({ ...(record as unknown as Record<string, unknown>), ...change })
+}
+
+function codeOf (fn: () => unknown): string | undefined {
+  try { fn() } catch (err) { return err instanceof AuraError ? err.code : 'not-aura' }
+  return undefined
+}
+
+describe('signed records', () => {
+  const alice = new Writer('alice')
+  const first = alice.write('fix the login redirect', { data: { ticket: 'AUR-1' }, delta: { file: 'a.ts', ops: [1, 2] } })
+
+  it('signs, decodes and verifies', () => {
+    const { id, record } = decodeRecord(first.bytes)
+    expect(id).toBe(first.id)
+    expect(id).toBe(recordIdOf(first.bytes))
+    expect(record).toEqual(first.record)
+    expect(record.signer).toBe(keyIdOf(alice.key.publicKey))
+    expect(record.seq).toBe(1)
+    expect(record.prev).toBeNull()
+    expect(verifyRecord(record)).toBe(true)
+    expect(Object.isFrozen(record) && Object.isFrozen(record.auth) && Object.isFrozen(record.refs)).toBe(true)
+  })
+
+  it('chains seq and prev through nextRecordFields', () => {
+    expect(nextRecordFields(undefined)).toEqual({ seq: 1, prev: null })
+    expect(nextRecordFields(first)).toEqual({ seq: 2, prev: first.id })
+    const w = new Writer('bob')
+    const a = w.write('one')
+    const b = w.write('two', { refs: [a.id] })
+    expect(b.record.seq).toBe(2)
+    expect(b.record.prev).toBe(a.id)
+    expect(b.record.refs).toEqual([a.id])
+  })
+
+  it('signs under the record domain, over the record without sig', () => {
+    const { sig, ...unsigned } = first.record
+    expect(toB64u(sign('record', canonicalBytes(unsigned), alice.key))).toBe(sig)
+    expect(toB64u(sign('chain', canonicalBytes(unsigned), alice.key))).not.toBe(sig)
+  })
+
+  it('keeps the golden encoding of a record stable', () => {
+    const r = signRecord({
+      kind: 'incident', actor: 'alice', host: 'h', seq: 1, prev: null, ts: 0, auth: { seq: 0, hash: authHash(0) }, text: 'x'
+    }, keyOf('golden'))
+    const text = new TextDecoder().decode(r.bytes)
+    expect(text.startsWith('{"actor":"alice","auth":{"hash":"')).toBe(true)
+    expect(Object.keys(parseCanonical(r.bytes) as object)).toEqual(['actor', 'auth', 'data', 'delta', 'host', 'kind', 'prev', 'pub', 'refs', 'seq', 'sig', 'signer', 'text', 'ts', 'v'])
+    expect(r.id).toBe(recordIdOf(r.bytes))
+    // Pinned: a change here changes every record id in every team's log.
+    expect(r.id).toBe('fe04e0ae7c3843bcfc5a6faafa671454fa9831e482071d240590598490f1615e')
+  })
+
+  it('refuses fields that would not decode before signing', () => {
+    expect(codeOf(() => alice.write('bad', { seq: 0 } as never))).toBe('E_MALFORMED')
+    expect(codeOf(() => signRecord({ ...nextRecordFields(undefined), prev: first.id, kind: 'intent', actor: 'a', host: '', ts: 0, auth: { seq: 0, hash: authHash(0) }, text: '' }, alice.key))).toBe('E_MALFORMED')
+    expect(codeOf(() => signRecord({ seq: 1, prev: null, kind: 'gossip' as never, actor: 'a', host: '', ts: 0, auth: { seq: 0, hash: authHash(0) }, text: '' }, alice.key))).toBe('E_MALFORMED')
+  })
+
+  it.each([
+    ['non-canonical spelling', () => utf8(new TextDecoder().decode(first.bytes).replace('{', '{ '))],
+    ['an unknown field', () => reencode(first.record, { extra: 1 })],
+    ['a missing field', () => { const { text: _t, ...rest } = first.record; return canonicalBytes(rest) }],
+    ['another version', () => reencode(first.record, { v: 2 })],
+    ['an unknown kind', () => reencode(first.record, { kind: 'gossip' })],
+    ['seq 0', () => reencode(first.record, { seq: 0 })],
+    ['seq 2 without prev', () => reencode(first.record, { seq: 2 })],
+    ['a float ts', () => reencode(first.record, { ts: 1.5 })],
+    ['a signer that is not the key id of pub', () => reencode(first.record, { signer: keyIdOf(keyOf('mallory').publicKey) })],
+    ['a short sig', () => reencode(first.record, { sig: first.record.sig.slice(2) })],
+    ['a bad ref', () => reencode(first.record, { refs: ['nope'] })],
+    ['not JSON', () => utf8('hello')],
+    ['an array', () => canonicalBytes([1])]
+  ])('decode refuses %s with E_MALFORMED', (_name, make) => {
+    expect(codeOf(() => decodeRecord(make()))).toBe('E_MALFORMED')
+  })
+
+  it('refuses records over the size limit without parsing them', () => {
+    expect(codeOf(() => decodeRecord(new Uint8Array(MAX_RECORD_BYTES + 1)))).toBe('E_MALFORMED')
+  })
+
+  it('a record signed by one key and claiming another fails verification', () => {
+    const mallory = keyOf('mallory')
+    const { sig: _s, ...unsigned } = first.record
+    const forged = { ...unsigned, sig: toB64u(sign('record', canonicalBytes(unsigned), mallory)) }
+    const { record } = decodeRecord(canonicalBytes(forged))
+    expect(verifyRecord(record)).toBe(false)
+  })
+
+  it('a changed field under the original signature fails verification', () => {
+    const { record } = decodeRecord(reencode(first.record, { ts: 1 }))
+    expect(verifyRecord(record)).toBe(false)
+    const { record: other } = decodeRecord(reencode(first.record, { text: 'fix the login redirect!' }))
+    expect(verifyRecord(other)).toBe(false)
+  })
+
+  it('verifies records built by hand (not decoded) without caching them', () => {
+    const copy = { ...first.record }
+    expect(verifyRecord(copy)).toBe(true)
+    copy.text = 'changed' as never
+    expect(verifyRecord(copy)).toBe(false)
+  })
+
+  it('flipping any bit of a record is never accepted (fast-check)', () => {
+    const target = new Writer('carol').write('refactor payments', { refs: [first.id], data: { n: 1 } })
+    fc.assert(fc.property(fc.nat(target.bytes.length - 1), fc.integer({ min: 1, max: 255 }), (at, mask) => {
+      const bytes = new Uint8Array(target.bytes)
+      bytes[at] ^= mask
+      let accepted = false
+      try {
+        const { record } = decodeRecord(bytes)
+        accepted = verifyRecord(record)
+      } catch (err) {
+        expect(err).toBeInstanceOf(AuraError)
+        expect((err as AuraError).code).toBe('E_MALFORMED')
+      }
+      expect(accepted).toBe(false)
+    }), { numRuns: 2000 })
+  })
+
+  it('every single-byte flip of every position is refused (exhaustive)', () => {
+    let refused = 0
+    for (let at = 0; at < first.bytes.length; at++) {
+      const bytes = new Uint8Array(first.bytes)
+      bytes[at] ^= 0x01
+      try {
+        if (!verifyRecord(decodeRecord(bytes).record)) refused++
+      } catch { refused++ }
+    }
+    expect(refused).toBe(first.bytes.length)
+  })
+})
