@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { AuraError } from '../../crdt/errors.js'
-import type { KeyId } from '../../crdt/ids.js'
+import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { AuthorityChain } from '../../crdt/authority-chain.js'
 import { decodeEntry, encodeEntry, type ChainEntry } from '../../crdt/chain-entry.js'
 import { ChainBuilder, jtiOf, keyOf, NO_CUT, snapshot } from './authority-chain-fixture.js'
@@ -25,13 +25,13 @@ function buildChain (ops: Op[]): ChainEntry[] {
       b.agent(nextKey++, `agent${pick}`, 'agent')
     } else if (op === 2 && active().length > 0) {
       const key = active()[pick % active().length]
-      const cut = pick % 3 === 0 ? NO_CUT : { seq: pick, hash: key }
+      const cut = pick % 3 === 0 ? NO_CUT : { seq: pick, hash: key as string as RecordId }
       b.revoke({ type: ref.member(key)?.kind ?? 'peer', key, cut })
     } else if (op === 3 && ref.isTokenRevoked(jtiOf(pick % 5)) === undefined) {
       b.revoke({ type: 'token', jti: jtiOf(pick % 5) })
     } else if (op === 4) {
       const role = ROLES[pick % 3]
-      const cuts = Object.fromEntries(ref.members().filter((m) => m.role === role && m.since % 2 === 0).map((m) => [m.key, { seq: m.since, hash: m.key }]))
+      const cuts = Object.fromEntries(ref.members().filter((m) => m.role === role && m.since % 2 === 0).map((m) => [m.key, { seq: m.since, hash: m.key as string as RecordId }]))
       b.revoke({ type: 'role', role, cuts })
     } else if (op === 5) {
       b.lockdown(`l${pick}`)
@@ -52,7 +52,7 @@ describe('AuthorityChain properties', () => {
   it('any split, duplication and order of batches converges to the same head and state', () => {
     const scenario = chainArb.chain((entries) => fc.record({
       entries: fc.constant(entries),
-      cuts: fc.uniqueArray(fc.integer({ min: 1, max: entries.length - 1 }), { maxLength: entries.length }),
+      cuts: fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, entries.length - 1) }), { maxLength: entries.length }),
       dups: fc.array(fc.nat(), { maxLength: 4 }),
       weights: fc.array(fc.nat(), { minLength: entries.length + 4, maxLength: entries.length + 4 })
     }))

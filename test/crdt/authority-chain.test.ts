@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { canonicalBytes, toB64u } from '../../crdt/canonical.js'
-import { keyIdOf, type KeyId } from '../../crdt/ids.js'
+import { keyIdOf, parseRecordId, type KeyId } from '../../crdt/ids.js'
 import { AuthorityChain, FORK_REASON } from '../../crdt/authority-chain.js'
 import {
   admitEntry, decodeEntry, encodeEntry, genesisEntry, hashEntry, lockdownEntry, makeEntry, revokeEntry, rotateEntry, signEntry,
@@ -96,7 +96,7 @@ describe('AuthorityChain: every kind of entry', () => {
     const b = new ChainBuilder()
     const alice = b.admit(2, 'alice')
     const claude = b.agent(4, 'claude')
-    const cut = { seq: 7, hash: 'ab'.repeat(32) }
+    const cut = { seq: 7, hash: parseRecordId('ab'.repeat(32)) }
     b.revoke({ type: 'peer', key: alice, cut }, 'laptop theft')
     b.revoke({ type: 'agent', key: claude, cut: NO_CUT }, 'rogue')
     b.revoke({ type: 'token', jti: jtiOf(9) }, 'posted to #general')
@@ -116,7 +116,7 @@ describe('AuthorityChain: every kind of entry', () => {
     const human = b.admit(2, 'alice')
     const early = b.agent(6, 'early')
     b.revoke({ type: 'agent', key: early, cut: NO_CUT }, 'first')
-    const cut = { seq: 3, hash: 'cd'.repeat(32) }
+    const cut = { seq: 3, hash: parseRecordId('cd'.repeat(32)) }
     b.revoke({ type: 'role', role: 'agent', cuts: { [c1]: cut } }, 'investigating prompt injection')
     const late = b.agent(7, 'late')
     const chain = AuthorityChain.fromEntries(b.entries)
