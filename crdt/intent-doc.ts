@@ -1,0 +1,88 @@
+/**
+ * The intent log's Automerge document and the one shape of change it accepts.
+ *
+ * Every replica starts from the same fixed genesis change (actor all zeros, time 0) that creates
+ * the `records` map, so two logs created apart share that map instead of each making its own
+ * (two concurrent `records` maps would hide one side's records). After genesis, the only
+ * acceptable operation is putting canonical record bytes under their own id in that map: no
+ * deletes, no overwrites, no other objects. `recordPuts` enforces that on one decoded change.
+ *
+ * @example
+ * const doc = genesisDoc('aa'.repeat(16))
+ * recordPuts(A.decodeChange(change)) // [{ id, bytes }], or E_MALFORMED
+ */
+import * as A from '@automerge/automerge'
+import { fromHex } from './canonical.js'
+import { MalformedError } from './errors.js'
+import type { RecordId } from './ids.js'
+import { recordIdOf } from './record.js'
+
+/** The document: record id → canonical signed record bytes. */
+export interface IntentDoc {
+  records: { [id: string]: Uint8Array }
+}
+
+/** The actor of the genesis change; no other change may use it. */
+export const GENESIS_ACTOR = '00'.repeat(16)
+/** Automerge object id of the `records` map, made by the genesis change. */
+export const RECORDS_OBJ = `1@${GENESIS_ACTOR}`
+/** Hash of the genesis change; pinned by a test. */
+export const GENESIS_HASH = '85fe568adcea0e4851bc328609a493ced85e045051ce3463ceeb8edea13ad2ff'
+
+// A.init({actor: GENESIS_ACTOR}) then change({time: 0}, d => { d.records = {} }), encoded. Kept
+// as bytes so an Automerge upgrade that encodes differently cannot silently fork the team's log.
+const GENESIS_CHANGE = fromHex('856f4a8385fe568a0132001000000000000000000000000000000000010100000005150934014202560270027f077265636f726473017f007f007f00')
+
+/** A record put found in a change. */
+export interface RecordPut {
+  readonly id: RecordId
+  readonly bytes: Uint8Array
+}
+
+/** Checks an actor id: lower-case hex, 1 to 32 bytes, not the genesis actor. */
+export function parseActor (actorHex: string): string {
+  if (!/^(?:[0-9a-f]{2}){1,32}$/.test(actorHex) || actorHex === GENESIS_ACTOR) {
+    throw new MalformedError(`not a usable Automerge actor id: '${actorHex}'`, { actor: actorHex })
+  }
+  return actorHex
+}
+
+/** A document holding only the genesis change, writing as `actorHex`. */
+export function genesisDoc (actorHex: string): A.Doc<IntentDoc> {
+  const [doc] = A.applyChanges(A.init<IntentDoc>({ actor: parseActor(actorHex) }), [GENESIS_CHANGE])
+  return doc
+}
+
+/**
+ * The record puts of one decoded change; throws E_MALFORMED if the change does anything else.
+ * Values must be bytes whose hex SHA-256 is their key, so a key names exactly one value and
+ * concurrent puts of the same record can never disagree.
+ */
+export function recordPuts (change: A.DecodedChange): RecordPut[] {
+  if (change.hash === GENESIS_HASH) return []
+  const where = { change: change.hash, actor: change.actor, seq: change.seq }
+  if (change.actor === GENESIS_ACTOR) throw new MalformedError(`change ${change.hash.slice(0, 12)} claims the genesis actor`, where)
+  const puts: RecordPut[] = []
+  change.ops.forEach((op, i) => {
+    const bad = (why: string): never => { throw new MalformedError(`change ${change.hash.slice(0, 12)} op ${i}: ${why}`, { ...where, op: i }) }
+    if (op.action === 'del') bad('deletes a key')
+    if (op.action !== 'set') bad(`${op.action} is not allowed`)
+    if (op.obj !== RECORDS_OBJ) bad('writes outside the records map')
+    const raw = op as A.DecodedChange['ops'][number] & { insert?: boolean, elemId?: string }
+    if (raw.insert !== undefined || raw.elemId !== undefined || typeof op.key !== 'string') bad('is not a map put')
+    if (op.pred.length > 0) bad(`overwrites record ${op.key.slice(0, 12)}`)
+    if (op.datatype !== undefined && op.datatype !== 'bytes') bad(`value is ${op.datatype}, not bytes`)
+    const bytes = asBytes(op.value) ?? bad('value is not bytes')
+    if (recordIdOf(bytes) !== op.key) bad(`key ${op.key.slice(0, 12)} is not the hash of its value`)
+    puts.push({ id: op.key as RecordId, bytes })
+  })
+  return puts
+}
+
+// decodeChange reports a bytes value as an array of numbers (strings stay strings).
+function asBytes (value: unknown): Uint8Array | undefined {
+  if (value instanceof Uint8Array) return value
+  if (!Array.isArray(value)) return undefined
+  for (const b of value) if (!Number.isInteger(b) || b < 0 || b > 255) return undefined
+  return Uint8Array.from(value as number[])
+}

@@ -1,0 +1,245 @@
+/**
+ * The intent log: a grow-only map of signed records in an Automerge document, replicated with
+ * Automerge's sync protocol through a staged merge. Nothing reaches the live document unless
+ * every record it would add decodes, verifies and passes the caller's `check` (lockdown,
+ * staleness); a rejected message leaves the document exactly as it was.
+ *
+ * Actor ids and change times are passed in, so the simulator replays byte for byte. Use a fresh
+ * actor id per process start: reusing one after a crash can reissue a (actor, seq) pair.
+ *
+ * @example
+ * const alice = IntentLog.create('aa'.repeat(16))
+ * const bob = IntentLog.create('bb'.repeat(16))
+ * alice.append([signRecord(fields, aliceKey)], nowMs)
+ * let sa = alice.initSyncState(); let sb = bob.initSyncState(); let msg
+ * ;[sa, msg] = alice.generateSyncMessage(sa)
+ * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
+ */
+import * as A from '@automerge/automerge'
+import { BadSignatureError, ForkError, MalformedError } from './errors.js'
+import type { RecordId } from './ids.js'
+import { genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { ChangeIndex, stageSyncMessage, type StagedChange } from './intent-staging.js'
+import { decodeRecord, recordIdOf, verifyRecord, type SignedRecord } from './record.js'
+
+/** A record a sync message would add, decoded and verified, as handed to `check`. */
+export interface IncomingRecord {
+  readonly id: RecordId
+  readonly bytes: Uint8Array
+  readonly record: SignedRecord
+}
+
+/** Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records. */
+export type IncomingCheck = (incoming: IncomingRecord[]) => void
+
+/** Automerge sync state for one peer. */
+export type SyncState = A.SyncState
+
+/** A grow-only, replicated set of signed records. */
+export class IntentLog {
+  private doc: A.Doc<IntentDoc>
+  private readonly bytes = new Map<RecordId, Uint8Array>()
+  private readonly decoded = new Map<RecordId, SignedRecord>()
+  private index: ChangeIndex | undefined
+
+  private constructor (doc: A.Doc<IntentDoc>) {
+    this.doc = doc
+    for (const [id, value] of Object.entries(doc.records)) {
+      if (value instanceof Uint8Array) this.bytes.set(id as RecordId, value)
+    }
+  }
+
+  /** An empty log (genesis only) writing as `actorHex`. */
+  static create (actorHex: string): IntentLog {
+    return new IntentLog(genesisDoc(actorHex))
+  }
+
+  /** A log from `save()` output, optionally followed by `saveIncremental()` chunks. */
+  static load (data: Uint8Array, actorHex: string): IntentLog {
+    if (data.length === 0) return IntentLog.create(actorHex)
+    let doc: A.Doc<IntentDoc>
+    try {
+      doc = A.load<IntentDoc>(data, { actor: parseActor(actorHex) })
+    } catch (err) {
+      if (err instanceof MalformedError) throw err
+      throw new MalformedError(`intent log data does not load: ${(err as Error).message}`)
+    }
+    if (A.getObjectId(doc, 'records') !== RECORDS_OBJ) throw new MalformedError('intent log data lacks the genesis records map')
+    return new IntentLog(doc)
+  }
+
+  /** Number of records held. */
+  get size (): number {
+    return this.bytes.size
+  }
+
+  /** Whether the record `id` is held. */
+  has (id: RecordId): boolean {
+    return this.bytes.has(id)
+  }
+
+  /** The canonical bytes of record `id`. */
+  get (id: RecordId): Uint8Array | undefined {
+    return this.bytes.get(id)
+  }
+
+  /** Every record id held, in no particular order. */
+  ids (): RecordId[] {
+    return [...this.bytes.keys()]
+  }
+
+  /** Every record held, decoded (decoding is cached). Entries that do not decode are left out; see `unreadable`. */
+  records (): Array<{ id: RecordId, record: SignedRecord }> {
+    const out: Array<{ id: RecordId, record: SignedRecord }> = []
+    for (const id of this.bytes.keys()) {
+      const record = this.record(id)
+      if (record !== undefined) out.push({ id, record })
+    }
+    return out
+  }
+
+  /** The decoded record `id`, if held and well formed. */
+  record (id: RecordId): SignedRecord | undefined {
+    const cached = this.decoded.get(id)
+    if (cached !== undefined) return cached
+    const bytes = this.bytes.get(id)
+    if (bytes === undefined) return undefined
+    try {
+      const { record } = decodeRecord(bytes)
+      this.decoded.set(id, record)
+      return record
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Ids whose stored bytes do not decode: only possible if storage was damaged. */
+  unreadable (): RecordId[] {
+    return this.ids().filter((id) => this.record(id) === undefined)
+  }
+
+  /**
+   * Adds records in ONE Automerge change (group commit), skipping ids already held. Each must
+   * decode and verify: peers refuse a change with a bad record, and every later change of ours
+   * depends on it, so one bad record would stop this log from ever syncing again.
+   */
+  append (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>, timeMs: number): void {
+    const fresh = new Map<RecordId, IncomingRecord>()
+    for (const { id, bytes } of entries) {
+      if (this.bytes.has(id) || fresh.has(id)) continue
+      if (recordIdOf(bytes) !== id) throw new MalformedError(`record id ${id.slice(0, 12)} is not the hash of its bytes`, { record: id })
+      fresh.set(id, { id, bytes, record: verified(id, bytes) })
+    }
+    if (fresh.size === 0) return
+    const before = A.getHeads(this.doc)
+    this.doc = A.change(this.doc, { time: changeTime(timeMs) }, (d) => {
+      for (const { id, bytes } of fresh.values()) d.records[id] = bytes
+    })
+    for (const { id, bytes, record } of fresh.values()) this.hold(id, bytes, record)
+    if (this.index !== undefined) {
+      for (const meta of A.getChangesMetaSince(this.doc, before)) this.index.add(meta.actor, meta.seq, meta.hash)
+    }
+  }
+
+  /** Changes since the last `save` or `saveIncremental`, to append to stored data. */
+  saveIncremental (): Uint8Array {
+    return A.saveIncremental(this.doc)
+  }
+
+  /** The whole document, compacted. */
+  save (): Uint8Array {
+    return A.save(this.doc)
+  }
+
+  /** A fresh sync state for a peer. */
+  initSyncState (): SyncState {
+    return A.initSyncState()
+  }
+
+  /** The next message for a peer, or null when there is nothing to say. */
+  generateSyncMessage (state: SyncState): [SyncState, Uint8Array | null] {
+    return A.generateSyncMessage(this.doc, state)
+  }
+
+  /**
+   * Staged merge of a peer's sync message. Reads every change the message carries, refuses the
+   * whole message (E_MALFORMED, E_FORK, E_BAD_SIGNATURE naming the record, or whatever `check`
+   * throws) unless all are pure record puts whose new records decode and verify; only then
+   * applies it. Returns the new sync state and the ids that became visible. `_timeMs` is
+   * accepted for symmetry with `append`; receiving makes no change of ours, so it is unused.
+   */
+  receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[] } {
+    const staged = stageSyncMessage(message)
+    const incoming = this.newRecords(this.newChanges(staged))
+    if (incoming.length > 0) check(incoming)
+    const byId = new Map(incoming.map((r) => [r.id, r]))
+    const added: RecordId[] = []
+    let next: A.Doc<IntentDoc>
+    let nextState: SyncState
+    try {
+      [next, nextState] = A.receiveSyncMessage(this.doc, state, message, {
+        patchCallback: (patches) => {
+          for (const p of patches) {
+            if (p.action !== 'put' || p.path.length !== 2 || p.path[0] !== 'records') continue
+            const id = p.path[1] as RecordId
+            if (!this.bytes.has(id) && p.value instanceof Uint8Array) { this.hold(id, p.value, byId.get(id)?.record); added.push(id) }
+          }
+        }
+      })
+    } catch (err) {
+      throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
+    }
+    this.doc = next
+    const index = this.changeIndex()
+    for (const c of staged) index.add(c.actor, c.seq, c.hash)
+    return { state: nextState, added: [...new Set(added)] }
+  }
+
+  private newChanges (staged: StagedChange[]): StagedChange[] {
+    const index = this.changeIndex()
+    const inBatch = new ChangeIndex()
+    const self = A.getActorId(this.doc)
+    const out: StagedChange[] = []
+    for (const c of staged) {
+      const status = index.status(c.actor, c.seq, c.hash)
+      if (status === 'known') continue
+      // Only this log writes as its actor, so an unknown change under it is forged (or from a
+      // lost earlier life of a reused actor id) and would collide with our next change.
+      if (status === 'fork' || c.actor === self || inBatch.status(c.actor, c.seq, c.hash) === 'fork') {
+        const held = index.held(c.actor, c.seq) ?? inBatch.held(c.actor, c.seq) ?? null
+        const why = held === null ? 'claims this log\'s own actor' : `collides with held change ${held.slice(0, 12)}`
+        throw new ForkError(`change ${c.hash.slice(0, 12)} (actor ${c.actor.slice(0, 8)}, seq ${c.seq}) ${why}`, { actor: c.actor, seq: c.seq, change: c.hash, held })
+      }
+      inBatch.add(c.actor, c.seq, c.hash)
+      out.push(c)
+    }
+    return out
+  }
+
+  private newRecords (changes: StagedChange[]): IncomingRecord[] {
+    const puts = new Map<RecordId, RecordPut>()
+    for (const c of changes) for (const p of c.puts) if (!this.bytes.has(p.id)) puts.set(p.id, p)
+    return [...puts.values()].map(({ id, bytes }) => ({ id, bytes, record: verified(id, bytes) }))
+  }
+
+  private changeIndex (): ChangeIndex {
+    this.index ??= ChangeIndex.of(this.doc)
+    return this.index
+  }
+
+  private hold (id: RecordId, bytes: Uint8Array, record: SignedRecord | undefined): void {
+    this.bytes.set(id, bytes)
+    if (record !== undefined) this.decoded.set(id, record)
+  }
+}
+
+function verified (id: RecordId, bytes: Uint8Array): SignedRecord {
+  const { record } = decodeRecord(bytes)
+  if (!verifyRecord(record)) throw new BadSignatureError(`record ${id} has a bad signature`, { record: id, signer: record.signer })
+  return record
+}
+
+// Automerge change times are whole seconds.
+function changeTime (timeMs: number): number {
+  return Math.floor(timeMs / 1000)
+}

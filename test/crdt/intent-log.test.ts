@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest'
+import * as A from '@automerge/automerge'
+import type { RecordId } from '../../crdt/ids.js'
+import { GENESIS_ACTOR, GENESIS_HASH, type IntentDoc } from '../../crdt/intent-doc.js'
+import { IntentLog, type IncomingRecord } from '../../crdt/intent-log.js'
+import { canonicalBytes } from '../../crdt/canonical.js'
+import { recordIdOf } from '../../crdt/record.js'
+import { actorOf, syncPair, Writer } from './record-fixtures.js'
+
+function changesIn (log: IntentLog): A.DecodedChange[] {
+  return A.getAllChanges(A.load<IntentDoc>(log.save(), { actor: 'ab' })).map((c) => A.decodeChange(c))
+}
+
+function isDocChunk (chunk: Uint8Array): boolean {
+  try { A.decodeChange(chunk); return false } catch { return true }
+}
+
+describe('IntentLog basics', () => {
+  const alice = new Writer('alice')
+  const r1 = alice.write('one')
+  const r2 = alice.write('two')
+  const r3 = alice.write('three')
+
+  it('starts from the pinned genesis change', () => {
+    let g = A.init<IntentDoc>({ actor: GENESIS_ACTOR })
+    g = A.change(g, { time: 0 }, (d) => { d.records = {} })
+    expect(A.getHeads(g)).toEqual([GENESIS_HASH])
+    const log = IntentLog.create(actorOf('alice'))
+    expect(log.size).toBe(0)
+    expect(changesIn(log).map((c) => c.hash)).toEqual([GENESIS_HASH])
+  })
+
+  it('appends a batch as one change and skips ids already held', () => {
+    const log = IntentLog.create(actorOf('alice'))
+    log.append([r1, r2, r1], 1_000)
+    expect(log.size).toBe(2)
+    log.append([r2, r3], 2_000)
+    expect(log.size).toBe(3)
+    log.append([r1, r3], 3_000)
+    const changes = changesIn(log)
+    expect(changes.length).toBe(3)
+    expect(changes[1].ops.length).toBe(2)
+    expect(changes[2].ops.length).toBe(1)
+    expect(changes[1].time).toBe(1)
+    expect(changes[1].actor).toBe(actorOf('alice'))
+    expect(log.has(r3.id)).toBe(true)
+    expect(log.get(r1.id)).toEqual(r1.bytes)
+    expect(log.get('00'.repeat(32) as RecordId)).toBeUndefined()
+    expect(log.ids().sort()).toEqual([r1.id, r2.id, r3.id].sort())
+    const recs = log.records()
+    expect(recs.map((r) => r.id).sort()).toEqual([r1.id, r2.id, r3.id].sort())
+    expect(recs.find((r) => r.id === r2.id)?.record).toEqual(r2.record)
+  })
+
+  it('is deterministic: same actor, times and batches give the same bytes', () => {
+    const build = () => { const l = IntentLog.create(actorOf('alice')); l.append([r1, r2], 5_000); l.append([r3], 9_000); return l.save() }
+    expect(build()).toEqual(build())
+  })
+
+  it('refuses to append a record whose id is not its hash, or that does not verify, or is malformed', () => {
+    const log = IntentLog.create(actorOf('alice'))
+    expect(() => log.append([{ id: r2.id, bytes: r1.bytes }], 0)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    const forged = canonicalBytes({ ...r1.record, text: 'changed' })
+    expect(() => log.append([{ id: recordIdOf(forged), bytes: forged }], 0)).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE' }))
+    const junk = new TextEncoder().encode('{"a":1}')
+    expect(() => log.append([{ id: recordIdOf(junk), bytes: junk }], 0)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    expect(log.size).toBe(0)
+    expect(changesIn(log).length).toBe(1)
+  })
+
+  it('saves and loads, including save + incremental chunks concatenated', () => {
+    const log = IntentLog.create(actorOf('alice'))
+    log.append([r1], 1_000)
+    const base = log.save()
+    log.append([r2], 2_000)
+    const inc1 = log.saveIncremental()
+    log.append([r3], 3_000)
+    const inc2 = log.saveIncremental()
+    expect(log.saveIncremental().length).toBe(0)
+    const joined = new Uint8Array([...base, ...inc1, ...inc2])
+    const back = IntentLog.load(joined, actorOf('alice2'))
+    expect(back.ids().sort()).toEqual(log.ids().sort())
+    expect(back.records().map((r) => r.record.text).sort()).toEqual(['one', 'three', 'two'])
+    expect(IntentLog.load(new Uint8Array(0), actorOf('x')).size).toBe(0)
+  })
+
+  it('refuses data that is not an intent log, and bad actor ids', () => {
+    expect(() => IntentLog.load(new Uint8Array([1, 2, 3]), actorOf('a'))).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    const foreign = A.save(A.from<{ x: number }>({ x: 1 }, { actor: 'cd' }))
+    expect(() => IntentLog.load(foreign, actorOf('a'))).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    expect(() => IntentLog.create('XYZ')).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    expect(() => IntentLog.create(GENESIS_ACTOR)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+  })
+})
+
+describe('IntentLog sync', () => {
+  it('syncs two logs both ways and reports what was added', () => {
+    const alice = new Writer('alice')
+    const bob = new Writer('bob')
+    const la = IntentLog.create(actorOf('alice'))
+    const lb = IntentLog.create(actorOf('bob'))
+    const ra = [alice.write('a1'), alice.write('a2')]
+    const rb = [bob.write('b1')]
+    la.append(ra, 1_000)
+    lb.append(rb, 1_000)
+    const seenByB: IncomingRecord[] = []
+    const addedToB: RecordId[] = []
+    let sa = la.initSyncState()
+    let sb = lb.initSyncState()
+    for (let round = 0; round < 10; round++) {
+      let m1: Uint8Array | null
+      let m2: Uint8Array | null
+      ;[sa, m1] = la.generateSyncMessage(sa)
+      if (m1 !== null) {
+        const res = lb.receiveSyncMessage(sb, m1, (inc) => { seenByB.push(...inc) }, 0)
+        sb = res.state
+        addedToB.push(...res.added)
+      }
+      ;[sb, m2] = lb.generateSyncMessage(sb)
+      if (m2 !== null) sa = la.receiveSyncMessage(sa, m2, () => {}, 0).state
+      if (m1 === null && m2 === null) break
+    }
+    expect(la.ids().sort()).toEqual(lb.ids().sort())
+    expect(la.size).toBe(3)
+    expect(addedToB.sort()).toEqual(ra.map((r) => r.id).sort())
+    expect(seenByB.map((r) => r.id).sort()).toEqual(ra.map((r) => r.id).sort())
+    expect(seenByB.every((r) => r.record.signer === alice.signer)).toBe(true)
+    // Later appends flow as small change chunks.
+    const more = alice.write('a3')
+    la.append([more], 2_000)
+    const { messages } = syncPair(la, lb)
+    expect(lb.has(more.id)).toBe(true)
+    expect(messages.some((m) => A.decodeSyncMessage(m).changes.length > 0)).toBe(true)
+  })
+
+  it('a fresh peer receives a whole-document chunk on first sync and takes it', () => {
+    const alice = new Writer('alice')
+    const la = IntentLog.create(actorOf('alice'))
+    for (let i = 0; i < 5; i++) la.append([alice.write(`r${i}`), alice.write(`s${i}`)], i * 1000)
+    const fresh = IntentLog.create(actorOf('fresh'))
+    const { messages } = syncPair(la, fresh)
+    const chunks = messages.flatMap((m) => A.decodeSyncMessage(m).changes)
+    expect(chunks.some(isDocChunk)).toBe(true)
+    expect(fresh.ids().sort()).toEqual(la.ids().sort())
+    expect(fresh.records().length).toBe(10)
+  })
+
+  it('converges when three logs sync in a ring and records are written concurrently', () => {
+    const names = ['alice', 'bob', 'carol']
+    const logs = names.map((n) => IntentLog.create(actorOf(n)))
+    const writers = names.map((n) => new Writer(n))
+    // The same record appended by two logs independently is one record.
+    const shared = writers[0].write('shared')
+    logs.forEach((l, i) => l.append([writers[i].write('own'), ...(i < 2 ? [shared] : [])], 1_000))
+    syncPair(logs[0], logs[1]); syncPair(logs[1], logs[2]); syncPair(logs[2], logs[0])
+    const want = logs[0].ids().sort()
+    expect(want.length).toBe(4)
+    for (const l of logs) expect(l.ids().sort()).toEqual(want)
+  })
+
+  it('survives save/load between sync rounds', () => {
+    const alice = new Writer('alice')
+    const la = IntentLog.create(actorOf('alice'))
+    la.append([alice.write('1')], 0)
+    let lb = IntentLog.create(actorOf('bob'))
+    syncPair(la, lb)
+    lb = IntentLog.load(lb.save(), actorOf('bob-2'))
+    la.append([alice.write('2')], 0)
+    syncPair(la, lb)
+    expect(lb.size).toBe(2)
+    lb.append([new Writer('bob').write('b')], 0)
+    syncPair(lb, la)
+    expect(la.size).toBe(3)
+  })
+})
