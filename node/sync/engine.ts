@@ -1,0 +1,402 @@
+/**
+ * The sync engine: one per node, one session per Link. It is pure protocol logic — it never
+ * touches sockets, disks, clocks or randomness (all injected), which is what lets the daemon
+ * drive it over libp2p and the simulator drive the very same code over a simulated network.
+ *
+ * Session order (DESIGN.md): hello (admission check) → authority chain first → intent log
+ * (Automerge sync through the staged merge). Links are ordered, and every side sends the chain
+ * entries the other lacks before any intent data, so a peer always learns of a revocation
+ * before it accepts data from the revoked key. New chain entries, records and beacons are
+ * pushed at once to every session and relayed on first receipt; `tick()` runs push-pull
+ * anti-entropy with one random peer.
+ *
+ * @example
+ * const engine = new SyncEngine({ chain, log, localKey, clock, random }, { team }, events)
+ * host.handle(SYNC_PROTOCOL, (link) => engine.addLink(link))
+ * engine.localRecordsAdded()   // after appending to the log
+ */
+import type { AuthorityChain } from '../../crdt/authority-chain.js'
+import { decodeEntry } from '../../crdt/authority-chain.js'
+import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
+import { verifyBeacon, type Beacon } from '../../crdt/beacon.js'
+import { canonicalBytes, fromB64u, toB64u } from '../../crdt/canonical.js'
+import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
+import type { KeyId, RecordId } from '../../crdt/ids.js'
+import { shortId } from '../../crdt/ids.js'
+import type { SignedRecord } from '../../crdt/record.js'
+import type { Link } from './link.js'
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type SyncMessage } from './messages.js'
+
+/** Injected dependencies. */
+export interface SyncComponents {
+  chain: AuthorityChain
+  log: IntentLog
+  localKey: KeyId
+  /** Milliseconds on the node's clock (virtual in the simulator). */
+  clock: () => number
+  /** Uniform in [0, 1) (seeded in the simulator). */
+  random: () => number
+}
+
+/** Options. */
+export interface SyncInit {
+  team: string
+  /** Refuse new records from others when the newest beacon is older than this; null: off. */
+  maxStalenessMs?: number | null
+  /** Clock reading when the node started: staleness counts from here until a beacon arrives. */
+  startedAt?: number
+}
+
+/** Something worth keeping as evidence; the node persists it as an audit event. */
+export interface SyncAuditEvent {
+  type: 'refused' | 'dropped' | 'bad-batch' | 'fork' | 'revocation-applied' | 'lockdown-applied'
+  peer: KeyId
+  code?: string
+  message: string
+}
+
+/** What the engine reports to the node. All optional. */
+export interface SyncEvents {
+  chainApplied?: (fromSeq: number, from: KeyId | null) => void
+  recordsAdded?: (ids: RecordId[], from: KeyId) => void
+  audit?: (event: SyncAuditEvent) => void
+  /** Keys newly revoked: the node's gater must refuse them from now on. */
+  revoked?: (keys: KeyId[]) => void
+  beacon?: (beacon: Beacon, bytes: Uint8Array) => void
+  sessionOpened?: (peer: KeyId) => void
+  sessionClosed?: (peer: KeyId, reason?: AuraError) => void
+}
+
+interface Session {
+  link: Link
+  trusted: boolean
+  helloSent: boolean
+  remoteHead: { seq: number, hash: string } | null
+  syncState: SyncState
+  /** Set when the remote refused our records for a non-hostile reason; cleared by its heads. */
+  paused: boolean
+  /** We refused this remote's records (lockdown/stale): tell it when that clears. */
+  refusedByUs: boolean
+}
+
+const HOSTILE = new Set(['E_BAD_SIGNATURE', 'E_MALFORMED', 'E_NOT_ADMITTED', 'E_REVOKED', 'E_BAD_CHAIN', 'E_FRAME_TOO_LARGE'])
+
+/** One node's side of every sync session. */
+export class SyncEngine {
+  private readonly c: SyncComponents
+  private readonly init: Required<SyncInit>
+  private readonly events: SyncEvents
+  private readonly sessions = new Set<Session>()
+  private beaconBytes: Uint8Array | null = null
+  private beaconTs: number | null = null
+  private knownRevoked = new Set<KeyId>()
+  private wasRestricted = false
+
+  constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
+    this.c = components
+    this.init = { maxStalenessMs: null, startedAt: components.clock(), ...init }
+    this.events = events
+    for (const m of components.chain.members()) if (components.chain.revocation(m.key) !== undefined) this.knownRevoked.add(m.key)
+  }
+
+  /** Whether a key may connect at all; used by the connection gater. */
+  admission (key: KeyId): AuraError | null {
+    if (this.c.chain.revocation(key) !== undefined) return new RevokedError(`${shortId(key)} is revoked`, { peer: shortId(key) })
+    if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to team ${this.init.team}`, { peer: shortId(key) })
+    return null
+  }
+
+  /** Remote keys of the open, admitted sessions. */
+  connectedPeers (): KeyId[] {
+    return [...this.sessions].filter((s) => s.trusted).map((s) => s.link.remote)
+  }
+
+  /** Starts a session on a new link (either direction). */
+  addLink (link: Link): void {
+    const revoked = this.c.chain.revocation(link.remote)
+    if (revoked !== undefined) {
+      this.refuse(link, new RevokedError(`you (${shortId(link.remote)}) are revoked: ${revoked.reason}`, { peer: shortId(link.remote), reason: revoked.reason }))
+      return
+    }
+    const s: Session = {
+      link,
+      trusted: this.c.chain.member(link.remote) !== undefined,
+      helloSent: false,
+      remoteHead: null,
+      syncState: this.c.log.initSyncState(),
+      paused: false,
+      refusedByUs: false
+    }
+    this.sessions.add(s)
+    link.onFrame = (frame) => this.onFrame(s, frame)
+    link.onClose = (reason) => {
+      this.sessions.delete(s)
+      this.events.sessionClosed?.(link.remote, reason)
+    }
+    this.send(s, { t: 'hello', v: PROTOCOL_VERSION, team: this.init.team, head: this.c.chain.head, beacon: this.beaconB64() })
+    s.helloSent = true
+  }
+
+  /** Call after appending local records to the log: pushes them to every session at once. */
+  localRecordsAdded (): void {
+    for (const s of this.sessions) this.pushRecords(s)
+  }
+
+  /** Call after appending entries to the chain locally (the Mothership): pushes and enforces. */
+  localChainAppended (fromSeq: number): void {
+    this.afterChainGrew(fromSeq, null)
+  }
+
+  /** Call with a beacon signed locally (the Mothership) or loaded from disk. */
+  localBeacon (bytes: Uint8Array): void {
+    this.acceptBeacon(bytes, null)
+  }
+
+  /** Whether new records from others are refused because the newest beacon is too old. */
+  isStale (): boolean {
+    const max = this.init.maxStalenessMs
+    if (max === null || max === undefined) return false
+    return this.c.clock() - (this.beaconTs ?? this.init.startedAt) > max
+  }
+
+  /** Timestamp (Mothership clock) of the newest beacon held, if any. */
+  get lastBeaconTs (): number | null { return this.beaconTs }
+
+  /** Periodic work: anti-entropy with one random admitted peer, and lifting of refusals. */
+  tick (): void {
+    this.checkRestrictionLifted()
+    const trusted = [...this.sessions].filter((s) => s.trusted)
+    if (trusted.length === 0) return
+    const s = trusted[Math.floor(this.c.random() * trusted.length) % trusted.length]
+    this.send(s, { t: 'heads', head: this.c.chain.head, beacon: this.beaconB64() })
+    this.pushRecords(s)
+  }
+
+  /** Closes every session with a key (revocation); the remote is told why. */
+  dropPeer (key: KeyId, reason: AuraError): void {
+    for (const s of [...this.sessions]) {
+      if (s.link.remote === key) this.close(s, reason)
+    }
+  }
+
+  /** Closes every session. */
+  closeAll (reason?: AuraError): void {
+    for (const s of [...this.sessions]) this.close(s, reason)
+  }
+
+  private onFrame (s: Session, frame: Uint8Array): void {
+    let msg: SyncMessage
+    try {
+      msg = decodeMessage(frame)
+    } catch (err) {
+      this.hostile(s, toAuraError(err))
+      return
+    }
+    try {
+      this.handle(s, msg)
+    } catch (err) {
+      const e = toAuraError(err)
+      if (HOSTILE.has(e.code)) this.hostile(s, e)
+      else this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
+    }
+  }
+
+  private handle (s: Session, msg: SyncMessage): void {
+    switch (msg.t) {
+      case 'hello':
+        if (msg.team !== this.init.team) throw new NotAdmittedError(`peer belongs to team '${msg.team}', not '${this.init.team}'`)
+        s.remoteHead = msg.head
+        if (msg.beacon !== null) this.acceptBeacon(fromB64u(msg.beacon), s)
+        if (s.trusted) this.startTrusted(s)
+        else if (msg.head.seq <= this.c.chain.head.seq) this.notAdmitted(s)
+        // Otherwise the remote holds chain entries we lack (perhaps its own admission): wait
+        // for them before deciding.
+        return
+      case 'chain':
+        this.receiveChain(s, msg.entries)
+        return
+      case 'heads':
+        s.paused = false
+        s.remoteHead = msg.head
+        if (msg.beacon !== null) this.acceptBeacon(fromB64u(msg.beacon), s)
+        if (!s.trusted) return
+        this.answerHeads(s, msg.head)
+        this.pushRecords(s)
+        return
+      case 'beacon':
+        if (s.trusted) this.acceptBeacon(fromB64u(msg.beacon), s)
+        return
+      case 'refused':
+        s.paused = true
+        s.syncState = this.c.log.initSyncState()
+        this.events.audit?.({ type: 'refused', peer: s.link.remote, code: msg.code, message: `peer refused our records: ${msg.message}` })
+        return
+      case 'am':
+        if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
+        this.receiveRecords(s, msg.data)
+    }
+  }
+
+  private startTrusted (s: Session): void {
+    this.events.sessionOpened?.(s.link.remote)
+    if (s.remoteHead !== null) this.answerHeads(s, s.remoteHead)
+    this.pushRecords(s)
+  }
+
+  private answerHeads (s: Session, remote: { seq: number, hash: string }): void {
+    const ours = this.c.chain.head
+    if (remote.seq < ours.seq || (remote.seq === ours.seq && remote.hash !== ours.hash)) {
+      // Equal seq with another hash: send ours, so the remote's chain sees the fork evidence.
+      const from = remote.seq < ours.seq ? remote.seq + 1 : ours.seq
+      this.send(s, { t: 'chain', entries: this.c.chain.entries(from).map((e) => toB64u(canonicalBytes(e))) })
+    } else if (remote.seq > ours.seq) {
+      this.send(s, { t: 'heads', head: ours, beacon: this.beaconB64() })
+    }
+  }
+
+  private receiveChain (s: Session, encoded: string[]): void {
+    const before = this.c.chain.head.seq
+    const entries = encoded.map((e) => decodeEntry(fromB64u(e)))
+    try {
+      this.c.chain.applyBatch(entries)
+    } catch (err) {
+      const e = toAuraError(err)
+      if (e.code === 'E_FORK') {
+        this.events.audit?.({ type: 'fork', peer: s.link.remote, code: e.code, message: e.message })
+        this.afterChainGrew(before + 1, s)
+        return
+      }
+      throw e
+    }
+    if (this.c.chain.head.seq > before) this.afterChainGrew(before + 1, s)
+    if (!s.trusted) {
+      if (this.sessions.has(s) && this.c.chain.member(s.link.remote) !== undefined && this.c.chain.revocation(s.link.remote) === undefined) {
+        s.trusted = true
+        this.startTrusted(s)
+      } else if (this.sessions.has(s)) {
+        this.notAdmitted(s)
+      }
+    }
+  }
+
+  private afterChainGrew (fromSeq: number, source: Session | null): void {
+    this.events.chainApplied?.(fromSeq, source?.link.remote ?? null)
+    const entries = this.c.chain.entries(fromSeq).map((e) => toB64u(canonicalBytes(e)))
+    for (const s of this.sessions) {
+      if (s === source || !s.trusted || entries.length === 0) continue
+      this.send(s, { t: 'chain', entries })
+    }
+    const newlyRevoked: KeyId[] = []
+    for (const m of this.c.chain.members()) {
+      if (this.knownRevoked.has(m.key)) continue
+      const r = this.c.chain.revocation(m.key)
+      if (r === undefined) continue
+      this.knownRevoked.add(m.key)
+      newlyRevoked.push(m.key)
+      this.events.audit?.({ type: 'revocation-applied', peer: m.key, message: `revocation of ${shortId(m.key)} applied: ${r.reason}` })
+    }
+    if (newlyRevoked.length > 0) {
+      this.events.revoked?.(newlyRevoked)
+      for (const key of newlyRevoked) {
+        const r = this.c.chain.revocation(key)
+        this.dropPeer(key, new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' }))
+      }
+    }
+    this.checkRestrictionLifted()
+  }
+
+  private receiveRecords (s: Session, data: Uint8Array): void {
+    const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): void => {
+      if (incoming.length === 0) return
+      if (this.c.chain.locked) throw new LockdownError(`team is in lockdown (${this.c.chain.lockdownReason ?? ''}): no new records accepted`)
+      if (this.isStale()) throw new StaleError('no fresh Mothership beacon: new records from others are refused until one arrives')
+      for (const { id, record } of incoming) {
+        if (this.c.chain.member(record.signer) === undefined) {
+          throw new NotAdmittedError(`record ${id.slice(0, 12)} is signed by ${shortId(record.signer)}, which is not admitted`, { record: id })
+        }
+      }
+    }
+    let result: { state: SyncState, added: RecordId[] }
+    try {
+      result = this.c.log.receiveSyncMessage(s.syncState, data, check, this.c.clock())
+    } catch (err) {
+      const e = toAuraError(err)
+      if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE') {
+        s.syncState = this.c.log.initSyncState()
+        s.refusedByUs = true
+        this.wasRestricted = true
+        this.send(s, { t: 'refused', code: e.code, message: e.message })
+        this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
+        return
+      }
+      throw e
+    }
+    s.syncState = result.state
+    if (result.added.length > 0) {
+      this.events.recordsAdded?.(result.added, s.link.remote)
+      for (const other of this.sessions) if (other !== s) this.pushRecords(other)
+    }
+    this.pushRecords(s)
+  }
+
+  private pushRecords (s: Session): void {
+    if (!s.trusted || s.paused || s.link.closed) return
+    const [state, msg] = this.c.log.generateSyncMessage(s.syncState)
+    s.syncState = state
+    if (msg !== null) this.send(s, { t: 'am', data: msg })
+  }
+
+  private acceptBeacon (bytes: Uint8Array, source: Session | null): void {
+    const b = verifyBeacon(bytes, this.c.chain.mothershipKey)
+    if (b === null) {
+      if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: 'E_BAD_SIGNATURE', message: 'beacon with a bad signature ignored' })
+      return
+    }
+    if (this.beaconTs !== null && b.ts <= this.beaconTs) return
+    this.beaconTs = b.ts
+    this.beaconBytes = bytes
+    this.events.beacon?.(b, bytes)
+    const b64 = toB64u(bytes)
+    for (const s of this.sessions) if (s !== source && s.trusted) this.send(s, { t: 'beacon', beacon: b64 })
+    this.checkRestrictionLifted()
+  }
+
+  private checkRestrictionLifted (): void {
+    if (!this.wasRestricted || this.c.chain.locked || this.isStale()) return
+    this.wasRestricted = false
+    for (const s of this.sessions) {
+      if (!s.refusedByUs) continue
+      s.refusedByUs = false
+      this.send(s, { t: 'heads', head: this.c.chain.head, beacon: this.beaconB64() })
+    }
+  }
+
+  private beaconB64 (): string | null {
+    return this.beaconBytes === null ? null : toB64u(this.beaconBytes)
+  }
+
+  private notAdmitted (s: Session): void {
+    this.refuse(s.link, new NotAdmittedError(`you (${shortId(s.link.remote)}) are not admitted to team ${this.init.team}`, { peer: shortId(s.link.remote) }))
+    this.sessions.delete(s)
+  }
+
+  private refuse (link: Link, err: AuraError): void {
+    this.events.audit?.({ type: 'refused', peer: link.remote, code: err.code, message: err.message })
+    link.close(err)
+  }
+
+  private hostile (s: Session, err: AuraError): void {
+    this.events.audit?.({ type: 'dropped', peer: s.link.remote, code: err.code, message: `connection dropped: ${err.message}` })
+    this.close(s, err)
+  }
+
+  private close (s: Session, reason?: AuraError): void {
+    this.sessions.delete(s)
+    if (!s.link.closed) s.link.close(reason)
+  }
+
+  private send (s: Session, msg: SyncMessage): void {
+    if (s.link.closed) return
+    s.link.send(encodeMessage(msg))
+  }
+}

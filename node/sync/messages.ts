@@ -1,0 +1,79 @@
+/**
+ * The sync protocol's messages and their wire form. Each frame on a Link carries one message:
+ * a one-byte type tag, then either canonical JSON (control messages) or raw bytes (Automerge
+ * sync messages, so the bulk of replication is never base64-inflated). Decoding validates the
+ * shape with zod and throws E_MALFORMED on anything else.
+ *
+ * @example
+ * link.send(encodeMessage({ t: 'hello', v: 1, team, head: { seq: 3, hash } }))
+ * const msg = decodeMessage(frame)
+ */
+import { z } from 'zod'
+import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
+import { MalformedError } from '../../crdt/errors.js'
+
+/** Protocol version spoken by this code. */
+export const PROTOCOL_VERSION = 1
+
+const head = z.object({ seq: z.number().int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
+const b64u = z.string().regex(/^[A-Za-z0-9_-]*$/)
+
+const hello = z.object({
+  t: z.literal('hello'),
+  v: z.number().int(),
+  team: z.string().max(200),
+  head,
+  beacon: b64u.nullable()
+}).strict()
+
+/** Authority chain entries (canonical bytes, base64url), oldest first. */
+const chain = z.object({ t: z.literal('chain'), entries: z.array(b64u).max(100_000) }).strict()
+
+/** Periodic anti-entropy announcement of heads; the receiver answers with what is missing. */
+const heads = z.object({ t: z.literal('heads'), head, beacon: b64u.nullable() }).strict()
+
+/** A Mothership beacon (freshness), relayed peer to peer. */
+const beacon = z.object({ t: z.literal('beacon'), beacon: b64u }).strict()
+
+/** The receiver refused a batch of records for a non-hostile reason (lockdown, stale): both
+ * sides reset their Automerge sync state for this link and retry on the next anti-entropy. */
+const refused = z.object({ t: z.literal('refused'), code: z.string().max(40), message: z.string().max(500) }).strict()
+
+const controlSchema = z.discriminatedUnion('t', [hello, chain, heads, beacon, refused])
+
+export type HelloMsg = z.infer<typeof hello>
+export type ChainMsg = z.infer<typeof chain>
+export type HeadsMsg = z.infer<typeof heads>
+export type BeaconMsg = z.infer<typeof beacon>
+export type RefusedMsg = z.infer<typeof refused>
+/** An Automerge sync message for the intent log. */
+export interface AutomergeMsg { t: 'am', data: Uint8Array }
+export type SyncMessage = HelloMsg | ChainMsg | HeadsMsg | BeaconMsg | RefusedMsg | AutomergeMsg
+
+const TAG_CONTROL = 0x01
+const TAG_AUTOMERGE = 0x02
+
+/** Encodes a message into one frame payload. */
+export function encodeMessage (msg: SyncMessage): Uint8Array {
+  if (msg.t === 'am') {
+    const out = new Uint8Array(1 + msg.data.length)
+    out[0] = TAG_AUTOMERGE
+    out.set(msg.data, 1)
+    return out
+  }
+  const body = canonicalBytes(msg)
+  const out = new Uint8Array(1 + body.length)
+  out[0] = TAG_CONTROL
+  out.set(body, 1)
+  return out
+}
+
+/** Decodes one frame payload; throws E_MALFORMED on an unknown tag or a bad shape. */
+export function decodeMessage (frame: Uint8Array): SyncMessage {
+  if (frame.length === 0) throw new MalformedError('empty sync frame')
+  if (frame[0] === TAG_AUTOMERGE) return { t: 'am', data: frame.subarray(1) }
+  if (frame[0] !== TAG_CONTROL) throw new MalformedError(`unknown sync frame tag ${frame[0]}`)
+  const parsed = controlSchema.safeParse(parseCanonical(frame.subarray(1)))
+  if (!parsed.success) throw new MalformedError(`bad sync message: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  return parsed.data
+}
