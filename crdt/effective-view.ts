@@ -1,0 +1,123 @@
+/**
+ * The effective view: which records count, as a pure function of (records, authority view).
+ * Every other record is quarantined with the first reason that applies, in this order:
+ *
+ * 1. `bad_signature`           the signature does not verify under the record's own key
+ * 2. `not_admitted`            the signer was never admitted
+ * 3. `unknown_authority`       its `auth` reference is not an entry of this replica's chain
+ * 4. `beyond_cut`              the signer is revoked and the record is not the cut record or one
+ *                              of its ancestors by `prev` among held records (cut seq 0: none)
+ * 5. `equivocation`            another validly signed record of the signer has the same seq
+ * 6. `written_during_lockdown` the chain was locked at the record's `auth` reference
+ *
+ * The claimed `ts` is never consulted, so a revoked key cannot backdate its way past its cut.
+ * Records that fail verification cannot make honest records look equivocal (anyone could forge
+ * those), and records beyond a cut cannot either (the cut, chosen by the Mothership, decides).
+ * The result does not depend on input order or duplicates: both maps iterate in id order.
+ *
+ * @example
+ * const { effective, quarantined } = effectiveView(log.records(), chain)
+ * quarantined.get(id)  // { record, reason: 'beyond_cut' }
+ */
+import type { AuthorityView } from './authority-view.js'
+import type { KeyId, RecordId } from './ids.js'
+import { verifyRecord, type SignedRecord } from './record.js'
+
+/** Every quarantine reason, in the order they are tested. */
+export const QUARANTINE_REASONS = ['bad_signature', 'not_admitted', 'unknown_authority', 'beyond_cut', 'equivocation', 'written_during_lockdown'] as const
+/** Why a record is not effective. */
+export type QuarantineReason = typeof QUARANTINE_REASONS[number]
+
+/** A record kept as evidence but never applied. */
+export interface Quarantined {
+  readonly record: SignedRecord
+  readonly reason: QuarantineReason
+}
+
+/** The records that count, and the ones that do not with their reason; both in id order. */
+export interface EffectiveView {
+  readonly effective: Map<RecordId, SignedRecord>
+  readonly quarantined: Map<RecordId, Quarantined>
+}
+
+interface Held { readonly id: RecordId, readonly record: SignedRecord }
+
+/** Splits records into effective and quarantined under `auth`. */
+export function effectiveView (records: Iterable<{ id: RecordId, record: SignedRecord }>, auth: AuthorityView): EffectiveView {
+  const byId = new Map<RecordId, SignedRecord>()
+  for (const { id, record } of records) byId.set(id, record)
+  const ids = [...byId.keys()].sort()
+  const signed = new Set(ids.filter((id) => verifyRecord(byId.get(id)!)))
+  const withinCut = cutSets(byId, signed, auth)
+  const equivocal = equivocalIds(byId, signed, withinCut)
+
+  const effective = new Map<RecordId, SignedRecord>()
+  const quarantined = new Map<RecordId, Quarantined>()
+  for (const id of ids) {
+    const record = byId.get(id)!
+    const reason = quarantineReason({ id, record }, auth, signed, withinCut, equivocal)
+    if (reason === undefined) effective.set(id, record)
+    else quarantined.set(id, { record, reason })
+  }
+  return { effective, quarantined }
+}
+
+function quarantineReason (
+  { id, record }: Held, auth: AuthorityView, signed: Set<RecordId>, withinCut: Map<KeyId, Set<RecordId>>, equivocal: Set<RecordId>
+): QuarantineReason | undefined {
+  if (!signed.has(id)) return 'bad_signature'
+  if (auth.member(record.signer) === undefined) return 'not_admitted'
+  if (auth.entryHash(record.auth.seq) !== record.auth.hash) return 'unknown_authority'
+  const cut = withinCut.get(record.signer)
+  if (cut !== undefined && !cut.has(id)) return 'beyond_cut'
+  if (equivocal.has(id)) return 'equivocation'
+  if (auth.lockedAt(record.auth.seq)) return 'written_during_lockdown'
+  return undefined
+}
+
+/**
+ * For each revoked signer with held records: the ids of the cut record and its ancestors. The
+ * walk follows `prev` through validly signed records of that signer whose seq falls by one at
+ * each step, and stops at the first gap, so an ancestor not yet held hides the older records
+ * (they become effective when it arrives, on every replica alike).
+ */
+function cutSets (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth: AuthorityView): Map<KeyId, Set<RecordId>> {
+  const out = new Map<KeyId, Set<RecordId>>()
+  for (const id of signed) {
+    const signer = byId.get(id)!.signer
+    if (out.has(signer)) continue
+    const revocation = auth.revocation(signer)
+    if (revocation === undefined) continue
+    const within = new Set<RecordId>()
+    out.set(signer, within)
+    const { seq, hash } = revocation.cut
+    if (seq === 0 || hash === null) continue
+    let at: RecordId | null = hash
+    let want = seq
+    while (at !== null && want >= 1 && signed.has(at)) {
+      const r: SignedRecord = byId.get(at)!
+      if (r.signer !== signer || r.seq !== want) break
+      within.add(at)
+      at = r.prev
+      want--
+    }
+  }
+  return out
+}
+
+// Two validly signed records of one signer with one seq, neither excluded by a cut.
+function equivocalIds (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, withinCut: Map<KeyId, Set<RecordId>>): Set<RecordId> {
+  const slots = new Map<string, RecordId[]>()
+  for (const id of signed) {
+    const r = byId.get(id)!
+    const cut = withinCut.get(r.signer)
+    if (cut !== undefined && !cut.has(id)) continue
+    const slot = `${r.signer}:${r.seq}`
+    const held = slots.get(slot)
+    if (held === undefined) slots.set(slot, [id])
+    else held.push(id)
+  }
+  const out = new Set<RecordId>()
+  for (const held of slots.values()) if (held.length > 1) for (const id of held) out.add(id)
+  return out
+}
