@@ -55,7 +55,6 @@ describe('values with no JSON form', () => {
     ['undefined', undefined],
     ['undefined property', { a: undefined }],
     ['undefined in array', [undefined]],
-    // eslint-disable-next-line no-sparse-arrays
     ['array hole', [, 1]],
     ['bigint', 1n],
     ['function', () => 1],
