@@ -128,8 +128,13 @@ export class Program {
     const options = params[params.length - 1] as Record<string, unknown>
     const args: CommandCall['args'] = {}
     cmd.args.forEach((a, i) => { args[camel(a.value)] = params[i] as string | string[] | undefined })
-    // cac turns numeric values into numbers; read back what was typed.
-    for (const spec of this.specs([this.cac.globalCommand, cmd]).filter((s) => s.takesValue)) {
+    for (const spec of this.specs([this.cac.globalCommand, cmd])) {
+      if (!spec.takesValue) {
+        // `--dry-run=true` reaches cac as the string 'true' for flags with a dash in their name.
+        for (const name of spec.names) if (options[name] === 'true') options[name] = true
+        continue
+      }
+      // cac turns numeric values into numbers; read back what was typed.
       const values = rawValues(this.cac.rawArgs, spec)
       if (values.length === 0) continue
       for (const name of spec.names) options[name] = values.length === 1 ? values[0] : values

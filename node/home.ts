@@ -10,11 +10,8 @@
 import { access, chmod, mkdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { configTemplate } from './config/template.js'
-import { thisSystem } from './config/defaults.js'
 import type { SystemInfo } from './config/keys.js'
-import { configPath } from './config.js'
-import { createIdentity, existsError, identityPath, permissionWarnings, type Identity } from './identity.js'
+import type { Identity } from './identity.js'
 
 /** Where the home comes from, highest precedence first. */
 export interface HomeInputs {
@@ -59,6 +56,10 @@ export interface InitOptions {
  * one exists). Refuses with E_EXISTS, before writing anything, if the home has an identity.
  */
 export async function initHome (home: string, opts: InitOptions = {}): Promise<InitResult> {
+  // Loaded here, not at the top: every command resolves the home, few create one, and these
+  // pull in libp2p's crypto and the config schema.
+  const [{ createIdentity, existsError, identityPath, permissionWarnings }, { configPath, configTemplate }, { thisSystem }] =
+    await Promise.all([import('./identity.js'), import('./config.js'), import('./config/defaults.js')])
   const keyFile = identityPath(home)
   if (await exists(keyFile)) throw existsError(keyFile)
   const created = !(await exists(home))

@@ -3,10 +3,13 @@
  *
  * @example
  * closest('max_stalenes', ['max_staleness', 'receipt_interval']) // 'max_staleness'
+ * closest('revoke', ['revoke-peer', 'lockdown'])                   // 'revoke-peer'
  */
 
-/** The candidate nearest to `word` by edit distance, if it is close enough to be a typo. */
+/** The only candidate `word` abbreviates, else the nearest by edit distance if close enough to be a typo. */
 export function closest (word: string, candidates: readonly string[]): string | undefined {
+  const extending = candidates.filter((c) => word.length >= 3 && c.startsWith(word))
+  if (extending.length === 1) return extending[0]
   let best: string | undefined
   let bestDistance = Math.max(2, Math.floor(word.length / 4)) + 1
   for (const c of candidates) {
