@@ -1,0 +1,165 @@
+/**
+ * Group commit of the node's own records. Callers append concurrently; requests that queue up
+ * while a commit is in flight are signed in order (continuing this signer's seq/prev chain),
+ * added to the intent log as ONE Automerge change, persisted in ONE batch (incremental chunk,
+ * index entries, meta head) and acknowledged together, only once durable. Records received by
+ * sync take the same path through `ingest`, so chunks reach disk in the order they were made.
+ *
+ * The head is recovered from the store on open, so a restarted writer continues the chain
+ * with no gap and no reused seq. A failed write stops the writer (every later call rejects):
+ * the records it signed are in memory but not on disk, and signing past them would fork the
+ * chain — restart the node, which resumes from what is on disk.
+ *
+ * @example
+ * const w = await IntentWriter.open({ intent: store.intent, key, clock }, { host: 'laptop' })
+ * const { id, seq } = await w.append({ kind: 'intent', actor: 'alice', auth, text: 'fix login' })
+ */
+import { MalformedError, NotFoundError, toAuraError, type AuraError } from '../../crdt/errors.js'
+import type { KeyPair } from '../../crdt/crypto.js'
+import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
+import { signRecord, type RecordFields, type SignedRecord } from '../../crdt/record.js'
+import type { KVOp } from './kv.js'
+import type { IntentStore, SignerHead } from './intent-store.js'
+
+/** What a caller supplies; seq, prev, ts and host are the writer's. */
+export type IntentFields = Omit<RecordFields, 'seq' | 'prev' | 'ts' | 'host'>
+
+/** Dependencies of the writer. */
+export interface IntentWriterComponents {
+  readonly intent: IntentStore
+  /** The node's own signing key. */
+  readonly key: KeyPair
+  /** Milliseconds since the epoch; a virtual clock in tests and the simulator. */
+  readonly clock: { now: () => number }
+}
+
+/** Options of the writer. */
+export interface IntentWriterInit {
+  /** The `host` field of every record (the machine's name). */
+  readonly host: string
+  /** Most requests in one commit (default 1024). */
+  readonly maxBatch?: number
+}
+
+/** An acknowledged append: durable when this is returned. */
+export interface Appended {
+  readonly id: RecordId
+  readonly seq: number
+}
+
+type Request =
+  | { readonly type: 'append', readonly fields: IntentFields, resolve: (a: Appended) => void, reject: (e: AuraError) => void }
+  | { readonly type: 'ingest', readonly ids: readonly RecordId[], resolve: () => void, reject: (e: AuraError) => void }
+
+/** The one writer of a signer's records into a store. */
+export class IntentWriter {
+  private queue: Request[] = []
+  private running: Promise<void> | undefined
+  private failed: AuraError | undefined
+  private readonly signer: KeyId
+  private readonly maxBatch: number
+
+  private constructor (private readonly c: IntentWriterComponents, private readonly host: string, maxBatch: number, private current: SignerHead | undefined) {
+    this.signer = keyIdOf(c.key.publicKey)
+    this.maxBatch = maxBatch
+  }
+
+  /** A writer continuing the signer's chain from the head recorded in the store. */
+  static async open (components: IntentWriterComponents, init: IntentWriterInit): Promise<IntentWriter> {
+    const head = await components.intent.head(keyIdOf(components.key.publicKey))
+    return new IntentWriter(components, init.host, init.maxBatch ?? 1024, head)
+  }
+
+  /** The signer's newest durable record, if any. */
+  get head (): SignerHead | undefined {
+    return this.current
+  }
+
+  /** Signs and stores one record; resolves once it is durable. */
+  async append (fields: IntentFields): Promise<Appended> {
+    return await new Promise<Appended>((resolve, reject) => this.enqueue({ type: 'append', fields, resolve, reject }))
+  }
+
+  /**
+   * Persists records that sync already added to the live log (and anything else the log
+   * gained), indexing `ids`. Resolves once durable.
+   */
+  async ingest (ids: Iterable<RecordId>): Promise<void> {
+    const list = [...ids]
+    await new Promise<void>((resolve, reject) => this.enqueue({ type: 'ingest', ids: list, resolve, reject }))
+  }
+
+  /** Waits until every request queued so far is settled. */
+  async flush (): Promise<void> {
+    while (this.running !== undefined) await this.running
+  }
+
+  private enqueue (req: Request): void {
+    if (this.failed !== undefined) { req.reject(this.failed); return }
+    this.queue.push(req)
+    if (this.running === undefined) this.running = this.drain()
+  }
+
+  private async drain (): Promise<void> {
+    // Yield once, so every append made in the same tick joins the first commit.
+    await Promise.resolve()
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch)
+        if (this.failed === undefined) {
+          try {
+            await this.commit(batch)
+          } catch (err) {
+            this.failed = toAuraError(err)
+            for (const r of batch) r.reject(this.failed)
+          }
+        } else {
+          for (const r of batch) r.reject(this.failed)
+        }
+      }
+    } finally {
+      // Cleared in the same step as the last empty-queue check: an append arriving after
+      // this starts a new drain, one arriving before it was taken by the loop.
+      this.running = undefined
+    }
+  }
+
+  private async commit (batch: Request[]): Promise<void> {
+    const ts = this.c.clock.now()
+    const log = this.c.intent.log
+    let head = this.current
+    const toIndex: Array<{ id: RecordId, record: SignedRecord }> = []
+    const entries: Array<{ id: RecordId, bytes: Uint8Array }> = []
+    const acks: Array<() => void> = []
+    for (const req of batch) {
+      try {
+        if (req.type === 'append') {
+          const r = signRecord({ ...req.fields, host: this.host, ts, seq: (head?.seq ?? 0) + 1, prev: head?.id ?? null }, this.c.key)
+          head = { seq: r.record.seq, id: r.id }
+          entries.push({ id: r.id, bytes: r.bytes })
+          toIndex.push(r)
+          const ack = { id: r.id, seq: r.record.seq }
+          acks.push(() => req.resolve(ack))
+        } else {
+          for (const id of req.ids) {
+            if (!log.has(id)) throw new NotFoundError(`record ${id.slice(0, 12)} is not in the intent log`, { record: id })
+            const record = log.record(id)
+            if (record === undefined) throw new MalformedError(`record ${id.slice(0, 12)} does not decode`, { record: id })
+            toIndex.push({ id, record })
+            // Our own records coming back (a restored node) move the head: never reuse a seq.
+            if (record.signer === this.signer && record.seq > (head?.seq ?? 0)) head = { seq: record.seq, id }
+          }
+          acks.push(() => req.resolve())
+        }
+      } catch (err) {
+        req.reject(toAuraError(err))
+      }
+    }
+    const ops: KVOp[] = this.c.intent.indexOps(toIndex)
+    if (head !== undefined && head !== this.current) ops.push(this.c.intent.headOp(this.signer, head))
+    if (entries.length > 0) log.append(entries, ts)
+    await this.c.intent.commit(ops)
+    this.current = head
+    for (const ack of acks) ack()
+  }
+}
