@@ -1,0 +1,346 @@
+/**
+ * node/net: the network edge. A Host is one libp2p 3 node (TCP, Noise, Yamux) whose identity is
+ * the peer's Aura key, with a gate that refuses keys after the Noise handshake, and Links
+ * (node/sync/link.ts) over protocol streams. Everything above this folder speaks Links only.
+ *
+ * @example
+ * const bob = await createHost({ seed: bobSeed, gate: (key) => revoked.has(key) ? new RevokedError('revoked') : null })
+ * await bob.handle('/aura/sync/1', (link) => { link.onFrame = (f) => link.send(f) })
+ * const alice = await createHost({ seed: aliceSeed })
+ * const link = await alice.openLink(bob.addresses()[0], '/aura/sync/1')
+ * link.onFrame = (f) => console.log('echo', f)
+ * link.send(Uint8Array.of(1))
+ * await alice.stop(); await bob.stop()
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { Connection, Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { type AuraError, MalformedError, ProtocolError, UnreachableError } from '../../crdt/errors.js'
+import { type KeyId, keyIdOf, parseKeyId, shortId } from '../../crdt/ids.js'
+import { checkMaxFrameBytes, DEFAULT_MAX_FRAME_BYTES } from '../sync/frame.js'
+import type { Link } from '../sync/link.js'
+import { auraGater, type Direction, type Gate } from './gater.js'
+import { keyIdFromMultiaddr, keyIdFromPeerId, privateKeyFromSeed } from './peer-identity.js'
+import { DEFAULT_CLOSE_TIMEOUT_MS, StreamLink } from './stream-link.js'
+
+export type { Direction, Gate } from './gater.js'
+
+/** Options of a Host. */
+export interface HostInit {
+  /** The 32-byte Aura identity seed; the libp2p key is the same ed25519 key. */
+  seed: Uint8Array
+  /** Multiaddrs to listen on. Default `/ip4/127.0.0.1/tcp/0`. */
+  listen?: string[]
+  /** Who may connect; consulted after Noise, both directions. Default: everyone. */
+  gate?: Gate
+  /** Largest frame a Link sends or accepts. Default 4 MiB. */
+  maxFrameBytes?: number
+  /** Most simultaneous connections. Default 512. */
+  maxConnections?: number
+  /** Longest a dial (TCP + Noise + Yamux) or stream negotiation may take. Default 10 s. */
+  dialTimeoutMs?: number
+  /** Longest a closing link may take to flush. Default 5 s. */
+  closeTimeoutMs?: number
+  /** Told when a peer sent a frame this host refused; the link is closed, the host runs on. */
+  onProtocolError?: (err: AuraError, info: { remote: KeyId, protocol: string }) => void
+}
+
+/** Host events: a key got its first connection, or lost its last. */
+export type HostEvent = 'connect' | 'disconnect'
+
+/** A running network edge. */
+export interface Host {
+  /** This node's Aura key id, and the same key as a libp2p PeerId string. */
+  readonly key: KeyId
+  readonly peerId: string
+  /** The underlying libp2p node, for diagnostics; protocols should use Links. */
+  readonly libp2p: Libp2p
+  /** Listen multiaddrs, each ending in `/p2p/<peerId>`. */
+  addresses: () => string[]
+  /** Connects to a multiaddr and returns the proven key on the other end. */
+  dial: (addr: string) => Promise<KeyId>
+  /** Opens a Link for `protocol` to a connected key or to a multiaddr. */
+  openLink: (target: KeyId | string, protocol: string) => Promise<Link>
+  /** Calls `onLink` with a Link for each stream a peer opens for `protocol`. */
+  handle: (protocol: string, onLink: (link: Link) => void) => Promise<void>
+  /** Closes every link (telling the peer `reason`, if given) and connection to `key` at once. */
+  hangUp: (key: KeyId, reason?: AuraError) => Promise<void>
+  /** Tells the peer why (an error frame on `link`), then hangs up on it. */
+  refuseWithReason: (link: Link, err: AuraError) => Promise<void>
+  /** Keys with at least one open connection. */
+  connections: () => KeyId[]
+  /** Subscribes to connect/disconnect; returns the unsubscribe function. */
+  on: (event: HostEvent, listener: (key: KeyId) => void) => () => void
+  /** Closes every link and connection and stops listening. */
+  stop: () => Promise<void>
+}
+
+const DEFAULT_MAX_CONNECTIONS = 512
+const DEFAULT_DIAL_TIMEOUT_MS = 10_000
+// Time the error frames of a hang-up get before the connection is cut regardless.
+const HANG_UP_GRACE_MS = 1000
+const REMEMBERED_REFUSALS = 64
+const REFUSAL_GRACE_MS = 250
+// Answered by every host: `dial` opens it once to learn that the listener kept the connection.
+const READY_PROTOCOL = '/aura/ready/1.0.0'
+
+/** Starts a host listening on `init.listen`. */
+export async function createHost (init: HostInit): Promise<Host> {
+  const host = new Libp2pHost(init)
+  await host.start()
+  return host
+}
+
+class Libp2pHost implements Host {
+  key: KeyId = '' as KeyId
+  peerId = ''
+  libp2p!: Libp2p
+  private readonly init: HostInit
+  private readonly gate: Gate
+  private readonly maxFrameBytes: number
+  private readonly dialTimeoutMs: number
+  private readonly links = new Map<KeyId, Set<StreamLink>>()
+  private readonly peerIds = new Map<KeyId, Connection['remotePeer']>()
+  private readonly listeners = new Map<HostEvent, Set<(key: KeyId) => void>>()
+  private readonly refusals = new Map<string, AuraError>()
+
+  constructor (init: HostInit) {
+    this.init = init
+    this.gate = init.gate ?? (() => null)
+    this.maxFrameBytes = checkMaxFrameBytes(init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
+    this.dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
+  }
+
+  async start (): Promise<void> {
+    const privateKey = await privateKeyFromSeed(this.init.seed)
+    this.key = keyIdOf(privateKey.publicKey.raw)
+    const maxConnections = this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    this.libp2p = await createLibp2p({
+      privateKey,
+      addresses: { listen: this.init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: auraGater(this.gate, (addr, err) => this.rememberRefusal(addr, err)),
+      connectionManager: {
+        maxConnections,
+        // Local peers all come from 127.0.0.1, and libp2p rate-limits inbound connections per
+        // source address (default 5/s) and pending upgrades (default 10): a team of ~50 peers
+        // starting together, or a test that redials, would be refused with ECONNRESET.
+        inboundConnectionThreshold: maxConnections,
+        maxIncomingPendingConnections: maxConnections,
+        dialTimeout: this.dialTimeoutMs
+      }
+    })
+    this.peerId = this.libp2p.peerId.toString()
+    await this.libp2p.handle(READY_PROTOCOL, (stream) => { void stream.close() })
+    this.libp2p.addEventListener('peer:connect', (evt) => {
+      const key = keyIdFromPeerId(evt.detail)
+      this.peerIds.set(key, evt.detail)
+      this.emit('connect', key)
+    })
+    this.libp2p.addEventListener('peer:disconnect', (evt) => this.emit('disconnect', keyIdFromPeerId(evt.detail)))
+  }
+
+  addresses (): string[] {
+    return this.libp2p.getMultiaddrs().map((ma) => ma.toString())
+  }
+
+  async dial (addr: string): Promise<KeyId> {
+    const connection = await this.connect(addr)
+    const key = keyIdFromPeerId(connection.remotePeer)
+    // Noise XX ends with the dialer's message, so the dialer is done before the listener has
+    // even seen its key: a listener whose gate refuses us drops the connection only after
+    // libp2p.dial resolved here. One round trip settles it.
+    try {
+      const signal = AbortSignal.timeout(this.dialTimeoutMs)
+      const stream = await connection.newStream(READY_PROTOCOL, { signal })
+      // Wait for the listener's close too, so no half-open stream outlives the dial.
+      const closed = new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true, signal }) })
+      await stream.close({ signal })
+      if (stream.status !== 'closed') await closed
+    } catch (err) {
+      connection.abort(err as Error)
+      throw new UnreachableError(`${shortId(key)} closed the connection after the handshake (its gate refused this key, or it is stopping): ${messageOf(err)}`, { peer: key, addr })
+    }
+    return key
+  }
+
+  async openLink (target: KeyId | string, protocol: string): Promise<Link> {
+    const connection = target.startsWith('/') ? await this.connect(target) : await this.connectionTo(parseKeyId(target))
+    const key = keyIdFromPeerId(connection.remotePeer)
+    this.admit(key, 'outbound')
+    let stream: Stream
+    try {
+      stream = await connection.newStream(protocol, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+    } catch (err) {
+      if ((err as Error).name === 'UnsupportedProtocolError') {
+        throw new ProtocolError(`${shortId(key)} does not speak ${protocol}`, { peer: key, protocol })
+      }
+      throw new UnreachableError(`could not open ${protocol} to ${shortId(key)}: ${messageOf(err)}`, { peer: key, protocol })
+    }
+    return this.wrap(stream, key, protocol)
+  }
+
+  async handle (protocol: string, onLink: (link: Link) => void): Promise<void> {
+    await this.libp2p.handle(protocol, (stream, connection) => {
+      const link = this.wrap(stream, keyIdFromPeerId(connection.remotePeer), protocol)
+      // The gate may have changed since this connection was admitted (a revocation racing
+      // hangUp): here, unlike at the Noise level, the peer can be told why.
+      const refusal = this.gate(link.remote, 'inbound')
+      if (refusal !== null) {
+        this.refuseSoon(link, refusal)
+        return
+      }
+      onLink(link)
+    })
+  }
+
+  async hangUp (key: KeyId, reason?: AuraError): Promise<void> {
+    for (const link of this.links.get(key) ?? []) link.closeNow(reason)
+    const open = this.libp2p.getConnections().filter((c) => keyOf(c) === key)
+    await Promise.all(open.map(async (c) => {
+      try {
+        // Graceful, so the error frames just queued leave before the FIN.
+        await c.close({ signal: AbortSignal.timeout(HANG_UP_GRACE_MS) })
+      } catch (err) {
+        c.abort(err as Error)
+      }
+    }))
+  }
+
+  async refuseWithReason (link: Link, err: AuraError): Promise<void> {
+    if (link instanceof StreamLink) link.closeNow(err)
+    else link.close(err)
+    await this.hangUp(link.remote, err)
+  }
+
+  connections (): KeyId[] {
+    const keys = new Set<KeyId>()
+    for (const c of this.libp2p.getConnections()) {
+      const key = keyOf(c)
+      if (key !== null && c.status === 'open') keys.add(key)
+    }
+    return [...keys]
+  }
+
+  on (event: HostEvent, listener: (key: KeyId) => void): () => void {
+    let set = this.listeners.get(event)
+    if (set === undefined) this.listeners.set(event, set = new Set())
+    set.add(listener)
+    return () => { set.delete(listener) }
+  }
+
+  async stop (): Promise<void> {
+    const closing: Array<Promise<void>> = []
+    for (const set of this.links.values()) {
+      for (const link of set) {
+        link.closeNow()
+        closing.push(link.finished)
+      }
+    }
+    // libp2p closes connections that still carry open streams slowly (500 ms each when both
+    // ends stop at once); links whose peers answer our FIN are gone within a round trip.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([Promise.all(closing), new Promise((resolve) => { timer = setTimeout(resolve, HANG_UP_GRACE_MS) })])
+    clearTimeout(timer)
+    await this.libp2p.stop()
+  }
+
+  // A refusal sent right after negotiation, FIN included, can reach the dialler in the same read
+  // as the multistream-select answer; libp2p 3 then fails its newStream ("Cannot push data onto
+  // a stream that is closed") and the reason is lost. So wait for the dialler's first frame,
+  // which proves its negotiation is over, or a short grace for a dialler that waits to be spoken to.
+  private refuseSoon (link: StreamLink, refusal: AuraError): void {
+    let done = false
+    const refuse = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      void this.refuseWithReason(link, refusal)
+    }
+    const timer = setTimeout(refuse, REFUSAL_GRACE_MS)
+    timer.unref()
+    link.onFrame = refuse
+  }
+
+  private emit (event: HostEvent, key: KeyId): void {
+    for (const listener of this.listeners.get(event) ?? []) listener(key)
+  }
+
+  // Throws the gate's own error, so a caller sees E_REVOKED rather than a dropped connection.
+  private admit (key: KeyId, direction: Direction): void {
+    const refusal = this.gate(key, direction)
+    if (refusal !== null) throw refusal
+  }
+
+  private async connect (addr: string): Promise<Connection> {
+    const key = keyIdFromMultiaddr(addr)
+    if (key !== null) this.admit(key, 'outbound')
+    try {
+      return await this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+    } catch (err) {
+      const bare = addr.split('/p2p/')[0]
+      const refusal = this.refusals.get(bare)
+      this.refusals.delete(bare)
+      throw refusal ?? new UnreachableError(`could not connect to ${addr}: ${messageOf(err)}`, { addr })
+    }
+  }
+
+  private async connectionTo (key: KeyId): Promise<Connection> {
+    const open = this.libp2p.getConnections().find((c) => c.status === 'open' && keyOf(c) === key)
+    if (open !== undefined) return open
+    const peerId = this.peerIds.get(key)
+    if (peerId === undefined) {
+      throw new UnreachableError(`no connection to ${shortId(key)} and no address known: dial its multiaddr first`, { peer: key })
+    }
+    this.admit(key, 'outbound')
+    try {
+      return await this.libp2p.dial(peerId, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+    } catch (err) {
+      throw new UnreachableError(`could not reconnect to ${shortId(key)}: ${messageOf(err)}`, { peer: key })
+    }
+  }
+
+  private wrap (stream: Stream, key: KeyId, protocol: string): StreamLink {
+    const link = new StreamLink(stream, {
+      local: this.key,
+      remote: key,
+      maxFrameBytes: this.maxFrameBytes,
+      closeTimeoutMs: this.init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+      onProtocolError: (err) => this.init.onProtocolError?.(err, { remote: key, protocol })
+    })
+    let set = this.links.get(key)
+    if (set === undefined) this.links.set(key, set = new Set())
+    const links = set
+    links.add(link)
+    void link.finished.then(() => {
+      links.delete(link)
+      if (links.size === 0 && this.links.get(key) === links) this.links.delete(key)
+    })
+    return link
+  }
+
+  private rememberRefusal (addr: string, err: AuraError): void {
+    this.refusals.set(addr, err)
+    // Bounded: a refusal nobody asks about (a dial by PeerId) must not pile up.
+    if (this.refusals.size > REMEMBERED_REFUSALS) this.refusals.delete(this.refusals.keys().next().value as string)
+  }
+}
+
+function keyOf (connection: Connection): KeyId | null {
+  try {
+    return keyIdFromPeerId(connection.remotePeer)
+  } catch (err) {
+    if (err instanceof MalformedError) return null
+    throw err
+  }
+}
+
+function messageOf (err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return messageOf(err.errors[0])
+  return err instanceof Error ? err.message : String(err)
+}

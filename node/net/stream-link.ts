@@ -1,0 +1,183 @@
+/**
+ * A Link over one libp2p 3 stream (Yamux over Noise over TCP). Noise has already proved the
+ * remote key; this adds framing (node/sync/frame.ts), the data/error envelope
+ * (node/sync/link-envelope.ts) and the Link contract shared with the in-memory pair
+ * (node/sync/link-base.ts).
+ *
+ * libp2p 3 streams are event targets: incoming bytes come as 'message' events (a listener is
+ * attached at once, so libp2p never has to buffer them), and `stream.send()` returns false when
+ * the muxer's window is full. Frames then wait in our own queue, in order, until 'drain'.
+ *
+ * A frame over the limit, or a malformed one, closes the link with that error (the peer gets it
+ * as an error frame), is reported through `onProtocolError`, and touches nothing else.
+ *
+ * @example
+ * const link = new StreamLink(stream, { local: me, remote: keyIdFromPeerId(conn.remotePeer) })
+ * link.onFrame = (f) => session.receive(f)
+ * link.send(bytes)
+ */
+import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import { type AuraError, TimeoutError, toAuraError, UnreachableError } from '../../crdt/errors.js'
+import { type KeyId, shortId } from '../../crdt/ids.js'
+import { Fifo } from '../sync/fifo.js'
+import { checkMaxFrameBytes, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, frameTooLarge } from '../sync/frame.js'
+import { LinkBase } from '../sync/link-base.js'
+import { decodeEnvelope, encodeData, encodeError, ENVELOPE_OVERHEAD, type Envelope, MAX_ERROR_ENVELOPE_BYTES } from '../sync/link-envelope.js'
+
+/** Default time a closing link may take to flush and hear the peer close, before a reset. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000
+
+/** Options of a StreamLink. */
+export interface StreamLinkInit {
+  local: KeyId
+  remote: KeyId
+  /** Largest frame sent or accepted. Default 4 MiB. */
+  maxFrameBytes?: number
+  /** Told of a frame this side refused (E_FRAME_TOO_LARGE, E_MALFORMED), before the link closes. */
+  onProtocolError?: (err: AuraError) => void
+  /** How long a closing link may take before the stream is reset. Default 5 s. */
+  closeTimeoutMs?: number
+}
+
+/** A Link over a libp2p stream. */
+export class StreamLink extends LinkBase {
+  readonly maxFrameBytes: number
+  /** Settles once the stream is fully closed or reset. */
+  readonly finished: Promise<void>
+  private readonly stream: Stream
+  private readonly decoder: FrameDecoder
+  private readonly outbox = new Fifo<Uint8Array>()
+  private readonly onProtocolError: ((err: AuraError) => void) | undefined
+  private readonly closeTimeoutMs: number
+  private waitingForDrain = false
+  private ending = false
+  private writeClosed = false
+  private closeTimer: ReturnType<typeof setTimeout> | undefined
+  private markFinished!: () => void
+
+  constructor (stream: Stream, init: StreamLinkInit) {
+    super(init.local, init.remote, queueMicrotask)
+    this.stream = stream
+    this.maxFrameBytes = checkMaxFrameBytes(init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
+    // The decoder bounds the envelope; error envelopes may exceed a tiny data limit.
+    this.decoder = new FrameDecoder({ maxFrameBytes: Math.max(this.maxFrameBytes, MAX_ERROR_ENVELOPE_BYTES) + ENVELOPE_OVERHEAD })
+    this.onProtocolError = init.onProtocolError
+    this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
+    this.finished = new Promise((resolve) => { this.markFinished = resolve })
+    stream.addEventListener('message', this.onMessage)
+    stream.addEventListener('drain', this.onDrain)
+    stream.addEventListener('end', this.onRemoteEnd)
+    stream.addEventListener('close', this.onStreamClose)
+    if (stream.status !== 'open') this.onStreamClose()
+  }
+
+  send (frame: Uint8Array): void {
+    if (frame.length > this.maxFrameBytes) throw frameTooLarge(frame.length, this.maxFrameBytes)
+    if (this.closed) return
+    this.outbox.push(this.frame(encodeData(frame)))
+    this.pump()
+  }
+
+  /** Closes after every frame already sent has gone out, then the reason. */
+  close (reason?: AuraError): void {
+    if (!this.end(reason, 'local')) return
+    if (reason !== undefined) this.outbox.push(this.frame(encodeError(reason)))
+    this.finishWriting()
+  }
+
+  /** Closes at once: frames still queued here are dropped and only the reason goes out. */
+  closeNow (reason?: AuraError): void {
+    if (!this.end(reason, 'local')) return
+    this.outbox.clear()
+    if (reason !== undefined) this.outbox.push(this.frame(encodeError(reason)))
+    this.finishWriting()
+  }
+
+  private frame (envelope: Uint8Array): Uint8Array {
+    return encodeFrame(envelope, this.decoder.maxFrameBytes)
+  }
+
+  private pump (): void {
+    while (!this.waitingForDrain && this.outbox.length > 0) {
+      const bytes = this.outbox.shift() as Uint8Array
+      try {
+        // false: libp2p kept these bytes but wants no more until 'drain'.
+        if (!this.stream.send(bytes)) this.waitingForDrain = true
+      } catch (err) {
+        this.lost(err)
+        return
+      }
+    }
+    if (this.ending && !this.writeClosed && this.outbox.length === 0) {
+      this.writeClosed = true
+      // Resolves once libp2p has handed every queued byte to the muxer, then sends FIN.
+      this.stream.close().catch((err: Error) => this.stream.abort(err))
+    }
+  }
+
+  private finishWriting (): void {
+    this.ending = true
+    // A peer that never reads (or never closes its end) must not hold the stream forever.
+    this.closeTimer ??= setTimeout(() => {
+      this.stream.abort(new TimeoutError(`link to ${shortId(this.remote)} did not close within ${this.closeTimeoutMs} ms`))
+    }, this.closeTimeoutMs)
+    this.closeTimer.unref?.()
+    this.pump()
+  }
+
+  private readonly onDrain = (): void => {
+    this.waitingForDrain = false
+    this.pump()
+  }
+
+  private readonly onMessage = (evt: StreamMessageEvent): void => {
+    if (this.closed) return
+    const chunks = evt.data instanceof Uint8Array ? [evt.data] : evt.data
+    try {
+      for (const chunk of chunks) {
+        for (const body of this.decoder.decode(chunk)) {
+          this.receive(decodeEnvelope(body))
+          if (this.closed) return
+        }
+      }
+    } catch (err) {
+      const reason = toAuraError(err)
+      this.onProtocolError?.(reason)
+      this.close(reason)
+    }
+  }
+
+  private receive (envelope: Envelope): void {
+    if (envelope.kind === 'error') {
+      this.remoteEnded(envelope.error)
+      return
+    }
+    if (envelope.payload.length > this.maxFrameBytes) throw frameTooLarge(envelope.payload.length, this.maxFrameBytes)
+    this.arrived(envelope.payload)
+  }
+
+  // The peer is done: nothing more of ours is worth sending.
+  private remoteEnded (reason: AuraError | undefined): void {
+    if (!this.end(reason, 'remote')) return
+    this.outbox.clear()
+    this.finishWriting()
+  }
+
+  // 'end': the peer closed its writable end and every byte it sent has been read. libp2p also
+  // emits it on the way to an abort or reset; the 'close' event that follows carries the error.
+  private readonly onRemoteEnd = (): void => {
+    if (this.stream.status === 'aborted' || this.stream.status === 'reset') return
+    this.remoteEnded(undefined)
+  }
+
+  private readonly onStreamClose = (evt?: StreamCloseEvent): void => {
+    clearTimeout(this.closeTimer)
+    this.lost(evt?.error)
+    this.markFinished()
+  }
+
+  private lost (cause: unknown): void {
+    const detail = cause instanceof Error ? `: ${cause.message}` : ''
+    this.end(new UnreachableError(`link to ${shortId(this.remote)} lost${detail}`, { peer: this.remote }), 'remote')
+  }
+}
