@@ -83,11 +83,10 @@ export function optionalDuration (opts: { min?: number } = {}): ValueKind<number
   }
 }
 
-/** A whole number within bounds. */
-export function integer (opts: { min: number, max?: number }): ValueKind<number> {
-  const max = opts.max ?? Number.MAX_SAFE_INTEGER
-  const expect = `a whole number from ${opts.min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`
-  return { expect, schema: z.number().int().min(opts.min).max(max), fromString: numberFromString, toToml: orUnset(String) }
+/** A whole number of at least `min`. */
+export function integer (opts: { min: number }): ValueKind<number> {
+  const schema = z.number().int().min(opts.min).max(Number.MAX_SAFE_INTEGER)
+  return { expect: `a whole number of at least ${opts.min}`, schema, fromString: numberFromString, toToml: orUnset(String) }
 }
 
 /** A size in bytes: a whole number or a string like `4MiB`. */
@@ -124,11 +123,9 @@ export function text (opts: { pattern?: RegExp, expect?: string } = {}): ValueKi
 }
 
 /** A string that may be left unset (null). An empty string also means unset. */
-export function optionalText (opts: { refine?: (s: string) => boolean, expect?: string } = {}): ValueKind<string | null> {
-  const expect = opts.expect ?? 'a string'
-  const refine = opts.refine ?? (() => true)
-  const schema = z.string().refine((s) => s === '' || refine(s)).transform((s) => s === '' ? null : s)
-  return { expect, schema, fromString: (s) => s, toToml: orUnset(quote) }
+export function optionalText (): ValueKind<string | null> {
+  const schema = z.string().transform((s) => s === '' ? null : s)
+  return { expect: 'a string', schema, fromString: (s) => s, toToml: orUnset(quote) }
 }
 
 /** One of a fixed set of strings. */
