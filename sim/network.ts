@@ -15,7 +15,7 @@
  */
 import { AuraError, UnreachableError } from '../crdt/errors.js'
 import type { KeyId } from '../crdt/ids.js'
-import type { Link } from '../node/sync/link.js'
+import { type Defer, LinkBase } from '../node/sync/link-base.js'
 import { sampleLatencyUs, type LinkModel } from './link-model.js'
 import type { Partition } from './partitions.js'
 import type { RandomStream } from './random.js'
@@ -54,19 +54,15 @@ interface Endpoint {
   stats: TrafficStats
 }
 
-interface Direction {
+/** One direction of a connection: bandwidth queue and FIFO arrival bound. */
+export interface Direction {
   busyUntil: number
   lastArrival: number
 }
 
-/** One end of a simulated connection. */
-export class SimLink implements Link {
-  readonly local: KeyId
-  readonly remote: KeyId
-  onFrame: ((frame: Uint8Array) => void) | null = null
-  onClose: ((reason?: AuraError) => void) | null = null
+/** One end of a simulated connection (the shared Link contract comes from LinkBase). */
+export class SimLink extends LinkBase {
   peer!: SimLink
-  private _closed = false
   /** Set once a frame on this connection was lost to a partition. */
   broken = false
   /** Set once a keep-alive timeout is pending for this connection. */
@@ -76,34 +72,35 @@ export class SimLink implements Link {
     private readonly net: SimNetwork,
     readonly from: number,
     readonly to: number,
-    private readonly dir: Direction
+    readonly dir: Direction,
+    defer: Defer
   ) {
-    this.local = net.keyOf(from)
-    this.remote = net.keyOf(to)
+    super(net.keyOf(from), net.keyOf(to), defer)
   }
 
-  get closed (): boolean { return this._closed }
-
   send (frame: Uint8Array): void {
-    if (this._closed) return
+    if (this.closed) return
     this.net.transmit(this, this.dir, frame)
   }
 
   close (reason?: AuraError): void {
-    if (this._closed) return
-    this.markClosed(reason)
+    if (!this.finish(reason, 'local')) return
+    // LinkBase closes with E_INTERNAL when a frame handler throws something unexpected: the
+    // protocol crashed on its input, which the simulator reports as a violation.
+    if (reason?.code === 'E_INTERNAL') this.net.observer.handlerThrew?.(this.from, reason)
     this.net.notifyRemoteClose(this, this.dir, reason)
   }
 
-  /** Marks this end closed and tells its owner (once). */
-  markClosed (reason?: AuraError): void {
-    if (this._closed) return
-    this._closed = true
+  /** A frame arrived from the remote. */
+  receive (frame: Uint8Array): void {
+    this.arrived(frame)
+  }
+
+  /** Ends this side (remote close or transport failure); false if already over. */
+  finish (reason: AuraError | undefined, by: 'local' | 'remote'): boolean {
+    if (!this.end(reason, by)) return false
     this.net.observer.linkClosed?.(this.from, this.to, reason)
-    const handler = this.onClose
-    this.onClose = null
-    this.onFrame = null
-    handler?.(reason)
+    return true
   }
 }
 
@@ -178,7 +175,7 @@ export class SimNetwork {
       for (const l of [...this.openLinks]) {
         if (l.from === index) {
           this.openLinks.delete(l)
-          l.markClosed(new UnreachableError('node crashed'))
+          l.finish(new UnreachableError('node crashed'), 'local')
           this.scheduleBrokenClose(l.peer)
         }
       }
@@ -203,8 +200,9 @@ export class SimNetwork {
       if (!this.reachable(from, to)) { done(null); return }
       const ab: Direction = { busyUntil: 0, lastArrival: 0 }
       const ba: Direction = { busyUntil: 0, lastArrival: 0 }
-      const out = new SimLink(this, from, to, ab)
-      const inn = new SimLink(this, to, from, ba)
+      const defer: Defer = (task) => { this.scheduler.after(0, task) }
+      const out = new SimLink(this, from, to, ab, defer)
+      const inn = new SimLink(this, to, from, ba, defer)
       out.peer = inn; inn.peer = out
       this.openLinks.add(out); this.openLinks.add(inn)
       this.observer.linkOpened?.(from, to)
@@ -270,13 +268,13 @@ export class SimNetwork {
     const remoteReason = reason === undefined ? undefined : new AuraError(reason.code, reason.message, { remote: true })
     this.scheduler.at(arrival, () => {
       this.openLinks.delete(peer)
-      peer.markClosed(remoteReason)
+      peer.finish(remoteReason, 'remote')
     })
   }
 
   private deliver (link: SimLink, frame: Uint8Array): void {
     const peer = link.peer
-    if (link.closed || peer.closed) return
+    if (peer.closed) return
     if (!this.canSend(link.from, link.to)) {
       this.endpoints[link.from].stats.droppedByPartition++
       this.scheduleBrokenClose(link)
@@ -286,13 +284,7 @@ export class SimNetwork {
     dst.framesReceived++
     dst.bytesReceived += frame.length + wireOverhead(frame.length)
     this.observer.delivered?.(link.from, link.to, frame)
-    const handler = peer.onFrame
-    if (handler === null) return
-    try {
-      handler(frame)
-    } catch (err) {
-      this.observer.handlerThrew?.(link.to, err)
-    }
+    peer.receive(frame)
   }
 
   // Both ends learn of a broken connection only when their keep-alive times out.
@@ -304,7 +296,7 @@ export class SimNetwork {
       const reason = new UnreachableError('connection timed out')
       for (const end of [link, link.peer]) {
         this.openLinks.delete(end)
-        end.markClosed(reason)
+        end.finish(reason, 'remote')
       }
     })
   }

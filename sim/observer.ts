@@ -1,0 +1,193 @@
+/**
+ * Watches a run: receives every node's events, writes the trace, keeps the numbers the report
+ * needs (when each peer first held each revocation, through how many relay hops; forged records
+ * stored and made effective; traffic), and checks the safety properties as the run goes.
+ *
+ * @example
+ * const obs = new Observer(trace, effectiveIds)
+ * const world = new World(scenario, seed, obs.hooks())
+ * obs.attach(world)
+ */
+import type { AuraError } from '../crdt/errors.js'
+import type { KeyId, RecordId } from '../crdt/ids.js'
+import { decodeMessage } from '../node/sync/messages.js'
+import type { SyncAuditEvent } from '../node/sync/engine.js'
+import { beyondCut, RecordRegistry, type EffectiveIdsFn, type IssuedRevocation, type Violation } from './properties.js'
+import type { NodeHooks, SimNode } from './sim-node.js'
+import type { TraceWriter } from './trace.js'
+import type { World } from './world.js'
+
+/** When and how a node first held a revocation. */
+export interface Arrival { atUs: number, hops: number }
+
+/** A time interval on one node's lane (offline, crashed, cut off from the Mothership). */
+export interface LaneSpan { node: number, kind: 'offline' | 'crashed' | 'partitioned' | 'stale', fromUs: number, toUs: number | null }
+
+/** Counters and first times the report reads. */
+export class Observer {
+  world!: World
+  readonly registry = new RecordRegistry()
+  readonly violations: Violation[] = []
+  /** arrivals[revocation index].get(node index) */
+  readonly arrivals: Array<Map<number, Arrival>> = []
+  /** Forged record id → honest nodes that stored it, and whether it was effective there then. */
+  readonly forgedStored = new Map<RecordId, Map<number, { atUs: number, effective: boolean }>>()
+  readonly spans: LaneSpan[] = []
+  /** Times partitions and heals happened (for "since heal" delays). */
+  readonly healTimesUs: number[] = []
+  duplicateEntries = 0
+  audits: Record<string, number> = {}
+  sessionsOpened = 0
+  sessionsClosed = 0
+  private pendingChecks = new Set<number>()
+
+  constructor (readonly trace: TraceWriter, readonly effectiveIds: EffectiveIdsFn | null) {}
+
+  /** The hooks to give the World. */
+  hooks (): NodeHooks {
+    return {
+      chainApplied: (node, fromSeq, from) => this.chainApplied(node, fromSeq, from),
+      recordsAdded: (node, ids, from) => this.recordsAdded(node, ids, from),
+      recordWritten: (node, rec) => {
+        this.registry.add(rec.id, rec.record)
+        this.world.written.set(rec.id, { by: node.name, atUs: this.world.scheduler.now })
+      },
+      audit: (node, ev) => this.audit(node, ev),
+      sessionOpened: () => { this.sessionsOpened++ },
+      sessionClosed: (node, peer, code) => this.sessionClosed(node, peer, code)
+    }
+  }
+
+  /** Connects to the world once it exists (network observer included). */
+  attach (world: World): void {
+    this.world = world
+    world.net.observer = {
+      delivered: (from, to, frame) => {
+        this.trace.frame(world.scheduler.now, from, to, frame)
+        if (frame[0] === 0x01 && world.honest.includes(to)) this.countDuplicates(to, frame)
+      },
+      handlerThrew: (at, err) => this.violation('protocol-crash', world.nodes[at]?.name ?? null, `a frame handler threw: ${(err as AuraError).message ?? String(err)}`),
+      frameCorrupted: (from, to) => this.trace.event(this.ms(), 'corrupt', { from: world.nodes[from].name, to: world.nodes[to].name })
+    }
+  }
+
+  /** Current virtual time in ms. */
+  ms (): number { return this.world.scheduler.now / 1000 }
+
+  /** Records a violation (also in the trace). */
+  violation (property: Violation['property'], node: string | null, detail: string): void {
+    const v: Violation = { property, atMs: this.ms(), node, detail }
+    this.violations.push(v)
+    this.trace.event(v.atMs, 'violation', { property, node, detail })
+  }
+
+  /** A revocation was issued at the Mothership: it holds it from now. */
+  issued (r: IssuedRevocation): void {
+    this.arrivals[r.index] = new Map([[this.world.mothership.index, { atUs: r.issuedUs, hops: 0 }]])
+    this.trace.event(this.ms(), 'revoke', { target: r.label, seq: r.seq, cuts: [...r.cuts.values()].map((c) => c.seq) })
+  }
+
+  /** The revocations `node` holds now, by the oracle (exact entry hash at the entry's seq). */
+  held (node: SimNode): IssuedRevocation[] {
+    return this.world.revocations.filter((r) => node.chain.entryHash(r.seq) === r.hash)
+  }
+
+  /** Runs the cut check on a node now; returns how many effective records were beyond a cut. */
+  checkNode (node: SimNode): number {
+    if (this.effectiveIds === null) return 0
+    const held = this.held(node)
+    if (held.length === 0) return 0
+    let found = 0
+    node.logs.forEach((log) => {
+      const records = log.records()
+      const effective = this.effectiveIds?.(records, node.chain) ?? new Set<RecordId>()
+      const bad = beyondCut(this.registry, effective, new Map(records.map((r) => [r.id, r.record])), held)
+      for (const b of bad) {
+        found++
+        this.violation('beyond-cut-effective', node.name, `record ${b.id.slice(0, 12)} (seq ${records.find((r) => r.id === b.id)?.record.seq}) is effective although ${node.name} holds revocation '${b.revocation.label}' (chain seq ${b.revocation.seq})`)
+      }
+    })
+    return found
+  }
+
+  private scheduleCheck (node: SimNode): void {
+    if (this.pendingChecks.has(node.index)) return
+    this.pendingChecks.add(node.index)
+    this.world.scheduler.after(0, () => { this.pendingChecks.delete(node.index); this.checkNode(node) })
+  }
+
+  private chainApplied (node: SimNode, _fromSeq: number, from: KeyId | null): void {
+    if (node.identity.role === 'adversary') return
+    const fromIndex = from === null ? undefined : this.world.indexOfKey(from)
+    for (const r of this.world.revocations) {
+      const seen = this.arrivals[r.index]
+      if (seen.has(node.index) || node.chain.entryHash(r.seq) !== r.hash) continue
+      const parent = fromIndex === undefined ? undefined : seen.get(fromIndex)
+      const hops = parent === undefined ? 1 : parent.hops + 1
+      seen.set(node.index, { atUs: this.world.scheduler.now, hops })
+      this.trace.event(this.ms(), 'revocation-held', { peer: node.name, revocation: r.label, hops, from: fromIndex === undefined ? null : this.world.nodes[fromIndex].name })
+      this.scheduleCheck(node)
+    }
+  }
+
+  private recordsAdded (node: SimNode, ids: RecordId[], _from: KeyId): void {
+    if (node.identity.role === 'adversary') return
+    const held = this.held(node)
+    let check = false
+    for (const id of ids) {
+      const bytes = node.logs[0].get(id)
+      if (bytes !== undefined && !this.registry.signatureOk(id, bytes)) {
+        this.violation('bad-signature-stored', node.name, `record ${id.slice(0, 12)} with a bad signature was stored`)
+      }
+      const forged = this.world.adversary?.forged.get(id)
+      if (forged !== undefined) {
+        const effective = !held.some((r) => r.cuts.has(this.world.adversary?.key as KeyId)) && !node.chain.locked
+        let at = this.forgedStored.get(id)
+        if (at === undefined) { at = new Map(); this.forgedStored.set(id, at) }
+        if (!at.has(node.index)) at.set(node.index, { atUs: this.world.scheduler.now, effective })
+        if (effective) this.trace.event(this.ms(), 'forged-accepted', { peer: node.name, record: id.slice(0, 12) })
+      }
+      const signer = this.registry.get(id)?.signer
+      if (signer !== undefined && held.some((r) => r.cuts.has(signer))) check = true
+    }
+    if (check) this.scheduleCheck(node)
+  }
+
+  private audit (node: SimNode, ev: SyncAuditEvent): void {
+    const key = `${ev.type}${ev.code === undefined ? '' : `:${ev.code}`}`
+    this.audits[key] = (this.audits[key] ?? 0) + 1
+    if (ev.type === 'dropped' || ev.type === 'fork' || ev.type === 'bad-batch') {
+      const peer = this.world.indexOfKey(ev.peer)
+      this.trace.event(this.ms(), `audit-${ev.type}`, { peer: node.name, remote: peer === undefined ? ev.peer.slice(0, 8) : this.world.nodes[peer].name, code: ev.code ?? null })
+    }
+  }
+
+  private sessionClosed (node: SimNode, peer: KeyId, code: string | undefined): void {
+    this.sessionsClosed++
+    if (code === 'E_REVOKED') {
+      const p = this.world.indexOfKey(peer)
+      this.trace.event(this.ms(), 'session-revoked', { peer: node.name, remote: p === undefined ? peer.slice(0, 8) : this.world.nodes[p].name })
+    }
+  }
+
+  private countDuplicates (to: number, frame: Uint8Array): void {
+    let msg
+    try { msg = decodeMessage(frame) } catch { return }
+    if (msg.t !== 'chain') return
+    const head = this.world.nodes[to].chain.head.seq
+    // Entries arrive oldest first from `from`: those at or below our head were already held.
+    const first = this.firstSeq(msg.entries[0])
+    if (first === null) return
+    this.duplicateEntries += Math.max(0, Math.min(msg.entries.length, head - first + 1))
+  }
+
+  private firstSeq (b64: string | undefined): number | null {
+    if (b64 === undefined) return null
+    try {
+      const seq = (JSON.parse(Buffer.from(b64, 'base64url').toString('utf8')) as { seq?: unknown }).seq
+      return typeof seq === 'number' ? seq : null
+    } catch {
+      return null
+    }
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Turns what the Observer saw into the run's numbers (run.json) and what the report draws.
+ * Definitions the report repeats:
+ * - delay: virtual time from the revocation's issue at the Mothership until a peer's chain
+ *   first holds the exact revoke entry;
+ * - rounds: ceil(delay / anti_entropy interval), at least 1; hops: relay hops the entry took;
+ * - since heal: for peers that got it after a heal, reconnect or restart that followed the
+ *   issue, the delay from the latest such event before their arrival;
+ * - exposure window: from the first revocation's issue until the last moment a forged record
+ *   became effective on an honest peer (0 if none did after the issue).
+ *
+ * @example
+ * const result = buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs })
+ */
+import { medianLatencyMs } from './link-model.js'
+import { percentiles, pushPullBound, round3, roundsFor, type Percentiles } from './metrics.js'
+import type { Observer, LaneSpan } from './observer.js'
+import type { Violation } from './properties.js'
+import type { TraceWriter } from './trace.js'
+import type { World } from './world.js'
+
+/** Propagation of one revocation to the honest peers. */
+export interface RevocationMetrics {
+  label: string
+  chainSeq: number
+  issuedMs: number
+  /** Honest peers besides the Mothership that must learn it. */
+  peers: number
+  coverage: number
+  coverageAtScheduleEnd: number
+  delayMs: Percentiles
+  rounds: Percentiles
+  hops: Percentiles
+  sinceHealMs: Percentiles
+  sinceHealRounds: Percentiles
+  bound: number
+  /** max rounds / bound, and p99 rounds / bound. */
+  ratioMax: number
+  ratioP99: number
+}
+
+/** Everything run.json holds. */
+export interface RunMetrics {
+  nodes: number
+  honest: number
+  virtualMs: number
+  antiEntropyMs: number
+  beaconMs: number
+  maxStalenessMs: number | null
+  linkMedianMs: number
+  revocations: RevocationMetrics[]
+  traffic: { framesPerPeer: Percentiles, bytesPerPeer: Percentiles, totalFrames: number, totalBytes: number, duplicateFrames: number, duplicateChainEntries: number, retransmits: number, corrupted: number }
+  forged: {
+    attempted: number
+    badSignatureAttempts: number
+    equivocations: number
+    replays: number
+    floods: number
+    withheldEntries: number
+    framesToHonest: number
+    refusedByHost: number
+    storedBeforeHeal: number
+    effectiveBeforeHeal: number
+    effectiveAfterHeal: number
+    honestPeersExposed: number
+  } | null
+  exposureWindowMs: number | null
+  liveness: { converged: boolean, convergedAfterMs: number | null, boundMs: number }
+  sessions: { opened: number, closed: number }
+  audits: Record<string, number>
+  perf: { wallMs: number, speedup: number, events: number }
+}
+
+/** What the HTML report draws. */
+export interface ReportData {
+  lanes: Array<{ name: string, role: string, arrivals: Array<number | null>, hops: Array<number | null> }>
+  spans: Array<{ node: number, kind: LaneSpan['kind'], fromMs: number, toMs: number }>
+  revocations: Array<{ label: string, issuedMs: number }>
+  marks: Array<{ atMs: number, label: string }>
+  forgedAccepted: Array<{ node: number, atMs: number }>
+  endMs: number
+  settleMs: number
+}
+
+/** One run's result. */
+export interface RunResult {
+  scenario: string
+  seed: number
+  mode: 'full' | 'model'
+  ok: boolean
+  violations: Violation[]
+  metrics: RunMetrics
+  report: ReportData
+  trace: TraceWriter
+}
+
+/** Inputs of buildResult. */
+export interface ResultInputs {
+  world: World
+  obs: Observer
+  trace: TraceWriter
+  seed: number
+  settleUs: number
+  convergedUs: number | null
+  wallMs: number
+}
+
+/** Builds the result of a finished run. */
+export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, wallMs }: ResultInputs): RunResult {
+  const s = world.scenario
+  const now = world.scheduler.now
+  const interval = s.protocol.anti_entropy
+  const peers = world.honest.filter((i) => i !== world.mothership.index)
+  const bound = pushPullBound(world.honest.length)
+  const revocations = world.revocations.map((r): RevocationMetrics => {
+    const seen = obs.arrivals[r.index]
+    const delays: number[] = []; const rounds: number[] = []; const hops: number[] = []; const sinceHeal: number[] = []
+    let atScheduleEnd = 0
+    for (const p of peers) {
+      const a = seen.get(p)
+      if (a === undefined) continue
+      const d = (a.atUs - r.issuedUs) / 1000
+      delays.push(d); rounds.push(roundsFor(d, interval)); hops.push(a.hops)
+      if (a.atUs <= settleUs) atScheduleEnd++
+      const heal = obs.healTimesUs.filter((t) => t >= r.issuedUs && t <= a.atUs).pop()
+      if (heal !== undefined) sinceHeal.push((a.atUs - heal) / 1000)
+    }
+    const rp = percentiles(rounds)
+    return {
+      label: r.label,
+      chainSeq: r.seq,
+      issuedMs: r.issuedUs / 1000,
+      peers: peers.length,
+      coverage: round3(delays.length / Math.max(1, peers.length)),
+      coverageAtScheduleEnd: round3(atScheduleEnd / Math.max(1, peers.length)),
+      delayMs: percentiles(delays),
+      rounds: rp,
+      hops: percentiles(hops),
+      sinceHealMs: percentiles(sinceHeal),
+      sinceHealRounds: percentiles(sinceHeal.map((d) => roundsFor(d, interval))),
+      bound: round3(bound),
+      ratioMax: round3(rp.max / bound),
+      ratioP99: round3(rp.p99 / bound)
+    }
+  })
+
+  const stats = peers.map((p) => world.net.stats(p))
+  const all = world.nodes.map((n) => world.net.stats(n.index))
+  const sum = (f: (x: typeof all[number]) => number): number => all.reduce((a, x) => a + f(x), 0)
+  const adv = world.adversary
+  const firstIssue = world.revocations[0]?.issuedUs
+  let storedBefore = 0; let effectiveBefore = 0; let lastEffectiveUs: number | null = null
+  const exposed = new Set<number>()
+  for (const nodes of obs.forgedStored.values()) {
+    const before = [...nodes.values()].filter((x) => x.atUs <= settleUs)
+    if (before.length > 0) storedBefore++
+    if (before.some((x) => x.effective)) effectiveBefore++
+    for (const [n, x] of nodes) {
+      if (!x.effective) continue
+      exposed.add(n)
+      if (firstIssue !== undefined && x.atUs >= firstIssue) lastEffectiveUs = Math.max(lastEffectiveUs ?? 0, x.atUs)
+    }
+  }
+  let effectiveAfter = 0
+  if (adv !== null && obs.effectiveIds !== null) {
+    const forgedEffective = new Set<string>()
+    for (const h of world.honest) {
+      const n = world.nodes[h]
+      for (const id of obs.effectiveIds(n.logs[0].records(), n.chain)) if (adv.forged.has(id)) forgedEffective.add(id)
+    }
+    effectiveAfter = forgedEffective.size
+  }
+
+  const metrics: RunMetrics = {
+    nodes: world.nodes.length,
+    honest: world.honest.length,
+    virtualMs: now / 1000,
+    antiEntropyMs: interval,
+    beaconMs: s.protocol.beacon,
+    maxStalenessMs: world.ctx.maxStalenessMs,
+    linkMedianMs: medianLatencyMs(s.link.latency),
+    revocations,
+    traffic: {
+      framesPerPeer: percentiles(stats.map((x) => x.framesSent)),
+      bytesPerPeer: percentiles(stats.map((x) => x.bytesSent)),
+      totalFrames: sum((x) => x.framesSent),
+      totalBytes: sum((x) => x.bytesSent),
+      duplicateFrames: sum((x) => x.duplicateFrames),
+      duplicateChainEntries: obs.duplicateEntries,
+      retransmits: sum((x) => x.retransmits),
+      corrupted: sum((x) => x.corrupted)
+    },
+    forged: adv === null
+      ? null
+      : {
+          attempted: adv.stats.forged,
+          badSignatureAttempts: adv.stats.badSignatureAttempts,
+          equivocations: adv.stats.equivocations,
+          replays: adv.stats.replays,
+          floods: adv.stats.floods,
+          withheldEntries: adv.stats.withheldEntries,
+          framesToHonest: adv.stats.forgedFramesToHonest,
+          refusedByHost: adv.stats.refusedByHost,
+          storedBeforeHeal: storedBefore,
+          effectiveBeforeHeal: effectiveBefore,
+          effectiveAfterHeal: effectiveAfter,
+          honestPeersExposed: exposed.size
+        },
+    exposureWindowMs: adv === null || firstIssue === undefined ? null : lastEffectiveUs === null ? 0 : (lastEffectiveUs - firstIssue) / 1000,
+    liveness: { converged: convergedUs !== null, convergedAfterMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, boundMs: s.settle },
+    sessions: { opened: obs.sessionsOpened, closed: obs.sessionsClosed },
+    audits: Object.fromEntries(Object.entries(obs.audits).sort()),
+    perf: { wallMs: Math.round(wallMs), speedup: round3(now / 1000 / Math.max(1, wallMs)), events: world.scheduler.executed }
+  }
+
+  const report: ReportData = {
+    lanes: world.nodes.map((n) => ({
+      name: n.name,
+      role: n.identity.role,
+      arrivals: world.revocations.map((r) => { const a = obs.arrivals[r.index].get(n.index); return a === undefined ? null : a.atUs / 1000 }),
+      hops: world.revocations.map((r) => obs.arrivals[r.index].get(n.index)?.hops ?? null)
+    })),
+    spans: obs.spans.map((x) => ({ node: x.node, kind: x.kind, fromMs: x.fromUs / 1000, toMs: (x.toUs ?? settleUs) / 1000 })),
+    revocations: world.revocations.map((r) => ({ label: r.label, issuedMs: r.issuedUs / 1000 })),
+    marks: s.schedule.filter((st) => st.action !== 'writes').map((st) => ({ atMs: st.at, label: `${st.action} ${String(st[st.action] ?? '')}`.trim() })),
+    forgedAccepted: [...obs.forgedStored.values()].flatMap((m) => [...m.entries()].filter(([, x]) => x.effective).map(([node, x]) => ({ node, atMs: x.atUs / 1000 }))),
+    endMs: now / 1000,
+    settleMs: settleUs / 1000
+  }
+  return { scenario: s.name, seed, mode: s.mode, ok: obs.violations.length === 0, violations: obs.violations, metrics, report, trace }
+}

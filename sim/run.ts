@@ -1,0 +1,179 @@
+/**
+ * Runs one scenario with one seed: builds the World, schedules the workload and the scenario's
+ * steps, runs the schedule phase, then heals everything and runs until every honest peer holds
+ * the same chain head and the same effective view (or the settle bound passes: a liveness
+ * violation). Returns the metrics, the violations, the trace and what the report draws.
+ *
+ * @example
+ * const result = runScenario(loadScenario('sim/scenarios/attacker-island.toml'), { seed: 42 })
+ * result.violations   // [] when every property held
+ */
+import { performance } from 'node:perf_hooks'
+import { createHash } from 'node:crypto'
+import { realEffectiveIds } from './effective.js'
+import { Observer } from './observer.js'
+import type { EffectiveIdsFn, Violation } from './properties.js'
+import { RandomStream } from './random.js'
+import { buildResult, type RunResult } from './results.js'
+import type { Scenario } from './scenario.js'
+import { scheduleSteps, settle } from './schedule.js'
+import { TraceWriter } from './trace.js'
+import { World } from './world.js'
+
+/** Progress of a long run, for a stderr line. */
+export interface Progress {
+  phase: 'schedule' | 'settle'
+  virtualMs: number
+  /** End of the current phase in virtual ms. */
+  untilMs: number
+  wallMs: number
+  events: number
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  seed?: number
+  /** Overrides the scenario's `protocol.max_staleness` (null: off). */
+  maxStalenessMs?: number | null
+  /** The effective-view function under test (default: crdt/effective-view.ts). */
+  effectiveIds?: EffectiveIdsFn
+  onProgress?: (p: Progress) => void
+  /** Wall-clock ms between progress calls (default 1000). */
+  progressEveryMs?: number
+}
+
+/** Runs a scenario once. */
+export function runScenario (scenario: Scenario, opts: RunOptions = {}): RunResult {
+  const seed = opts.seed ?? scenario.seed
+  const wallStart = performance.now()
+  const trace = new TraceWriter()
+  const obs = new Observer(trace, opts.effectiveIds ?? realEffectiveIds)
+  const world = new World(scenario, seed, obs.hooks(), opts.maxStalenessMs === undefined ? {} : { maxStalenessMs: opts.maxStalenessMs })
+  obs.attach(world)
+  const s = scenario
+  trace.event(0, 'start', {
+    scenario: s.name,
+    seed,
+    mode: s.mode,
+    nodes: world.names().length,
+    honest: world.honest.length,
+    maxStalenessMs: world.ctx.maxStalenessMs,
+    team: world.team.name
+  })
+  for (const n of world.nodes) trace.event(0, 'node', { name: n.name, role: n.identity.role, key: n.id.slice(0, 16), neighbors: n.neighbors.length })
+
+  world.start()
+  scheduleWorkload(world)
+  scheduleSteps(world, obs, s.schedule)
+
+  const sched = world.scheduler
+  let lastProgress = performance.now()
+  const every = opts.progressEveryMs ?? 1000
+  const runPhase = (phase: Progress['phase'], untilUs: number, stop?: () => boolean): void => {
+    const slice = 1_000_000
+    while (sched.now < untilUs) {
+      sched.runUntil(Math.min(untilUs, sched.now + slice), stop)
+      if (stop?.() === true) return
+      const now = performance.now()
+      if (opts.onProgress !== undefined && now - lastProgress >= every) {
+        lastProgress = now
+        opts.onProgress({ phase, virtualMs: sched.now / 1000, untilMs: untilUs / 1000, wallMs: now - wallStart, events: sched.executed })
+      }
+      if (sched.now % 60_000_000 === 0) trace.digest(sched.now / 1000)
+    }
+  }
+
+  runPhase('schedule', s.duration * 1000)
+  world.adversary?.stop()
+  trace.digest(sched.now / 1000)
+  const settleUs = sched.now
+  settle(world, obs)
+  trace.event(settleUs / 1000, 'settle', { boundMs: s.settle })
+
+  // Converged: every honest peer holds the Mothership's chain head and the same records, and
+  // (unless the team is locked down, when records are frozen by design) the same effective view.
+  const step = s.protocol.anti_entropy * 1000
+  let convergedUs: number | null = null
+  const deadline = settleUs + s.settle * 1000
+  while (sched.now < deadline) {
+    runPhase('settle', Math.min(deadline, sched.now + step))
+    if (converged(world, obs)) { convergedUs = sched.now; break }
+  }
+  const livenessViolation: Violation | null = convergedUs === null
+    ? { property: 'liveness', atMs: sched.now / 1000, node: null, detail: `honest peers did not converge within ${s.settle / 1000}s after the final heal (${describeDivergence(world)})` }
+    : null
+  if (livenessViolation !== null) { obs.violations.push(livenessViolation); trace.event(livenessViolation.atMs, 'violation', { property: 'liveness', node: null, detail: livenessViolation.detail }) }
+
+  for (const h of world.honest) obs.checkNode(world.nodes[h])
+  checkAdversaryTried(world, obs)
+  trace.digest(sched.now / 1000)
+  trace.event(sched.now / 1000, 'end', { converged: convergedUs !== null, convergedMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, violations: obs.violations.length })
+  return buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs: performance.now() - wallStart })
+}
+
+// Poisson writes per honest peer (and by the adversary's identity before its compromise, so its
+// revocation has a real cut), each node with its own workload stream.
+function scheduleWorkload (world: World): void {
+  const s = world.scenario
+  const rate = s.mode === 'model' ? 0 : s.workload.rate
+  const until = (s.workload.until ?? s.duration) * 1000
+  const writers = world.nodes.filter((n) => n.identity.role !== 'mothership')
+  if (rate <= 0 && world.adversary?.agent == null) return
+  const meanUs = rate > 0 ? 60_000_000 / rate : 60_000_000
+  for (const n of writers) {
+    const r = new RandomStream(world.seed, `workload/${n.name}`)
+    const next = (): void => {
+      if (world.scheduler.now >= until) return
+      const isAdv = n.identity.role === 'adversary'
+      if (n.up && !world.net.isOffline(n.index) && !n.chain.locked && !n.diskLost && !(isAdv && world.adversary?.active() === true) && rate > 0) n.writeRecords(1)
+      world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)
+    }
+    world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)
+  }
+  const adv = world.adversary
+  if (adv?.agent != null) {
+    const r = new RandomStream(world.seed, 'workload/agent')
+    const next = (): void => {
+      if (world.scheduler.now >= until || adv.active()) return
+      adv.agentWrite()
+      world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs / 4))), next)
+    }
+    world.scheduler.after(1, next)
+  }
+}
+
+function converged (world: World, obs: Observer): boolean {
+  const ref = world.mothership
+  const honest = world.honest.map((i) => world.nodes[i])
+  if (!honest.every((n) => n.up && n.chain.head.hash === ref.chain.head.hash)) return false
+  if (ref.chain.locked) return true
+  const size = ref.logs[0].size
+  if (!honest.every((n) => n.logs[0].size === size)) return false
+  const digest = (ids: Iterable<string>): string => createHash('sha256').update([...ids].sort().join(',')).digest('hex')
+  const records = digest(ref.logs[0].ids())
+  if (!honest.every((n) => digest(n.logs[0].ids()) === records)) return false
+  if (obs.effectiveIds === null) return true
+  const view = (n: typeof ref): string => digest(obs.effectiveIds?.(n.logs[0].records(), n.chain) ?? [])
+  const refView = view(ref)
+  return honest.every((n) => view(n) === refView)
+}
+
+function describeDivergence (world: World): string {
+  const ref = world.mothership
+  const honest = world.honest.map((i) => world.nodes[i])
+  const behind = honest.filter((n) => n.chain.head.hash !== ref.chain.head.hash).map((n) => n.name)
+  const sizes = honest.filter((n) => n.logs[0].size !== ref.logs[0].size).map((n) => `${n.name}:${n.logs[0].size}`)
+  return `chain behind: ${behind.slice(0, 5).join(', ') || 'none'}; record counts differing from the Mothership's ${ref.logs[0].size}: ${sizes.slice(0, 5).join(', ') || 'none'}`
+}
+
+// A run where the adversary never got a forgery onto the wire proves nothing about containment.
+function checkAdversaryTried (world: World, obs: Observer): void {
+  const adv = world.adversary
+  if (adv === null) return
+  const sent = adv.node !== null ? adv.stats.forgedFramesToHonest : adv.stats.forged
+  if (adv.stats.forged === 0 || sent === 0) {
+    obs.violation('adversary-idle', adv.identity.name, `the adversary forged ${adv.stats.forged} records and sent ${sent} intent-log frames carrying them to honest peers: the run does not show containment`)
+  }
+}
+
+export type { RunResult } from './results.js'

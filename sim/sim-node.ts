@@ -1,0 +1,244 @@
+/**
+ * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
+ * clock, plus what the daemon around them would do: dial its neighbours and redial after a
+ * drop, run anti-entropy every interval, write records, crash and restart (keeping or losing its
+ * disk). The node's clock is the virtual clock plus its own skew.
+ *
+ * @example
+ * const node = new SimNode(ctx, identity, index, chain)
+ * node.start()                 // engine, timers, dials
+ * node.writeRecords(1)         // signs, appends, pushes
+ */
+import type { AuthorityChain } from '../crdt/authority-chain.js'
+import { IntentLog } from '../crdt/intent-log.js'
+import type { KeyId, RecordId } from '../crdt/ids.js'
+import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
+import type { Link } from '../node/sync/link.js'
+import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
+import type { SimLink, SimNetwork } from './network.js'
+import { RandomStream } from './random.js'
+import type { Scheduler, Timer } from './scheduler.js'
+import { actorFor, SIM_EPOCH_MS, type Identity, type Team } from './team.js'
+
+/** What a node reports to the run (metrics, properties, trace). */
+export interface NodeHooks {
+  chainApplied: (node: SimNode, fromSeq: number, from: KeyId | null) => void
+  recordsAdded: (node: SimNode, ids: RecordId[], from: KeyId) => void
+  recordWritten: (node: SimNode, rec: EncodedRecord) => void
+  audit: (node: SimNode, event: SyncAuditEvent) => void
+  sessionOpened: (node: SimNode, peer: KeyId) => void
+  sessionClosed: (node: SimNode, peer: KeyId, code: string | undefined) => void
+}
+
+/** Shared by every node of a run. */
+export interface NodeContext {
+  scheduler: Scheduler
+  net: SimNetwork
+  team: Team
+  seed: number
+  antiEntropyMs: number
+  reconnectMs: number
+  maxStalenessMs: number | null
+  recordBytes: number
+  hooks: NodeHooks
+  /** Wraps each link before the engine sees it (the adversary's filters); identity for honest nodes. */
+  wrapLink?: (node: SimNode, link: SimLink) => Link
+}
+
+/** One peer of the simulation. */
+export class SimNode {
+  readonly random: RandomStream
+  chain: AuthorityChain
+  logs: IntentLog[]
+  engines: SyncEngine[] = []
+  up = true
+  /** Incremented on every crash: timers of an earlier life do nothing. */
+  life = 0
+  skewMs = 0
+  /** Whom this node dials (the topology's edges that start here). */
+  neighbors: number[] = []
+  /** Each log's own newest record, for seq/prev of the next one. */
+  heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
+  private readonly outbound = new Map<number, Link>()
+  private readonly dialing = new Set<number>()
+  private timers: Timer[] = []
+  private writeCounter = 0
+
+  constructor (
+    private readonly ctx: NodeContext,
+    readonly identity: Identity,
+    readonly index: number,
+    chain: AuthorityChain,
+    /** How many independent logs and engines (two for an equivocating adversary). */
+    readonly faces = 1
+  ) {
+    this.random = new RandomStream(ctx.seed, `node/${identity.name}`)
+    this.chain = chain
+    this.logs = this.freshLogs()
+    this.heads = this.logs.map(() => undefined)
+  }
+
+  get name (): string { return this.identity.name }
+  get id (): KeyId { return this.identity.id }
+
+  /** This node's clock in ms since the Unix epoch (virtual time plus skew). */
+  clock (): number {
+    return SIM_EPOCH_MS + Math.floor(this.ctx.scheduler.now / 1000) + this.skewMs
+  }
+
+  /** The engine a link to `remote` belongs to. */
+  engineFor (remote: number): SyncEngine {
+    return this.engines[this.faces === 1 ? 0 : this.faceOf(remote)]
+  }
+
+  /** Which face (log) serves the remote node; overridden for the adversary by `faceOf`. */
+  faceOf: (remote: number) => number = () => 0
+
+  /** Starts (or restarts) the engine(s), the anti-entropy loop and the dialer. */
+  start (): void {
+    const { net } = this.ctx
+    this.up = true
+    net.setUp(this.index, true)
+    this.engines = this.logs.map((log) => new SyncEngine(
+      { chain: this.chain, log, localKey: this.id, clock: () => this.clock(), random: this.random.asFunction() },
+      { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, startedAt: this.clock() },
+      {
+        chainApplied: (fromSeq, from) => this.ctx.hooks.chainApplied(this, fromSeq, from),
+        recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
+        audit: (ev) => this.ctx.hooks.audit(this, ev),
+        sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
+        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+      }
+    ))
+    net.setInbound(this.index, (link) => this.accept(link))
+    const life = this.life
+    const phase = Math.floor(this.random.float() * this.ctx.antiEntropyMs * 1000)
+    this.every(this.ctx.antiEntropyMs * 1000, phase, life, () => { for (const e of this.engines) e.tick() })
+    this.every(this.ctx.reconnectMs * 1000, 0, life, () => this.dialNeighbors())
+  }
+
+  /** Runs `fn` every `periodUs`, first after `phaseUs`, while this life lasts. */
+  every (periodUs: number, phaseUs: number, life: number, fn: () => void): void {
+    const run = (): void => {
+      if (this.life !== life || !this.up) return
+      fn()
+      this.timers.push(this.ctx.scheduler.after(periodUs, run))
+    }
+    this.timers.push(this.ctx.scheduler.after(phaseUs, run))
+  }
+
+  /** Crashes the node: links close at once; with `loseDisk` its chain and log are gone too. */
+  crash (loseDisk: boolean, bootstrap: () => AuthorityChain): void {
+    if (!this.up) return
+    this.up = false
+    this.life++
+    for (const t of this.timers) t.cancel()
+    this.timers = []
+    for (const e of this.engines) e.closeAll()
+    this.ctx.net.setUp(this.index, false)
+    this.outbound.clear()
+    this.dialing.clear()
+    if (loseDisk) {
+      this.chain = bootstrap()
+      this.logs = this.freshLogs()
+      this.heads = this.logs.map(() => undefined)
+      this.diskLost = true
+    }
+  }
+
+  /** Set after a restart without disk: the node writes nothing until its own records come back. */
+  diskLost = false
+
+  /**
+   * Signs `count` records and appends them (one Automerge change per log), then pushes them.
+   * Every face gets the same records, unless `equivocate`: then each face gets its own record
+   * for the same seq, which is what an equivocating signer shows to different peers.
+   */
+  writeRecords (count: number, opts: { ts?: number, auth?: { seq: number, hash: string }, equivocate?: boolean } = {}): EncodedRecord[] {
+    const batches: EncodedRecord[][] = this.logs.map(() => [])
+    const sign = (face: number): EncodedRecord => signRecord({
+      ...nextRecordFields(this.heads[face]),
+      kind: 'intent',
+      actor: this.name,
+      host: this.name,
+      ts: opts.ts ?? this.clock(),
+      auth: opts.auth ?? this.chain.head,
+      text: this.text(face)
+    }, this.identity.key)
+    for (let i = 0; i < count; i++) {
+      const shared = sign(0)
+      for (let face = 0; face < this.logs.length; face++) {
+        const rec = face === 0 || opts.equivocate !== true ? shared : sign(face)
+        this.heads[face] = { id: rec.id, record: rec.record }
+        batches[face].push(rec)
+      }
+    }
+    const written: EncodedRecord[] = []
+    const seen = new Set<RecordId>()
+    this.logs.forEach((log, face) => {
+      log.append(batches[face].map((r) => ({ id: r.id, bytes: r.bytes })), this.clock())
+      for (const r of batches[face]) {
+        if (seen.has(r.id)) continue
+        seen.add(r.id)
+        written.push(r)
+        this.ctx.hooks.recordWritten(this, r)
+      }
+      this.engines[face]?.localRecordsAdded()
+    })
+    return written
+  }
+
+  /** Appends records signed elsewhere (an agent writing through this node) and pushes them. */
+  appendForeign (records: readonly EncodedRecord[]): void {
+    this.logs[0].append(records.map((r) => ({ id: r.id, bytes: r.bytes })), this.clock())
+    this.engines[0]?.localRecordsAdded()
+  }
+
+  /** Connected, admitted remote keys (all faces). */
+  connectedPeers (): KeyId[] {
+    return this.engines.flatMap((e) => e.connectedPeers())
+  }
+
+  /** Dials every neighbour not connected, not being dialled, and not revoked in our chain. */
+  dialNeighbors (): void {
+    if (!this.up) return
+    for (const j of this.neighbors) {
+      const open = this.outbound.get(j)
+      if ((open !== undefined && !open.closed) || this.dialing.has(j)) continue
+      const remote = this.ctx.net.keyOf(j)
+      if (this.chain.revocation(remote) !== undefined) continue
+      this.dialing.add(j)
+      const life = this.life
+      this.ctx.net.dial(this.index, j, (link) => {
+        if (this.life !== life) { link?.close(); return }
+        this.dialing.delete(j)
+        if (link === null) return
+        if (!this.up) { link.close(); return }
+        const wrapped = this.wrap(link)
+        this.outbound.set(j, wrapped)
+        this.engineFor(j).addLink(wrapped)
+      })
+    }
+  }
+
+  private accept (link: SimLink): void {
+    if (!this.up) { link.close(); return }
+    this.engineFor(link.to).addLink(this.wrap(link))
+  }
+
+  private wrap (link: SimLink): Link {
+    return this.ctx.wrapLink?.(this, link) ?? link
+  }
+
+  private freshLogs (): IntentLog[] {
+    const logs: IntentLog[] = []
+    for (let f = 0; f < this.faces; f++) logs.push(IntentLog.create(actorFor(this.ctx.seed, `${this.identity.name}/${f}`, this.life)))
+    return logs
+  }
+
+  // Deterministic filler text of the configured size: unique per record so ids differ.
+  private text (face: number): string {
+    const head = `${this.name} intent ${++this.writeCounter}${face > 0 ? ` (face ${face})` : ''}: `
+    return head + 'x'.repeat(Math.max(0, this.ctx.recordBytes - head.length))
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * A simulated team ready to run: the scheduler, the network, one SimNode per peer, the topology
+ * they dial, the adversary, and the Mothership's operator actions (revoke, lockdown, beacons).
+ * Building a World reads nothing but the scenario and the seed.
+ *
+ * @example
+ * const world = new World(scenario, 42, hooks)
+ * world.start()
+ * world.revoke('mallory', 'laptop theft')
+ */
+import { headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type RevokeSubject } from '../crdt/authority-chain.js'
+import type { Cut } from '../crdt/authority-view.js'
+import { encodeBeacon, makeBeacon } from '../crdt/beacon.js'
+import type { KeyId, RecordId } from '../crdt/ids.js'
+import { Adversary } from './adversary.js'
+import { SimNetwork } from './network.js'
+import type { IssuedRevocation } from './properties.js'
+import { RandomStream } from './random.js'
+import { nodeNames, type Scenario } from './scenario.js'
+import { Scheduler } from './scheduler.js'
+import { SimNode, type NodeContext, type NodeHooks } from './sim-node.js'
+import { buildTeam, type Team } from './team.js'
+
+/** Options that change what is simulated without editing the scenario. */
+export interface WorldOptions {
+  /** Overrides `protocol.max_staleness` (null: off). */
+  maxStalenessMs?: number | null
+}
+
+/** Everything a run simulates. */
+export class World {
+  readonly scheduler = new Scheduler()
+  readonly net: SimNetwork
+  readonly team: Team
+  readonly nodes: SimNode[] = []
+  readonly adversary: Adversary | null = null
+  readonly revocations: IssuedRevocation[] = []
+  readonly faults: RandomStream
+  readonly ctx: NodeContext
+  readonly mothership: SimNode
+  /** Honest node indices (the Mothership included). */
+  readonly honest: number[]
+  /** Who wrote each record (node name), and when (virtual µs). */
+  readonly written = new Map<RecordId, { by: string, atUs: number }>()
+
+  constructor (readonly scenario: Scenario, readonly seed: number, hooks: NodeHooks, opts: WorldOptions = {}) {
+    const s = scenario
+    this.team = buildTeam(s, seed)
+    this.net = new SimNetwork(this.scheduler, s.link, new RandomStream(seed, 'network'))
+    this.faults = new RandomStream(seed, 'faults')
+    this.ctx = {
+      scheduler: this.scheduler,
+      net: this.net,
+      team: this.team,
+      seed,
+      antiEntropyMs: s.protocol.anti_entropy,
+      reconnectMs: s.protocol.reconnect,
+      maxStalenessMs: opts.maxStalenessMs !== undefined ? opts.maxStalenessMs : s.protocol.max_staleness,
+      recordBytes: s.mode === 'model' ? 16 : s.workload.record_bytes,
+      hooks,
+      wrapLink: (node, link) => node.identity.role === 'adversary' && this.adversary !== null ? this.adversary.wrap(link) : link
+    }
+    const adv = s.adversary
+    const victimIndex = new Map<string, number>()
+    for (const ident of this.team.nodes) {
+      const index = this.net.addEndpoint(ident.id, () => {})
+      const faces = ident.role === 'adversary' && adv?.equivocate === true ? 2 : 1
+      this.nodes.push(new SimNode(this.ctx, ident, index, this.team.chainFor(), faces))
+      victimIndex.set(ident.name, index)
+    }
+    this.mothership = this.nodes[0]
+    this.honest = this.nodes.filter((n) => n.identity.role !== 'adversary').map((n) => n.index)
+    this.buildTopology()
+    if (adv !== undefined) {
+      const victims = new Set(adv.victims.map((v) => victimIndex.get(v) as number))
+      const node = this.nodes.find((n) => n.identity.role === 'adversary') ?? null
+      const agent = this.team.agent === null ? null : { identity: this.team.agent, host: this.byName(adv.host as string) }
+      this.adversary = new Adversary(this.ctx, adv, node, agent, victims, () => {})
+      if (node !== null) {
+        // Equivocation: even-numbered victims see one face, odd-numbered the other.
+        const order = adv.victims.map((v) => victimIndex.get(v) as number)
+        node.faceOf = (remote) => { const i = order.indexOf(remote); return i < 0 ? 0 : i % 2 }
+        // The attacker dials its victims directly, so the island holds together.
+        node.neighbors = [...new Set([...node.neighbors, ...order])]
+      }
+    }
+  }
+
+  /** The node with this name. */
+  byName (name: string): SimNode {
+    const n = this.nodes.find((x) => x.name === name)
+    if (n === undefined) throw new Error(`no node ${name}`)
+    return n
+  }
+
+  /** Index of the node with this key, if it is a node. */
+  indexOfKey (key: KeyId): number | undefined {
+    return this.keyIndex().get(key)
+  }
+
+  private keyIndexCache: Map<KeyId, number> | null = null
+  private keyIndex (): Map<KeyId, number> {
+    this.keyIndexCache ??= new Map(this.nodes.map((n) => [n.id, n.index]))
+    return this.keyIndexCache
+  }
+
+  /** Starts every node and the Mothership's beacon loop. */
+  start (): void {
+    for (const n of this.nodes) n.start()
+    this.startBeacons()
+    this.adversary?.start()
+  }
+
+  /** Starts the beacon loop on the Mothership's current life. */
+  startBeacons (): void {
+    const m = this.mothership
+    m.every(this.scenario.protocol.beacon * 1000, 0, m.life, () => {
+      const b = makeBeacon({ team: this.team.name, headSeq: m.chain.head.seq, headHash: m.chain.head.hash, ts: m.clock() }, this.team.signing)
+      m.engines[0].localBeacon(encodeBeacon(b))
+    })
+  }
+
+  /** Appends a Mothership-signed entry to the Mothership's chain and pushes it. */
+  appendEntry (build: (head: { seq: number, hash: string }) => ChainEntry): ChainEntry | null {
+    const m = this.mothership
+    if (!m.up) return null
+    const head = headOf(m.chain.entry(m.chain.head.seq) as ChainEntry)
+    const entry = build(head)
+    m.chain.applyBatch([entry])
+    m.engines[0].localChainAppended(entry.seq)
+    return entry
+  }
+
+  /**
+   * Revokes an identity: a peer or agent by name, `token:<peer>` (the join token it redeemed),
+   * or `role:<role>`. Cuts are "known good": the newest record of the key that the Mothership
+   * holds and that was written before the compromise began (the adversary's `start`).
+   */
+  revoke (target: string, reason: string): IssuedRevocation | null {
+    const m = /^(token|role):(.+)$/.exec(target)
+    let subject: RevokeSubject
+    const cuts = new Map<KeyId, Cut>()
+    if (m?.[1] === 'token') {
+      const who = this.team.byName.get(m[2])
+      if (who?.jti == null) return null
+      subject = { type: 'token', jti: who.jti }
+    } else if (m?.[1] === 'role') {
+      const members = this.mothership.chain.members().filter((x) => x.role === m[2] && this.mothership.chain.revocation(x.key) === undefined)
+      const all: Record<string, Cut> = {}
+      for (const x of members) { const c = this.cutFor(x.key); all[x.key] = c; cuts.set(x.key, c) }
+      subject = { type: 'role', role: m[2], cuts: all }
+    } else {
+      const who = this.team.byName.get(target)
+      if (who === undefined) return null
+      const cut = this.cutFor(who.id)
+      cuts.set(who.id, cut)
+      subject = { type: who.role === 'agent' ? 'agent' : 'peer', key: who.id, cut }
+    }
+    let entry: ChainEntry | null
+    try {
+      entry = this.appendEntry((head) => revokeEntry(this.team.signing, head, { subject, reason, ts: this.mothership.clock() }))
+    } catch {
+      return null
+    }
+    if (entry === null) return null
+    const r: IssuedRevocation = { index: this.revocations.length, seq: entry.seq, hash: this.mothership.chain.entryHash(entry.seq) as string, label: target, issuedUs: this.scheduler.now, cuts }
+    this.revocations.push(r)
+    return r
+  }
+
+  /** Lockdown (true) or unlock (false). */
+  lock (locked: boolean, reason: string): ChainEntry | null {
+    try {
+      return this.appendEntry((head) => (locked ? lockdownEntry : unlockEntry)(this.team.signing, head, { reason, ts: this.mothership.clock() }))
+    } catch {
+      return null
+    }
+  }
+
+  private cutFor (key: KeyId): Cut {
+    const compromise = this.adversary !== null && this.adversary.key === key ? this.adversary.spec.start * 1000 : Infinity
+    let best: { seq: number, hash: RecordId } | null = null
+    for (const { id, record } of this.mothership.logs[0].records()) {
+      if (record.signer !== key) continue
+      const w = this.written.get(id)
+      if (w === undefined || w.atUs >= compromise) continue
+      if (best === null || record.seq > best.seq) best = { seq: record.seq, hash: id }
+    }
+    return best === null ? { seq: 0, hash: null } : best
+  }
+
+  private buildTopology (): void {
+    const { kind, degree } = this.scenario.topology
+    const n = this.nodes.length
+    const r = new RandomStream(this.seed, 'topology')
+    const edges = new Set<string>()
+    const add = (a: number, b: number): void => {
+      if (a === b) return
+      const k = a < b ? `${a}-${b}` : `${b}-${a}`
+      if (edges.has(k)) return
+      edges.add(k)
+      this.nodes[a].neighbors.push(b)
+    }
+    for (let i = 0; i < n; i++) {
+      if (kind === 'mesh') for (let j = i + 1; j < n; j++) add(i, j)
+      else if (kind === 'ring') add(i, (i + 1) % n)
+      else if (kind === 'star') add(i, 0)
+      else {
+        add(i, (i + 1) % n)
+        for (let d = 1; d < degree; d++) add(i, r.int(0, n - 1))
+      }
+    }
+  }
+
+  /** Names of every node in the order of their indices. */
+  names (): string[] {
+    return this.nodes.map((n) => n.name)
+  }
+
+  /** Honest peer names (for reports). */
+  static honestNames (s: Scenario): string[] {
+    return nodeNames(s).honest
+  }
+}
