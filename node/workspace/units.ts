@@ -1,0 +1,153 @@
+/**
+ * Splits a source file into units: functions, methods (`Class.method`), classes, and the rest
+ * of the module (`<module>`). A file no grammar understands is one `<file>` unit. Each unit
+ * carries a normalised hash (formatting and comments do not count) and a body hash without its
+ * own name, which is how a rename with an identical body is recognised.
+ *
+ * @example
+ * const { units } = extractUnits('src/auth/verify.py', source)
+ * units.find((u) => u.name === 'verify_token')?.hash
+ */
+import { firstSyntaxError, languageOf, parse, type Language, type SyntaxNode, type Tree } from './languages.js'
+import { hashNodes, hashPlainText, type Span } from './normalise.js'
+import { skeletonText } from './skeleton.js'
+import { finderFor, type FoundUnit, type UnitFinder } from './unit-finders.js'
+
+/** What a unit is. Methods are functions directly inside a class. */
+export type UnitKind = 'function' | 'method' | 'class' | 'module' | 'file'
+
+/** The name of the unit holding everything in a parsed file that no other unit claims. */
+export const MODULE_UNIT = '<module>'
+/** The name of the one unit of a file no grammar understands. */
+export const FILE_UNIT = '<file>'
+
+/** A unit's identity and hashes: what a workspace state keeps. */
+export interface UnitSummary {
+  /** Qualified name: `verify_token`, `Auth.check`, `Outer.Inner.m`, `<module>`, `<file>`. */
+  name: string
+  kind: UnitKind
+  /** The enclosing composite (`<module>` or a class), null for modules and files. */
+  parent: string | null
+  hash: string
+  bodyHash: string
+}
+
+/** A unit as found in a source text. */
+export interface Unit extends UnitSummary {
+  /** Workspace-relative POSIX path. */
+  path: string
+  /** UTF-16 offsets into the source string (tree-sitter's startIndex/endIndex), half-open. */
+  start: number
+  end: number
+  /** Leading whitespace of the line the unit starts on. */
+  indent: string
+  /** The unit's source; for modules and classes, a skeleton with members as placeholders. */
+  text: string
+}
+
+/** The units of one file, and whether its syntax tree has errors. */
+export interface FileUnits {
+  path: string
+  language: Language | null
+  units: Unit[]
+  /** The first syntax error, when the grammar could not parse the file cleanly. */
+  error: { line: number, column: number } | null
+  /** The syntax tree (null for files without a grammar); kept for incremental re-parsing. */
+  tree: Tree | null
+}
+
+/** Leading whitespace of the line containing offset `at`. */
+export function indentAt (source: string, at: number): string {
+  const lineStart = source.lastIndexOf('\n', at - 1) + 1
+  return /^[ \t]*/.exec(source.slice(lineStart, at + 1))?.[0] ?? ''
+}
+
+/** Options for extracting units. */
+export interface UnitsInit {
+  /** A tree of exactly this source, already parsed (saves parsing again). */
+  tree?: Tree
+  /**
+   * Hash only the unit with this qualified name; every other unit gets empty hashes. Locating
+   * units is cheap, hashing a whole large file is not: a rewind needs one unit's hashes.
+   */
+  hashOnly?: string
+}
+
+const NO_HASHES = { hash: '', bodyHash: '' }
+
+class Builder {
+  readonly units: Unit[] = []
+  private readonly seen = new Map<string, number>()
+
+  constructor (readonly path: string, readonly source: string, readonly finder: UnitFinder, readonly hashOnly: string | undefined) {}
+
+  private hashes (name: string, nodes: SyntaxNode[], skip: Span[], nameNode: SyntaxNode | null): { hash: string, bodyHash: string } {
+    if (this.hashOnly !== undefined && this.hashOnly !== name) return NO_HASHES
+    return hashNodes(nodes, this.source, skip, nameNode)
+  }
+
+  private qualify (local: string): string {
+    const n = (this.seen.get(local) ?? 0) + 1
+    this.seen.set(local, n)
+    return n === 1 ? local : `${local}#${n}`
+  }
+
+  /** Adds a unit and its members; returns its span and name for the enclosing skeleton. */
+  add (found: FoundUnit, parent: string, inClass: boolean): { name: string, start: number, end: number } {
+    const name = this.qualify(inClass ? `${parent}.${found.name}` : found.name)
+    const start = found.nodes[0].startIndex
+    const end = found.nodes[found.nodes.length - 1].endIndex
+    const slot = this.units.length
+    this.units.push(undefined as unknown as Unit)
+    const members = found.body === null ? [] : this.finder.members(found.body).map((m) => this.add(m, name, true))
+    const { hash, bodyHash } = this.hashes(name, found.nodes, members, found.nameNode)
+    this.units[slot] = {
+      path: this.path,
+      name,
+      kind: found.kind === 'class' ? 'class' : inClass ? 'method' : 'function',
+      parent,
+      start,
+      end,
+      indent: indentAt(this.source, start),
+      text: skeletonText(this.source, start, end, members),
+      hash,
+      bodyHash
+    }
+    return { name, start, end }
+  }
+
+  module (root: SyntaxNode): void {
+    this.units.push(undefined as unknown as Unit)
+    const members = this.finder.topLevel(root).map((f) => this.add(f, MODULE_UNIT, false))
+    const { hash, bodyHash } = this.hashes(MODULE_UNIT, [root], members, null)
+    this.units[0] = {
+      path: this.path,
+      name: MODULE_UNIT,
+      kind: 'module',
+      parent: null,
+      start: 0,
+      end: this.source.length,
+      indent: '',
+      text: skeletonText(this.source, 0, this.source.length, members),
+      hash,
+      bodyHash
+    }
+  }
+}
+
+/** The whole-file unit of a file no grammar understands. */
+export function fileUnit (path: string, source: string): Unit {
+  const { hash, bodyHash } = hashPlainText(source)
+  return { path, name: FILE_UNIT, kind: 'file', parent: null, start: 0, end: source.length, indent: '', text: source, hash, bodyHash }
+}
+
+/** Splits a file into units, in source order with each composite before its members. */
+export function extractUnits (path: string, source: string, init: UnitsInit = {}): FileUnits {
+  const language = languageOf(path)
+  if (language === null) return { path, language, units: [fileUnit(path, source)], error: null, tree: null }
+  const tree = init.tree ?? parse(language, source)
+  const b = new Builder(path, source, finderFor(language), init.hashOnly)
+  b.module(tree.rootNode)
+  const err = firstSyntaxError(tree)
+  return { path, language, units: b.units, error: err === null ? null : { line: err.line, column: err.column }, tree }
+}
