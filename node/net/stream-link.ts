@@ -142,8 +142,11 @@ export class StreamLink extends LinkBase {
       }
     } catch (err) {
       const reason = toAuraError(err)
-      this.onProtocolError?.(reason)
-      this.close(reason)
+      try {
+        this.onProtocolError?.(reason)
+      } finally {
+        this.close(reason)
+      }
     }
   }
 

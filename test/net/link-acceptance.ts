@@ -164,6 +164,18 @@ export function describeLinkSuite (name: string, makePair: (opts: PairOptions) =
       expect(a.closed && b.closed).toBe(true)
     })
 
+    it('enforces a receiver maximum smaller than an error frame', async () => {
+      const { a, b } = await pair({ maxFrameBytes: [4096, 100] })
+      const atA = watch(a)
+      const atB = watch(b)
+      a.send(new Uint8Array(100))
+      a.send(new Uint8Array(101))
+      const [reasonB, reasonA] = await within(Promise.all([atB.closed, atA.closed]), 10_000, 'both ends closing')
+      expect(reasonB?.code).toBe('E_FRAME_TOO_LARGE')
+      expect(reasonA?.code).toBe('E_FRAME_TOO_LARGE')
+      expect(atB.frames.map((f) => f.length)).toEqual([100])
+    })
+
     it('propagates the reason of a close, after the frames sent before it', async () => {
       const { a, b } = await pair()
       const atA = watch(a)
