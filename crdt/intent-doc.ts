@@ -5,11 +5,13 @@
  * the `records` map, so two logs created apart share that map instead of each making its own
  * (two concurrent `records` maps would hide one side's records). After genesis, the only
  * acceptable operation is putting canonical record bytes under their own id in that map: no
- * deletes, no overwrites, no other objects. `recordPuts` enforces that on one decoded change.
+ * deletes, no overwrites, no other objects. `recordPuts` enforces that on one decoded change;
+ * `documentPuts` proves it for a whole document far faster, by counting.
  *
  * @example
  * const doc = genesisDoc('aa'.repeat(16))
  * recordPuts(A.decodeChange(change)) // [{ id, bytes }], or E_MALFORMED
+ * documentPuts(doc, A.getChangesMetaSince(doc, [])) // [{ id, bytes }], or undefined: not proven
  */
 import * as A from '@automerge/automerge'
 import { fromHex } from './canonical.js'
@@ -85,4 +87,29 @@ function asBytes (value: unknown): Uint8Array | undefined {
   if (!Array.isArray(value)) return undefined
   for (const b of value) if (!Number.isInteger(b) || b < 0 || b > 255) return undefined
   return Uint8Array.from(value as number[])
+}
+
+/**
+ * The records of a whole document, if its history provably holds nothing but genesis and
+ * record puts; undefined when that cannot be shown from the state (the caller then reads every
+ * change). The proof counts: each op of each change uses one op counter, deletes and overwrites
+ * included, and every visible record value is one op. So when the history holds exactly one op
+ * (genesis) more than there are visible records, every other op is a put that still shows, and
+ * the visible values are checked to be bytes under their own hash.
+ */
+export function documentPuts (doc: A.Doc<IntentDoc>, metas: A.ChangeMetadata[]): RecordPut[] | undefined {
+  if (A.getObjectId(doc, 'records') !== RECORDS_OBJ || Object.keys(doc).length !== 1) return undefined
+  let ops = 0
+  for (const m of metas) {
+    if (m.actor === GENESIS_ACTOR && m.hash !== GENESIS_HASH) return undefined
+    ops += Math.max(0, m.maxOp - m.startOp + 1)
+  }
+  const entries = Object.entries(doc.records)
+  if (ops !== entries.length + 1) return undefined
+  const puts: RecordPut[] = []
+  for (const [key, value] of entries) {
+    if (!(value instanceof Uint8Array) || recordIdOf(value) !== key) return undefined
+    puts.push({ id: key as RecordId, bytes: value })
+  }
+  return puts
 }

@@ -19,7 +19,7 @@ import * as A from '@automerge/automerge'
 import { BadSignatureError, ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, stageSyncMessage, type StagedChange } from './intent-staging.js'
+import { ChangeIndex, stageSyncMessage, type ChangeRef } from './intent-staging.js'
 import { decodeRecord, recordIdOf, verifyRecord, type SignedRecord } from './record.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
@@ -170,7 +170,8 @@ export class IntentLog {
    */
   receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[] } {
     const staged = stageSyncMessage(message)
-    const incoming = this.newRecords(this.newChanges(staged))
+    this.checkForks(staged.changes)
+    const incoming = this.newRecords(staged.puts)
     if (incoming.length > 0) check(incoming)
     const byId = new Map(incoming.map((r) => [r.id, r]))
     const added: RecordId[] = []
@@ -191,16 +192,15 @@ export class IntentLog {
     }
     this.doc = next
     const index = this.changeIndex()
-    for (const c of staged) index.add(c.actor, c.seq, c.hash)
+    for (const c of staged.changes) index.add(c.actor, c.seq, c.hash)
     return { state: nextState, added: [...new Set(added)] }
   }
 
-  private newChanges (staged: StagedChange[]): StagedChange[] {
+  private checkForks (changes: ChangeRef[]): void {
     const index = this.changeIndex()
     const inBatch = new ChangeIndex()
     const self = A.getActorId(this.doc)
-    const out: StagedChange[] = []
-    for (const c of staged) {
+    for (const c of changes) {
       const status = index.status(c.actor, c.seq, c.hash)
       if (status === 'known') continue
       // Only this log writes as its actor, so an unknown change under it is forged (or from a
@@ -211,15 +211,11 @@ export class IntentLog {
         throw new ForkError(`change ${c.hash.slice(0, 12)} (actor ${c.actor.slice(0, 8)}, seq ${c.seq}) ${why}`, { actor: c.actor, seq: c.seq, change: c.hash, held })
       }
       inBatch.add(c.actor, c.seq, c.hash)
-      out.push(c)
     }
-    return out
   }
 
-  private newRecords (changes: StagedChange[]): IncomingRecord[] {
-    const puts = new Map<RecordId, RecordPut>()
-    for (const c of changes) for (const p of c.puts) if (!this.bytes.has(p.id)) puts.set(p.id, p)
-    return [...puts.values()].map(({ id, bytes }) => ({ id, bytes, record: verified(id, bytes) }))
+  private newRecords (puts: RecordPut[]): IncomingRecord[] {
+    return puts.filter((p) => !this.bytes.has(p.id)).map(({ id, bytes }) => ({ id, bytes, record: verified(id, bytes) }))
   }
 
   private changeIndex (): ChangeIndex {

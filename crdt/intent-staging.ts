@@ -1,50 +1,72 @@
 /**
  * Staging for the intent log's sync: read what an incoming Automerge sync message would apply,
- * without applying it. A sync message carries change chunks (decoded directly) or, for a peer
- * that has little, one whole compressed document (loaded into a throwaway document whose full
- * history is then read). Every change must pass `recordPuts`.
+ * without applying it. Each entry of a sync message is one or more concatenated chunks (the
+ * Automerge binary format: magic, checksum, type, uLEB128 length, body): change chunks are
+ * decoded directly and must pass `recordPuts`; a document chunk (sent to a peer that has
+ * little) is loaded into a throwaway document and must pass `documentPuts`, or else every
+ * change in its history must pass `recordPuts`.
  *
  * `ChangeIndex` remembers which change each (actor, seq) pair names. Automerge actors are not
  * authenticated: a second, different change for a pair the live document already holds makes
  * Automerge throw "duplicate seq" on every later sync, so such a change is refused up front.
  *
  * @example
- * const changes = stageSyncMessage(msg)           // E_MALFORMED on anything but record puts
- * index.status(c.actor, c.seq, c.hash)            // 'known' | 'new' | 'fork'
+ * const { changes, puts } = stageSyncMessage(msg) // E_MALFORMED on anything but record puts
+ * index.status(c.actor, c.seq, c.hash)             // 'known' | 'new' | 'fork'
  */
 import * as A from '@automerge/automerge'
 import { MalformedError } from './errors.js'
-import { recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { documentPuts, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
 
-/** One change an incoming sync message carries, with the records it would put. */
-export interface StagedChange {
+/** Which change a sync message carries: its hash and (actor, seq). */
+export interface ChangeRef {
   readonly hash: string
   readonly actor: string
   readonly seq: number
+}
+
+/** What a sync message would apply: its changes and every record they put. */
+export interface StagedMessage {
+  readonly changes: ChangeRef[]
   readonly puts: RecordPut[]
 }
 
 // The throwaway document never writes; a fixed actor keeps staging free of randomness.
 const STAGING_ACTOR = 'ff'.repeat(16)
 
-/** The changes (deduplicated, in message order) a sync message carries; E_MALFORMED if any is not pure record puts. */
-export function stageSyncMessage (message: Uint8Array): StagedChange[] {
-  let chunks: Uint8Array[]
+/** Reads a sync message without applying it; E_MALFORMED if any change is not pure record puts. */
+export function stageSyncMessage (message: Uint8Array): StagedMessage {
+  let entries: Uint8Array[]
   try {
-    chunks = A.decodeSyncMessage(message).changes
+    entries = A.decodeSyncMessage(message).changes
   } catch (err) {
     throw new MalformedError(`not an Automerge sync message: ${(err as Error).message}`)
   }
-  const out = new Map<string, StagedChange>()
-  const add = (decoded: A.DecodedChange): void => {
-    if (!out.has(decoded.hash)) out.set(decoded.hash, { hash: decoded.hash, actor: decoded.actor, seq: decoded.seq, puts: recordPuts(decoded) })
+  const changes = new Map<string, ChangeRef>()
+  const puts = new Map<string, RecordPut>()
+  const addChange = (c: ChangeRef): void => { if (!changes.has(c.hash)) changes.set(c.hash, { hash: c.hash, actor: c.actor, seq: c.seq }) }
+  const addDecoded = (decoded: A.DecodedChange): void => {
+    if (changes.has(decoded.hash)) return
+    for (const p of recordPuts(decoded)) puts.set(p.id, p)
+    addChange(decoded)
   }
-  for (const chunk of chunks) {
-    const single = tryDecodeChange(chunk)
-    if (single !== undefined) { add(single); continue }
-    for (const change of A.getAllChanges(loadThrowaway(chunk))) add(A.decodeChange(change))
+  for (const entry of entries) {
+    for (const { type, bytes } of splitChunks(entry)) {
+      if (type !== DOCUMENT_CHUNK) { addDecoded(decodeChangeChunk(bytes)); continue }
+      const doc = loadThrowaway(bytes)
+      const metas = A.getChangesMetaSince(doc, [])
+      const fast = documentPuts(doc, metas)
+      if (fast === undefined) {
+        // Not provably pure puts from the state alone (or honestly conflicting duplicate puts):
+        // read every change, which also names the offending op.
+        for (const change of A.getAllChanges(doc)) addDecoded(A.decodeChange(change))
+        continue
+      }
+      for (const p of fast) puts.set(p.id, p)
+      for (const m of metas) addChange(m)
+    }
   }
-  return [...out.values()]
+  return { changes: [...changes.values()], puts: [...puts.values()] }
 }
 
 /** Which change each (actor, seq) pair of a document names. */
@@ -78,18 +100,49 @@ export class ChangeIndex {
   }
 }
 
-function tryDecodeChange (chunk: Uint8Array): A.DecodedChange | undefined {
+const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
+const DOCUMENT_CHUNK = 0
+const CHANGE_CHUNKS = new Set([1, 2]) // plain and deflate-compressed
+
+/** Splits concatenated chunks by their headers; E_MALFORMED on anything that is not one. */
+function splitChunks (bytes: Uint8Array): Array<{ type: number, bytes: Uint8Array }> {
+  const out: Array<{ type: number, bytes: Uint8Array }> = []
+  let at = 0
+  while (at < bytes.length) {
+    if (bytes.length - at < 10 || MAGIC.some((m, i) => bytes[at + i] !== m)) throw new MalformedError(`sync message entry is not an Automerge chunk at byte ${at}`)
+    const type = bytes[at + 8]
+    if (type !== DOCUMENT_CHUNK && !CHANGE_CHUNKS.has(type)) throw new MalformedError(`unknown Automerge chunk type ${type}`)
+    const { value: length, next } = readUleb(bytes, at + 9)
+    const end = next + length
+    if (end > bytes.length) throw new MalformedError('truncated Automerge chunk')
+    out.push({ type, bytes: bytes.subarray(at, end) })
+    at = end
+  }
+  return out
+}
+
+function readUleb (bytes: Uint8Array, from: number): { value: number, next: number } {
+  let value = 0
+  for (let i = 0; i < 8 && from + i < bytes.length; i++) {
+    const b = bytes[from + i]
+    value += (b & 0x7f) * 2 ** (7 * i)
+    if ((b & 0x80) === 0) return { value, next: from + i + 1 }
+  }
+  throw new MalformedError('bad chunk length in Automerge chunk header')
+}
+
+function decodeChangeChunk (bytes: Uint8Array): A.DecodedChange {
   try {
-    return A.decodeChange(chunk)
-  } catch {
-    return undefined
+    return A.decodeChange(bytes)
+  } catch (err) {
+    throw new MalformedError(`sync message carries a change that does not decode: ${(err as Error).message}`)
   }
 }
 
-function loadThrowaway (chunk: Uint8Array): A.Doc<IntentDoc> {
+function loadThrowaway (bytes: Uint8Array): A.Doc<IntentDoc> {
   try {
-    return A.load<IntentDoc>(chunk, { actor: STAGING_ACTOR })
+    return A.load<IntentDoc>(bytes, { actor: STAGING_ACTOR })
   } catch (err) {
-    throw new MalformedError(`sync message carries a chunk that is neither a change nor a document: ${(err as Error).message}`)
+    throw new MalformedError(`sync message carries a document that does not load: ${(err as Error).message}`)
   }
 }

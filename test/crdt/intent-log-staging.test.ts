@@ -3,7 +3,7 @@ import * as A from '@automerge/automerge'
 import { canonicalBytes, utf8 } from '../../crdt/canonical.js'
 import { AuraError, LockdownError } from '../../crdt/errors.js'
 import type { RecordId } from '../../crdt/ids.js'
-import { GENESIS_ACTOR, genesisDoc, type IntentDoc } from '../../crdt/intent-doc.js'
+import { documentPuts, GENESIS_ACTOR, genesisDoc, type IntentDoc } from '../../crdt/intent-doc.js'
 import { IntentLog, type IncomingCheck, type IncomingRecord } from '../../crdt/intent-log.js'
 import { recordIdOf } from '../../crdt/record.js'
 import { acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
@@ -149,6 +149,32 @@ describe('staged merge refuses hostile sync messages whole', () => {
     expect(caught(() => pushRaw(withRecord, IntentLog.create(actorOf('bob')))).code).toBe('E_MALFORMED')
   })
 
+  it('finds a hostile change hidden behind a good one in one concatenated entry', () => {
+    const bob = IntentLog.create(actorOf('bob'))
+    pushRaw(base(), bob)
+    const good = A.change(base(), (x) => { x.records[a2.id] = a2.bytes })
+    const bad = A.change(good, (x) => { delete x.records[a1.id] })
+    const [goodChange, badChange] = A.getChanges(base(), bad)
+    const entry = new Uint8Array([...goodChange, ...badChange])
+    const message = A.encodeSyncMessage({ heads: A.getHeads(bad), need: [], have: [], changes: [entry] })
+    const before = snapshot(bob)
+    const err = caught(() => bob.receiveSyncMessage(bob.initSyncState(), message, acceptAll, 0))
+    expect(err.message).toMatch(/deletes a key/)
+    expect(snapshot(bob)).toEqual(before)
+    const honest = A.encodeSyncMessage({ heads: A.getHeads(good), need: [], have: [], changes: [new Uint8Array([...goodChange])] })
+    expect(bob.receiveSyncMessage(bob.initSyncState(), honest, acceptAll, 0).added).toEqual([a2.id])
+  })
+
+  it('refuses sync entries that are not Automerge chunks, or are truncated', () => {
+    const bob = IntentLog.create(actorOf('bob'))
+    const change = A.getChanges(genesisDoc(actorOf('x')), A.change(genesisDoc(actorOf('x')), (x) => { x.records[a1.id] = a1.bytes }))[0]
+    for (const entry of [utf8('not a chunk at all'), change.subarray(0, change.length - 3), new Uint8Array([...change, 1, 2, 3])]) {
+      const message = A.encodeSyncMessage({ heads: [], need: [], have: [], changes: [entry] })
+      expect(caught(() => bob.receiveSyncMessage(bob.initSyncState(), message, acceptAll, 0)).code).toBe('E_MALFORMED')
+    }
+    expect(bob.size).toBe(0)
+  })
+
   it('refuses bytes that are not a sync message', () => {
     const bob = IntentLog.create(actorOf('bob'))
     expect(caught(() => bob.receiveSyncMessage(bob.initSyncState(), utf8('hello'), acceptAll, 0)).code).toBe('E_MALFORMED')
@@ -192,5 +218,27 @@ describe('forged Automerge actors', () => {
     expect(bob.size).toBe(0)
     bob.append([a1], 0)
     expect(bob.size).toBe(1)
+  })
+})
+
+describe('documentPuts (the counting proof for whole documents)', () => {
+  const proof = (d: Doc) => documentPuts(d, A.getChangesMetaSince(d, []))
+
+  it('proves an honest document and lists its records', () => {
+    expect(proof(base())?.map((p) => p.id)).toEqual([a1.id])
+    expect(proof(genesisDoc(actorOf('x')))).toEqual([])
+  })
+
+  it('declines anything it cannot prove, including honest concurrent duplicate puts', () => {
+    for (const [, , , attack] of attacks.slice(2)) expect(proof(attack(base()))).toBeUndefined()
+    const other = A.change(genesisDoc(actorOf('olga')), { time: 0 }, (d) => { d.records[a1.id] = a1.bytes })
+    expect(proof(A.merge(base(), other))).toBeUndefined()
+  })
+
+  it('a fresh peer still takes a document with honest duplicate puts (read change by change)', () => {
+    const other = A.change(genesisDoc(actorOf('olga')), { time: 0 }, (d) => { d.records[a1.id] = a1.bytes; d.records[a2.id] = a2.bytes })
+    const carol = IntentLog.create(actorOf('carol'))
+    expect(pushRaw(A.merge(base(), other), carol).docChunks).toBeGreaterThan(0)
+    expect(carol.ids().sort()).toEqual([a1.id, a2.id].sort())
   })
 })

@@ -158,6 +158,20 @@ describe('IntentLog sync', () => {
     for (const l of logs) expect(l.ids().sort()).toEqual(want)
   })
 
+  it('stages sync entries that carry several concatenated change chunks', () => {
+    const w = new Writer('alice')
+    const rs = Array.from({ length: 5 }, (_, i) => w.write(`r${i}`))
+    const [l0, l1, l2] = ['r0', 'r1', 'r2'].map((n) => IntentLog.create(actorOf(n)))
+    l0.append([rs[0]], 0); l0.append([rs[1]], 0); l0.append([rs[3]], 0)
+    l2.append([rs[2]], 0)
+    l1.append([rs[4]], 0)
+    syncPair(l2, l1)
+    const { messages } = syncPair(l1, l0)
+    const entries = messages.flatMap((m) => A.decodeSyncMessage(m).changes)
+    expect(entries.some((e) => { try { A.decodeChange(e); return false } catch (err) { return /leftover/.test((err as Error).message) } })).toBe(true)
+    expect(l0.ids().sort()).toEqual(rs.map((r) => r.id).sort())
+  })
+
   it('survives save/load between sync rounds', () => {
     const alice = new Writer('alice')
     const la = IntentLog.create(actorOf('alice'))

@@ -32,8 +32,8 @@ export class Writer {
   readonly signer: KeyId
   head: EncodedRecord | undefined
 
-  constructor (readonly name: string) {
-    this.key = keyOf(name)
+  constructor (readonly name: string, key: KeyPair = keyOf(name)) {
+    this.key = key
     this.signer = keyIdOf(this.key.publicKey)
   }
 
