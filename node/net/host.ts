@@ -14,7 +14,7 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -103,7 +103,7 @@ class Libp2pHost implements Host {
   private readonly maxFrameBytes: number
   private readonly dialTimeoutMs: number
   private readonly links = new Map<KeyId, Set<StreamLink>>()
-  private readonly peerIds = new Map<KeyId, Connection['remotePeer']>()
+  private readonly peerIds = new Map<KeyId, PeerId>()
   private readonly listeners = new Map<HostEvent, Set<(key: KeyId) => void>>()
   private readonly refusals = new Map<string, AuraError>()
 
@@ -138,11 +138,15 @@ class Libp2pHost implements Host {
     this.peerId = this.libp2p.peerId.toString()
     await this.libp2p.handle(READY_PROTOCOL, (stream) => { void stream.close() })
     this.libp2p.addEventListener('peer:connect', (evt) => {
-      const key = keyIdFromPeerId(evt.detail)
+      const key = keyOf(evt.detail)
+      if (key === null) return
       this.peerIds.set(key, evt.detail)
       this.emit('connect', key)
     })
-    this.libp2p.addEventListener('peer:disconnect', (evt) => this.emit('disconnect', keyIdFromPeerId(evt.detail)))
+    this.libp2p.addEventListener('peer:disconnect', (evt) => {
+      const key = keyOf(evt.detail)
+      if (key !== null) this.emit('disconnect', key)
+    })
   }
 
   addresses (): string[] {
@@ -158,10 +162,9 @@ class Libp2pHost implements Host {
     try {
       const signal = AbortSignal.timeout(this.dialTimeoutMs)
       const stream = await connection.newStream(READY_PROTOCOL, { signal })
-      // Wait for the listener's close too, so no half-open stream outlives the dial.
-      const closed = new Promise((resolve) => { stream.addEventListener('close', resolve, { once: true, signal }) })
       await stream.close({ signal })
-      if (stream.status !== 'closed') await closed
+      // And the listener's close, so no half-open stream outlives the dial.
+      await untilClosed(stream, signal)
     } catch (err) {
       connection.abort(err as Error)
       throw new UnreachableError(`${shortId(key)} closed the connection after the handshake (its gate refused this key, or it is stopping): ${messageOf(err)}`, { peer: key, addr })
@@ -331,13 +334,30 @@ class Libp2pHost implements Host {
   }
 }
 
-function keyOf (connection: Connection): KeyId | null {
+// The gate refuses non-ed25519 peers, so null here means a connection that is being refused.
+function keyOf (peer: Connection | PeerId): KeyId | null {
   try {
-    return keyIdFromPeerId(connection.remotePeer)
+    return keyIdFromPeerId('remotePeer' in peer ? peer.remotePeer : peer)
   } catch (err) {
     if (err instanceof MalformedError) return null
     throw err
   }
+}
+
+async function untilClosed (stream: Stream, signal: AbortSignal): Promise<void> {
+  if (stream.status !== 'open' && stream.status !== 'closing') return
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      stream.removeEventListener('close', onClose)
+      reject(signal.reason)
+    }
+    const onClose = (): void => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }
+    stream.addEventListener('close', onClose, { once: true })
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 function messageOf (err: unknown): string {
