@@ -185,10 +185,17 @@ export function deleteUnit (source: string, u: Unit): string {
   if (source.slice(lineStart, start).trim() === '' && source.slice(end, lineEnd).trim() === '') {
     start = lineStart
     end = lineEnd
-    // Two blank lines meeting where the unit was become one.
     const before = source.slice(0, start)
-    const after = /^([ \t]*\r?\n)+/.exec(source.slice(end))
-    if (after !== null && /(^|\n)[ \t]*\r?\n$/.test(before)) end += after[0].length
+    if (source.slice(end).trim() === '') {
+      // The last unit of its file: the blank lines that separated it go too.
+      start = before.replace(/(\n[ \t]*)+$/, '\n').length
+      if (before.trim() === '') start = 0
+      end = source.length
+    } else {
+      // Blank lines on both sides of the unit become the blank lines before it.
+      const after = /^([ \t]*\r?\n)+/.exec(source.slice(end))
+      if (after !== null && /(^|\n)[ \t]*\r?\n$/.test(before)) end += after[0].length
+    }
   }
   return source.slice(0, start) + source.slice(end)
 }

@@ -41,7 +41,8 @@ async function entryVersion (e: DeltaEntry, blobs: BlobStore): Promise<UnitVersi
 
 /**
  * The unit (by its current path and name) as it was just after record `targetId`: a version,
- * null when it did not exist then, or undefined when no record up to then mentions it.
+ * null when it did not exist then, or undefined when the records up to then cannot say (the
+ * unit's file predates the recorded history: use a snapshot).
  */
 export async function versionFromHistory (history: HistoryItem[], targetId: string, path: string, name: string, blobs: BlobStore): Promise<UnitVersion | null | undefined> {
   const at = history.findIndex((h) => h.id === targetId)
@@ -55,15 +56,18 @@ export async function versionFromHistory (history: HistoryItem[], targetId: stri
       if (e.path === p && e.name === n && e.fromPath !== null && e.fromName !== null) { p = e.fromPath; n = e.fromName }
     }
   }
+  // Once a file's creation is on record, every unit it ever had is too.
+  let fileCreated = false
   for (let i = at; i >= 0; i--) {
     const entries = history[i].delta?.entries ?? []
     for (let k = entries.length - 1; k >= 0; k--) {
       const e = entries[k]
       if (e.path === p && e.name === n) return e.change === 'deleted' ? null : await entryVersion(e, blobs)
       if (e.fromPath === p && e.fromName === n) return null
+      if (e.path === p && (e.kind === 'module' || e.kind === 'file') && (e.change === 'added' || e.change === 'moved')) fileCreated = true
     }
   }
-  return undefined
+  return fileCreated ? null : undefined
 }
 
 /** The unit as it was in a snapshot (by id or loaded): a version, or null if it was not there. */
