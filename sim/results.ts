@@ -92,6 +92,18 @@ export interface RunResult {
   metrics: RunMetrics
   report: ReportData
   trace: TraceWriter
+  /** Set by simRun when the scenario asks for the freshness comparison. */
+  freshness?: FreshnessRow[]
+}
+
+/** One line of the with/without freshness bound comparison. */
+export interface FreshnessRow {
+  label: string
+  maxStalenessMs: number | null
+  effectiveBeforeHeal: number
+  honestPeersExposed: number
+  exposureWindowMs: number | null
+  violations: number
 }
 
 /** Inputs of buildResult. */

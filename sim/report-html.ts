@@ -1,0 +1,179 @@
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no external assets, no script) with
+ * a lane per peer on a time axis, partitions and offline/crash windows shaded, each peer's
+ * revocation arrival marked on its lane, the revocation front (share of peers holding it over
+ * time), forged records accepted, and the metrics table.
+ *
+ * @example
+ * writeFileSync('report.html', renderReport(result, 'aura sim run sim/scenarios/x.toml --seed 42'))
+ */
+import type { RunResult } from './results.js'
+import type { Percentiles } from './metrics.js'
+
+const COLORS = ['#1f6feb', '#8250df', '#bf3989', '#0a7b83']
+const SPAN_STYLE: Record<string, string> = {
+  partitioned: 'fill:#f0a020;fill-opacity:0.28',
+  offline: 'fill:#8c959f;fill-opacity:0.45',
+  crashed: 'fill:#cf222e;fill-opacity:0.30',
+  stale: 'fill:#9a6700;fill-opacity:0.2'
+}
+
+/** Renders the report page of a run. */
+export function renderReport (r: RunResult, replay: string): string {
+  const m = r.metrics
+  const verdict = r.ok ? '<span class="ok">all properties held</span>' : `<span class="bad">${r.violations.length} violation(s)</span>`
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>aura sim: ${esc(r.scenario)} (seed ${r.seed})</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1f2328;max-width:1400px}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
+code{background:#f6f8fa;padding:1px 5px;border-radius:4px}
+table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:right}
+th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
+.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
+.legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin-right:4px;border-radius:2px}
+svg text{font:11px system-ui,sans-serif;fill:#57606a}
+.note{color:#57606a;font-size:13px}
+</style></head><body>
+<h1>${esc(r.scenario)} — seed ${r.seed}, ${r.mode} mode</h1>
+<div>${verdict}. ${m.honest} honest peers (Mothership included)${m.nodes > m.honest ? ' + adversary node' : ''}; ${fmtMs(m.virtualMs)} simulated in ${fmtMs(m.perf.wallMs)} (${m.perf.speedup}x real time).</div>
+<div class="note">Replay: <code>${esc(replay)}</code></div>
+${violations(r)}
+<h2>Timeline</h2>
+<div class="legend">
+<span><i class="sw" style="${SPAN_STYLE.partitioned}"></i>cut off from the Mothership</span>
+<span><i class="sw" style="${SPAN_STYLE.offline}"></i>offline</span>
+<span><i class="sw" style="${SPAN_STYLE.crashed}"></i>crashed</span>
+<span><i class="sw" style="background:${COLORS[0]}"></i>revocation held (one colour per revocation)</span>
+<span><i class="sw" style="background:#cf222e"></i>forged record accepted</span>
+</div>
+${timeline(r)}
+<h2>Revocation front</h2>
+${front(r)}
+<h2>Metrics</h2>
+${metricsTables(r)}
+<p class="note">Delay: virtual time from the revocation's issue at the Mothership until the peer's chain holds the exact revoke entry.
+A gossip round is one anti-entropy interval (${fmtMs(m.antiEntropyMs)}): rounds = ceil(delay / interval), at least 1. Hops: relay hops the entry took.
+Bound: the push-pull gossip bound log<sub>3</sub>N + ln ln N rounds for N = ${m.honest}. "Since heal": delay from the latest heal, reconnect or restart that preceded the peer's arrival.
+Exposure window: from the first revocation's issue until the last forged record became effective on an honest peer.</p>
+</body></html>
+`
+}
+
+function violations (r: RunResult): string {
+  if (r.violations.length === 0) return ''
+  const rows = r.violations.slice(0, 50).map((v) => `<tr><td>${esc(v.property)}</td><td>${fmtMs(v.atMs)}</td><td>${esc(v.node ?? '')}</td><td style="text-align:left">${esc(v.detail)}</td></tr>`).join('')
+  return `<h2 class="bad">Violations</h2><table><tr><th>property</th><th>at</th><th>peer</th><th>detail</th></tr>${rows}</table>`
+}
+
+function timeline (r: RunResult): string {
+  const d = r.report
+  const lanes = d.lanes
+  const laneH = Math.max(2, Math.min(18, Math.floor(900 / Math.max(1, lanes.length))))
+  const labelW = laneH >= 10 ? 110 : 40
+  const W = 1200; const plotW = W - labelW - 10; const top = 34
+  const H = top + lanes.length * laneH + 30
+  const x = (ms: number): number => labelW + (Math.max(0, ms) / Math.max(1, d.endMs)) * plotW
+  const parts: string[] = []
+  lanes.forEach((l, i) => {
+    const y = top + i * laneH
+    if (i % 2 === 1) parts.push(`<rect x="${labelW}" y="${y}" width="${plotW}" height="${laneH}" fill="#f6f8fa"/>`)
+    if (laneH >= 10) parts.push(`<text x="${labelW - 6}" y="${y + laneH - 4}" text-anchor="end"${l.role !== 'honest' ? ' style="font-weight:600"' : ''}>${esc(l.name)}</text>`)
+  })
+  for (const s of d.spans) {
+    const y = top + s.node * laneH
+    parts.push(`<rect x="${x(s.fromMs).toFixed(1)}" y="${y}" width="${Math.max(1, x(s.toMs) - x(s.fromMs)).toFixed(1)}" height="${laneH}" style="${SPAN_STYLE[s.kind]}"><title>${esc(lanes[s.node]?.name ?? '')}: ${s.kind} ${fmtMs(s.fromMs)} – ${fmtMs(s.toMs)}</title></rect>`)
+  }
+  for (const m of d.marks) {
+    parts.push(`<line x1="${x(m.atMs)}" x2="${x(m.atMs)}" y1="${top - 4}" y2="${H - 26}" stroke="#8c959f" stroke-dasharray="3,3"/><text x="${x(m.atMs) + 3}" y="${top - 8}">${esc(m.label)}</text>`)
+  }
+  d.revocations.forEach((rv, k) => {
+    const c = COLORS[k % COLORS.length]
+    parts.push(`<line x1="${x(rv.issuedMs)}" x2="${x(rv.issuedMs)}" y1="${top}" y2="${H - 26}" stroke="${c}" stroke-width="2"><title>revocation of ${esc(rv.label)} issued at ${fmtMs(rv.issuedMs)}</title></line>`)
+    lanes.forEach((l, i) => {
+      const at = l.arrivals[k]
+      if (at === null) return
+      const y = top + i * laneH + laneH / 2
+      parts.push(laneH >= 6
+        ? `<circle cx="${x(at).toFixed(1)}" cy="${y}" r="${Math.min(5, laneH / 2 - 1)}" fill="${c}"><title>${esc(l.name)} holds the revocation of ${esc(rv.label)} at ${fmtMs(at)} (+${fmtMs(at - rv.issuedMs)}, ${l.hops[k]} hops)</title></circle>`
+        : `<rect x="${x(at).toFixed(1)}" y="${y - laneH / 2}" width="2" height="${laneH}" fill="${c}"/>`)
+    })
+  })
+  for (const f of d.forgedAccepted) {
+    const y = top + f.node * laneH + laneH / 2
+    parts.push(`<path d="M${(x(f.atMs) - 3).toFixed(1)} ${y - 3}l6 6m0 -6l-6 6" stroke="#cf222e" stroke-width="1.5"><title>forged record accepted by ${esc(lanes[f.node]?.name ?? '')} at ${fmtMs(f.atMs)}</title></path>`)
+  }
+  parts.push(`<line x1="${x(d.settleMs)}" x2="${x(d.settleMs)}" y1="${top}" y2="${H - 26}" stroke="#1a7f37" stroke-width="1.5"/><text x="${x(d.settleMs) + 3}" y="${H - 14}" style="fill:#1a7f37">settle</text>`)
+  for (let i = 0; i <= 10; i++) {
+    const ms = d.endMs * i / 10
+    parts.push(`<text x="${x(ms)}" y="${H - 4}" text-anchor="middle">${fmtMs(ms)}</text>`)
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`
+}
+
+function front (r: RunResult): string {
+  const d = r.report
+  if (d.revocations.length === 0) return '<p class="note">No revocation in this run.</p>'
+  const W = 1200; const H = 220; const left = 50; const plotW = W - left - 20; const top = 10; const plotH = H - 40
+  const x = (ms: number): number => left + (Math.max(0, ms) / Math.max(1, d.endMs)) * plotW
+  const y = (f: number): number => top + plotH * (1 - f)
+  const honest = d.lanes.filter((l) => l.role !== 'adversary')
+  const parts: string[] = [`<line x1="${left}" x2="${left + plotW}" y1="${y(0)}" y2="${y(0)}" stroke="#d0d7de"/>`]
+  for (const f of [0, 0.5, 1]) parts.push(`<text x="${left - 6}" y="${y(f) + 4}" text-anchor="end">${f * 100}%</text>`)
+  d.revocations.forEach((rv, k) => {
+    const times = honest.map((l) => l.arrivals[k]).filter((t): t is number => t !== null).sort((a, b) => a - b)
+    let path = `M${x(rv.issuedMs).toFixed(1)} ${y(0)}`
+    times.forEach((t, i) => { path += `H${x(t).toFixed(1)}V${y((i + 1) / honest.length).toFixed(1)}` })
+    path += `H${x(d.endMs).toFixed(1)}`
+    parts.push(`<path d="${path}" fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2"><title>${esc(rv.label)}</title></path>`)
+  })
+  for (let i = 0; i <= 10; i++) parts.push(`<text x="${x(d.endMs * i / 10)}" y="${H - 6}" text-anchor="middle">${fmtMs(d.endMs * i / 10)}</text>`)
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`
+}
+
+function metricsTables (r: RunResult): string {
+  const m = r.metrics
+  const pRow = (name: string, p: Percentiles, f: (v: number) => string = String): string =>
+    `<tr><td>${name}</td><td>${p.n}</td><td>${f(p.p50)}</td><td>${f(p.p90)}</td><td>${f(p.p99)}</td><td>${f(p.max)}</td></tr>`
+  const head = '<tr><th></th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>'
+  const rev = m.revocations.map((v) => `<h3>Revocation of ${esc(v.label)} (chain seq ${v.chainSeq}, issued ${fmtMs(v.issuedMs)})</h3>
+<table>${head}${pRow('delay', v.delayMs, fmtMs)}${pRow('gossip rounds', v.rounds)}${pRow('relay hops', v.hops)}${pRow('since heal', v.sinceHealMs, fmtMs)}${pRow('rounds since heal', v.sinceHealRounds)}</table>
+<table><tr><td>coverage (end / end of schedule)</td><td>${pct(v.coverage)} / ${pct(v.coverageAtScheduleEnd)}</td></tr>
+<tr><td>push-pull bound (rounds)</td><td>${v.bound}</td></tr><tr><td>max rounds / bound</td><td>${v.ratioMax}</td></tr><tr><td>p99 rounds / bound</td><td>${v.ratioP99}</td></tr></table>`).join('')
+  const t = m.traffic
+  const traffic = `<table>${head}${pRow('frames sent per peer', t.framesPerPeer)}${pRow('bytes sent per peer', t.bytesPerPeer)}</table>
+<table><tr><td>total frames / bytes</td><td>${t.totalFrames} / ${t.totalBytes}</td></tr><tr><td>duplicate chain entries received</td><td>${t.duplicateChainEntries}</td></tr>
+<tr><td>transport duplicates / retransmits / corrupted frames</td><td>${t.duplicateFrames} / ${t.retransmits} / ${t.corrupted}</td></tr></table>`
+  const f = m.forged
+  const forged = f === null
+    ? '<p class="note">No adversary in this scenario.</p>'
+    : `<table><tr><td>forged records attempted</td><td>${f.attempted}</td></tr><tr><td>bad-signature injections</td><td>${f.badSignatureAttempts}</td></tr>
+<tr><td>equivocations / replays / floods</td><td>${f.equivocations} / ${f.replays} / ${f.floods}</td></tr><tr><td>revocation entries withheld</td><td>${f.withheldEntries}</td></tr>
+<tr><td>intent frames sent to honest peers</td><td>${f.framesToHonest}</td></tr><tr><td>agent writes refused by host</td><td>${f.refusedByHost}</td></tr>
+<tr><td>forged records stored by an honest peer before the heal</td><td>${f.storedBeforeHeal}</td></tr><tr><td>… effective there when stored</td><td>${f.effectiveBeforeHeal}</td></tr>
+<tr><td><b>forged records effective anywhere after the heal</b></td><td><b>${f.effectiveAfterHeal}</b></td></tr><tr><td>honest peers that ever accepted one</td><td>${f.honestPeersExposed}</td></tr>
+<tr><td>exposure window</td><td>${m.exposureWindowMs === null ? '—' : fmtMs(m.exposureWindowMs)}</td></tr></table>`
+  const live = `<table><tr><td>converged after the final heal</td><td>${m.liveness.converged ? fmtMs(m.liveness.convergedAfterMs ?? 0) : '<span class="bad">no</span>'} (bound ${fmtMs(m.liveness.boundMs)})</td></tr>
+<tr><td>anti-entropy / beacon / max staleness</td><td>${fmtMs(m.antiEntropyMs)} / ${fmtMs(m.beaconMs)} / ${m.maxStalenessMs === null ? 'off' : fmtMs(m.maxStalenessMs)}</td></tr>
+<tr><td>median link latency</td><td>${fmtMs(m.linkMedianMs)}</td></tr><tr><td>sessions opened / closed</td><td>${m.sessions.opened} / ${m.sessions.closed}</td></tr>
+<tr><td>events / wall time / speed</td><td>${m.perf.events} / ${fmtMs(m.perf.wallMs)} / ${m.perf.speedup}x</td></tr></table>`
+  const audits = Object.keys(m.audits).length === 0 ? '' : `<h3>Audit events (all peers)</h3><table>${Object.entries(m.audits).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`).join('')}</table>`
+  const fresh = r.freshness === undefined ? '' : `<h3>With and without the freshness bound</h3><table><tr><th></th><th>max staleness</th><th>forged effective before heal</th><th>peers exposed</th><th>exposure window</th><th>violations</th></tr>${r.freshness.map((v) => `<tr><td>${esc(v.label)}</td><td>${v.maxStalenessMs === null ? 'off' : fmtMs(v.maxStalenessMs)}</td><td>${v.effectiveBeforeHeal}</td><td>${v.honestPeersExposed}</td><td>${v.exposureWindowMs === null ? '—' : fmtMs(v.exposureWindowMs)}</td><td>${v.violations}</td></tr>`).join('')}</table>`
+  return `${rev}<h3>Traffic (honest peers)</h3>${traffic}<h3>Adversary</h3>${forged}${fresh}<h3>Liveness and run</h3>${live}${audits}`
+}
+
+function fmtMs (ms: number): string {
+  if (ms < 1000) return `${Math.round(ms * 10) / 10} ms`
+  if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`
+  if (ms < 7_200_000) return `${Math.round(ms / 6000) / 10} min`
+  if (ms < 172_800_000) return `${Math.round(ms / 360_000) / 10} h`
+  return `${Math.round(ms / 8_640_000) / 10} d`
+}
+
+function pct (f: number): string {
+  return `${Math.round(f * 1000) / 10}%`
+}
+
+function esc (s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
