@@ -29,7 +29,7 @@ export interface IncomingRecord {
   readonly record: SignedRecord
 }
 
-/** Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records. */
+/** Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records; not called when a message brings none. */
 export type IncomingCheck = (incoming: IncomingRecord[]) => void
 
 /** Automerge sync state for one peer. */
@@ -173,17 +173,16 @@ export class IntentLog {
     this.checkForks(staged.changes)
     const incoming = this.newRecords(staged.puts)
     if (incoming.length > 0) check(incoming)
-    const byId = new Map(incoming.map((r) => [r.id, r]))
-    const added: RecordId[] = []
+    // Records can become visible later than they arrive (a change waiting for its deps), so
+    // what was added is read from Automerge's patches, not from what this message carried.
+    const visible = new Map<RecordId, Uint8Array>()
     let next: A.Doc<IntentDoc>
     let nextState: SyncState
     try {
       [next, nextState] = A.receiveSyncMessage(this.doc, state, message, {
         patchCallback: (patches) => {
           for (const p of patches) {
-            if (p.action !== 'put' || p.path.length !== 2 || p.path[0] !== 'records') continue
-            const id = p.path[1] as RecordId
-            if (!this.bytes.has(id) && p.value instanceof Uint8Array) { this.hold(id, p.value, byId.get(id)?.record); added.push(id) }
+            if (p.action === 'put' && p.path.length === 2 && p.path[0] === 'records' && p.value instanceof Uint8Array) visible.set(p.path[1] as RecordId, p.value)
           }
         }
       })
@@ -193,7 +192,14 @@ export class IntentLog {
     this.doc = next
     const index = this.changeIndex()
     for (const c of staged.changes) index.add(c.actor, c.seq, c.hash)
-    return { state: nextState, added: [...new Set(added)] }
+    const byId = new Map(incoming.map((r) => [r.id, r.record]))
+    const added: RecordId[] = []
+    for (const [id, bytes] of visible) {
+      if (this.bytes.has(id)) continue
+      this.hold(id, bytes, byId.get(id))
+      added.push(id)
+    }
+    return { state: nextState, added }
   }
 
   private checkForks (changes: ChangeRef[]): void {

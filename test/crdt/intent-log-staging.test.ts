@@ -165,6 +165,27 @@ describe('staged merge refuses hostile sync messages whole', () => {
     expect(bob.receiveSyncMessage(bob.initSyncState(), honest, acceptAll, 0).added).toEqual([a2.id])
   })
 
+  it('a change that arrives before its deps is checked on arrival and reported as added when it applies', () => {
+    const bob = IntentLog.create(actorOf('bob'))
+    const d1 = base()
+    const d2 = A.change(d1, (x) => { x.records[a2.id] = a2.bytes })
+    const [c1] = A.getChanges(genesisDoc(actorOf('z')), d1)
+    const [c2] = A.getChanges(d1, d2)
+    const shown: RecordId[] = []
+    const check: IncomingCheck = (inc) => { shown.push(...inc.map((r) => r.id)) }
+    const msg = (c: Uint8Array) => A.encodeSyncMessage({ heads: A.getHeads(d2), need: [], have: [], changes: [c] })
+    let state = bob.initSyncState()
+    let res = bob.receiveSyncMessage(state, msg(c2), check, 0)
+    state = res.state
+    expect(res.added).toEqual([])
+    expect(shown).toEqual([a2.id])
+    expect(bob.has(a2.id)).toBe(false)
+    res = bob.receiveSyncMessage(state, msg(c1), check, 0)
+    expect(res.added.sort()).toEqual([a1.id, a2.id].sort())
+    expect(shown).toEqual([a2.id, a1.id])
+    expect(bob.record(a2.id)?.text).toBe('a2')
+  })
+
   it('refuses sync entries that are not Automerge chunks, or are truncated', () => {
     const bob = IntentLog.create(actorOf('bob'))
     const change = A.getChanges(genesisDoc(actorOf('x')), A.change(genesisDoc(actorOf('x')), (x) => { x.records[a1.id] = a1.bytes }))[0]
