@@ -29,7 +29,11 @@ export interface CommandModule {
 const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/init.js'),
   async () => await import('./commands/id.js'),
-  async () => await import('./commands/config.js')
+  async () => await import('./commands/config.js'),
+  async () => await import('./commands/node.js'),
+  async () => await import('./commands/records.js'),
+  async () => await import('./commands/team.js'),
+  async () => await import('./commands/mothership.js')
 ]
 
 /** What a command handler receives. */

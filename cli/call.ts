@@ -1,0 +1,41 @@
+/**
+ * How commands reach a node: through the running daemon's control socket when there is one
+ * (so changes are pushed to peers at once), otherwise by opening the node directly. Both run
+ * the same operation (node/operations.ts) and fail with the same codes.
+ *
+ * @example
+ * const result = await callNode(io, 'trace', { since: '6h' })
+ */
+import type { CommandIO } from './program.js'
+
+/** Runs operation `method` on the node of `io.home()`. */
+export async function callNode (io: CommandIO, method: string, params: Record<string, unknown>, opts: { daemonOnly?: boolean } = {}): Promise<any> {
+  const home = await io.home()
+  const { callControl } = await import('../node/control/client.js')
+  const { DaemonUnreachableError } = await import('../crdt/errors.js')
+  try {
+    return await callControl(home, method, params)
+  } catch (err) {
+    if (!(err instanceof DaemonUnreachableError) || opts.daemonOnly === true) throw err
+  }
+  const { NodeRuntime } = await import('../node/runtime.js')
+  const { OPERATIONS } = await import('../node/operations.js')
+  const op = OPERATIONS[method]
+  const rt = await NodeRuntime.open(home, { loaded: await io.config() })
+  try {
+    return await op(rt, params)
+  } finally {
+    await rt.close()
+  }
+}
+
+/** Drops undefined values (control params travel as JSON). */
+export function defined (o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+}
+
+/** The last value of an option that may have been given several times. */
+export function str (v: unknown): string | undefined {
+  const last: unknown = Array.isArray(v) ? v[v.length - 1] : v
+  return typeof last === 'string' ? last : typeof last === 'number' ? String(last) : undefined
+}

@@ -1,0 +1,62 @@
+/**
+ * Running a node: `aura node start`, `aura node stop`, `aura status`.
+ *
+ * @example
+ * aura node start --home ~/.aura --listen /ip4/127.0.0.1/tcp/0
+ * aura status --json
+ * aura node stop
+ */
+import type { Program } from '../program.js'
+import { callNode } from '../call.js'
+
+const START_TIMEOUT_MS = 30_000
+
+/** Registers the node commands. */
+export function register (program: Program): void {
+  program.command('node start', 'Start the node daemon (in the background unless --foreground)', async ({ options, io }) => {
+    const home = await io.home()
+    const listen = options.listen === undefined ? undefined : (Array.isArray(options.listen) ? options.listen : [options.listen]).map(String)
+    if (options.foreground === true) {
+      const { startDaemon } = await import('../../node/daemon.js')
+      const loaded = await io.config()
+      if (listen !== undefined) loaded.config.node.listen = listen
+      const d = await startDaemon(home, { loaded })
+      io.out.info(`aura node ${d.rt.identity.shortId} listening on ${d.host.addresses().join(', ')}`)
+      await d.stopped
+      io.out.info('aura node stopped')
+      return undefined
+    }
+    const { spawnDaemon } = await import('../spawn-daemon.js')
+    await spawnDaemon(home, { listen, set: options.set, timeoutMs: START_TIMEOUT_MS, env: io.ctx.env })
+    const status = await callNode(io, 'status', {}, { daemonOnly: true })
+    return { data: status, text: (c) => `${c.green('started')} ${status.peer} on ${status.listen.join(', ')}` }
+  })
+    .option('--foreground', 'Run in this process until SIGINT/SIGTERM')
+    .option('--listen <multiaddr>', 'Listen address (repeatable), e.g. /ip4/127.0.0.1/tcp/0')
+
+  program.command('node stop', 'Stop the node daemon', async ({ io }) => {
+    const home = await io.home()
+    await callNode(io, 'stop', {}, { daemonOnly: true })
+    const { pingControl } = await import('../../node/control/client.js')
+    for (let i = 0; i < 100 && await pingControl(home); i++) await new Promise((r) => setTimeout(r, 100))
+    return { data: { stopped: true }, text: () => 'stopped' }
+  })
+
+  program.command('status', 'Show this node: identity, team, peers, authority head, lockdown, refusals', async ({ io }) => {
+    const s = await callNode(io, 'status', {})
+    return {
+      data: s,
+      text: (c) => [
+        `${c.bold(s.peer)} ${s.user}${s.role === null ? '' : ` (${s.role})`}${s.mothership === true ? c.cyan(' [mothership]') : ''} — team ${s.team ?? c.dim('none')}`,
+        `daemon      ${s.daemon}${s.listen.length > 0 ? ` on ${s.listen.join(', ')}` : ''}`,
+        `connected   ${s.connected.length === 0 ? c.dim('none') : s.connected.join(', ')}`,
+        `authority   ${s.authority === null ? c.dim('none') : `seq ${s.authority.seq} ${s.authority.hash.slice(0, 12)}`}`,
+        `records     ${s.records.total} (${s.records.effective} effective, ${s.records.quarantined} quarantined)`,
+        `lockdown    ${s.lockdown.locked === true ? c.red(`LOCKED: ${s.lockdown.reason ?? ''}`) : 'no'}`,
+        `freshness   ${s.stale.stale === true ? c.red('E_STALE') : 'ok'}${s.stale.lastBeacon === null ? '' : ` (last beacon ${s.stale.lastBeacon})`}`,
+        ...(s.lastRefusal === null ? [] : [`refused     ${c.red(s.lastRefusal.code)} ${s.lastRefusal.message} (${s.lastRefusal.at})`]),
+        ...s.problems.map((p: { code: string, message: string }) => c.yellow(`! ${p.code}: ${p.message}`))
+      ].join('\n')
+    }
+  })
+}

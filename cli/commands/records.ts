@@ -1,0 +1,60 @@
+/**
+ * Writing and reading the intent log: `aura log-intent`, `aura trace`, `aura audit export`.
+ *
+ * @example
+ * aura log-intent "INCIDENT: peer-5f3a revoked due to laptop theft"
+ * aura trace --actor peer-5f3a --since 30d --jsonl > exposure.jsonl
+ * aura audit export --signer peer-5f3a --since 30d > exposure-audit.jsonl
+ */
+import type { Program } from '../program.js'
+import { callNode, defined, str } from '../call.js'
+
+/** Registers the record commands. */
+export function register (program: Program): void {
+  program.command('log-intent <text>', 'Append a signed intent (INCIDENT: ... makes an incident record)', async ({ args, io }) => {
+    const res = await callNode(io, 'log-intent', { text: args.text })
+    return { data: res, text: () => `${res.kind} ${res.id} (seq ${res.seq})` }
+  }).example('aura log-intent "fix token expiry check"')
+
+  program.command('trace', 'List records, newest first, with quarantine status', async ({ options, io }) => {
+    const rows = await callNode(io, 'trace', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since), kind: str(options.kind), receipts: options.receipts === true })) as any[]
+    // Redirected to a file (`> exposure.jsonl`, as the playbooks do), trace writes JSON lines.
+    if (options.jsonl === true || (!io.json && io.ctx.stdout.isTTY !== true)) {
+      for (const r of rows) io.out.write(JSON.stringify(r) + '\n')
+      return undefined
+    }
+    return {
+      data: rows,
+      text: (c) => rows.length === 0
+        ? c.dim('no records match')
+        : rows.map((r) => {
+          const status = r.status === 'effective' ? c.green('effective') : r.status === 'pending' ? c.yellow('pending') : c.red(`QUARANTINED (${r.reason})`)
+          return `${c.dim(r.ts)} ${c.bold(r.id.slice(0, 12))} ${r.kind.padEnd(8)} ${r.signer} as ${r.actor}  ${status}\n    ${r.text}`
+        }).join('\n')
+    }
+  })
+    .option('--actor <id>', 'Only records by this identity (peer-5f3a, claude-7f3a) or actor name')
+    .option('--signer <id>', 'Only records signed by this key')
+    .option('--since <when>', 'Only records since: 30d, 6h, 15m, or an ISO time')
+    .option('--kind <kind>', 'Only this kind: intent, incident, rewind, snapshot, receipt, audit')
+    .option('--receipts', 'Include receipts (hidden by default)')
+    .option('--jsonl', 'One JSON object per line')
+    .example('aura trace --actor peer-5f3a --since 30d > exposure.jsonl')
+
+  program.command('audit export', 'Export records and audit events as verifiable JSON lines', async ({ options, io }) => {
+    const format = str(options.format) ?? 'jsonl'
+    if (format !== 'jsonl') {
+      const { UsageError } = await import('../../crdt/errors.js')
+      throw new UsageError(`--format ${format} is not supported by export; use jsonl (OTLP streaming is configured in [audit.export])`)
+    }
+    const lines = await callNode(io, 'audit-export', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since) })) as unknown[]
+    for (const l of lines) io.out.write(JSON.stringify(l) + '\n')
+    io.out.info(`${lines.length} lines exported`)
+    return undefined
+  })
+    .option('--actor <id>', 'Only what concerns this identity or actor')
+    .option('--signer <id>', 'Only records signed by this key')
+    .option('--since <when>', '30d, 6h, or an ISO time')
+    .option('--format <format>', 'jsonl (default)')
+    .example('aura audit export --signer peer-5f3a --since 30d > exposure-audit.jsonl')
+}

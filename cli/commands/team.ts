@@ -1,0 +1,55 @@
+/**
+ * Joining a team and keeping in touch with it: `aura join`, `aura peer add`, `aura peer list`,
+ * `aura sync status`.
+ *
+ * @example
+ * aura join aurajoin1.eyJ... --home ~/.aura-bob
+ * aura sync status --intent 3f9a12 --json
+ */
+import type { Program } from '../program.js'
+import { callNode, defined, str } from '../call.js'
+
+/** Registers the team commands. */
+export function register (program: Program): void {
+  program.command('join <token>', 'Redeem a join token at the Mothership and start syncing', async ({ args, options, io }) => {
+    const home = await io.home()
+    const { pingControl } = await import('../../node/control/client.js')
+    let res: any
+    if (await pingControl(home)) {
+      res = await callNode(io, 'join', { token: args.token }, { daemonOnly: true })
+    } else {
+      const { joinWithoutDaemon } = await import('../join-offline.js')
+      res = await joinWithoutDaemon(home, String(args.token), await io.config())
+      if (options.start !== false) {
+        const { spawnDaemon } = await import('../spawn-daemon.js')
+        const listen = options.listen === undefined ? undefined : (Array.isArray(options.listen) ? options.listen : [options.listen]).map(String)
+        await spawnDaemon(home, { listen, set: options.set, timeoutMs: 30_000, env: io.ctx.env })
+        res.daemon = 'started'
+      }
+    }
+    return { data: res, text: (c) => `${c.green('joined')} team ${res.joined} as ${res.user} (${res.role}); this node is ${res.peer}${res.daemon === 'started' ? '; daemon started' : ''}` }
+  })
+    .option('--no-start', 'Do not start the daemon after joining')
+    .option('--listen <multiaddr>', 'Listen address for the daemon started after joining')
+
+  program.command('peer add <multiaddr>', 'Remember a peer address and keep connected to it', async ({ args, io }) => {
+    const res = await callNode(io, 'peer-add', { addr: args.multiaddr })
+    return { data: res, text: () => `added ${res.peer} at ${res.added}` }
+  })
+
+  program.command('peer list', 'Peer addresses this node knows', async ({ io }) => {
+    const rows = await callNode(io, 'peer-list', {}) as any[]
+    return { data: rows, text: () => rows.map((r) => `${r.peer} ${r.addrs.join(' ')} last seen ${r.seen ?? 'never'}`).join('\n') }
+  })
+
+  program.command('sync status', 'Which admitted peers hold what (from their signed receipts)', async ({ options, io }) => {
+    const res = await callNode(io, 'sync-status', defined({ intent: str(options.intent) }))
+    return {
+      data: res,
+      text: (c) => [
+        ...res.peers.map((p: any) => `${p.peer.padEnd(10)} ${p.user.padEnd(12)} ${p.revoked === true ? c.red('revoked') : ''} last receipt ${p.lastReceiptAt === null ? 'never' : new Date(p.lastReceiptAt).toISOString()} authority ${p.authSeq ?? '-'}${p.holdsIntent === null ? '' : p.holdsIntent === true ? c.green(' has it') : c.red(' missing')}`),
+        c.bold(res.verdict)
+      ].join('\n')
+    }
+  }).option('--intent <id>', 'Check who holds this record (id or unique prefix)')
+}

@@ -1,0 +1,323 @@
+/**
+ * The daemon: a NodeRuntime kept open, a libp2p host, the sync engine, the reconnect loop,
+ * the timers (anti-entropy, receipts, beacons) and the control socket the CLI talks to.
+ * Stops cleanly on SIGINT/SIGTERM: connections closed, store flushed.
+ *
+ * @example
+ * const d = await startDaemon(home, { flags: { 'node.listen': ['/ip4/127.0.0.1/tcp/0'] } })
+ * await d.stopped   // resolves after `aura node stop` or a signal
+ */
+import { randomInt } from 'node:crypto'
+import { makeBeacon, encodeBeacon } from '../crdt/beacon.js'
+import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/errors.js'
+import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
+import { startControlServer, type ControlServer } from './control/server.js'
+import { createHost, type Host } from './net/host.js'
+import { Dialer } from './net/dialer.js'
+import { keyIdFromPeerId } from './net/peer-identity.js'
+import { SYNC_PROTOCOL } from './net/protocols.js'
+import { JOIN_PROTOCOL, requestJoin, serveJoin } from './mothership/join.js'
+import { saveListenAddresses } from './mothership/addresses.js'
+import { OPERATIONS, type LiveState } from './operations.js'
+import { NodeRuntime, type RuntimeOptions } from './runtime.js'
+import { SyncEngine } from './sync/engine.js'
+import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
+
+/** A running daemon. */
+export interface Daemon {
+  readonly rt: NodeRuntime
+  readonly host: Host
+  /** Resolves once the daemon has stopped. */
+  readonly stopped: Promise<void>
+  stop: () => Promise<void>
+}
+
+// A refused key is let through once in this long, so the protocol can tell it why (E_REVOKED,
+// E_NOT_ADMITTED); otherwise the gater refuses it before any protocol runs.
+const TELL_INTERVAL_MS = 30_000
+const DIAL_LOOP_MS = 500
+const RECEIPT_DEBOUNCE_MS = 250
+
+/** Starts the daemon on `home`. */
+export async function startDaemon (home: string, opts: RuntimeOptions = {}): Promise<Daemon> {
+  const rt = await NodeRuntime.open(home, opts)
+  let control: ControlServer | undefined
+  let host: Host | undefined
+  try {
+    control = await startControlServer(home, {})
+    const d = new DaemonImpl(rt)
+    host = await d.startHost()
+    await d.startControl(control)
+    return d
+  } catch (err) {
+    await control?.close().catch(() => {})
+    await host?.stop().catch(() => {})
+    await rt.close()
+    throw err
+  }
+}
+
+class DaemonImpl implements Daemon {
+  host!: Host
+  engine: SyncEngine | null = null
+  readonly stopped: Promise<void>
+  private resolveStopped!: () => void
+  private dialer!: Dialer
+  private control: ControlServer | undefined
+  private timers: NodeJS.Timeout[] = []
+  private receiptTimer: NodeJS.Timeout | undefined
+  private lastSummary: ReceiptSummary | null = null
+  private lastRefusal: LiveState['lastRefusal'] = null
+  private readonly told = new Map<KeyId, number>()
+  private readonly startedAt: number
+  private stopping: Promise<void> | undefined
+
+  constructor (readonly rt: NodeRuntime) {
+    this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
+    this.startedAt = rt.now()
+  }
+
+  async startHost (): Promise<Host> {
+    const cfg = this.rt.config
+    this.host = await createHost({
+      seed: this.rt.identity.keyPair.seed,
+      listen: cfg.node.listen,
+      gate: (key) => this.gate(key),
+      maxFrameBytes: cfg.sync.max_frame_bytes,
+      onProtocolError: (err, info) => {
+        void this.rt.audit('protocol-error', { peer: info.remote, protocol: info.protocol, code: err.code, message: err.message }).catch(() => {})
+      }
+    })
+    await saveListenAddresses(this.rt.home, this.host.addresses())
+    await this.host.handle(SYNC_PROTOCOL, (link) => {
+      if (this.engine === null) { link.close(new NotAdmittedError('this node is not part of a team yet')); return }
+      this.engine.addLink(link)
+    })
+    await this.host.handle(JOIN_PROTOCOL, (link) => {
+      if (this.rt.mothershipKey === null) { link.close(new NotAdmittedError('this node is not the Mothership')); return }
+      serveJoin(this.rt, link, this.joinSource(link.remote), () => this.peerAddresses())
+    })
+    this.dialer = new Dialer({
+      connect: async (addr) => await this.connect(addr),
+      isConnected: (key) => this.engine?.connectedPeers().includes(key) ?? false,
+      isBarred: (key) => this.rt.chain?.revocation(key) !== undefined,
+      now: () => this.rt.now()
+    }, this.rt.key)
+    for (const addr of cfg.node.peers) this.dialer.add(addr)
+    for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.dialer.add(a)
+    if (this.rt.chain !== null) this.startEngine()
+    this.timers.push(setInterval(() => this.dialer.run(), DIAL_LOOP_MS))
+    this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
+    this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
+    this.timers.push(setInterval(() => this.beacon(), cfg.mothership.beacon_interval * 1000))
+    this.dialer.run()
+    this.beacon()
+    return this.host
+  }
+
+  async startControl (control: ControlServer): Promise<void> {
+    this.control = control
+    await control.close()
+    const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
+    for (const [name, op] of Object.entries(OPERATIONS)) {
+      methods[name] = async (p) => await op(this.rt, p, this.live())
+    }
+    methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
+    methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
+    methods.join = async (p) => await this.join(String(p.token ?? ''))
+    methods['peer-add'] = async (p) => {
+      const res = await OPERATIONS['peer-add'](this.rt, p)
+      this.dialer.add(String(p.addr))
+      this.dialer.wake()
+      this.dialer.run()
+      return res
+    }
+    const { startControlServer } = await import('./control/server.js')
+    this.control = await startControlServer(this.rt.home, methods)
+    this.rt.hooks = {
+      recordsAdded: () => { this.engine?.localRecordsAdded(); this.scheduleReceipt(RECEIPT_DEBOUNCE_MS) },
+      chainAppended: (from) => {
+        if (this.engine === null && this.rt.chain !== null) this.startEngine()
+        this.engine?.localChainAppended(from)
+        this.beacon()
+        this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+      }
+    }
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
+  }
+
+  private startEngine (): void {
+    const chain = this.rt.requireChain()
+    this.engine = new SyncEngine({
+      chain,
+      log: this.rt.store.intent.log,
+      localKey: this.rt.key,
+      clock: () => this.rt.now(),
+      random: () => randomInt(2 ** 32) / 2 ** 32
+    }, {
+      team: chain.team,
+      maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
+      startedAt: this.startedAt
+    }, {
+      chainApplied: (from) => {
+        void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))
+        this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+      },
+      recordsAdded: (ids) => {
+        void this.rt.writer.ingest(ids).catch((err) => this.fail('persisting received records', err))
+        this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+      },
+      audit: (e) => { void this.rt.audit(`sync-${e.type}`, { peer: e.peer, code: e.code ?? null, message: e.message }).catch(() => {}) },
+      revoked: (keys) => {
+        for (const key of keys) {
+          const r = chain.revocation(key)
+          void this.host.hangUp(key, new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key) }))
+        }
+      },
+      sessionOpened: (peer) => {
+        const addr = this.remoteAddress(peer)
+        if (addr !== null) void this.rt.store.peers.put(peer, { addrs: [addr], seen: this.rt.now() }).catch(() => {})
+      },
+      sessionClosed: (peer, reason) => {
+        if (reason !== undefined && ['E_REVOKED', 'E_NOT_ADMITTED', 'E_BAD_SIGNATURE', 'E_LOCKDOWN', 'E_STALE', 'E_MALFORMED', 'E_FRAME_TOO_LARGE'].includes(reason.code)) {
+          this.lastRefusal = { code: reason.code, message: reason.message, peer: shortId(peer), at: new Date(this.rt.now()).toISOString() }
+        }
+        this.dialer.wake()
+      }
+    })
+  }
+
+  private gate (key: KeyId): AuraError | null {
+    if (this.engine === null) return null
+    const err = this.engine.admission(key)
+    if (err === null) return null
+    if (this.rt.mothershipKey !== null && err.code === 'E_NOT_ADMITTED') return null
+    const now = this.rt.now()
+    if (now - (this.told.get(key) ?? -Infinity) > TELL_INTERVAL_MS) {
+      this.told.set(key, now)
+      return null
+    }
+    return err
+  }
+
+  private async connect (addr: string): Promise<void> {
+    if (this.engine === null) return
+    const link = await this.host.openLink(addr, SYNC_PROTOCOL).catch((err) => {
+      const e = toAuraError(err)
+      if (e.code === 'E_REVOKED' || e.code === 'E_NOT_ADMITTED') this.lastRefusal = { code: e.code, message: e.message, peer: null, at: new Date(this.rt.now()).toISOString() }
+      throw e
+    })
+    this.engine.addLink(link)
+  }
+
+  private async join (token: string): Promise<unknown> {
+    if (this.rt.chain !== null) {
+      const { ExistsError } = await import('../crdt/errors.js')
+      throw new ExistsError(`this node already belongs to team '${this.rt.chain.team}'`)
+    }
+    const joined = await requestJoin(this.host, token)
+    const result = await adoptJoin(this.rt, joined)
+    this.startEngine()
+    for (const a of joined.peers) this.dialer.add(a)
+    this.dialer.wake()
+    this.dialer.run()
+    return result
+  }
+
+  private joinSource (key: KeyId): { source: string, publicKey: Uint8Array } {
+    const conn = this.host.libp2p.getConnections().find((c) => keyIdFromPeerId(c.remotePeer) === key)
+    const pub = conn?.remotePeer.publicKey?.raw
+    return { source: conn === undefined ? 'unknown' : sourceOf(conn.remoteAddr.toString()), publicKey: pub ?? new Uint8Array() }
+  }
+
+  private remoteAddress (key: KeyId): string | null {
+    const conn = this.host.libp2p.getConnections().find((c) => keyIdFromPeerId(c.remotePeer) === key && c.direction === 'outbound')
+    return conn === undefined ? null : `${conn.remoteAddr.toString()}/p2p/${conn.remotePeer.toString()}`.replace(/\/p2p\/[^/]+\/p2p\//, '/p2p/')
+  }
+
+  private peerAddresses (): string[] {
+    return [...this.host.addresses(), ...this.dialer.list().map((t) => t.addr)]
+  }
+
+  private live (): LiveState {
+    return {
+      listen: this.host.addresses(),
+      connected: this.engine?.connectedPeers() ?? [],
+      lastRefusal: this.lastRefusal,
+      stale: this.engine?.isStale() ?? false,
+      lastBeacon: this.engine?.lastBeaconTs ?? null,
+      knownAddresses: this.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
+      startedAt: this.startedAt
+    }
+  }
+
+  private beacon (): void {
+    const key = this.rt.mothershipKey
+    const chain = this.rt.chain
+    if (key === null || chain === null || this.engine === null) return
+    const b = makeBeacon({ team: chain.team, headSeq: chain.head.seq, headHash: chain.head.hash, ts: this.rt.now() }, key)
+    this.engine.localBeacon(encodeBeacon(b))
+  }
+
+  private scheduleReceipt (delayMs: number): void {
+    if (this.receiptTimer !== undefined) return
+    this.receiptTimer = setTimeout(() => {
+      this.receiptTimer = undefined
+      void this.writeReceipt().catch(() => {})
+    }, delayMs)
+  }
+
+  private async writeReceipt (): Promise<void> {
+    const chain = this.rt.chain
+    if (chain === null || chain.revocation(this.rt.key) !== undefined || chain.member(this.rt.key) === undefined) return
+    const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head)
+    if (sameSummary(this.lastSummary, summary)) return
+    this.lastSummary = summary
+    await this.rt.appendRecord({ kind: 'receipt', text: '', data: summaryJson(summary) })
+  }
+
+  private fail (what: string, err: unknown): void {
+    process.stderr.write(`aura: ${what} failed: ${toAuraError(err).message}\n`)
+  }
+
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const t of this.timers) clearInterval(t)
+      if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
+      this.engine?.closeAll()
+      await this.control?.close().catch(() => {})
+      await this.host.stop().catch(() => {})
+      await this.rt.close()
+      this.resolveStopped()
+    })()
+    await this.stopping
+  }
+}
+
+/** Persists what a join returned: the chain and the peers to sync with. */
+export async function adoptJoin (rt: NodeRuntime, joined: Awaited<ReturnType<typeof requestJoin>>): Promise<unknown> {
+  const genesisKey = joined.entries.find((e) => e.seq === 0)
+  if (genesisKey === undefined) throw new NotAdmittedError('the Mothership sent no genesis entry')
+  await rt.adoptEntries(joined.entries)
+  const chain = rt.requireChain()
+  if (chain.mothershipKeyId !== joined.mothership) {
+    throw new NotAdmittedError('the chain received is not signed by the Mothership key named in the token')
+  }
+  if (chain.member(rt.key) === undefined) throw new NotAdmittedError('the Mothership answered but did not admit this key')
+  const { keyIdFromMultiaddr } = await import('./net/peer-identity.js')
+  for (const addr of joined.peers) {
+    const key = keyIdFromMultiaddr(addr)
+    if (key === null || key === rt.key) continue
+    const prev = await rt.store.peers.get(key)
+    await rt.store.peers.put(key, { addrs: [...new Set([addr, ...(prev?.addrs ?? [])])], seen: prev?.seen ?? null })
+  }
+  await rt.audit('joined', { team: joined.team, user: joined.user, role: joined.role })
+  return { joined: joined.team, peer: rt.identity.shortId, user: joined.user, role: joined.role, authority: chain.head, peers: joined.peers.length }
+}
+
+function sourceOf (multiaddr: string): string {
+  const m = /^\/ip[46]\/([^/]+)\/tcp\/(\d+)/.exec(multiaddr)
+  return m === null ? multiaddr : `${m[1]}:${m[2]}`
+}
+
+void keyIdOf

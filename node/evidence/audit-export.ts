@@ -1,0 +1,53 @@
+/**
+ * `aura audit export`: every record and audit event in range, one JSON object per line.
+ * Records are exported whole (signer public key and signature included) with their status, so
+ * anyone can verify them later without trusting this node. Local audit events (join attempts,
+ * refusals, revocations, lockdowns, dropped connections) are signed by this node's key under the
+ * `audit` domain as they are exported. Revocation deletes nothing: exporting before and after it
+ * gives the same records.
+ *
+ * @example
+ * for (const line of await auditExport(rt, { signer: 'peer-5f3a', since: '30d' })) console.log(JSON.stringify(line))
+ */
+import { canonicalBytes, toB64u, type Json } from '../../crdt/canonical.js'
+import { sign } from '../../crdt/crypto.js'
+import { verifyRecord } from '../../crdt/record.js'
+import type { NodeRuntime } from '../runtime.js'
+import { identityFilter } from './identity-filter.js'
+import { knownKeys, labeller, traceRecords, type RecordFilter } from './trace.js'
+import { parseSince } from './since.js'
+
+/** One exported line. */
+export type ExportLine = Record<string, Json>
+
+/** The export, oldest first. */
+export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promise<ExportLine[]> {
+  const rows = traceRecords(rt, { ...filter, receipts: true })
+  const lines: Array<{ ts: number, line: ExportLine }> = []
+  for (const row of rows) {
+    const record = rt.store.intent.log.record(row.id)
+    if (record === undefined) continue
+    lines.push({
+      ts: record.ts,
+      line: { type: 'record', id: row.id, status: row.status, reason: row.reason, verified: verifyRecord(record), record: record as unknown as Json }
+    })
+  }
+  const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
+  const keys = knownKeys(rt)
+  const who = filter.signer ?? filter.actor
+  const match = who === undefined ? null : identityFilter(who, keys, labeller(rt))
+  for (const event of await rt.store.audit.list({ from })) {
+    if (match !== null && !eventConcerns(event, match)) continue
+    const body = { ...event, node: rt.key } as Record<string, Json>
+    const sig = toB64u(sign('audit', canonicalBytes(body), rt.identity.keyPair))
+    lines.push({ ts: event.ts, line: { type: 'audit', event: body, signer: rt.key, pub: rt.identity.publicKey, sig } })
+  }
+  lines.sort((a, b) => a.ts - b.ts)
+  return lines.map((l) => l.line)
+}
+
+function eventConcerns (event: Record<string, Json>, match: (r: any) => boolean): boolean {
+  const peer = event.peer
+  if (typeof peer !== 'string') return false
+  return match({ signer: peer, actor: peer })
+}

@@ -1,0 +1,109 @@
+/**
+ * `aura trace`: the records of the intent log, newest first, each with its effective status —
+ * quarantined records are shown with the reason, never hidden (they are the evidence).
+ *
+ * @example
+ * const rows = traceRecords(rt, { actor: 'peer-5f3a', since: '30d' })
+ */
+import { effectiveView } from '../../crdt/effective-view.js'
+import { shortId, type KeyId, type RecordId } from '../../crdt/ids.js'
+import { verifyRecord, type SignedRecord } from '../../crdt/record.js'
+import type { NodeRuntime } from '../runtime.js'
+import { identityFilter } from './identity-filter.js'
+import { parseSince } from './since.js'
+
+/** Filters of `aura trace` and `aura audit export`. */
+export interface RecordFilter {
+  actor?: string
+  signer?: string
+  since?: string
+  kind?: string
+  /** Include receipts (left out by default: they are bookkeeping). */
+  receipts?: boolean
+}
+
+/** One record as shown by trace and export. */
+export interface TraceRow {
+  id: RecordId
+  kind: string
+  signer: string
+  signerKey: KeyId
+  actor: string
+  host: string
+  seq: number
+  ts: string
+  text: string
+  status: 'effective' | 'quarantined' | 'pending'
+  reason: string | null
+  auth: { seq: number, hash: string }
+  refs: readonly string[]
+  delta: unknown
+}
+
+/** Labels for short ids: agents by their name, everyone else `peer`. */
+export function labeller (rt: NodeRuntime): (key: KeyId) => string {
+  return (key) => {
+    const m = rt.chain?.member(key)
+    return m?.kind === 'agent' ? m.name : 'peer'
+  }
+}
+
+/** Every signer and member key this node knows. */
+export function knownKeys (rt: NodeRuntime): Set<KeyId> {
+  const keys = new Set<KeyId>()
+  for (const m of rt.chain?.members() ?? []) keys.add(m.key)
+  for (const { record } of rt.store.intent.log.records()) keys.add(record.signer)
+  return keys
+}
+
+/** The records matching `filter`, newest first, with their status. */
+export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[] {
+  const all = rt.store.intent.log.records()
+  const from = filter.since === undefined ? -Infinity : parseSince(filter.since, rt.now())
+  const keys = knownKeys(rt)
+  const label = labeller(rt)
+  const byActor = filter.actor === undefined ? null : identityFilter(filter.actor, keys, label)
+  const bySigner = filter.signer === undefined ? null : identityFilter(filter.signer, keys, label)
+  const view = rt.chain === null ? null : effectiveView(all, rt.chain)
+  const rows: TraceRow[] = []
+  for (const { id, record } of all) {
+    if (record.kind === 'receipt' && filter.receipts !== true && filter.kind !== 'receipt') continue
+    if (filter.kind !== undefined && record.kind !== filter.kind) continue
+    if (record.ts < from) continue
+    if (byActor !== null && !byActor(record)) continue
+    if (bySigner !== null && !bySigner(record) && record.signer !== filter.signer) continue
+    rows.push(row(id, record, view, label))
+  }
+  rows.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : b.seq - a.seq))
+  return rows
+}
+
+function row (id: RecordId, record: SignedRecord, view: ReturnType<typeof effectiveView> | null, label: (k: KeyId) => string): TraceRow {
+  let status: TraceRow['status']
+  let reason: string | null = null
+  if (view === null) {
+    status = verifyRecord(record) ? 'pending' : 'quarantined'
+    reason = status === 'pending' ? 'no authority chain yet (not part of a team)' : 'bad_signature'
+  } else if (view.effective.has(id)) {
+    status = 'effective'
+  } else {
+    status = 'quarantined'
+    reason = view.quarantined.get(id)?.reason ?? 'unknown'
+  }
+  return {
+    id,
+    kind: record.kind,
+    signer: shortId(record.signer, label(record.signer)),
+    signerKey: record.signer,
+    actor: record.actor,
+    host: record.host,
+    seq: record.seq,
+    ts: new Date(record.ts).toISOString(),
+    text: record.text,
+    status,
+    reason,
+    auth: record.auth,
+    refs: record.refs,
+    delta: record.delta
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * A node opened on its home: identity, config, store, authority chain, intent log and writer.
+ * The daemon holds one for its lifetime; CLI commands that run without a daemon open one,
+ * do their work and close it. Every operation (node/operations.ts) takes a runtime, so the
+ * same code answers whether or not a daemon is running.
+ *
+ * @example
+ * const rt = await NodeRuntime.open(home)
+ * await rt.appendRecord({ kind: 'intent', actor: 'alice', text: 'fix login' })
+ * await rt.close()
+ */
+import { randomBytes } from 'node:crypto'
+import { readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { AuthorityChain, decodeEntry, encodeEntry, type ChainEntry } from '../crdt/authority-chain.js'
+import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
+import { fromB64u, toB64u, type Json } from '../crdt/canonical.js'
+import { ExistsError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
+import { keyIdOf, shortId, type KeyId, type RecordId } from '../crdt/ids.js'
+import type { RecordKind } from '../crdt/record.js'
+import { loadConfig, type LoadedConfig } from './config.js'
+import { loadIdentity, type Identity } from './identity.js'
+import { NodeStore } from './store/node-store.js'
+import { IntentWriter, type Appended } from './store/intent-writer.js'
+
+/** The authority reference of a node that has no chain yet (not part of a team). */
+export const NO_AUTHORITY = { seq: 0, hash: '0'.repeat(64) }
+
+/** File holding the Mothership signing key (mode 0600), only in the Mothership's home. */
+export const MOTHERSHIP_KEY_FILE = 'mothership.key'
+
+/** Options of NodeRuntime.open. */
+export interface RuntimeOptions {
+  /** Config overrides by dotted path (CLI `--set`, `--listen`). */
+  flags?: Record<string, unknown>
+  env?: Record<string, string | undefined>
+  /** Milliseconds since the epoch. Default Date.now. */
+  clock?: () => number
+  /** An already loaded config (the CLI's, with its --set flags); loaded from the home if absent. */
+  loaded?: LoadedConfig
+}
+
+/** What a caller supplies to append a record; the runtime fills in auth, signer and chain. */
+export interface AppendInput {
+  kind: RecordKind
+  text: string
+  actor?: string
+  delta?: Json
+  data?: Json
+  refs?: RecordId[]
+}
+
+/** Things the daemon wants to hear about, to push to peers at once. */
+export interface RuntimeHooks {
+  recordsAdded?: () => void
+  chainAppended?: (fromSeq: number) => void
+}
+
+/** One node, opened. */
+export class NodeRuntime {
+  chain: AuthorityChain | null
+  mothershipKey: KeyPair | null
+  hooks: RuntimeHooks = {}
+  readonly now: () => number
+
+  private constructor (
+    readonly home: string,
+    readonly identity: Identity,
+    readonly loaded: LoadedConfig,
+    readonly store: NodeStore,
+    readonly writer: IntentWriter,
+    chain: AuthorityChain | null,
+    mothershipKey: KeyPair | null,
+    clock: () => number
+  ) {
+    this.chain = chain
+    this.mothershipKey = mothershipKey
+    this.now = clock
+  }
+
+  /** Opens the node at `home` (which `aura init` created). */
+  static async open (home: string, opts: RuntimeOptions = {}): Promise<NodeRuntime> {
+    const clock = opts.clock ?? (() => Date.now())
+    const identity = await loadIdentity(home)
+    const loaded = opts.loaded ?? await loadConfig(home, { env: opts.env ?? process.env, flags: opts.flags })
+    const store = await NodeStore.open(join(home, 'store'))
+    try {
+      const chain = await loadChain(store)
+      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock } }, { host: loaded.config.node.host })
+      return new NodeRuntime(home, identity, loaded, store, writer, chain, await loadMothershipKey(home), clock)
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  /** The key id of this node. */
+  get key (): KeyId { return this.identity.keyId }
+
+  /** The config. */
+  get config (): LoadedConfig['config'] { return this.loaded.config }
+
+  /** The chain, or E_NOT_FOUND explaining how to get one. */
+  requireChain (): AuthorityChain {
+    if (this.chain === null) {
+      throw new NotFoundError('this node is not part of a team yet', { hint: 'join one with `aura join TOKEN`, or create one with `aura mothership init`' })
+    }
+    return this.chain
+  }
+
+  /** The authority head to reference in new records. */
+  authRef (): { seq: number, hash: string } {
+    return this.chain === null ? NO_AUTHORITY : { ...this.chain.head }
+  }
+
+  /** Signs and durably appends one record of this node; pushes it to peers if a daemon runs. */
+  async appendRecord (input: AppendInput): Promise<Appended> {
+    const chain = this.chain
+    if (chain !== null) {
+      const rev = chain.revocation(this.key)
+      if (rev !== undefined) throw new RevokedError(`this node (${shortId(this.key)}) is revoked: ${rev.reason}; its new records count nowhere`, { peer: shortId(this.key) })
+      if (chain.locked && input.kind !== 'receipt') {
+        throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? 'no reason given'}): no new records are accepted`, { hint: 'wait for `aura mothership unlock`' })
+      }
+    }
+    const appended = await this.writer.append({
+      kind: input.kind,
+      actor: input.actor ?? this.defaultActor(),
+      auth: this.authRef(),
+      text: input.text,
+      delta: input.delta ?? null,
+      data: input.data ?? null,
+      refs: input.refs ?? []
+    })
+    this.hooks.recordsAdded?.()
+    return appended
+  }
+
+  /** The actor named in this node's records: the user it was admitted as, else the config name. */
+  defaultActor (): string {
+    const m = this.chain?.member(this.key)
+    return m?.name ?? this.config.node.name
+  }
+
+  /** Applies and persists entries signed elsewhere (join, sync); returns how many were new. */
+  async adoptEntries (entries: ChainEntry[]): Promise<number> {
+    if (this.chain === null) {
+      const [genesis, ...rest] = [...entries].sort((a, b) => a.seq - b.seq)
+      if (genesis === undefined || genesis.seq !== 0) throw new NotFoundError('no genesis entry received')
+      const chain = AuthorityChain.fromGenesis(genesis)
+      chain.applyBatch(rest)
+      this.chain = chain
+      await this.store.chain.append(chain.entries(0).map(encodeEntry))
+      return chain.head.seq + 1
+    }
+    const before = this.chain.head.seq
+    this.chain.applyBatch(entries)
+    await this.persistChainFrom(before + 1)
+    return this.chain.head.seq - before
+  }
+
+  /** Persists chain entries from `fromSeq` that the in-memory chain holds but the store lacks. */
+  async persistChainFrom (fromSeq: number): Promise<void> {
+    const chain = this.requireChain()
+    const start = Math.max(fromSeq, this.store.chain.size)
+    const entries = chain.entries(start)
+    if (entries.length > 0) await this.store.chain.append(entries.map(encodeEntry))
+    const known = new Set((await this.store.chain.forks()).map((b) => toB64u(b)))
+    for (const f of chain.forks) {
+      const bytes = encodeEntry(f.other)
+      if (!known.has(toB64u(bytes))) await this.store.chain.addFork(bytes)
+    }
+  }
+
+  /** Appends entries signed here (the Mothership) and tells the daemon to push them. */
+  async appendOwnEntries (entries: ChainEntry[]): Promise<void> {
+    const chain = this.requireChain()
+    const from = chain.head.seq + 1
+    chain.applyBatch(entries)
+    await this.persistChainFrom(from)
+    this.hooks.chainAppended?.(from)
+  }
+
+  /** Records an audit event (ts added). */
+  async audit (type: string, fields: Record<string, Json> = {}): Promise<void> {
+    await this.store.audit.append({ ...fields, ts: this.now(), type })
+  }
+
+  /** Flushes and closes the store. */
+  async close (): Promise<void> {
+    await this.writer.flush().catch(() => {})
+    await this.store.close()
+  }
+}
+
+async function loadChain (store: NodeStore): Promise<AuthorityChain | null> {
+  const bytes = await store.chain.load()
+  if (bytes.length === 0) return null
+  const forks = (await store.chain.forks()).map(decodeEntry)
+  const entries = bytes.map(decodeEntry)
+  const evidence = forks.flatMap((other) => {
+    const held = entries[other.seq]
+    return held === undefined ? [] : [{ seq: other.seq, held, other }]
+  })
+  return AuthorityChain.fromEntries(entries, evidence)
+}
+
+/** The Mothership signing key of a home, if this home is a Mothership. */
+export async function loadMothershipKey (home: string): Promise<KeyPair | null> {
+  let text: string
+  try {
+    text = await readFile(join(home, MOTHERSHIP_KEY_FILE), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  const parsed = JSON.parse(text) as { seed: string }
+  return keyPairFromSeed(fromB64u(parsed.seed))
+}
+
+/** Writes a new Mothership signing key (mode 0600); refuses to overwrite one. */
+export async function writeMothershipKey (home: string, seed: Uint8Array = randomBytes(32), overwrite = false): Promise<KeyPair> {
+  const file = join(home, MOTHERSHIP_KEY_FILE)
+  if (!overwrite && await stat(file).then(() => true, () => false)) {
+    throw new ExistsError(`a Mothership key already exists at ${file}`, { file, hint: 'this home is already a Mothership' })
+  }
+  const key = keyPairFromSeed(seed)
+  const body = JSON.stringify({ seed: toB64u(key.seed), pub: toB64u(key.publicKey), keyId: keyIdOf(key.publicKey) }) + '\n'
+  await writeFile(`${file}.tmp`, body, { mode: 0o600 })
+  await rename(`${file}.tmp`, file)
+  return key
+}
