@@ -67,9 +67,25 @@ export function parse (lang: Language, source: string, oldTree?: Tree): Tree {
   return parserFor(lang).parse(source, oldTree ?? null)
 }
 
-/** The first ERROR or MISSING node of a tree, as a 1-based line and column, or null if clean. */
-export function firstSyntaxError (tree: Tree): { line: number, column: number, kind: 'error' | 'missing' } | null {
-  if (!tree.rootNode.hasError) return null
+/** A syntax error: 1-based line and column, and what kind. */
+export interface SyntaxProblem { line: number, column: number, kind: 'error' | 'missing' | 'empty-block' }
+
+/**
+ * The first syntax error of a tree: an ERROR or MISSING node, or — in Python, whose grammar
+ * accepts it but the language does not — a block without a statement (`class A:` alone).
+ */
+export function firstSyntaxError (tree: Tree, lang: Language): SyntaxProblem | null {
+  if (tree.rootNode.hasError) return firstErrorNode(tree)
+  if (lang !== 'python') return null
+  for (const b of tree.rootNode.descendantsOfType('block')) {
+    if (b.namedChildren.every((c) => c.type === 'comment')) {
+      return { line: b.startPosition.row + 1, column: b.startPosition.column + 1, kind: 'empty-block' }
+    }
+  }
+  return null
+}
+
+function firstErrorNode (tree: Tree): SyntaxProblem {
   const cursor = tree.walk()
   // Descend only into subtrees that contain an error: the walk stays short in large files.
   for (;;) {

@@ -66,6 +66,8 @@ class Walk {
       if (!paren) this.tokens.push(')')
       return
     }
+    // A root whose members were all skipped and an empty root must hash alike.
+    if (depth === 0) { this.tokens.push('(' + type, ')'); return }
     this.leaf(type, c.nodeText)
   }
 

@@ -148,6 +148,6 @@ export function extractUnits (path: string, source: string, init: UnitsInit = {}
   const tree = init.tree ?? parse(language, source)
   const b = new Builder(path, source, finderFor(language), init.hashOnly)
   b.module(tree.rootNode)
-  const err = firstSyntaxError(tree)
+  const err = firstSyntaxError(tree, language)
   return { path, language, units: b.units, error: err === null ? null : { line: err.line, column: err.column }, tree }
 }
