@@ -22,7 +22,7 @@ import type { KeyId } from '../../crdt/ids.js'
 import { Fifo } from './fifo.js'
 import type { Link } from './link.js'
 
-/** Runs a task later, in the order tasks were given (queueMicrotask, or a simulator's queue). */
+/** Runs a task later: queueMicrotask, or a simulator's queue. Order of tasks does not matter. */
 export type Defer = (task: () => void) => void
 
 type Inbound = { readonly frame: Uint8Array } | { readonly end: AuraError | undefined }
