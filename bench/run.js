@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -67,15 +67,16 @@ rmSync(scratch, { recursive: true, force: true })
 const table = []
 for (const r of results) {
   for (const row of r.rows) {
-    table.push([r.name, row.label, fmt(row.median), row.unit, `${fmt(Math.min(...row.runs))}–${fmt(Math.max(...row.runs))}`])
+    const cpu = row.cpuMedian === undefined ? '' : fmt(row.cpuMedian)
+    table.push([r.name, row.label, fmt(row.median), cpu, row.unit, `${fmt(Math.min(...row.runs))}–${fmt(Math.max(...row.runs))}`])
   }
 }
 if (table.length > 0) {
-  const head = ['bench', 'case', 'median', 'unit', 'range']
+  const head = ['bench', 'case', 'median', 'per CPU-s', 'unit', 'range']
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)))
-  const line = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()
+  const line = (cells) => cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()
   const r0 = results[0]
-  process.stdout.write(`\nNode ${r0.node}, ${r0.cpu} (${r0.cores} cores); median of ${r0.settings.runs} runs of ${r0.settings.seconds} s\n`)
+  process.stdout.write(`\nNode ${r0.node}, ${r0.cpu} (${r0.cores} cores), load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; median of ${r0.settings.runs} runs of ${r0.settings.seconds} s (wall clock, and per CPU-second of the benchmark process)\n`)
   process.stdout.write(`${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`)
   for (const t of table) process.stdout.write(`${line(t)}\n`)
   process.stdout.write(`\nJSON: ${results.map((r) => join('bench', 'out', `${r.name}.json`)).join(', ')}\n`)

@@ -10,12 +10,17 @@
 import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 
-/** One measured line of a benchmark: ops/s per run and their median. */
+/**
+ * One measured line of a benchmark: ops per wall-clock second per run and their median, and the
+ * same per CPU-second of this process, which other load on the machine disturbs far less.
+ */
 export interface Row {
   readonly label: string
   readonly unit: string
   readonly median: number
   readonly runs: number[]
+  readonly cpuMedian?: number
+  readonly cpuRuns?: number[]
   readonly note?: string
 }
 
@@ -30,8 +35,9 @@ export const settings = {
  * and returns operations per second. `op` gets a running counter so it can cycle through inputs.
  */
 export function measure (label: string, unit: string, op: (i: number) => void, note?: string): Row {
-  const window = (seconds: number): number => {
+  const window = (seconds: number): { wall: number, cpu: number } => {
     const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9))
+    const cpu0 = process.cpuUsage()
     const start = process.hrtime.bigint()
     let n = 0
     let now = start
@@ -40,12 +46,15 @@ export function measure (label: string, unit: string, op: (i: number) => void, n
       for (let k = 0; k < 8; k++) op(n++)
       now = process.hrtime.bigint()
     }
-    return n / (Number(now - start) / 1e9)
+    const cpu = process.cpuUsage(cpu0)
+    return { wall: n / (Number(now - start) / 1e9), cpu: n / ((cpu.user + cpu.system) / 1e6) }
   }
   window(Math.min(0.3, settings.seconds))
   const runs = Array.from({ length: settings.runs }, () => window(settings.seconds))
-  const row = { label, unit, median: median(runs), runs, note }
-  process.stderr.write(`  ${label}: ${Math.round(row.median).toLocaleString('en-US')} ${unit}\n`)
+  const wall = runs.map((r) => r.wall)
+  const cpu = runs.map((r) => r.cpu)
+  const row = { label, unit, median: median(wall), runs: wall, cpuMedian: median(cpu), cpuRuns: cpu, note }
+  process.stderr.write(`  ${label}: ${Math.round(row.median).toLocaleString('en-US')} ${unit} (${Math.round(row.cpuMedian).toLocaleString('en-US')} per CPU-second)\n`)
   return row
 }
 
