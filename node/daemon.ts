@@ -40,19 +40,15 @@ const RECEIPT_DEBOUNCE_MS = 250
 
 /** Starts the daemon on `home`. */
 export async function startDaemon (home: string, opts: RuntimeOptions = {}): Promise<Daemon> {
+  // The store's lock makes a second daemon on the same home fail here with E_DAEMON_RUNNING.
   const rt = await NodeRuntime.open(home, opts)
-  let control: ControlServer | undefined
-  let host: Host | undefined
+  const d = new DaemonImpl(rt)
   try {
-    control = await startControlServer(home, {})
-    const d = new DaemonImpl(rt)
-    host = await d.startHost()
-    await d.startControl(control)
+    await d.startHost()
+    await d.startControl()
     return d
   } catch (err) {
-    await control?.close().catch(() => {})
-    await host?.stop().catch(() => {})
-    await rt.close()
+    await d.stop().catch(() => {})
     throw err
   }
 }
@@ -115,9 +111,7 @@ class DaemonImpl implements Daemon {
     return this.host
   }
 
-  async startControl (control: ControlServer): Promise<void> {
-    this.control = control
-    await control.close()
+  async startControl (): Promise<void> {
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
       methods[name] = async (p) => await op(this.rt, p, this.live())
@@ -132,7 +126,6 @@ class DaemonImpl implements Daemon {
       this.dialer.run()
       return res
     }
-    const { startControlServer } = await import('./control/server.js')
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
       recordsAdded: () => { this.engine?.localRecordsAdded(); this.scheduleReceipt(RECEIPT_DEBOUNCE_MS) },
@@ -286,7 +279,7 @@ class DaemonImpl implements Daemon {
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})
-      await this.host.stop().catch(() => {})
+      await (this.host as Host | undefined)?.stop().catch(() => {})
       await this.rt.close()
       this.resolveStopped()
     })()
