@@ -16,11 +16,11 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
-import { BadSignatureError, ForkError, MalformedError } from './errors.js'
+import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { ChangeIndex, stageSyncMessage, type ChangeRef } from './intent-staging.js'
-import { decodeRecord, recordIdOf, verifyRecord, type SignedRecord } from './record.js'
+import { decodeRecord, decodeVerified, recordIdOf, type SignedRecord } from './record.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
 export interface IncomingRecord {
@@ -128,7 +128,7 @@ export class IntentLog {
     for (const { id, bytes } of entries) {
       if (this.bytes.has(id) || fresh.has(id)) continue
       if (recordIdOf(bytes) !== id) throw new MalformedError(`record id ${id.slice(0, 12)} is not the hash of its bytes`, { record: id })
-      fresh.set(id, { id, bytes, record: verified(id, bytes) })
+      fresh.set(id, { id, bytes, record: decodeVerified(bytes).record })
     }
     if (fresh.size === 0) return
     const before = A.getHeads(this.doc)
@@ -221,7 +221,7 @@ export class IntentLog {
   }
 
   private newRecords (puts: RecordPut[]): IncomingRecord[] {
-    return puts.filter((p) => !this.bytes.has(p.id)).map(({ id, bytes }) => ({ id, bytes, record: verified(id, bytes) }))
+    return puts.filter((p) => !this.bytes.has(p.id)).map(({ id, bytes }) => ({ id, bytes, record: decodeVerified(bytes).record }))
   }
 
   private changeIndex (): ChangeIndex {
@@ -235,11 +235,6 @@ export class IntentLog {
   }
 }
 
-function verified (id: RecordId, bytes: Uint8Array): SignedRecord {
-  const { record } = decodeRecord(bytes)
-  if (!verifyRecord(record)) throw new BadSignatureError(`record ${id} has a bad signature`, { record: id, signer: record.signer })
-  return record
-}
 
 // Automerge change times are whole seconds.
 function changeTime (timeMs: number): number {

@@ -8,12 +8,13 @@
  *   host: 'laptop', ts: 1700000000000, auth: { seq: 3, hash }, text: 'fix login' }, key)
  * const again = decodeRecord(first.bytes)     // { id: first.id, record }
  * verifyRecord(again.record)                  // true
+ * decodeVerified(bytesFromAPeer)              // both at once: E_MALFORMED / E_BAD_SIGNATURE
  * const second = signRecord({ ...nextRecordFields(first), ... }, key) // seq 2, prev first.id
  */
 import { z } from 'zod'
 import { canonicalBytes, fromB64u, parseCanonical, sha256, toB64u, toHex, type Json } from './canonical.js'
 import { sign, verify, type KeyPair } from './crypto.js'
-import { MalformedError } from './errors.js'
+import { BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
 
 /** Every record kind. */
@@ -103,6 +104,9 @@ const recordShape = z.strictObject({
 // so the answer cannot go stale).
 const verified = new WeakMap<SignedRecord, boolean>()
 const decoded = new WeakSet<SignedRecord>()
+// Bytes this process signed, so appending them does not decode and verify them again. Keyed by
+// the array object and confirmed by id, because a Uint8Array can be changed after signing.
+const signedHere = new WeakMap<Uint8Array, { id: RecordId, record: SignedRecord }>()
 
 /** The `seq` and `prev` of the record that follows `head` (the signer's newest record), or of a first record. */
 export function nextRecordFields (head: { id: RecordId, record: SignedRecord } | undefined): { seq: number, prev: RecordId | null } {
@@ -133,7 +137,20 @@ export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
   // produce bytes its peers would refuse.
   const { id, record } = decodeRecord(bytes)
   verified.set(record, true)
+  signedHere.set(bytes, { id, record })
   return { id, bytes, record }
+}
+
+/**
+ * Decodes and verifies record bytes in one step: E_MALFORMED, or E_BAD_SIGNATURE naming the
+ * record. Bytes from `signRecord` in this process are recognised without verifying again.
+ */
+export function decodeVerified (bytes: Uint8Array): { id: RecordId, record: SignedRecord } {
+  const known = signedHere.get(bytes)
+  if (known !== undefined && recordIdOf(bytes) === known.id) return known
+  const { id, record } = decodeRecord(bytes)
+  if (!verifyRecord(record)) throw new BadSignatureError(`record ${id} has a bad signature`, { record: id, signer: record.signer })
+  return { id, record }
 }
 
 /**

@@ -4,7 +4,7 @@ import { canonicalBytes, parseCanonical, toB64u, utf8 } from '../../crdt/canonic
 import { sign } from '../../crdt/crypto.js'
 import { AuraError } from '../../crdt/errors.js'
 import { keyIdOf } from '../../crdt/ids.js'
-import { decodeRecord, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, signRecord, verifyRecord, type SignedRecord } from '../../crdt/record.js'
+import { decodeRecord, decodeVerified, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, signRecord, verifyRecord, type SignedRecord } from '../../crdt/record.js'
 import { authHash, keyOf, Writer } from './record-fixtures.js'
 
 function reencode (record: SignedRecord, change: Record<string, unknown>): Uint8Array {
@@ -109,6 +109,21 @@ describe('signed records', () => {
     expect(verifyRecord(copy)).toBe(true)
     copy.text = 'changed' as never
     expect(verifyRecord(copy)).toBe(false)
+  })
+
+  it('decodeVerified decodes and verifies at once, and does not trust signed bytes changed afterwards', () => {
+    const w = new Writer('dave')
+    const r = w.write('original text')
+    expect(decodeVerified(r.bytes).id).toBe(r.id)
+    expect(decodeVerified(new Uint8Array(r.bytes)).record).toEqual(r.record)
+    const bad = reencode(r.record, { text: 'other' })
+    const err = (() => { try { decodeVerified(bad) } catch (e) { return e as AuraError } })()
+    expect(err?.code).toBe('E_BAD_SIGNATURE')
+    expect(err?.context.record).toBe(recordIdOf(bad))
+    // Same array object, content changed in place to another validly shaped record.
+    const tampered = new TextEncoder().encode(new TextDecoder().decode(r.bytes).replace('original text', 'originaL text'))
+    r.bytes.set(tampered)
+    expect(codeOf(() => decodeVerified(r.bytes))).toBe('E_BAD_SIGNATURE')
   })
 
   it('flipping any bit of a record is never accepted (fast-check)', () => {
