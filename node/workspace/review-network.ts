@@ -62,15 +62,25 @@ const PY_MODULES: Record<string, NetworkCategory> = {
 const JS_GLOBALS: Record<string, NetworkCategory> = { fetch: 'http', WebSocket: 'http', XMLHttpRequest: 'http', EventSource: 'http' }
 const OS_PROCESS = /^(system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)$/
 
-function moduleCategory (f: Fragment, module: string): NetworkCategory | null {
-  const m = module.replace(/^node:/, '')
-  if (f.lang !== 'python') return JS_MODULES[m] ?? null
-  return PY_MODULES[m] ?? PY_MODULES[m.split('.')[0]] ?? null
+function pythonCategory (dotted: string): NetworkCategory | null {
+  const parts = dotted.split('.')
+  for (let i = parts.length; i > 0; i--) {
+    const c = PY_MODULES[parts.slice(0, i).join('.')]
+    if (c !== undefined) return c
+  }
+  return null
 }
 
+function moduleCategory (f: Fragment, module: string): NetworkCategory | null {
+  return f.lang === 'python' ? pythonCategory(module) : JS_MODULES[module.replace(/^node:/, '')] ?? null
+}
+
+/** What a local name stands for: a module, or one member imported from it. */
+export interface Binding { module: string, member: string | null }
+
 /** Local names bound to modules by the imports in a fragment (usually the module unit). */
-export function importBindings (f: Fragment | null): Map<string, string> {
-  const out = new Map<string, string>()
+export function importBindings (f: Fragment | null): Map<string, Binding> {
+  const out = new Map<string, Binding>()
   if (f === null) return out
   if (f.lang === 'python') {
     for (const s of f.tree.rootNode.descendantsOfType(['import_statement', 'import_from_statement'])) {
@@ -78,8 +88,9 @@ export function importBindings (f: Fragment | null): Map<string, string> {
       for (const n of s.childrenForFieldName('name')) {
         const alias = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text : undefined
         const dotted = n.type === 'aliased_import' ? n.childForFieldName('name')?.text ?? '' : n.text
-        if (from !== undefined) out.set(alias ?? dotted, from)
-        else out.set(alias ?? dotted.split('.')[0], alias !== undefined ? dotted : dotted.split('.')[0])
+        if (from !== undefined) out.set(alias ?? dotted, { module: from, member: dotted })
+        else if (alias !== undefined) out.set(alias, { module: dotted, member: null })
+        else out.set(dotted.split('.')[0], { module: dotted.split('.')[0], member: null })
       }
     }
     return out
@@ -88,10 +99,13 @@ export function importBindings (f: Fragment | null): Map<string, string> {
     const src = s.childForFieldName('source')
     if (src === null) continue
     const module = literalValue(src)
-    for (const id of s.descendantsOfType(['identifier'])) {
-      const spec = id.parent
-      if (spec?.type === 'import_specifier' && spec.childForFieldName('alias') !== null && spec.childForFieldName('name')?.id === id.id) continue
-      out.set(id.text, module)
+    for (const spec of s.descendantsOfType('import_specifier')) {
+      const name = spec.childForFieldName('name')
+      const alias = spec.childForFieldName('alias')
+      if (name !== null) out.set((alias ?? name).text, { module, member: name.text })
+    }
+    for (const clause of s.descendantsOfType(['import_clause', 'namespace_import'])) {
+      for (const id of clause.namedChildren) if (id.type === 'identifier') out.set(id.text, { module, member: null })
     }
   }
   for (const call of f.tree.rootNode.descendantsOfType('call_expression')) {
@@ -100,8 +114,15 @@ export function importBindings (f: Fragment | null): Map<string, string> {
     if (module === null || decl?.type !== 'variable_declarator') continue
     const name = decl.childForFieldName('name')
     if (name === null) continue
-    if (name.type === 'identifier') out.set(name.text, module)
-    else for (const id of name.descendantsOfType(['shorthand_property_identifier_pattern', 'identifier'])) out.set(id.text, module)
+    if (name.type === 'identifier') { out.set(name.text, { module, member: null }); continue }
+    for (const p of name.namedChildren) {
+      if (p.type === 'shorthand_property_identifier_pattern') out.set(p.text, { module, member: p.text })
+      if (p.type === 'pair_pattern') {
+        const key = p.childForFieldName('key')
+        const value = p.childForFieldName('value')
+        if (key !== null && value?.type === 'identifier') out.set(value.text, { module, member: key.text })
+      }
+    }
   }
   return out
 }
@@ -128,36 +149,37 @@ function chain (node: SyntaxNode): string[] | null {
   return null
 }
 
-function classify (f: Fragment, names: string[], bindings: Map<string, string>): { key: string, category: NetworkCategory } | null {
+function classify (f: Fragment, names: string[], bindings: Map<string, Binding>): { key: string, category: NetworkCategory } | null {
   const [root, ...rest] = names
   if (root.startsWith('require:')) {
     const m = root.slice('require:'.length)
     const c = moduleCategory(f, m)
     return c === null ? null : { key: [m.replace(/^node:/, ''), ...rest].join('.'), category: c }
   }
-  const bound = bindings.get(root)
+  const b = bindings.get(root)
+  // The full dotted name the call reaches, through this file's imports.
+  const target = b === undefined ? names : [b.module.replace(/^node:/, ''), ...(b.member === null ? [] : [b.member]), ...rest]
+  const key = target.join('.')
   if (f.lang === 'python') {
-    const module = bound ?? root
-    if (module === 'os' && rest.length === 1 && OS_PROCESS.test(rest[0])) return { key: `os.${rest[0]}`, category: 'process' }
-    const dotted = [module, ...rest.slice(0, -1)].join('.')
-    const c = moduleCategory(f, dotted) ?? moduleCategory(f, module)
-    if (c === null) return null
-    return { key: rest.length === 0 && bound !== undefined ? `${module}.${root}` : [module, ...rest].join('.'), category: c }
+    if (target[0] === 'os' && target.length === 2 && OS_PROCESS.test(target[1])) return { key, category: 'process' }
+    const c = target.length > 1 || b !== undefined ? pythonCategory(key) : null
+    return c === null ? null : { key, category: c }
   }
-  if (bound !== undefined) {
-    const c = moduleCategory(f, bound)
-    return c === null ? null : { key: [bound.replace(/^node:/, ''), ...(rest.length > 0 ? rest : [root])].join('.'), category: c }
+  if (b !== undefined) {
+    const c = moduleCategory(f, b.module)
+    return c === null ? null : { key, category: c }
   }
   if (rest.length === 0 && JS_GLOBALS[root] !== undefined) return { key: root, category: JS_GLOBALS[root] }
   if (rest.length === 1 && (root === 'window' || root === 'globalThis' || root === 'self') && JS_GLOBALS[rest[0]] !== undefined) return { key: rest[0], category: JS_GLOBALS[rest[0]] }
   if (rest.length === 1 && root === 'navigator' && rest[0] === 'sendBeacon') return { key: 'navigator.sendBeacon', category: 'http' }
-  // Usual module names count even when the import is elsewhere (`http.get(...)`).
-  const c = rest.length > 0 ? JS_MODULES[root] ?? null : null
-  return c === null || root === 'request' || root === 'ws' ? null : { key: names.join('.'), category: c }
+  // Usual module names count even when the import is elsewhere (`http.get(...)`); names that
+  // are also common variables (`request`, `ws`) need their import.
+  const c = rest.length > 0 && root !== 'request' && root !== 'ws' ? JS_MODULES[root] ?? null : null
+  return c === null ? null : { key, category: c }
 }
 
 /** Every network or process call and import in a fragment. */
-export function networkUses (f: Fragment, bindings: Map<string, string>): NetworkUse[] {
+export function networkUses (f: Fragment, bindings: Map<string, Binding>): NetworkUse[] {
   const uses: NetworkUse[] = []
   const root = f.tree.rootNode
   if (f.lang === 'python') {
