@@ -347,9 +347,14 @@ export class SyncEngine {
   }
 
   private acceptBeacon (bytes: Uint8Array, source: Session | null): void {
-    const b = verifyBeacon(bytes, this.c.chain.mothershipKey)
-    if (b === null) {
-      if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: 'E_BAD_SIGNATURE', message: 'beacon with a bad signature ignored' })
+    let b: Beacon
+    try {
+      b = verifyBeacon(bytes, this.c.chain.mothershipKey)
+    } catch (err) {
+      // Not proof of hostility: across a key rotation, a beacon is valid for the chain of
+      // whoever relays it and not for ours until the rotate entry arrives. Ignore it.
+      const e = toAuraError(err)
+      if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: e.code, message: `beacon ignored: ${e.message}` })
       return
     }
     if (this.beaconTs !== null && b.ts <= this.beaconTs) return
