@@ -33,7 +33,8 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/node.js'),
   async () => await import('./commands/records.js'),
   async () => await import('./commands/team.js'),
-  async () => await import('./commands/mothership.js')
+  async () => await import('./commands/mothership.js'),
+  async () => await import('./commands/agent.js')
 ]
 
 /** What a command handler receives. */

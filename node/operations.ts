@@ -15,6 +15,7 @@ import { auditExport } from './evidence/audit-export.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
+import { enforceAgentWrite, issueAgent, listAgents, loadAgentKey, resolveAgent, revokeAgent, revokeAllAgents } from './agents/agents.js'
 
 /** What a running daemon adds to an operation: live network state. */
 export interface LiveState {
@@ -42,6 +43,13 @@ export const OPERATIONS: Record<string, Operation> = {
     const text = need(p, 'text')
     const kind = text.startsWith('INCIDENT:') ? 'incident' : 'intent'
     const delta = p.delta ?? null
+    if (typeof p.agent === 'string') {
+      const agent = resolveAgent(rt, p.agent)
+      enforceAgentWrite(rt, agent, 'intent')
+      const id = shortId(agent.key, agent.name)
+      const a = await rt.appendRecord({ kind, text, delta, actor: id }, await loadAgentKey(rt, agent))
+      return { id: a.id, seq: a.seq, kind, signer: id }
+    }
     const a = await rt.appendRecord({ kind, text, delta, actor: typeof p.actor === 'string' ? p.actor : undefined })
     return { id: a.id, seq: a.seq, kind, signer: rt.identity.shortId }
   },
@@ -75,6 +83,11 @@ export const OPERATIONS: Record<string, Operation> = {
   lockdown: async (rt, p) => await ms.lockdown(rt, { reason: need(p, 'reason') }),
   unlock: async (rt, p) => await ms.unlock(rt, { reason: p.reason }),
   'rotate-key': async (rt) => await ms.rotateKey(rt),
+
+  'agent-issue': async (rt, p) => await issueAgent(rt, { name: need(p, 'name'), role: p.role, capabilities: p.capabilities, ttl: p.ttl, maxCommitsPerHour: p.maxCommitsPerHour }),
+  'agent-list': async (rt, p) => listAgents(rt, { filter: p.filter }),
+  'agent-revoke': async (rt, p) => await revokeAgent(rt, { agent: need(p, 'agent'), reason: need(p, 'reason') }),
+  'agent-revoke-all': async (rt, p) => await revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
 
   'peer-add': async (rt, p) => {
     const addr = need(p, 'addr')

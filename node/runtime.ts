@@ -61,6 +61,7 @@ export class NodeRuntime {
   chain: AuthorityChain | null
   mothershipKey: KeyPair | null
   hooks: RuntimeHooks = {}
+  private readonly agentWriters = new Map<KeyId, IntentWriter>()
   readonly now: () => number
 
   private constructor (
@@ -113,17 +114,22 @@ export class NodeRuntime {
     return this.chain === null ? NO_AUTHORITY : { ...this.chain.head }
   }
 
-  /** Signs and durably appends one record of this node; pushes it to peers if a daemon runs. */
-  async appendRecord (input: AppendInput): Promise<Appended> {
+  /**
+   * Signs and durably appends one record — of this node, or of an agent whose key is given —
+   * and pushes it to peers if a daemon runs.
+   */
+  async appendRecord (input: AppendInput, signer?: KeyPair): Promise<Appended> {
     const chain = this.chain
+    const key = signer === undefined ? this.key : keyIdOf(signer.publicKey)
     if (chain !== null) {
-      const rev = chain.revocation(this.key)
-      if (rev !== undefined) throw new RevokedError(`this node (${shortId(this.key)}) is revoked: ${rev.reason}; its new records count nowhere`, { peer: shortId(this.key) })
+      const rev = chain.revocation(key)
+      if (rev !== undefined) throw new RevokedError(`${shortId(key)} is revoked: ${rev.reason}; its new records count nowhere`, { peer: shortId(key) })
       if (chain.locked && input.kind !== 'receipt') {
         throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? 'no reason given'}): no new records are accepted`, { hint: 'wait for `aura mothership unlock`' })
       }
     }
-    const appended = await this.writer.append({
+    const writer = signer === undefined ? this.writer : await this.writerFor(signer)
+    const appended = await writer.append({
       kind: input.kind,
       actor: input.actor ?? this.defaultActor(),
       auth: this.authRef(),
@@ -134,6 +140,16 @@ export class NodeRuntime {
     })
     this.hooks.recordsAdded?.()
     return appended
+  }
+
+  private async writerFor (signer: KeyPair): Promise<IntentWriter> {
+    const id = keyIdOf(signer.publicKey)
+    let w = this.agentWriters.get(id)
+    if (w === undefined) {
+      w = await IntentWriter.open({ intent: this.store.intent, key: signer, clock: { now: this.now } }, { host: this.config.node.host })
+      this.agentWriters.set(id, w)
+    }
+    return w
   }
 
   /** The actor named in this node's records: the user it was admitted as, else the config name. */
@@ -189,6 +205,7 @@ export class NodeRuntime {
   /** Flushes and closes the store. */
   async close (): Promise<void> {
     await this.writer.flush().catch(() => {})
+    for (const w of this.agentWriters.values()) await w.flush().catch(() => {})
     await this.store.close()
   }
 }

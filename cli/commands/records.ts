@@ -11,10 +11,12 @@ import { callNode, defined, str } from '../call.js'
 
 /** Registers the record commands. */
 export function register (program: Program): void {
-  program.command('log-intent <text>', 'Append a signed intent (INCIDENT: ... makes an incident record)', async ({ args, io }) => {
-    const res = await callNode(io, 'log-intent', { text: args.text })
+  program.command('log-intent <text>', 'Append a signed intent (INCIDENT: ... makes an incident record)', async ({ args, options, io }) => {
+    const res = await callNode(io, 'log-intent', defined({ text: args.text, agent: str(options.agent) }))
     return { data: res, text: () => `${res.kind} ${res.id} (seq ${res.seq})` }
-  }).example('aura log-intent "fix token expiry check"')
+  })
+    .option('--agent <name>', 'Sign as this agent (its credential must be in this home), with its quota and capabilities enforced')
+    .example('aura log-intent "fix token expiry check"')
 
   program.command('trace', 'List records, newest first, with quarantine status', async ({ options, io }) => {
     const rows = await callNode(io, 'trace', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since), kind: str(options.kind), receipts: options.receipts === true })) as any[]

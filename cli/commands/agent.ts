@@ -1,0 +1,48 @@
+/**
+ * AI agents: `aura agent issue`, `aura agent list`, `aura agent revoke`, `aura agent revoke-all`
+ * (Playbook 3), and `aura log-intent --agent NAME` for an agent's own signed records.
+ *
+ * @example
+ * aura agent list --filter "kind=agent"
+ * aura agent revoke claude-7f3a --reason "generated unvetted deletions across auth module"
+ * aura agent revoke-all --role agent --reason "investigating prompt injection"
+ */
+import type { Program } from '../program.js'
+import { callNode, defined, str } from '../call.js'
+
+/** Registers `aura agent ...`. */
+export function register (program: Program): void {
+  program.command('agent issue <name>', 'Issue an agent credential (Mothership): key, role, capabilities, quota, expiry', async ({ args, options, io }) => {
+    const caps = str(options.capabilities)
+    const quota = str(options.maxCommitsPerHour)
+    const res = await callNode(io, 'agent-issue', defined({
+      name: args.name,
+      role: str(options.role),
+      capabilities: caps === undefined ? undefined : caps.split(',').map((c) => c.trim()).filter(Boolean),
+      ttl: str(options.ttl),
+      maxCommitsPerHour: quota === undefined ? undefined : Number(quota)
+    }))
+    return { data: res, text: (c) => `${c.green('issued')} ${res.agent} (${res.role}: ${res.capabilities.join(', ')}), expires ${res.expires}\n${c.dim(`credential: ${res.credential}`)}` }
+  })
+    .option('--role <role>', 'Role (default: [agents.defaults] role)')
+    .option('--capabilities <list>', 'Comma-separated capabilities (default: the role\'s)')
+    .option('--ttl <duration>', 'Lifetime (at most [agents.defaults] max_ttl)')
+    .option('--max-commits-per-hour <n>', 'Quota of records per hour (default 120)')
+
+  program.command('agent list', 'Agents (and, with --filter kind=peer|all, peers) with role, capabilities, status', async ({ options, io }) => {
+    const rows = await callNode(io, 'agent-list', defined({ filter: str(options.filter) })) as any[]
+    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no agents') : rows.map((r) => `${c.bold(r.id.padEnd(16))} ${r.kind.padEnd(6)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(r.status)}  ${r.capabilities.join(',')}${r.expires === null ? '' : `  expires ${r.expires}`}${r.reason === null ? '' : `  (${r.reason})`}`).join('\n') }
+  }).option('--filter <k=v>', 'e.g. "kind=agent", "role=agent", "status=active"')
+
+  program.command('agent revoke <agent>', 'Revoke one agent credential everywhere', async ({ args, options, io }) => {
+    const res = await callNode(io, 'agent-revoke', defined({ agent: args.agent, reason: str(options.reason) }))
+    return { data: res, text: (c) => `${c.red('revoked')} ${res.revoked}: ${res.reason} ${c.dim(`(cut at seq ${res.cut.seq}, chain entry ${res.entry})`)}` }
+  }).option('--reason <text>', 'Why (kept in the chain)')
+
+  program.command('agent revoke-all', 'Revoke every active credential of a role at once (a hard pause)', async ({ options, io }) => {
+    const res = await callNode(io, 'agent-revoke-all', defined({ role: str(options.role), reason: str(options.reason) }))
+    return { data: res, text: (c) => `${c.red('revoked')} ${res.revoked.length} (${res.revoked.join(', ')}) of role ${res.role}: ${res.reason}` }
+  })
+    .option('--role <role>', 'The role to revoke, e.g. agent')
+    .option('--reason <text>', 'Why (kept in the chain)')
+}

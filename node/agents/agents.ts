@@ -1,0 +1,187 @@
+/**
+ * AI agents as team members: the Mothership issues an agent credential (an `agent` chain entry
+ * with role, capabilities, quotas and expiry; the agent's own ed25519 key), agents sign their
+ * records with that key, and incident responders list and revoke them — one agent, or every
+ * agent of a role at once (`revoke-all --role agent`, the hard pause of Playbook 3).
+ *
+ * Enforcement happens before an agent's record is signed: revoked (E_REVOKED), expired or
+ * lacking the capability (E_CAPABILITY), over its hourly quota (E_QUOTA). Peers enforce the
+ * revocation again through the chain: an agent's records beyond its cut count nowhere.
+ *
+ * @example
+ * await issueAgent(rt, { name: 'claude', role: 'agent', capabilities: ['intent'] })
+ * await revokeAllAgents(rt, { role: 'agent', reason: 'investigating prompt injection' })
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { agentEntry, revokeEntry } from '../../crdt/authority-chain.js'
+import type { AgentMember } from '../../crdt/chain-state.js'
+import { fromB64u, toB64u } from '../../crdt/canonical.js'
+import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
+import { CapabilityError, ConflictError, LockdownError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
+import { keyIdOf, resolvePrefix, shortId } from '../../crdt/ids.js'
+import { parseDuration } from '../config.js'
+import { cutFor, requireMothership } from '../mothership/mothership.js'
+import type { NodeRuntime } from '../runtime.js'
+
+/** Capabilities each role grants; an agent may be given at most its role's (unless allowed). */
+export const ROLE_CAPABILITIES: Record<string, string[]> = {
+  reader: ['read'],
+  agent: ['read', 'intent', 'commit'],
+  contributor: ['read', 'intent', 'commit'],
+  maintainer: ['read', 'intent', 'commit', 'push', 'rewind'],
+  admin: ['read', 'intent', 'commit', 'push', 'rewind', 'admin']
+}
+
+const DEFAULT_MAX_COMMITS_PER_HOUR = 120
+
+/** `aura agent issue NAME`: a credential (chain entry) and the agent's key file. */
+export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: string, capabilities?: string[], ttl?: string, maxCommitsPerHour?: number, owner?: string }) {
+  const key = requireMothership(rt)
+  const chain = rt.requireChain()
+  const defaults = rt.config.agents.defaults
+  if (chain.locked) throw new LockdownError('the team is in lockdown: no agent credentials are issued')
+  if (opts.role === undefined && defaults.require_explicit_role) {
+    throw new UsageError('[agents.defaults] require_explicit_role is set: pass --role', { hint: 'e.g. aura agent issue claude --role agent' })
+  }
+  const role = opts.role ?? defaults.role
+  const allowed = ROLE_CAPABILITIES[role] ?? ['read']
+  const capabilities = opts.capabilities ?? allowed
+  const extra = capabilities.filter((c) => !allowed.includes(c))
+  if (extra.length > 0 && defaults.deny_capability_escalation) {
+    throw new CapabilityError(`role ${role} does not grant ${extra.join(', ')} ([agents.defaults] deny_capability_escalation)`, { role, capabilities: extra })
+  }
+  const ttl = opts.ttl === undefined ? defaults.max_ttl : parseDuration(opts.ttl)
+  if (ttl === undefined || ttl <= 0) throw new UsageError(`--ttl takes a duration such as 2h; got '${opts.ttl ?? ''}'`)
+  if (ttl > defaults.max_ttl) throw new UsageError(`--ttl ${ttl}s exceeds [agents.defaults] max_ttl (${defaults.max_ttl}s)`)
+  const agentKey = keyPairFromSeed(randomBytes(32))
+  const now = rt.now()
+  const entry = agentEntry(key, chain.head, {
+    pub: toB64u(agentKey.publicKey),
+    name: opts.name,
+    role,
+    capabilities,
+    quotas: { max_commits_per_hour: opts.maxCommitsPerHour ?? DEFAULT_MAX_COMMITS_PER_HOUR },
+    expires: now + ttl * 1000,
+    owner: opts.owner ?? rt.defaultActor(),
+    ts: now
+  })
+  await rt.appendOwnEntries([entry])
+  const id = keyIdOf(agentKey.publicKey)
+  const file = await saveAgentKey(rt.home, opts.name, agentKey)
+  await rt.audit('agent-issued', { agent: id, name: opts.name, role, capabilities })
+  return { agent: shortId(id, opts.name), key: id, role, capabilities, expires: new Date(now + ttl * 1000).toISOString(), credential: file }
+}
+
+/** `aura agent list [--filter k=v]`: agents (and, with kind=peer or kind=all, peers). */
+export function listAgents (rt: NodeRuntime, opts: { filter?: string }) {
+  const chain = rt.requireChain()
+  const filters = parseFilter(opts.filter)
+  const now = rt.now()
+  const rows = chain.members().map((m) => {
+    const rev = chain.revocation(m.key)
+    const agent = m.kind === 'agent' ? m as AgentMember : null
+    const expired = agent?.expires != null && agent.expires <= now
+    return {
+      id: shortId(m.key, agent === null ? 'peer' : m.name),
+      key: m.key,
+      kind: m.kind,
+      name: m.name,
+      role: m.role,
+      capabilities: agent?.capabilities ?? ROLE_CAPABILITIES[m.role] ?? [],
+      expires: agent?.expires == null ? null : new Date(agent.expires).toISOString(),
+      status: rev !== undefined ? 'revoked' : expired ? 'expired' : 'active',
+      reason: rev?.reason ?? null
+    }
+  })
+  const kind = filters.kind ?? (opts.filter === undefined ? 'agent' : undefined)
+  return rows.filter((r) => (kind === undefined || kind === 'all' || r.kind === kind) &&
+    Object.entries(filters).every(([k, v]) => k === 'kind' || String((r as Record<string, unknown>)[k]) === v))
+}
+
+function parseFilter (filter: string | undefined): Record<string, string> {
+  if (filter === undefined) return {}
+  const out: Record<string, string> = {}
+  for (const part of filter.split(/[,\s]+/).filter(Boolean)) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--filter takes key=value pairs such as "kind=agent"; got '${part}'`)
+    const k = part.slice(0, eq)
+    if (!['kind', 'role', 'status', 'name'].includes(k)) throw new UsageError(`--filter knows kind, role, status, name; got '${k}'`)
+    out[k] = part.slice(eq + 1)
+  }
+  return out
+}
+
+/** The agent a typed id (`claude-7f3a`, a hex prefix, or a unique name) names. */
+export function resolveAgent (rt: NodeRuntime, input: string): AgentMember {
+  const agents = rt.requireChain().agents()
+  const byName = agents.filter((a) => a.name === input)
+  const key = byName.length === 1 ? byName[0].key : resolvePrefix(input, agents.map((a) => a.key), (k) => agents.find((a) => a.key === k)?.name ?? 'agent')
+  const agent = agents.find((a) => a.key === key)
+  if (agent === undefined) throw new NotFoundError(`no agent matches '${input}'`, { input })
+  return agent
+}
+
+/** `aura agent revoke ID --reason`. */
+export async function revokeAgent (rt: NodeRuntime, opts: { agent: string, reason: string }) {
+  const key = requireMothership(rt)
+  const chain = rt.requireChain()
+  const agent = resolveAgent(rt, opts.agent)
+  const existing = chain.revocation(agent.key)
+  if (existing !== undefined) throw new ConflictError(`${shortId(agent.key, agent.name)} is already revoked (${existing.reason})`)
+  const cut = cutFor(rt, agent.key)
+  const entry = revokeEntry(key, chain.head, { subject: { type: 'agent', key: agent.key, cut }, reason: opts.reason, ts: rt.now() })
+  await rt.appendOwnEntries([entry])
+  await rt.audit('revoke-agent', { agent: agent.key, reason: opts.reason, cutSeq: cut.seq })
+  return { revoked: shortId(agent.key, agent.name), key: agent.key, reason: opts.reason, cut, entry: entry.seq }
+}
+
+/** `aura agent revoke-all --role ROLE --reason`: every active member of that role, at once. */
+export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, reason: string }) {
+  const key = requireMothership(rt)
+  const chain = rt.requireChain()
+  const targets = chain.members().filter((m) => m.role === opts.role && chain.revocation(m.key) === undefined && m.key !== rt.key)
+  if (targets.length === 0) throw new NotFoundError(`no active member has role '${opts.role}'`, { role: opts.role })
+  const cuts: Record<string, { seq: number, hash: string | null }> = {}
+  for (const m of targets) cuts[m.key] = cutFor(rt, m.key)
+  const entry = revokeEntry(key, chain.head, { subject: { type: 'role', role: opts.role, cuts: cuts as any }, reason: opts.reason, ts: rt.now() })
+  await rt.appendOwnEntries([entry])
+  await rt.audit('revoke-role', { role: opts.role, reason: opts.reason, count: targets.length })
+  return { role: opts.role, revoked: targets.map((m) => shortId(m.key, m.kind === 'agent' ? m.name : 'peer')), reason: opts.reason, entry: entry.seq }
+}
+
+/** Writes an agent's key where its runner (on this machine) finds it: `<home>/agents/<name>.key`. */
+async function saveAgentKey (home: string, name: string, key: KeyPair): Promise<string> {
+  const dir = join(home, 'agents')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const file = join(dir, `${name}-${keyIdOf(key.publicKey).slice(0, 8)}.key`)
+  await writeFile(file, JSON.stringify({ seed: toB64u(key.seed), pub: toB64u(key.publicKey), name }) + '\n', { mode: 0o600, flag: 'wx' })
+  return file
+}
+
+/** The key of an agent whose credential file is in this home. */
+export async function loadAgentKey (rt: NodeRuntime, agent: AgentMember): Promise<KeyPair> {
+  const dir = join(rt.home, 'agents')
+  const files = await readdir(dir).catch(() => [] as string[])
+  const file = files.find((f) => f === `${agent.name}-${agent.key.slice(0, 8)}.key`)
+  if (file === undefined) throw new NotFoundError(`no key for ${shortId(agent.key, agent.name)} in ${dir}`, { hint: 'the agent runs where its credential file is' })
+  const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { seed: string }
+  return keyPairFromSeed(fromB64u(parsed.seed))
+}
+
+/** Checks an agent may write now; throws E_REVOKED / E_CAPABILITY / E_QUOTA. */
+export function enforceAgentWrite (rt: NodeRuntime, agent: AgentMember, capability: string): void {
+  const chain = rt.requireChain()
+  const id = shortId(agent.key, agent.name)
+  const rev = chain.revocation(agent.key)
+  if (rev !== undefined) throw new RevokedError(`${id} is revoked: ${rev.reason}`, { agent: id })
+  if (agent.expires !== null && agent.expires <= rt.now()) throw new CapabilityError(`${id}'s credential expired at ${new Date(agent.expires).toISOString()}`, { agent: id })
+  if (!agent.capabilities.includes(capability)) throw new CapabilityError(`${id} lacks the '${capability}' capability (has: ${agent.capabilities.join(', ')})`, { agent: id })
+  const limit = agent.quotas.max_commits_per_hour
+  if (limit !== undefined) {
+    const since = rt.now() - 3_600_000
+    const recent = rt.store.intent.log.records().filter(({ record }) => record.signer === agent.key && record.ts >= since && record.kind !== 'receipt').length
+    if (recent >= limit) throw new QuotaError(`${id} reached its quota of ${limit} records per hour`, { agent: id, limit })
+  }
+}
