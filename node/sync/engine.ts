@@ -266,6 +266,12 @@ export class SyncEngine {
         this.afterChainGrew(before + 1, s)
         return
       }
+      if (e.code === 'E_BAD_CHAIN' && e.context.reason === 'gap') {
+        // Honest: a new entry pushed to us before the remote read our hello. Our heads make
+        // it send what we lack; nothing was applied.
+        this.send(s, { t: 'heads', head: this.c.chain.head, beacon: this.beaconB64() })
+        return
+      }
       throw e
     }
     if (this.c.chain.head.seq > before) this.afterChainGrew(before + 1, s)
