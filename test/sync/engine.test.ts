@@ -1,0 +1,315 @@
+// SyncEngine in one process, over memory link pairs: session order, push, relay, catch-up,
+// refusals (lockdown, unknown, revoked, bad signature) and the races between them.
+import * as A from '@automerge/automerge'
+import { describe, expect, it } from 'vitest'
+import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
+import { effectiveView } from '../../crdt/effective-view.js'
+import { keyIdOf, type RecordId } from '../../crdt/ids.js'
+import { IntentLog } from '../../crdt/intent-log.js'
+import { recordIdOf } from '../../crdt/record.js'
+import type { SyncMessage } from '../../node/sync/messages.js'
+import { actorNamed, keyNamed, settle, TestTeam, type Wire } from './engine-fixture.js'
+
+function kinds (msgs: SyncMessage[]): string[] {
+  return msgs.map((m) => m.t)
+}
+
+function codeOf (r: Wire['closedA']): string | undefined | null {
+  return r === null ? null : r?.code
+}
+
+/** Canonical bytes of a copy of `bytes` whose text was changed after signing. */
+function tampered (bytes: Uint8Array): { id: RecordId, bytes: Uint8Array } {
+  const obj = parseCanonical(bytes) as Record<string, unknown>
+  const out = canonicalBytes({ ...obj, text: `${String(obj.text)} (altered)` })
+  return { id: recordIdOf(out), bytes: out }
+}
+
+describe('SyncEngine: session order', () => {
+  it('sends the authority chain before intent data, so a revocation is known before the revoked key\'s records arrive', async () => {
+    const team = new TestTeam(['alice', 'carol', 'mallory'])
+    const beforeRevoke = team.ms.entries.length - 1
+    const alice = team.node('alice')
+    const carol = team.node('carol')
+    const mallory = team.node('mallory')
+    const m1 = mallory.write('legit work')
+    const w = team.connect(mallory, carol)
+    await settle()
+    expect(carol.holds(m1)).toBe(true)
+    w.cut()
+    await settle()
+    // Written after the theft: beyond the cut the Mothership will set at m1.
+    const m2 = mallory.write('backdoor')
+    const m3 = mallory.write('more backdoor')
+    const w2 = team.connect(mallory, carol)
+    await settle()
+    expect(carol.holds(m2, m3)).toBe(true)
+    w2.cut()
+    carol.adopt([team.ms.revoke(mallory.id, { seq: 1, hash: m1.id })])
+    await settle()
+    expect(alice.chain.head.seq).toBe(beforeRevoke)
+
+    const wire = team.connect(carol, alice)
+    await settle()
+
+    expect(alice.holds(m1, m2, m3)).toBe(true)
+    const firstChain = kinds(wire.aToB).indexOf('chain')
+    const firstAm = kinds(wire.aToB).indexOf('am')
+    expect(firstChain).toBeGreaterThanOrEqual(0)
+    expect(firstChain).toBeLessThan(firstAm)
+    const revokedAt = alice.seen.findIndex((s) => s.t === 'chain' && s.head > beforeRevoke)
+    const malloryAt = alice.seen.findIndex((s) => s.t === 'records' && s.ids.includes(m2.id))
+    expect(revokedAt).toBeGreaterThanOrEqual(0)
+    expect(revokedAt).toBeLessThan(malloryAt)
+    const view = effectiveView(alice.log.records(), alice.chain)
+    expect(view.effective.has(m1.id)).toBe(true)
+    expect(view.quarantined.get(m2.id)?.reason).toBe('beyond_cut')
+    expect(view.quarantined.get(m3.id)?.reason).toBe('beyond_cut')
+  })
+
+  it('pushes a new record to connected peers at once, without an anti-entropy tick', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    team.connect(alice, bob)
+    await settle()
+    const r = alice.write('fix login')
+    await settle()
+    expect(bob.holds(r)).toBe(true)
+    expect(bob.seen).toContainEqual({ t: 'records', ids: [r.id], from: alice.id })
+  })
+
+  it('relays through a middle node, both ways', async () => {
+    const team = new TestTeam(['alice', 'bob', 'carol'])
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((n) => team.node(n))
+    team.connect(alice, bob)
+    team.connect(bob, carol)
+    await settle()
+    const fromAlice = alice.write('from alice')
+    const fromCarol = carol.write('from carol')
+    await settle()
+    expect(carol.holds(fromAlice)).toBe(true)
+    expect(alice.holds(fromCarol)).toBe(true)
+    expect(carol.seen).toContainEqual({ t: 'records', ids: [fromAlice.id], from: bob.id })
+    expect(alice.engine.connectedPeers()).toEqual([bob.id])
+  })
+
+  it('catches up on reconnect after a link was down', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const w = team.connect(alice, bob)
+    await settle()
+    w.cut()
+    await settle()
+    expect(alice.engine.connectedPeers()).toEqual([])
+    const missed = [alice.write('one'), alice.write('two')]
+    await settle()
+    expect(bob.holds(...missed)).toBe(false)
+    team.connect(bob, alice)
+    await settle()
+    expect(bob.holds(...missed)).toBe(true)
+  })
+
+  it('anti-entropy delivers records nobody pushed, from either end of the link', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    team.connect(alice, bob)
+    await settle()
+    const silent = alice.write('written without a push', false)
+    await settle()
+    expect(bob.holds(silent)).toBe(false)
+    alice.engine.tick()
+    await settle()
+    expect(bob.holds(silent)).toBe(true)
+
+    const pulled = alice.write('pulled by bob', false)
+    await settle()
+    expect(bob.holds(pulled)).toBe(false)
+    bob.engine.tick()
+    await settle()
+    expect(bob.holds(pulled)).toBe(true)
+  })
+})
+
+describe('SyncEngine: refusals', () => {
+  it('in lockdown refuses new records with a \'refused\' message, keeps the link, and takes them after unlock', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const first = team.connect(alice, bob)
+    await settle()
+    first.cut()
+    await settle()
+    bob.adopt([team.ms.lockdown('incident 42')])
+    const late = alice.write('written before alice heard of the lockdown')
+
+    const wire = team.connect(alice, bob)
+    await settle()
+
+    expect(bob.holds(late)).toBe(false)
+    expect(wire.bToA).toContainEqual(expect.objectContaining({ t: 'refused', code: 'E_LOCKDOWN' }))
+    expect(codeOf(wire.closedA)).toBeNull()
+    expect(codeOf(wire.closedB)).toBeNull()
+    expect(alice.chain.locked).toBe(true)
+    expect(bob.audits('refused').map((e) => e.code)).toContain('E_LOCKDOWN')
+    // Ticks during the lockdown never get the record in.
+    for (let i = 0; i < 3; i++) { alice.engine.tick(); bob.engine.tick(); await settle() }
+    expect(bob.holds(late)).toBe(false)
+
+    bob.adopt([team.ms.unlock()])
+    await settle()
+    expect(bob.holds(late)).toBe(true)
+    expect(alice.chain.locked).toBe(false)
+  })
+
+  it('refuses a key that was never admitted with E_NOT_ADMITTED and stores none of its records', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    team.connect(alice, bob)
+    const mallory = team.node('mallory')
+    const forged = mallory.write('let me in')
+    const wire = team.connect(alice, mallory)
+    await settle()
+    expect(codeOf(wire.closedB)).toBe('E_NOT_ADMITTED')
+    expect(alice.holds(forged)).toBe(false)
+    expect(alice.engine.connectedPeers()).toEqual([bob.id])
+    expect(alice.audits('refused').map((e) => e.code)).toContain('E_NOT_ADMITTED')
+  })
+
+  it('refuses an unknown key that claims a longer chain once its entries prove it is not a member', async () => {
+    const team = new TestTeam(['alice'])
+    const alice = team.node('alice')
+    team.ms.admit('dave', keyNamed('dave'))
+    const mallory = team.node('mallory')
+    const forged = mallory.write('let me in')
+    const wire = team.connect(alice, mallory)
+    await settle()
+    expect(codeOf(wire.closedB)).toBe('E_NOT_ADMITTED')
+    expect(alice.holds(forged)).toBe(false)
+    // The entries it relayed are genuine and were kept.
+    expect(alice.chain.head.seq).toBe(mallory.chain.head.seq)
+  })
+
+  it('refuses a revoked key at once with E_REVOKED', async () => {
+    const team = new TestTeam(['alice', 'mallory'])
+    const mallory = team.node('mallory')
+    const forged = mallory.write('after the theft')
+    team.ms.revoke(mallory.id)
+    const alice = team.node('alice')
+    const wire = team.connect(alice, mallory)
+    await settle()
+    expect(codeOf(wire.closedA)).toBe('E_REVOKED')
+    expect(codeOf(wire.closedB)).toBe('E_REVOKED')
+    expect(wire.aToB).toEqual([])
+    expect(alice.holds(forged)).toBe(false)
+  })
+
+  it('drops a connected key with E_REVOKED as soon as its revocation arrives, relayed by another peer', async () => {
+    const team = new TestTeam(['alice', 'bob', 'mallory'])
+    const [alice, bob, mallory] = ['alice', 'bob', 'mallory'].map((n) => team.node(n))
+    team.connect(alice, bob)
+    const wire = team.connect(alice, mallory)
+    await settle()
+    expect(alice.engine.connectedPeers()).toContain(mallory.id)
+    bob.adopt([team.ms.revoke(mallory.id)])
+    await settle()
+    expect(codeOf(wire.closedB)).toBe('E_REVOKED')
+    expect(alice.engine.connectedPeers()).toEqual([bob.id])
+    expect(alice.audits('revocation-applied').map((e) => e.peer)).toEqual([mallory.id])
+    const after = mallory.write('too late')
+    await settle()
+    expect(alice.holds(after)).toBe(false)
+  })
+
+  it('drops a link that carries a record with a bad signature, stores nothing of that batch, and keeps its other links', async () => {
+    const team = new TestTeam(['alice', 'bob', 'carol'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const carol = team.node('carol')
+    team.connect(alice, carol)
+    await settle()
+
+    const good = bob.write('honest')
+    const bad = tampered(bob.write('to be altered').bytes)
+    // Bob's log with the altered record put in behind IntentLog's back: a broken or hostile
+    // peer running the real engine.
+    const actor = actorNamed('evil-bob')
+    let doc = A.load<{ records: Record<string, Uint8Array> }>(IntentLog.create(actor).save(), { actor })
+    doc = A.change(doc, { time: 1 }, (d) => { d.records[good.id] = good.bytes; d.records[bad.id] = bad.bytes })
+    const evil = team.node('bob', { log: IntentLog.load(A.save(doc), actor) })
+    const wire = team.connect(alice, evil)
+    await settle()
+
+    expect(codeOf(wire.closedA)).toBe('E_BAD_SIGNATURE')
+    expect(codeOf(wire.closedB)).toBe('E_BAD_SIGNATURE')
+    expect(alice.log.has(bad.id)).toBe(false)
+    expect(alice.log.has(good.id)).toBe(false)
+    expect(alice.audits('dropped').map((e) => e.code)).toEqual(['E_BAD_SIGNATURE'])
+    expect(alice.engine.connectedPeers()).toEqual([carol.id])
+    const still = carol.write('carol keeps working')
+    await settle()
+    expect(alice.holds(still)).toBe(true)
+  })
+})
+
+describe('SyncEngine: races between honest peers', () => {
+  it('a peer that missed a Mothership key rotation catches up from peers holding beacons of the new key', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const oldBeacon = team.ms.beacon()
+    team.ms.rotate(keyNamed('mothership-2'))
+    const alice = team.node('alice', { upTo: team.ms.entries.length - 2 })
+    const bob = team.node('bob')
+    alice.engine.localBeacon(oldBeacon)
+    bob.engine.localBeacon(team.ms.beacon())
+    const wire = team.connect(alice, bob)
+    await settle()
+    expect(codeOf(wire.closedA)).toBeNull()
+    expect(codeOf(wire.closedB)).toBeNull()
+    expect(alice.chain.head).toEqual(bob.chain.head)
+    const r = bob.write('after the rotation')
+    await settle()
+    expect(alice.holds(r)).toBe(true)
+    // A beacon of the new key now reaches alice and is accepted.
+    const fresh = team.ms.beacon()
+    bob.engine.localBeacon(fresh)
+    await settle()
+    expect(alice.engine.lastBeaconTs).toBe(bob.engine.lastBeaconTs)
+  })
+
+  it('a chain entry pushed before the hello exchange finished does not drop a peer that is behind', async () => {
+    const team = new TestTeam(['alice', 'dave'])
+    const daveSeq = team.ms.entries.length - 1
+    team.ms.admit('erin', keyNamed('erin'))
+    team.ms.admit('frank', keyNamed('frank'))
+    const alice = team.node('alice')
+    const dave = team.node('dave', { upTo: daveSeq })
+    const wire = team.connect(alice, dave)
+    // In the same tick: the Mothership's next entry reaches alice while dave's hello is in flight.
+    alice.adopt([team.ms.revoke(keyIdOf(keyNamed('erin').publicKey))])
+    await settle()
+    expect(codeOf(wire.closedA)).toBeNull()
+    expect(codeOf(wire.closedB)).toBeNull()
+    expect(dave.chain.head).toEqual(alice.chain.head)
+    expect(dave.audits('dropped')).toEqual([])
+  })
+
+  it('a newly admitted peer is accepted by a peer that has not heard of it, even when a new entry overtakes the hello answer', async () => {
+    const team = new TestTeam(['alice'])
+    const aliceSeq = team.ms.entries.length - 1
+    team.ms.admit('paul', keyNamed('paul'))
+    const paul = team.node('paul')
+    const alice = team.node('alice', { upTo: aliceSeq })
+    const r = paul.write('first day')
+    const wire = team.connect(paul, alice)
+    paul.adopt([team.ms.admit('quinn', keyNamed('quinn'))])
+    await settle()
+    expect(codeOf(wire.closedA)).toBeNull()
+    expect(codeOf(wire.closedB)).toBeNull()
+    expect(alice.chain.head).toEqual(paul.chain.head)
+    expect(alice.engine.connectedPeers()).toEqual([paul.id])
+    expect(alice.holds(r)).toBe(true)
+  })
+})
