@@ -70,17 +70,28 @@ export function parse (lang: Language, source: string, oldTree?: Tree): Tree {
 /** A syntax error: 1-based line and column, and what kind. */
 export interface SyntaxProblem { line: number, column: number, kind: 'error' | 'missing' | 'empty-block' }
 
+/** A row/column position in a source (tree-sitter's Point: UTF-16 columns, 0-based). */
+export interface Point { row: number, column: number }
+
+/** The Point of a UTF-16 offset in a source. */
+export function pointAt (source: string, index: number): Point {
+  let row = 0
+  let lineStart = 0
+  for (let i = source.indexOf('\n'); i >= 0 && i < index; i = source.indexOf('\n', i + 1)) { row++; lineStart = i + 1 }
+  return { row, column: index - lineStart }
+}
+
 /**
  * The first syntax error of a tree: an ERROR or MISSING node, or — in Python, whose grammar
- * accepts it but the language does not — a block without a statement (`class A:` alone).
+ * accepts it but the language does not — a block without a statement (`class A:` alone; the
+ * grammar gives such a block no width). `range` limits the block check to where an edit was.
  */
-export function firstSyntaxError (tree: Tree, lang: Language): SyntaxProblem | null {
+export function firstSyntaxError (tree: Tree, lang: Language, range?: { start: Point, end: Point }): SyntaxProblem | null {
   if (tree.rootNode.hasError) return firstErrorNode(tree)
   if (lang !== 'python') return null
-  for (const b of tree.rootNode.descendantsOfType('block')) {
-    if (b.namedChildren.every((c) => c.type === 'comment')) {
-      return { line: b.startPosition.row + 1, column: b.startPosition.column + 1, kind: 'empty-block' }
-    }
+  const blocks = range === undefined ? tree.rootNode.descendantsOfType('block') : tree.rootNode.descendantsOfType('block', range.start, range.end)
+  for (const b of blocks) {
+    if (b.startIndex === b.endIndex) return { line: b.startPosition.row + 1, column: b.startPosition.column + 1, kind: 'empty-block' }
   }
   return null
 }

@@ -15,7 +15,7 @@ import { NotFoundError, ParseError } from '../../crdt/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { MAX_INLINE_TEXT_BYTES, type CodeDelta, type DeltaEntry } from './delta.js'
 import { deleteUnit, insertUnit, replaceUnit } from './edit.js'
-import { parse, type Tree } from './languages.js'
+import { parse, pointAt, type Tree } from './languages.js'
 import { resolveInside, writeAtomic } from './paths.js'
 import { sha256Hex } from './blob-store.js'
 import { snapshotContents, type Snapshot } from './snapshots.js'
@@ -58,29 +58,25 @@ export interface RewindResult {
   snapshot: Snapshot | null
 }
 
-function positionOf (source: string, index: number): { row: number, column: number } {
-  let row = 0
-  let lineStart = 0
-  for (let i = source.indexOf('\n'); i >= 0 && i < index; i = source.indexOf('\n', i + 1)) { row++; lineStart = i + 1 }
-  return { row, column: index - lineStart }
-}
-
-/** Re-parses after a single edit, incrementally when an old tree is at hand. */
-function reparse (fu: FileUnits, before: string, after: string): Tree | undefined {
-  if (fu.tree === null || fu.language === null) return undefined
+/** Where two texts differ: one edit, as offsets into each. */
+function editSpan (before: string, after: string): { start: number, oldEnd: number, newEnd: number } {
   let start = 0
   while (start < before.length && start < after.length && before.charCodeAt(start) === after.charCodeAt(start)) start++
   let tail = 0
   while (tail < before.length - start && tail < after.length - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++
-  const oldEnd = before.length - tail
-  const newEnd = after.length - tail
+  return { start, oldEnd: before.length - tail, newEnd: after.length - tail }
+}
+
+/** Re-parses after a single edit, incrementally when an old tree is at hand. */
+function reparse (fu: FileUnits, before: string, after: string, span: ReturnType<typeof editSpan>): Tree | undefined {
+  if (fu.tree === null || fu.language === null) return undefined
   fu.tree.edit({
-    startIndex: start,
-    oldEndIndex: oldEnd,
-    newEndIndex: newEnd,
-    startPosition: positionOf(before, start),
-    oldEndPosition: positionOf(before, oldEnd),
-    newEndPosition: positionOf(after, newEnd)
+    startIndex: span.start,
+    oldEndIndex: span.oldEnd,
+    newEndIndex: span.newEnd,
+    startPosition: pointAt(before, span.start),
+    oldEndPosition: pointAt(before, span.oldEnd),
+    newEndPosition: pointAt(after, span.newEnd)
   })
   return parse(fu.language, after, fu.tree)
 }
@@ -147,7 +143,9 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   }
   if (after === before) return unchanged()
 
-  const next = extractUnits(path, after, { tree: reparse(fu, before, after), hashOnly: target?.name })
+  const span = editSpan(before, after)
+  // Only the edited stretch can have gained an empty block; the rest was checked above.
+  const next = extractUnits(path, after, { tree: reparse(fu, before, after, span), hashOnly: target?.name, checkRange: { start: span.start, end: span.newEnd } })
   if (next.error !== null) {
     throw new ParseError(`rewinding ${path}:${name} would leave ${path} unparsable at line ${next.error.line}, column ${next.error.column}; nothing was written`, { path, name, line: next.error.line, column: next.error.column })
   }

@@ -8,7 +8,7 @@
  * const { units } = extractUnits('src/auth/verify.py', source)
  * units.find((u) => u.name === 'verify_token')?.hash
  */
-import { firstSyntaxError, languageOf, parse, type Language, type SyntaxNode, type Tree } from './languages.js'
+import { firstSyntaxError, languageOf, parse, pointAt, type Language, type SyntaxNode, type Tree } from './languages.js'
 import { hashNodes, hashPlainText, type Span } from './normalise.js'
 import { skeletonText } from './skeleton.js'
 import { finderFor, type FoundUnit, type UnitFinder } from './unit-finders.js'
@@ -71,6 +71,8 @@ export interface UnitsInit {
    * units is cheap, hashing a whole large file is not: a rewind needs one unit's hashes.
    */
   hashOnly?: string
+  /** Check Python's empty blocks only in this range (UTF-16 offsets): where an edit was. */
+  checkRange?: { start: number, end: number }
 }
 
 const NO_HASHES = { hash: '', bodyHash: '' }
@@ -148,6 +150,10 @@ export function extractUnits (path: string, source: string, init: UnitsInit = {}
   const tree = init.tree ?? parse(language, source)
   const b = new Builder(path, source, finderFor(language), init.hashOnly)
   b.module(tree.rootNode)
-  const err = firstSyntaxError(tree, language)
+  // A block emptied by an edit ends on the line before the edit: look one line either side.
+  const range = init.checkRange === undefined
+    ? undefined
+    : { start: { row: Math.max(0, pointAt(source, init.checkRange.start).row - 1), column: 0 }, end: { row: pointAt(source, init.checkRange.end).row + 2, column: 0 } }
+  const err = firstSyntaxError(tree, language, range)
   return { path, language, units: b.units, error: err === null ? null : { line: err.line, column: err.column }, tree }
 }

@@ -78,6 +78,15 @@ describe('rewindUnit', () => {
     expect(await ws.read('a.ts')).toBe(before)
   })
 
+  it('refuses to leave a Python class without a statement', async () => {
+    ws = await makeWorkspace({ 'a.py': 'x = 1\n\n\nclass A:\n    def m(self):\n        pass\n\n\ndef f():\n    return 1\n' })
+    const before = await ws.read('a.py')
+    const err = await rewindUnit({ root: ws.root, blobs: new MemoryBlobStore() }, { path: 'a.py', name: 'A.m', target: null, author, ts: 1 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ParseError)
+    expect((err as ParseError).context).toMatchObject({ line: 4 })
+    expect(await ws.read('a.py')).toBe(before)
+  })
+
   it('refuses when the file does not parse now', async () => {
     ws = await makeWorkspace({ 'a.py': 'def f():\n    return 1\n\ndef g(:\n' })
     const target = { path: 'a.py', name: 'f', kind: 'function' as const, text: 'def f():\n    return 2', indent: '', parent: '<module>', after: null, hash: 'x' }
