@@ -24,6 +24,9 @@ import { checkMaxFrameBytes, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder,
 import { LinkBase } from '../sync/link-base.js'
 import { decodeEnvelope, encodeData, encodeError, ENVELOPE_OVERHEAD, type Envelope, MAX_ERROR_ENVELOPE_BYTES } from '../sync/link-envelope.js'
 
+// Small frames queued together are written as one send of at most this many bytes.
+const BATCH_BYTES = 64 * 1024
+
 /** Default time a closing link may take to flush and hear the peer close, before a reset. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000
 
@@ -50,6 +53,7 @@ export class StreamLink extends LinkBase {
   private readonly onProtocolError: ((err: AuraError) => void) | undefined
   private readonly closeTimeoutMs: number
   private waitingForDrain = false
+  private pumpScheduled = false
   private ending = false
   private writeClosed = false
   private closeTimer: ReturnType<typeof setTimeout> | undefined
@@ -75,7 +79,15 @@ export class StreamLink extends LinkBase {
     if (frame.length > this.maxFrameBytes) throw frameTooLarge(frame.length, this.maxFrameBytes)
     if (this.closed) return
     this.outbox.push(this.frame(encodeData(frame)))
-    this.pump()
+    // Frames sent in one burst leave together: one muxer frame and one Noise seal per batch
+    // instead of per frame, which is most of the cost of small frames.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true
+      queueMicrotask(() => {
+        this.pumpScheduled = false
+        this.pump()
+      })
+    }
   }
 
   /** Closes after every frame already sent has gone out, then the reason. */
@@ -99,7 +111,7 @@ export class StreamLink extends LinkBase {
 
   private pump (): void {
     while (!this.waitingForDrain && this.outbox.length > 0) {
-      const bytes = this.outbox.shift() as Uint8Array
+      const bytes = this.nextBatch()
       try {
         // false: libp2p kept these bytes but wants no more until 'drain'.
         if (!this.stream.send(bytes)) this.waitingForDrain = true
@@ -113,6 +125,25 @@ export class StreamLink extends LinkBase {
       // Resolves once libp2p has handed every queued byte to the muxer, then sends FIN.
       this.stream.close().catch((err: Error) => this.stream.abort(err))
     }
+  }
+
+  // The oldest queued frame, joined with those after it up to BATCH_BYTES.
+  private nextBatch (): Uint8Array {
+    const first = this.outbox.shift() as Uint8Array
+    let total = first.length
+    const parts = [first]
+    for (let next = this.outbox.peek(); next !== undefined && total + next.length <= BATCH_BYTES; next = this.outbox.peek()) {
+      parts.push(this.outbox.shift() as Uint8Array)
+      total += next.length
+    }
+    if (parts.length === 1) return first
+    const out = new Uint8Array(total)
+    let at = 0
+    for (const p of parts) {
+      out.set(p, at)
+      at += p.length
+    }
+    return out
   }
 
   private finishWriting (): void {
