@@ -112,7 +112,7 @@ export function toAuraError (err: unknown): AuraError {
 
 /** Rebuilds an AuraError from its JSON form (control socket, wire). */
 export function fromJSON (json: { code?: unknown, message?: unknown } & Record<string, unknown>): AuraError {
-  const code = typeof json.code === 'string' && json.code in ERROR_CODES ? json.code as ErrorCode : 'E_INTERNAL'
+  const code = typeof json.code === 'string' && Object.hasOwn(ERROR_CODES, json.code) ? json.code as ErrorCode : 'E_INTERNAL'
   const { code: _c, message, ...context } = json
   return new AuraError(code, typeof message === 'string' ? message : 'unknown error', context as ErrorContext)
 }
