@@ -198,7 +198,8 @@ class Applier {
 
   /** Replaces the unit `from` (the same name unless renamed) that still has the before-hash. */
   replace (e: DeltaEntry, wf: WorkingFile, from: string): Outcome {
-    const cur = wf.unit(from)
+    // A member of a renamed class already carries its new name once the class is renamed.
+    const cur = wf.unit(from) ?? (from !== e.name && wf.unit(e.name)?.hash === e.beforeHash ? wf.unit(e.name) : undefined)
     if (cur === undefined) {
       const there = wf.unit(e.name)
       return there?.hash === e.afterHash ? 'already' : this.conflict(e, 'missing', `${e.path}:${from} is not here`, there?.hash ?? null)

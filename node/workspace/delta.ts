@@ -159,10 +159,18 @@ export function diffStates (before: WorkspaceState, after: WorkspaceState, init:
 
   // A unit that disappeared and one that appeared with the same kind and body is one unit
   // that moved or was renamed: prefer a partner in the same file, then one with the same name.
+  // The members of a class that moved or was renamed follow it, changed or not.
   const taken = new Set<Side>()
+  const followed = new Map<string, Side>()
   for (const d of deleted) {
+    const parent = d.unit.parent === null ? undefined : followed.get(`${d.path}\0${d.unit.parent}`)
+    const oldParent = d.unit.parent ?? ''
+    const heir = parent === undefined
+      ? undefined
+      : added.find((x) => !taken.has(x) && x.path === parent.path && x.unit.kind === d.unit.kind && x.unit.name === parent.unit.name + d.unit.name.slice(oldParent.length))
     const candidates = added.filter((x) => !taken.has(x) && x.unit.kind === d.unit.kind && x.unit.bodyHash === d.unit.bodyHash)
-    const m = candidates.find((x) => x.path === d.path) ?? candidates.find((x) => x.unit.name === d.unit.name) ?? candidates[0]
+    const m = heir ?? candidates.find((x) => x.path === d.path) ?? candidates.find((x) => x.unit.name === d.unit.name) ?? candidates[0]
+    if (m !== undefined && d.unit.kind === 'class') followed.set(`${d.path}\0${d.unit.name}`, m)
     if (m === undefined) {
       out.push(order(d.path, d.index, true), { path: d.path, name: d.unit.name, kind: d.unit.kind, change: 'deleted', beforeHash: d.unit.hash, afterHash: null, fromPath: null, fromName: null }, null)
       continue

@@ -54,12 +54,10 @@ export interface ReviewItem {
 /** `[hooks] large_diff_threshold_files` and `large_diff_threshold_lines`. */
 export interface ReviewThresholds { files: number, lines: number }
 
-/** The thresholds the operator docs recommend, used when none are configured. */
-export const DEFAULT_THRESHOLDS: ReviewThresholds = { files: 20, lines: 2000 }
-
 /** Options for a review. */
 export interface ReviewInit {
-  thresholds?: ReviewThresholds
+  /** From the node's config (`[hooks]`), the one place their defaults live. */
+  thresholds: ReviewThresholds
   /** Records before the range, oldest first: where earlier versions of units are found. */
   history?: ReviewItem[]
   /** Where texts over 16 KiB are. */
@@ -204,7 +202,7 @@ class Reviewer {
       if (afterText !== null) this.secrets(item, e, afterText, after, beforeText, before)
       this.functions(item, e, after, before, beforeText)
     }
-    const t = this.init.thresholds ?? DEFAULT_THRESHOLDS
+    const t = this.init.thresholds
     const files = item.delta === null ? 0 : deltaPaths(item.delta).length
     if (files > t.files || lines > t.lines) {
       this.flag(item, null, 'large-diff', 'medium', `large change: ${files} files, ${lines} lines changed (thresholds ${t.files} files, ${t.lines} lines)`, deltaPaths(item.delta as CodeDelta).slice(0, 5).join(', ') + (files > 5 ? ', …' : ''))
@@ -214,7 +212,7 @@ class Reviewer {
 }
 
 /** Reviews records in order; see the module comment. */
-export async function securityReview (items: ReviewItem[], init: ReviewInit = {}): Promise<Flag[]> {
+export async function securityReview (items: ReviewItem[], init: ReviewInit): Promise<Flag[]> {
   const r = new Reviewer(init)
   for (const h of init.history ?? []) {
     for (const e of h.delta?.entries ?? []) r.learn(e, await r.textOf(e))

@@ -8,6 +8,7 @@
  * const { units } = extractUnits('src/auth/verify.py', source)
  * units.find((u) => u.name === 'verify_token')?.hash
  */
+import { UsageError } from '../../crdt/errors.js'
 import { firstSyntaxError, languageOf, parse, pointAt, type Language, type SyntaxNode, type Tree } from './languages.js'
 import { hashNodes, hashPlainText, type Span } from './normalise.js'
 import { skeletonText } from './skeleton.js'
@@ -56,6 +57,16 @@ export interface FileUnits {
   tree: Tree | null
 }
 
+/**
+ * Splits `PATH:NAME` (as in `aura rewind --function src/auth/verify.py:verify_token`) at its
+ * last colon: unit names never contain one, paths may.
+ */
+export function parseUnitRef (ref: string): { path: string, name: string } {
+  const i = ref.lastIndexOf(':')
+  if (i <= 0 || i === ref.length - 1) throw new UsageError(`'${ref}' is not PATH:NAME (for example src/auth/verify.py:verify_token or src/a.ts:Auth.check)`, { ref })
+  return { path: ref.slice(0, i), name: ref.slice(i + 1) }
+}
+
 /** Leading whitespace of the line containing offset `at`. */
 export function indentAt (source: string, at: number): string {
   const lineStart = source.lastIndexOf('\n', at - 1) + 1
@@ -88,7 +99,9 @@ class Builder {
     return hashNodes(nodes, this.source, skip, nameNode)
   }
 
-  private qualify (local: string): string {
+  private qualify (raw: string): string {
+    // `PATH:NAME` splits at the last colon, so names never hold one.
+    const local = raw.replaceAll(':', '_')
     const n = (this.seen.get(local) ?? 0) + 1
     this.seen.set(local, n)
     return n === 1 ? local : `${local}#${n}`

@@ -106,6 +106,17 @@ describe('applyDelta', () => {
     await expect(w.read('old.ts')).rejects.toThrow()
   })
 
+  it('applies a renamed class with its methods, one of them changed', async () => {
+    const before = { 'a.ts': 'export class Guard {\n  limit = 1\n\n  check (u: User): boolean {\n    return u.ok\n  }\n\n  name (): string { return "g" }\n}\n' }
+    const after = { 'a.ts': 'export class AccessGuard {\n  limit = 1\n\n  check (u: User): boolean {\n    return u.ok && !u.banned\n  }\n\n  name (): string { return "g" }\n}\n' }
+    const { delta } = alice(before, after)
+    expect(delta.entries.map((e) => `${e.change}:${e.fromName ?? ''}->${e.name}`)).toEqual(['renamed:Guard->AccessGuard', 'renamed:Guard.check->AccessGuard.check', 'renamed:Guard.name->AccessGuard.name'])
+    const w = await bob(before)
+    const r = await applyDelta({ root: w.root, blobs: new MemoryBlobStore() }, { recordId: 'r', delta })
+    expect(r.conflicts).toEqual([])
+    expect(await w.read('a.ts')).toBe(after['a.ts'])
+  })
+
   it('refuses paths outside the workspace, into .git or ignored here', async () => {
     const { delta } = alice({}, { 'evil.py': 'def f():\n    pass\n' })
     const w = await bob({ '.gitignore': 'generated/\n' })

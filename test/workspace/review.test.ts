@@ -13,13 +13,15 @@ function state (files: Record<string, string>): WorkspaceState {
 
 const item = (recordId: string, delta: CodeDelta | null, quarantined: string | null = null): ReviewItem => ({ recordId, signer: 'peer-5f3a', actor: 'claude-7f3a', quarantined, delta })
 
+const T = { files: 20, lines: 2000 }
+
 const BEFORE = { 'src/auth/verify.py': 'import hmac\n\n\ndef verify_token(t, s):\n    if not t:\n        raise PermissionError("no")\n    return hmac.compare_digest(t, s)\n' }
 
 describe('securityReview', () => {
   it('names the record, file:function, rule, severity and an excerpt, and marks quarantined records', async () => {
     const base = diffStates(emptyState(), state(BEFORE)).delta
     const bad = diffStates(state(BEFORE), state({ 'src/auth/verify.py': 'import hmac\n\n\ndef verify_token(t, s):\n    return True\n' })).delta
-    const flags = await securityReview([item('rec-bad', bad, 'beyond_cut')], { history: [item('rec-base', base)] })
+    const flags = await securityReview([item('rec-bad', bad, 'beyond_cut')], { history: [item('rec-base', base)], thresholds: T })
     expect(flags).toEqual([{
       recordId: 'rec-bad',
       signer: 'peer-5f3a',
@@ -38,7 +40,7 @@ describe('securityReview', () => {
   it('never prints a secret in full', async () => {
     const key = 'ghp_R7x2KqVb9LmT4wNc8ZyP1sDf6HgJ3aEo5UiQ'
     const d = diffStates(emptyState(), state({ 'src/gh.ts': `export const token = '${key}'\n` })).delta
-    const [f] = await securityReview([item('r', d)])
+    const [f] = await securityReview([item('r', d)], { thresholds: T })
     expect(f).toMatchObject({ rule: 'secret', severity: 'high', location: 'src/gh.ts:<module>' })
     expect(f.excerpt).not.toContain(key)
     expect(f.excerpt).toContain('ghp_')
@@ -51,11 +53,11 @@ describe('securityReview', () => {
     const base = diffStates(emptyState(), state(v1)).delta
     const d2 = diffStates(state(v1), state(v2)).delta
     const d3 = diffStates(state(v2), state(v3)).delta
-    expect(await securityReview([item('r2', d2)], { history: [item('b', base)] })).toEqual([])
-    const flags = await securityReview([item('r3', d3)], { history: [item('b', base), item('r2', d2)] })
+    expect(await securityReview([item('r2', d2)], { history: [item('b', base)], thresholds: T })).toEqual([])
+    const flags = await securityReview([item('r3', d3)], { history: [item('b', base), item('r2', d2)], thresholds: T })
     expect(flags.map((f) => f.reason)).toEqual(['new network call requests.post'])
     // Without the earlier records the previous version is unknown: flagged, and said so.
-    const blind = await securityReview([item('r3', d3)])
+    const blind = await securityReview([item('r3', d3)], { thresholds: T })
     expect(blind.map((f) => f.reason)).toEqual(['new network call requests.post (previous version not available)', 'new network call requests.get (previous version not available)'])
   })
 
@@ -79,7 +81,7 @@ describe('securityReview', () => {
   })
 
   it('passes over records without code', async () => {
-    expect(await securityReview([item('incident', null)])).toEqual([])
+    expect(await securityReview([item('incident', null)], { thresholds: T })).toEqual([])
   })
 })
 

@@ -126,6 +126,19 @@ describe('rewindUnit', () => {
     expect(await ws.read('s.py')).toBe('class Store:\n    limit = 10\n\n    def get(self, k):\n        return self.d.get(k)\n')
   })
 
+  it('rewinding <module> restores imports and top-level code, and keeps every function as it is now', async () => {
+    const v1 = 'import hmac\nimport os\n\nTIMEOUT = 5\n\n\ndef a():\n    return 1\n'
+    ws = await makeWorkspace({ 'm.py': v1 })
+    const rec = new Recorder(ws.root)
+    await rec.intent('i1')
+    await ws.write('m.py', 'import os\n\nTIMEOUT = 500\n\n\ndef a():\n    return 2\n\n\ndef b():\n    return 3\n')
+    await rec.intent('i2')
+    const blobs = new MemoryBlobStore()
+    const target = await versionFromHistory(rec.history, 'i1', 'm.py', '<module>', blobs)
+    await rewindUnit({ root: ws.root, blobs }, { path: 'm.py', name: '<module>', target: target ?? null, author, ts: 1 })
+    expect(await ws.read('m.py')).toBe('import hmac\nimport os\n\nTIMEOUT = 5\n\n\ndef a():\n    return 2\n\ndef b():\n    return 3\n')
+  })
+
   it('follows a rename made after the target, and restores a deleted function in its place', async () => {
     ws = await makeWorkspace({ 'a.py': 'def a():\n    return 1\n\n\ndef b():\n    return 2\n\n\ndef c():\n    return 3\n' })
     const rec = new Recorder(ws.root)

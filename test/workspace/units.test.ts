@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { skeletonParts } from '../../node/workspace/skeleton.js'
-import { extractUnits, type Unit } from '../../node/workspace/units.js'
+import { UsageError } from '../../crdt/errors.js'
+import { extractUnits, parseUnitRef, type Unit } from '../../node/workspace/units.js'
 
 const byName = (units: Unit[]): Record<string, Unit> => Object.fromEntries(units.map((u) => [u.name, u]))
 
@@ -134,6 +135,13 @@ describe('extractUnits', () => {
     const r = extractUnits('a.py', 'def f():\n    return 1\n\ndef g(:\n    pass\n')
     expect(r.error).not.toBeNull()
     expect(r.error?.line).toBe(4)
+  })
+
+  it('parses PATH:NAME references; names never hold a colon', () => {
+    expect(parseUnitRef('src/auth/verify.py:verify_token')).toEqual({ path: 'src/auth/verify.py', name: 'verify_token' })
+    expect(parseUnitRef('a:b/c.ts:Auth.check')).toEqual({ path: 'a:b/c.ts', name: 'Auth.check' })
+    expect(() => parseUnitRef('src/a.ts')).toThrow(UsageError)
+    expect(extractUnits('a.js', "class A {\n  'x:y' () {}\n}\n").units.map((u) => u.name)).toEqual(['<module>', 'A', "A.'x_y'"])
   })
 
   it('qualifies nested classes and numbers duplicate names', () => {
