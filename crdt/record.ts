@@ -12,7 +12,7 @@
  * const second = signRecord({ ...nextRecordFields(first), ... }, key) // seq 2, prev first.id
  */
 import { z } from 'zod'
-import { canonicalBytes, fromB64u, parseCanonical, sha256, toB64u, toHex, type Json } from './canonical.js'
+import { canonicalBytes, canonicalString, fromB64u, parseCanonical, sha256, toB64u, toHex, utf8, type Json } from './canonical.js'
 import { sign, verify, type KeyPair } from './crypto.js'
 import { BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
@@ -104,6 +104,9 @@ const recordShape = z.strictObject({
 // so the answer cannot go stale).
 const verified = new WeakMap<SignedRecord, boolean>()
 const decoded = new WeakSet<SignedRecord>()
+// The signed message of a decoded record, cut from its bytes at decode time (re-encoding the
+// record costs as much as the signature check); dropped once verified.
+const unsignedOf = new WeakMap<SignedRecord, Uint8Array>()
 // Bytes this process signed, so appending them does not decode and verify them again. Keyed by
 // the array object and confirmed by id, because a Uint8Array can be changed after signing.
 const signedHere = new WeakMap<Uint8Array, { id: RecordId, record: SignedRecord }>()
@@ -170,6 +173,8 @@ export function decodeRecord (bytes: Uint8Array): { id: RecordId, record: Signed
   fromB64u(record.sig)
   if (keyIdOf(pub) !== record.signer) throw new MalformedError(`record ${id.slice(0, 12)}: signer is not the key id of pub`, { record: id })
   decoded.add(record)
+  const unsigned = cutSignature(bytes, record)
+  if (unsigned !== undefined) unsignedOf.set(record, unsigned)
   return { id, record }
 }
 
@@ -181,12 +186,35 @@ export function verifyRecord (record: SignedRecord): boolean {
   try {
     const pub = fromB64u(record.pub)
     const { sig, ...unsigned } = record
-    ok = keyIdOf(pub) === record.signer && verify('record', canonicalBytes(unsigned), fromB64u(sig), pub)
+    const message = unsignedOf.get(record) ?? canonicalBytes(unsigned)
+    ok = keyIdOf(pub) === record.signer && verify('record', message, fromB64u(sig), pub)
   } catch {
     ok = false
   }
-  if (decoded.has(record)) verified.set(record, ok)
+  if (decoded.has(record)) { verified.set(record, ok); unsignedOf.delete(record) }
   return ok
+}
+
+/**
+ * The canonical bytes of a record without `sig`, cut from its canonical bytes. RFC 8785 sorts
+ * members and the schema fixes them, so the top-level object ends with exactly
+ * `,"sig":…,"signer":…,"text":…,"ts":…,"v":1}`; both pieces are rebuilt from the parsed values
+ * and compared byte for byte, so a mismatch (never expected) just means re-encoding instead.
+ */
+function cutSignature (bytes: Uint8Array, record: SignedRecord): Uint8Array | undefined {
+  const sigMember = utf8(`,"sig":"${record.sig}"`)
+  const rest = utf8(`,"signer":"${record.signer}","text":${canonicalString(record.text)},"ts":${record.ts},"v":1}`)
+  const at = bytes.length - rest.length - sigMember.length
+  if (at < 1 || !bytesAt(bytes, at, sigMember) || !bytesAt(bytes, at + sigMember.length, rest)) return undefined
+  const out = new Uint8Array(at + rest.length)
+  out.set(bytes.subarray(0, at))
+  out.set(rest, at)
+  return out
+}
+
+function bytesAt (bytes: Uint8Array, at: number, part: Uint8Array): boolean {
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false
+  return true
 }
 
 /** The id of canonical record bytes: their hex SHA-256. */
