@@ -96,13 +96,13 @@ export function buildPartition (id: string, spec: PartitionSpec, ctx: PartitionC
       }
     }
     case 'majorities-ring': {
-      // Each node sees a majority (itself and its nearest floor(n/4) on each side of a shuffled
+      // Each node sees a majority (itself and its nearest ceil(floor(n/2)/2) on each side of a shuffled
       // ring), but no two nodes see the same majority.
       const ring = ctx.random.shuffle(ctx.nodes)
       const pos = new Map<number, number>()
       ring.forEach((n, i) => pos.set(n, i))
       const n = ring.length
-      const reach = Math.max(1, Math.floor(n / 4))
+      const reach = Math.max(1, Math.ceil(Math.floor(n / 2) / 2))
       return {
         id,
         shape: spec.shape,

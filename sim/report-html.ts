@@ -11,12 +11,14 @@ import type { RunResult } from './results.js'
 import type { Percentiles } from './metrics.js'
 
 const COLORS = ['#1f6feb', '#8250df', '#bf3989', '#0a7b83']
-const SPAN_STYLE: Record<string, string> = {
-  partitioned: 'fill:#f0a020;fill-opacity:0.28',
-  offline: 'fill:#8c959f;fill-opacity:0.45',
-  crashed: 'fill:#cf222e;fill-opacity:0.30',
-  stale: 'fill:#9a6700;fill-opacity:0.2'
+const SPAN_COLOR: Record<string, [string, number]> = {
+  partitioned: ['#f0a020', 0.28],
+  offline: ['#8c959f', 0.45],
+  crashed: ['#cf222e', 0.30],
+  stale: ['#9a6700', 0.2]
 }
+const SPAN_STYLE = Object.fromEntries(Object.entries(SPAN_COLOR).map(([k, [c, o]]) => [k, `fill:${c};fill-opacity:${o}`]))
+const SWATCH = Object.fromEntries(Object.entries(SPAN_COLOR).map(([k, [c, o]]) => [k, `background:${c};opacity:${Math.min(1, o * 2)}`]))
 
 /** Renders the report page of a run. */
 export function renderReport (r: RunResult, replay: string): string {
@@ -41,9 +43,9 @@ svg text{font:11px system-ui,sans-serif;fill:#57606a}
 ${violations(r)}
 <h2>Timeline</h2>
 <div class="legend">
-<span><i class="sw" style="${SPAN_STYLE.partitioned}"></i>cut off from the Mothership</span>
-<span><i class="sw" style="${SPAN_STYLE.offline}"></i>offline</span>
-<span><i class="sw" style="${SPAN_STYLE.crashed}"></i>crashed</span>
+<span><i class="sw" style="${SWATCH.partitioned}"></i>cut off from the Mothership</span>
+<span><i class="sw" style="${SWATCH.offline}"></i>offline</span>
+<span><i class="sw" style="${SWATCH.crashed}"></i>crashed</span>
 <span><i class="sw" style="background:${COLORS[0]}"></i>revocation held (one colour per revocation)</span>
 <span><i class="sw" style="background:#cf222e"></i>forged record accepted</span>
 </div>
@@ -71,7 +73,7 @@ function timeline (r: RunResult): string {
   const lanes = d.lanes
   const laneH = Math.max(2, Math.min(18, Math.floor(900 / Math.max(1, lanes.length))))
   const labelW = laneH >= 10 ? 110 : 40
-  const W = 1200; const plotW = W - labelW - 10; const top = 34
+  const W = 1200; const plotW = W - labelW - 10; const top = 46
   const H = top + lanes.length * laneH + 30
   const x = (ms: number): number => labelW + (Math.max(0, ms) / Math.max(1, d.endMs)) * plotW
   const parts: string[] = []
@@ -84,9 +86,10 @@ function timeline (r: RunResult): string {
     const y = top + s.node * laneH
     parts.push(`<rect x="${x(s.fromMs).toFixed(1)}" y="${y}" width="${Math.max(1, x(s.toMs) - x(s.fromMs)).toFixed(1)}" height="${laneH}" style="${SPAN_STYLE[s.kind]}"><title>${esc(lanes[s.node]?.name ?? '')}: ${s.kind} ${fmtMs(s.fromMs)} – ${fmtMs(s.toMs)}</title></rect>`)
   }
-  for (const m of d.marks) {
-    parts.push(`<line x1="${x(m.atMs)}" x2="${x(m.atMs)}" y1="${top - 4}" y2="${H - 26}" stroke="#8c959f" stroke-dasharray="3,3"/><text x="${x(m.atMs) + 3}" y="${top - 8}">${esc(m.label)}</text>`)
-  }
+  // Labels of marks alternate between two rows so neighbours do not overprint.
+  d.marks.forEach((m, i) => {
+    parts.push(`<line x1="${x(m.atMs)}" x2="${x(m.atMs)}" y1="${top - 4}" y2="${H - 26}" stroke="#8c959f" stroke-dasharray="3,3"/><text x="${x(m.atMs) + 3}" y="${top - 8 - (i % 2) * 13}">${esc(m.label)}</text>`)
+  })
   d.revocations.forEach((rv, k) => {
     const c = COLORS[k % COLORS.length]
     parts.push(`<line x1="${x(rv.issuedMs)}" x2="${x(rv.issuedMs)}" y1="${top}" y2="${H - 26}" stroke="${c}" stroke-width="2"><title>revocation of ${esc(rv.label)} issued at ${fmtMs(rv.issuedMs)}</title></line>`)

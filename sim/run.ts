@@ -37,13 +37,16 @@ export interface RunOptions {
   maxStalenessMs?: number | null
   /** The effective-view function under test (default: crdt/effective-view.ts). */
   effectiveIds?: EffectiveIdsFn
+  /** Overrides the scenario's mode ("model": no workload records, 16-byte texts). */
+  mode?: 'full' | 'model'
   onProgress?: (p: Progress) => void
   /** Wall-clock ms between progress calls (default 1000). */
   progressEveryMs?: number
 }
 
 /** Runs a scenario once. */
-export function runScenario (scenario: Scenario, opts: RunOptions = {}): RunResult {
+export function runScenario (written: Scenario, opts: RunOptions = {}): RunResult {
+  const scenario = opts.mode === undefined ? written : { ...written, mode: opts.mode }
   const seed = opts.seed ?? scenario.seed
   const wallStart = performance.now()
   const trace = new TraceWriter()

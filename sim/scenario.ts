@@ -174,10 +174,10 @@ const scenarioSchema = z.strictObject({
   /** Also run with the freshness bound toggled, to report exposure with and without it. */
   compare_freshness: z.boolean().default(true),
   peers,
-  topology: topology.default({ kind: 'random', degree: 4 }),
-  link: link.default({} as never),
-  protocol: protocol.default({} as never),
-  workload: workload.default({} as never),
+  topology: topology.prefault({}),
+  link: link.prefault({}),
+  protocol: protocol.prefault({}),
+  workload: workload.prefault({}),
   adversary: adversary.optional(),
   schedule: z.array(step).default([])
 })

@@ -1,0 +1,49 @@
+import { readdirSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import type { AuthorityView } from '../../crdt/authority-view.js'
+import { effectiveIdsThrough } from '../../sim/effective.js'
+import { runScenario } from '../../sim/run.js'
+import { loadScenario } from '../../sim/scenario.js'
+import { islandScenario } from './helpers.js'
+
+// The laptop-closed-week scenario simulates seven days and is left to `aura sim run`.
+const shipped = readdirSync('sim/scenarios').filter((f) => f.endsWith('.toml') && f !== 'laptop-closed-week.toml' && !f.startsWith('scale-'))
+
+describe('properties on the shipped scenarios', () => {
+  for (const file of shipped) {
+    it(`${file}: safety and liveness hold, and the adversary demonstrably tried (model mode)`, () => {
+      const r = runScenario(loadScenario(`sim/scenarios/${file}`), { mode: 'model' })
+      expect(r.violations).toEqual([])
+      expect(r.metrics.liveness.converged).toBe(true)
+      for (const rev of r.metrics.revocations) expect(rev.coverage).toBe(1)
+      expect(r.metrics.forged?.attempted ?? 0).toBeGreaterThan(0)
+      expect(r.metrics.forged?.effectiveAfterHeal).toBe(0)
+    }, 60_000)
+  }
+})
+
+describe('the checker can fail', () => {
+  it('an effective view whose revocation() forgets revocations is reported as a safety violation', () => {
+    const forgetful = (view: AuthorityView): AuthorityView => ({
+      get head () { return view.head },
+      entryHash: (seq) => view.entryHash(seq),
+      member: (key) => view.member(key),
+      revocation: () => undefined,
+      lockedAt: (seq) => view.lockedAt(seq)
+    })
+    const broken = runScenario(islandScenario(), { seed: 5, effectiveIds: effectiveIdsThrough(forgetful) })
+    const beyond = broken.violations.filter((v) => v.property === 'beyond-cut-effective')
+    expect(beyond.length).toBeGreaterThan(0)
+    expect(beyond[0].detail).toMatch(/holds revocation 'mallory'/)
+
+    const honest = runScenario(islandScenario(), { seed: 5 })
+    expect(honest.violations).toEqual([])
+  }, 60_000)
+
+  it('an adversary that never gets a forgery onto the wire does not count', () => {
+    const s = islandScenario()
+    const idle = { ...s, adversary: { ...(s.adversary as NonNullable<typeof s.adversary>), start: 10 * 60_000 } }
+    const r = runScenario(idle, { seed: 6 })
+    expect(r.violations.map((v) => v.property)).toContain('adversary-idle')
+  }, 60_000)
+})
