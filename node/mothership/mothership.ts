@@ -159,14 +159,20 @@ export async function rotateKey (rt: NodeRuntime) {
   const chain = rt.requireChain()
   const next = await writeMothershipKey(rt.home, randomBytes(32), true)
   const entry = rotateEntry(oldKey, chain.head, { mothership: toB64u(next.publicKey), ts: rt.now() })
+  // The new key is in use before the entry is pushed: the beacon sent with it must verify
+  // under the rotated chain.
+  rt.mothershipKey = next
   try {
     await rt.appendOwnEntries([entry])
   } catch (err) {
-    // Put the old key back: the chain never learnt of the new one.
-    await writeMothershipKey(rt.home, oldKey.seed, true)
+    // Put the old key back only if the chain never learnt of the new one; once the rotate
+    // entry is held, the old key can sign nothing that verifies.
+    if (chain.entryHash(entry.seq) === undefined) {
+      rt.mothershipKey = oldKey
+      await writeMothershipKey(rt.home, oldKey.seed, true)
+    }
     throw err
   }
-  rt.mothershipKey = next
   await rt.audit('rotate-key', { from: keyIdOf(oldKey.publicKey), to: keyIdOf(next.publicKey), entry: entry.seq })
   return {
     rotated: true,
