@@ -64,6 +64,9 @@ class DaemonImpl implements Daemon {
   private receiptTimer: NodeJS.Timeout | undefined
   private lastSummary: ReceiptSummary | null = null
   private lastRefusal: LiveState['lastRefusal'] = null
+  // When each revocation took effect here (gate refusing, links closing) and when the last
+  // connection to the key was closed: epoch ms with sub-ms precision, for tests and the bench.
+  private readonly revocations = new Map<KeyId, { appliedAt: number, closedAt: number | null }>()
   private readonly told = new Map<KeyId, number>()
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
@@ -119,6 +122,7 @@ class DaemonImpl implements Daemon {
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
     methods.join = async (p) => await this.join(String(p.token ?? ''))
+    methods.revocations = async () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
     methods['peer-add'] = async (p) => {
       const res = await OPERATIONS['peer-add'](this.rt, p)
       this.dialer.add(String(p.addr))
@@ -164,7 +168,14 @@ class DaemonImpl implements Daemon {
       revoked: (keys) => {
         for (const key of keys) {
           const r = chain.revocation(key)
-          void this.host.hangUp(key, new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key) }))
+          const t = { appliedAt: preciseNow(), closedAt: null as number | null }
+          this.revocations.set(key, t)
+          const err = new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' })
+          // Sessions first, gracefully: the revoke entry just queued to the peer goes out before
+          // the reason, so its own chain (and `aura status`) learns it is revoked. hangUp then
+          // finds them closed and cuts the connections.
+          this.engine?.dropPeer(key, err)
+          void this.host.hangUp(key, err).finally(() => { t.closedAt = preciseNow() })
         }
       },
       sessionOpened: (peer) => {
@@ -172,7 +183,8 @@ class DaemonImpl implements Daemon {
         if (addr !== null) void this.rt.store.peers.put(peer, { addrs: [addr], seen: this.rt.now() }).catch(() => {})
       },
       sessionClosed: (peer, reason) => {
-        if (reason !== undefined && ['E_REVOKED', 'E_NOT_ADMITTED', 'E_BAD_SIGNATURE', 'E_LOCKDOWN', 'E_STALE', 'E_MALFORMED', 'E_FRAME_TOO_LARGE'].includes(reason.code)) {
+        // Only refusals the remote sent: closing a session ourselves (revoking it) is no refusal of us.
+        if (reason !== undefined && reason.context.remote === true && ['E_REVOKED', 'E_NOT_ADMITTED', 'E_BAD_SIGNATURE', 'E_LOCKDOWN', 'E_STALE', 'E_MALFORMED', 'E_FRAME_TOO_LARGE'].includes(reason.code)) {
           this.lastRefusal = { code: reason.code, message: reason.message, peer: shortId(peer), at: new Date(this.rt.now()).toISOString() }
         }
         this.dialer.wake()
@@ -195,11 +207,9 @@ class DaemonImpl implements Daemon {
 
   private async connect (addr: string): Promise<void> {
     if (this.engine === null) return
-    const link = await this.host.openLink(addr, SYNC_PROTOCOL).catch((err) => {
-      const e = toAuraError(err)
-      if (e.code === 'E_REVOKED' || e.code === 'E_NOT_ADMITTED') this.lastRefusal = { code: e.code, message: e.message, peer: null, at: new Date(this.rt.now()).toISOString() }
-      throw e
-    })
+    // A refusal here is this node's own gate (the remote tells its reasons on the link), so it
+    // is no refusal of this node and not shown as one.
+    const link = await this.host.openLink(addr, SYNC_PROTOCOL)
     this.engine.addLink(link)
   }
 
@@ -263,6 +273,9 @@ class DaemonImpl implements Daemon {
   private async writeReceipt (): Promise<void> {
     const chain = this.rt.chain
     if (chain === null || chain.revocation(this.rt.key) !== undefined || chain.member(this.rt.key) === undefined) return
+    // A receipt written during lockdown would be refused by every peer and quarantined as
+    // written_during_lockdown: noise in the evidence. The unlock entry brings a fresh one.
+    if (chain.locked) return
     const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head)
     if (sameSummary(this.lastSummary, summary)) return
     this.lastSummary = summary
@@ -306,6 +319,10 @@ export async function adoptJoin (rt: NodeRuntime, joined: Awaited<ReturnType<typ
   }
   await rt.audit('joined', { team: joined.team, user: joined.user, role: joined.role })
   return { joined: joined.team, peer: rt.identity.shortId, user: joined.user, role: joined.role, authority: chain.head, peers: joined.peers.length }
+}
+
+function preciseNow (): number {
+  return performance.timeOrigin + performance.now()
 }
 
 function sourceOf (multiaddr: string): string {

@@ -109,6 +109,10 @@ function status (rt: NodeRuntime, live?: LiveState) {
   const revoked = chain?.revocation(rt.key)
   const problems: Array<{ code: string, message: string }> = []
   if (revoked !== undefined) problems.push({ code: 'E_REVOKED', message: `this node is revoked: ${revoked.reason}` })
+  else if (live?.lastRefusal?.code === 'E_REVOKED') {
+    // Refused by a peer that holds a revocation this node has not received (it was cut off).
+    problems.push({ code: 'E_REVOKED', message: `${live.lastRefusal.peer ?? 'a peer'} refused this node: ${live.lastRefusal.message}` })
+  }
   if (chain?.locked === true) problems.push({ code: 'E_LOCKDOWN', message: `team in lockdown: ${chain.lockdownReason ?? ''}` })
   if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon: new records from others are refused' })
   if (chain === null) problems.push({ code: 'E_NOT_ADMITTED', message: 'not part of a team yet: `aura join TOKEN` or `aura mothership init`' })
