@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises'
 import { AuraError } from '../../crdt/errors.js'
 import { getBlobText, type BlobStore } from './blob-store.js'
-import type { ChangeKind, CodeDelta, DeltaEntry } from './delta.js'
+import { parseCodeDelta, type ChangeKind, type CodeDelta, type DeltaEntry } from './delta.js'
 import { deleteUnit, fillSkeleton, insertUnit, replaceUnit, type AddedMembers, type PlacedText } from './edit.js'
 import { IgnoreRules } from './ignore-rules.js'
 import { removeFile, resolveInside, writeAtomic } from './paths.js'
@@ -55,7 +55,7 @@ export interface ApplyResult {
 /** What applying needs from its node. */
 export interface ApplyComponents { root: string, blobs: BlobStore }
 
-/** One delta to apply, from one record. */
+/** One delta to apply, from one record (validated again here: E_MALFORMED if it is not a delta). */
 export interface ApplyInit { recordId: string, delta: CodeDelta, dryRun?: boolean }
 
 type Status = 'applied' | 'already' | Conflict
@@ -271,14 +271,15 @@ class Applier {
 
 /** Applies a code delta here; see the module comment. */
 export async function applyDelta (c: ApplyComponents, init: ApplyInit): Promise<ApplyResult> {
-  const a = new Applier(c, init.recordId, init.delta.entries)
+  // Deltas come from peers: check their shape and paths before anything touches the disk.
+  const a = new Applier(c, init.recordId, parseCodeDelta(init.delta).entries)
   await a.apply()
   const dryRun = init.dryRun === true
   if (!dryRun) await a.write()
   const applied: DeltaEntry[] = []
   const already: DeltaEntry[] = []
   const conflicts: Conflict[] = []
-  for (const e of init.delta.entries) {
+  for (const e of a.entries) {
     const s = a.status.get(e) ?? (a.insertDone.has(e) ? 'applied' : 'already')
     if (s === 'applied') applied.push(e)
     else if (s === 'already') already.push(e)

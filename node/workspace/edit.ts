@@ -5,7 +5,7 @@
  * refuse it when it does not parse (rewind.ts, apply.ts).
  *
  * @example
- * const next = replaceUnit(source, units, current, { text: oldText, indent: '    ' }, 'python')
+ * const { source: next } = replaceUnit(source, units, current, current.name, { text: oldText, indent: '' }, 'python')
  */
 import type { Language } from './languages.js'
 import { skeletonParts } from './skeleton.js'
@@ -143,8 +143,7 @@ function materialise (source: string, units: Unit[], lang: Language | null, name
 
 /** Replaces a unit with another version of it (a composite keeps the members there now). */
 export function replaceUnit (source: string, units: Unit[], current: Unit, name: string, v: PlacedText, lang: Language | null, added: AddedMembers = new Map()): { source: string, used: Set<string> } {
-  const kind = current.kind === 'file' ? 'file' : current.kind
-  const m = materialise(source, units, lang, name, v, kind, current.indent, added, isComposite(current) ? current : null)
+  const m = materialise(source, units, lang, name, v, current.kind, current.indent, added, isComposite(current) ? current : null)
   return { source: source.slice(0, current.start) + m.text + source.slice(current.end), used: m.used }
 }
 

@@ -29,11 +29,11 @@ export function parseFragment (path: string, kind: UnitKind, text: string): Frag
   return { lang, tree: parse(lang, body), source: body, offset: 0 }
 }
 
-/** The trimmed line of a fragment around an offset, at most 160 characters. */
-export function excerptAt (f: Fragment, index: number): string {
-  const start = f.source.lastIndexOf('\n', index - 1) + 1
-  const endAt = f.source.indexOf('\n', index)
-  const line = f.source.slice(start, endAt < 0 ? f.source.length : endAt).trim()
+/** The trimmed line of a text around an offset, at most 160 characters. */
+export function excerptAt (source: string, index: number): string {
+  const start = source.lastIndexOf('\n', index - 1) + 1
+  const endAt = source.indexOf('\n', index)
+  const line = source.slice(start, endAt < 0 ? source.length : endAt).trim()
   return line.length > 160 ? line.slice(0, 157) + '...' : line
 }
 

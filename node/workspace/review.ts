@@ -10,12 +10,11 @@
  * const flags = await securityReview(inRange, { history: earlier, thresholds: { files: 20, lines: 2000 }, blobs })
  */
 import { getBlobText, type BlobStore } from './blob-store.js'
-import { deltaPaths, type DeltaEntry } from './delta.js'
+import { deltaPaths, type CodeDelta, type DeltaEntry } from './delta.js'
 import { bodyShape, isSecurityName } from './review-functions.js'
 import { importBindings, networkUses, type NetworkUse } from './review-network.js'
 import { findSecrets, findSecretsInText, maskSecret, type SecretHit } from './review-secrets.js'
 import { excerptAt, parseFragment, type Fragment } from './review-syntax.js'
-import type { CodeDelta } from './delta.js'
 
 /** How urgent a flag is. */
 export type Severity = 'high' | 'medium' | 'low'
@@ -142,10 +141,10 @@ class Reviewer {
     const unknown = !beforeKnown && e.change !== 'added' ? ' (previous version not available)' : ''
     for (const u of fresh.filter((x) => !x.isImport)) {
       flaggedModules.add(u.key.split('.')[0])
-      this.flag(item, e, 'network-call', SEVERITY_OF_CATEGORY[u.category], `new ${u.category === 'process' ? 'process execution' : u.category === 'socket' ? 'raw socket' : 'network'} call ${u.key}${unknown}`, excerptAt(after, u.index))
+      this.flag(item, e, 'network-call', SEVERITY_OF_CATEGORY[u.category], `new ${u.category === 'process' ? 'process execution' : u.category === 'socket' ? 'raw socket' : 'network'} call ${u.key}${unknown}`, excerptAt(after.source, u.index))
     }
     for (const u of fresh.filter((x) => x.isImport && !flaggedModules.has(x.key.slice('import:'.length).split('.')[0]))) {
-      this.flag(item, e, 'network-call', u.category === 'http' ? 'low' : 'medium', `new import of ${u.key.slice('import:'.length)} (${u.category})${unknown}`, excerptAt(after, u.index))
+      this.flag(item, e, 'network-call', u.category === 'http' ? 'low' : 'medium', `new import of ${u.key.slice('import:'.length)} (${u.category})${unknown}`, excerptAt(after.source, u.index))
     }
   }
 
@@ -154,7 +153,7 @@ class Reviewer {
     const old = new Set((beforeText === null ? [] : before === null ? findSecretsInText(beforeText) : findSecrets(before)).map((h) => h.value))
     for (const h of hits) {
       if (old.has(h.value)) continue
-      const line = after === null ? excerptAt({ source: afterText } as Fragment, h.index) : excerptAt(after, h.index)
+      const line = excerptAt(after?.source ?? afterText, h.index)
       this.flag(item, e, 'secret', h.severity, `${h.kind.replaceAll('-', ' ')} introduced`, line.replaceAll(h.value, maskSecret(h.value)))
     }
   }
@@ -171,11 +170,11 @@ class Reviewer {
     if (now === null) return
     if (now.hollow !== null && (was === null || was.hollow === null)) {
       const how = now.hollow === 'early-return' ? 'an unconditional return before its checks' : now.hollow === 'return-constant' ? 'an unconditional return' : 'an empty body'
-      this.flag(item, e, 'security-function-hollowed', 'high', `security-critical ${e.kind} ${e.name} reduced to ${how}`, excerptAt(after, now.index))
+      this.flag(item, e, 'security-function-hollowed', 'high', `security-critical ${e.kind} ${e.name} reduced to ${how}`, excerptAt(after.source, now.index))
       return
     }
     if (was !== null && now.guards < was.guards) {
-      this.flag(item, e, 'security-check-removed', 'medium', `security-critical ${e.kind} ${e.name} makes ${was.guards - now.guards} fewer checks (${was.guards} → ${now.guards}: throw/raise, return false, verify/validate calls)`, excerptAt(after, now.index))
+      this.flag(item, e, 'security-check-removed', 'medium', `security-critical ${e.kind} ${e.name} makes ${was.guards - now.guards} fewer checks (${was.guards} → ${now.guards}: throw/raise, return false, verify/validate calls)`, excerptAt(after.source, now.index))
     }
   }
 
@@ -189,23 +188,21 @@ class Reviewer {
     for (const e of entries) {
       const afterText = texts.get(e) ?? null
       const beforeText = e.beforeHash === null ? null : this.byHash.get(e.beforeHash) ?? null
-      const fromPath = e.fromPath ?? e.path
-      const beforeKind = e.kind
       lines += changedLines(beforeText, afterText)
       if (e.change !== 'deleted' && afterText === null) {
         this.flag(item, e, 'unreviewable', 'low', `the text of ${e.name} is in blob ${e.blob ?? '?'}, which this node does not hold`, '')
         continue
       }
       const after = afterText === null ? null : parseFragment(e.path, e.kind, afterText)
-      const before = beforeText === null ? null : parseFragment(fromPath, beforeKind, beforeText)
+      const before = beforeText === null ? null : parseFragment(e.fromPath ?? e.path, e.kind, beforeText)
       if (after !== null) this.network(item, e, after, before, beforeText !== null)
       if (afterText !== null) this.secrets(item, e, afterText, after, beforeText, before)
       this.functions(item, e, after, before, beforeText)
     }
     const t = this.init.thresholds
-    const files = item.delta === null ? 0 : deltaPaths(item.delta).length
-    if (files > t.files || lines > t.lines) {
-      this.flag(item, null, 'large-diff', 'medium', `large change: ${files} files, ${lines} lines changed (thresholds ${t.files} files, ${t.lines} lines)`, deltaPaths(item.delta as CodeDelta).slice(0, 5).join(', ') + (files > 5 ? ', …' : ''))
+    const paths = item.delta === null ? [] : deltaPaths(item.delta)
+    if (paths.length > t.files || lines > t.lines) {
+      this.flag(item, null, 'large-diff', 'medium', `large change: ${paths.length} files, ${lines} lines changed (thresholds ${t.files} files, ${t.lines} lines)`, paths.slice(0, 5).join(', ') + (paths.length > 5 ? ', …' : ''))
     }
     for (const e of entries) this.learn(e, texts.get(e) ?? null)
   }

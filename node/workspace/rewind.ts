@@ -7,7 +7,7 @@
  *
  * @example
  * const target = await versionFromHistory(history, goodId, 'src/auth/verify.py', 'verify_token', blobs)
- * const r = await rewindUnit({ root, blobs }, { path: 'src/auth/verify.py', name: 'verify_token', target, author, ts })
+ * const r = await rewindUnit({ root, blobs }, { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts })
  * // r.delta → record.delta, r.snapshot → a `snapshot` record, r.diff for people
  */
 import { readFile } from 'node:fs/promises'

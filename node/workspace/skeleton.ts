@@ -4,7 +4,7 @@
  * changing an import or a class field never carries (or overwrites) the methods around it.
  *
  * @example
- * skeletonText('class A {\n  m() {}\n}', 0, 22, [{ name: 'A.m', start: 12, end: 18 }])
+ * skeletonText('class A {\n  m() {}\n}', 0, 20, [{ name: 'A.m', start: 12, end: 18 }])
  * // 'class A {\n  ⟪A.m⟫\n}'
  */
 

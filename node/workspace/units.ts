@@ -112,6 +112,7 @@ class Builder {
     const name = this.qualify(inClass ? `${parent}.${found.name}` : found.name)
     const start = found.nodes[0].startIndex
     const end = found.nodes[found.nodes.length - 1].endIndex
+    // Reserve the unit's place before its members: a composite always precedes them.
     const slot = this.units.length
     this.units.push(undefined as unknown as Unit)
     const members = found.body === null ? [] : this.finder.members(found.body).map((m) => this.add(m, name, true))

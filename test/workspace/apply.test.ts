@@ -1,4 +1,7 @@
+import { readdir, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { MalformedError } from '../../crdt/errors.js'
 import { applyDelta } from '../../node/workspace/apply.js'
 import { MemoryBlobStore, sha256Hex } from '../../node/workspace/blob-store.js'
 import { diffStates, type CodeDelta } from '../../node/workspace/delta.js'
@@ -117,16 +120,22 @@ describe('applyDelta', () => {
     expect(await w.read('a.ts')).toBe(after['a.ts'])
   })
 
-  it('refuses paths outside the workspace, into .git or ignored here', async () => {
+  it('refuses malformed paths, paths through a symlink out of the workspace, and paths ignored here', async () => {
     const { delta } = alice({}, { 'evil.py': 'def f():\n    pass\n' })
+    const outside = await bob({})
     const w = await bob({ '.gitignore': 'generated/\n' })
-    const moved = (path: string): CodeDelta => ({ v: 1, entries: delta.entries.map((e) => ({ ...e, path })) })
+    await symlink(outside.root, join(w.root, 'link'))
+    const at = (path: string): CodeDelta => ({ v: 1, entries: delta.entries.map((e) => ({ ...e, path })) })
     const c = { root: w.root, blobs: new MemoryBlobStore() }
-    for (const [path, reason] of [['../escape.py', 'unsafe-path'], ['.git/hooks/pre-commit', 'unsafe-path'], ['generated/x.py', 'ignored-path']]) {
-      const r = await applyDelta(c, { recordId: 'r', delta: moved(path) })
+    for (const path of ['../escape.py', '.git/hooks/pre-commit', '/etc/cron.d/x']) {
+      await expect(applyDelta(c, { recordId: 'r', delta: at(path) })).rejects.toThrow(MalformedError)
+    }
+    for (const [path, reason] of [['link/evil.py', 'unsafe-path'], ['generated/x.py', 'ignored-path']]) {
+      const r = await applyDelta(c, { recordId: 'r', delta: at(path) })
       expect(r.conflicts.map((x) => x.reason)).toEqual([reason, reason])
       expect(r.files).toEqual([])
     }
+    expect(await readdir(outside.root)).toEqual([])
   })
 
   it('refuses an edit that would leave the file unparsable here', async () => {

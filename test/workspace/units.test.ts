@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { skeletonParts } from '../../node/workspace/skeleton.js'
 import { UsageError } from '../../crdt/errors.js'
@@ -168,6 +169,20 @@ describe('normalised hashes', () => {
       .replace(/\n(\s*)return /g, `\n$1${marker}\n$1return `)
     expect(reformatted).not.toBe(src)
     expect(hashes(path, reformatted)).toEqual(hashes(path, src))
+  })
+
+  it('property: any spacing between tokens and any blank lines keep every hash', () => {
+    const PY_PLAIN = 'import hmac\n\nclass Session:\n    def ok(self, now):\n        return self.expires > now and hmac.compare_digest(self.a, self.b)\n\ndef f(x, y=2):\n    return [x, y]\n'
+    for (const [path, src] of [['a.ts', TS], ['a.js', JS], ['a.py', PY_PLAIN]] as const) {
+      const want = hashes(path, src)
+      fc.assert(fc.property(fc.array(fc.constantFrom(' ', '  ', '\t', ' \t '), { minLength: 200, maxLength: 200 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (spaces, blanks) => {
+        let i = 0
+        // Spacing inside lines (never indentation, never inside the samples' strings).
+        const spaced = src.split('\n').map((line) => line.replace(/^(\s*)(.*)$/, (_m, lead: string, rest: string) => lead + rest.replace(/[ \t]+/g, () => spaces[i++ % spaces.length])))
+        const out = spaced.flatMap((line, k) => blanks[k % blanks.length] ? [line, ''] : [line]).join('\n')
+        expect(hashes(path, out)).toEqual(want)
+      }), { numRuns: 40 })
+    }
   })
 
   it('TypeScript: reindenting, semicolons, trailing commas, quotes and parentheses change no hash', () => {
