@@ -10,6 +10,7 @@
  */
 import { headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type RevokeSubject } from '../crdt/authority-chain.js'
 import type { Cut } from '../crdt/authority-view.js'
+import { NotFoundError } from '../crdt/errors.js'
 import { encodeBeacon, makeBeacon } from '../crdt/beacon.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import { Adversary } from './adversary.js'
@@ -89,7 +90,7 @@ export class World {
   /** The node with this name. */
   byName (name: string): SimNode {
     const n = this.nodes.find((x) => x.name === name)
-    if (n === undefined) throw new Error(`no node ${name}`)
+    if (n === undefined) throw new NotFoundError(`no node named ${name} in this scenario`, { name })
     return n
   }
 
