@@ -9,6 +9,7 @@
  * for (const [hash, bytes] of blobs) await blobStore.put(bytes) // hash === sha256(bytes)
  */
 import { z } from 'zod'
+import { canonicalBytes } from '../../crdt/canonical.js'
 import { MalformedError, WorkspaceError } from '../../crdt/errors.js'
 import { checkRelativePath } from './paths.js'
 import { sha256Hex } from './blob-store.js'
@@ -239,6 +240,50 @@ export function parseCodeDelta (value: unknown): CodeDelta {
     throw new MalformedError(`malformed code delta at ${first.path.join('.') || '$'}: ${first.message}`, { at: first.path.join('.') })
   }
   return r.data as CodeDelta
+}
+
+/** A budget for one record's delta, under crdt/record.ts's 4 MiB record limit. */
+export const DEFAULT_DELTA_BUDGET_BYTES = 3 * 1024 * 1024
+
+/**
+ * Splits a delta into parts of at most `budget` canonical bytes, keeping each file's entries
+ * (and both ends of a move) in one part, so each part can go into its own record. A first
+ * intent over a large checkout is the usual case.
+ */
+export function splitDelta (delta: CodeDelta, budget = DEFAULT_DELTA_BUDGET_BYTES): CodeDelta[] {
+  // Paths joined by a move share a part: union-find over paths, then entries by their root.
+  const parent = new Map<string, string>()
+  const root = (p: string): string => {
+    let r = p
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r) as string
+    parent.set(p, r)
+    return r
+  }
+  for (const e of delta.entries) {
+    if (!parent.has(e.path)) parent.set(e.path, e.path)
+    if (e.fromPath !== null) {
+      if (!parent.has(e.fromPath)) parent.set(e.fromPath, e.fromPath)
+      parent.set(root(e.fromPath), root(e.path))
+    }
+  }
+  const groups = new Map<string, DeltaEntry[]>()
+  for (const e of delta.entries) {
+    const r = root(e.path)
+    const g = groups.get(r)
+    if (g === undefined) groups.set(r, [e])
+    else g.push(e)
+  }
+  const parts: CodeDelta[] = []
+  let current: DeltaEntry[] = []
+  let size = 0
+  for (const g of groups.values()) {
+    const bytes = canonicalBytes(g).length
+    if (current.length > 0 && size + bytes > budget) { parts.push({ v: 1, entries: current }); current = []; size = 0 }
+    current.push(...g)
+    size += bytes
+  }
+  if (current.length > 0 || parts.length === 0) parts.push({ v: 1, entries: current })
+  return parts
 }
 
 /** The paths a delta touches (including where moved units came from). */

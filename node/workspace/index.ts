@@ -24,7 +24,7 @@
 export { advanceState } from './baseline.js'
 export { applyDelta, type ApplyComponents, type ApplyInit, type ApplyResult, type Conflict, type ConflictReason, type FileChange } from './apply.js'
 export { MemoryBlobStore, checkBlobHash, getBlobText, sha256Hex, type BlobStore } from './blob-store.js'
-export { diffStates, parseCodeDelta, deltaPaths, MAX_INLINE_TEXT_BYTES, type ChangeKind, type CodeDelta, type DeltaEntry, type DiffInit, type DiffResult } from './delta.js'
+export { diffStates, parseCodeDelta, deltaPaths, splitDelta, DEFAULT_DELTA_BUDGET_BYTES, MAX_INLINE_TEXT_BYTES, type ChangeKind, type CodeDelta, type DeltaEntry, type DiffInit, type DiffResult } from './delta.js'
 export { BLOBS_DIR, FsBlobStore } from './fs-blob-store.js'
 export { IGNORE_FILES, IgnoreRules } from './ignore-rules.js'
 export { languageOf, type Language } from './languages.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { canonicalBytes } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
 import { advanceState } from '../../node/workspace/baseline.js'
-import { diffStates, parseCodeDelta, type DeltaEntry } from '../../node/workspace/delta.js'
+import { diffStates, parseCodeDelta, splitDelta, type DeltaEntry } from '../../node/workspace/delta.js'
 import { sha256Hex } from '../../node/workspace/blob-store.js'
 import type { WorkspaceState } from '../../node/workspace/scan.js'
 import { extractUnits } from '../../node/workspace/units.js'
@@ -64,6 +64,21 @@ describe('diffStates', () => {
     const summary = state({ 'a.py': A })
     const noText: WorkspaceState = { v: 1, files: { 'a.py': { fileHash: 'x', units: summary.files['a.py'].units.map(({ name, kind, parent, hash, bodyHash }) => ({ name, kind, parent, hash, bodyHash })) } } }
     expect(() => diffStates(state({}), noText)).toThrow(/lacks the text/)
+  })
+})
+
+describe('splitDelta', () => {
+  it('splits a large delta by file, under a byte budget, keeping moves whole', () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 40; i++) files[`m${i}.py`] = `def f${i}():\n    return "${'x'.repeat(1000)}"\n`
+    const { delta } = diffStates(state({}), state(files))
+    const parts = splitDelta(delta, 10_000)
+    expect(parts.length).toBeGreaterThan(3)
+    for (const p of parts) expect(canonicalBytes(p).length).toBeLessThan(10_000 + 3000)
+    expect(parts.flatMap((p) => p.entries)).toEqual(delta.entries)
+    const moved = diffStates(state({ 'a.py': 'def pad(s):\n    return s\n', 'b.py': 'x = 1\n' }), state({ 'b.py': 'x = 1\n\n\ndef pad(s):\n    return s\n' })).delta
+    expect(splitDelta(moved, 1)).toHaveLength(1)
+    expect(splitDelta({ v: 1, entries: [] })).toEqual([{ v: 1, entries: [] }])
   })
 })
 
