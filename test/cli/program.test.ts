@@ -77,9 +77,9 @@ describe('parsing', () => {
   })
 
   it('usage errors under --json are JSON on stdout', async () => {
-    const r = await runCli(['nope', '--json'])
+    const r = await runCli(['xyzzy', '--json'])
     expect(r.code).toBe(2)
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'E_USAGE', message: "unknown command 'nope'", hint: 'run `aura --help` to list commands' } })
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'E_USAGE', message: "unknown command 'xyzzy'", hint: 'run `aura --help` to list commands' } })
   })
 })
 
