@@ -16,6 +16,9 @@
  * | `audit/<ts>/<n>`                      | canonical JSON audit event                       |
  * | `peers/<keyId>`                       | canonical JSON `{addrs, seen}`                   |
  * | `joins/<jti>/<ts>/<n>`                | canonical JSON join attempt                      |
+ * | `ws/baseline`                         | canonical JSON: the workspace's last recorded state |
+ * | `ws/done/<id>`                        | canonical JSON: what applying record `id`'s delta here did |
+ * | `ws/conflict/<id>`                    | canonical JSON: the conflicts record `id` left here |
  *
  * @example
  * layout.chain(7)            // 'chain/0000000000000007'
@@ -64,7 +67,12 @@ export const layout = {
   peer: (key: KeyId): string => `peers/${parseKeyId(key)}`,
   joinsPrefix: 'joins/',
   joinsOf: (jti: Jti): string => `joins/${parseJti(jti)}/`,
-  join: (jti: Jti, ts: number, n: number): string => `joins/${parseJti(jti)}/${pad(ts)}/${pad(n)}`
+  join: (jti: Jti, ts: number, n: number): string => `joins/${parseJti(jti)}/${pad(ts)}/${pad(n)}`,
+  wsBaseline: 'ws/baseline',
+  wsDonePrefix: 'ws/done/',
+  wsDone: (id: RecordId): string => `ws/done/${parseRecordId(id)}`,
+  wsConflictPrefix: 'ws/conflict/',
+  wsConflict: (id: RecordId): string => `ws/conflict/${parseRecordId(id)}`
 } as const
 
 function hex64 (s: string): string {
