@@ -42,6 +42,8 @@ export interface SimRunOptions {
   onProgress?: (p: Progress & { run: string }) => void
   /** Skip the second run with the freshness bound toggled. */
   noCompare?: boolean
+  /** Overrides the scenario's mode. */
+  mode?: 'full' | 'model'
 }
 
 /** What `simRun` wrote and found. */
@@ -60,14 +62,15 @@ export async function simRun (opts: SimRunOptions): Promise<SimRunOutput> {
   const seed = opts.seed ?? scenario.seed
   const dir = resolve(opts.outDir ?? join('sim-out', `${scenario.name}-${seed}`))
   const progress = (run: string) => opts.onProgress === undefined ? undefined : (p: Progress) => opts.onProgress?.({ ...p, run })
-  const result = runScenario(scenario, { seed, onProgress: progress('main') })
+  const mode = opts.mode
+  const result = runScenario(scenario, { seed, mode, onProgress: progress('main') })
   if (scenario.compare_freshness && scenario.adversary !== undefined && opts.noCompare !== true) {
     const asWritten = scenario.protocol.max_staleness
     const other = asWritten === null ? 4 * scenario.protocol.beacon : null
-    const alt = runScenario(scenario, { seed, maxStalenessMs: other, onProgress: progress('freshness comparison') })
+    const alt = runScenario(scenario, { seed, mode, maxStalenessMs: other, onProgress: progress('freshness comparison') })
     result.freshness = [freshnessRow('as written', result), freshnessRow(other === null ? 'freshness bound off' : 'freshness bound on', alt)]
   }
-  const replay = `aura sim run ${opts.scenarioPath} --seed ${seed}`
+  const replay = `aura sim run ${opts.scenarioPath} --seed ${seed}${mode === undefined ? '' : ` --mode ${mode}`}`
   mkdirSync(dir, { recursive: true })
   const files = { dir, runJson: join(dir, 'run.json'), trace: join(dir, 'trace.jsonl'), report: join(dir, 'report.html') }
   const traceSha256 = result.trace.hash()
