@@ -103,14 +103,14 @@ export function verifyReference (domain: SignDomain, payload: Uint8Array, sig: U
   return verifyRawReference(signedMessage(domain, payload), sig, publicKey)
 }
 
-/** True when a public key is acceptable under the rule: canonical, on the curve, not small-order. */
+/**
+ * True when a key may be admitted: canonical, on the curve, not of small order, and in the
+ * prime-order subgroup. The last check is stricter than verification: a mixed-order key (A + T)
+ * verifies some of its owner's signatures and not others, so the chain never admits one.
+ */
 export function isAcceptablePublicKey (publicKey: Uint8Array): boolean {
   if (publicKey.length !== 32) return false
-  try {
-    return !ed.Point.fromBytes(publicKey, false).isSmallOrder()
-  } catch {
-    return false
-  }
+  return sodium.crypto_core_ed25519_is_valid_point(asBuffer(publicKey))
 }
 
 // An R whose point has small order is refused whatever its spelling (either sign bit, or a

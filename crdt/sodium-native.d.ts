@@ -9,7 +9,10 @@ declare module 'sodium-native' {
   function crypto_sign_detached (sig: Buffer, message: Buffer, sk: Buffer): void
   /** libsodium's strict verification of a detached signature. */
   function crypto_sign_verify_detached (sig: Buffer, message: Buffer, pk: Buffer): boolean
+  /** True for a canonical point of the prime-order subgroup that is not of small order. */
+  function crypto_core_ed25519_is_valid_point (p: Buffer): boolean
   const sodium: {
+    crypto_core_ed25519_is_valid_point: typeof crypto_core_ed25519_is_valid_point
     crypto_sign_seed_keypair: typeof crypto_sign_seed_keypair
     crypto_sign_detached: typeof crypto_sign_detached
     crypto_sign_verify_detached: typeof crypto_sign_verify_detached

@@ -91,13 +91,14 @@ describe('each case is what it claims to be', () => {
     for (const x of bare) expect(x.cofactorless).toBe(true)
   })
 
-  it('(f) mixed-order A: a cofactored verifier accepts all; ours accepts exactly when the bare equation holds', () => {
+  it('(f) mixed-order A: a cofactored verifier accepts all; ours accepts exactly when the bare equation holds, and admission refuses the key', () => {
     const f = inGroup('f')
     expect(f).toHaveLength(6)
     for (const x of f) {
       expect(x.cofactored).toBe(true)
       expect(x.cofactorless).toBe(x.expected)
-      expect(isAcceptablePublicKey(x.pk)).toBe(true)
+      // Not in the prime-order subgroup: the chain never admits such a key.
+      expect(isAcceptablePublicKey(x.pk)).toBe(false)
     }
   })
 
