@@ -1,0 +1,240 @@
+/**
+ * How fast a revocation closes and bars a key everywhere: a Mothership and 20 peer daemons
+ * (real `aura node start` processes from dist/) on 127.0.0.1, wired as a random graph (a ring
+ * plus random chords: each node linked to ~3 others, the Mothership being one node among them,
+ * not a hub). Each run admits a victim peer linked to 3 random daemons, runs
+ * `aura mothership revoke-peer` and reads, from every daemon's `revocations` control method,
+ * the local time it applied the revocation (its gate refuses the key from then on) and the time
+ * its connections to the key were closed. All processes share one clock, so the times compare.
+ *
+ * Figures per run (ms), each the slowest of the 21 daemons:
+ * - closed after revoke-peer returned: closedAt − the instant the CLI process exited (negative
+ *   when every daemon was done before the command returned, which is the usual case: the
+ *   Mothership pushes the entry before it answers the CLI);
+ * - applied / closed after the Mothership applied it: propagation through the graph.
+ *
+ * @example
+ * npm run bench -- revocation
+ * BENCH_RUNS=3 BENCH_REVOCATION_PEERS=8 npx tsx bench/revocation.ts
+ */
+import '../node/compat.js'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, openSync, readdirSync, statSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { joinWithoutDaemon } from '../cli/join-offline.js'
+import { loadConfig } from '../node/config.js'
+import { callControl, pingControl } from '../node/control/client.js'
+import { initHome } from '../node/home.js'
+import { loadIdentity } from '../node/identity.js'
+import { mothershipInit } from '../node/mothership/mothership.js'
+import { NodeRuntime } from '../node/runtime.js'
+import { median, report, type Row } from './lib/harness.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const BIN = path.join(ROOT, 'bin/aura.js')
+const PEERS = Number(process.env.BENCH_REVOCATION_PEERS ?? 20)
+const RUNS = Number(process.env.BENCH_RUNS ?? 10)
+const GOAL_MS = 100
+const ENV = { ...process.env, NO_COLOR: '1' }
+
+interface Node { name: string, home: string, port: number, key: string, short: string, addr: string, child: ChildProcess | null }
+
+const now = (): number => performance.timeOrigin + performance.now()
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address()
+      srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0))
+    })
+  })
+}
+
+function ensureBuilt (): void {
+  const newest = (dir: string): number => Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => {
+    const p = path.join(dir, e.name)
+    return e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0
+  }))
+  const main = path.join(ROOT, 'dist/cli/main.js')
+  if (existsSync(main) && statSync(main).mtimeMs >= Math.max(...['cli', 'node', 'crdt'].map((d) => newest(path.join(ROOT, d))))) return
+  process.stderr.write('building dist/ (the daemons run the built code)\n')
+  spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' })
+}
+
+async function until<T> (what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined)
+    if (v !== undefined && v !== false) return v
+    await sleep(everyMs)
+  }
+  throw new Error(`timed out after ${timeoutMs} ms: ${what}`)
+}
+
+async function makeNode (dir: string, name: string): Promise<Node> {
+  const home = path.join(dir, name)
+  await initHome(home)
+  const id = await loadIdentity(home)
+  const port = await freePort()
+  return { name, home, port, key: id.keyId, short: id.shortId, addr: `/ip4/127.0.0.1/tcp/${port}/p2p/${id.peerId}`, child: null }
+}
+
+async function start (n: Node): Promise<void> {
+  const log = openSync(path.join(n.home, 'node.log'), 'a', 0o600)
+  n.child = spawn(process.execPath, [BIN, 'node', 'start', '--foreground', '--home', n.home, '--listen', `/ip4/127.0.0.1/tcp/${n.port}`], { env: ENV, stdio: ['ignore', log, log] })
+  closeSync(log)
+  await until(`${n.name} answers`, async () => await pingControl(n.home), 30_000, 100)
+}
+
+async function stop (n: Node): Promise<void> {
+  const child = n.child
+  n.child = null
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
+// Replaces a node's address book: it dials exactly `targets`.
+async function wire (n: Node, targets: Node[]): Promise<void> {
+  const rt = await NodeRuntime.open(n.home)
+  try {
+    for (const { key } of await rt.store.peers.list()) await rt.store.peers.del(key)
+    for (const t of targets) await rt.store.peers.put(t.key as any, { addrs: [t.addr], seen: null })
+  } finally {
+    await rt.close()
+  }
+}
+
+function pick<T> (xs: T[], k: number): T[] {
+  const copy = [...xs]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]]
+  }
+  return copy.slice(0, k)
+}
+
+async function main (): Promise<void> {
+  ensureBuilt()
+  const dir = await mkdtemp(path.join(tmpdir(), 'aura-bench-revocation-'))
+  const all: Node[] = []
+  try {
+    const ms = await makeNode(dir, 'mothership')
+    all.push(ms)
+    {
+      const rt = await NodeRuntime.open(ms.home)
+      try { await mothershipInit(rt, { team: 'bench', user: 'ops' }) } finally { await rt.close() }
+    }
+    await start(ms)
+    const peers: Node[] = []
+    const victims: Node[] = []
+    process.stderr.write(`joining ${PEERS} peers and ${RUNS} victims through the join protocol\n`)
+    for (let i = 0; i < PEERS + RUNS; i++) {
+      const n = await makeNode(dir, i < PEERS ? `p${i}` : `victim${i - PEERS}`)
+      const { token } = await callControl(ms.home, 'issue-peer', { user: n.name, role: 'contributor' }) as { token: string }
+      await joinWithoutDaemon(n.home, token, await loadConfig(n.home, { env: ENV }))
+      all.push(n);
+      (i < PEERS ? peers : victims).push(n)
+    }
+    await stop(ms)
+
+    // A ring plus random chords over the Mothership and the peers: average degree ~3.
+    const honest = [ms, ...peers]
+    const edges = new Set<string>()
+    const add = (a: number, b: number): void => { if (a !== b) edges.add(a < b ? `${a}-${b}` : `${b}-${a}`) }
+    for (let i = 0; i < honest.length; i++) add(i, (i + 1) % honest.length)
+    for (let guard = 0; edges.size < Math.round(honest.length * 1.5) && guard < 10_000; guard++) {
+      add(Math.floor(Math.random() * honest.length), Math.floor(Math.random() * honest.length))
+    }
+    const dials = new Map<Node, Node[]>(honest.map((n) => [n, []]))
+    const neighbours = new Map<Node, Set<Node>>(honest.map((n) => [n, new Set()]))
+    for (const e of edges) {
+      const [a, b] = e.split('-').map(Number)
+      dials.get(honest[a])!.push(honest[b])
+      neighbours.get(honest[a])!.add(honest[b])
+      neighbours.get(honest[b])!.add(honest[a])
+    }
+    for (const n of honest) await wire(n, dials.get(n)!)
+    const victimLinks = new Map<Node, Node[]>()
+    for (const v of victims) {
+      victimLinks.set(v, pick(honest, 3))
+      await wire(v, victimLinks.get(v)!)
+    }
+    process.stderr.write(`starting ${honest.length} daemons (${edges.size} links, average degree ${(2 * edges.size / honest.length).toFixed(1)})\n`)
+    for (const n of honest) await start(n)
+    await until('every link is up', async () => {
+      for (const n of honest) {
+        const s = await callControl(n.home, 'status', {}) as { connected: string[] }
+        for (const m of neighbours.get(n)!) if (!s.connected.includes(m.short)) return false
+      }
+      return true
+    }, 60_000, 200)
+
+    const afterReturn: number[] = []
+    const appliedSpread: number[] = []
+    const closedSpread: number[] = []
+    for (let run = 0; run < RUNS; run++) {
+      const v = victims[run]
+      await start(v)
+      await until(`${v.name} is linked to its 3 daemons`, async () =>
+        ((await callControl(v.home, 'status', {})) as { connected: string[] }).connected.length === victimLinks.get(v)!.length, 30_000, 50)
+      await sleep(300)
+      const cli = spawn(process.execPath, [BIN, 'mothership', 'revoke-peer', v.short, '--reason', `bench run ${run}`, '--home', ms.home], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      cli.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+      const code = await new Promise<number | null>((resolve) => cli.on('exit', resolve))
+      const returned = now()
+      if (code !== 0) throw new Error(`revoke-peer failed (${code}): ${stderr}`)
+      const times = await until('every daemon closed and refuses the key', async () => {
+        const got = await Promise.all(honest.map(async (n) => {
+          const revs = await callControl(n.home, 'revocations', {}) as Array<{ key: string, appliedAt: number, closedAt: number | null }>
+          return revs.find((r) => r.key === v.key && r.closedAt !== null)
+        }))
+        return got.every((g) => g !== undefined) ? got as Array<{ appliedAt: number, closedAt: number }> : undefined
+      }, 10_000, 5)
+      const origin = times[0].appliedAt
+      const closed = Math.max(...times.map((t) => t.closedAt))
+      afterReturn.push(closed - returned)
+      appliedSpread.push(Math.max(...times.map((t) => t.appliedAt)) - origin)
+      closedSpread.push(closed - origin)
+      // The victim is cut off and barred: nobody keeps or accepts a session with it.
+      await until(`${v.name} is cut off`, async () => ((await callControl(v.home, 'status', {})) as { connected: string[] }).connected.length === 0, 5_000, 20)
+      await stop(v)
+      process.stderr.write(`run ${run + 1}/${RUNS}: slowest daemon closed ${fmt(closed - returned)} ms after revoke-peer returned; applied everywhere ${fmt(appliedSpread[run])} ms, closed everywhere ${fmt(closedSpread[run])} ms after the Mothership applied it\n`)
+    }
+
+    const rows: Row[] = [
+      row(`all ${honest.length} closed, after revoke-peer returned`, afterReturn),
+      row(`all ${honest.length} applied (gate refuses), after the Mothership applied`, appliedSpread),
+      row(`all ${honest.length} closed, after the Mothership applied`, closedSpread)
+    ]
+    process.stdout.write(`\nrevocation over ${honest.length} daemons (${edges.size} links), ${RUNS} runs; ms (min / median / max of the per-run slowest daemon)\n`)
+    for (const r of rows) process.stdout.write(`  ${r.label.padEnd(62)} ${fmt(Math.min(...r.runs))} / ${fmt(r.median)} / ${fmt(Math.max(...r.runs))}\n`)
+    const worst = Math.max(...closedSpread, ...afterReturn)
+    process.stdout.write(`goal: all within ${GOAL_MS} ms in every run: ${worst <= GOAL_MS ? 'met' : 'NOT met'} (worst ${fmt(worst)} ms)\n`)
+    report('revocation', `time until ${honest.length} daemons on loopback (random graph, degree ~3) have closed and refuse a revoked key`, rows)
+  } finally {
+    await Promise.all(all.map(stop))
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function row (label: string, runs: number[]): Row {
+  return { label, unit: 'ms', median: median(runs), runs }
+}
+
+function fmt (ms: number): string {
+  return ms.toFixed(1)
+}
+
+await main()
