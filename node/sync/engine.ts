@@ -18,7 +18,7 @@
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
 import { decodeEntry } from '../../crdt/authority-chain.js'
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
-import { verifyBeacon, type Beacon } from '../../crdt/beacon.js'
+import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
 import { canonicalBytes, fromB64u, toB64u } from '../../crdt/canonical.js'
 import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
@@ -89,6 +89,7 @@ export class SyncEngine {
   private readonly sessions = new Set<Session>()
   private beaconBytes: Uint8Array | null = null
   private beaconTs: number | null = null
+  private beaconSeenAt: number | null = null
   private knownRevoked = new Set<KeyId>()
   private wasRestricted = false
 
@@ -156,7 +157,9 @@ export class SyncEngine {
   isStale (): boolean {
     const max = this.init.maxStalenessMs
     if (max === null || max === undefined) return false
-    return this.c.clock() - (this.beaconTs ?? this.init.startedAt) > max
+    // Measured on our own clock from when the newest beacon arrived, so a node whose clock is
+    // skewed against the Mothership's is neither stale forever nor fresh forever.
+    return this.c.clock() - (this.beaconSeenAt ?? this.init.startedAt) > max
   }
 
   /** Timestamp (Mothership clock) of the newest beacon held, if any. */
@@ -355,7 +358,10 @@ export class SyncEngine {
   private acceptBeacon (bytes: Uint8Array, source: Session | null): void {
     let b: Beacon
     try {
-      b = verifyBeacon(bytes, this.c.chain.mothershipKey)
+      // Every heads message carries the beacon: skip the signature check for one not newer.
+      const decoded = decodeBeacon(bytes)
+      if (this.beaconTs !== null && decoded.ts <= this.beaconTs) return
+      b = verifyBeacon(decoded, this.c.chain.mothershipKey)
     } catch (err) {
       // Not proof of hostility: across a key rotation, a beacon is valid for the chain of
       // whoever relays it and not for ours until the rotate entry arrives. Ignore it.
@@ -363,8 +369,8 @@ export class SyncEngine {
       if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: e.code, message: `beacon ignored: ${e.message}` })
       return
     }
-    if (this.beaconTs !== null && b.ts <= this.beaconTs) return
     this.beaconTs = b.ts
+    this.beaconSeenAt = this.c.clock()
     this.beaconBytes = bytes
     this.events.beacon?.(b, bytes)
     const b64 = toB64u(bytes)
