@@ -330,15 +330,17 @@ export class SyncEngine {
       result = this.c.log.receiveSyncMessage(s.syncState, data, check, this.c.clock())
     } catch (err) {
       const e = toAuraError(err)
+      if (HOSTILE.has(e.code)) throw e
+      // Any other refusal (lockdown, staleness, an intent-log fork) must pause the remote:
+      // left alone, two Automerge sync states that can never converge answer each other forever.
+      s.syncState = this.c.log.initSyncState()
       if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE') {
-        s.syncState = this.c.log.initSyncState()
         s.refusedByUs = true
         this.wasRestricted = true
-        this.send(s, { t: 'refused', code: e.code, message: e.message })
-        this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
-        return
       }
-      throw e
+      this.send(s, { t: 'refused', code: e.code, message: e.message })
+      this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
+      return
     }
     s.syncState = result.state
     if (result.added.length > 0) {
