@@ -182,6 +182,8 @@ export interface Wire {
   rawBToA: Uint8Array[]
   closedA: AuraError | undefined | null
   closedB: AuraError | undefined | null
+  /** Set when either side sent more than RUNAWAY_FRAMES frames. */
+  runaway: boolean
   cut: () => void
 }
 
@@ -206,9 +208,9 @@ export class TestTeam {
   /** Connects two nodes with a memory link pair, recording every frame. */
   connect (x: TestNode, y: TestNode): Wire {
     const [a, b] = memoryLinkPair(x.id, y.id)
-    const wire: Wire = { a, b, aToB: [], bToA: [], rawAToB: [], rawBToA: [], closedA: null, closedB: null, cut: () => { a.close() } }
-    tap(a, wire.rawAToB, wire.aToB)
-    tap(b, wire.rawBToA, wire.bToA)
+    const wire: Wire = { a, b, aToB: [], bToA: [], rawAToB: [], rawBToA: [], closedA: null, closedB: null, runaway: false, cut: () => { a.close() } }
+    tap(a, wire.rawAToB, wire.aToB, () => { wire.runaway = true })
+    tap(b, wire.rawBToA, wire.bToA, () => { wire.runaway = true })
     x.engine.addLink(a)
     y.engine.addLink(b)
     watchClose(a, (r) => { wire.closedA = r })
@@ -217,10 +219,14 @@ export class TestTeam {
   }
 }
 
-/** Records what a link sends. */
-export function tap (link: Link, raw: Uint8Array[], decoded: SyncMessage[]): void {
+/** More frames than any test session needs: beyond it two engines are talking forever. */
+export const RUNAWAY_FRAMES = 2000
+
+/** Records what a link sends; past RUNAWAY_FRAMES it stops sending and calls `runaway`, so a ping-pong loop fails a test instead of hanging it. */
+export function tap (link: Link, raw: Uint8Array[], decoded: SyncMessage[], runaway: () => void = () => {}): void {
   const send = link.send.bind(link)
   link.send = (frame) => {
+    if (raw.length >= RUNAWAY_FRAMES) { runaway(); return }
     raw.push(frame.slice())
     try { decoded.push(decodeMessage(frame)) } catch { /* a frame that does not decode is still sent */ }
     send(frame)

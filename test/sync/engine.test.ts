@@ -255,6 +255,39 @@ describe('SyncEngine: refusals', () => {
   })
 })
 
+describe('SyncEngine: bounded traffic', () => {
+  it('two peers whose logs cannot merge (an Automerge actor squatted by another member) refuse once per round instead of looping', async () => {
+    const team = new TestTeam(['alice', 'bob', 'mallory'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const own = bob.write('bob\'s own first change')
+    // Mallory copies bob's log and writes her own, validly signed records as its next change,
+    // under bob's Automerge actor id.
+    const mallory = team.node('mallory', { log: IntentLog.load(bob.log.save(), actorNamed('bob')) })
+    const squat = mallory.write('squatting on bob\'s actor')
+    const m = team.connect(mallory, alice)
+    await settle()
+    expect(alice.holds(own, squat)).toBe(true)
+    m.cut()
+    const wire = team.connect(alice, bob)
+    await settle(10)
+    expect(wire.runaway).toBe(false)
+    const afterConnect = wire.rawAToB.length + wire.rawBToA.length
+    for (let round = 0; round < 5; round++) {
+      alice.engine.tick()
+      bob.engine.tick()
+      await settle(10)
+    }
+    expect(wire.runaway).toBe(false)
+    // A handful of frames per round, not an exchange that never ends.
+    expect(wire.rawAToB.length + wire.rawBToA.length - afterConnect).toBeLessThan(5 * 12)
+    expect([...bob.audits('refused'), ...alice.audits('refused')].map((e) => e.code)).toContain('E_FORK')
+    // The link stays up: neither side is hostile.
+    expect(codeOf(wire.closedA)).toBeNull()
+    expect(bob.holds(squat)).toBe(false)
+  })
+})
+
 describe('SyncEngine: races between honest peers', () => {
   it('a peer that missed a Mothership key rotation catches up from peers holding beacons of the new key', async () => {
     const team = new TestTeam(['alice', 'bob'])
