@@ -15,7 +15,8 @@ import { auditExport } from './evidence/audit-export.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
-import { enforceAgentWrite, issueAgent, listAgents, loadAgentKey, resolveAgent, revokeAgent, revokeAllAgents } from './agents/agents.js'
+import { issueAgent, listAgents, revokeAgent, revokeAllAgents } from './agents/agents.js'
+import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
 
 /** What a running daemon adds to an operation: live network state. */
 export interface LiveState {
@@ -39,26 +40,22 @@ function need (params: Record<string, unknown>, name: string): string {
 
 /** The operation table. */
 export const OPERATIONS: Record<string, Operation> = {
-  'log-intent': async (rt, p) => {
-    const text = need(p, 'text')
-    const kind = text.startsWith('INCIDENT:') ? 'incident' : 'intent'
-    const delta = p.delta ?? null
-    if (typeof p.agent === 'string') {
-      const agent = resolveAgent(rt, p.agent)
-      enforceAgentWrite(rt, agent, 'intent')
-      const id = shortId(agent.key, agent.name)
-      const a = await rt.appendRecord({ kind, text, delta, actor: id }, await loadAgentKey(rt, agent))
-      return { id: a.id, seq: a.seq, kind, signer: id }
-    }
-    const a = await rt.appendRecord({ kind, text, delta, actor: typeof p.actor === 'string' ? p.actor : undefined })
-    return { id: a.id, seq: a.seq, kind, signer: rt.identity.shortId }
-  },
+  // With a workspace (params.workspace, [workspace] path, or a checkout at params.cwd) the
+  // record carries the units changed since the last intent; see node/workspace-node/.
+  'log-intent': async (rt, p) => await (await import('./workspace-node/log-intent.js')).logIntent(rt, p),
+
+  ...WORKSPACE_OPERATIONS,
 
   trace: async (rt, p) => traceRecords(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind, receipts: p.receipts === true }),
 
   'audit-export': async (rt, p) => await auditExport(rt, { actor: p.actor, signer: p.signer, since: p.since }),
 
-  status: async (rt, _p, live) => status(rt, live),
+  status: async (rt, _p, live) => {
+    const s = status(rt, live)
+    const workspace = await (await import('./workspace-node/apply-ops.js')).workspaceSummary(rt)
+    if (workspace.conflicts > 0) s.problems.push({ code: 'E_CONFLICT', message: `${workspace.conflicts} received change${workspace.conflicts === 1 ? '' : 's'} not applied to the workspace: see \`aura conflicts\`` })
+    return { ...s, workspace }
+  },
 
   'sync-status': async (rt, p) => {
     const chain = rt.requireChain()
