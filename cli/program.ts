@@ -34,7 +34,9 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/records.js'),
   async () => await import('./commands/team.js'),
   async () => await import('./commands/mothership.js'),
-  async () => await import('./commands/agent.js')
+  async () => await import('./commands/agent.js'),
+  async () => await import('./commands/sim.js'),
+  async () => await import('./commands/workspace.js')
 ]
 
 /** What a command handler receives. */
