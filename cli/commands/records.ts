@@ -30,7 +30,7 @@ export function register (program: Program): void {
       text: (c) => rows.length === 0
         ? c.dim('no records match')
         : rows.map((r) => {
-          const status = r.status === 'effective' ? c.green('effective') : r.status === 'pending' ? c.yellow('pending') : c.red(`QUARANTINED (${r.reason})`)
+          const status = r.status === 'effective' ? c.green('effective') : r.status === 'pending' ? c.yellow('pending') : c.red(`QUARANTINED (${r.reason}${r.revoked === null ? '' : `: signer revoked, ${r.revoked.reason}`})`)
           return `${c.dim(r.ts)} ${c.bold(r.id.slice(0, 12))} ${r.kind.padEnd(8)} ${r.signer} as ${r.actor}  ${status}\n    ${r.text}`
         }).join('\n')
     }

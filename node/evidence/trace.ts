@@ -5,6 +5,7 @@
  * @example
  * const rows = traceRecords(rt, { actor: 'peer-5f3a', since: '30d' })
  */
+import type { KeyRevocation } from '../../crdt/authority-view.js'
 import { effectiveView } from '../../crdt/effective-view.js'
 import { shortId, type KeyId, type RecordId } from '../../crdt/ids.js'
 import { verifyRecord, type SignedRecord } from '../../crdt/record.js'
@@ -35,6 +36,8 @@ export interface TraceRow {
   text: string
   status: 'effective' | 'quarantined' | 'pending'
   reason: string | null
+  /** The revocation of the signer, if revoked: why, and the chain entry (the cut decides status). */
+  revoked: { reason: string, entry: number, cutSeq: number } | null
   auth: { seq: number, hash: string }
   refs: readonly string[]
   delta: unknown
@@ -72,13 +75,13 @@ export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[]
     if (record.ts < from) continue
     if (byActor !== null && !byActor(record)) continue
     if (bySigner !== null && !bySigner(record) && record.signer !== filter.signer) continue
-    rows.push(row(id, record, view, label))
+    rows.push(row(id, record, view, label, rt.chain?.revocation(record.signer)))
   }
   rows.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : b.seq - a.seq))
   return rows
 }
 
-function row (id: RecordId, record: SignedRecord, view: ReturnType<typeof effectiveView> | null, label: (k: KeyId) => string): TraceRow {
+function row (id: RecordId, record: SignedRecord, view: ReturnType<typeof effectiveView> | null, label: (k: KeyId) => string, rev: KeyRevocation | undefined): TraceRow {
   let status: TraceRow['status']
   let reason: string | null = null
   if (view === null) {
@@ -102,6 +105,7 @@ function row (id: RecordId, record: SignedRecord, view: ReturnType<typeof effect
     text: record.text,
     status,
     reason,
+    revoked: rev === undefined ? null : { reason: rev.reason, entry: rev.seq, cutSeq: rev.cut.seq },
     auth: record.auth,
     refs: record.refs,
     delta: record.delta
