@@ -99,7 +99,8 @@ class DaemonImpl implements Daemon {
     this.dialer = new Dialer({
       connect: async (addr) => await this.connect(addr),
       isConnected: (key) => this.engine?.connectedPeers().includes(key) ?? false,
-      isBarred: (key) => this.rt.chain?.revocation(key) !== undefined,
+      // A revoked node dials nobody: every peer refuses it, and revocations are never undone.
+      isBarred: (key) => this.rt.chain?.revocation(key) !== undefined || this.rt.chain?.revocation(this.rt.key) !== undefined,
       now: () => this.rt.now()
     }, this.rt.key)
     for (const addr of cfg.node.peers) this.dialer.add(addr)
