@@ -12,7 +12,7 @@
  * await team.close()
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, openSync, closeSync, readdirSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
@@ -60,14 +60,34 @@ export const FAST_ENV: Record<string, string> = {
 
 let built = false
 
-/** Builds dist/ when it is missing or older than the sources (tsc emits despite others' type errors). */
+/**
+ * Builds dist/ when it is missing or older than the sources (tsc emits despite others' type
+ * errors). Test files run in parallel workers: one builds under a lock directory while the
+ * others wait, so no daemon starts from a half-written dist/.
+ */
 export function ensureBuilt (): void {
   if (built) return
   const newest = Math.max(...['cli', 'node', 'crdt'].map((d) => newestSource(path.join(ROOT, d))))
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newest) {
-    spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, timeout: 300_000 })
-    if (!existsSync(MAIN)) throw new Error('build did not produce dist/cli/main.js')
+  const fresh = (): boolean => existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest
+  const lock = path.join(ROOT, '.containment-build.lock')
+  for (let i = 0; i < 3000 && !fresh(); i++) {
+    try {
+      mkdirSync(lock)
+    } catch {
+      // Another worker is building (or a crashed one left the lock long ago).
+      const held = statSync(lock, { throwIfNoEntry: false })
+      if (held !== undefined && Date.now() - held.mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true })
+      spawnSync('sleep', ['0.1'])
+      continue
+    }
+    try {
+      spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, timeout: 300_000 })
+    } finally {
+      rmSync(lock, { recursive: true, force: true })
+    }
+    break
   }
+  if (!existsSync(MAIN)) throw new Error('build did not produce dist/cli/main.js')
   built = true
 }
 

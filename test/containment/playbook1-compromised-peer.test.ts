@@ -67,7 +67,8 @@ describe('Playbook 1: compromised peer machine', () => {
     await team.ok('mothership', `aura audit export --signer ${alice.id} --since 30d > exposure-audit-after.jsonl`)
     const after = await readEvidence(team, 'exposure-after.jsonl', 'exposure-audit-after.jsonl')
     for (const line of before.records) expect(after.records).toContainEqual(line)
-    for (const row of before.trace) expect(after.trace).toContainEqual(row)
+    // The same rows, now also naming the revocation.
+    for (const row of before.trace) expect(after.trace).toContainEqual({ ...row, revoked: expect.objectContaining({ reason: 'laptop theft 2026-04-21' }) })
     const cutEvent = after.audit.find((l) => l.event.type === 'revoke-peer')
     expect(cutEvent?.event).toMatchObject({ peer: alice.key, reason: 'laptop theft 2026-04-21' })
     const cutSeq: number = cutEvent.event.cutSeq
@@ -87,7 +88,10 @@ describe('Playbook 1: compromised peer machine', () => {
       })
       for (const l of lines) if (truth.has(l.id)) expect(l.status).toBe(truth.get(l.id))
       const rows = await team.json<any[]>(name, `aura trace --actor ${alice.id} --since 30d`)
-      for (const r of rows) if (r.status === 'quarantined') expect(r.reason).toBe('beyond_cut')
+      for (const r of rows) {
+        expect(r.revoked).toMatchObject({ reason: 'laptop theft 2026-04-21', cutSeq })
+        if (r.status === 'quarantined') expect(r.reason).toBe('beyond_cut')
+      }
     }
 
     // Step 5: a new identity for alice; the old key stays revoked.

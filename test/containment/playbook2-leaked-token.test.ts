@@ -79,6 +79,7 @@ describe('Playbook 2: leaked join token', () => {
         return revs.some((r) => r.key === mallory.key) && !s.connected.includes(mallory.id)
       }, 10_000, 50)
     }
+    await team.until('mallory is cut off', async () => (await team.control('mallory', 'status')).connected.length === 0, 10_000, 100)
     const ms = await team.status('mallory')
     expect(ms.revoked).toMatchObject({ reason: 'joined with leaked token' })
     expect(ms.problems.map((p: any) => p.code)).toContain('E_REVOKED')
