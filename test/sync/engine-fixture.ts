@@ -123,7 +123,8 @@ export class TestNode {
   readonly log: IntentLog
   readonly engine: SyncEngine
   readonly seen: Seen[] = []
-  private head: EncodedRecord | undefined
+  /** The newest record this node signed: the next one follows it (seq, prev). */
+  lastWritten: EncodedRecord | undefined
 
   constructor (readonly name: string, entries: readonly ChainEntry[], readonly clock: { now: number }, opts: { maxStalenessMs?: number | null, seed?: number, log?: IntentLog } = {}) {
     this.key = keyNamed(name)
@@ -145,8 +146,8 @@ export class TestNode {
 
   /** Signs the next record of this node and appends it; pushes it unless `push` is false. */
   write (text: string, push = true): EncodedRecord {
-    const r = signRecord({ ...nextRecordFields(this.head), kind: 'intent', actor: this.name, host: `${this.name}-laptop`, ts: this.clock.now, auth: { ...this.chain.head }, text }, this.key)
-    this.head = r
+    const r = signRecord({ ...nextRecordFields(this.lastWritten), kind: 'intent', actor: this.name, host: `${this.name}-laptop`, ts: this.clock.now, auth: { ...this.chain.head }, text }, this.key)
+    this.lastWritten = r
     this.log.append([r], this.clock.now)
     if (push) this.engine.localRecordsAdded()
     return r
