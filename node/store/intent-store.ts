@@ -5,8 +5,14 @@
  * Automerge reads as one document. Each commit writes the new chunk together with the caller's
  * index and meta ops in ONE batch, so a crash leaves either all of it or none; commits run one
  * at a time, because a document loaded with a chunk missing silently drops every later change.
- * Compaction (after `maxChunks` chunks or `maxBytes` of chunks) replaces base and chunks with a
- * fresh base, in the same single batch.
+ *
+ * The tail of chunks is kept short on purpose (docs/storage.md has the figures): with
+ * Automerge 3.5, changes loaded on top of a saved document cost far more per record than
+ * the same changes made live (~12 ms each at 10,000 records), and a long tail can even abort
+ * the WebAssembly module. So compaction (a fresh base replacing base and chunks, in the same
+ * single batch) runs after `maxChunks` chunks or `maxBytes` of chunks, and on close, so a
+ * clean restart loads only a base. Also, right after a load Automerge's next
+ * `saveIncremental()` repeats the whole document; that output is dropped, not written.
  *
  * @example
  * const s = await IntentStore.open(kv, actorHex)
@@ -24,9 +30,9 @@ import { WriteQueue } from './write-queue.js'
 
 /** When incremental chunks are folded into a fresh base. */
 export interface CompactionPolicy {
-  /** Compact once this many chunks are stored (default 1000). */
+  /** Compact once this many chunks are stored (default 64). */
   readonly maxChunks: number
-  /** Compact once the chunks hold this many bytes (default 8 MiB). */
+  /** Compact once the chunks hold this many bytes (default 256 KiB). */
   readonly maxBytes: number
 }
 
@@ -36,7 +42,7 @@ export interface SignerHead {
   readonly id: RecordId
 }
 
-const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 1000, maxBytes: 8 * 1024 * 1024 }
+const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 64, maxBytes: 256 * 1024 }
 const EMPTY = new Uint8Array(0)
 
 /** The intent log and its durable form. */
@@ -72,6 +78,8 @@ export class IntentStore {
     } catch (err) {
       throw new MalformedError(`the stored intent log does not load: ${toAuraError(err).message}`, { chunks: chunks.length })
     }
+    // What is already on disk must not be written again as the first chunk.
+    if (parts.length > 0) log.saveIncremental()
     const store = new IntentStore(kv, log, { ...DEFAULT_POLICY, ...policy }, chunks, chunkBytes)
     await store.repairIndex()
     return store
@@ -118,10 +126,19 @@ export class IntentStore {
    * Commits run in call order, one at a time.
    */
   async commit (extra: readonly KVOp[] = []): Promise<void> {
+    await this.write(extra, false)
+  }
+
+  /** Replaces base and chunks with a fresh base, if there are chunks (or a failed write). */
+  async compact (): Promise<void> {
+    await this.write([], true)
+  }
+
+  private async write (extra: readonly KVOp[], force: boolean): Promise<void> {
     await this.queue.run(async () => {
       const chunk = this.needsBase ? EMPTY : this.log.saveIncremental()
-      const compact = this.needsBase || this.chunks.length + 1 > this.policy.maxChunks ||
-        this.chunkBytes + chunk.length > this.policy.maxBytes
+      const compact = this.needsBase || (force && (this.chunks.length > 0 || chunk.length > 0)) ||
+        this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > this.policy.maxBytes
       if (!compact && chunk.length === 0 && extra.length === 0) return
       const ops: KVOp[] = []
       let next = this.chunks.length === 0 ? 0 : this.chunks[this.chunks.length - 1] + 1
@@ -147,11 +164,6 @@ export class IntentStore {
         this.chunkBytes += chunk.length
       }
     })
-  }
-
-  /** Resolves once every commit queued so far has settled. */
-  async idle (): Promise<void> {
-    await this.queue.idle()
   }
 
   /** Number of incremental chunks now on disk (for tests and `aura status`). */

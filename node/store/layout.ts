@@ -16,6 +16,7 @@
  * | `audit/<ts>/<n>`                      | canonical JSON audit event                       |
  * | `peers/<keyId>`                       | canonical JSON `{addrs, seen}`                   |
  * | `joins/<jti>/<ts>/<n>`                | canonical JSON join attempt                      |
+ * | `tokens/<jti>`                        | canonical JSON: a join token the Mothership issued |
  * | `ws/baseline`                         | canonical JSON: the workspace's last recorded state |
  * | `ws/done/<id>`                        | canonical JSON: what applying record `id`'s delta here did |
  * | `ws/conflict/<id>`                    | canonical JSON: the conflicts record `id` left here |
@@ -68,6 +69,8 @@ export const layout = {
   joinsPrefix: 'joins/',
   joinsOf: (jti: Jti): string => `joins/${parseJti(jti)}/`,
   join: (jti: Jti, ts: number, n: number): string => `joins/${parseJti(jti)}/${pad(ts)}/${pad(n)}`,
+  tokensPrefix: 'tokens/',
+  token: (jti: Jti): string => `tokens/${parseJti(jti)}`,
   wsBaseline: 'ws/baseline',
   wsDonePrefix: 'ws/done/',
   wsDone: (id: RecordId): string => `ws/done/${parseRecordId(id)}`,

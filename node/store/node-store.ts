@@ -41,6 +41,8 @@ const dec = new TextDecoder()
 
 /** All of a node's persistent state. */
 export class NodeStore {
+  private closed = false
+
   private constructor (
     /** The underlying KV, for subsystems that add their own documented prefixes. */
     readonly kv: KV,
@@ -68,11 +70,19 @@ export class NodeStore {
     }
   }
 
-  /** Waits for queued writes, then closes the KV. */
+  /**
+   * Waits for queued writes, folds the intent log's chunks into a fresh base (so the next
+   * open is fast), then closes the KV. Idempotent.
+   */
   async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
     await this.queue.idle()
-    await this.intent.idle()
-    await this.kv.close()
+    try {
+      await this.intent.compact()
+    } finally {
+      await this.kv.close()
+    }
   }
 }
 

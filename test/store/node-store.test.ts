@@ -29,6 +29,12 @@ async function snapshot (store: NodeStore) {
   }
 }
 
+async function copyOf (kv: MemoryKV): Promise<MemoryKV> {
+  const copy = new MemoryKV()
+  for await (const [k, v] of kv.iterator()) await copy.put(k, v)
+  return copy
+}
+
 async function fill (store: NodeStore, n: number): Promise<void> {
   const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'laptop' })
   for (let i = 0; i < n; i += 4) await Promise.all([0, 1, 2, 3].map(async (j) => await writer.append(intentFields(i + j))))
@@ -76,6 +82,36 @@ describe('NodeStore', () => {
     }
     expect(sawCompaction).toBe(true)
     expect((await h.reopen()).intent.log.size).toBe(10)
+  })
+
+  it('folds chunks into a base on close, so a clean restart loads only a base', async () => {
+    const h = await tempStore()
+    cleanups.push(h.cleanup)
+    await fill(h.store, 8)
+    expect(h.store.intent.chunkCount).toBeGreaterThan(0)
+    const again = await h.reopen()
+    expect(again.intent.chunkCount).toBe(0)
+    expect(await again.kv.get(layout.docBase)).toBeDefined()
+    expect(again.intent.log.size).toBe(8)
+  })
+
+  it('does not write the whole document again on the first commit after a crash', async () => {
+    const kv = new MemoryKV()
+    const store = await NodeStore.open('(memory)', { kv, actor: 'a1'.repeat(16) })
+    await fill(store, 8)
+    // A crash: no close, so no compaction; the next process finds base-less chunks.
+    const survivor = await copyOf(kv)
+    await store.close()
+    const again = await NodeStore.open('(memory)', { kv: survivor, actor: 'a2'.repeat(16) })
+    cleanups.push(async () => await again.close())
+    const before = again.intent.chunkCount
+    const writer = await IntentWriter.open({ intent: again.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    await writer.append(intentFields(100))
+    expect(again.intent.chunkCount).toBe(before + 1)
+    const chunks: number[] = []
+    for await (const [, v] of survivor.iterator({ prefix: layout.docIncPrefix })) chunks.push(v.length)
+    // One ~750-byte record in one change, not 9 records' worth.
+    expect(chunks[chunks.length - 1]).toBeLessThan(2000)
   })
 
   it('rebuilds index entries missing from a store', async () => {
