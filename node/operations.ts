@@ -122,6 +122,7 @@ function status (rt: NodeRuntime, live?: LiveState) {
     team: chain?.team ?? null,
     mothership: rt.mothershipKey !== null,
     daemon: live === undefined ? 'not running' : 'running',
+    pid: live === undefined ? null : process.pid,
     listen: live?.listen ?? [],
     connected: (live?.connected ?? []).map((k) => shortId(k)),
     authority: chain === null ? null : { seq: chain.head.seq, hash: chain.head.hash },
