@@ -12,10 +12,14 @@ import { callNode, defined, str } from '../call.js'
 /** Registers the record commands. */
 export function register (program: Program): void {
   program.command('log-intent <text>', 'Append a signed intent (INCIDENT: ... makes an incident record)', async ({ args, options, io }) => {
-    const res = await callNode(io, 'log-intent', defined({ text: args.text, agent: str(options.agent) }))
-    return { data: res, text: () => `${res.kind} ${res.id} (seq ${res.seq})` }
+    const { workspaceParams } = await import('./workspace.js')
+    const res = await callNode(io, 'log-intent', { ...await workspaceParams(io, options), ...defined({ text: args.text, agent: str(options.agent) }) })
+    if (res.baseline != null) io.out.info(`first intent on ${res.workspace}: recorded a baseline snapshot of ${res.baseline.files} files (${res.baseline.snapshot.slice(0, 12)})`)
+    const changes = res.changes == null ? '' : `: ${res.changes.units} unit${res.changes.units === 1 ? '' : 's'} changed in ${res.changes.files} file${res.changes.files === 1 ? '' : 's'}`
+    return { data: res, text: () => `${res.kind} ${res.id} (seq ${res.seq})${changes}` }
   })
     .option('--agent <name>', 'Sign as this agent (its credential must be in this home), with its quota and capabilities enforced')
+    .option('--workspace <dir>', 'Record the changes of this workspace (default: [workspace] path, else the current directory if it holds source files)')
     .example('aura log-intent "fix token expiry check"')
 
   program.command('trace', 'List records, newest first, with quarantine status', async ({ options, io }) => {
