@@ -10,7 +10,7 @@
 import { randomInt } from 'node:crypto'
 import { makeBeacon, encodeBeacon } from '../crdt/beacon.js'
 import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/errors.js'
-import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
+import { shortId, type KeyId } from '../crdt/ids.js'
 import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
 import { Dialer } from './net/dialer.js'
@@ -22,6 +22,7 @@ import { OPERATIONS, type LiveState } from './operations.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
+import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
 
 /** A running daemon. */
 export interface Daemon {
@@ -46,6 +47,7 @@ export async function startDaemon (home: string, opts: RuntimeOptions = {}): Pro
   try {
     await d.startHost()
     await d.startControl()
+    await d.startAutoApply()
     return d
   } catch (err) {
     await d.stop().catch(() => {})
@@ -70,6 +72,7 @@ class DaemonImpl implements Daemon {
   private readonly told = new Map<KeyId, number>()
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
+  private autoApply: AutoApply | null = null
 
   constructor (readonly rt: NodeRuntime) {
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
@@ -144,6 +147,15 @@ class DaemonImpl implements Daemon {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
   }
 
+  /** `[workspace] apply = "auto"`: received deltas are applied as their records arrive. */
+  async startAutoApply (): Promise<void> {
+    this.autoApply = await startAutoApply(this.rt, {
+      cwd: process.cwd(),
+      fail: (err) => this.fail('applying received changes to the workspace', err),
+      note: (message) => process.stderr.write(`aura: ${message}\n`)
+    })
+  }
+
   private startEngine (): void {
     const chain = this.rt.requireChain()
     this.engine = new SyncEngine({
@@ -160,10 +172,12 @@ class DaemonImpl implements Daemon {
       chainApplied: (from) => {
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))
         this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+        this.autoApply?.kick()
       },
       recordsAdded: (ids) => {
         void this.rt.writer.ingest(ids).catch((err) => this.fail('persisting received records', err))
         this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+        this.autoApply?.kick()
       },
       audit: (e) => { void this.rt.audit(`sync-${e.type}`, { peer: e.peer, code: e.code ?? null, message: e.message }).catch(() => {}) },
       revoked: (keys) => {
@@ -294,6 +308,7 @@ class DaemonImpl implements Daemon {
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})
       await (this.host as Host | undefined)?.stop().catch(() => {})
+      await this.autoApply?.stop()
       await this.rt.close()
       this.resolveStopped()
     })()
@@ -331,4 +346,3 @@ function sourceOf (multiaddr: string): string {
   return m === null ? multiaddr : `${m[1]}:${m[2]}`
 }
 
-void keyIdOf
