@@ -1,0 +1,26 @@
+/**
+ * The process test/store/crash.test.ts kills: opens the store in `dir`, prints `ready`, then
+ * appends signed records forever — one at a time (`single`) or 16 in flight (`concurrent`) —
+ * and prints `<seq> <id>` for each one only after its append has resolved (is durable).
+ *
+ * @example
+ * node --import tsx test/store/crash-child.ts /tmp/store concurrent
+ */
+import '../../node/compat.js'
+import { IntentWriter } from '../../node/store/intent-writer.js'
+import { NodeStore } from '../../node/store/node-store.js'
+import { intentFields, keyFor } from './helpers.js'
+
+const [dir, mode] = process.argv.slice(2)
+const store = await NodeStore.open(dir)
+const writer = await IntentWriter.open({ intent: store.intent, key: keyFor('crash'), clock: { now: () => Date.now() } }, { host: 'crash-child' })
+process.stdout.write('ready\n')
+
+let i = writer.head?.seq ?? 0
+async function loop (): Promise<never> {
+  for (;;) {
+    const { seq, id } = await writer.append(intentFields(i++))
+    process.stdout.write(`${seq} ${id}\n`)
+  }
+}
+await Promise.all(Array.from({ length: mode === 'concurrent' ? 16 : 1 }, loop))
