@@ -1,10 +1,12 @@
 /**
  * Which directory an operation works on. In order: `--workspace DIR` (params.workspace, made
- * absolute by the CLI), `[workspace] path` (absolute once the config is loaded), else the
- * directory the command ran in (params.cwd) when it looks like a checkout: it has a source file
- * a grammar understands within a few levels, and it is neither the user's home nor `/`. The
- * daemon's auto-apply passes its own working directory at start. A node home inside the
- * workspace must be ignored there (.gitignore/.auraignore), or its keys would be recorded.
+ * absolute by the CLI), `[workspace] path` (absolute once the config is loaded), else from the
+ * directory the command ran in (params.cwd), as git finds a checkout from a subdirectory: the
+ * workspace this node last recorded if cwd is in it, else the nearest enclosing directory with
+ * a `.git`, else cwd itself when it looks like a checkout (a source file a grammar understands
+ * within a few levels). The user's home and `/` are never taken implicitly. The daemon's
+ * auto-apply passes its own working directory at start. A node home inside the workspace must
+ * be ignored there (.gitignore/.auraignore), or its keys would be recorded.
  *
  * @example
  * const root = await workspaceRoot(rt, { workspace: undefined, cwd: '/home/alice/src/app' })
@@ -16,6 +18,7 @@ import path from 'node:path'
 import { WorkspaceError } from '../../crdt/errors.js'
 import type { NodeRuntime } from '../runtime.js'
 import { ALWAYS_SKIPPED, IgnoreRules, languageOf } from '../workspace/index.js'
+import { workspaceOf } from './workspace-node.js'
 
 /** The parameters that name a workspace. */
 export interface RootParams { workspace?: unknown, cwd?: unknown }
@@ -32,8 +35,8 @@ export async function workspaceRoot (rt: NodeRuntime, p: RootParams): Promise<st
     const st = await stat(explicit).catch(() => null)
     if (st?.isDirectory() !== true) throw new WorkspaceError(`the workspace ${explicit} is not a directory`, { workspace: explicit, hint: 'check --workspace or [workspace] path' })
     root = await realpath(explicit)
-  } else if (cwd !== undefined && await looksLikeCheckout(cwd)) {
-    root = await realpath(cwd)
+  } else if (cwd !== undefined) {
+    root = await enclosingCheckout(await realpath(cwd).catch(() => path.resolve(cwd)), await workspaceOf(rt).state.recordedRoot())
   }
   if (root !== null) await checkHomeOutside(root, rt.home)
   return root
@@ -50,10 +53,28 @@ export async function requireWorkspace (rt: NodeRuntime, p: RootParams): Promise
   return root
 }
 
+function isInside (dir: string, root: string): boolean {
+  const rel = path.relative(root, dir)
+  return !rel.startsWith('..') && !path.isAbsolute(rel)
+}
+
+function neverImplicit (dir: string): boolean {
+  return dir === path.parse(dir).root || dir === path.resolve(os.homedir())
+}
+
+/** The checkout a directory is in: the recorded workspace, a `.git` ancestor, or itself. */
+async function enclosingCheckout (cwd: string, recorded: string | null): Promise<string | null> {
+  if (recorded !== null && isInside(cwd, recorded)) return recorded
+  for (let dir = cwd; !neverImplicit(dir); dir = path.dirname(dir)) {
+    if (await stat(path.join(dir, '.git')).then(() => true, () => false)) return dir
+  }
+  return await looksLikeCheckout(cwd) ? cwd : null
+}
+
 /** Whether a directory (not ~ or /) holds a file some grammar parses, within a few levels. */
 export async function looksLikeCheckout (dir: string): Promise<boolean> {
   const abs = path.resolve(dir)
-  if (abs === path.parse(abs).root || abs === path.resolve(os.homedir())) return false
+  if (neverImplicit(abs)) return false
   let seen = 0
   let level = [abs]
   for (let depth = 0; depth <= PROBE_DEPTH && level.length > 0; depth++) {

@@ -68,6 +68,12 @@ export class WorkspaceStore {
     return b.root === root ? b : null
   }
 
+  /** The root of the workspace this node last recorded, if any. */
+  async recordedRoot (): Promise<string | null> {
+    const v = await this.kv.get(layout.wsBaseline)
+    return v === undefined ? null : (parseCanonical(v) as unknown as Baseline).root
+  }
+
   /** Ids of the records whose deltas were dealt with here. */
   async doneIds (): Promise<Set<RecordId>> {
     const out = new Set<RecordId>()
