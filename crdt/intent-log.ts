@@ -18,8 +18,8 @@
 import * as A from '@automerge/automerge'
 import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
-import { genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, stageSyncMessage, type ChangeRef } from './intent-staging.js'
+import { documentPuts, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { ChangeIndex, isWholeDocument, stageSyncMessage, type ChangeRef, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, recordIdOf, type SignedRecord } from './record.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
@@ -41,9 +41,16 @@ export class IntentLog {
   private readonly bytes = new Map<RecordId, Uint8Array>()
   private readonly decoded = new Map<RecordId, SignedRecord>()
   private index: ChangeIndex | undefined
+  private persisted: A.Heads
+  private readonly actor: string
+  // Genesis only, as created, and no change received yet (so none waits for its deps either).
+  private pristine: boolean
 
-  private constructor (doc: A.Doc<IntentDoc>) {
+  private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
     this.doc = doc
+    this.persisted = pristine ? [] : A.getHeads(doc)
+    this.actor = A.getActorId(doc)
+    this.pristine = pristine
     for (const [id, value] of Object.entries(doc.records)) {
       if (value instanceof Uint8Array) this.bytes.set(id as RecordId, value)
     }
@@ -51,7 +58,7 @@ export class IntentLog {
 
   /** An empty log (genesis only) writing as `actorHex`. */
   static create (actorHex: string): IntentLog {
-    return new IntentLog(genesisDoc(actorHex))
+    return new IntentLog(genesisDoc(actorHex), true)
   }
 
   /** A log from `save()` output, optionally followed by `saveIncremental()` chunks. */
@@ -65,7 +72,7 @@ export class IntentLog {
       throw new MalformedError(`intent log data does not load: ${(err as Error).message}`)
     }
     if (A.getObjectId(doc, 'records') !== RECORDS_OBJ) throw new MalformedError('intent log data lacks the genesis records map')
-    return new IntentLog(doc)
+    return new IntentLog(doc, false)
   }
 
   /** Number of records held. */
@@ -135,19 +142,25 @@ export class IntentLog {
     this.doc = A.change(this.doc, { time: changeTime(timeMs) }, (d) => {
       for (const { id, bytes } of fresh.values()) d.records[id] = bytes
     })
+    this.pristine = false
     for (const { id, bytes, record } of fresh.values()) this.hold(id, bytes, record)
     if (this.index !== undefined) {
       for (const meta of A.getChangesMetaSince(this.doc, before)) this.index.add(meta.actor, meta.seq, meta.hash)
     }
   }
 
-  /** Changes since the last `save` or `saveIncremental`, to append to stored data. */
+  /** Changes since the last `save` or `saveIncremental` (or the load), to append to stored data. */
   saveIncremental (): Uint8Array {
-    return A.saveIncremental(this.doc)
+    // Tracked here rather than by Automerge, which counts from when its document was loaded:
+    // after merging into a peer's document that would silently skip what the merge brought.
+    const out = A.saveSince(this.doc, this.persisted)
+    this.persisted = A.getHeads(this.doc)
+    return out
   }
 
   /** The whole document, compacted. */
   save (): Uint8Array {
+    this.persisted = A.getHeads(this.doc)
     return A.save(this.doc)
   }
 
@@ -169,29 +182,93 @@ export class IntentLog {
    * accepted for symmetry with `append`; receiving makes no change of ours, so it is unused.
    */
   receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[] } {
-    const staged = stageSyncMessage(message)
+    if (this.pristine && isWholeDocument(message)) {
+      const received = this.receiveWholeDocument(state, message, check)
+      if (received !== undefined) return received
+    }
+    const staged = stageSyncMessage(message, this.actor)
     this.checkForks(staged.changes)
     const incoming = this.newRecords(staged.puts)
     if (incoming.length > 0) check(incoming)
     // Records can become visible later than they arrive (a change waiting for its deps), so
     // what was added is read from Automerge's patches, not from what this message carried.
     const visible = new Map<RecordId, Uint8Array>()
+    const base = this.mergeBase(staged, incoming.length)
+    if (base !== undefined) for (const r of incoming) visible.set(r.id, r.bytes)
     let next: A.Doc<IntentDoc>
     let nextState: SyncState
     try {
-      [next, nextState] = A.receiveSyncMessage(this.doc, state, message, {
-        patchCallback: (patches) => {
-          for (const p of patches) {
-            if (p.action === 'put' && p.path.length === 2 && p.path[0] === 'records' && p.value instanceof Uint8Array) visible.set(p.path[1] as RecordId, p.value)
-          }
-        }
+      [next, nextState] = A.receiveSyncMessage(base ?? this.doc, state, message, {
+        patchCallback: (patches) => collectPuts(patches, visible)
       })
     } catch (err) {
       throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
     }
     this.doc = next
+    if (staged.changes.length > 0) this.pristine = false
+    return { state: nextState, added: this.adopt(staged.changes, incoming, visible) }
+  }
+
+  /**
+   * A new peer's first sync: the whole document, applied to the live document directly rather
+   * than loaded into a throwaway one first (a second full load). The live document held only
+   * genesis, so refusing means starting again from genesis; callers never see the difference.
+   * The checks are the staged path's, in its order. Undefined when the document is not
+   * provably pure record puts: the staged path then reads every change and names the fault.
+   */
+  private receiveWholeDocument (state: SyncState, message: Uint8Array, check: IncomingCheck): { state: SyncState, added: RecordId[] } | undefined {
+    // Fork checks compare against what was held before: index the genesis document first.
+    this.changeIndex()
+    const visible = new Map<RecordId, Uint8Array>()
+    const restart = (): void => { this.doc = genesisDoc(this.actor) }
+    let next: A.Doc<IntentDoc>
+    let nextState: SyncState
+    try {
+      [next, nextState] = A.receiveSyncMessage(this.doc, state, message, { patchCallback: (patches) => collectPuts(patches, visible) })
+    } catch {
+      restart()
+      return undefined
+    }
+    const metas = A.getChangesMetaSince(next, [])
+    const puts = documentPuts(next, metas)
+    if (puts === undefined) {
+      restart()
+      return undefined
+    }
+    let incoming: IncomingRecord[]
+    try {
+      this.checkForks(metas)
+      incoming = this.newRecords(puts)
+      if (incoming.length > 0) check(incoming)
+    } catch (err) {
+      restart()
+      throw err
+    }
+    this.doc = next
+    this.pristine = false
+    return { state: nextState, added: this.adopt(metas, incoming, visible) }
+  }
+
+  /**
+   * Automerge applies a remote change at a cost that grows with the whole document (with
+   * record-sized values, about a millisecond per op per thousand records held), so a big batch
+   * that arrives as a whole document is merged the other way round: start from that document,
+   * already loaded in one pass by staging, and apply to it the few changes only we hold. The
+   * result holds exactly what applying the message to ours would. Undefined: apply as usual.
+   */
+  private mergeBase (staged: StagedMessage, newRecords: number): A.Doc<IntentDoc> | undefined {
+    if (staged.documents.length !== 1 || newRecords < MERGE_FROM_THEIRS_AT) return undefined
+    const theirs = staged.documents[0]
+    const onlyOurs = A.getBackend(theirs).getChangesAdded(A.getBackend(this.doc))
+    if (onlyOurs.length >= newRecords) return undefined
+    const [merged] = A.applyChanges(theirs, onlyOurs)
+    return merged
+  }
+
+  // Indexes the applied changes and holds the records that became visible.
+  private adopt (changes: ChangeRef[], incoming: IncomingRecord[], visible: Map<RecordId, Uint8Array>): RecordId[] {
     const index = this.changeIndex()
-    for (const c of staged.changes) index.add(c.actor, c.seq, c.hash)
+    for (const c of changes) index.add(c.actor, c.seq, c.hash)
     const byId = new Map(incoming.map((r) => [r.id, r.record]))
     const added: RecordId[] = []
     for (const [id, bytes] of visible) {
@@ -199,13 +276,13 @@ export class IntentLog {
       this.hold(id, bytes, byId.get(id))
       added.push(id)
     }
-    return { state: nextState, added }
+    return added
   }
 
   private checkForks (changes: ChangeRef[]): void {
     const index = this.changeIndex()
     const inBatch = new ChangeIndex()
-    const self = A.getActorId(this.doc)
+    const self = this.actor
     for (const c of changes) {
       const status = index.status(c.actor, c.seq, c.hash)
       if (status === 'known') continue
@@ -235,6 +312,15 @@ export class IntentLog {
   }
 }
 
+// New records from which merging into the peer's whole document beats applying it to ours.
+const MERGE_FROM_THEIRS_AT = 32
+
+// Records that became visible, from Automerge's patches.
+function collectPuts (patches: A.Patch[], into: Map<RecordId, Uint8Array>): void {
+  for (const p of patches) {
+    if (p.action === 'put' && p.path.length === 2 && p.path[0] === 'records' && p.value instanceof Uint8Array) into.set(p.path[1] as RecordId, p.value)
+  }
+}
 
 // Automerge change times are whole seconds.
 function changeTime (timeMs: number): number {

@@ -2,17 +2,18 @@
  * Staging for the intent log's sync: read what an incoming Automerge sync message would apply,
  * without applying it. Each entry of a sync message is one or more concatenated chunks (the
  * Automerge binary format: magic, checksum, type, uLEB128 length, body): change chunks are
- * decoded directly and must pass `recordPuts`; a document chunk (sent to a peer that has
- * little) is loaded into a throwaway document and must pass `documentPuts`, or else every
- * change in its history must pass `recordPuts`.
+ * decoded directly and must pass `recordPuts`; a document chunk (Automerge sends one when a
+ * peer is missing more than a few changes) is loaded into a separate document and must pass
+ * `documentPuts`, or else every change in its history must pass `recordPuts`.
  *
  * `ChangeIndex` remembers which change each (actor, seq) pair names. Automerge actors are not
  * authenticated: a second, different change for a pair the live document already holds makes
  * Automerge throw "duplicate seq" on every later sync, so such a change is refused up front.
  *
  * @example
- * const { changes, puts } = stageSyncMessage(msg) // E_MALFORMED on anything but record puts
- * index.status(c.actor, c.seq, c.hash)             // 'known' | 'new' | 'fork'
+ * const { changes, puts } = stageSyncMessage(msg, actor) // E_MALFORMED on anything but record puts
+ * index.status(c.actor, c.seq, c.hash)                    // 'known' | 'new' | 'fork'
+ * isWholeDocument(msg)                             // one document chunk, nothing else
  */
 import * as A from '@automerge/automerge'
 import { MalformedError } from './errors.js'
@@ -25,17 +26,19 @@ export interface ChangeRef {
   readonly seq: number
 }
 
-/** What a sync message would apply: its changes and every record they put. */
+/** What a sync message would apply: its changes, every record they put, and any whole documents it carries. */
 export interface StagedMessage {
   readonly changes: ChangeRef[]
   readonly puts: RecordPut[]
+  /** Whole documents the message carries, loaded (as `actor`) and checked like everything else. */
+  readonly documents: Array<A.Doc<IntentDoc>>
 }
 
-// The throwaway document never writes; a fixed actor keeps staging free of randomness.
-const STAGING_ACTOR = 'ff'.repeat(16)
-
-/** Reads a sync message without applying it; E_MALFORMED if any change is not pure record puts. */
-export function stageSyncMessage (message: Uint8Array): StagedMessage {
+/**
+ * Reads a sync message without applying it; E_MALFORMED if any change is not pure record puts.
+ * Whole documents are loaded writing as `actor`, so the caller may adopt one.
+ */
+export function stageSyncMessage (message: Uint8Array, actor: string): StagedMessage {
   let entries: Uint8Array[]
   try {
     entries = A.decodeSyncMessage(message).changes
@@ -44,6 +47,7 @@ export function stageSyncMessage (message: Uint8Array): StagedMessage {
   }
   const changes = new Map<string, ChangeRef>()
   const puts = new Map<string, RecordPut>()
+  const documents: Array<A.Doc<IntentDoc>> = []
   const addChange = (c: ChangeRef): void => { if (!changes.has(c.hash)) changes.set(c.hash, { hash: c.hash, actor: c.actor, seq: c.seq }) }
   const addDecoded = (decoded: A.DecodedChange): void => {
     if (changes.has(decoded.hash)) return
@@ -53,7 +57,8 @@ export function stageSyncMessage (message: Uint8Array): StagedMessage {
   for (const entry of entries) {
     for (const { type, bytes } of splitChunks(entry)) {
       if (type !== DOCUMENT_CHUNK) { addDecoded(decodeChangeChunk(bytes)); continue }
-      const doc = loadThrowaway(bytes)
+      const doc = loadDocument(bytes, actor)
+      documents.push(doc)
       const metas = A.getChangesMetaSince(doc, [])
       const fast = documentPuts(doc, metas)
       if (fast === undefined) {
@@ -66,7 +71,22 @@ export function stageSyncMessage (message: Uint8Array): StagedMessage {
       for (const m of metas) addChange(m)
     }
   }
-  return { changes: [...changes.values()], puts: [...puts.values()] }
+  return { changes: [...changes.values()], puts: [...puts.values()], documents }
+}
+
+/**
+ * Whether a sync message carries exactly one whole document and nothing else: what a peer sends
+ * to a log that holds only genesis. False for anything else, including what does not decode.
+ */
+export function isWholeDocument (message: Uint8Array): boolean {
+  try {
+    const entries = A.decodeSyncMessage(message).changes
+    if (entries.length !== 1) return false
+    const chunks = splitChunks(entries[0])
+    return chunks.length === 1 && chunks[0].type === DOCUMENT_CHUNK
+  } catch {
+    return false
+  }
 }
 
 /** Which change each (actor, seq) pair of a document names. */
@@ -139,9 +159,9 @@ function decodeChangeChunk (bytes: Uint8Array): A.DecodedChange {
   }
 }
 
-function loadThrowaway (bytes: Uint8Array): A.Doc<IntentDoc> {
+function loadDocument (bytes: Uint8Array, actor: string): A.Doc<IntentDoc> {
   try {
-    return A.load<IntentDoc>(bytes, { actor: STAGING_ACTOR })
+    return A.load<IntentDoc>(bytes, { actor })
   } catch (err) {
     throw new MalformedError(`sync message carries a document that does not load: ${(err as Error).message}`)
   }

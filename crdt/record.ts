@@ -110,6 +110,11 @@ const unsignedOf = new WeakMap<SignedRecord, Uint8Array>()
 // Bytes this process signed, so appending them does not decode and verify them again. Keyed by
 // the array object and confirmed by id, because a Uint8Array can be changed after signing.
 const signedHere = new WeakMap<Uint8Array, { id: RecordId, record: SignedRecord }>()
+// Key ids of the `pub` strings seen: a team has few signers and each of their records carries
+// the same key, so hashing it again per record is wasted. The value is a function of the key
+// alone, so the cache is never wrong; it is cleared when full to stay bounded.
+const keyIdOfPub = new Map<string, KeyId>()
+const MAX_CACHED_KEYS = 4096
 
 /** The `seq` and `prev` of the record that follows `head` (the signer's newest record), or of a first record. */
 export function nextRecordFields (head: { id: RecordId, record: SignedRecord } | undefined): { seq: number, prev: RecordId | null } {
@@ -169,9 +174,8 @@ export function decodeRecord (bytes: Uint8Array): { id: RecordId, record: Signed
     throw new MalformedError(`record ${id.slice(0, 12)} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { record: id })
   }
   const record = deepFreeze(parsed.data) as unknown as SignedRecord
-  const pub = fromB64u(record.pub)
   fromB64u(record.sig)
-  if (keyIdOf(pub) !== record.signer) throw new MalformedError(`record ${id.slice(0, 12)}: signer is not the key id of pub`, { record: id })
+  if (signerOf(record.pub) !== record.signer) throw new MalformedError(`record ${id.slice(0, 12)}: signer is not the key id of pub`, { record: id })
   decoded.add(record)
   const unsigned = cutSignature(bytes, record)
   if (unsigned !== undefined) unsignedOf.set(record, unsigned)
@@ -183,32 +187,54 @@ export function verifyRecord (record: SignedRecord): boolean {
   const known = verified.get(record)
   if (known !== undefined) return known
   let ok: boolean
-  try {
-    const pub = fromB64u(record.pub)
-    const { sig, ...unsigned } = record
-    const message = unsignedOf.get(record) ?? canonicalBytes(unsigned)
-    ok = keyIdOf(pub) === record.signer && verify('record', message, fromB64u(sig), pub)
-  } catch {
-    ok = false
+  const message = unsignedOf.get(record)
+  if (message !== undefined) {
+    // Decoded here: `pub` and `sig` are canonical base64url and `signer` is the key id of `pub`.
+    ok = verify('record', message, Buffer.from(record.sig, 'base64url'), Buffer.from(record.pub, 'base64url'))
+  } else {
+    try {
+      const pub = fromB64u(record.pub)
+      const { sig, ...unsigned } = record
+      ok = keyIdOf(pub) === record.signer && verify('record', canonicalBytes(unsigned), fromB64u(sig), pub)
+    } catch {
+      ok = false
+    }
   }
   if (decoded.has(record)) { verified.set(record, ok); unsignedOf.delete(record) }
   return ok
 }
 
+// The key id of a base64url public key; E_MALFORMED unless it is canonical base64url.
+function signerOf (pub: string): KeyId {
+  let id = keyIdOfPub.get(pub)
+  if (id === undefined) {
+    id = keyIdOf(fromB64u(pub))
+    if (keyIdOfPub.size >= MAX_CACHED_KEYS) keyIdOfPub.clear()
+    keyIdOfPub.set(pub, id)
+  }
+  return id
+}
+
+const SIG_OPEN = utf8(',"sig":"')
+const SIG_CLOSE = utf8('","signer":"')
+
 /**
  * The canonical bytes of a record without `sig`, cut from its canonical bytes. RFC 8785 sorts
- * members and the schema fixes them, so the top-level object ends with exactly
- * `,"sig":…,"signer":…,"text":…,"ts":…,"v":1}`; both pieces are rebuilt from the parsed values
- * and compared byte for byte, so a mismatch (never expected) just means re-encoding instead.
+ * members and the schema fixes them, so the top-level `sig` member is followed only by `signer`
+ * (hex), `text` (a string: every quote inside it is escaped), `ts` and `v`. Its `,"sig":"` is
+ * therefore the last in the bytes, however `data` or `delta` might spell one. The cut is
+ * confirmed against the parsed `sig` and `signer`; a mismatch (never expected) means
+ * re-encoding instead.
  */
 function cutSignature (bytes: Uint8Array, record: SignedRecord): Uint8Array | undefined {
-  const sigMember = utf8(`,"sig":"${record.sig}"`)
-  const rest = utf8(`,"signer":"${record.signer}","text":${canonicalString(record.text)},"ts":${record.ts},"v":1}`)
-  const at = bytes.length - rest.length - sigMember.length
-  if (at < 1 || !bytesAt(bytes, at, sigMember) || !bytesAt(bytes, at + sigMember.length, rest)) return undefined
-  const out = new Uint8Array(at + rest.length)
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const at = buf.lastIndexOf(SIG_OPEN)
+  const end = at + SIG_OPEN.length + record.sig.length
+  if (at < 1 || buf.toString('latin1', at + SIG_OPEN.length, end) !== record.sig || !bytesAt(bytes, end, SIG_CLOSE)) return undefined
+  if (buf.toString('latin1', end + SIG_CLOSE.length, end + SIG_CLOSE.length + record.signer.length) !== record.signer) return undefined
+  const out = new Uint8Array(bytes.length - (end + 1 - at))
   out.set(bytes.subarray(0, at))
-  out.set(rest, at)
+  out.set(bytes.subarray(end + 1), at)
   return out
 }
 

@@ -5,7 +5,7 @@ import { GENESIS_ACTOR, GENESIS_HASH, type IntentDoc } from '../../crdt/intent-d
 import { IntentLog, type IncomingRecord } from '../../crdt/intent-log.js'
 import { canonicalBytes } from '../../crdt/canonical.js'
 import { recordIdOf } from '../../crdt/record.js'
-import { actorOf, syncPair, Writer } from './record-fixtures.js'
+import { acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
 
 function changesIn (log: IntentLog): A.DecodedChange[] {
   return A.getAllChanges(A.load<IntentDoc>(log.save(), { actor: 'ab' })).map((c) => A.decodeChange(c))
@@ -20,6 +20,7 @@ describe('IntentLog basics', () => {
   const r1 = alice.write('one')
   const r2 = alice.write('two')
   const r3 = alice.write('three')
+  const w4 = alice.write('four')
 
   it('starts from the pinned genesis change', () => {
     let g = A.init<IntentDoc>({ actor: GENESIS_ACTOR })
@@ -80,7 +81,12 @@ describe('IntentLog basics', () => {
     const joined = new Uint8Array([...base, ...inc1, ...inc2])
     const back = IntentLog.load(joined, actorOf('alice2'))
     expect(back.ids().sort()).toEqual(log.ids().sort())
-    expect(back.records().map((r) => r.record.text).sort()).toEqual(['one', 'three', 'two'])
+    // What was loaded is stored already: the next increment holds only what is new.
+    expect(back.saveIncremental().length).toBe(0)
+    back.append([w4], 4_000)
+    const inc3 = back.saveIncremental()
+    expect(IntentLog.load(new Uint8Array([...joined, ...inc3]), actorOf('alice3')).has(w4.id)).toBe(true)
+    expect(back.records().map((r) => r.record.text).sort()).toEqual(['four', 'one', 'three', 'two'])
     expect(IntentLog.load(new Uint8Array(0), actorOf('x')).size).toBe(0)
   })
 
@@ -170,6 +176,48 @@ describe('IntentLog sync', () => {
     const entries = messages.flatMap((m) => A.decodeSyncMessage(m).changes)
     expect(entries.some((e) => { try { A.decodeChange(e); return false } catch (err) { return /leftover/.test((err as Error).message) } })).toBe(true)
     expect(l0.ids().sort()).toEqual(rs.map((r) => r.id).sort())
+  })
+
+  it('a peer far behind takes a whole document by merging into it, keeps its own records, and persists everything', () => {
+    const alice = new Writer('alice')
+    const bobW = new Writer('bob')
+    const la = IntentLog.create(actorOf('alice'))
+    const lb = IntentLog.create(actorOf('bob'))
+    for (let i = 0; i < 4; i++) la.append(Array.from({ length: 10 }, (_, k) => alice.write(`early ${i}.${k}`)), i * 1000)
+    let sa = la.initSyncState()
+    let sb = lb.initSyncState()
+    for (let round = 0; round < 10; round++) {
+      let m1: Uint8Array | null
+      let m2: Uint8Array | null
+      ;[sa, m1] = la.generateSyncMessage(sa)
+      if (m1 !== null) sb = lb.receiveSyncMessage(sb, m1, acceptAll, 0).state
+      ;[sb, m2] = lb.generateSyncMessage(sb)
+      if (m2 !== null) sa = la.receiveSyncMessage(sa, m2, acceptAll, 0).state
+      if (m1 === null && m2 === null) break
+    }
+    const stored = [lb.save()]
+    // Apart: bob writes one record, alice sixty; alice speaks first, not knowing of bob's.
+    const own = bobW.write('written while apart')
+    lb.append([own], 10_000)
+    for (let i = 0; i < 60; i++) la.append([alice.write(`late ${i}`)], 20_000 + i)
+    let m: Uint8Array | null
+    ;[sa, m] = la.generateSyncMessage(sa)
+    expect(m).not.toBeNull()
+    expect(A.decodeSyncMessage(m!).changes.some(isDocChunk)).toBe(true)
+    const res = lb.receiveSyncMessage(sb, m!, acceptAll, 0)
+    expect(res.added.length).toBe(60)
+    expect(lb.size).toBe(101)
+    expect(lb.has(own.id)).toBe(true)
+    stored.push(lb.saveIncremental())
+    const reloaded = IntentLog.load(new Uint8Array(stored.flatMap((c) => [...c])), actorOf('bob-2'))
+    expect(reloaded.ids().sort()).toEqual(lb.ids().sort())
+    syncPair(lb, la)
+    expect(la.has(own.id)).toBe(true)
+    expect(la.ids().sort()).toEqual(lb.ids().sort())
+    // Bob keeps writing under his actor after the merge: no reused (actor, seq).
+    lb.append([bobW.write('after the merge')], 30_000)
+    syncPair(lb, la)
+    expect(la.size).toBe(102)
   })
 
   it('survives save/load between sync rounds', () => {

@@ -126,6 +126,16 @@ describe('signed records', () => {
     expect(codeOf(() => decodeVerified(r.bytes))).toBe('E_BAD_SIGNATURE')
   })
 
+  it('verifies a record whose data, delta and text spell sig and signer members of their own', () => {
+    const w = new Writer('frank')
+    const spoof = { sig: 'A'.repeat(86), signer: 'f'.repeat(64), text: '","sig":"' }
+    const r = w.write(',"sig":"x","signer":"', { data: { ...spoof, inner: [spoof] }, delta: { z: spoof } })
+    const { record } = decodeRecord(new Uint8Array(r.bytes))
+    expect(verifyRecord(record)).toBe(true)
+    const { record: changed } = decodeRecord(reencode(record, { data: { ...spoof, inner: [] } }))
+    expect(verifyRecord(changed)).toBe(false)
+  })
+
   it('any record signed here decodes and verifies, whatever its text, data and delta (fast-check)', () => {
     const w = new Writer('erin')
     fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.jsonValue(), fc.jsonValue(), fc.string({ minLength: 1, maxLength: 40 }), (text, data, delta, actor) => {
