@@ -1,0 +1,186 @@
+/**
+ * One Aura peer of the replication benchmark, in its own process, wired as the daemon wires it
+ * (node/daemon.ts): a NodeStore on LevelDB (fsync on), the node's IntentWriter, a libp2p Host,
+ * and the SyncEngine with the store's IntentLog; records received by sync are persisted through
+ * `writer.ingest`, and an append is pushed once durable. Anti-entropy ticks only when the
+ * benchmark turns them on. Driven over IPC by bench/replication.ts (bench/lib/rpc.ts).
+ *
+ * Times are `process.hrtime.bigint()`: CLOCK_MONOTONIC, one clock for every process on the
+ * machine, so an append here and its arrival in another process can be subtracted.
+ *
+ * @example
+ * const a = await Peer.start(new URL('./lib/aura-peer.ts', import.meta.url))
+ * await a.call('build', { dir, recordsFile, perChange: 10 })
+ * const { addr } = await a.call('start', { dir, name: 'alice', writers: 10 })
+ */
+import '../../node/compat.js'
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { AuthorityChain } from '../../crdt/authority-chain.js'
+import type { RecordId } from '../../crdt/ids.js'
+import { recordIdOf } from '../../crdt/record.js'
+import { createHost, type Host } from '../../node/net/host.js'
+import { SYNC_PROTOCOL } from '../../node/net/protocols.js'
+import { IntentWriter } from '../../node/store/intent-writer.js'
+import { NodeStore } from '../../node/store/node-store.js'
+import { SyncEngine } from '../../node/sync/engine.js'
+import { LinkCounts, metered } from './metered-link.js'
+import { benchKey, benchTeam, digestOf, readRecordFile, textOf } from './replication-data.js'
+import { serve } from './rpc.js'
+
+const BUILD_TIME = 1_767_225_700_000
+
+interface Running {
+  dir: string
+  store: NodeStore
+  chain: AuthorityChain
+  writer: IntentWriter
+  host: Host
+  engine: SyncEngine
+}
+
+let node: Running | undefined
+let tick: ReturnType<typeof setInterval> | undefined
+let ingesting: Promise<void> = Promise.resolve()
+let appended = 0
+const counts = new LinkCounts()
+const heldAt = new Map<RecordId, bigint>()
+const waiting = new Map<RecordId, (t: bigint) => void>()
+let whenSize: { size: number, resolve: (at: { t: bigint, cpu: number }) => void } | undefined
+
+function cpuMs (): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+function ms (from: bigint, to: bigint): number {
+  return Number(to - from) / 1e6
+}
+
+function running (): Running {
+  if (node === undefined) throw new TypeError('peer not started')
+  return node
+}
+
+function digest (n: Running): string {
+  return digestOf(n.store.intent.log.ids().map((id) => n.store.intent.log.get(id) as Uint8Array))
+}
+
+serve({
+  /** Fills a fresh store with the records of `recordsFile`, `perChange` per Automerge change. */
+  async build ({ dir, recordsFile, perChange }: { dir: string, recordsFile: string, perChange: number }) {
+    const t0 = process.hrtime.bigint()
+    const store = await NodeStore.open(dir, { sync: false, actor: randomBytes(16).toString('hex') })
+    const log = store.intent.log
+    const all = readRecordFile(recordsFile)
+    for (let i = 0; i < all.length; i += perChange) {
+      const entries = all.slice(i, i + perChange).map((bytes) => ({ id: recordIdOf(bytes), bytes }))
+      log.append(entries, BUILD_TIME + i * 1000)
+      await store.intent.commit(store.intent.indexOps(entries.map(({ id }) => ({ id, record: log.record(id) as NonNullable<ReturnType<typeof log.record>> }))))
+    }
+    const size = log.size
+    const docBytes = log.save().length
+    await store.close()
+    return { size, docBytes, buildMs: ms(t0, process.hrtime.bigint()) }
+  },
+
+  /** Opens the store at `dir` and starts the node as `name`. */
+  async start ({ dir, name, writers }: { dir: string, name: string, writers: number }) {
+    const t0 = process.hrtime.bigint()
+    const store = await NodeStore.open(dir, { actor: randomBytes(16).toString('hex') })
+    const chain = AuthorityChain.fromEntries(benchTeam(writers).entries)
+    const key = benchKey(name)
+    const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() } }, { host: `${name}-bench` })
+    const host = await createHost({ seed: key.seed })
+    const engine = new SyncEngine(
+      { chain, log: store.intent.log, localKey: host.key, clock: () => Date.now(), random: Math.random },
+      { team: chain.team },
+      {
+        recordsAdded: (ids) => {
+          const t = process.hrtime.bigint()
+          for (const id of ids) {
+            heldAt.set(id, t)
+            waiting.get(id)?.(t)
+            waiting.delete(id)
+          }
+          if (whenSize !== undefined && store.intent.log.size >= whenSize.size) {
+            whenSize.resolve({ t, cpu: cpuMs() })
+            whenSize = undefined
+          }
+          const done = writer.ingest(ids)
+          ingesting = ingesting.then(async () => await done)
+        }
+      }
+    )
+    await host.handle(SYNC_PROTOCOL, (link) => engine.addLink(metered(link, counts)))
+    node = { dir, store, chain, writer, host, engine }
+    return { addr: host.addresses()[0], peerId: host.peerId, size: store.intent.log.size, digest: digest(node), startMs: ms(t0, process.hrtime.bigint()) }
+  },
+
+  /**
+   * Dials `addr` and syncs until `expect` records are held (verified, in the live log) and
+   * then durable. Times from the dial; CPU is this process's over the same intervals.
+   */
+  async replicate ({ addr, expect }: { addr: string, expect: number }) {
+    const n = running()
+    counts.largest = 0
+    const before = counts.snapshot()
+    const full = new Promise<{ t: bigint, cpu: number }>((resolve) => { whenSize = { size: expect, resolve } })
+    const cpu0 = cpuMs()
+    const t0 = process.hrtime.bigint()
+    const link = await n.host.openLink(addr, SYNC_PROTOCOL)
+    const t1 = process.hrtime.bigint()
+    n.engine.addLink(metered(link, counts))
+    const held = await full
+    await ingesting
+    const durable = process.hrtime.bigint()
+    const after = counts.snapshot()
+    return {
+      dialMs: ms(t0, t1),
+      bulkArrivedMs: ms(t0, after.largestAt),
+      heldMs: ms(t0, held.t),
+      durableMs: ms(t0, durable),
+      cpuMs: held.cpu - cpu0,
+      durableCpuMs: cpuMs() - cpu0,
+      size: n.store.intent.log.size,
+      digest: digest(n),
+      recvBytes: after.recvBytes - before.recvBytes,
+      sentBytes: after.sentBytes - before.sentBytes,
+      recvFrames: after.recvFrames - before.recvFrames
+    }
+  },
+
+  /** Appends one intent as the daemon does (durable, then pushed); returns when it started. */
+  async append () {
+    const n = running()
+    const t0 = process.hrtime.bigint()
+    const a = await n.writer.append({ kind: 'intent', actor: 'alice', auth: { ...n.chain.head }, text: textOf(1_000_000 + appended++) })
+    n.engine.localRecordsAdded()
+    return { id: a.id, t0, durable: process.hrtime.bigint() }
+  },
+
+  /** When record `id` became held here (waits for it). */
+  async heldAt ({ id }: { id: RecordId }) {
+    return heldAt.get(id) ?? await new Promise<bigint>((resolve) => waiting.set(id, resolve))
+  },
+
+  /** Link-layer totals so far. */
+  counts: () => counts.snapshot(),
+
+  /** CPU milliseconds used by this process so far. */
+  cpu: () => cpuMs(),
+
+  /** Runs anti-entropy every `intervalMs` from now (0: never), as the daemon's timer does. */
+  tick ({ intervalMs }: { intervalMs: number }) {
+    clearInterval(tick)
+    tick = intervalMs > 0 ? setInterval(() => running().engine.tick(), intervalMs) : undefined
+  }
+}, async () => {
+  clearInterval(tick)
+  if (node === undefined) return
+  node.engine.closeAll()
+  await node.host.stop()
+  await ingesting.catch(() => {})
+  await node.store.close()
+  await rm(node.dir, { recursive: true, force: true })
+})
