@@ -10,9 +10,8 @@
  * Automerge 3.5, changes loaded on top of a saved document cost far more per record than
  * the same changes made live (~12 ms each at 10,000 records), and a long tail can even abort
  * the WebAssembly module. So compaction (a fresh base replacing base and chunks, in the same
- * single batch) runs after `maxChunks` chunks or `maxBytes` of chunks, and on close, so a
- * clean restart loads only a base. Also, right after a load Automerge's next
- * `saveIncremental()` repeats the whole document; that output is dropped, not written.
+ * single batch) runs after `maxChunks` chunks or `maxBytes` of chunks, on close (so a clean
+ * restart loads only a base), and on open when a crash left chunks.
  *
  * @example
  * const s = await IntentStore.open(kv, actorHex)
@@ -61,7 +60,10 @@ export class IntentStore {
     private chunkBytes: number
   ) {}
 
-  /** Loads base and chunks (an empty log if none), and repairs the record index if needed. */
+  /**
+   * Loads base and chunks (an empty log if none), repairs the record index if needed, and
+   * folds any chunks left by a crash into a fresh base, so the slow load is paid only once.
+   */
   static async open (kv: KV, actor: string, policy: Partial<CompactionPolicy> = {}): Promise<IntentStore> {
     const base = await kv.get(layout.docBase)
     const parts: Uint8Array[] = base === undefined ? [] : [base]
@@ -78,10 +80,9 @@ export class IntentStore {
     } catch (err) {
       throw new MalformedError(`the stored intent log does not load: ${toAuraError(err).message}`, { chunks: chunks.length })
     }
-    // What is already on disk must not be written again as the first chunk.
-    if (parts.length > 0) log.saveIncremental()
     const store = new IntentStore(kv, log, { ...DEFAULT_POLICY, ...policy }, chunks, chunkBytes)
     await store.repairIndex()
+    if (chunks.length > 0) await store.compact()
     return store
   }
 
@@ -137,11 +138,11 @@ export class IntentStore {
   private async write (extra: readonly KVOp[], force: boolean): Promise<void> {
     await this.queue.run(async () => {
       const chunk = this.needsBase ? EMPTY : this.log.saveIncremental()
-      const compact = this.needsBase || (force && (this.chunks.length > 0 || chunk.length > 0)) ||
-        this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > this.policy.maxBytes
+      const full = this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > this.policy.maxBytes
+      const compact = this.needsBase || (force && (this.chunks.length > 0 || chunk.length > 0)) || (chunk.length > 0 && full)
       if (!compact && chunk.length === 0 && extra.length === 0) return
       const ops: KVOp[] = []
-      let next = this.chunks.length === 0 ? 0 : this.chunks[this.chunks.length - 1] + 1
+      const next = this.chunks.length === 0 ? 0 : this.chunks[this.chunks.length - 1] + 1
       if (compact) {
         ops.push({ type: 'put', key: layout.docBase, value: this.log.save() })
         for (const n of this.chunks) ops.push({ type: 'del', key: layout.docInc(n) })
@@ -160,7 +161,7 @@ export class IntentStore {
         this.chunks = []
         this.chunkBytes = 0
       } else if (chunk.length > 0) {
-        this.chunks.push(next++)
+        this.chunks.push(next)
         this.chunkBytes += chunk.length
       }
     })
