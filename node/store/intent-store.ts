@@ -29,7 +29,7 @@ import { WriteQueue } from './write-queue.js'
 
 /** When incremental chunks are folded into a fresh base. */
 export interface CompactionPolicy {
-  /** Compact once this many chunks are stored (default 64). */
+  /** Compact once this many chunks are stored (default 1024). */
   readonly maxChunks: number
   /** Compact once the chunks hold this many bytes (default 256 KiB). */
   readonly maxBytes: number
@@ -41,7 +41,7 @@ export interface SignerHead {
   readonly id: RecordId
 }
 
-const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 64, maxBytes: 256 * 1024 }
+const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 1024, maxBytes: 256 * 1024 }
 const EMPTY = new Uint8Array(0)
 
 /** The intent log and its durable form. */
