@@ -1,8 +1,8 @@
 /**
  * The node store: everything a node keeps on disk, in one LevelDB directory with one key
  * layout (layout.ts, docs/storage.md). Opening checks the format version, loads the intent
- * log (base + incremental chunks) and repairs its index; reopening gives exactly the state
- * that was acknowledged before.
+ * log (base + incremental chunks), repairs its index and folds chunks a crash left into a
+ * base; reopening gives exactly the state that was acknowledged before.
  *
  * @example
  * const store = await NodeStore.open(join(home, 'store'), { actor: randomActorHex })
@@ -33,6 +33,7 @@ export interface NodeStoreInit {
    * made but lost in a crash can never collide with the next run's change of the same number.
    */
   readonly actor?: string
+  /** When the intent log's chunks are folded into a fresh base (docs/storage.md). */
   readonly compaction?: Partial<CompactionPolicy>
 }
 
