@@ -19,7 +19,7 @@ import type { AuthorityChain } from '../../crdt/authority-chain.js'
 import { decodeEntry } from '../../crdt/authority-chain.js'
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
-import { canonicalBytes, fromB64u, toB64u } from '../../crdt/canonical.js'
+import { bytesEqual, canonicalBytes, fromB64u, toB64u } from '../../crdt/canonical.js'
 import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
@@ -77,6 +77,10 @@ interface Session {
   paused: boolean
   /** We refused this remote's records (lockdown/stale): tell it when that clears. */
   refusedByUs: boolean
+  /** The last Automerge message sent. Two sync states that cannot converge (a change one side
+   * refuses, e.g. an intent-log fork) would otherwise answer each other at once with the same
+   * messages, forever; a repeat waits for the next tick or the remote's heads. */
+  lastAm: Uint8Array | null
 }
 
 const HOSTILE = new Set(['E_BAD_SIGNATURE', 'E_MALFORMED', 'E_NOT_ADMITTED', 'E_REVOKED', 'E_BAD_CHAIN', 'E_FRAME_TOO_LARGE'])
@@ -126,7 +130,8 @@ export class SyncEngine {
       remoteHead: null,
       syncState: this.c.log.initSyncState(),
       paused: false,
-      refusedByUs: false
+      refusedByUs: false,
+      lastAm: null
     }
     this.sessions.add(s)
     link.onFrame = (frame) => this.onFrame(s, frame)
@@ -168,6 +173,11 @@ export class SyncEngine {
   /** Periodic work: anti-entropy with one random admitted peer, and lifting of refusals. */
   tick (): void {
     this.checkRestrictionLifted()
+    for (const s of this.sessions) s.lastAm = null
+    // A refusal pauses intent sync on a link for one anti-entropy round, not for ever: a
+    // transient refusal (a corrupted change that collided with a held one) must not stall the
+    // link, and a lasting one (lockdown) costs one exchange per round.
+    for (const s of this.sessions) s.paused = false
     const trusted = [...this.sessions].filter((s) => s.trusted)
     if (trusted.length === 0) return
     const s = trusted[Math.floor(this.c.random() * trusted.length) % trusted.length]
@@ -220,6 +230,7 @@ export class SyncEngine {
         return
       case 'heads':
         s.paused = false
+        s.lastAm = null
         s.remoteHead = msg.head
         if (msg.beacon !== null) this.acceptBeacon(fromB64u(msg.beacon), s)
         if (!s.trusted) return
@@ -232,6 +243,7 @@ export class SyncEngine {
       case 'refused':
         s.paused = true
         s.syncState = this.c.log.initSyncState()
+        s.lastAm = null
         this.events.audit?.({ type: 'refused', peer: s.link.remote, code: msg.code, message: `peer refused our records: ${msg.message}` })
         return
       case 'am':
@@ -331,14 +343,13 @@ export class SyncEngine {
     } catch (err) {
       const e = toAuraError(err)
       if (HOSTILE.has(e.code)) throw e
-      // Any other refusal (lockdown, staleness, an intent-log fork) must pause the remote:
-      // left alone, two Automerge sync states that can never converge answer each other forever.
-      s.syncState = this.c.log.initSyncState()
       if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE') {
+        s.syncState = this.c.log.initSyncState()
+        s.lastAm = null
         s.refusedByUs = true
         this.wasRestricted = true
+        this.send(s, { t: 'refused', code: e.code, message: e.message })
       }
-      this.send(s, { t: 'refused', code: e.code, message: e.message })
       this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
       return
     }
@@ -354,7 +365,9 @@ export class SyncEngine {
     if (!s.trusted || s.paused || s.link.closed) return
     const [state, msg] = this.c.log.generateSyncMessage(s.syncState)
     s.syncState = state
-    if (msg !== null) this.send(s, { t: 'am', data: msg })
+    if (msg === null || (s.lastAm !== null && bytesEqual(msg, s.lastAm))) return
+    s.lastAm = msg
+    this.send(s, { t: 'am', data: msg })
   }
 
   private acceptBeacon (bytes: Uint8Array, source: Session | null): void {
