@@ -9,6 +9,8 @@
  */
 import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
 import type { KV } from '../store/kv.js'
+import { layout } from '../store/layout.js'
+import { parseJti } from '../../crdt/ids.js'
 
 /** What the Mothership remembers of a token it issued (never the token string itself). */
 export interface IssuedToken {
@@ -22,21 +24,19 @@ export interface IssuedToken {
   mothershipKeyId: string
 }
 
-const PREFIX = 'tokens/'
-
 /** Reads and writes issued tokens in a store. */
 export function tokenBook (kv: KV) {
   return {
     async put (t: IssuedToken): Promise<void> {
-      await kv.put(PREFIX + t.jti, canonicalBytes(t))
+      await kv.put(layout.token(parseJti(t.jti)), canonicalBytes(t))
     },
     async get (jti: string): Promise<IssuedToken | undefined> {
-      const v = await kv.get(PREFIX + jti)
+      const v = await kv.get(layout.token(parseJti(jti)))
       return v === undefined ? undefined : parseCanonical(v) as unknown as IssuedToken
     },
     async list (): Promise<IssuedToken[]> {
       const out: IssuedToken[] = []
-      for await (const [, v] of kv.iterator({ prefix: PREFIX })) out.push(parseCanonical(v) as unknown as IssuedToken)
+      for await (const [, v] of kv.iterator({ prefix: layout.tokensPrefix })) out.push(parseCanonical(v) as unknown as IssuedToken)
       return out
     }
   }
