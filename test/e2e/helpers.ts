@@ -13,8 +13,8 @@
  * await team.close()
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,10 +31,8 @@ export const FAST = ['sync.anti_entropy_interval=200ms', 'sync.receipt_interval=
 
 const CLI_TIMEOUT_MS = 45_000
 
-// Commands run in an empty directory: `log-intent` snapshots the current directory when it
-// holds source files, and neither the repository nor /tmp is a workspace of these tests.
-const EMPTY_CWD = mkdtempSync(path.join(os.tmpdir(), 'aura-e2e-cwd-'))
-process.once('exit', () => { rmSync(EMPTY_CWD, { recursive: true, force: true }) })
+/** Per-test limit for e2e tests: a few CLI runs each, on a machine that may be busy. */
+export const E2E_TEST_TIMEOUT_MS = 90_000
 
 /** What one CLI run did. `json` is stdout parsed when it is JSON (with --json), else null. */
 export interface RunResult {
@@ -82,11 +80,14 @@ export function ensureBuilt (): void {
   }
 }
 
-/** Runs `node bin/aura.js ...args`; never rejects on a non-zero exit. */
-export async function aura (args: string[], opts: { env?: Record<string, string>, timeoutMs?: number, cwd?: string } = {}): Promise<RunResult> {
+/**
+ * Runs `node bin/aura.js ...args` in `cwd`; never rejects on a non-zero exit. Give an empty
+ * directory: `log-intent` snapshots the current directory when it holds source files.
+ */
+export async function aura (args: string[], opts: { cwd: string, env?: Record<string, string>, timeoutMs?: number }): Promise<RunResult> {
   return await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? EMPTY_CWD,
+      cwd: opts.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -140,16 +141,12 @@ export class AuraNode {
   listen: string[] = []
   short = ''
 
-  constructor (readonly name: string, readonly home: string) {}
+  /** `cwd`: an empty directory the commands run in (never a workspace). */
+  constructor (readonly name: string, readonly home: string, readonly cwd: string) {}
 
   /** `aura <args> --home <home> --json`. */
   async aura (...args: string[]): Promise<RunResult> {
-    return await aura([...args, '--home', this.home, '--json'])
-  }
-
-  /** `aura <args>` without --json (for human output or the bare token). */
-  async plain (...args: string[]): Promise<RunResult> {
-    return await aura([...args, '--home', this.home])
+    return await aura([...args, '--home', this.home, '--json'], { cwd: this.cwd })
   }
 
   /** `aura init`: creates the home and its identity; remembers the short id. */
@@ -243,7 +240,8 @@ export class Team {
   static async empty (teamName = 'acme', alongside: (team: Team) => Promise<void> = async () => {}): Promise<Team> {
     ensureBuilt()
     const dir = await mkdtemp(path.join(os.tmpdir(), 'aura-e2e-'))
-    const team = new Team(dir, new AuraNode('mothership', path.join(dir, 'mothership')))
+    await mkdir(path.join(dir, 'cwd'))
+    const team = new Team(dir, new AuraNode('mothership', path.join(dir, 'mothership'), path.join(dir, 'cwd')))
     try {
       await Promise.all([
         (async () => {
@@ -281,7 +279,7 @@ export class Team {
 
   /** A new (uninitialised) home in the team's directory. */
   add (name: string): AuraNode {
-    const n = new AuraNode(name, path.join(this.dir, name))
+    const n = new AuraNode(name, path.join(this.dir, name), path.join(this.dir, 'cwd'))
     this.nodes.set(name, n)
     return n
   }

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from '../../crdt/canonical.js'
 import { ERROR_CODES } from '../../crdt/errors.js'
-import { ensureBuilt, LISTEN, ok, Team, type AuraNode, type RunResult } from './helpers.js'
+import { E2E_TEST_TIMEOUT_MS, ensureBuilt, LISTEN, ok, Team, type AuraNode, type RunResult } from './helpers.js'
 
 const PREFIX = 'aurajoin1.'
 const SOURCE = /^127\.0\.0\.1:\d+$/
@@ -50,7 +50,7 @@ function editToken (token: string, change: (claims: Record<string, unknown>) => 
   return PREFIX + toB64u(canonicalBytes(change(claims)))
 }
 
-describe('join refusals', () => {
+describe('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   it('the same single-use token twice: the second join is refused with E_TOKEN_USED', async () => {
     const issued = await team.issue('frank')
     const joined = ok(await join(await newcomer('frank'), issued.token))
@@ -127,7 +127,7 @@ describe('join refusals', () => {
   })
 })
 
-describe('one daemon per home', () => {
+describe('one daemon per home', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   it('a second daemon on the same home is refused with E_DAEMON_RUNNING, and the first keeps running', async () => {
     const before = await team.mothership.status()
     expect(before.daemon).toBe('running')

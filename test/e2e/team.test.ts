@@ -2,7 +2,7 @@
 // joined with tokens, connected in a line A-B-C-D-E. With the Mothership stopped the line is
 // the only path, so an intent written on A reaches E only through B, C and D.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureBuilt, ok, Team, waitFor, type AuraNode } from './helpers.js'
+import { E2E_TEST_TIMEOUT_MS, ensureBuilt, ok, Team, waitFor, type AuraNode } from './helpers.js'
 
 const LINE = ['alice', 'bob', 'carol', 'dave', 'erin']
 // "Within a few seconds" on a loaded two-core machine.
@@ -38,7 +38,7 @@ afterAll(async () => {
   process.stderr.write(`e2e team timings (ms): ${JSON.stringify(timings)}\n`)
 }, 60_000)
 
-describe('a team of peers (separate processes)', () => {
+describe('a team of peers (separate processes)', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   it('status --json shows peer id, role, listen addresses, connected peers, authority head and record counts', async () => {
     const ms = await team.mothership.status()
     const s = await team.node('bob').status()

@@ -148,7 +148,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 /** Applies mutations to a copy of the frame list. */
 function mutate (frames: readonly Uint8Array[], muts: Array<{ at: number, m: Mutation }>): Uint8Array[] {
-  const out = frames.map((f) => f.slice())
+  const out: Uint8Array[] = frames.map((f) => f.slice())
   for (const { at, m } of muts) {
     if (out.length === 0) break
     const i = at % out.length
