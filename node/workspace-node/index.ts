@@ -11,7 +11,7 @@
  * import { logIntent, WORKSPACE_OPERATIONS, startAutoApply } from './workspace-node/index.js'
  * await logIntent(rt, { text: 'fix token expiry', cwd: process.cwd() })
  * await WORKSPACE_OPERATIONS.rewind(rt, { function: 'src/auth/verify.py:verify_token', to: '3f9a12', cwd: process.cwd() })
- * const auto = await startAutoApply(rt, { cwd: process.cwd(), fail: console.error })
+ * const auto = await startAutoApply(rt, { fail: console.error })
  */
 export { actingAs, type Acting } from './acting.js'
 export { applyPending, listConflicts, pendingRecords, workspaceSummary, type AppliedRecord, type ApplyRun } from './apply-ops.js'

@@ -4,9 +4,8 @@
  * directory the command ran in (params.cwd), as git finds a checkout from a subdirectory: the
  * workspace this node last recorded if cwd is in it, else the nearest enclosing directory with
  * a `.git`, else cwd itself when it looks like a checkout (a source file a grammar understands
- * within a few levels). The user's home and `/` are never taken implicitly. The daemon's
- * auto-apply passes its own working directory at start. A node home inside the workspace must
- * be ignored there (.gitignore/.auraignore), or its keys would be recorded.
+ * within a few levels). The user's home and `/` are never taken implicitly. A node home inside
+ * the workspace must be ignored there (.gitignore/.auraignore), or its keys would be recorded.
  *
  * @example
  * const root = await workspaceRoot(rt, { workspace: undefined, cwd: '/home/alice/src/app' })

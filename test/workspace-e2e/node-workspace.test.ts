@@ -4,7 +4,7 @@
 // conflicts kept and shown, an agent's snapshot listed by `--author claude-...` and used as a
 // rewind target, blobs that travel in `blob` records, and the refusals: no workspace, a node
 // home inside the workspace, a file that does not parse.
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,7 +13,7 @@ import { keyPairFromSeed } from '../../crdt/crypto.js'
 import { resolveAgent, loadAgentKey } from '../../node/agents/agents.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
-import { NodeBlobStore } from '../../node/workspace-node/index.js'
+import { NodeBlobStore, startAutoApply } from '../../node/workspace-node/index.js'
 import { diffStates, scanWorkspace, type CodeDelta } from '../../node/workspace/index.js'
 import { runCli } from '../cli/helpers.js'
 
@@ -219,6 +219,29 @@ describe('workspace operations on one node', () => {
     expect(e.out.error.code).toBe('E_PARSE')
     expect(await read(VERIFY)).toBe(broken)
     await write(VERIFY, before)
+  })
+
+  it('auto-applies into the workspace the node records from, when [workspace] path is unset', async () => {
+    const writer = (await ok(['agent', 'issue', 'autowriter', '--role', 'maintainer'])).agent
+    const change = await deltaOf(async (root) => {
+      await write('web/util.ts', (await read('web/util.ts', root)).replace('n * 2', 'n + n'), root)
+    })
+    const notes: string[] = []
+    const rt = await NodeRuntime.open(home, { flags: { 'workspace.apply': 'auto' } })
+    const auto = await startAutoApply(rt, { fail: (err) => notes.push(String(err)), note: (m) => notes.push(m) })
+    try {
+      expect(auto).not.toBeNull()
+      expect(await auto!.root()).toBe(await realpath(ws))
+      const key = await loadAgentKey(rt, resolveAgent(rt, writer))
+      await rt.appendRecord({ kind: 'intent', text: 'readable twice', actor: writer, delta: change as unknown as Json }, key)
+      auto!.kick()
+      for (let i = 0; i < 100 && !(await read('web/util.ts')).includes('n + n'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(await read('web/util.ts')).toContain('n + n')
+    } finally {
+      await auto?.stop()
+      await rt.close()
+    }
+    expect(notes).toEqual([])
   })
 
   it('puts unit texts over 16 KiB in blobs that any node can read from the log', async () => {
