@@ -150,7 +150,6 @@ class DaemonImpl implements Daemon {
   /** `[workspace] apply = "auto"`: received deltas are applied as their records arrive. */
   async startAutoApply (): Promise<void> {
     this.autoApply = await startAutoApply(this.rt, {
-      cwd: process.cwd(),
       fail: (err) => this.fail('applying received changes to the workspace', err),
       note: (message) => process.stderr.write(`aura: ${message}\n`)
     })
