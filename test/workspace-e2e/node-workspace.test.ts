@@ -2,8 +2,8 @@
 // log-intent's baseline and deltas, records from another signer applied with `aura apply`
 // only while effective (a revoked agent's record past its cut never touches the workspace),
 // conflicts kept and shown, an agent's snapshot listed by `--author claude-...` and used as a
-// rewind target, blobs that travel in `blob` records, and the refusals: no workspace, a node
-// home inside the workspace, a file that does not parse.
+// rewind target, auto-apply into the recorded workspace, blobs that travel in `blob` records,
+// and the refusals: no workspace, a node home inside the workspace, a file that does not parse.
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
