@@ -3,7 +3,7 @@
 // source address and outcome. Also: a second daemon on one home is refused.
 import { cp } from 'node:fs/promises'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest'
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from '../../crdt/canonical.js'
 import { ERROR_CODES } from '../../crdt/errors.js'
 import { E2E_TEST_TIMEOUT_MS, ensureBuilt, LISTEN, ok, Team, type AuraNode, type RunResult } from './helpers.js'
@@ -12,12 +12,10 @@ const PREFIX = 'aurajoin1.'
 const SOURCE = /^127\.0\.0\.1:\d+$/
 
 let team: Team
-// A refused join leaves a home as it was, so one outsider home tries every bad token.
-let outsider: AuraNode
 
 beforeAll(async () => {
   ensureBuilt()
-  team = await Team.empty('acme', async (t) => { outsider = t.add('outsider'); await outsider.init() })
+  team = await Team.empty()
 }, 300_000)
 
 afterAll(async () => { await team?.close() }, 60_000)
@@ -34,10 +32,10 @@ async function join (n: AuraNode, token: string): Promise<RunResult> {
 }
 
 /** The refusal a command printed under --json, with its exit code checked against the table. */
-function refused (r: RunResult): string {
+function refused (r: RunResult, check: ExpectStatic = expect): string {
   const code = r.json?.error?.code
-  expect(code, `expected a refusal, got exit ${String(r.code)}: ${r.stdout}${r.stderr}`).toBeTypeOf('string')
-  expect(r.code).toBe(ERROR_CODES[code as keyof typeof ERROR_CODES])
+  check(code, `expected a refusal, got exit ${String(r.code)}: ${r.stdout}${r.stderr}`).toBeTypeOf('string')
+  check(r.code).toBe(ERROR_CODES[code as keyof typeof ERROR_CODES])
   return code
 }
 
@@ -50,12 +48,14 @@ function editToken (token: string, change: (claims: Record<string, unknown>) => 
   return PREFIX + toB64u(canonicalBytes(change(claims)))
 }
 
-describe('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
-  it('the same single-use token twice: the second join is refused with E_TOKEN_USED', async () => {
-    const issued = await team.issue('frank')
-    const joined = ok(await join(await newcomer('frank'), issued.token))
+// Independent of each other, so they run at once against the one Mothership: concurrent join
+// attempts are part of what is tested, and the file stays short.
+describe.concurrent('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
+  it('the same single-use token twice: the second join is refused with E_TOKEN_USED', async ({ expect }) => {
+    const [issued, frank, outsider] = await Promise.all([team.issue('frank'), newcomer('frank'), newcomer('frank-stolen')])
+    const joined = ok(await join(frank, issued.token))
     expect(joined).toMatchObject({ joined: 'acme', user: 'frank', role: 'contributor' })
-    expect(refused(await join(outsider, issued.token))).toBe('E_TOKEN_USED')
+    expect(refused(await join(outsider, issued.token), expect)).toBe('E_TOKEN_USED')
 
     const a = await audit(issued.jti)
     expect(a).toMatchObject({ jti: issued.jti, user: 'frank', role: 'contributor', revoked: null })
@@ -68,11 +68,11 @@ describe('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     for (const at of a.attempts) expect(at.source).toMatch(SOURCE)
   })
 
-  it('an expired token is refused with E_TOKEN_EXPIRED', async () => {
-    const issued = await team.issue('gina', '--ttl', '1s')
+  it('an expired token is refused with E_TOKEN_EXPIRED', async ({ expect }) => {
+    const [issued, outsider] = await Promise.all([team.issue('gina', '--ttl', '1s'), newcomer('gina')])
     const wait = Date.parse(issued.expiresAt) - Date.now() + 50
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-    expect(refused(await join(outsider, issued.token))).toBe('E_TOKEN_EXPIRED')
+    expect(refused(await join(outsider, issued.token), expect)).toBe('E_TOKEN_EXPIRED')
     const a = await audit(issued.jti)
     expect(a.boundTo).toEqual([])
     expect(a.attempts).toHaveLength(1)
@@ -81,10 +81,10 @@ describe('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     expect(a.attempts[0].source).toMatch(SOURCE)
   })
 
-  it('a tampered token (its user changed after signing) is refused with E_BAD_SIGNATURE', async () => {
-    const issued = await team.issue('hana')
+  it('a tampered token (its user changed after signing) is refused with E_BAD_SIGNATURE', async ({ expect }) => {
+    const [issued, outsider] = await Promise.all([team.issue('hana'), newcomer('hana-forger')])
     const forged = editToken(issued.token, (c) => ({ ...c, user: 'mallory', role: 'admin' }))
-    expect(refused(await join(outsider, forged))).toBe('E_BAD_SIGNATURE')
+    expect(refused(await join(outsider, forged), expect)).toBe('E_BAD_SIGNATURE')
     const a = await audit(issued.jti)
     expect(a.boundTo).toEqual([])
     expect(a.attempts).toHaveLength(1)
@@ -96,13 +96,13 @@ describe('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     expect(ok(await join(hana, issued.token))).toMatchObject({ user: 'hana', role: 'contributor' })
   })
 
-  it('a token signed by another Mothership, pointing at ours, is refused with E_BAD_SIGNATURE', async () => {
-    const other = await newcomer('other-mothership')
+  it('a token signed by another Mothership, pointing at ours, is refused with E_BAD_SIGNATURE', async ({ expect }) => {
+    const [other, outsider] = await Promise.all([newcomer('other-mothership'), newcomer('ivan')])
     // The other Mothership is never started: its tokens carry the addresses in its addrs.json.
     ok(await other.aura('mothership', 'init', '--team', 'acme'))
     await cp(path.join(team.mothership.home, 'addrs.json'), path.join(other.home, 'addrs.json'))
     const foreign = ok(await other.aura('mothership', 'issue-peer', 'ivan', '--role', 'contributor'))
-    expect(refused(await join(outsider, foreign.token))).toBe('E_BAD_SIGNATURE')
+    expect(refused(await join(outsider, foreign.token), expect)).toBe('E_BAD_SIGNATURE')
     const a = await audit(foreign.jti)
     expect(a).toMatchObject({ jti: foreign.jti, user: null, boundTo: [] })
     expect(a.attempts).toHaveLength(1)
@@ -110,17 +110,18 @@ describe('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     expect(a.attempts[0].source).toMatch(SOURCE)
   })
 
-  it('a damaged token string is refused locally with E_MALFORMED, before any Mothership is asked', async () => {
-    const issued = await team.issue('judy')
-    expect(refused(await join(outsider, issued.token.slice(0, Math.floor(issued.token.length / 2))))).toBe('E_MALFORMED')
-    expect(refused(await join(outsider, 'not-a-token'))).toBe('E_MALFORMED')
+  it('a damaged token string is refused locally with E_MALFORMED, before any Mothership is asked', async ({ expect }) => {
+    const [issued, judy, other] = await Promise.all([team.issue('judy'), newcomer('judy'), newcomer('judy-2')])
+    const [cut, garbage] = await Promise.all([join(judy, issued.token.slice(0, Math.floor(issued.token.length / 2))), join(other, 'not-a-token')])
+    expect(refused(cut, expect)).toBe('E_MALFORMED')
+    expect(refused(garbage, expect)).toBe('E_MALFORMED')
     expect((await audit(issued.jti)).attempts).toEqual([])
   })
 
-  it('a revoked token is refused with E_REVOKED', async () => {
-    const issued = await team.issue('kim')
+  it('a revoked token is refused with E_REVOKED', async ({ expect }) => {
+    const [issued, outsider] = await Promise.all([team.issue('kim'), newcomer('kim')])
     ok(await team.mothership.aura('mothership', 'revoke-token', issued.jti, '--reason', 'sent to the wrong channel'))
-    expect(refused(await join(outsider, issued.token))).toBe('E_REVOKED')
+    expect(refused(await join(outsider, issued.token), expect)).toBe('E_REVOKED')
     const a = await audit(issued.jti)
     expect(a.revoked).toMatchObject({ reason: 'sent to the wrong channel' })
     expect(a.attempts.map((x: { outcome: string }) => x.outcome)).toEqual(['refused'])
