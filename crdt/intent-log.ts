@@ -20,7 +20,7 @@ import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { documentPuts, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { ChangeIndex, isWholeDocument, stageSyncMessage, type ChangeRef, type StagedMessage } from './intent-staging.js'
-import { decodeRecord, decodeVerified, recordIdOf, type SignedRecord } from './record.js'
+import { decodeRecord, decodeVerified, decodeVerifiedAll, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
 export interface IncomingRecord {
@@ -45,6 +45,7 @@ export class IntentLog {
   private readonly actor: string
   // Genesis only, as created, and no change received yet (so none waits for its deps either).
   private pristine: boolean
+  private batches: (() => SignatureBatch) | undefined
 
   private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
     this.doc = doc
@@ -162,6 +163,14 @@ export class IntentLog {
   save (): Uint8Array {
     this.persisted = A.getHeads(this.doc)
     return A.save(this.doc)
+  }
+
+  /**
+   * Checks the signatures of incoming records in batches from `make` (node/verify/'s worker
+   * pool, so they are checked beside the decoding), or on this thread when undefined.
+   */
+  useSignatureBatches (make: (() => SignatureBatch) | undefined): void {
+    this.batches = make
   }
 
   /** A fresh sync state for a peer. */
@@ -298,7 +307,9 @@ export class IntentLog {
   }
 
   private newRecords (puts: RecordPut[]): IncomingRecord[] {
-    return puts.filter((p) => !this.bytes.has(p.id)).map(({ id, bytes }) => ({ id, bytes, record: decodeVerified(bytes).record }))
+    const fresh = puts.filter((p) => !this.bytes.has(p.id))
+    const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined)
+    return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
   }
 
   private changeIndex (): ChangeIndex {

@@ -9,12 +9,13 @@
  * const again = decodeRecord(first.bytes)     // { id: first.id, record }
  * verifyRecord(again.record)                  // true
  * decodeVerified(bytesFromAPeer)              // both at once: E_MALFORMED / E_BAD_SIGNATURE
+ * decodeVerifiedAll(manyBytes, pool.batch())  // the same over many, signatures on a worker
  * const second = signRecord({ ...nextRecordFields(first), ... }, key) // seq 2, prev first.id
  */
 import { z } from 'zod'
 import { canonicalBytes, canonicalString, fromB64u, parseCanonical, sha256, toB64u, toHex, utf8, type Json } from './canonical.js'
-import { sign, verify, type KeyPair } from './crypto.js'
-import { BadSignatureError, MalformedError } from './errors.js'
+import { sign, signedMessage, verify, type KeyPair } from './crypto.js'
+import { type AuraError, BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
 
 /** Every record kind. A `blob` record carries content-addressed bytes (snapshot files, large unit texts) in `data`, so they replicate with the log. */
@@ -157,8 +158,70 @@ export function decodeVerified (bytes: Uint8Array): { id: RecordId, record: Sign
   const known = signedHere.get(bytes)
   if (known !== undefined && recordIdOf(bytes) === known.id) return known
   const { id, record } = decodeRecord(bytes)
-  if (!verifyRecord(record)) throw new BadSignatureError(`record ${id} has a bad signature`, { record: id, signer: record.signer })
+  if (!verifyRecord(record)) throw badSignature(id, record)
   return { id, record }
+}
+
+function badSignature (id: RecordId, record: SignedRecord): AuraError {
+  return new BadSignatureError(`record ${id} has a bad signature`, { record: id, signer: record.signer })
+}
+
+/** One signature to check under the rule of `verifyRaw`: the signed message (domain tag included), signature and key. */
+export interface SignatureCheck {
+  readonly message: Uint8Array
+  readonly sig: Uint8Array
+  readonly pub: Uint8Array
+}
+
+/**
+ * Checks many signatures, perhaps on other threads (node/verify/ has a worker pool): `add`
+ * hands over each check as soon as it is known, `finish` returns every answer in `add` order.
+ */
+export interface SignatureBatch {
+  add: (check: SignatureCheck) => void
+  finish: () => boolean[]
+}
+
+/**
+ * `decodeVerified` over many records, throwing the first failure it would throw. With a
+ * `batch`, signatures are checked there while the records after them are still decoding; the
+ * answers are kept as `verifyRecord` keeps its own.
+ */
+export function decodeVerifiedAll (list: readonly Uint8Array[], batch?: SignatureBatch): Array<{ id: RecordId, record: SignedRecord }> {
+  if (batch === undefined) return list.map((bytes) => decodeVerified(bytes))
+  const out: Array<{ id: RecordId, record: SignedRecord }> = []
+  const batched: number[] = []
+  let failure: { at: number, err: unknown } | undefined
+  for (const bytes of list) {
+    const known = signedHere.get(bytes)
+    if (known !== undefined && recordIdOf(bytes) === known.id) { out.push(known); continue }
+    let next: { id: RecordId, record: SignedRecord }
+    try {
+      next = decodeRecord(bytes)
+    } catch (err) {
+      failure = { at: out.length, err }
+      break
+    }
+    const message = unsignedOf.get(next.record)
+    if (message === undefined) {
+      if (!verifyRecord(next.record)) { failure = { at: out.length, err: badSignature(next.id, next.record) }; break }
+    } else {
+      batch.add({ message: signedMessage('record', message), sig: Buffer.from(next.record.sig, 'base64url'), pub: Buffer.from(next.record.pub, 'base64url') })
+      batched.push(out.length)
+    }
+    out.push(next)
+  }
+  const answers = batch.finish()
+  let bad: number | undefined
+  batched.forEach((at, i) => {
+    const { record } = out[at]
+    verified.set(record, answers[i])
+    unsignedOf.delete(record)
+    if (!answers[i] && bad === undefined) bad = at
+  })
+  if (bad !== undefined && (failure === undefined || bad < failure.at)) throw badSignature(out[bad].id, out[bad].record)
+  if (failure !== undefined) throw failure.err
+  return out
 }
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { canonicalBytes, parseCanonical, toB64u, utf8 } from '../../crdt/canonical.js'
-import { sign } from '../../crdt/crypto.js'
+import { sign, verifyRaw } from '../../crdt/crypto.js'
 import { AuraError } from '../../crdt/errors.js'
 import { keyIdOf } from '../../crdt/ids.js'
-import { decodeRecord, decodeVerified, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, signRecord, verifyRecord, type SignedRecord } from '../../crdt/record.js'
+import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, signRecord, verifyRecord, type SignatureBatch, type SignatureCheck, type SignedRecord } from '../../crdt/record.js'
 import { authHash, keyOf, Writer } from './record-fixtures.js'
 
 function reencode (record: SignedRecord, change: Record<string, unknown>): Uint8Array {
@@ -182,5 +182,54 @@ describe('signed records', () => {
       } catch { refused++ }
     }
     expect(refused).toBe(first.bytes.length)
+  })
+})
+
+/** A batch that checks by the rule of verifyRaw at `finish`, or answers `lie` to everything. */
+class TestBatch implements SignatureBatch {
+  readonly checks: SignatureCheck[] = []
+  constructor (private readonly lie?: boolean) {}
+  add (check: SignatureCheck): void { this.checks.push(check) }
+  finish (): boolean[] { return this.checks.map((c) => this.lie ?? verifyRaw(c.message, c.sig, c.pub)) }
+}
+
+describe('decodeVerifiedAll', () => {
+  const w = new Writer('gina')
+  const records = Array.from({ length: 5 }, (_, i) => w.write(`change ${i}`))
+  // Copies: bytes signed in this process are recognised and never checked again.
+  const copies = (): Uint8Array[] => records.map((r) => new Uint8Array(r.bytes))
+  const badSig = reencode(records[1].record, { text: 'edited after signing' })
+  const malformed = utf8('{"v":1}')
+
+  it('gives what decodeVerified gives, with every signature checked by the batch', () => {
+    const batch = new TestBatch()
+    const all = decodeVerifiedAll(copies(), batch)
+    expect(all.map((r) => r.id)).toEqual(records.map((r) => r.id))
+    expect(all.map((r) => r.record)).toEqual(records.map((r) => r.record))
+    expect(batch.checks).toHaveLength(5)
+    expect(decodeVerifiedAll(copies()).map((r) => r.id)).toEqual(records.map((r) => r.id))
+  })
+
+  it('takes the batch\'s answers as they are: a refusal throws the first record refused', () => {
+    const list = copies()
+    const err = (() => { try { decodeVerifiedAll(list, new TestBatch(false)) } catch (e) { return e as AuraError } })()
+    expect(err?.code).toBe('E_BAD_SIGNATURE')
+    expect(err?.context.record).toBe(records[0].id)
+  })
+
+  it('throws the first failure in list order, whichever kind it is', () => {
+    const [good, , third] = copies()
+    const first = (list: Uint8Array[]): AuraError | undefined => { try { decodeVerifiedAll(list, new TestBatch()) } catch (e) { return e as AuraError } }
+    expect(first([good, badSig, malformed])?.context.record).toBe(recordIdOf(badSig))
+    expect(first([good, malformed, badSig])?.code).toBe('E_MALFORMED')
+    const batch = new TestBatch()
+    expect(() => decodeVerifiedAll([good, third, malformed, new Uint8Array(records[4].bytes)], batch)).toThrow(/malformed/)
+    expect(batch.checks).toHaveLength(2)
+  })
+
+  it('does not check again the bytes signed in this process', () => {
+    const batch = new TestBatch()
+    expect(decodeVerifiedAll(records.map((r) => r.bytes), batch)).toHaveLength(5)
+    expect(batch.checks).toHaveLength(0)
   })
 })
