@@ -16,7 +16,7 @@ const listen = ['--listen', '/ip4/127.0.0.1/tcp/0']
 
 function aura (args, { show = true, json = false } = {}) {
   if (show) process.stdout.write(`\n$ aura ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ').replaceAll(root, '$DEMO')}\n`)
-  const r = spawnSync(process.execPath, [bin, ...args, ...(json ? ['--json'] : [])], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
+  const r = spawnSync(process.execPath, [bin, ...args, ...(json ? ['--json'] : [])], { encoding: 'utf8', cwd: root, env: { ...process.env, NO_COLOR: '1' } })
   if (show) process.stdout.write(r.stdout + r.stderr)
   if (r.status !== 0) throw new Error(`aura ${args[0]} failed (exit ${r.status}): ${r.stderr || r.stdout}`)
   return json ? JSON.parse(r.stdout) : r.stdout.trim()

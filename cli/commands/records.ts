@@ -43,7 +43,7 @@ export function register (program: Program): void {
     .option('--signer <id>', 'Only records signed by this key')
     .option('--since <when>', 'Only records since: 30d, 6h, 15m, or an ISO time')
     .option('--kind <kind>', 'Only this kind: intent, incident, rewind, snapshot, blob, receipt, audit')
-    .option('--receipts', 'Include receipts (hidden by default)')
+    .option('--receipts', 'Include receipts and blob records (hidden by default)')
     .option('--jsonl', 'One JSON object per line')
     .example('aura trace --actor peer-5f3a --since 30d > exposure.jsonl')
 

@@ -19,7 +19,7 @@ export interface RecordFilter {
   signer?: string
   since?: string
   kind?: string
-  /** Include receipts (left out by default: they are bookkeeping). */
+  /** Include receipts and blobs (left out by default: they are bookkeeping). */
   receipts?: boolean
 }
 
@@ -70,7 +70,7 @@ export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[]
   const view = rt.chain === null ? null : effectiveView(all, rt.chain)
   const rows: TraceRow[] = []
   for (const { id, record } of all) {
-    if (record.kind === 'receipt' && filter.receipts !== true && filter.kind !== 'receipt') continue
+    if ((record.kind === 'receipt' || record.kind === 'blob') && filter.receipts !== true && filter.kind !== record.kind) continue
     if (filter.kind !== undefined && record.kind !== filter.kind) continue
     if (record.ts < from) continue
     if (byActor !== null && !byActor(record)) continue
