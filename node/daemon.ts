@@ -22,6 +22,7 @@ import { OPERATIONS, type LiveState } from './operations.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
+import { SignaturePool } from './verify/pool.js'
 import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
 
 /** A running daemon. */
@@ -74,7 +75,11 @@ class DaemonImpl implements Daemon {
   private stopping: Promise<void> | undefined
   private autoApply: AutoApply | null = null
 
+  // Signatures of incoming records are checked on worker threads while the main thread decodes.
+  private readonly signatures = SignaturePool.start()
+
   constructor (readonly rt: NodeRuntime) {
+    rt.store.intent.log.useSignatureBatches(() => this.signatures.batch())
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
     this.startedAt = rt.now()
   }
@@ -308,6 +313,7 @@ class DaemonImpl implements Daemon {
       await this.control?.close().catch(() => {})
       await (this.host as Host | undefined)?.stop().catch(() => {})
       await this.autoApply?.stop()
+      await this.signatures.close()
       await this.rt.close()
       this.resolveStopped()
     })()
