@@ -19,6 +19,7 @@
  * @example
  * npm run bench -- replication          # table on stdout, bench/out/replication.json
  * BENCH_RUNS=9 npx tsx bench/replication.ts
+ * BENCH_REPL_PROFILE=/tmp/prof npx tsx bench/replication.ts   # CPU profile of each fresh Aura peer
  */
 import '../node/compat.js'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -39,7 +40,7 @@ const AURA = new URL('./lib/aura-peer.ts', import.meta.url)
 const HYPERCORE = new URL('./lib/hypercore-peer.ts', import.meta.url)
 
 interface Counts { sentFrames: number, sentBytes: number, recvFrames: number, recvBytes: number }
-interface AuraFull { dialMs: number, bulkArrivedMs: number, heldMs: number, durableMs: number, cpuMs: number, durableCpuMs: number, size: number, digest: string, recvBytes: number, sentBytes: number, recvFrames: number }
+interface AuraFull { dialMs: number, bulkArrivedMs: number, heldMs: number, durableMs: number, cpuMs: number, mainCpuMs: number, durableCpuMs: number, verified: { workers: number, here: number }, size: number, digest: string, recvBytes: number, sentBytes: number, recvFrames: number }
 interface HcFull { heldMs: number, cpuMs: number, size: number, digest: string }
 interface Trial<T> { result: T, seedCpuMs: number, load: number }
 interface Started { addr: string, peerId: string, digest: string }
@@ -59,8 +60,11 @@ function check (ok: boolean, what: string): void {
   if (!ok) throw new Error(`correctness check failed: ${what}`)
 }
 
+// BENCH_REPL_PROFILE=<dir>: each fresh Aura peer writes a V8 CPU profile there (open it in Chrome DevTools).
+const PROFILE = process.env.BENCH_REPL_PROFILE
+
 async function auraTrial (seeded: Peer, a: Started, dir: string): Promise<Trial<AuraFull>> {
-  const b = await Peer.start(AURA)
+  const b = await Peer.start(AURA, PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`])
   try {
     await b.call('start', { dir, name: 'bob', writers: WRITERS })
     const cpu0 = await seeded.call<number>('cpu')
@@ -143,7 +147,7 @@ async function main (): Promise<void> {
       const runAura = async (): Promise<void> => {
         const t = await auraTrial(seeded, a, join(scratch, `aura-fresh-${i}`))
         if (i > 0) aura.push(t)
-        log(`  ${i === 0 ? 'warm-up' : `trial ${i}`} Aura: link open ${t.result.dialMs.toFixed(0)} ms, records message in ${t.result.bulkArrivedMs.toFixed(0)} ms, held ${t.result.heldMs.toFixed(0)} ms, durable ${t.result.durableMs.toFixed(0)} ms, fresh CPU ${t.result.cpuMs.toFixed(0)} ms, seeded CPU ${t.seedCpuMs.toFixed(0)} ms, ${t.result.recvBytes} B in (load ${t.load.toFixed(1)})`)
+        log(`  ${i === 0 ? 'warm-up' : `trial ${i}`} Aura: link open ${t.result.dialMs.toFixed(0)} ms, records message in ${t.result.bulkArrivedMs.toFixed(0)} ms, held ${t.result.heldMs.toFixed(0)} ms, durable ${t.result.durableMs.toFixed(0)} ms, fresh CPU ${t.result.cpuMs.toFixed(0)} ms (main thread ${t.result.mainCpuMs} ms; ${t.result.verified.workers} signatures on workers), seeded CPU ${t.seedCpuMs.toFixed(0)} ms, ${t.result.recvBytes} B in (load ${t.load.toFixed(1)})`)
       }
       const runHc = async (): Promise<void> => {
         const t = await hypercoreTrial(writer, hc.port, hc.key, hcBuilt.digest, join(scratch, `hc-fresh-${i}`))
@@ -228,6 +232,7 @@ async function main (): Promise<void> {
       ['  of which: link open; records message arrived (s)', `${med(aura.map((t) => t.result.dialMs / 1000)).toFixed(3)}; ${med(aura.map((t) => t.result.bulkArrivedMs / 1000)).toFixed(3)}`, '', ''],
       ['  durable in the fresh peer\'s store (s)', med(aura.map((t) => t.result.durableMs / 1000)).toFixed(3), '(stored on arrival)', ''],
       ['  CPU of the fresh peer until it holds all (s)', med(aura.map((t) => t.result.cpuMs / 1000)).toFixed(3), med(hyper.map((t) => t.result.cpuMs / 1000)).toFixed(3), ''],
+      ['    of which its main thread (s)', med(aura.map((t) => t.result.mainCpuMs / 1000)).toFixed(3), '', ''],
       ['  CPU of the fresh peer until durable (s)', med(aura.map((t) => t.result.durableCpuMs / 1000)).toFixed(3), '', ''],
       ['  CPU of the seeded peer (s)', med(aura.map((t) => t.seedCpuMs / 1000)).toFixed(3), med(hyper.map((t) => t.seedCpuMs / 1000)).toFixed(3), ''],
       ['  bytes on the wire, both ways (MB)', ((auraFullWire.up + auraFullWire.down) / 1e6).toFixed(2), ((hcFullWire.up + hcFullWire.down) / 1e6).toFixed(2), ''],
@@ -256,6 +261,7 @@ async function main (): Promise<void> {
       row('full replication: Aura records message arrived', 's', aura.map((t) => t.result.bulkArrivedMs / 1000)),
       row('full replication: Aura durable in store', 's', aura.map((t) => t.result.durableMs / 1000)),
       row('full replication: Aura fresh peer CPU until held', 's', aura.map((t) => t.result.cpuMs / 1000)),
+      row('full replication: Aura fresh peer main-thread CPU until held', 's', aura.map((t) => t.result.mainCpuMs / 1000), `signatures checked on workers: ${aura.map((t) => t.result.verified.workers).join(' ')} of ${RECORDS}`),
       row('full replication: Aura fresh peer CPU until durable', 's', aura.map((t) => t.result.durableCpuMs / 1000)),
       row('full replication: Hypercore reader CPU', 's', hyper.map((t) => t.result.cpuMs / 1000)),
       row('full replication: Aura seeded peer CPU', 's', aura.map((t) => t.seedCpuMs / 1000)),

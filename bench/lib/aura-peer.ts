@@ -1,7 +1,7 @@
 /**
  * One Aura peer of the replication benchmark, in its own process, wired as the daemon wires it
  * (node/daemon.ts): a NodeStore on LevelDB (fsync on), the node's IntentWriter, a libp2p Host,
- * and the SyncEngine with the store's IntentLog; records received by sync are persisted through
+ * the SyncEngine with the store's IntentLog, and a SignaturePool checking incoming signatures; records received by sync are persisted through
  * `writer.ingest`, and an append is pushed once durable. Anti-entropy ticks only when the
  * benchmark turns them on. Driven over IPC by bench/replication.ts (bench/lib/rpc.ts).
  *
@@ -15,6 +15,7 @@
  */
 import '../../node/compat.js'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { AuthorityChain } from '../../crdt/authority-chain.js'
 import type { RecordId } from '../../crdt/ids.js'
@@ -24,6 +25,7 @@ import { SYNC_PROTOCOL } from '../../node/net/protocols.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
 import { NodeStore } from '../../node/store/node-store.js'
 import { SyncEngine } from '../../node/sync/engine.js'
+import { SignaturePool } from '../../node/verify/pool.js'
 import { LinkCounts, metered } from './metered-link.js'
 import { benchKey, benchTeam, digestOf, readRecordFile, textOf } from './replication-data.js'
 import { serve } from './rpc.js'
@@ -37,6 +39,7 @@ interface Running {
   writer: IntentWriter
   host: Host
   engine: SyncEngine
+  pool: SignaturePool | undefined
 }
 
 let node: Running | undefined
@@ -46,11 +49,19 @@ let appended = 0
 const counts = new LinkCounts()
 const heldAt = new Map<RecordId, bigint>()
 const waiting = new Map<RecordId, (t: bigint) => void>()
-let whenSize: { size: number, resolve: (at: { t: bigint, cpu: number }) => void } | undefined
+let whenSize: { size: number, resolve: (at: { t: bigint, cpu: number, mainCpu: number }) => void } | undefined
 
 function cpuMs (): number {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1000
+}
+
+// CPU of the main thread alone (Linux: utime + stime of the thread, in 10 ms ticks): the work
+// on the critical path, which signature workers run beside.
+function mainCpuMs (): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 function ms (from: bigint, to: bigint): number {
@@ -92,6 +103,10 @@ serve({
     const key = benchKey(name)
     const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() } }, { host: `${name}-bench` })
     const host = await createHost({ seed: key.seed })
+    // As the daemon does; BENCH_REPL_VERIFY_WORKERS=0 verifies on the main thread only (A/B runs).
+    const workers = Number(process.env.BENCH_REPL_VERIFY_WORKERS ?? -1)
+    const pool = workers === 0 ? undefined : SignaturePool.start(workers > 0 ? { workers } : {})
+    if (pool !== undefined) store.intent.log.useSignatureBatches(() => pool.batch())
     const engine = new SyncEngine(
       { chain, log: store.intent.log, localKey: host.key, clock: () => Date.now(), random: Math.random },
       { team: chain.team },
@@ -104,7 +119,7 @@ serve({
             waiting.delete(id)
           }
           if (whenSize !== undefined && store.intent.log.size >= whenSize.size) {
-            whenSize.resolve({ t, cpu: cpuMs() })
+            whenSize.resolve({ t, cpu: cpuMs(), mainCpu: mainCpuMs() })
             whenSize = undefined
           }
           const done = writer.ingest(ids)
@@ -113,7 +128,7 @@ serve({
       }
     )
     await host.handle(SYNC_PROTOCOL, (link) => engine.addLink(metered(link, counts)))
-    node = { dir, store, chain, writer, host, engine }
+    node = { dir, store, chain, writer, host, engine, pool }
     return { addr: host.addresses()[0], peerId: host.peerId, size: store.intent.log.size, digest: digest(node), startMs: ms(t0, process.hrtime.bigint()) }
   },
 
@@ -125,8 +140,9 @@ serve({
     const n = running()
     counts.largest = 0
     const before = counts.snapshot()
-    const full = new Promise<{ t: bigint, cpu: number }>((resolve) => { whenSize = { size: expect, resolve } })
+    const full = new Promise<{ t: bigint, cpu: number, mainCpu: number }>((resolve) => { whenSize = { size: expect, resolve } })
     const cpu0 = cpuMs()
+    const main0 = mainCpuMs()
     const t0 = process.hrtime.bigint()
     const link = await n.host.openLink(addr, SYNC_PROTOCOL)
     const t1 = process.hrtime.bigint()
@@ -141,12 +157,14 @@ serve({
       heldMs: ms(t0, held.t),
       durableMs: ms(t0, durable),
       cpuMs: held.cpu - cpu0,
+      mainCpuMs: held.mainCpu - main0,
       durableCpuMs: cpuMs() - cpu0,
       size: n.store.intent.log.size,
       digest: digest(n),
       recvBytes: after.recvBytes - before.recvBytes,
       sentBytes: after.sentBytes - before.sentBytes,
-      recvFrames: after.recvFrames - before.recvFrames
+      recvFrames: after.recvFrames - before.recvFrames,
+      verified: { ...(n.pool?.stats ?? { workers: 0, here: 0 }) }
     }
   },
 
@@ -180,6 +198,7 @@ serve({
   if (node === undefined) return
   node.engine.closeAll()
   await node.host.stop()
+  await node.pool?.close()
   await ingesting.catch(() => {})
   await node.store.close()
   await rm(node.dir, { recursive: true, force: true })

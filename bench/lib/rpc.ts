@@ -62,9 +62,9 @@ export class Peer {
     }))
   }
 
-  /** Forks `module` under tsx and waits for it to serve. */
-  static async start (module: URL): Promise<Peer> {
-    const proc = fork(fileURLToPath(module), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  /** Forks `module` under tsx (with `execArgv` added, e.g. `--cpu-prof`) and waits for it to serve. */
+  static async start (module: URL, execArgv: string[] = []): Promise<Peer> {
+    const proc = fork(fileURLToPath(module), [], { execArgv: ['--import', 'tsx', ...execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     await new Promise<void>((resolve, reject) => {
       proc.once('message', () => resolve())
       proc.once('exit', (code) => reject(new Error(`${String(module)} exited with ${code} before serving`)))
