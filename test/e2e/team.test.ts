@@ -41,14 +41,20 @@ afterAll(async () => {
 describe('a team of peers (separate processes)', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   it('status --json shows peer id, role, listen addresses, connected peers, authority head and record counts', async () => {
     const ms = await team.mothership.status()
-    const s = await team.node('bob').status()
+    const bob = team.node('bob')
+    const expected = [a.short, team.node('carol').short, ms.peer]
+    // Joins finished moments ago: wait for the last admissions and dials to land.
+    const s = await waitFor(async () => {
+      const st = await bob.status()
+      return st.authority.seq === ms.authority.seq && expected.every((p) => st.connected.includes(p)) ? st : null
+    }, REACH_MS, 'bob to hold the whole chain and be connected to alice, carol and the Mothership')
     expect(s).toMatchObject({ user: 'bob', role: 'contributor', team: 'acme', mothership: false, daemon: 'running' })
     expect(s.peer).toMatch(/^peer-[0-9a-f]{4}$/)
     expect(s.key.startsWith(s.peer.slice(5))).toBe(true)
     expect(s.peerId).toMatch(/^12D3KooW/)
     expect(s.listen.length).toBeGreaterThan(0)
     for (const addr of s.listen) expect(addr).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${s.peerId}$`))
-    expect(s.connected).toEqual(expect.arrayContaining([a.short, team.node('carol').short, ms.peer]))
+    expect(s.connected).toEqual(expect.arrayContaining(expected))
     expect(s.authority).toEqual(ms.authority)
     // genesis, the Mothership's own admission, five peers.
     expect(s.authority.seq).toBe(1 + LINE.length)
