@@ -19,7 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin/aura.js')
 const MAIN = path.join(ROOT, 'dist/cli/main.js')
 
@@ -117,12 +117,12 @@ export async function waitFor<T> (check: () => Promise<T | null | undefined | fa
     } catch (err) {
       last = err
     }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${describe(last)}`)
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${show(last)}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
 
-function describe (v: unknown): string {
+function show (v: unknown): string {
   if (v instanceof Error) return v.message
   try { return JSON.stringify(v)?.slice(0, 500) ?? String(v) } catch { return String(v) }
 }
@@ -219,10 +219,9 @@ export class AuraNode {
 
 /** Options of Team.create. */
 export interface TeamInit {
-  /** Peer names, joined in this order (concurrently unless `sequential`). */
+  /** Peer names; they join concurrently (concurrent joins at one Mothership are part of the test). */
   peers: string[]
   team?: string
-  sequential?: boolean
   /** How each peer joins (default offline); see Team.join. */
   via?: (name: string, index: number) => 'offline' | 'daemon'
 }
@@ -230,7 +229,6 @@ export interface TeamInit {
 /** A Mothership and peers, each a home under one temporary directory. */
 export class Team {
   readonly nodes = new Map<string, AuraNode>()
-  readonly tokens = new Map<string, { token: string, jti: string }>()
 
   private constructor (readonly dir: string, readonly mothership: AuraNode) {
     this.nodes.set('mothership', mothership)
@@ -265,11 +263,7 @@ export class Team {
     })
     try {
       const via = init.via ?? (() => 'offline')
-      if (init.sequential === true) {
-        for (const [i, name] of init.peers.entries()) await team.join(name, via(name, i))
-      } else {
-        await Promise.all(init.peers.map(async (name, i) => await team.join(name, via(name, i))))
-      }
+      await Promise.all(init.peers.map(async (name, i) => await team.join(name, via(name, i))))
     } catch (err) {
       await team.close()
       throw err
@@ -303,7 +297,6 @@ export class Team {
    */
   async join (name: string, via: 'offline' | 'daemon' = 'offline'): Promise<any> {
     const issued = await this.issue(name)
-    this.tokens.set(name, { token: issued.token, jti: issued.jti })
     const n = this.node(name)
     if (via === 'daemon') {
       await n.start()
