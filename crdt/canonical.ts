@@ -50,7 +50,12 @@ export function parseCanonical (bytes: Uint8Array): Json {
 // RFC 8785 3.2.2.2: lone surrogates have no UTF-8 form, so they must be refused, not escaped.
 const LONE_SURROGATE = /\p{Cs}/u
 
-function assertJson (v: unknown, path: string): void {
+// Nothing Aura signs nests deeper than a few levels; a bound keeps a hostile frame of ten
+// thousand brackets from overflowing the stack (E_MALFORMED, not a RangeError).
+const MAX_DEPTH = 64
+
+function assertJson (v: unknown, path: string, depth = 0): void {
+  if (depth > MAX_DEPTH) throw new MalformedError(`JSON nested deeper than ${MAX_DEPTH} levels`)
   if (v === null || typeof v === 'boolean') return
   if (typeof v === 'string') {
     if (LONE_SURROGATE.test(v)) throw new MalformedError(`lone surrogate in string at ${path}`)
@@ -63,14 +68,14 @@ function assertJson (v: unknown, path: string): void {
   }
   if (Array.isArray(v)) {
     // An index loop, not forEach: a hole must be refused, and canonicalize would emit '[,1]'.
-    for (let i = 0; i < v.length; i++) assertJson(v[i], `${path}[${i}]`)
+    for (let i = 0; i < v.length; i++) assertJson(v[i], `${path}[${i}]`, depth + 1)
     return
   }
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     for (const [k, x] of Object.entries(v as object)) {
       if (LONE_SURROGATE.test(k)) throw new MalformedError(`lone surrogate in key at ${path}`)
       if (x === undefined) throw new MalformedError(`undefined at ${path}.${k}`)
-      assertJson(x, `${path}.${k}`)
+      assertJson(x, `${path}.${k}`, depth + 1)
     }
     return
   }

@@ -114,3 +114,10 @@ describe('hex and base64url', () => {
     expect(hashOf({})).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')
   })
 })
+
+describe('hostile nesting', () => {
+  it('a frame nested ten thousand levels deep is E_MALFORMED, not a stack overflow', () => {
+    const text = '{"t":"hello","v":1,"x":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}'
+    expect(() => parseCanonical(new TextEncoder().encode(text))).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+  })
+})
