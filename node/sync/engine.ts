@@ -94,6 +94,7 @@ export class SyncEngine {
   private beaconBytes: Uint8Array | null = null
   private beaconTs: number | null = null
   private beaconSeenAt: number | null = null
+  private pendingBeacon: Uint8Array | null = null
   private knownRevoked = new Set<KeyId>()
   private wasRestricted = false
 
@@ -302,6 +303,9 @@ export class SyncEngine {
 
   private afterChainGrew (fromSeq: number, source: Session | null): void {
     this.events.chainApplied?.(fromSeq, source?.link.remote ?? null)
+    const pending = this.pendingBeacon
+    this.pendingBeacon = null
+    if (pending !== null) this.acceptBeacon(pending, null)
     const entries = this.c.chain.entries(fromSeq).map((e) => toB64u(canonicalBytes(e)))
     for (const s of this.sessions) {
       if (s === source || !s.trusted || entries.length === 0) continue
@@ -382,6 +386,9 @@ export class SyncEngine {
       // whoever relays it and not for ours until the rotate entry arrives. Ignore it.
       const e = toAuraError(err)
       if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: e.code, message: `beacon ignored: ${e.message}` })
+      // Kept to try again once the chain grows: a hello's beacon can be signed by a rotated key
+      // whose rotate entry arrives in the chain message just behind it.
+      if (e.code === 'E_BAD_SIGNATURE') this.pendingBeacon = bytes
       return
     }
     this.beaconTs = b.ts
