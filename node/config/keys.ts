@@ -63,7 +63,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('sync', 'anti_entropy_interval', duration({ min: 0.01 }), 10, 'How often to push-pull with a random peer.'),
   key('sync', 'receipt_interval', duration({ min: 0.01 }), 60, 'How often this node signs a receipt of what it holds.'),
   key('sync', 'max_staleness', optionalDuration({ min: 1 }), null, 'Stop accepting new records from others when no Mothership beacon was seen for this long. "off" by default.'),
-  key('sync', 'max_frame_bytes', size({ min: 1024 }), 4 * 1048576, 'Largest sync frame accepted (bytes or "4MiB").'),
+  key('sync', 'max_frame_bytes', size({ min: 1024 }), 16 * 1048576, 'Largest sync frame accepted (bytes or "16MiB"). A fresh peer receives the whole intent log in one frame (about 2.8 MB per 10,000 records).'),
   key('audit.export', 'enabled', boolean(), false, 'Export audit events continuously.'),
   key('audit.export', 'format', oneOf(['jsonl', 'otlp']), 'jsonl', '"jsonl" (one JSON object per line to `endpoint`, a file path) or "otlp" (OTLP/HTTP logs to `endpoint`, a URL).'),
   key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp", a file path for "jsonl".', '"https://collector.internal:4318"'),
