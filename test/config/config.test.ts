@@ -207,9 +207,9 @@ describe('environment and flags', () => {
 
   it('env strings become lists, booleans and numbers', () => {
     const { config } = load(null, {
-      env: { AURA_NODE_PEERS: '/ip4/10.0.0.5/tcp/7447, /ip4/10.0.0.6/tcp/7447', AURA_AUDIT_EXPORT_ENABLED: 'true', AURA_HOOKS_LARGE_DIFF_THRESHOLD_FILES: '12' }
+      env: { AURA_NODE_PEERS: '/ip4/127.0.0.5/tcp/7447, /ip4/127.0.0.6/tcp/7447', AURA_AUDIT_EXPORT_ENABLED: 'true', AURA_HOOKS_LARGE_DIFF_THRESHOLD_FILES: '12' }
     })
-    expect(config.node.peers).toEqual(['/ip4/10.0.0.5/tcp/7447', '/ip4/10.0.0.6/tcp/7447'])
+    expect(config.node.peers).toEqual(['/ip4/127.0.0.5/tcp/7447', '/ip4/127.0.0.6/tcp/7447'])
     expect(config.audit.export.enabled).toBe(true)
     expect(config.hooks.large_diff_threshold_files).toBe(12)
   })

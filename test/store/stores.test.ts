@@ -100,9 +100,9 @@ describe('AuditStore and JoinStore', () => {
     const counter = await EventCounter.open(kv)
     const joins = new JoinStore(kv, q, counter)
     const other = 'tk_01JD0000000000000000000001' as Jti
-    await joins.append({ jti, ts: 5, source: '10.0.0.7:4100', peer: null, outcome: 'refused', reason: 'E_TOKEN_EXPIRED' })
-    await joins.append({ jti: other, ts: 1, source: '10.0.0.8:4100', peer: bob, outcome: 'accepted', reason: null })
-    await joins.append({ jti, ts: 6, source: '10.0.0.7:4101', peer: bob, outcome: 'accepted', reason: null })
+    await joins.append({ jti, ts: 5, source: '127.0.0.7:4100', peer: null, outcome: 'refused', reason: 'E_TOKEN_EXPIRED' })
+    await joins.append({ jti: other, ts: 1, source: '127.0.0.8:4100', peer: bob, outcome: 'accepted', reason: null })
+    await joins.append({ jti, ts: 6, source: '127.0.0.7:4101', peer: bob, outcome: 'accepted', reason: null })
     expect((await joins.list(jti)).map((a) => a.ts)).toEqual([5, 6])
     expect((await joins.list()).map((a) => a.jti)).toEqual([jti, jti, other])
   })
