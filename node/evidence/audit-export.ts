@@ -47,7 +47,6 @@ export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promi
 }
 
 function eventConcerns (event: Record<string, Json>, match: (r: any) => boolean): boolean {
-  const peer = event.peer
-  if (typeof peer !== 'string') return false
-  return match({ signer: peer, actor: peer })
+  // Events name the key they concern as `peer` (joins, refusals, revocations) or `agent`.
+  return [event.peer, event.agent].some((key) => typeof key === 'string' && match({ signer: key, actor: key }))
 }
