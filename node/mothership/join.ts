@@ -14,7 +14,7 @@ import { admitEntry, decodeEntry, encodeEntry, type ChainEntry } from '../../crd
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from '../../crdt/canonical.js'
 import { AuraError, ExistsError, LockdownError, MalformedError, RevokedError, TimeoutError, UnreachableError, toAuraError } from '../../crdt/errors.js'
 import { decodeToken, tokenUse, verifyToken, type JoinToken } from '../../crdt/join-token.js'
-import { shortId, type Jti } from '../../crdt/ids.js'
+import { keyIdOf, shortId, type Jti } from '../../crdt/ids.js'
 import type { Link } from '../sync/link.js'
 import type { Host } from '../net/host.js'
 import type { NodeRuntime } from '../runtime.js'
@@ -86,6 +86,8 @@ async function admit (rt: NodeRuntime, link: Link, token: JoinToken, publicKey: 
     throw new ExistsError(`key ${shortId(link.remote)} is already admitted as ${member.name}`, { peer: shortId(link.remote) })
   }
   tokenUse(chain, token.jti as Jti, token.reusable)
+  // The key admitted must be the one Noise proved on this very link.
+  if (keyIdOf(publicKey) !== link.remote) throw new MalformedError('could not read the public key the transport proved for this joiner')
   const entry = admitEntry(key, chain.head, { pub: toB64u(publicKey), user: token.user, role: token.role, jti: token.jti as Jti, ts: rt.now() })
   await rt.appendOwnEntries([entry])
   await rt.audit('admit', { peer: link.remote, user: token.user, role: token.role, jti: token.jti })
