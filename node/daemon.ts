@@ -86,15 +86,24 @@ class DaemonImpl implements Daemon {
 
   async startHost (): Promise<Host> {
     const cfg = this.rt.config
-    this.host = await createHost({
+    const hostInit = (listen: string[]): Parameters<typeof createHost>[0] => ({
       seed: this.rt.identity.keyPair.seed,
-      listen: cfg.node.listen,
+      listen,
       gate: (key) => this.gate(key),
       maxFrameBytes: cfg.sync.max_frame_bytes,
       onProtocolError: (err, info) => {
         void this.rt.audit('protocol-error', { peer: info.remote, protocol: info.protocol, code: err.code, message: err.message }).catch(() => {})
       }
     })
+    try {
+      this.host = await createHost(hostInit(cfg.node.listen))
+    } catch (err) {
+      // Several homes on one machine all default to port 7447: when the default is taken, take
+      // any free port rather than fail. An address the operator chose is never replaced.
+      if (this.rt.loaded.sources['node.listen']?.kind !== 'default' || !/EADDRINUSE/.test(String((err as Error).message))) throw err
+      process.stderr.write(`aura: ${cfg.node.listen.join(', ')} is in use; listening on a free port instead (set [node] listen to choose one)\n`)
+      this.host = await createHost(hostInit(cfg.node.listen.map((a) => a.replace(/\/tcp\/\d+/, '/tcp/0'))))
+    }
     await saveListenAddresses(this.rt.home, this.host.addresses())
     await this.host.handle(SYNC_PROTOCOL, (link) => {
       if (this.engine === null) { link.close(new NotAdmittedError('this node is not part of a team yet')); return }

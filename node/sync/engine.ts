@@ -114,7 +114,8 @@ export class SyncEngine {
 
   /** Remote keys of the open, admitted sessions. */
   connectedPeers (): KeyId[] {
-    return [...this.sessions].filter((s) => s.trusted).map((s) => s.link.remote)
+    // Two peers that dial each other at once hold two sessions; list each key once.
+    return [...new Set([...this.sessions].filter((s) => s.trusted).map((s) => s.link.remote))]
   }
 
   /** Starts a session on a new link (either direction). */
