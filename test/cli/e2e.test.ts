@@ -1,33 +1,14 @@
 // End-to-end: the real `node bin/aura.js` in temporary homes. Builds dist/ first when it is
 // missing or older than the sources these tests cover.
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tempDir } from './helpers.js'
+import { ensureBuilt } from '../build-dist.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const MAIN = path.join(ROOT, 'dist/cli/main.js')
-
-function newestSource (dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p))
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
-  }
-  return newest
-}
-
-function ensureBuilt (): void {
-  const sources = Math.max(...['cli', 'node', 'crdt'].map((d) => newestSource(path.join(ROOT, d))))
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return
-  // Other work in progress may have type errors; tsc still emits, so judge by the output.
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, timeout: 180_000 })
-  if (!existsSync(MAIN)) throw new Error('build did not produce dist/cli/main.js')
-}
 
 interface Run { code: number | null, stdout: string, stderr: string }
 

@@ -11,8 +11,8 @@
  * await team.until('bob refuses alice', async () => (await team.status('bob')).connected.length === 1)
  * await team.close()
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
@@ -23,7 +23,6 @@ import { callControl, pingControl } from '../../node/control/client.js'
 /** The repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin/aura.js')
-const MAIN = path.join(ROOT, 'dist/cli/main.js')
 
 /** What one command printed. */
 export interface Run { code: number | null, stdout: string, stderr: string }
@@ -58,48 +57,9 @@ export const FAST_ENV: Record<string, string> = {
   AURA_MOTHERSHIP_BEACON_INTERVAL: '1'
 }
 
-let built = false
+import { ensureBuilt } from '../build-dist.js'
 
-/**
- * Builds dist/ when it is missing or older than the sources (tsc emits despite others' type
- * errors). Test files run in parallel workers: one builds under a lock directory while the
- * others wait, so no daemon starts from a half-written dist/.
- */
-export function ensureBuilt (): void {
-  if (built) return
-  const newest = Math.max(...['cli', 'node', 'crdt'].map((d) => newestSource(path.join(ROOT, d))))
-  const fresh = (): boolean => existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest
-  const lock = path.join(ROOT, '.containment-build.lock')
-  for (let i = 0; i < 3000 && !fresh(); i++) {
-    try {
-      mkdirSync(lock)
-    } catch {
-      // Another worker is building (or a crashed one left the lock long ago).
-      const held = statSync(lock, { throwIfNoEntry: false })
-      if (held !== undefined && Date.now() - held.mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true })
-      spawnSync('sleep', ['0.1'])
-      continue
-    }
-    try {
-      spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, timeout: 300_000 })
-    } finally {
-      rmSync(lock, { recursive: true, force: true })
-    }
-    break
-  }
-  if (!existsSync(MAIN)) throw new Error('build did not produce dist/cli/main.js')
-  built = true
-}
-
-function newestSource (dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p))
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
-  }
-  return newest
-}
+export { ensureBuilt }
 
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort (): Promise<number> {

@@ -12,8 +12,8 @@
  * await waitFor(async () => (await team.node('bob').trace()).some((r) => r.id === json.id), 10_000)
  * await team.close()
  */
-import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,7 +21,6 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin/aura.js')
-const MAIN = path.join(ROOT, 'dist/cli/main.js')
 
 /** Listen address for every daemon: loopback, a free port. */
 export const LISTEN = '/ip4/127.0.0.1/tcp/0'
@@ -42,43 +41,9 @@ export interface RunResult {
   json: any
 }
 
-function newestTs (dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    if (entry.isDirectory()) newest = Math.max(newest, newestTs(p))
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
-  }
-  return newest
-}
+import { ensureBuilt } from '../build-dist.js'
 
-/**
- * Builds dist/ (tsc) when it is missing or older than the sources. Test files run in parallel,
- * so a lock directory makes one build and the others wait for it. Others' work in progress may
- * have type errors; tsc still emits, so the output is what counts.
- */
-export function ensureBuilt (): void {
-  const lock = path.join(os.tmpdir(), 'aura-e2e-build.lock')
-  const deadline = Date.now() + 240_000
-  const stale = (): boolean => !existsSync(MAIN) || statSync(MAIN).mtimeMs < Math.max(...['cli', 'node', 'crdt', 'sim'].map((d) => newestTs(path.join(ROOT, d))))
-  while (stale()) {
-    try {
-      mkdirSync(lock)
-    } catch {
-      // Another file is building (or a crashed build left the lock: give up on it after 4 min).
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true })
-      spawnSync('sleep', ['0.5'])
-      continue
-    }
-    try {
-      spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, timeout: 240_000 })
-      if (!existsSync(MAIN)) throw new Error('the build did not produce dist/cli/main.js')
-      return
-    } finally {
-      rmSync(lock, { recursive: true, force: true })
-    }
-  }
-}
+export { ensureBuilt }
 
 /**
  * Runs `node bin/aura.js ...args` in `cwd`; never rejects on a non-zero exit. Give an empty
