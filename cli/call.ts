@@ -34,6 +34,12 @@ export function defined (o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 }
 
+/** Every value of an option that may be given several times (`--listen A --listen B`). */
+export function strings (v: unknown): string[] | undefined {
+  if (v === undefined) return undefined
+  return (Array.isArray(v) ? v : [v]).map(String)
+}
+
 /** The last value of an option that may have been given several times. */
 export function str (v: unknown): string | undefined {
   const last: unknown = Array.isArray(v) ? v[v.length - 1] : v

@@ -7,7 +7,7 @@
  * aura node stop
  */
 import type { Program } from '../program.js'
-import { callNode } from '../call.js'
+import { callNode, strings } from '../call.js'
 
 const START_TIMEOUT_MS = 30_000
 
@@ -15,7 +15,7 @@ const START_TIMEOUT_MS = 30_000
 export function register (program: Program): void {
   program.command('node start', 'Start the node daemon (in the background unless --foreground)', async ({ options, io }) => {
     const home = await io.home()
-    const listen = options.listen === undefined ? undefined : (Array.isArray(options.listen) ? options.listen : [options.listen]).map(String)
+    const listen = strings(options.listen)
     if (options.foreground === true) {
       const { startDaemon } = await import('../../node/daemon.js')
       const loaded = await io.config()

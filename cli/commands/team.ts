@@ -7,7 +7,7 @@
  * aura sync status --intent 3f9a12 --json
  */
 import type { Program } from '../program.js'
-import { callNode, defined, str } from '../call.js'
+import { callNode, defined, str, strings } from '../call.js'
 
 /** Registers the team commands. */
 export function register (program: Program): void {
@@ -22,7 +22,7 @@ export function register (program: Program): void {
       res = await joinWithoutDaemon(home, String(args.token), await io.config())
       if (options.start !== false) {
         const { spawnDaemon } = await import('../spawn-daemon.js')
-        const listen = options.listen === undefined ? undefined : (Array.isArray(options.listen) ? options.listen : [options.listen]).map(String)
+        const listen = strings(options.listen)
         await spawnDaemon(home, { listen, set: options.set, timeoutMs: 30_000, env: io.ctx.env })
         res.daemon = 'started'
       }
