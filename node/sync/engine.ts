@@ -24,6 +24,7 @@ import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, t
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
+import { checkSyncMessageIntegrity } from './am-integrity.js'
 import type { Link } from './link.js'
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type SyncMessage } from './messages.js'
 
@@ -332,6 +333,9 @@ export class SyncEngine {
   }
 
   private receiveRecords (s: Session, data: Uint8Array): void {
+    // A change damaged in transit must not reach the log: it would be held as a fork of the
+    // genuine one (am-integrity.ts). Malformed, so the link is dropped and synced afresh.
+    checkSyncMessageIntegrity(data)
     const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): void => {
       if (incoming.length === 0) return
       if (this.c.chain.locked) throw new LockdownError(`team is in lockdown (${this.c.chain.lockdownReason ?? ''}): no new records accepted`)

@@ -14,6 +14,21 @@ function kinds (msgs: SyncMessage[]): string[] {
   return msgs.map((m) => m.t)
 }
 
+/**
+ * Where the first dependency hash of the first change chunk (type 1) in an 'am' frame starts,
+ * or -1: chunk header (magic, checksum, type, uLEB128 length), then the deps count, then deps.
+ */
+function firstDependencyAt (frame: Uint8Array): number {
+  for (let i = 1; i + 12 < frame.length; i++) {
+    if (frame[i] !== 0x85 || frame[i + 1] !== 0x6f || frame[i + 2] !== 0x4a || frame[i + 3] !== 0x83 || frame[i + 8] !== 1) continue
+    let at = i + 9
+    while ((frame[at] & 0x80) !== 0) at++
+    at++
+    return frame[at] > 0 ? at + 1 : -1
+  }
+  return -1
+}
+
 function codeOf (r: Wire['closedA']): string | undefined | null {
   return r === null ? null : r?.code
 }
@@ -252,6 +267,46 @@ describe('SyncEngine: refusals', () => {
     const still = carol.write('carol keeps working')
     await settle()
     expect(alice.holds(still)).toBe(true)
+  })
+})
+
+describe('SyncEngine: damaged intent data', () => {
+  it('drops a link whose Automerge change fails its checksum, so the damaged copy never stands in for the genuine change', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const wire = team.connect(alice, bob)
+    const first = alice.write('first')
+    await settle(10)
+    expect(bob.holds(first)).toBe(true)
+    // One bit of the next pushed change's dependency hash flips on the way (the simulator's
+    // link corruption): the change still decodes, with the same (actor, seq) and another hash,
+    // and waits in Automerge for a dependency that does not exist.
+    const send = wire.a.send.bind(wire.a)
+    let flipped = false
+    wire.a.send = (frame) => {
+      const dep = flipped || frame[0] !== 0x02 ? -1 : firstDependencyAt(frame)
+      if (dep >= 0) {
+        frame = frame.slice()
+        frame[dep + 5] ^= 0x10
+        flipped = true
+      }
+      send(frame)
+    }
+    const r = alice.write('fix login')
+    await settle(10)
+    expect(flipped).toBe(true)
+    expect(codeOf(wire.closedB)).toBe('E_MALFORMED')
+    expect(bob.audits('dropped').map((e) => e.code)).toEqual(['E_MALFORMED'])
+    expect(bob.holds(r)).toBe(false)
+
+    // The redial brings the genuine change: it is not refused as a fork of the damaged one.
+    team.connect(alice, bob)
+    await settle(10)
+    alice.engine.tick()
+    await settle(10)
+    expect(bob.audits('refused').map((e) => e.code)).not.toContain('E_FORK')
+    expect(bob.holds(r)).toBe(true)
   })
 })
 

@@ -1,0 +1,64 @@
+// Chunk checksums of incoming Automerge sync data: whole documents and single changes pass as
+// sent and fail with E_MALFORMED after any one flipped bit.
+import * as A from '@automerge/automerge'
+import { describe, expect, it } from 'vitest'
+import { checkChunks, checkSyncMessageIntegrity } from '../../node/sync/am-integrity.js'
+
+function docWithTwoChanges (): A.Doc<{ records: Record<string, Uint8Array> }> {
+  let d = A.from<{ records: Record<string, Uint8Array> }>({ records: {} }, { actor: 'aa'.repeat(16) })
+  d = A.change(d, { time: 1 }, (x) => { x.records.a = new Uint8Array(300).fill(7) })
+  return d
+}
+
+function codeOf (f: () => void): string | null {
+  try { f(); return null } catch (err) { return (err as { code?: string }).code ?? 'no code' }
+}
+
+describe('checkChunks', () => {
+  it('accepts change and document chunks as written, and concatenations of them', () => {
+    const d = docWithTwoChanges()
+    const changes = A.getAllChanges(d)
+    for (const c of changes) expect(codeOf(() => checkChunks(c))).toBeNull()
+    const doc = A.save(d)
+    expect(codeOf(() => checkChunks(doc))).toBeNull()
+    const both = new Uint8Array(doc.length + changes[1].length)
+    both.set(doc); both.set(changes[1], doc.length)
+    expect(codeOf(() => checkChunks(both))).toBeNull()
+  })
+
+  it('refuses a chunk with any single flipped bit past its magic bytes', () => {
+    const d = docWithTwoChanges()
+    for (const chunk of [A.getAllChanges(d)[1], A.save(d)]) {
+      for (let at = 4; at < chunk.length; at += Math.max(1, Math.floor(chunk.length / 40))) {
+        const bad = chunk.slice()
+        bad[at] ^= 1 << (at % 8)
+        expect(codeOf(() => checkChunks(bad))).toBe('E_MALFORMED')
+      }
+    }
+  })
+
+  it('refuses what is not a chunk, a truncated chunk and an unknown chunk type', () => {
+    const c = A.getAllChanges(docWithTwoChanges())[1]
+    expect(codeOf(() => checkChunks(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)))).toBe('E_MALFORMED')
+    expect(codeOf(() => checkChunks(c.subarray(0, c.length - 1)))).toBe('E_MALFORMED')
+    const unknown = c.slice(); unknown[8] = 9
+    expect(codeOf(() => checkChunks(unknown))).toBe('E_MALFORMED')
+  })
+})
+
+describe('checkSyncMessageIntegrity', () => {
+  it('passes sync messages Automerge generates and refuses bytes that are not one', () => {
+    let d = docWithTwoChanges()
+    let ours = A.initSyncState()
+    let theirs = A.initSyncState()
+    let other = A.init<{ records: Record<string, Uint8Array> }>()
+    for (let i = 0; i < 6; i++) {
+      const [s1, m1] = A.generateSyncMessage(d, ours); ours = s1
+      if (m1 !== null) { expect(codeOf(() => checkSyncMessageIntegrity(m1))).toBeNull(); [other, theirs] = A.receiveSyncMessage(other, theirs, m1) }
+      const [s2, m2] = A.generateSyncMessage(other, theirs); theirs = s2
+      if (m2 !== null) { expect(codeOf(() => checkSyncMessageIntegrity(m2))).toBeNull(); [d, ours] = A.receiveSyncMessage(d, ours, m2) }
+    }
+    expect(A.getHeads(other)).toEqual(A.getHeads(d))
+    expect(codeOf(() => checkSyncMessageIntegrity(Uint8Array.of(0x42, 0xff)))).toBe('E_MALFORMED')
+  })
+})
