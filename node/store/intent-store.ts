@@ -6,12 +6,12 @@
  * index and meta ops in ONE batch, so a crash leaves either all of it or none; commits run one
  * at a time, because a document loaded with a chunk missing silently drops every later change.
  *
- * The tail of chunks is kept short on purpose (docs/storage.md has the figures): with
- * Automerge 3.5, changes loaded on top of a saved document cost far more per record than
- * the same changes made live (~12 ms each at 10,000 records), and a long tail can even abort
- * the WebAssembly module. So compaction (a fresh base replacing base and chunks, in the same
+ * The tail of chunks is bounded (docs/storage.md has the figures): loading chunks on top of a
+ * base replays each change, so compaction (a fresh base replacing base and chunks, in the same
  * single batch) runs after `maxChunks` chunks or `maxBytes` of chunks, on close (so a clean
- * restart loads only a base), and on open when a crash left chunks.
+ * restart loads only a base), and on open when a crash left chunks. Automerge is pinned to
+ * 3.2.6: from 3.3 on, replaying changes onto a loaded document costs ~15 ms per change at
+ * 10,000 records and a long tail can abort the WebAssembly module.
  *
  * @example
  * const s = await IntentStore.open(kv, actorHex)
@@ -29,9 +29,9 @@ import { WriteQueue } from './write-queue.js'
 
 /** When incremental chunks are folded into a fresh base. */
 export interface CompactionPolicy {
-  /** Compact once this many chunks are stored (default 1024). */
+  /** Compact once this many chunks are stored (default 2048). */
   readonly maxChunks: number
-  /** Compact once the chunks hold this many bytes (default 256 KiB). */
+  /** Compact once the chunks hold this many bytes (default 4 MiB). */
   readonly maxBytes: number
 }
 
@@ -41,7 +41,7 @@ export interface SignerHead {
   readonly id: RecordId
 }
 
-const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 1024, maxBytes: 256 * 1024 }
+const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 2048, maxBytes: 4 * 1024 * 1024 }
 const EMPTY = new Uint8Array(0)
 
 /** The intent log and its durable form. */
