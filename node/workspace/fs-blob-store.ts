@@ -8,7 +8,7 @@
  * const blobs = new FsBlobStore(join(home, 'blobs'))
  * const hash = await blobs.put(bytes)
  */
-import { access, mkdir, readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WorkspaceError } from '../../crdt/errors.js'
 import { checkBlobHash, sha256Hex, type BlobStore } from './blob-store.js'
@@ -28,8 +28,8 @@ export class FsBlobStore implements BlobStore {
   async put (bytes: Uint8Array): Promise<string> {
     const hash = sha256Hex(bytes)
     if (await this.has(hash)) return hash
-    await mkdir(join(this.dir, hash.slice(0, 2)), { recursive: true, mode: 0o700 })
-    await writeAtomic(this.file(hash), bytes)
+    // A blob file is never there before (has() said so): no mode to keep.
+    await writeAtomic(this.file(hash), bytes, { mode: null, dirMode: 0o700 })
     return hash
   }
 

@@ -57,14 +57,39 @@ export async function resolveInside (root: string, path: string): Promise<string
 
 let tmpCounter = 0
 
+/** How writeAtomic treats the file's mode and missing directories. */
+export interface WriteAtomicInit {
+  /**
+   * The mode to give the file: a number; null for the default (a file known not to exist yet);
+   * undefined (the default) to keep the mode the file has now, if it exists.
+   */
+  mode?: number | null
+  /** The mode of directories it has to create. */
+  dirMode?: number
+}
+
+function isMissing (err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT'
+}
+
 /** Writes a file atomically, keeping the old file's mode; creates missing directories. */
-export async function writeAtomic (abs: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(abs), { recursive: true })
-  let mode: number | undefined
-  try { mode = (await stat(abs)).mode & 0o777 } catch { mode = undefined }
-  const tmp = join(dirname(abs), `.${basename(abs)}.aura-tmp-${process.pid}-${++tmpCounter}`)
+export async function writeAtomic (abs: string, content: string | Uint8Array, init: WriteAtomicInit = {}): Promise<void> {
+  const dir = dirname(abs)
+  let mode = init.mode ?? undefined
+  if (init.mode === undefined) {
+    try { mode = (await stat(abs)).mode & 0o777 } catch { mode = undefined }
+  }
+  const tmp = join(dir, `.${basename(abs)}.aura-tmp-${process.pid}-${++tmpCounter}`)
   try {
-    await writeFile(tmp, content, mode === undefined ? {} : { mode })
+    const opts = mode === undefined ? {} : { mode }
+    try {
+      await writeFile(tmp, content, opts)
+    } catch (err) {
+      // The directory is usually there: create it only when the write says it is not.
+      if (!isMissing(err)) throw err
+      await mkdir(dir, { recursive: true, mode: init.dirMode })
+      await writeFile(tmp, content, opts)
+    }
     await rename(tmp, abs)
   } catch (err) {
     await rm(tmp, { force: true })
