@@ -10,7 +10,7 @@
  * const r = await rewindUnit({ root, blobs }, { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts })
  * // r.delta → record.delta, r.snapshot → a `snapshot` record, r.diff for people
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { NotFoundError, ParseError } from '../../crdt/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { MAX_INLINE_TEXT_BYTES, type CodeDelta, type DeltaEntry } from './delta.js'
@@ -20,7 +20,7 @@ import { resolveInside, writeAtomic } from './paths.js'
 import { sha256Hex } from './blob-store.js'
 import { snapshotContents, type Snapshot } from './snapshots.js'
 import { unifiedDiff } from './text-diff.js'
-import { extractUnits, type FileUnits, type Unit } from './units.js'
+import { extractUnits, reextractUnit, syntaxErrorOf, type FileUnits, type Unit } from './units.js'
 import type { UnitVersion } from './versions.js'
 
 /** What a rewind needs from its node. */
@@ -58,12 +58,20 @@ export interface RewindResult {
   snapshot: Snapshot | null
 }
 
+// Long equal stretches are compared a block at a time (one native string comparison each)
+// before the character loop finds the first difference inside a block.
+const BLOCK = 2048
+
 /** Where two texts differ: one edit, as offsets into each. */
 function editSpan (before: string, after: string): { start: number, oldEnd: number, newEnd: number } {
+  const n = Math.min(before.length, after.length)
   let start = 0
-  while (start < before.length && start < after.length && before.charCodeAt(start) === after.charCodeAt(start)) start++
+  while (start + BLOCK <= n && before.slice(start, start + BLOCK) === after.slice(start, start + BLOCK)) start += BLOCK
+  while (start < n && before.charCodeAt(start) === after.charCodeAt(start)) start++
+  const room = n - start
   let tail = 0
-  while (tail < before.length - start && tail < after.length - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++
+  while (tail + BLOCK <= room && before.slice(before.length - tail - BLOCK, before.length - tail) === after.slice(after.length - tail - BLOCK, after.length - tail)) tail += BLOCK
+  while (tail < room && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++
   return { start, oldEnd: before.length - tail, newEnd: after.length - tail }
 }
 
@@ -115,12 +123,20 @@ function entryFor (cur: Unit | undefined, next: Unit | undefined, units: Unit[],
   }
 }
 
+/** The file's bytes, its text, and its mode (read alongside, for the atomic write). */
+async function readSource (abs: string, path: string): Promise<{ bytes: Buffer, text: string, mode: number | undefined }> {
+  const mode = stat(abs).then((st) => st.mode & 0o777, () => undefined)
+  let bytes: Buffer
+  try { bytes = await readFile(abs) } catch { throw new NotFoundError(`no file ${path} in the workspace`, { path }) }
+  return { bytes, text: bytes.toString('utf8'), mode: await mode }
+}
+
 /** Rewinds one unit of one file; see the module comment. */
 export async function rewindUnit (c: RewindComponents, init: RewindInit): Promise<RewindResult> {
   const { path, name, target } = init
   const abs = await resolveInside(c.root, path)
-  let before: string
-  try { before = await readFile(abs, 'utf8') } catch { throw new NotFoundError(`no file ${path} in the workspace`, { path }) }
+  const file = await readSource(abs, path)
+  const before = file.text
   const fu = extractUnits(path, before, { hashOnly: name })
   if (fu.error !== null) {
     throw new ParseError(`${path} does not parse now (line ${fu.error.line}, column ${fu.error.column}); fix it before rewinding a unit in it`, { path, line: fu.error.line, column: fu.error.column })
@@ -144,17 +160,40 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   if (after === before) return unchanged()
 
   const span = editSpan(before, after)
-  // Only the edited stretch can have gained an empty block; the rest was checked above.
-  const next = extractUnits(path, after, { tree: reparse(fu, before, after, span), hashOnly: target?.name, checkRange: { start: span.start, end: span.newEnd } })
-  if (next.error !== null) {
-    throw new ParseError(`rewinding ${path}:${name} would leave ${path} unparsable at line ${next.error.line}, column ${next.error.column}; nothing was written`, { path, name, line: next.error.line, column: next.error.column })
+  const { error, nextUnit, units } = afterEdit(path, fu, cur, target, before, after, span)
+  if (error !== null) {
+    throw new ParseError(`rewinding ${path}:${name} would leave ${path} unparsable at line ${error.line}, column ${error.column}; nothing was written`, { path, name, line: error.line, column: error.column })
   }
-  const nextUnit = target === null ? undefined : next.units.find((u) => u.name === target.name)
   const blobs = new Map<string, Uint8Array>()
-  const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, next.units, path, blobs)] }
+  const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, units, path, blobs)] }
   const diff = unifiedDiff(path, before, after)
   if (dryRun) return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot: null }
-  const snapshot = await snapshotContents(c.blobs, { [path]: before }, { author: init.author, ts: init.ts, reason: 'pre-rewind' })
-  await writeAtomic(abs, after)
+  // The bytes as read, not the text re-encoded: the snapshot is the file as it was.
+  const snapshot = await snapshotContents(c.blobs, { [path]: file.bytes }, { author: init.author, ts: init.ts, reason: 'pre-rewind' })
+  await writeAtomic(abs, after, { mode: file.mode })
   return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot }
+}
+
+/**
+ * The edited file: its first syntax error, the unit as it is after the edit, and a unit list
+ * in which that unit's previous sibling can be found (entryFor's anchor). A function or method
+ * replaced in place is read back on its own (units.ts reextractUnit): the rest of the file is
+ * the text it was, so the units before it are those found before the edit. A deletion needs no
+ * units at all. Anything else extracts the whole file again.
+ */
+function afterEdit (path: string, fu: FileUnits, cur: Unit | undefined, target: UnitVersion | null, before: string, after: string, span: ReturnType<typeof editSpan>): { error: FileUnits['error'], nextUnit: Unit | undefined, units: Unit[] } {
+  const tree = reparse(fu, before, after, span)
+  // Only the edited stretch can have gained an empty block; the rest was checked above.
+  const checkRange = { start: span.start, end: span.newEnd }
+  if (tree !== undefined && fu.language !== null) {
+    if (target === null) return { error: syntaxErrorOf(after, tree, fu.language, checkRange), nextUnit: undefined, units: [] }
+    if (cur !== undefined && cur.name === target.name) {
+      const error = syntaxErrorOf(after, tree, fu.language, checkRange)
+      if (error !== null) return { error, nextUnit: undefined, units: [] }
+      const unit = reextractUnit(path, after, tree, fu.units, cur, cur.start, cur.end + after.length - before.length)
+      if (unit !== null) return { error, nextUnit: unit, units: fu.units.map((u) => u === cur ? unit : u) }
+    }
+  }
+  const next = extractUnits(path, after, { tree, hashOnly: target?.name, checkRange })
+  return { error: next.error, nextUnit: target === null ? undefined : next.units.find((u) => u.name === target.name), units: next.units }
 }

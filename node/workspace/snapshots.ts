@@ -79,10 +79,13 @@ export async function takeSnapshot (c: SnapshotComponents, init: SnapshotInit): 
   return await storeManifest(c.blobs, { v: 1, author: init.author, ts: init.ts, reason: init.reason, files })
 }
 
-/** Stores given file contents (already in memory) as a snapshot: how a rewind saves the file. */
-export async function snapshotContents (blobs: BlobStore, contents: Record<string, string>, meta: Omit<SnapshotManifest, 'v' | 'files'>): Promise<Snapshot> {
+/**
+ * Stores given file contents (already in memory: the bytes as read, or text) as a snapshot:
+ * how a rewind saves the file.
+ */
+export async function snapshotContents (blobs: BlobStore, contents: Record<string, string | Uint8Array>, meta: Omit<SnapshotManifest, 'v' | 'files'>): Promise<Snapshot> {
   const files: Record<string, string> = {}
-  for (const [path, text] of Object.entries(contents)) files[path] = await blobs.put(new TextEncoder().encode(text))
+  for (const [path, content] of Object.entries(contents)) files[path] = await blobs.put(typeof content === 'string' ? new TextEncoder().encode(content) : content)
   return await storeManifest(blobs, { v: 1, ...meta, files })
 }
 

@@ -4,7 +4,7 @@
  * Everything a finder does not claim stays in the enclosing module or class unit.
  *
  * @example
- * finderFor('python').topLevel(tree.rootNode) // [{ name: 'verify_token', kind: 'function', ... }]
+ * finderFor('python').topLevel(tree.rootNode.namedChildren) // [{ name: 'verify_token', kind: 'function', ... }]
  */
 import type { Language, SyntaxNode } from './languages.js'
 
@@ -21,10 +21,14 @@ export interface FoundUnit {
   body: SyntaxNode | null
 }
 
-/** The two questions a grammar must answer to split a file into units. */
+/**
+ * The two questions a grammar must answer to split a file into units. Each takes a run of
+ * consecutive named children (of the root, of a class body): all of them when splitting a
+ * file, or the few an edit touched (rewind.ts re-reads one edited unit this way).
+ */
 export interface UnitFinder {
-  topLevel: (root: SyntaxNode) => FoundUnit[]
-  members: (body: SyntaxNode) => FoundUnit[]
+  topLevel: (children: SyntaxNode[]) => FoundUnit[]
+  members: (children: SyntaxNode[]) => FoundUnit[]
 }
 
 const JS_FUNCTIONS = new Set(['function_expression', 'arrow_function', 'generator_function', 'function'])
@@ -90,13 +94,13 @@ function jsStatement (stmt: SyntaxNode, nodes: SyntaxNode[]): FoundUnit[] {
 }
 
 const jsFinder: UnitFinder = {
-  topLevel (root) {
-    return root.namedChildren.flatMap((c) => jsStatement(c, [c]))
+  topLevel (children) {
+    return children.flatMap((c) => jsStatement(c, [c]))
   },
-  members (body) {
+  members (children) {
     const out: FoundUnit[] = []
     let decorators: SyntaxNode[] = []
-    for (const m of body.namedChildren) {
+    for (const m of children) {
       if (m.type === 'decorator') { decorators.push(m); continue }
       if (m.type === 'comment') continue
       const nodes = [...decorators, m]
@@ -125,11 +129,11 @@ function pyDefinition (node: SyntaxNode): FoundUnit | null {
 }
 
 const pyFinder: UnitFinder = {
-  topLevel (root) {
-    return root.namedChildren.map(pyDefinition).filter((f): f is FoundUnit => f !== null)
+  topLevel (children) {
+    return children.map(pyDefinition).filter((f): f is FoundUnit => f !== null)
   },
-  members (body) {
-    return body.namedChildren.map(pyDefinition).filter((f): f is FoundUnit => f !== null)
+  members (children) {
+    return children.map(pyDefinition).filter((f): f is FoundUnit => f !== null)
   }
 }
 

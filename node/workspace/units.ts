@@ -115,7 +115,7 @@ class Builder {
     // Reserve the unit's place before its members: a composite always precedes them.
     const slot = this.units.length
     this.units.push(undefined as unknown as Unit)
-    const members = found.body === null ? [] : this.finder.members(found.body).map((m) => this.add(m, name, true))
+    const members = found.body === null ? [] : this.finder.members(found.body.namedChildren).map((m) => this.add(m, name, true))
     const { hash, bodyHash } = this.hashes(name, found.nodes, members, found.nameNode)
     this.units[slot] = {
       path: this.path,
@@ -134,7 +134,7 @@ class Builder {
 
   module (root: SyntaxNode): void {
     this.units.push(undefined as unknown as Unit)
-    const members = this.finder.topLevel(root).map((f) => this.add(f, MODULE_UNIT, false))
+    const members = this.finder.topLevel(root.namedChildren).map((f) => this.add(f, MODULE_UNIT, false))
     const { hash, bodyHash } = this.hashes(MODULE_UNIT, [root], members, null)
     this.units[0] = {
       path: this.path,
@@ -164,10 +164,71 @@ export function extractUnits (path: string, source: string, init: UnitsInit = {}
   const tree = init.tree ?? parse(language, source)
   const b = new Builder(path, source, finderFor(language), init.hashOnly)
   b.module(tree.rootNode)
+  return { path, language, units: b.units, error: syntaxErrorOf(source, tree, language, init.checkRange), tree }
+}
+
+/**
+ * The first syntax error of a parsed file, as extractUnits reports it; `checkRange` limits
+ * Python's empty-block check to where an edit was.
+ */
+export function syntaxErrorOf (source: string, tree: Tree, language: Language, checkRange?: { start: number, end: number }): FileUnits['error'] {
   // A block emptied by an edit ends on the line before the edit: look one line either side.
-  const range = init.checkRange === undefined
+  const range = checkRange === undefined
     ? undefined
-    : { start: { row: Math.max(0, pointAt(source, init.checkRange.start).row - 1), column: 0 }, end: { row: pointAt(source, init.checkRange.end).row + 2, column: 0 } }
+    : { start: { row: Math.max(0, pointAt(source, checkRange.start).row - 1), column: 0 }, end: { row: pointAt(source, checkRange.end).row + 2, column: 0 } }
   const err = firstSyntaxError(tree, language, range)
-  return { path, language, units: b.units, error: err === null ? null : { line: err.line, column: err.column }, tree }
+  return err === null ? null : { line: err.line, column: err.column }
+}
+
+/** Whether `name` is what Builder.qualify makes of the local name `local` (`f`, `f#2`, ...). */
+function qualifiedFrom (name: string, local: string): boolean {
+  return name === local || (name.startsWith(local + '#') && /^[0-9]+$/.test(name.slice(local.length + 1)))
+}
+
+/**
+ * One function or method after an edit that replaced exactly its text, read from the new tree
+ * without walking the rest of the file: what `extractUnits(path, source, { tree, hashOnly:
+ * old.name })` would give for it, or null when that cannot be told locally (the caller then
+ * extracts the whole file). `units` are the file's units before the edit, `old` the unit
+ * replaced, and [start, end) where its new text now is in `source` (`start` = `old.start`).
+ *
+ * Everything outside [start, end) is the text it was, so the units there are the ones in
+ * `units` (shifted), provided the new text parses as one unit of the same local name spanning
+ * exactly [start, end) among the children of the same parent: a text that merged with or
+ * split off from a neighbour would not. Top-level functions and methods of top-level classes;
+ * anything else (composites, nested classes, renames) returns null.
+ */
+export function reextractUnit (path: string, source: string, tree: Tree, units: Unit[], old: Unit, start: number, end: number): Unit | null {
+  const language = languageOf(path)
+  if (language === null || (old.kind !== 'function' && old.kind !== 'method') || start !== old.start || end <= start) return null
+  const finder = finderFor(language)
+  const root = tree.rootNode
+  let container: SyntaxNode = root
+  const inClass = old.parent !== MODULE_UNIT
+  if (inClass) {
+    const cls = units.find((u) => u.name === old.parent)
+    if (cls === undefined || cls.kind !== 'class' || cls.parent !== MODULE_UNIT || cls.end <= old.start) return null
+    const stmt = root.firstNamedChildForIndex(cls.start)
+    if (stmt === null || stmt.startIndex !== cls.start) return null
+    const found = finder.topLevel([stmt])
+    if (found.length !== 1 || found[0].kind !== 'class' || found[0].body === null || found[0].name.replaceAll(':', '_') !== cls.name) return null
+    container = found[0].body
+  }
+  const first = container.firstNamedChildForIndex(start)
+  if (first === null || first.startIndex !== start) return null
+  const touched: SyntaxNode[] = []
+  for (let c: SyntaxNode | null = first; c !== null && c.startIndex < end; c = c.nextNamedSibling) touched.push(c)
+  if (inClass && language !== 'python') {
+    // Decorators before the run would belong to its first member (comments may sit between).
+    let p = first.previousNamedSibling
+    while (p !== null && p.type === 'comment') p = p.previousNamedSibling
+    if (p !== null && p.type === 'decorator') return null
+  }
+  const found = inClass ? finder.members(touched) : finder.topLevel(touched)
+  if (found.length !== 1) return null
+  const f = found[0]
+  if (f.kind !== 'function' || f.body !== null || f.nodes[0].startIndex !== start || f.nodes[f.nodes.length - 1].endIndex !== end) return null
+  if (!qualifiedFrom(old.name, (inClass ? `${old.parent}.${f.name}` : f.name).replaceAll(':', '_'))) return null
+  const { hash, bodyHash } = hashNodes(f.nodes, source, [], f.nameNode)
+  return { path, name: old.name, kind: old.kind, parent: old.parent, start, end, indent: indentAt(source, start), text: skeletonText(source, start, end, []), hash, bodyHash }
 }

@@ -5,7 +5,9 @@ import { diffStates } from '../../node/workspace/delta.js'
 import { rewindUnit } from '../../node/workspace/rewind.js'
 import { emptyState, scanWorkspace, summariseState, type WorkspaceState } from '../../node/workspace/scan.js'
 import { loadSnapshot, snapshotFileText, takeSnapshot } from '../../node/workspace/snapshots.js'
-import { versionFromHistory, versionFromSnapshot, type HistoryItem } from '../../node/workspace/versions.js'
+import { parse } from '../../node/workspace/languages.js'
+import { extractUnits, reextractUnit, type Unit } from '../../node/workspace/units.js'
+import { versionFromHistory, versionFromSnapshot, type HistoryItem, type UnitVersion } from '../../node/workspace/versions.js'
 import { makeWorkspace, type TestWorkspace } from './helpers.js'
 
 let ws: TestWorkspace | null = null
@@ -176,5 +178,124 @@ describe('rewindUnit', () => {
   it('reports an unknown record and an unknown history', async () => {
     await expect(versionFromHistory([{ id: 'x', delta: null }], 'nope', 'a.py', 'f', new MemoryBlobStore())).rejects.toThrow(NotFoundError)
     expect(await versionFromHistory([{ id: 'x', delta: null }], 'x', 'a.py', 'f', new MemoryBlobStore())).toBeUndefined()
+  })
+})
+
+const TS_FILE = `import { x } from './x'
+
+/** doc */
+export function f (a: number): number {
+  return a + 1
+}
+
+function g () { return 2 }
+
+const h = () => 3;
+
+(function () { return x })()
+
+export class A {
+  @dec
+  // between
+  m (): number { return 1 }
+
+  n = () => 2
+
+  static s () { return 3 }
+}
+
+const p = () => 1, q = () => 2
+
+function g () { return 'dup' }
+
+export default function () { return 0 }
+`
+
+const PY_FILE = `import os
+
+
+@decorator
+def f(a):
+    return a + 1
+
+
+def g():
+    return 2
+
+
+class A:
+    x = 1
+
+    @staticmethod
+    def m():
+        return 1
+
+    def n(self):
+        return 2
+
+
+def g():
+    return "dup"
+`
+
+/** The previous sibling's name, as a delta entry's \`after\`. */
+function anchor (units: Unit[], u: Unit): string | null {
+  for (let j = units.indexOf(u) - 1; j >= 0; j--) if (units[j].parent === u.parent) return units[j].name
+  return null
+}
+
+describe('rewindUnit reads the edited unit back alone, exactly as a whole-file extraction would', () => {
+  const cases: Array<[string, string, string, string, boolean]> = [
+    // path, source, unit, new text, whether the unit alone can be read back
+    ['a.ts', TS_FILE, 'f', 'export function f (a: number): number {\n  return a - 1\n}', true],
+    ['a.ts', TS_FILE, 'g', 'function g () { return 20 }', true],
+    ['a.ts', TS_FILE, 'g#2', "function g () { return 'dup2' }", true],
+    ['a.ts', TS_FILE, 'h', 'const h = () => 30;', true],
+    // Without its semicolon the next line's ( calls the arrow's result: the unit grows.
+    ['a.ts', TS_FILE, 'h', 'const h = () => 3', false],
+    ['a.ts', TS_FILE, 'A.m', '@dec\n// between\nm (): number { return 10 }', true],
+    ['a.ts', TS_FILE, 'A.n', 'n = () => 20', true],
+    ['a.ts', TS_FILE, 'A.s', 'static s () { return 30 }', true],
+    ['a.ts', TS_FILE, 'p', 'p = () => 10', false],
+    ['a.ts', TS_FILE, 'default', 'export default function () { return 1 }', true],
+    // A text that is two functions, or that names another function, is not the unit alone.
+    ['a.ts', TS_FILE, 'g', 'function g () { return 2 }\nfunction extra () {}', false],
+    ['a.ts', TS_FILE, 'g', 'function other () { return 2 }', false],
+    ['a.py', PY_FILE, 'f', '@decorator\ndef f(a):\n    return a - 1', true],
+    ['a.py', PY_FILE, 'g', 'def g():\n    return 20', true],
+    ['a.py', PY_FILE, 'g#2', 'def g():\n    return "dup2"', true],
+    ['a.py', PY_FILE, 'A.m', '@staticmethod\ndef m():\n    return 10', true],
+    ['a.py', PY_FILE, 'A.n', 'def n(self):\n    if self:\n        return 20\n    return 2', true]
+  ]
+
+  it.each(cases.map(([path, source, name, text, alone]) => ({ path, source, name, text, alone })))('$path $name ← $text', async ({ path, source, name, text, alone }) => {
+    ws = await makeWorkspace({ [path]: source })
+    const cur = extractUnits(path, source).units.find((u) => u.name === name) as Unit
+    const target: UnitVersion = { path, name, kind: cur.kind, text, indent: '', parent: cur.parent, after: null, hash: 'x' }
+    const r = await rewindUnit({ root: ws.root, blobs: new MemoryBlobStore() }, { path, name, target, author, ts: 1, dryRun: true }).catch((e: unknown) => e)
+    const full = extractUnits(path, typeof r === 'object' && r !== null && 'after' in r ? (r as { after: string }).after : source, { hashOnly: name })
+    if (full.error !== null) {
+      expect(r).toBeInstanceOf(ParseError)
+      return
+    }
+    const rr = r as Awaited<ReturnType<typeof rewindUnit>>
+    const next = full.units.find((u) => u.name === name)
+    const e = rr.delta.entries[0]
+    expect(e.afterHash).toBe(next?.hash ?? null)
+    expect(e.bodyHash).toBe(next?.bodyHash ?? null)
+    expect(e.text).toBe(next?.text ?? null)
+    expect(e.indent).toBe(next?.indent ?? null)
+    expect(e.parent).toBe(next?.parent ?? null)
+    expect(e.kind).toBe(next?.kind ?? cur.kind)
+    expect(e.after).toBe(next === undefined ? null : anchor(full.units, next))
+
+    // The shortcut itself: either the whole-file answer, or no answer.
+    const fu = extractUnits(path, source, { hashOnly: name })
+    const curNow = fu.units.find((u) => u.name === name) as Unit
+    const end = curNow.end + rr.after.length - source.length
+    const alone1 = reextractUnit(path, rr.after, parse(fu.language!, rr.after), fu.units, curNow, curNow.start, end)
+    if (alone) expect(alone1).toEqual(next)
+    else expect(alone1 === null || JSON.stringify(alone1) === JSON.stringify(next)).toBe(true)
+    if (alone1 !== null) expect(full.units.map((u) => [u.name, u.parent])).toEqual(fu.units.map((u) => [u.name, u.parent]))
   })
 })
