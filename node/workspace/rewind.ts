@@ -19,7 +19,7 @@ import { parse, pointAt, type Tree } from './languages.js'
 import { resolveInside, writeAtomic } from './paths.js'
 import { sha256Hex } from './blob-store.js'
 import { snapshotContents, type Snapshot } from './snapshots.js'
-import { unifiedDiff } from './text-diff.js'
+import { commonEnds, unifiedDiff } from './text-diff.js'
 import { extractUnits, reextractUnit, syntaxErrorOf, type FileUnits, type Unit } from './units.js'
 import type { UnitVersion } from './versions.js'
 
@@ -58,21 +58,10 @@ export interface RewindResult {
   snapshot: Snapshot | null
 }
 
-// Long equal stretches are compared a block at a time (one native string comparison each)
-// before the character loop finds the first difference inside a block.
-const BLOCK = 2048
-
 /** Where two texts differ: one edit, as offsets into each. */
 function editSpan (before: string, after: string): { start: number, oldEnd: number, newEnd: number } {
-  const n = Math.min(before.length, after.length)
-  let start = 0
-  while (start + BLOCK <= n && before.slice(start, start + BLOCK) === after.slice(start, start + BLOCK)) start += BLOCK
-  while (start < n && before.charCodeAt(start) === after.charCodeAt(start)) start++
-  const room = n - start
-  let tail = 0
-  while (tail + BLOCK <= room && before.slice(before.length - tail - BLOCK, before.length - tail) === after.slice(after.length - tail - BLOCK, after.length - tail)) tail += BLOCK
-  while (tail < room && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++
-  return { start, oldEnd: before.length - tail, newEnd: after.length - tail }
+  const { head, tail } = commonEnds(before, after)
+  return { start: head, oldEnd: before.length - tail, newEnd: after.length - tail }
 }
 
 /** Re-parses after a single edit, incrementally when an old tree is at hand. */

@@ -48,8 +48,14 @@ function range (start: number, count: number): string {
 /** A unified diff of two texts (empty string when they are equal). */
 export function unifiedDiff (path: string, before: string, after: string): string {
   if (before === after) return ''
-  const a = lines(before)
-  const b = lines(after)
+  return windowed(path, before, after) ?? hunk(path, lines(before), lines(after), 0)
+}
+
+/**
+ * The hunk of two line arrays: common leading and trailing lines trimmed, the middle aligned.
+ * `skipped` lines equal in both were left out before `a` and `b` begin (line numbers count them).
+ */
+function hunk (path: string, a: string[], b: string[], skipped: number): string {
   let pre = 0
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++
   let post = 0
@@ -62,6 +68,57 @@ export function unifiedDiff (path: string, before: string, after: string): strin
   ]
   const oldCount = ops.filter((o) => o.t !== '+').length
   const newCount = ops.filter((o) => o.t !== '-').length
-  const header = `--- a/${path}\n+++ b/${path}\n@@ -${range(from + 1, oldCount)} +${range(from + 1, newCount)} @@\n`
+  const header = `--- a/${path}\n+++ b/${path}\n@@ -${range(skipped + from + 1, oldCount)} +${range(skipped + from + 1, newCount)} @@\n`
   return header + ops.map((o) => o.t + o.line).join('\n') + '\n'
+}
+
+// Equal stretches are compared a block at a time (one native string comparison each).
+const BLOCK = 2048
+
+/** How many leading and trailing characters two texts share (not overlapping). */
+export function commonEnds (a: string, b: string): { head: number, tail: number } {
+  const n = Math.min(a.length, b.length)
+  let head = 0
+  while (head + BLOCK <= n && a.slice(head, head + BLOCK) === b.slice(head, head + BLOCK)) head += BLOCK
+  while (head < n && a.charCodeAt(head) === b.charCodeAt(head)) head++
+  const room = n - head
+  let tail = 0
+  while (tail + BLOCK <= room && a.slice(a.length - tail - BLOCK, a.length - tail) === b.slice(b.length - tail - BLOCK, b.length - tail)) tail += BLOCK
+  while (tail < room && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++
+  return { head, tail }
+}
+
+/**
+ * The same hunk as `hunk(path, lines(before), lines(after), 0)` without splitting the whole
+ * texts: whole lines inside the common head and tail (found a block of characters at a time)
+ * are left out but for the context lines next to the change. Null when the changed lines of
+ * one side are a prefix of the other's, where the line-by-line trim could run into the tail.
+ */
+function windowed (path: string, before: string, after: string): string | null {
+  const { head, tail } = commonEnds(before, after)
+  // Whole lines within the common head: up to and including its last newline.
+  const headEnd = head === 0 ? 0 : before.lastIndexOf('\n', head - 1) + 1
+  // Whole lines within the common tail: those after its first newline (the newline included).
+  const nl = before.indexOf('\n', before.length - tail)
+  const tailStart = nl < 0 ? before.length : nl + 1
+  const shift = after.length - before.length
+  let skipped = 0
+  for (let i = before.indexOf('\n'); i >= 0 && i < headEnd; i = before.indexOf('\n', i + 1)) skipped++
+  // Up to CONTEXT lines of the head and of the tail stay, as context.
+  let ctxStart = headEnd
+  for (let k = 0; k < CONTEXT && ctxStart > 0; k++) ctxStart = ctxStart < 2 ? 0 : before.lastIndexOf('\n', ctxStart - 2) + 1
+  let ctxEnd = tailStart
+  for (let k = 0; k < CONTEXT && ctxEnd < before.length; k++) {
+    const i = before.indexOf('\n', ctxEnd)
+    ctxEnd = i < 0 ? before.length : i + 1
+  }
+  const headLines = ctxStart === headEnd ? [] : lines(before.slice(ctxStart, headEnd))
+  const tailLines = tailStart === before.length ? [] : lines(before.slice(tailStart, ctxEnd))
+  const middle = (text: string, end: number): string[] => headEnd === end && text.length > 0 ? [] : lines(text.slice(headEnd, end))
+  const a = middle(before, tailStart)
+  const b = middle(after, tailStart + shift)
+  let pre = 0
+  while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++
+  if (pre === Math.min(a.length, b.length)) return null
+  return hunk(path, [...headLines, ...a, ...tailLines], [...headLines, ...b, ...tailLines], skipped - headLines.length)
 }
