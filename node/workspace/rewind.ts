@@ -126,7 +126,8 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   const abs = await resolveInside(c.root, path)
   const file = await readSource(abs, path)
   const before = file.text
-  const fu = extractUnits(path, before, { hashOnly: name })
+  // Only the unit, its members and the units before it are needed, unless it is not there.
+  const fu = extractUnits(path, before, { hashOnly: name, until: name })
   if (fu.error !== null) {
     throw new ParseError(`${path} does not parse now (line ${fu.error.line}, column ${fu.error.column}); fix it before rewinding a unit in it`, { path, line: fu.error.line, column: fu.error.column })
   }

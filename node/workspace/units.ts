@@ -55,6 +55,8 @@ export interface FileUnits {
   error: { line: number, column: number } | null
   /** The syntax tree (null for files without a grammar); kept for incremental re-parsing. */
   tree: Tree | null
+  /** Set when `until` cut the list short (see UnitsInit). */
+  partial?: true
 }
 
 /**
@@ -84,6 +86,13 @@ export interface UnitsInit {
   hashOnly?: string
   /** Check Python's empty blocks only in this range (UTF-16 offsets): where an edit was. */
   checkRange?: { start: number, end: number }
+  /**
+   * Stop once the unit with this qualified name and its members are found: the units after
+   * them are left out, and the module unit (always first) then has no text and no hashes
+   * (`partial` says so). A rewind needs the unit, its members and what precedes it. When no
+   * such unit is found (or it is `<module>`), the list is complete.
+   */
+  until?: string
 }
 
 const NO_HASHES = { hash: '', bodyHash: '' }
@@ -92,7 +101,10 @@ class Builder {
   readonly units: Unit[] = []
   private readonly seen = new Map<string, number>()
 
-  constructor (readonly path: string, readonly source: string, readonly finder: UnitFinder, readonly hashOnly: string | undefined) {}
+  /** Whether the `until` unit has been added. */
+  private reached = false
+
+  constructor (readonly path: string, readonly source: string, readonly finder: UnitFinder, readonly hashOnly: string | undefined, readonly until: string | undefined) {}
 
   private hashes (name: string, nodes: SyntaxNode[], skip: Span[], nameNode: SyntaxNode | null): { hash: string, bodyHash: string } {
     if (this.hashOnly !== undefined && this.hashOnly !== name) return NO_HASHES
@@ -110,6 +122,7 @@ class Builder {
   /** Adds a unit and its members; returns its span and name for the enclosing skeleton. */
   add (found: FoundUnit, parent: string, inClass: boolean): { name: string, start: number, end: number } {
     const name = this.qualify(inClass ? `${parent}.${found.name}` : found.name)
+    if (name === this.until) this.reached = true
     const start = found.nodes[0].startIndex
     const end = found.nodes[found.nodes.length - 1].endIndex
     // Reserve the unit's place before its members: a composite always precedes them.
@@ -132,22 +145,23 @@ class Builder {
     return { name, start, end }
   }
 
-  module (root: SyntaxNode): void {
+  /** Adds the module unit and everything in it (up to `until`); false when cut short. */
+  module (root: SyntaxNode): boolean {
     this.units.push(undefined as unknown as Unit)
-    const members = this.finder.topLevel(root.namedChildren).map((f) => this.add(f, MODULE_UNIT, false))
-    const { hash, bodyHash } = this.hashes(MODULE_UNIT, [root], members, null)
-    this.units[0] = {
-      path: this.path,
-      name: MODULE_UNIT,
-      kind: 'module',
-      parent: null,
-      start: 0,
-      end: this.source.length,
-      indent: '',
-      text: skeletonText(this.source, 0, this.source.length, members),
-      hash,
-      bodyHash
+    const members: Array<{ name: string, start: number, end: number }> = []
+    const unit = { path: this.path, name: MODULE_UNIT, kind: 'module' as const, parent: null, start: 0, end: this.source.length, indent: '' }
+    for (const child of root.namedChildren) {
+      for (const f of this.finder.topLevel([child])) {
+        members.push(this.add(f, MODULE_UNIT, false))
+        if (this.reached) {
+          this.units[0] = { ...unit, text: '', ...NO_HASHES }
+          return false
+        }
+      }
     }
+    const { hash, bodyHash } = this.hashes(MODULE_UNIT, [root], members, null)
+    this.units[0] = { ...unit, text: skeletonText(this.source, 0, this.source.length, members), hash, bodyHash }
+    return true
   }
 }
 
@@ -162,9 +176,11 @@ export function extractUnits (path: string, source: string, init: UnitsInit = {}
   const language = languageOf(path)
   if (language === null) return { path, language, units: [fileUnit(path, source)], error: null, tree: null }
   const tree = init.tree ?? parse(language, source)
-  const b = new Builder(path, source, finderFor(language), init.hashOnly)
-  b.module(tree.rootNode)
-  return { path, language, units: b.units, error: syntaxErrorOf(source, tree, language, init.checkRange), tree }
+  const b = new Builder(path, source, finderFor(language), init.hashOnly, init.until)
+  const complete = b.module(tree.rootNode)
+  const fu: FileUnits = { path, language, units: b.units, error: syntaxErrorOf(source, tree, language, init.checkRange), tree }
+  if (!complete) fu.partial = true
+  return fu
 }
 
 /**

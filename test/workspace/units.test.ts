@@ -151,6 +151,21 @@ describe('extractUnits', () => {
     const p = extractUnits('a.py', 'class A:\n    class B:\n        def m(self):\n            pass\n')
     expect(p.units.map((u) => u.name)).toEqual(['<module>', 'A', 'A.B', 'A.B.m'])
   })
+
+  it('stops after the unit asked for and its members, with the units before it as a whole extraction finds them', () => {
+    const src = 'def f():\n    pass\n\n\nclass A:\n    def m(self):\n        pass\n\n    def n(self):\n        pass\n\n\ndef f():\n    pass\n'
+    const whole = extractUnits('a.py', src).units
+    const cut = extractUnits('a.py', src, { until: 'A.m' })
+    expect(cut.partial).toBe(true)
+    expect(cut.units.slice(1)).toEqual(whole.slice(1, 5))
+    expect(cut.units[0]).toMatchObject({ name: '<module>', text: '', hash: '' })
+    expect(extractUnits('a.py', src, { until: 'f#2' }).units.slice(1)).toEqual(whole.slice(1))
+    for (const until of ['<module>', 'nowhere']) {
+      const all = extractUnits('a.py', src, { until })
+      expect(all.partial).toBeUndefined()
+      expect(all.units).toEqual(whole)
+    }
+  })
 })
 
 const hashes = (path: string, src: string): Record<string, string> => Object.fromEntries(extractUnits(path, src).units.map((u) => [u.name, u.hash]))
