@@ -85,9 +85,10 @@ export class NodeBlobStore implements BlobStore {
 
   /**
    * Appends `blob` records for the given blobs that no record of the log carries yet, so they
-   * replicate; returns the ids written. Every blob must be on disk here.
+   * replicate; returns the ids written. Every blob must be on disk here; `held` gives the bytes
+   * of blobs the caller has just stored (by hash), which are then not read back from disk.
    */
-  async replicate (rt: NodeRuntime, hashes: Iterable<string>, opts: { actor: string, purpose: string, signer?: KeyPair }): Promise<RecordId[]> {
+  async replicate (rt: NodeRuntime, hashes: Iterable<string>, opts: { actor: string, purpose: string, signer?: KeyPair, held?: Map<string, Uint8Array> }): Promise<RecordId[]> {
     const missing = [...new Set(hashes)].filter((h) => !this.inLog(h)).sort()
     const ids: RecordId[] = []
     let batch: Record<string, string> = {}
@@ -101,7 +102,7 @@ export class NodeBlobStore implements BlobStore {
       size = 0
     }
     for (const h of missing) {
-      const bytes = await this.disk.get(h)
+      const bytes = opts.held?.get(h) ?? await this.disk.get(h)
       if (bytes === null) continue
       if (size > 0 && size + bytes.length > BLOB_RECORD_BUDGET) await flush()
       batch[h] = toB64u(bytes)

@@ -44,7 +44,7 @@ export async function rewindOp (rt: NodeRuntime, p: RewindParams): Promise<Recor
     try {
       for (const bytes of r.blobs.values()) await ws.blobs.put(bytes)
       const snapshot = r.snapshot!
-      await ws.blobs.replicate(rt, [...Object.values(snapshot.manifest.files), ...r.blobs.keys()], { actor: who.actor, purpose: `rewind of ${path}:${name}` })
+      await ws.blobs.replicate(rt, [...Object.values(snapshot.manifest.files), ...r.blobs.keys()], { actor: who.actor, purpose: `rewind of ${path}:${name}`, held: new Map([...r.blobs, ...r.snapshotBlobs]) })
       const s = await rt.appendRecord({ kind: 'snapshot', actor: who.actor, text: `snapshot ${snapshot.id.slice(0, 12)}: pre-rewind of ${path}:${name}`, data: snapshot.manifest as unknown as Json })
       const refs: RecordId[] = [target.id, s.id]
       const a = await rt.appendRecord({ kind: 'rewind', actor: who.actor, text: `rewind ${path}:${name} to ${target.snapshot === null ? '' : 'snapshot '}${(target.snapshot?.id ?? target.id).slice(0, 12)}`, delta: r.delta as unknown as Json, refs }, who.signer)

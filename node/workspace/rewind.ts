@@ -56,6 +56,8 @@ export interface RewindResult {
   blobs: Map<string, Uint8Array>
   /** The snapshot of the file taken before writing; null under dry run or when unchanged. */
   snapshot: Snapshot | null
+  /** The bytes that snapshot stored, by blob hash (for replicating them without a re-read). */
+  snapshotBlobs: Map<string, Uint8Array>
 }
 
 /** Where two texts differ: one edit, as offsets into each. */
@@ -133,7 +135,7 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   }
   const cur = fu.units.find((u) => u.name === name)
   const dryRun = init.dryRun === true
-  const unchanged = (): RewindResult => ({ path, name, dryRun, changed: false, before, after: before, diff: '', delta: { v: 1, entries: [] }, blobs: new Map(), snapshot: null })
+  const unchanged = (): RewindResult => ({ path, name, dryRun, changed: false, before, after: before, diff: '', delta: { v: 1, entries: [] }, blobs: new Map(), snapshot: null, snapshotBlobs: new Map() })
 
   let after: string
   if (target === null) {
@@ -157,11 +159,11 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   const blobs = new Map<string, Uint8Array>()
   const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, units, path, blobs)] }
   const diff = unifiedDiff(path, before, after)
-  if (dryRun) return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot: null }
+  if (dryRun) return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot: null, snapshotBlobs: new Map() }
   // The bytes as read, not the text re-encoded: the snapshot is the file as it was.
   const snapshot = await snapshotContents(c.blobs, { [path]: file.bytes }, { author: init.author, ts: init.ts, reason: 'pre-rewind' })
   await writeAtomic(abs, after, { mode: file.mode })
-  return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot }
+  return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot, snapshotBlobs: new Map([[snapshot.manifest.files[path], file.bytes]]) }
 }
 
 /**

@@ -67,6 +67,7 @@ describe('rewindUnit', () => {
     const snap = await loadSnapshot(blobs, r.snapshot?.id as string)
     expect(snap.manifest.reason).toBe('pre-rewind')
     expect(await snapshotFileText(blobs, snap, 'src/auth/verify.py')).toBe(later)
+    expect(new TextDecoder().decode(r.snapshotBlobs.get(snap.manifest.files['src/auth/verify.py']))).toBe(later)
   })
 
   it('refuses to write a result that does not parse, and says where', async () => {
