@@ -19,7 +19,7 @@ import * as A from '@automerge/automerge'
 import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { documentPuts, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, isWholeDocument, stageSyncMessage, type ChangeRef, type StagedMessage } from './intent-staging.js'
+import { ChangeIndex, stageSyncMessage, wholeDocumentOf, type ChangeRef, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
@@ -46,6 +46,8 @@ export class IntentLog {
   // Genesis only, as created, and no change received yet (so none waits for its deps either).
   private pristine: boolean
   private batches: (() => SignatureBatch) | undefined
+  // The whole document a pristine log received, with the heads it produced.
+  private received: { document: Uint8Array, heads: A.Heads } | undefined
 
   private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
     this.doc = doc
@@ -161,12 +163,38 @@ export class IntentLog {
     // after merging into a peer's document that would silently skip what the merge brought.
     const out = A.saveSince(this.doc, this.persisted)
     this.persisted = A.getHeads(this.doc)
+    this.received = undefined
     return out
+  }
+
+  /**
+   * The document a pristine log received whole, if the log is still exactly that document and
+   * has not been saved since: it loads to this log as it is, so it can be stored as the base
+   * without `save()` re-encoding it (or `saveIncremental()` writing every change uncompressed).
+   * Call `savedAs(document)` once it is stored.
+   */
+  receivedDocument (): Uint8Array | undefined {
+    const r = this.received
+    if (r === undefined) return undefined
+    const heads = A.getHeads(this.doc)
+    if (heads.length !== r.heads.length || heads.some((h, i) => h !== r.heads[i])) {
+      this.received = undefined
+      return undefined
+    }
+    return r.document
+  }
+
+  /** Marks the log as saved in full by `receivedDocument()`'s bytes. */
+  savedAs (document: Uint8Array): void {
+    if (this.received?.document !== document) throw new Error('savedAs: not the received document')
+    this.persisted = this.received.heads
+    this.received = undefined
   }
 
   /** The whole document, compacted. */
   save (): Uint8Array {
     this.persisted = A.getHeads(this.doc)
+    this.received = undefined
     return A.save(this.doc)
   }
 
@@ -196,8 +224,9 @@ export class IntentLog {
    * accepted for symmetry with `append`; receiving makes no change of ours, so it is unused.
    */
   receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[] } {
-    if (this.pristine && isWholeDocument(message)) {
-      const received = this.receiveWholeDocument(state, message, check)
+    const whole = this.pristine ? wholeDocumentOf(message) : undefined
+    if (whole !== undefined) {
+      const received = this.receiveWholeDocument(state, message, whole, check)
       if (received !== undefined) return received
     }
     const staged = stageSyncMessage(message, this.actor)
@@ -230,7 +259,7 @@ export class IntentLog {
    * The checks are the staged path's, in its order. Undefined when the document is not
    * provably pure record puts: the staged path then reads every change and names the fault.
    */
-  private receiveWholeDocument (state: SyncState, message: Uint8Array, check: IncomingCheck): { state: SyncState, added: RecordId[] } | undefined {
+  private receiveWholeDocument (state: SyncState, message: Uint8Array, document: Uint8Array, check: IncomingCheck): { state: SyncState, added: RecordId[] } | undefined {
     // Fork checks compare against what was held before: index the genesis document first.
     this.changeIndex()
     const visible = new Map<RecordId, Uint8Array>()
@@ -260,6 +289,7 @@ export class IntentLog {
     }
     this.doc = next
     this.pristine = false
+    this.received = { document: document.slice(), heads: A.getHeads(next) }
     return { state: nextState, added: this.adopt(metas, incoming, visible) }
   }
 

@@ -13,7 +13,7 @@
  * @example
  * const { changes, puts } = stageSyncMessage(msg, actor) // E_MALFORMED on anything but record puts
  * index.status(c.actor, c.seq, c.hash)                    // 'known' | 'new' | 'fork'
- * isWholeDocument(msg)                             // one document chunk, nothing else
+ * wholeDocumentOf(msg)                            // the one document chunk, if that is all it carries
  */
 import * as A from '@automerge/automerge'
 import { MalformedError } from './errors.js'
@@ -75,17 +75,18 @@ export function stageSyncMessage (message: Uint8Array, actor: string): StagedMes
 }
 
 /**
- * Whether a sync message carries exactly one whole document and nothing else: what a peer sends
- * to a log that holds only genesis. False for anything else, including what does not decode.
+ * The document chunk of a sync message that carries exactly one whole document and nothing
+ * else: what a peer sends to a log that holds only genesis. Undefined for anything else,
+ * including what does not decode.
  */
-export function isWholeDocument (message: Uint8Array): boolean {
+export function wholeDocumentOf (message: Uint8Array): Uint8Array | undefined {
   try {
     const entries = A.decodeSyncMessage(message).changes
-    if (entries.length !== 1) return false
+    if (entries.length !== 1) return undefined
     const chunks = splitChunks(entries[0])
-    return chunks.length === 1 && chunks[0].type === DOCUMENT_CHUNK
+    return chunks.length === 1 && chunks[0].type === DOCUMENT_CHUNK ? chunks[0].bytes : undefined
   } catch {
-    return false
+    return undefined
   }
 }
 

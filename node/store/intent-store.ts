@@ -137,14 +137,16 @@ export class IntentStore {
 
   private async write (extra: readonly KVOp[], force: boolean): Promise<void> {
     await this.queue.run(async () => {
-      const chunk = this.needsBase ? EMPTY : this.log.saveIncremental()
+      // A document received whole (a fresh peer's first sync) is stored as it came, as the base.
+      const received = this.needsBase ? undefined : this.log.receivedDocument()
+      const chunk = this.needsBase || received !== undefined ? EMPTY : this.log.saveIncremental()
       const full = this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > this.policy.maxBytes
-      const compact = this.needsBase || (force && (this.chunks.length > 0 || chunk.length > 0)) || (chunk.length > 0 && full)
+      const compact = this.needsBase || received !== undefined || (force && (this.chunks.length > 0 || chunk.length > 0)) || (chunk.length > 0 && full)
       if (!compact && chunk.length === 0 && extra.length === 0) return
       const ops: KVOp[] = []
       const next = this.chunks.length === 0 ? 0 : this.chunks[this.chunks.length - 1] + 1
       if (compact) {
-        ops.push({ type: 'put', key: layout.docBase, value: this.log.save() })
+        ops.push({ type: 'put', key: layout.docBase, value: received ?? this.log.save() })
         for (const n of this.chunks) ops.push({ type: 'del', key: layout.docInc(n) })
       } else if (chunk.length > 0) {
         ops.push({ type: 'put', key: layout.docInc(next), value: chunk })
@@ -157,6 +159,7 @@ export class IntentStore {
         throw toAuraError(err)
       }
       this.needsBase = false
+      if (received !== undefined) this.log.savedAs(received)
       if (compact) {
         this.chunks = []
         this.chunkBytes = 0

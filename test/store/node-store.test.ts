@@ -109,6 +109,40 @@ describe('NodeStore', () => {
     expect(chunks[0]).toBeLessThan(2000)
   })
 
+  it('stores a document received whole (a fresh peer\'s first sync) as the base, byte for byte', async () => {
+    const seeded = await tempStore()
+    cleanups.push(seeded.cleanup)
+    await fill(seeded.store, 40)
+    const fresh = await tempStore()
+    cleanups.push(fresh.cleanup)
+    const a = seeded.store.intent.log
+    const b = fresh.store.intent.log
+    let sa = a.initSyncState()
+    let sb = b.initSyncState()
+    let document: Uint8Array | undefined
+    for (let round = 0; round < 6 && b.size < a.size; round++) {
+      let m: Uint8Array | null
+      ;[sa, m] = a.generateSyncMessage(sa)
+      if (m !== null) {
+        sb = b.receiveSyncMessage(sb, m, () => {}, 0).state
+        document ??= b.receivedDocument()
+      }
+      ;[sb, m] = b.generateSyncMessage(sb)
+      if (m !== null) sa = a.receiveSyncMessage(sa, m, () => {}, 0).state
+    }
+    expect(b.size).toBe(40)
+    expect(document).toBeDefined()
+    await fresh.store.intent.commit()
+    expect(Buffer.from((await fresh.store.kv.get(layout.docBase))!).equals(Buffer.from(document!))).toBe(true)
+    expect(fresh.store.intent.chunkCount).toBe(0)
+    expect(b.receivedDocument()).toBeUndefined()
+    // Nothing is written twice: the next commit with nothing new writes no chunk.
+    await fresh.store.intent.commit()
+    expect(fresh.store.intent.chunkCount).toBe(0)
+    const again = await fresh.reopen()
+    expect([...again.intent.log.ids()].sort()).toEqual([...a.ids()].sort())
+  })
+
   it('folds the chunks a crash left into a base when it opens', async () => {
     const kv = new MemoryKV()
     const store = await NodeStore.open('(memory)', { kv, actor: 'a1'.repeat(16) })
