@@ -17,6 +17,7 @@ import { RandomStream } from './random.js'
 import { buildResult, type RunResult } from './results.js'
 import type { Scenario } from './scenario.js'
 import { scheduleSteps, settle } from './schedule.js'
+import type { SimNode } from './sim-node.js'
 import { TraceWriter } from './trace.js'
 import { World } from './world.js'
 
@@ -93,7 +94,7 @@ export function runScenario (written: Scenario, opts: RunOptions = {}): RunResul
   settle(world, obs)
   trace.event(settleUs / 1000, 'settle', { boundMs: s.settle })
 
-  // Converged: every honest peer holds the Mothership's chain head and the same records, and
+  // Converged: every honest, unrevoked peer holds the Mothership's chain head and the same records, and
   // (unless the team is locked down, when records are frozen by design) the same effective view.
   const step = s.protocol.anti_entropy * 1000
   let convergedUs: number | null = null
@@ -145,9 +146,18 @@ function scheduleWorkload (world: World): void {
   }
 }
 
+// The peers liveness is about: honest ones the team still counts as members. A peer the
+// Mothership revoked (the scale scenario revokes an honest peer) is refused by everyone from then
+// on, by design, so it can never hold the records written after it; it is left out, as the
+// adversary is.
+function members (world: World): SimNode[] {
+  const ref = world.mothership
+  return world.honest.map((i) => world.nodes[i]).filter((n) => ref.chain.revocation(n.id) === undefined)
+}
+
 function converged (world: World, obs: Observer): boolean {
   const ref = world.mothership
-  const honest = world.honest.map((i) => world.nodes[i])
+  const honest = members(world)
   if (!honest.every((n) => n.up && n.chain.head.hash === ref.chain.head.hash)) return false
   if (ref.chain.locked) return true
   const size = ref.logs[0].size
@@ -163,7 +173,7 @@ function converged (world: World, obs: Observer): boolean {
 
 function describeDivergence (world: World): string {
   const ref = world.mothership
-  const honest = world.honest.map((i) => world.nodes[i])
+  const honest = members(world)
   const behind = honest.filter((n) => n.chain.head.hash !== ref.chain.head.hash).map((n) => n.name)
   const sizes = honest.filter((n) => n.logs[0].size !== ref.logs[0].size).map((n) => `${n.name}:${n.logs[0].size}`)
   return `chain behind: ${behind.slice(0, 5).join(', ') || 'none'}; record counts differing from the Mothership's ${ref.logs[0].size}: ${sizes.slice(0, 5).join(', ') || 'none'}`
