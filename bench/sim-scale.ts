@@ -10,7 +10,7 @@ import '../node/compat.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { loadScenario } from '../sim/scenario.js'
-import { runScenario } from '../sim/run.js'
+import { runScenarioAsync } from '../sim/run.js'
 import { report, settings, type Row } from './lib/harness.js'
 
 const quick = settings.seconds < 1
@@ -22,7 +22,7 @@ const scenario = { ...written, peers: { ...written.peers, count: peers }, schedu
 const rows: Record<string, unknown>[] = []
 for (const mode of (which === 'both' ? ['full', 'model'] : [which]) as Array<'full' | 'model'>) {
   const cpu0 = process.cpuUsage()
-  const r = runScenario(scenario, {
+  const r = await runScenarioAsync(scenario, {
     seed,
     mode,
     onProgress: (p) => process.stderr.write(`\r${mode} ${p.phase} ${Math.round(p.virtualMs / 1000)}s / ${Math.round(p.untilMs / 1000)}s, ${p.events} events, ${Math.round(p.wallMs / 1000)}s wall   `)

@@ -2,7 +2,9 @@
  * The partition simulator: the real crdt/ and node/sync/ code over a deterministic simulated
  * network. Same scenario and seed, same trace.jsonl byte for byte.
  *
- * - `runScenario(scenario, opts)`: one run in memory (metrics, violations, trace, report data).
+ * - `runScenario(scenario, opts)`: one run in memory (metrics, violations, trace, report data);
+ *   `runScenarioAsync` is the same run, yielding to the event loop between slices of virtual
+ *   time so Automerge's WebAssembly memory is freed as it goes (what the CLI and benches use).
  * - `simRun({scenarioPath, seed, outDir, json, onProgress})`: what `aura sim run` does: runs
  *   (plus the freshness comparison when the scenario asks), writes run.json, trace.jsonl and
  *   report.html into outDir, and returns the paths and the result.
@@ -22,11 +24,11 @@ import { fileURLToPath } from 'node:url'
 import { canonicalString } from '../crdt/canonical.js'
 import { renderReport } from './report-html.js'
 import type { FreshnessRow, RunResult } from './results.js'
-import { runScenario, type Progress, type RunOptions } from './run.js'
+import { runScenario, runScenarioAsync, type Progress, type RunOptions } from './run.js'
 import { loadScenario, type Scenario } from './scenario.js'
 import { drawScenario, runSwarmSeed, type SwarmSeedResult } from './swarm.js'
 
-export { runScenario, loadScenario, drawScenario, runSwarmSeed, renderReport }
+export { runScenario, runScenarioAsync, loadScenario, drawScenario, runSwarmSeed, renderReport }
 export type { Progress, RunOptions, RunResult, Scenario, SwarmSeedResult }
 export { parseScenario } from './scenario.js'
 export { effectiveIdsThrough, realEffectiveIds } from './effective.js'
@@ -63,11 +65,11 @@ export async function simRun (opts: SimRunOptions): Promise<SimRunOutput> {
   const dir = resolve(opts.outDir ?? join('sim-out', `${scenario.name}-${seed}`))
   const progress = (run: string) => opts.onProgress === undefined ? undefined : (p: Progress) => opts.onProgress?.({ ...p, run })
   const mode = opts.mode
-  const result = runScenario(scenario, { seed, mode, onProgress: progress('main') })
+  const result = await runScenarioAsync(scenario, { seed, mode, onProgress: progress('main') })
   if (scenario.compare_freshness && scenario.adversary !== undefined && opts.noCompare !== true) {
     const asWritten = scenario.protocol.max_staleness
     const other = asWritten === null ? 4 * scenario.protocol.beacon : null
-    const alt = runScenario(scenario, { seed, mode, maxStalenessMs: other, onProgress: progress('freshness comparison') })
+    const alt = await runScenarioAsync(scenario, { seed, mode, maxStalenessMs: other, onProgress: progress('freshness comparison') })
     result.freshness = [freshnessRow('as written', result), freshnessRow(other === null ? 'freshness bound off' : 'freshness bound on', alt)]
   }
   const replay = `aura sim run ${opts.scenarioPath} --seed ${seed}${mode === undefined ? '' : ` --mode ${mode}`}`
@@ -140,7 +142,7 @@ export async function simSwarm (opts: SimSwarmOptions): Promise<SimSwarmOutput> 
   const record = (r: SwarmSeedResult): void => { results.push(r); opts.onSeed?.(r, results.length, seeds.length) }
   const workers = Math.min(opts.workers ?? cpus().length, seeds.length)
   if (workers <= 0) {
-    for (const seed of seeds) record(runSwarmSeed(seed, { mode }))
+    for (const seed of seeds) record(await runSwarmSeed(seed, { mode }))
   } else {
     await runInWorkers(seeds, workers, mode, record)
   }

@@ -45,8 +45,34 @@ export interface RunOptions {
   progressEveryMs?: number
 }
 
-/** Runs a scenario once. */
+/** Runs a scenario once, synchronously. */
 export function runScenario (written: Scenario, opts: RunOptions = {}): RunResult {
+  const run = runSlices(written, opts)
+  for (;;) {
+    const r = run.next()
+    if (r.done === true) return r.value
+  }
+}
+
+/**
+ * Runs a scenario once, giving the event loop a turn after every slice of virtual time. The
+ * result is the same as `runScenario`'s, byte for byte; what differs is that FinalizationRegistry
+ * callbacks get to run. Automerge frees its WebAssembly objects (documents, the sync state it
+ * imports on every sync call) only from such callbacks, so a long synchronous run never frees
+ * them: its WebAssembly memory only grows, and past V8's external-memory limit every allocation
+ * comes with a garbage collection (a 150-peer full run spent most of its time there).
+ */
+export async function runScenarioAsync (written: Scenario, opts: RunOptions = {}): Promise<RunResult> {
+  const run = runSlices(written, opts)
+  for (;;) {
+    const r = run.next()
+    if (r.done === true) return r.value
+    await new Promise<void>((resolve) => { setImmediate(resolve) })
+  }
+}
+
+// The run, one slice of virtual time per step.
+function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunResult, void> {
   const scenario = opts.mode === undefined ? written : { ...written, mode: opts.mode }
   const seed = opts.seed ?? scenario.seed
   const wallStart = performance.now()
@@ -73,11 +99,11 @@ export function runScenario (written: Scenario, opts: RunOptions = {}): RunResul
   const sched = world.scheduler
   let lastProgress = performance.now()
   const every = opts.progressEveryMs ?? 1000
-  const runPhase = (phase: Progress['phase'], untilUs: number, stop?: () => boolean): void => {
+  const runPhase = function * (phase: Progress['phase'], untilUs: number): Generator<void, void, void> {
     const slice = 1_000_000
     while (sched.now < untilUs) {
-      sched.runUntil(Math.min(untilUs, sched.now + slice), stop)
-      if (stop?.() === true) return
+      sched.runUntil(Math.min(untilUs, sched.now + slice))
+      yield
       const now = performance.now()
       if (opts.onProgress !== undefined && now - lastProgress >= every) {
         lastProgress = now
@@ -87,7 +113,7 @@ export function runScenario (written: Scenario, opts: RunOptions = {}): RunResul
     }
   }
 
-  runPhase('schedule', s.duration * 1000)
+  yield * runPhase('schedule', s.duration * 1000)
   world.adversary?.stop()
   trace.digest(sched.now / 1000)
   const settleUs = sched.now
@@ -100,7 +126,7 @@ export function runScenario (written: Scenario, opts: RunOptions = {}): RunResul
   let convergedUs: number | null = null
   const deadline = settleUs + s.settle * 1000
   while (sched.now < deadline) {
-    runPhase('settle', Math.min(deadline, sched.now + step))
+    yield * runPhase('settle', Math.min(deadline, sched.now + step))
     if (converged(world, obs)) { convergedUs = sched.now; break }
   }
   const livenessViolation: Violation | null = convergedUs === null

@@ -11,5 +11,5 @@ import { runSwarmSeed } from './swarm.js'
 
 process.on('message', (msg: { seed?: number, mode: 'full' | 'model', exit?: boolean }) => {
   if (msg.exit === true || msg.seed === undefined) { process.disconnect(); return }
-  process.send?.({ result: runSwarmSeed(msg.seed, { mode: msg.mode }) })
+  void runSwarmSeed(msg.seed, { mode: msg.mode }).then((result) => process.send?.({ result }))
 })

@@ -7,11 +7,11 @@
  * @example
  * const d = drawScenario(7)
  * d.params            // what was drawn, printed per seed
- * runScenario(parseScenario(d.toml, d.file), { seed: 7 })
+ * await runScenarioAsync(parseScenario(d.toml, d.file), { seed: 7 })
  */
 import { PARTITION_SHAPES } from './partitions.js'
 import { RandomStream } from './random.js'
-import { runScenario } from './run.js'
+import { runScenarioAsync } from './run.js'
 import { parseScenario } from './scenario.js'
 
 /** A drawn scenario: the TOML that replays it and a one-line summary of what was drawn. */
@@ -130,12 +130,12 @@ ${steps.join('\n')}`
 }
 
 /** Draws and runs one seed. */
-export function runSwarmSeed (seed: number, opts: { mode?: 'full' | 'model' } = {}): SwarmSeedResult {
+export async function runSwarmSeed (seed: number, opts: { mode?: 'full' | 'model' } = {}): Promise<SwarmSeedResult> {
   const d = drawScenario(seed, opts)
   const started = Date.now()
   let result
   try {
-    result = runScenario(parseScenario(d.toml, d.file), { seed })
+    result = await runScenarioAsync(parseScenario(d.toml, d.file), { seed })
   } catch (err) {
     return { seed, params: d.params, ok: false, violations: [{ property: 'protocol-crash', atMs: 0, node: null, detail: `the run threw: ${(err as Error).stack ?? String(err)}` }], wallMs: Date.now() - started, virtualMs: 0, toml: d.toml }
   }

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { runScenario, runScenarioAsync } from '../../sim/run.js'
+import { islandScenario } from './helpers.js'
 
 const run = promisify(execFile)
 const runner = (seed: number) => run(process.execPath, ['--import', 'tsx', 'test/sim/trace-runner.ts', 'sim/scenarios/attacker-island.toml', String(seed)], { maxBuffer: 1 << 20 })
@@ -12,5 +14,13 @@ describe('determinism', () => {
     expect(a.lines).toBeGreaterThan(100)
     expect(a.sha256).toBe(b.sha256)
     expect(a.violations).toEqual([])
+  }, 120_000)
+
+  it('the run that yields to the event loop between slices gives the same trace as the synchronous one', async () => {
+    const s = islandScenario({ loss: 0.02, corrupt: 0.01 })
+    const sync = runScenario(s, { seed: 9 })
+    const yielding = await runScenarioAsync(s, { seed: 9 })
+    expect(yielding.trace.hash()).toBe(sync.trace.hash())
+    expect(yielding.violations).toEqual(sync.violations)
   }, 120_000)
 })
