@@ -11,9 +11,10 @@
  * @example
  * const doc = genesisDoc('aa'.repeat(16))
  * recordPuts(A.decodeChange(change)) // [{ id, bytes }], or E_MALFORMED
- * documentPuts(doc, A.getChangesMetaSince(doc, [])) // [{ id, bytes }], or undefined: not proven
+ * documentPuts(A.getBackend(doc), A.getChangesMetaSince(doc, [])) // [{ id, bytes }], or undefined: not proven
  */
 import * as A from '@automerge/automerge'
+import type { Backend } from './automerge-sync.js'
 import { fromHex } from './canonical.js'
 import { MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
@@ -97,19 +98,23 @@ function asBytes (value: unknown): Uint8Array | undefined {
  * (genesis) more than there are visible records, every other op is a put that still shows, and
  * the visible values are checked to be bytes under their own hash.
  */
-export function documentPuts (doc: A.Doc<IntentDoc>, metas: A.ChangeMetadata[]): RecordPut[] | undefined {
-  if (A.getObjectId(doc, 'records') !== RECORDS_OBJ || Object.keys(doc).length !== 1) return undefined
+export function documentPuts (backend: Backend, metas: A.ChangeMetadata[]): RecordPut[] | undefined {
+  const root = backend.keys('_root')
+  if (root.length !== 1 || root[0] !== 'records') return undefined
+  const records = backend.getWithType('_root', 'records')
+  if (records === null || records[0] !== 'map' || records[1] !== RECORDS_OBJ) return undefined
   let ops = 0
   for (const m of metas) {
     if (m.actor === GENESIS_ACTOR && m.hash !== GENESIS_HASH) return undefined
     ops += Math.max(0, m.maxOp - m.startOp + 1)
   }
-  const entries = Object.entries(doc.records)
-  if (ops !== entries.length + 1) return undefined
+  const keys = backend.keys(RECORDS_OBJ)
+  if (ops !== keys.length + 1) return undefined
   const puts: RecordPut[] = []
-  for (const [key, value] of entries) {
-    if (!(value instanceof Uint8Array) || recordIdOf(value) !== key) return undefined
-    puts.push({ id: key as RecordId, bytes: value })
+  for (const key of keys) {
+    const value = backend.getWithType(RECORDS_OBJ, key)
+    if (value === null || value[0] !== 'bytes' || !(value[1] instanceof Uint8Array) || recordIdOf(value[1]) !== key) return undefined
+    puts.push({ id: key as RecordId, bytes: value[1] })
   }
   return puts
 }

@@ -16,6 +16,7 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
+import { initBackendSyncState, type BackendSyncState } from './automerge-sync.js'
 import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { documentPuts, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
@@ -32,8 +33,8 @@ export interface IncomingRecord {
 /** Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records; not called when a message brings none. */
 export type IncomingCheck = (incoming: IncomingRecord[]) => void
 
-/** Automerge sync state for one peer. */
-export type SyncState = A.SyncState
+/** Automerge sync state for one peer (the backend's; treat as opaque, never shared between logs). */
+export type SyncState = BackendSyncState
 
 /** A grow-only, replicated set of signed records. */
 export class IntentLog {
@@ -46,6 +47,8 @@ export class IntentLog {
   // Genesis only, as created, and no change received yet (so none waits for its deps either).
   private pristine: boolean
   private batches: (() => SignatureBatch) | undefined
+  // Verified records whose change Automerge holds back until its deps arrive.
+  private readonly waiting = new Map<RecordId, IncomingRecord>()
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
 
@@ -208,12 +211,14 @@ export class IntentLog {
 
   /** A fresh sync state for a peer. */
   initSyncState (): SyncState {
-    return A.initSyncState()
+    return initBackendSyncState()
   }
 
-  /** The next message for a peer, or null when there is nothing to say. */
+  /** The next message for a peer, or null when there is nothing to say. `state` is left as it was. */
   generateSyncMessage (state: SyncState): [SyncState, Uint8Array | null] {
-    return A.generateSyncMessage(this.doc, state)
+    const next = state.clone()
+    const message = A.getBackend(this.doc).generateSyncMessage(next)
+    return [next, message ?? null]
   }
 
   /**
@@ -233,23 +238,30 @@ export class IntentLog {
     this.checkForks(staged.changes)
     const incoming = this.newRecords(staged.puts)
     if (incoming.length > 0) check(incoming)
-    // Records can become visible later than they arrive (a change waiting for its deps), so
-    // what was added is read from Automerge's patches, not from what this message carried.
-    const visible = new Map<RecordId, Uint8Array>()
     const base = this.mergeBase(staged, incoming.length)
-    if (base !== undefined) for (const r of incoming) visible.set(r.id, r.bytes)
-    let next: A.Doc<IntentDoc>
-    let nextState: SyncState
+    // Through the backend, not `A.receiveSyncMessage`, which would also patch the document's
+    // JS view (a copy of the whole records map per message).
+    const target = base ?? this.doc
+    const backend = A.getBackend(target)
+    const nextState = state.clone()
     try {
-      [next, nextState] = A.receiveSyncMessage(base ?? this.doc, state, message, {
-        patchCallback: (patches) => collectPuts(patches, visible)
-      })
+      backend.receiveSyncMessage(nextState, message)
     } catch (err) {
       throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
     }
-    this.doc = next
+    // A record can become visible later than it arrives (its change waits for its deps), so
+    // every verified record not yet visible waits here and is looked up after each message;
+    // a lookup costs a map seek, where a diff of the document would scan every record.
+    for (const r of incoming) this.waiting.set(r.id, r)
+    const became: IncomingRecord[] = []
+    for (const [id, r] of this.waiting) {
+      if (backend.getWithType(RECORDS_OBJ, id) === null) continue
+      became.push(r)
+      this.waiting.delete(id)
+    }
+    this.doc = target
     if (staged.changes.length > 0) this.pristine = false
-    return { state: nextState, added: this.adopt(staged.changes, incoming, visible) }
+    return { state: nextState, added: this.adopt(staged.changes, became, new Map(became.map((r) => [r.id, r.bytes]))) }
   }
 
   /**
@@ -262,18 +274,17 @@ export class IntentLog {
   private receiveWholeDocument (state: SyncState, message: Uint8Array, document: Uint8Array, check: IncomingCheck): { state: SyncState, added: RecordId[] } | undefined {
     // Fork checks compare against what was held before: index the genesis document first.
     this.changeIndex()
-    const visible = new Map<RecordId, Uint8Array>()
     const restart = (): void => { this.doc = genesisDoc(this.actor) }
-    let next: A.Doc<IntentDoc>
-    let nextState: SyncState
+    const backend = A.getBackend(this.doc)
+    const nextState = state.clone()
     try {
-      [next, nextState] = A.receiveSyncMessage(this.doc, state, message, { patchCallback: (patches) => collectPuts(patches, visible) })
+      backend.receiveSyncMessage(nextState, message)
     } catch {
       restart()
       return undefined
     }
-    const metas = A.getChangesMetaSince(next, [])
-    const puts = documentPuts(next, metas)
+    const metas = backend.getChangesMeta([])
+    const puts = documentPuts(backend, metas)
     if (puts === undefined) {
       restart()
       return undefined
@@ -287,9 +298,10 @@ export class IntentLog {
       restart()
       throw err
     }
-    this.doc = next
     this.pristine = false
-    this.received = { document: document.slice(), heads: A.getHeads(next) }
+    this.received = { document: document.slice(), heads: backend.getHeads() }
+    // The log held genesis only, so every record of the document became visible.
+    const visible = new Map(puts.map((p) => [p.id, p.bytes]))
     return { state: nextState, added: this.adopt(metas, incoming, visible) }
   }
 
@@ -361,12 +373,6 @@ export class IntentLog {
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32
 
-// Records that became visible, from Automerge's patches.
-function collectPuts (patches: A.Patch[], into: Map<RecordId, Uint8Array>): void {
-  for (const p of patches) {
-    if (p.action === 'put' && p.path.length === 2 && p.path[0] === 'records' && p.value instanceof Uint8Array) into.set(p.path[1] as RecordId, p.value)
-  }
-}
 
 // Automerge change times are whole seconds.
 function changeTime (timeMs: number): number {

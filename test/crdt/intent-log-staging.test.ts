@@ -243,7 +243,7 @@ describe('forged Automerge actors', () => {
 })
 
 describe('documentPuts (the counting proof for whole documents)', () => {
-  const proof = (d: Doc) => documentPuts(d, A.getChangesMetaSince(d, []))
+  const proof = (d: Doc) => documentPuts(A.getBackend(d), A.getChangesMetaSince(d, []))
 
   it('proves an honest document and lists its records', () => {
     expect(proof(base())?.map((p) => p.id)).toEqual([a1.id])

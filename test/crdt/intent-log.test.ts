@@ -31,6 +31,22 @@ describe('IntentLog basics', () => {
     expect(changesIn(log).map((c) => c.hash)).toEqual([GENESIS_HASH])
   })
 
+  it('leaves a sync state it is given as it was (the backend mutates states; the log clones them)', () => {
+    const la = IntentLog.create(actorOf('alice'))
+    la.append([r1], 1_000)
+    const lb = IntentLog.create(actorOf('bob'))
+    const s0 = la.initSyncState()
+    const [s1, m1] = la.generateSyncMessage(s0)
+    expect(m1).not.toBeNull()
+    // The untouched state still has something to say; the advanced one waits for an answer.
+    expect(la.generateSyncMessage(s0)[1]).not.toBeNull()
+    expect(la.generateSyncMessage(s1)[1]).toBeNull()
+    const sb0 = lb.initSyncState()
+    const { state: sb1 } = lb.receiveSyncMessage(sb0, m1!, acceptAll, 0)
+    expect(sb1).not.toBe(sb0)
+    expect(lb.generateSyncMessage(sb0)[1]).not.toBeNull()
+  })
+
   it('appends a batch as one change and skips ids already held', () => {
     const log = IntentLog.create(actorOf('alice'))
     log.append([r1, r2, r1], 1_000)
