@@ -15,12 +15,12 @@ import { NotFoundError, ParseError } from '../../crdt/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { MAX_INLINE_TEXT_BYTES, type CodeDelta, type DeltaEntry } from './delta.js'
 import { deleteUnit, insertUnit, replaceUnit } from './edit.js'
-import { parse, pointAt, type Tree } from './languages.js'
+import { languageOf, parse, pointAt, type Tree } from './languages.js'
 import { resolveInside, writeAtomic } from './paths.js'
 import { sha256Hex } from './blob-store.js'
 import { snapshotContents, type Snapshot } from './snapshots.js'
 import { commonEnds, unifiedDiff } from './text-diff.js'
-import { extractUnits, reextractUnit, syntaxErrorOf, type FileUnits, type Unit } from './units.js'
+import { extractUnits, findTopLevelFunction, reextractUnit, syntaxErrorOf, type FileUnits, type Unit } from './units.js'
 import type { UnitVersion } from './versions.js'
 
 /** What a rewind needs from its node. */
@@ -86,7 +86,8 @@ function anchorOf (units: Unit[], u: Unit): string | null {
   return null
 }
 
-function entryFor (cur: Unit | undefined, next: Unit | undefined, units: Unit[], path: string, blobs: Map<string, Uint8Array>): DeltaEntry {
+/** The delta entry; `anchor`: the name of the unit before `next` in its parent (its `after`). */
+function entryFor (cur: Unit | undefined, next: Unit | undefined, anchor: string | null, path: string, blobs: Map<string, Uint8Array>): DeltaEntry {
   let text: string | null = null
   let blob: string | null = null
   if (next !== undefined) {
@@ -108,7 +109,7 @@ function entryFor (cur: Unit | undefined, next: Unit | undefined, units: Unit[],
     blob,
     indent: next?.indent ?? null,
     parent: next?.parent ?? null,
-    after: next === undefined ? null : anchorOf(units, next),
+    after: next === undefined ? null : anchor,
     fromPath: renamed ? path : null,
     fromName: renamed ? (cur as Unit).name : null
   }
@@ -128,12 +129,10 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   const abs = await resolveInside(c.root, path)
   const file = await readSource(abs, path)
   const before = file.text
-  // Only the unit, its members and the units before it are needed, unless it is not there.
-  const fu = extractUnits(path, before, { hashOnly: name, until: name })
+  const { fu, cur, previous } = locate(path, before, name)
   if (fu.error !== null) {
     throw new ParseError(`${path} does not parse now (line ${fu.error.line}, column ${fu.error.column}); fix it before rewinding a unit in it`, { path, line: fu.error.line, column: fu.error.column })
   }
-  const cur = fu.units.find((u) => u.name === name)
   const dryRun = init.dryRun === true
   const unchanged = (): RewindResult => ({ path, name, dryRun, changed: false, before, after: before, diff: '', delta: { v: 1, entries: [] }, blobs: new Map(), snapshot: null, snapshotBlobs: new Map() })
 
@@ -152,12 +151,12 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   if (after === before) return unchanged()
 
   const span = editSpan(before, after)
-  const { error, nextUnit, units } = afterEdit(path, fu, cur, target, before, after, span)
+  const { error, nextUnit, anchor } = afterEdit(path, fu, cur, previous, target, before, after, span)
   if (error !== null) {
     throw new ParseError(`rewinding ${path}:${name} would leave ${path} unparsable at line ${error.line}, column ${error.column}; nothing was written`, { path, name, line: error.line, column: error.column })
   }
   const blobs = new Map<string, Uint8Array>()
-  const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, units, path, blobs)] }
+  const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, anchor, path, blobs)] }
   const diff = unifiedDiff(path, before, after)
   if (dryRun) return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot: null, snapshotBlobs: new Map() }
   // The bytes as read, not the text re-encoded: the snapshot is the file as it was.
@@ -167,25 +166,49 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
 }
 
 /**
- * The edited file: its first syntax error, the unit as it is after the edit, and a unit list
- * in which that unit's previous sibling can be found (entryFor's anchor). A function or method
- * replaced in place is read back on its own (units.ts reextractUnit): the rest of the file is
- * the text it was, so the units before it are those found before the edit. A deletion needs no
+ * The file before the rewind: its tree and syntax error, the unit (if there), the name of the
+ * unit before it in its parent, and as many of its units as the edit needs. A top-level
+ * function is found from the statements that name it (units.ts findTopLevelFunction), and
+ * `fu.units` then holds only that function; otherwise the units are extracted up to the unit
+ * and its members, or all of them when the unit is not there (an insertion needs its parent
+ * and siblings).
+ */
+function locate (path: string, source: string, name: string): { fu: FileUnits, cur: Unit | undefined, previous: string | null } {
+  const language = languageOf(path)
+  const tree = language === null ? undefined : parse(language, source)
+  if (language !== null && tree !== undefined) {
+    const quick = findTopLevelFunction(path, source, tree, name)
+    if (quick !== null) {
+      const fu: FileUnits = { path, language, units: [quick.unit], error: syntaxErrorOf(source, tree, language), tree, partial: true }
+      return { fu, cur: quick.unit, previous: quick.previous }
+    }
+  }
+  const fu = extractUnits(path, source, { tree, hashOnly: name, until: name })
+  const cur = fu.units.find((u) => u.name === name)
+  return { fu, cur, previous: cur === undefined ? null : anchorOf(fu.units, cur) }
+}
+
+/**
+ * The edited file: its first syntax error, the unit as it is after the edit, and the name of
+ * the unit before it in its parent (entryFor's anchor). A function or method replaced in
+ * place is read back on its own (units.ts reextractUnit): the rest of the file is the text it
+ * was, so the unit before it is the one before the edit (`previous`). A deletion needs no
  * units at all. Anything else extracts the whole file again.
  */
-function afterEdit (path: string, fu: FileUnits, cur: Unit | undefined, target: UnitVersion | null, before: string, after: string, span: ReturnType<typeof editSpan>): { error: FileUnits['error'], nextUnit: Unit | undefined, units: Unit[] } {
+function afterEdit (path: string, fu: FileUnits, cur: Unit | undefined, previous: string | null, target: UnitVersion | null, before: string, after: string, span: ReturnType<typeof editSpan>): { error: FileUnits['error'], nextUnit: Unit | undefined, anchor: string | null } {
   const tree = reparse(fu, before, after, span)
   // Only the edited stretch can have gained an empty block; the rest was checked above.
   const checkRange = { start: span.start, end: span.newEnd }
   if (tree !== undefined && fu.language !== null) {
-    if (target === null) return { error: syntaxErrorOf(after, tree, fu.language, checkRange), nextUnit: undefined, units: [] }
+    if (target === null) return { error: syntaxErrorOf(after, tree, fu.language, checkRange), nextUnit: undefined, anchor: null }
     if (cur !== undefined && cur.name === target.name) {
       const error = syntaxErrorOf(after, tree, fu.language, checkRange)
-      if (error !== null) return { error, nextUnit: undefined, units: [] }
+      if (error !== null) return { error, nextUnit: undefined, anchor: null }
       const unit = reextractUnit(path, after, tree, fu.units, cur, cur.start, cur.end + after.length - before.length)
-      if (unit !== null) return { error, nextUnit: unit, units: fu.units.map((u) => u === cur ? unit : u) }
+      if (unit !== null) return { error, nextUnit: unit, anchor: previous }
     }
   }
   const next = extractUnits(path, after, { tree, hashOnly: target?.name, checkRange })
-  return { error: next.error, nextUnit: target === null ? undefined : next.units.find((u) => u.name === target.name), units: next.units }
+  const nextUnit = target === null ? undefined : next.units.find((u) => u.name === target.name)
+  return { error: next.error, nextUnit, anchor: nextUnit === undefined ? null : anchorOf(next.units, nextUnit) }
 }

@@ -55,7 +55,7 @@ export interface FileUnits {
   error: { line: number, column: number } | null
   /** The syntax tree (null for files without a grammar); kept for incremental re-parsing. */
   tree: Tree | null
-  /** Set when `until` cut the list short (see UnitsInit). */
+  /** Set when the list is not every unit of the file (`until` cut it short, see UnitsInit). */
   partial?: true
 }
 
@@ -247,4 +247,77 @@ export function reextractUnit (path: string, source: string, tree: Tree, units: 
   if (!qualifiedFrom(old.name, (inClass ? `${old.parent}.${f.name}` : f.name).replaceAll(':', '_'))) return null
   const { hash, bodyHash } = hashNodes(f.nodes, source, [], f.nameNode)
   return { path, name: old.name, kind: old.kind, parent: old.parent, start, end, indent: indentAt(source, start), text: skeletonText(source, start, end, []), hash, bodyHash }
+}
+
+const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/**
+ * The top-level units, in order, of the root's named children that contain `key` in their
+ * text, up to offset `limit`. A unit whose local name is a plain identifier takes it from the
+ * text of a name node inside its statement, so these are all the units of that local name.
+ */
+function unitsNamed (source: string, root: SyntaxNode, finder: UnitFinder, key: string, limit: number): FoundUnit[] {
+  const out: FoundUnit[] = []
+  for (let p = source.indexOf(key); p >= 0 && p < limit;) {
+    const child = root.firstNamedChildForIndex(p)
+    if (child === null) break
+    const end = child.endIndex
+    if (child.startIndex <= p) {
+      for (const f of finder.topLevel([child])) if (f.name === key) out.push(f)
+    }
+    // The next occurrence after this statement (or after p, when p lay between statements).
+    p = source.indexOf(key, child.startIndex <= p ? end : p + 1)
+  }
+  return out
+}
+
+/**
+ * A top-level function found without walking the whole file: the unit, with its hashes, as
+ * `extractUnits(path, source, { tree, hashOnly: name })` lists it, and the qualified name of
+ * the unit before it in the module (a delta entry's `after`). Only the statements that
+ * contain the name in their text (a unit's local name is the text of a name node inside its
+ * statement) and the statements just before it are read. Null when that cannot be told this
+ * way: the name is not a plain identifier (`f`, `f#2`), the unit is not there or is not a
+ * function, or its previous sibling's name is not a plain identifier either; the caller then
+ * extracts the file's units.
+ */
+export function findTopLevelFunction (path: string, source: string, tree: Tree, name: string): { unit: Unit, previous: string | null } | null {
+  const language = languageOf(path)
+  if (language === null) return null
+  const hash = name.indexOf('#')
+  const key = hash < 0 ? name : name.slice(0, hash)
+  const nth = hash < 0 ? 1 : Number(name.slice(hash + 1))
+  if (!PLAIN_NAME.test(key) || !Number.isInteger(nth) || nth < 1 || (hash >= 0 && (nth < 2 || name.slice(hash + 1) !== String(nth)))) return null
+  const root = tree.rootNode
+  const finder = finderFor(language)
+  const f = unitsNamed(source, root, finder, key, source.length)[nth - 1]
+  if (f === undefined || f.kind !== 'function' || f.body !== null) return null
+  const start = f.nodes[0].startIndex
+  const end = f.nodes[f.nodes.length - 1].endIndex
+  // The previous sibling: an earlier unit of the same statement, else the last unit of the
+  // nearest statement before it that has one.
+  let stmt: SyntaxNode | null = root.firstNamedChildForIndex(start)
+  if (stmt === null) return null
+  let prev: FoundUnit | undefined
+  const same = finder.topLevel([stmt])
+  const at = same.findIndex((u) => u.nodes[0].startIndex === start)
+  if (at < 0) return null
+  if (at > 0) prev = same[at - 1]
+  while (prev === undefined && (stmt = stmt.previousNamedSibling) !== null) {
+    const found = finder.topLevel([stmt])
+    prev = found[found.length - 1]
+  }
+  let previous: string | null = null
+  if (prev !== undefined) {
+    if (!PLAIN_NAME.test(prev.name)) return null
+    const p = prev
+    const n = unitsNamed(source, root, finder, p.name, p.nodes[p.nodes.length - 1].endIndex).findIndex((u) => u.nodes[0].startIndex === p.nodes[0].startIndex) + 1
+    if (n < 1) return null
+    previous = n === 1 ? p.name : `${p.name}#${n}`
+  }
+  const { hash: h, bodyHash } = hashNodes(f.nodes, source, [], f.nameNode)
+  return {
+    unit: { path, name, kind: 'function', parent: MODULE_UNIT, start, end, indent: indentAt(source, start), text: skeletonText(source, start, end, []), hash: h, bodyHash },
+    previous
+  }
 }

@@ -6,7 +6,7 @@ import { rewindUnit } from '../../node/workspace/rewind.js'
 import { emptyState, scanWorkspace, summariseState, type WorkspaceState } from '../../node/workspace/scan.js'
 import { loadSnapshot, snapshotFileText, takeSnapshot } from '../../node/workspace/snapshots.js'
 import { parse } from '../../node/workspace/languages.js'
-import { extractUnits, reextractUnit, type Unit } from '../../node/workspace/units.js'
+import { extractUnits, findTopLevelFunction, reextractUnit, type Unit } from '../../node/workspace/units.js'
 import { versionFromHistory, versionFromSnapshot, type HistoryItem, type UnitVersion } from '../../node/workspace/versions.js'
 import { makeWorkspace, type TestWorkspace } from './helpers.js'
 
@@ -298,5 +298,55 @@ describe('rewindUnit reads the edited unit back alone, exactly as a whole-file e
     if (alone) expect(alone1).toEqual(next)
     else expect(alone1 === null || JSON.stringify(alone1) === JSON.stringify(next)).toBe(true)
     if (alone1 !== null) expect(full.units.map((u) => [u.name, u.parent])).toEqual(fu.units.map((u) => [u.name, u.parent]))
+  })
+})
+
+const JS_FILE = `'use strict'
+// handler1 is called by handler10; "handler1" also sits in strings
+const a = () => 1, handler1 = function () { return 'handler1' }
+
+function handler10 () { return handler1() + handler1 }
+
+exports.handler1 = function () { return 2 }
+function z () { return 'after a dotted name' }
+module.exports = { handler1 }
+
+class Box { handler1 () { return 3 } }
+
+function handler1 () { return 'dup' }
+/* function handler1 () {} in a comment */
+export default function () { return handler10() }
+
+function after () {}
+`
+
+describe('findTopLevelFunction', () => {
+  const files: Array<[string, string]> = [['a.ts', TS_FILE], ['a.py', PY_FILE], ['a.js', JS_FILE]]
+  it.each(files)('%s: finds each top-level function as a whole-file extraction lists it, with the unit before it', (path, source) => {
+    const tree = parse(extractUnits(path, source).language!, source)
+    const whole = extractUnits(path, source).units
+    let found = 0
+    for (const u of whole) {
+      const quick = findTopLevelFunction(path, source, tree, u.name)
+      if (u.parent !== '<module>' || u.kind !== 'function') {
+        expect(quick).toBeNull()
+        continue
+      }
+      if (!/^[A-Za-z_$][\w$]*(#[0-9]+)?$/.test(u.name)) continue
+      const one = extractUnits(path, source, { hashOnly: u.name }).units
+      const exact = one.find((x) => x.name === u.name)
+      if (quick === null) {
+        // Only when the unit before it has a name that is not a plain identifier.
+        expect(anchor(one, exact!)).not.toMatch(/^[A-Za-z_$][\w$]*(#[0-9]+)?$/)
+        continue
+      }
+      found++
+      expect(quick.unit).toEqual(exact)
+      expect(quick.previous).toBe(anchor(one, exact!))
+    }
+    expect(found).toBeGreaterThanOrEqual(3)
+    expect(findTopLevelFunction(path, source, tree, 'nowhere')).toBeNull()
+    expect(findTopLevelFunction(path, source, tree, 'g#1')).toBeNull()
+    expect(findTopLevelFunction(path, source, tree, 'g#3')).toBeNull()
   })
 })
