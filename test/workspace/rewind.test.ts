@@ -182,7 +182,7 @@ describe('rewindUnit', () => {
   })
 })
 
-const TS_FILE = `import { x } from './x'
+const TS_FILE = `import { x } from './x' // café ☕ 𝄞
 
 /** doc */
 export function f (a: number): number {
@@ -301,7 +301,7 @@ describe('rewindUnit reads the edited unit back alone, exactly as a whole-file e
   })
 })
 
-const JS_FILE = `'use strict'
+const JS_FILE = `'use strict' // café ☕ 𝄞: offsets in UTF-16 units, not bytes
 // handler1 is called by handler10; "handler1" also sits in strings
 const a = () => 1, handler1 = function () { return 'handler1' }
 
