@@ -16,10 +16,10 @@
  * engine.localRecordsAdded()   // after appending to the log
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
-import { decodeEntry } from '../../crdt/authority-chain.js'
+import { decodeEntry, encodeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
-import { bytesEqual, canonicalBytes, fromB64u, toB64u } from '../../crdt/canonical.js'
+import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
 import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
@@ -82,7 +82,21 @@ interface Session {
    * refuses, e.g. an intent-log fork) would otherwise answer each other at once with the same
    * messages, forever; a repeat waits for the next tick or the remote's heads. */
   lastAm: Uint8Array | null
+  /** Where `generateSyncMessage` last had nothing to say on this link (engine receive count and
+   * log size then); with the log and this link's state unchanged it would say nothing again. */
+  idle: { received: number, size: number } | null
 }
+
+/** Base64url canonical bytes of a chain entry; entries are immutable, so computed once each. */
+const encodedEntries = new WeakMap<ChainEntry, string>()
+function entryB64 (entry: ChainEntry): string {
+  let b64 = encodedEntries.get(entry)
+  if (b64 === undefined) { b64 = toB64u(encodeEntry(entry)); encodedEntries.set(entry, b64) }
+  return b64
+}
+
+/** How many held entries below the head an incoming chain message is compared against. */
+const HELD_WINDOW = 64
 
 const HOSTILE = new Set(['E_BAD_SIGNATURE', 'E_MALFORMED', 'E_NOT_ADMITTED', 'E_REVOKED', 'E_BAD_CHAIN', 'E_FRAME_TOO_LARGE'])
 
@@ -92,7 +106,9 @@ export class SyncEngine {
   private readonly init: Required<SyncInit>
   private readonly events: SyncEvents
   private readonly sessions = new Set<Session>()
-  private beaconBytes: Uint8Array | null = null
+  private beaconText: string | null = null
+  /** Sync messages received (each may change the log): part of a session's `idle` mark. */
+  private received = 0
   private beaconTs: number | null = null
   private beaconSeenAt: number | null = null
   private pendingBeacon: Uint8Array | null = null
@@ -134,7 +150,8 @@ export class SyncEngine {
       syncState: this.c.log.initSyncState(),
       paused: false,
       refusedByUs: false,
-      lastAm: null
+      lastAm: null,
+      idle: null
     }
     this.sessions.add(s)
     link.onFrame = (frame) => this.onFrame(s, frame)
@@ -222,7 +239,7 @@ export class SyncEngine {
       case 'hello':
         if (msg.team !== this.init.team) throw new NotAdmittedError(`peer belongs to team '${msg.team}', not '${this.init.team}'`)
         s.remoteHead = msg.head
-        if (msg.beacon !== null) this.acceptBeacon(fromB64u(msg.beacon), s)
+        if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         if (s.trusted) this.startTrusted(s)
         else if (msg.head.seq <= this.c.chain.head.seq) this.notAdmitted(s)
         // Otherwise the remote holds chain entries we lack (perhaps its own admission): wait
@@ -235,17 +252,19 @@ export class SyncEngine {
         s.paused = false
         s.lastAm = null
         s.remoteHead = msg.head
-        if (msg.beacon !== null) this.acceptBeacon(fromB64u(msg.beacon), s)
+        // Every heads message carries the sender's newest beacon, mostly the one held here.
+        if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         if (!s.trusted) return
         this.answerHeads(s, msg.head)
         this.pushRecords(s)
         return
       case 'beacon':
-        if (s.trusted) this.acceptBeacon(fromB64u(msg.beacon), s)
+        if (s.trusted && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         return
       case 'refused':
         s.paused = true
         s.syncState = this.c.log.initSyncState()
+        s.idle = null
         s.lastAm = null
         this.events.audit?.({ type: 'refused', peer: s.link.remote, code: msg.code, message: `peer refused our records: ${msg.message}` })
         return
@@ -266,7 +285,7 @@ export class SyncEngine {
     if (remote.seq < ours.seq || (remote.seq === ours.seq && remote.hash !== ours.hash)) {
       // Equal seq with another hash: send ours, so the remote's chain sees the fork evidence.
       const from = remote.seq < ours.seq ? remote.seq + 1 : ours.seq
-      this.send(s, { t: 'chain', entries: this.c.chain.entries(from).map((e) => toB64u(canonicalBytes(e))) })
+      this.send(s, { t: 'chain', entries: this.c.chain.entries(from).map(entryB64) })
     } else if (remote.seq > ours.seq) {
       this.send(s, { t: 'heads', head: ours, beacon: this.beaconB64() })
     }
@@ -274,9 +293,12 @@ export class SyncEngine {
 
   private receiveChain (s: Session, encoded: string[]): void {
     const before = this.c.chain.head.seq
-    const entries = encoded.map((e) => decodeEntry(fromB64u(e)))
+    // Entries byte for byte equal to ones held are what applyBatch would skip: skip them before
+    // decoding (peers relay each new entry to every session, so most copies are held already).
+    const fresh = encoded.filter((e) => !this.holdsEncoded(e))
+    const entries = fresh.map((e) => decodeEntry(fromB64u(e)))
     try {
-      this.c.chain.applyBatch(entries)
+      if (entries.length > 0) this.c.chain.applyBatch(entries)
     } catch (err) {
       const e = toAuraError(err)
       if (e.code === 'E_FORK') {
@@ -303,16 +325,34 @@ export class SyncEngine {
     }
   }
 
+  /** Whether `b64` is the encoding of one of the newest held entries. */
+  private holdsEncoded (b64: string): boolean {
+    const chain = this.c.chain
+    const head = chain.head.seq
+    for (let seq = head; seq >= 0 && seq > head - HELD_WINDOW; seq--) {
+      const e = chain.entry(seq)
+      if (e !== undefined && entryB64(e) === b64) return true
+    }
+    return false
+  }
+
   private afterChainGrew (fromSeq: number, source: Session | null): void {
     this.events.chainApplied?.(fromSeq, source?.link.remote ?? null)
     const pending = this.pendingBeacon
     this.pendingBeacon = null
     if (pending !== null) this.acceptBeacon(pending, null)
-    const entries = this.c.chain.entries(fromSeq).map((e) => toB64u(canonicalBytes(e)))
+    const grown = this.c.chain.entries(fromSeq)
+    const entries = grown.map(entryB64)
     for (const s of this.sessions) {
       if (s === source || !s.trusted || entries.length === 0) continue
       this.send(s, { t: 'chain', entries })
     }
+    // Only a revoke entry revokes anyone: without one there is nothing new to enforce.
+    if (grown.some((e) => e.kind === 'revoke')) this.enforceRevocations()
+    this.checkRestrictionLifted()
+  }
+
+  private enforceRevocations (): void {
     const newlyRevoked: KeyId[] = []
     for (const m of this.c.chain.members()) {
       if (this.knownRevoked.has(m.key)) continue
@@ -329,7 +369,6 @@ export class SyncEngine {
         this.dropPeer(key, new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' }))
       }
     }
-    this.checkRestrictionLifted()
   }
 
   private receiveRecords (s: Session, data: Uint8Array): void {
@@ -347,6 +386,8 @@ export class SyncEngine {
       }
     }
     let result: { state: SyncState, added: RecordId[] }
+    this.received++
+    s.idle = null
     try {
       result = this.c.log.receiveSyncMessage(s.syncState, data, check, this.c.clock())
     } catch (err) {
@@ -372,8 +413,13 @@ export class SyncEngine {
 
   private pushRecords (s: Session): void {
     if (!s.trusted || s.paused || s.link.closed) return
+    // Automerge's answer depends only on the document and this link's sync state: unchanged
+    // since it last had nothing to say, it would say nothing again.
+    const size = this.c.log.size
+    if (s.idle !== null && s.idle.received === this.received && s.idle.size === size) return
     const [state, msg] = this.c.log.generateSyncMessage(s.syncState)
     s.syncState = state
+    s.idle = msg === null ? { received: this.received, size } : null
     if (msg === null || (s.lastAm !== null && bytesEqual(msg, s.lastAm))) return
     s.lastAm = msg
     this.send(s, { t: 'am', data: msg })
@@ -398,9 +444,9 @@ export class SyncEngine {
     }
     this.beaconTs = b.ts
     this.beaconSeenAt = this.c.clock()
-    this.beaconBytes = bytes
-    this.events.beacon?.(b, bytes)
     const b64 = toB64u(bytes)
+    this.beaconText = b64
+    this.events.beacon?.(b, bytes)
     for (const s of this.sessions) if (s !== source && s.trusted) this.send(s, { t: 'beacon', beacon: b64 })
     this.checkRestrictionLifted()
   }
@@ -416,7 +462,7 @@ export class SyncEngine {
   }
 
   private beaconB64 (): string | null {
-    return this.beaconBytes === null ? null : toB64u(this.beaconBytes)
+    return this.beaconText
   }
 
   private notAdmitted (s: Session): void {

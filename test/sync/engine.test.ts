@@ -126,6 +126,22 @@ describe('SyncEngine: session order', () => {
     expect(bob.holds(...missed)).toBe(true)
   })
 
+  it('a record appended without telling the engine still goes out on the next tick (the idle-link shortcut watches the log)', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    team.connect(alice, bob)
+    alice.write('first')
+    await settle(10)
+    for (let i = 0; i < 3; i++) { alice.engine.tick(); bob.engine.tick(); await settle(10) }
+    const quiet = alice.write('appended behind the engine\'s back', false)
+    await settle(10)
+    expect(bob.holds(quiet)).toBe(false)
+    alice.engine.tick()
+    await settle(10)
+    expect(bob.holds(quiet)).toBe(true)
+  })
+
   it('anti-entropy delivers records nobody pushed, from either end of the link', async () => {
     const team = new TestTeam(['alice', 'bob'])
     const alice = team.node('alice')
