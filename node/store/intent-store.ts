@@ -29,10 +29,17 @@ import { WriteQueue } from './write-queue.js'
 
 /** When incremental chunks are folded into a fresh base. */
 export interface CompactionPolicy {
-  /** Compact once this many chunks are stored (default 2048). */
+  /** Compact once this many chunks are stored (default 8192). */
   readonly maxChunks: number
-  /** Compact once the chunks hold this many bytes (default 4 MiB). */
+  /** Compact once the chunks hold this many bytes (default 4 MiB)... */
   readonly maxBytes: number
+  /**
+   * ...or this many times the base's bytes, whichever is more (default 4): a compaction costs
+   * a `save()` of the whole log, so letting the tail grow with the base keeps its cost per
+   * record constant as the log grows (the base is compressed, chunks are not: 4x the base is
+   * about as many records again as the base holds).
+   */
+  readonly tailRatio: number
 }
 
 /** A signer's newest record as the store knows it. */
@@ -41,7 +48,7 @@ export interface SignerHead {
   readonly id: RecordId
 }
 
-const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 2048, maxBytes: 4 * 1024 * 1024 }
+const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 8192, maxBytes: 4 * 1024 * 1024, tailRatio: 4 }
 const EMPTY = new Uint8Array(0)
 
 /** The intent log and its durable form. */
@@ -57,7 +64,8 @@ export class IntentStore {
     readonly log: IntentLog,
     private readonly policy: CompactionPolicy,
     private chunks: number[],
-    private chunkBytes: number
+    private chunkBytes: number,
+    private baseBytes: number
   ) {}
 
   /**
@@ -80,7 +88,7 @@ export class IntentStore {
     } catch (err) {
       throw new MalformedError(`the stored intent log does not load: ${toAuraError(err).message}`, { chunks: chunks.length })
     }
-    const store = new IntentStore(kv, log, { ...DEFAULT_POLICY, ...policy }, chunks, chunkBytes)
+    const store = new IntentStore(kv, log, { ...DEFAULT_POLICY, ...policy }, chunks, chunkBytes, base?.length ?? 0)
     await store.repairIndex()
     if (chunks.length > 0) await store.compact()
     return store
@@ -140,13 +148,15 @@ export class IntentStore {
       // A document received whole (a fresh peer's first sync) is stored as it came, as the base.
       const received = this.needsBase ? undefined : this.log.receivedDocument()
       const chunk = this.needsBase || received !== undefined ? EMPTY : this.log.saveIncremental()
-      const full = this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > this.policy.maxBytes
+      const maxTail = Math.max(this.policy.maxBytes, this.policy.tailRatio * this.baseBytes)
+      const full = this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > maxTail
       const compact = this.needsBase || received !== undefined || (force && (this.chunks.length > 0 || chunk.length > 0)) || (chunk.length > 0 && full)
       if (!compact && chunk.length === 0 && extra.length === 0) return
       const ops: KVOp[] = []
       const next = this.chunks.length === 0 ? 0 : this.chunks[this.chunks.length - 1] + 1
-      if (compact) {
-        ops.push({ type: 'put', key: layout.docBase, value: received ?? this.log.save() })
+      const base = compact ? received ?? this.log.save() : undefined
+      if (base !== undefined) {
+        ops.push({ type: 'put', key: layout.docBase, value: base })
         for (const n of this.chunks) ops.push({ type: 'del', key: layout.docInc(n) })
       } else if (chunk.length > 0) {
         ops.push({ type: 'put', key: layout.docInc(next), value: chunk })
@@ -160,9 +170,10 @@ export class IntentStore {
       }
       this.needsBase = false
       if (received !== undefined) this.log.savedAs(received)
-      if (compact) {
+      if (base !== undefined) {
         this.chunks = []
         this.chunkBytes = 0
+        this.baseBytes = base.length
       } else if (chunk.length > 0) {
         this.chunks.push(next)
         this.chunkBytes += chunk.length

@@ -84,6 +84,26 @@ describe('NodeStore', () => {
     expect((await h.reopen()).intent.log.size).toBe(10)
   })
 
+  it('lets the tail of chunks grow with the base (tailRatio), so compaction stays rare as the log grows', async () => {
+    const longest = async (tailRatio: number): Promise<number> => {
+      const h = await tempStore({ compaction: { maxChunks: 1000, maxBytes: 1000, tailRatio } })
+      cleanups.push(h.cleanup)
+      await fill(h.store, 40)
+      const store = await h.reopen() // a base of 40 records, no chunks
+      const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+      let most = 0
+      for (let i = 0; i < 6; i++) {
+        await writer.append(intentFields(100 + i))
+        most = Math.max(most, store.intent.chunkCount)
+      }
+      expect((await h.reopen()).intent.log.size).toBe(46)
+      return most
+    }
+    // Two ~1 KB chunks exceed maxBytes: without the ratio the tail never holds more than one.
+    expect(await longest(0)).toBeLessThanOrEqual(1)
+    expect(await longest(4)).toBe(6)
+  })
+
   it('folds chunks into a base on close, so a clean restart loads only a base', async () => {
     const h = await tempStore()
     cleanups.push(h.cleanup)
