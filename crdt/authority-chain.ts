@@ -30,6 +30,7 @@ interface Held { readonly entry: ChainEntry, readonly hash: string }
 
 /** A replica's verified authority chain and its folded state. */
 export class AuthorityChain implements AuthorityView {
+  // Never changed in place once held here (clone() shares it): applyBatch replaces it.
   private state: ChainState
   private readonly held: Held[]
   private readonly forkList: ForkEvidence[] = []
@@ -68,7 +69,9 @@ export class AuthorityChain implements AuthorityView {
   applyBatch (entries: readonly ChainEntry[]): { applied: number } {
     const batch = entries.map((e) => { const entry = shapeOf(e); return { entry, hash: hashEntry(entry) } })
       .sort((a, b) => a.entry.seq - b.entry.seq || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
-    const work = this.state.clone()
+    // The live state until the first entry to apply: a batch of held entries (every peer
+    // relays each new entry) costs no copy of the state.
+    let work = this.state
     const added: Held[] = []
     let fork: ForkEvidence | undefined
     try {
@@ -86,6 +89,7 @@ export class AuthorityChain implements AuthorityView {
           const missingFrom = work.head.seq + 1
           throw new BadChainError(`chain entries from seq ${missingFrom} are missing before entry ${entry.seq}`, { seq: entry.seq, reason: 'gap', missingFrom })
         }
+        if (work === this.state) work = this.state.clone()
         work.apply(entry, hash)
         added.push(item)
       }
@@ -100,6 +104,20 @@ export class AuthorityChain implements AuthorityView {
     this.state = work
     this.held.push(...added)
     return { applied: added.length }
+  }
+
+  /**
+   * An independent replica of this chain: the same verified entries, fork evidence and state,
+   * without verifying anything again. The folded state is shared: a chain never changes the
+   * state it holds, only replaces it (applyBatch folds into a copy), so sharing is safe.
+   */
+  clone (): AuthorityChain {
+    const copy = Object.create(AuthorityChain.prototype) as AuthorityChain
+    const fields = copy as unknown as { state: ChainState, held: Held[], forkList: ForkEvidence[] }
+    fields.state = this.state
+    fields.held = this.held.slice()
+    fields.forkList = this.forkList.slice()
+    return copy
   }
 
   /** Seq and hash of the newest entry. */

@@ -175,6 +175,29 @@ describe('AuthorityChain: every kind of entry', () => {
   })
 })
 
+describe('AuthorityChain.clone', () => {
+  it('gives replicas that grow apart without touching each other or the original', () => {
+    const b = new ChainBuilder()
+    const alice = b.admit(2, 'alice')
+    const base = AuthorityChain.fromEntries(b.entries)
+    const before = snapshot(base)
+    const one = base.clone()
+    const two = base.clone()
+    expect(snapshot(one)).toEqual(before)
+    b.admit(3, 'bob')
+    const revoke = b.revoke({ type: 'peer', key: alice, cut: NO_CUT })
+    expect(one.applyBatch(b.entries)).toEqual({ applied: 2 })
+    expect(one.revocation(alice)?.seq).toBe(revoke.seq)
+    expect(snapshot(base)).toEqual(before)
+    expect(snapshot(two)).toEqual(before)
+    expect(two.revocation(alice)).toBeUndefined()
+    two.applyBatch([b.entries[b.entries.length - 2]])
+    expect(two.head.seq).toBe(revoke.seq - 1)
+    expect(snapshot(one)).toEqual(snapshot(AuthorityChain.fromEntries(b.entries)))
+    expect(snapshot(base)).toEqual(before)
+  })
+})
+
 describe('AuthorityChain: refused batches leave the state unchanged', () => {
   function setup (): { b: ChainBuilder, chain: AuthorityChain, alice: KeyId } {
     const b = new ChainBuilder()
