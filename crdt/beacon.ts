@@ -9,7 +9,8 @@
  */
 import { z } from 'zod'
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from './canonical.js'
-import { sign, verify, type KeyPair } from './crypto.js'
+import { sign, type KeyPair } from './crypto.js'
+import { verifyOnce } from './signature-memo.js'
 import { BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, shortId, type KeyId } from './ids.js'
 import { firstIssue, hex64, name, sigB64u, uint } from './chain-schema.js'
@@ -51,7 +52,7 @@ export function verifyBeacon (input: Uint8Array | Beacon, mothershipPub: Uint8Ar
     throw new BadSignatureError(`beacon is signed by ${shortId(beacon.signer, 'key')}, not the Mothership key ${shortId(expected, 'key')}`, { signer: beacon.signer })
   }
   const { sig, ...unsigned } = beacon
-  if (!verify('beacon', canonicalBytes(unsigned), fromB64u(sig), mothershipPub)) {
+  if (!verifyOnce('beacon', canonicalBytes(unsigned), fromB64u(sig), mothershipPub)) {
     throw new BadSignatureError('beacon has a bad signature', { signer: beacon.signer })
   }
   return beacon

@@ -10,7 +10,8 @@
  * decodeEntry(encodeEntry(a)) // the same entry; E_MALFORMED on anything else
  */
 import { canonicalBytes, fromB64u, parseCanonical, sha256, toB64u, toHex } from './canonical.js'
-import { sign, verify, type KeyPair } from './crypto.js'
+import { sign, type KeyPair } from './crypto.js'
+import { verifyOnce } from './signature-memo.js'
 import { MalformedError } from './errors.js'
 import { keyIdOf, type Jti, type KeyId } from './ids.js'
 import type { Cut } from './authority-view.js'
@@ -108,7 +109,7 @@ export function signEntry (unsigned: UnsignedEntry, key: KeyPair): ChainEntry {
 /** Whether the entry's signature verifies under `publicKey`. */
 export function verifyEntrySignature (entry: ChainEntry, publicKey: Uint8Array): boolean {
   const { sig, ...unsigned } = entry
-  return verify('chain', canonicalBytes(unsigned), fromB64u(sig), publicKey)
+  return verifyOnce('chain', canonicalBytes(unsigned), fromB64u(sig), publicKey)
 }
 
 /** Builds and signs the entry after `head` (the genesis when head is null). */
