@@ -10,12 +10,13 @@
  */
 import type { AuraError } from '../crdt/errors.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
-import { decodeMessage } from '../node/sync/messages.js'
 import type { SyncAuditEvent } from '../node/sync/engine.js'
 import { beyondCut, RecordRegistry, type EffectiveIdsFn, type IssuedRevocation, type Violation } from './properties.js'
 import type { NodeHooks, SimNode } from './sim-node.js'
 import type { TraceWriter } from './trace.js'
 import type { World } from './world.js'
+
+const CHAIN_PREFIX = [...Buffer.from('{"entries":[', 'utf8')]
 
 /** When and how a node first held a revocation. */
 export interface Arrival { atUs: number, hops: number }
@@ -171,9 +172,12 @@ export class Observer {
   }
 
   private countDuplicates (to: number, frame: Uint8Array): void {
-    let msg
-    try { msg = decodeMessage(frame) } catch { return }
-    if (msg.t !== 'chain') return
+    // Only chain messages count, and their canonical JSON starts with their first key: skip the
+    // others without decoding them (this runs on every control frame).
+    if (frame.length <= CHAIN_PREFIX.length || !CHAIN_PREFIX.every((b, i) => frame[i + 1] === b)) return
+    let msg: { entries: string[] }
+    try { msg = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset + 1, frame.length - 1).toString('utf8')) as { entries: string[] } } catch { return }
+    if (!Array.isArray(msg.entries)) return
     const head = this.world.nodes[to].chain.head.seq
     // Entries arrive oldest first from `from`: those at or below our head were already held.
     const first = this.firstSeq(msg.entries[0])
