@@ -252,13 +252,14 @@ export function reextractUnit (path: string, source: string, tree: Tree, units: 
 const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /**
- * The top-level units, in order, of the root's named children that contain `key` in their
- * text, up to offset `limit`. A unit whose local name is a plain identifier takes it from the
- * text of a name node inside its statement, so these are all the units of that local name.
+ * The top-level units named `key`, in order, found in the root's named children that contain
+ * `key` in their text at an offset below `limit`; the first `want` of them at most. A unit
+ * whose local name is a plain identifier takes it from the text of a name node inside its
+ * statement, so these are all the units of that local name.
  */
-function unitsNamed (source: string, root: SyntaxNode, finder: UnitFinder, key: string, limit: number): FoundUnit[] {
+function unitsNamed (source: string, root: SyntaxNode, finder: UnitFinder, key: string, limit: number, want = Infinity): FoundUnit[] {
   const out: FoundUnit[] = []
-  for (let p = source.indexOf(key); p >= 0 && p < limit;) {
+  for (let p = source.indexOf(key); p >= 0 && p < limit && out.length < want;) {
     const child = root.firstNamedChildForIndex(p)
     if (child === null) break
     const end = child.endIndex
@@ -290,7 +291,7 @@ export function findTopLevelFunction (path: string, source: string, tree: Tree, 
   if (!PLAIN_NAME.test(key) || !Number.isInteger(nth) || nth < 1 || (hash >= 0 && (nth < 2 || name.slice(hash + 1) !== String(nth)))) return null
   const root = tree.rootNode
   const finder = finderFor(language)
-  const f = unitsNamed(source, root, finder, key, source.length)[nth - 1]
+  const f = unitsNamed(source, root, finder, key, source.length, nth)[nth - 1]
   if (f === undefined || f.kind !== 'function' || f.body !== null) return null
   const start = f.nodes[0].startIndex
   const end = f.nodes[f.nodes.length - 1].endIndex
