@@ -14,7 +14,8 @@ import { MalformedError } from './errors.js'
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
 const enc = new TextEncoder()
-const dec = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM keeps a leading BOM in the text, so the comparison below refuses it.
+const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** RFC 8785 canonical UTF-8 bytes of a JSON value. Rejects values without a JSON form. */
 export function canonicalBytes (value: unknown): Uint8Array {
@@ -42,8 +43,9 @@ export function parseCanonical (bytes: Uint8Array): Json {
   } catch (err) {
     throw new MalformedError(`not valid UTF-8 JSON: ${(err as Error).message}`)
   }
-  // Compare bytes, not decoded text: the decoder would silently drop a leading BOM.
-  if (!bytesEqual(canonicalBytes(value), bytes)) throw new MalformedError('JSON is not in canonical (RFC 8785) form')
+  // Comparing text is comparing bytes: the decoding was exact (fatal on invalid UTF-8, BOM
+  // kept), and UTF-8 spells each string one way.
+  if (canonicalString(value) !== text) throw new MalformedError('JSON is not in canonical (RFC 8785) form')
   return value as Json
 }
 
