@@ -24,10 +24,51 @@ export function canonicalBytes (value: unknown): Uint8Array {
 
 /** RFC 8785 canonical string of a JSON value. */
 export function canonicalString (value: unknown): string {
-  assertJson(value, '$')
+  const scanned = scanJson(value, 0)
+  if (scanned === SORTED) return JSON.stringify(value)
+  if (scanned === BAD) assertJson(value, '$')
   const s = (canonicalize as unknown as (v: unknown) => string | undefined)(value)
   if (s === undefined) throw new MalformedError('value has no canonical JSON form')
   return s
+}
+
+// What scanJson found: JSON whose objects all list their keys in sorted order (for those,
+// JSON.stringify is RFC 8785's form: it writes numbers and strings exactly as the canonicalize
+// library does, and keys in their own order); JSON with some keys out of order (integer-like
+// keys are listed by the engine in numeric order, for one); or not JSON at all.
+const SORTED = 0
+const UNSORTED = 1
+const BAD = 2
+
+// assertJson's checks without building paths, plus the key order: the common case allocates
+// nothing. On BAD, assertJson runs to name the place.
+function scanJson (v: unknown, depth: number): number {
+  if (depth > MAX_DEPTH) return BAD
+  if (v === null || typeof v === 'boolean') return SORTED
+  if (typeof v === 'string') return LONE_SURROGATE.test(v) ? BAD : SORTED
+  if (typeof v === 'number') return Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v)) ? SORTED : BAD
+  let out = SORTED
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = scanJson(v[i], depth + 1)
+      if (r === BAD) return BAD
+      out = Math.max(out, r)
+    }
+    return out
+  }
+  if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return BAD
+  const o = v as Record<string, unknown>
+  let prev: string | undefined
+  for (const k of Object.keys(o)) {
+    const x = o[k]
+    if (x === undefined || LONE_SURROGATE.test(k)) return BAD
+    if (prev !== undefined && !(prev < k)) out = UNSORTED
+    prev = k
+    const r = scanJson(x, depth + 1)
+    if (r === BAD) return BAD
+    out = Math.max(out, r)
+  }
+  return out
 }
 
 /**

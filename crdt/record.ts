@@ -124,24 +124,26 @@ export function nextRecordFields (head: { id: RecordId, record: SignedRecord } |
 
 /** Signs a record with `key`: the signature covers the canonical bytes of everything but `sig`. */
 export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
+  // Keys in canonical (sorted) order, so canonicalString takes its JSON.stringify fast path.
   const unsigned = {
-    v: 1,
-    kind: fields.kind,
-    signer: keyIdOf(key.publicKey),
-    pub: toB64u(key.publicKey),
     actor: fields.actor,
-    host: fields.host,
-    seq: fields.seq,
-    prev: fields.prev,
-    ts: fields.ts,
-    auth: { seq: fields.auth.seq, hash: fields.auth.hash },
-    text: fields.text,
-    delta: fields.delta ?? null,
+    auth: { hash: fields.auth.hash, seq: fields.auth.seq },
     data: fields.data ?? null,
-    refs: fields.refs ?? []
+    delta: fields.delta ?? null,
+    host: fields.host,
+    kind: fields.kind,
+    prev: fields.prev,
+    pub: toB64u(key.publicKey),
+    refs: fields.refs ?? [],
+    seq: fields.seq,
+    signer: keyIdOf(key.publicKey),
+    text: fields.text,
+    ts: fields.ts,
+    v: 1
   }
   const sig = toB64u(sign('record', canonicalBytes(unsigned), key))
-  const bytes = canonicalBytes({ ...unsigned, sig })
+  const { signer, text, ts, v, ...head } = unsigned
+  const bytes = canonicalBytes({ ...head, sig, signer, text, ts, v })
   // Decoding what we just built keeps one definition of a valid record: a writer can never
   // produce bytes its peers would refuse.
   const { id, record } = decodeRecord(bytes)

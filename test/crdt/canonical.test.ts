@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import canonicalizeLib from 'canonicalize'
 import {
   bytesEqual, canonicalBytes, canonicalString, fromB64u, fromHex, hashOf, parseCanonical, sha256, toB64u, toHex, utf8
 } from '../../crdt/canonical.js'
@@ -119,5 +120,27 @@ describe('hostile nesting', () => {
   it('a frame nested ten thousand levels deep is E_MALFORMED, not a stack overflow', () => {
     const text = '{"t":"hello","v":1,"x":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}'
     expect(() => parseCanonical(new TextEncoder().encode(text))).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+  })
+})
+
+describe('canonicalString fast path', () => {
+  const reference = (v: unknown): string => (canonicalizeLib as unknown as (x: unknown) => string)(v)
+
+  it('gives exactly what the canonicalize library gives, for any JSON and any key order', () => {
+    const json = fc.jsonValue({ maxDepth: 4 }).filter((v) => {
+      try { canonicalBytes(v); return true } catch { return false } // e.g. -0 or unsafe integers are refused
+    })
+    fc.assert(fc.property(json, (v) => {
+      expect(canonicalString(v)).toBe(reference(v))
+      // The same value parsed from its canonical text (keys in sorted order) takes the fast path.
+      const again = JSON.parse(reference(v))
+      expect(canonicalString(again)).toBe(reference(v))
+    }), { numRuns: 500 })
+  })
+
+  it('sorts keys the engine lists in another order (integer-like keys) and out-of-order literals', () => {
+    const v = { 10: 'a', 9: 'b', b: { y: 1, x: [{ d: 1, c: 2 }] }, a: null }
+    expect(canonicalString(v)).toBe('{"10":"a","9":"b","a":null,"b":{"x":[{"c":2,"d":1}],"y":1}}')
+    expect(canonicalString(v)).toBe(reference(v))
   })
 })
