@@ -26,13 +26,67 @@ const COMPRESSED_CHANGE_CHUNK = 2
 
 /** Throws E_MALFORMED unless every chunk the sync message carries matches its own checksum. */
 export function checkSyncMessageIntegrity (message: Uint8Array): void {
-  let entries: Uint8Array[]
+  for (const entry of syncMessageChanges(message)) checkChunks(entry)
+}
+
+/**
+ * The change entries of a sync message. Read here from its envelope (type byte, heads, need,
+ * have, then the length-prefixed changes) without decoding the rest into objects, which costs
+ * more than the check itself; whatever this reading does not recognise goes to Automerge's own
+ * decoder, so a message is never refused here that Automerge would read.
+ */
+export function syncMessageChanges (message: Uint8Array): Uint8Array[] {
+  const fast = readEnvelope(message)
+  if (fast !== null) return fast
   try {
-    entries = A.decodeSyncMessage(message).changes
+    return A.decodeSyncMessage(message).changes
   } catch (err) {
     throw new MalformedError(`not an Automerge sync message: ${(err as Error).message}`)
   }
-  for (const entry of entries) checkChunks(entry)
+}
+
+const SYNC_MESSAGE_TYPES = new Set([0x42, 0x43])
+const HASH_BYTES = 32
+
+/** The change entries read from the envelope alone; null when it is not one as read here. */
+export function readEnvelope (m: Uint8Array): Uint8Array[] | null {
+  if (m.length === 0 || !SYNC_MESSAGE_TYPES.has(m[0])) return null
+  let at = 1
+  const uleb = (): number | null => {
+    let value = 0
+    for (let i = 0; i < 8 && at < m.length; i++) {
+      const b = m[at++]
+      value += (b & 0x7f) * 2 ** (7 * i)
+      if ((b & 0x80) === 0) return value
+    }
+    return null
+  }
+  const hashes = (): boolean => {
+    const n = uleb()
+    if (n === null || n > (m.length - at) / HASH_BYTES) return false
+    at += n * HASH_BYTES
+    return true
+  }
+  if (!hashes() || !hashes()) return null // heads, need
+  const haves = uleb()
+  if (haves === null || haves > m.length - at) return null
+  for (let i = 0; i < haves; i++) {
+    if (!hashes()) return null // lastSync
+    const bloom = uleb()
+    if (bloom === null || bloom > m.length - at) return null
+    at += bloom
+  }
+  const count = uleb()
+  if (count === null || count > m.length - at) return null
+  const changes: Uint8Array[] = []
+  for (let i = 0; i < count; i++) {
+    const len = uleb()
+    if (len === null || len > m.length - at) return null
+    changes.push(m.subarray(at, at + len))
+    at += len
+  }
+  // Optional fields may follow (capabilities): Automerge's decoder reads them when the log does.
+  return changes
 }
 
 /** Checks every concatenated chunk of one sync message entry. */

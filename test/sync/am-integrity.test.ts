@@ -2,7 +2,7 @@
 // sent and fail with E_MALFORMED after any one flipped bit.
 import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
-import { checkChunks, checkSyncMessageIntegrity } from '../../node/sync/am-integrity.js'
+import { checkChunks, checkSyncMessageIntegrity, readEnvelope, syncMessageChanges } from '../../node/sync/am-integrity.js'
 
 function docWithTwoChanges (): A.Doc<{ records: Record<string, Uint8Array> }> {
   let d = A.from<{ records: Record<string, Uint8Array> }>({ records: {} }, { actor: 'aa'.repeat(16) })
@@ -60,5 +60,50 @@ describe('checkSyncMessageIntegrity', () => {
     }
     expect(A.getHeads(other)).toEqual(A.getHeads(d))
     expect(codeOf(() => checkSyncMessageIntegrity(Uint8Array.of(0x42, 0xff)))).toBe('E_MALFORMED')
+  })
+})
+
+describe('readEnvelope', () => {
+  // Messages of a real exchange: heads, need, have with bloom filters, changes, document chunks.
+  function exchange (): Uint8Array[] {
+    let a = docWithTwoChanges()
+    let b = A.init<{ records: Record<string, Uint8Array> }>({ actor: 'bb'.repeat(16) })
+    b = A.change(b, { time: 2 }, (x) => { x.records = {} })
+    let sa = A.initSyncState()
+    let sb = A.initSyncState()
+    const out: Uint8Array[] = []
+    for (let round = 0; round < 8; round++) {
+      if (round === 3) a = A.change(a, { time: 3 }, (x) => { x.records.c = new Uint8Array(40).fill(1) })
+      if (round === 4) b = A.change(b, { time: 4 }, (x) => { x.records.d = new Uint8Array(40).fill(2) })
+      const [s1, m1] = A.generateSyncMessage(a, sa); sa = s1
+      if (m1 !== null) { out.push(m1); [b, sb] = A.receiveSyncMessage(b, sb, m1) }
+      const [s2, m2] = A.generateSyncMessage(b, sb); sb = s2
+      if (m2 !== null) { out.push(m2); [a, sa] = A.receiveSyncMessage(a, sa, m2) }
+    }
+    out.push(A.encodeSyncMessage({ heads: A.getHeads(a), need: A.getHeads(b), have: [], changes: A.getAllChanges(a) }))
+    return out
+  }
+
+  it('reads the same change entries as Automerge\'s decoder', () => {
+    const msgs = exchange()
+    expect(msgs.length).toBeGreaterThan(4)
+    expect(msgs.some((m) => A.decodeSyncMessage(m).changes.length > 1)).toBe(true)
+    for (const m of msgs) expect(readEnvelope(m)).toEqual(A.decodeSyncMessage(m).changes)
+  })
+
+  it('on damaged messages: agrees with Automerge whenever both read them, and never throws anything but E_MALFORMED', () => {
+    let state = 7
+    const next = (n: number): number => { state = (state * 1103515245 + 12345) % 2147483648; return state % n }
+    for (const m of exchange()) {
+      for (let k = 0; k < 60; k++) {
+        const bad = k % 3 === 0 ? m.subarray(0, next(m.length)) : m.slice()
+        if (k % 3 !== 0) bad[next(bad.length)] ^= 1 << next(8)
+        let ref: Uint8Array[] | null = null
+        try { ref = A.decodeSyncMessage(bad).changes } catch { ref = null }
+        const env = readEnvelope(bad)
+        if (env !== null && ref !== null) expect(env).toEqual(ref)
+        try { syncMessageChanges(bad) } catch (err) { expect((err as { code?: string }).code).toBe('E_MALFORMED') }
+      }
+    }
   })
 })
