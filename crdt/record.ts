@@ -122,8 +122,20 @@ export function nextRecordFields (head: { id: RecordId, record: SignedRecord } |
   return head === undefined ? { seq: 1, prev: null } : { seq: head.record.seq + 1, prev: head.id }
 }
 
+// A signing key's `pub` and `signer` fields, worked out once per key.
+const keyIds = new WeakMap<KeyPair, { pub: string, signer: KeyId }>()
+function idsOfKey (key: KeyPair): { pub: string, signer: KeyId } {
+  let ids = keyIds.get(key)
+  if (ids === undefined) {
+    ids = { pub: toB64u(key.publicKey), signer: keyIdOf(key.publicKey) }
+    keyIds.set(key, ids)
+  }
+  return ids
+}
+
 /** Signs a record with `key`: the signature covers the canonical bytes of everything but `sig`. */
 export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
+  const ids = idsOfKey(key)
   // Keys in canonical (sorted) order, so canonicalString takes its JSON.stringify fast path.
   const unsigned = {
     actor: fields.actor,
@@ -133,10 +145,10 @@ export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
     host: fields.host,
     kind: fields.kind,
     prev: fields.prev,
-    pub: toB64u(key.publicKey),
+    pub: ids.pub,
     refs: fields.refs ?? [],
     seq: fields.seq,
-    signer: keyIdOf(key.publicKey),
+    signer: ids.signer,
     text: fields.text,
     ts: fields.ts,
     v: 1
