@@ -18,6 +18,7 @@ import { keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './mothership/join.js'
 import { saveListenAddresses } from './mothership/addresses.js'
+import { AuditStream } from './evidence/export-stream.js'
 import { OPERATIONS, type LiveState } from './operations.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { SyncEngine } from './sync/engine.js'
@@ -49,6 +50,7 @@ export async function startDaemon (home: string, opts: RuntimeOptions = {}): Pro
     await d.startHost()
     await d.startControl()
     await d.startAutoApply()
+    await d.startAuditExport()
     return d
   } catch (err) {
     await d.stop().catch(() => {})
@@ -74,6 +76,7 @@ class DaemonImpl implements Daemon {
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
   private autoApply: AutoApply | null = null
+  private auditStream: AuditStream | null = null
 
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
   private readonly signatures = SignaturePool.start()
@@ -159,6 +162,13 @@ class DaemonImpl implements Daemon {
       }
     }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
+  }
+
+  /** `[audit.export] enabled = true`: records and audit events leave the machine as they come. */
+  async startAuditExport (): Promise<void> {
+    if (!this.rt.config.audit.export.enabled) return
+    this.auditStream = await AuditStream.start(this.rt)
+    void this.auditStream.flush()
   }
 
   /** `[workspace] apply = "auto"`: received deltas are applied as their records arrive. */
@@ -278,7 +288,8 @@ class DaemonImpl implements Daemon {
       stale: this.engine?.isStale() ?? false,
       lastBeacon: this.engine?.lastBeaconTs ?? null,
       knownAddresses: this.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
-      startedAt: this.startedAt
+      startedAt: this.startedAt,
+      auditExport: this.auditStream?.status() ?? null
     }
   }
 
@@ -322,6 +333,7 @@ class DaemonImpl implements Daemon {
       await this.control?.close().catch(() => {})
       await (this.host as Host | undefined)?.stop().catch(() => {})
       await this.autoApply?.stop()
+      await this.auditStream?.stop()
       await this.signatures.close()
       await this.rt.close()
       this.resolveStopped()

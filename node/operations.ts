@@ -12,6 +12,7 @@ import { shortId, type KeyId } from '../crdt/ids.js'
 import type { NodeRuntime } from './runtime.js'
 import { traceRecords } from './evidence/trace.js'
 import { auditExport } from './evidence/audit-export.js'
+import type { AuditStreamStatus } from './evidence/export-stream.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
@@ -27,6 +28,8 @@ export interface LiveState {
   lastBeacon: number | null
   knownAddresses: Array<{ addr: string, lastError: string | null }>
   startedAt: number
+  /** Continuous audit export (`[audit.export]`), when enabled. */
+  auditExport: AuditStreamStatus | null
 }
 
 /** One operation: params in, JSON out. `live` is set when a daemon runs it. */
@@ -112,6 +115,8 @@ function status (rt: NodeRuntime, live?: LiveState) {
   }
   if (chain?.locked === true) problems.push({ code: 'E_LOCKDOWN', message: `team in lockdown: ${chain.lockdownReason ?? ''}` })
   if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon: new records from others are refused' })
+  const exp = live?.auditExport ?? null
+  if (exp !== null && exp.lastError !== null) problems.push({ code: 'E_UNREACHABLE', message: `audit export: ${exp.lastError} (${exp.pending} lines pending${exp.dropped > 0 ? `, ${exp.dropped} dropped` : ''})` })
   if (chain === null) problems.push({ code: 'E_NOT_ADMITTED', message: 'not part of a team yet: `aura join TOKEN` or `aura mothership init`' })
   return {
     peer: rt.identity.shortId,
@@ -135,6 +140,7 @@ function status (rt: NodeRuntime, live?: LiveState) {
     stale: { stale: live?.stale ?? false, lastBeacon: live?.lastBeacon == null ? null : new Date(live.lastBeacon).toISOString() },
     revoked: revoked === undefined ? null : { reason: revoked.reason, entry: revoked.seq },
     lastRefusal: live?.lastRefusal ?? null,
+    auditExport: exp === null ? null : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
     problems
   }
 }

@@ -55,6 +55,7 @@ export function register (program: Program): void {
         `lockdown    ${s.lockdown.locked === true ? c.red(`LOCKED: ${s.lockdown.reason ?? ''}`) : 'no'}`,
         `freshness   ${s.stale.stale === true ? c.red('E_STALE') : 'ok'}${s.stale.lastBeacon === null ? '' : ` (last beacon ${s.stale.lastBeacon})`}`,
         ...(s.lastRefusal === null ? [] : [`refused     ${c.red(s.lastRefusal.code)} ${s.lastRefusal.message} (${s.lastRefusal.at})`]),
+        ...(s.auditExport === null || s.auditExport === undefined ? [] : [`export      ${s.auditExport.format} to ${s.auditExport.endpoint}: ${s.auditExport.exported} lines sent${s.auditExport.pending > 0 ? `, ${s.auditExport.pending} pending` : ''}${s.auditExport.lastSuccess === null ? '' : ` (last ${s.auditExport.lastSuccess})`}`]),
         ...s.problems.map((p: { code: string, message: string }) => c.yellow(`! ${p.code}: ${p.message}`))
       ].join('\n')
     }

@@ -14,7 +14,7 @@ import { sign } from '../../crdt/crypto.js'
 import { verifyRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
 import { identityFilter } from './identity-filter.js'
-import { knownKeys, labeller, traceRecords, type RecordFilter } from './trace.js'
+import { knownKeys, labeller, traceRecords, type RecordFilter, type TraceRow } from './trace.js'
 import { parseSince } from './since.js'
 
 /** One exported line. */
@@ -25,12 +25,8 @@ export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promi
   const rows = traceRecords(rt, { ...filter, receipts: true })
   const lines: Array<{ ts: number, line: ExportLine }> = []
   for (const row of rows) {
-    const record = rt.store.intent.log.record(row.id)
-    if (record === undefined) continue
-    lines.push({
-      ts: record.ts,
-      line: { type: 'record', id: row.id, status: row.status, reason: row.reason, verified: verifyRecord(record), record: record as unknown as Json }
-    })
+    const line = recordLine(rt, row)
+    if (line !== undefined) lines.push(line)
   }
   const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
   const keys = knownKeys(rt)
@@ -38,12 +34,24 @@ export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promi
   const match = who === undefined ? null : identityFilter(who, keys, labeller(rt))
   for (const event of await rt.store.audit.list({ from })) {
     if (match !== null && !eventConcerns(event, match)) continue
-    const body = { ...event, node: rt.key } as Record<string, Json>
-    const sig = toB64u(sign('audit', canonicalBytes(body), rt.identity.keyPair))
-    lines.push({ ts: event.ts, line: { type: 'audit', event: body, signer: rt.key, pub: rt.identity.publicKey, sig } })
+    lines.push(auditLine(rt, event))
   }
   lines.sort((a, b) => a.ts - b.ts)
   return lines.map((l) => l.line)
+}
+
+/** The export line of one record (as `traceRecords` reports it), with the time it claims. */
+export function recordLine (rt: NodeRuntime, row: TraceRow): { ts: number, line: ExportLine } | undefined {
+  const record = rt.store.intent.log.record(row.id)
+  if (record === undefined) return undefined
+  return { ts: record.ts, line: { type: 'record', id: row.id, status: row.status, reason: row.reason, verified: verifyRecord(record), record: record as unknown as Json } }
+}
+
+/** The export line of one local audit event, signed by this node under the `audit` domain. */
+export function auditLine (rt: NodeRuntime, event: Record<string, Json>): { ts: number, line: ExportLine } {
+  const body = { ...event, node: rt.key } as Record<string, Json>
+  const sig = toB64u(sign('audit', canonicalBytes(body), rt.identity.keyPair))
+  return { ts: event.ts as number, line: { type: 'audit', event: body, signer: rt.key, pub: rt.identity.publicKey, sig } }
 }
 
 function eventConcerns (event: Record<string, Json>, match: (r: any) => boolean): boolean {
