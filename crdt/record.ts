@@ -19,7 +19,7 @@ import { type AuraError, BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
 
 /** Every record kind. A `blob` record carries content-addressed bytes (snapshot files, large unit texts) in `data`, so they replicate with the log. */
-export const RECORD_KINDS = ['intent', 'incident', 'rewind', 'snapshot', 'receipt', 'audit', 'blob'] as const
+export const RECORD_KINDS = ['intent', 'incident', 'rewind', 'snapshot', 'receipt', 'audit', 'blob', 'message'] as const
 /** What a record is about. */
 export type RecordKind = typeof RECORD_KINDS[number]
 

@@ -17,6 +17,7 @@ import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
 import { issueAgent, listAgents, revokeAgent, revokeAllAgents } from './agents/agents.js'
+import { inbox, sendMessage } from './agents/sentinel.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
 
 /** What a running daemon adds to an operation: live network state. */
@@ -88,6 +89,8 @@ export const OPERATIONS: Record<string, Operation> = {
   'agent-list': async (rt, p) => listAgents(rt, { filter: p.filter }),
   'agent-revoke': async (rt, p) => await revokeAgent(rt, { agent: need(p, 'agent'), reason: need(p, 'reason') }),
   'agent-revoke-all': async (rt, p) => await revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
+  'sentinel-send': async (rt, p) => await sendMessage(rt, p),
+  'sentinel-inbox': async (rt, p) => inbox(rt, p),
 
   'peer-add': async (rt, p) => {
     const addr = need(p, 'addr')

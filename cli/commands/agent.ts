@@ -1,6 +1,7 @@
 /**
  * AI agents: `aura agent issue`, `aura agent list`, `aura agent revoke`, `aura agent revoke-all`
- * (Playbook 3), and `aura log-intent --agent NAME` for an agent's own signed records.
+ * (Playbook 3), `aura log-intent --agent NAME` for an agent's own signed records, and the
+ * sentinel inbox (`aura sentinel send`, `aura sentinel inbox`): messages between agents.
  *
  * @example
  * aura agent list --filter "kind=agent"
@@ -8,7 +9,7 @@
  * aura agent revoke-all --role agent --reason "investigating prompt injection"
  */
 import type { Program } from '../program.js'
-import { callNode, defined, str } from '../call.js'
+import { callNode, defined, str, strings } from '../call.js'
 
 /** Registers `aura agent ...`. */
 export function register (program: Program): void {
@@ -45,4 +46,30 @@ export function register (program: Program): void {
   })
     .option('--role <role>', 'The role to revoke, e.g. agent')
     .option('--reason <text>', 'Why (kept in the chain)')
+
+  program.command('sentinel send <text>', 'Send a message to agents or peers, as a signed record (--agent: as that agent)', async ({ args, options, io }) => {
+    const res = await callNode(io, 'sentinel-send', defined({ text: args.text, to: strings(options.to), agent: str(options.agent) }))
+    return { data: res, text: (c) => `${c.green('sent')} ${res.id.slice(0, 12)} from ${res.from} to ${res.to.join(', ')}` }
+  })
+    .option('--to <id>', 'Recipient: an agent name or id, or a peer id (repeat for several)')
+    .option('--agent <name>', 'Send as this agent (its credential must be in this home)')
+
+  program.command('sentinel inbox', 'Messages between agents: who told whom what, with revoked senders and still-active recipients flagged', async ({ options, io }) => {
+    const rows = await callNode(io, 'sentinel-inbox', defined({ agent: str(options.agent), since: str(options.since) })) as any[]
+    return {
+      data: rows,
+      text: (c) => rows.length === 0
+        ? c.dim('no messages')
+        : rows.map((r) => {
+          const to = r.to.map((t: any) => t.revoked === true ? c.red(`${t.id} (revoked)`) : t.id).join(', ')
+          const flags = [
+            r.status === 'quarantined' ? c.red(`quarantined: ${r.reason}`) : null,
+            r.senderRevoked === true && r.activeRecipients === true ? c.yellow('sender revoked; a recipient is still active and may act on this') : null
+          ].filter((x) => x !== null)
+          return `${c.dim(r.ts)} ${c.bold(r.from)} -> ${to}: ${r.text}${flags.length === 0 ? '' : `\n    ${flags.join('; ')}`}`
+        }).join('\n')
+    }
+  })
+    .option('--agent <id>', 'Only messages from or to this agent (or peer)')
+    .option('--since <duration>', 'e.g. 24h, 30d')
 }

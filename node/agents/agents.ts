@@ -16,11 +16,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentEntry, revokeEntry } from '../../crdt/authority-chain.js'
-import type { AgentMember } from '../../crdt/chain-state.js'
+import type { AgentMember, PeerMember } from '../../crdt/chain-state.js'
 import { fromB64u, toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
-import { CapabilityError, ConflictError, LockdownError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
-import { keyIdOf, resolvePrefix, shortId } from '../../crdt/ids.js'
+import { type AuraError, CapabilityError, ConflictError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
+import { keyIdOf, resolvePrefix, shortId, type KeyId } from '../../crdt/ids.js'
 import { parseDuration } from '../config.js'
 import { cutFor, requireMothership } from '../mothership/mothership.js'
 import type { NodeRuntime } from '../runtime.js'
@@ -121,6 +121,26 @@ export function resolveAgent (rt: NodeRuntime, input: string): AgentMember {
   const agent = agents.find((a) => a.key === key)
   if (agent === undefined) throw new NotFoundError(`no agent matches '${input}'`, { input })
   return agent
+}
+
+/** Any member, peer or agent: an agent by name, or anyone by (a prefix of) its id. */
+export function resolveMember (rt: NodeRuntime, input: string): PeerMember | AgentMember {
+  const chain = rt.requireChain()
+  const byName = chain.agents().filter((a) => a.name === input)
+  if (byName.length === 1) return byName[0]
+  const members = chain.members()
+  const notFound = (): AuraError => new NotFoundError(`no agent or peer matches '${input}' (agents: ${chain.agents().map((a) => a.name).join(', ') || 'none'})`, { input })
+  let key: KeyId
+  try {
+    key = resolvePrefix(input, members.map((m) => m.key), (k) => { const m = chain.member(k); return m?.kind === 'agent' ? m.name : 'peer' })
+  } catch (err) {
+    // Not id-shaped either: for a name that matches no agent, say so rather than "malformed".
+    if (err instanceof MalformedError) throw notFound()
+    throw err
+  }
+  const member = chain.member(key)
+  if (member === undefined) throw notFound()
+  return member
 }
 
 /** `aura agent revoke ID --reason`. */
