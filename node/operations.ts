@@ -18,6 +18,7 @@ import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
 import { issueAgent, listAgents, revokeAgent, revokeAllAgents } from './agents/agents.js'
 import { inbox, sendMessage } from './agents/sentinel.js'
+import { mcpCall } from './agents/mcp-tools.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
 
 /** What a running daemon adds to an operation: live network state. */
@@ -91,6 +92,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'agent-revoke-all': async (rt, p) => await revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
   'sentinel-send': async (rt, p) => await sendMessage(rt, p),
   'sentinel-inbox': async (rt, p) => inbox(rt, p),
+  'mcp-call': async (rt, p, live) => await mcpCall(rt, p, async (op, params) => await OPERATIONS[op](rt, params, live)),
 
   'peer-add': async (rt, p) => {
     const addr = need(p, 'addr')

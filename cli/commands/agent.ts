@@ -9,6 +9,7 @@
  * aura agent revoke-all --role agent --reason "investigating prompt injection"
  */
 import type { Program } from '../program.js'
+import { NotFoundError, UsageError } from '../../crdt/errors.js'
 import { callNode, defined, str, strings } from '../call.js'
 
 /** Registers `aura agent ...`. */
@@ -72,4 +73,25 @@ export function register (program: Program): void {
   })
     .option('--agent <id>', 'Only messages from or to this agent (or peer)')
     .option('--since <duration>', 'e.g. 24h, 30d')
+
+  program.command('mcp', 'Serve the Model Context Protocol on stdin/stdout to an AI agent, acting as --agent: every call enforced, refusals (and with log_all_calls every call) audited', async ({ options, io }) => {
+    const agent = str(options.agent)
+    if (agent === undefined || agent === '') throw new UsageError('missing --agent NAME: the agent this server acts as (its credential must be in this home; see `aura agent list`)')
+    // Fail before serving if the agent is unknown here, with the usual error.
+    const agents = await callNode(io, 'agent-list', {}) as Array<{ id: string, key: string }>
+    if (!agents.some((a) => a.key === agent || a.id === agent || a.id.startsWith(`${agent}-`) || a.key.startsWith(agent))) {
+      throw new NotFoundError(`no agent '${agent}' in this team (see \`aura agent list\`)`, { agent })
+    }
+    const [{ buildMcpServer }, { StdioServerTransport }] = await Promise.all([
+      import('../../node/agents/mcp-server.js'),
+      import('@modelcontextprotocol/sdk/server/stdio.js')
+    ])
+    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params))
+    const closed = new Promise<void>((resolve) => { server.server.onclose = () => resolve() })
+    process.stdin.once('end', () => { void server.close() })
+    await server.connect(new StdioServerTransport())
+    io.out.info(`aura mcp: serving as ${agent} on stdio`)
+    await closed
+    return undefined
+  }).option('--agent <name>', 'The agent this server acts as')
 }

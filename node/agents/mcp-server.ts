@@ -1,0 +1,34 @@
+/**
+ * `aura mcp --agent NAME`: the Model Context Protocol server an AI agent talks to, acting as that
+ * agent (its credential must be in this home). Every tool call is one `mcp-call` operation on the
+ * node (node/agents/mcp-tools.ts: enforcement and audit), through the daemon when it runs. A
+ * refused call is an MCP error result whose text starts with the error code (`E_REVOKED: ...`),
+ * so the agent — and whoever reads its transcript — sees why.
+ *
+ * @example
+ * const server = buildMcpServer('claude', async (method, params) => await callNode(io, method, params))
+ * await server.connect(new StdioServerTransport())
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { toAuraError } from '../../crdt/errors.js'
+import { MCP_TOOLS } from './mcp-tools.js'
+
+/** How the server reaches the node: an operation name and its params. */
+export type NodeCall = (method: string, params: Record<string, unknown>) => Promise<unknown>
+
+/** An MCP server offering MCP_TOOLS as `agent`. */
+export function buildMcpServer (agent: string, call: NodeCall, version = '0.1.0'): McpServer {
+  const server = new McpServer({ name: 'aura', version })
+  for (const [tool, spec] of Object.entries(MCP_TOOLS)) {
+    server.registerTool(tool, { description: spec.description, inputSchema: spec.input }, async (args: Record<string, unknown>) => {
+      try {
+        const result = await call('mcp-call', { agent, tool, args })
+        return { content: [{ type: 'text' as const, text: JSON.stringify(result) }] }
+      } catch (err) {
+        const e = toAuraError(err)
+        return { isError: true, content: [{ type: 'text' as const, text: `${e.code}: ${e.message}` }] }
+      }
+    })
+  }
+  return server
+}

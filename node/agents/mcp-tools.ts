@@ -1,0 +1,95 @@
+/**
+ * What an agent may do through `aura mcp`, and the enforcement and audit around every call.
+ *
+ * Each MCP tool maps to one node operation, run as the agent: writes go through the agent's
+ * key with its capability and quota checked (E_REVOKED, E_CAPABILITY, E_QUOTA); reads need the
+ * `read` capability and an unrevoked, unexpired credential. Every refused call is an `mcp-call`
+ * audit event; with `[agents.enforcement] log_all_calls = true`, every allowed call is one too —
+ * "every MCP call the agent made is in the audit log" (Playbook 3, step 3).
+ *
+ * @example
+ * await mcpCall(rt, { agent: 'claude', tool: 'log_intent', args: { text: 'fix login' } }, run)
+ */
+import { z } from 'zod'
+import type { Json } from '../../crdt/canonical.js'
+import { CapabilityError, RevokedError, UsageError, toAuraError } from '../../crdt/errors.js'
+import { shortId } from '../../crdt/ids.js'
+import type { NodeRuntime } from '../runtime.js'
+import { resolveAgent } from './agents.js'
+
+/** One tool an agent can call: the operation it runs and the capability it needs. */
+export interface McpTool {
+  readonly op: string
+  readonly capability: 'read' | 'intent'
+  readonly description: string
+  /** The tool's arguments, as the MCP client sees them. */
+  readonly input: z.ZodRawShape
+  /** The operation's params from the tool's arguments (the agent is added). */
+  readonly params: (args: Record<string, unknown>) => Record<string, unknown>
+}
+
+const text = (v: unknown): string | undefined => typeof v === 'string' ? v : undefined
+
+/** The tools `aura mcp` offers, by name. */
+export const MCP_TOOLS: Record<string, McpTool> = {
+  log_intent: {
+    op: 'log-intent',
+    capability: 'intent',
+    description: 'Record an intent (what you are changing and why), signed as you, with the workspace delta.',
+    input: { text: z.string().min(1).describe('What and why') },
+    params: (a) => ({ text: text(a.text) })
+  },
+  trace: {
+    op: 'trace',
+    capability: 'read',
+    description: 'The team\'s signed records, oldest first, with their status (effective or quarantined).',
+    input: { since: z.string().optional().describe('e.g. 6h, 30d'), kind: z.string().optional(), actor: z.string().optional() },
+    params: (a) => ({ since: text(a.since), kind: text(a.kind), actor: text(a.actor) })
+  },
+  send_message: {
+    op: 'sentinel-send',
+    capability: 'intent',
+    description: 'Send a message to other agents or peers: a signed record, shown by `aura sentinel inbox`.',
+    input: { to: z.array(z.string()).min(1).describe('Agent names or ids, peer ids'), text: z.string().min(1) },
+    params: (a) => ({ text: text(a.text), to: Array.isArray(a.to) ? a.to.map(String) : text(a.to) })
+  },
+  inbox: {
+    op: 'sentinel-inbox',
+    capability: 'read',
+    description: 'Messages from and to you.',
+    input: {},
+    params: () => ({})
+  }
+}
+
+/**
+ * Runs one tool call as `agent` through `run` (the node's operation table), with enforcement
+ * and audit. Throws the operation's error (after auditing it).
+ */
+export async function mcpCall (rt: NodeRuntime, p: { agent?: unknown, tool?: unknown, args?: unknown }, run: (op: string, params: Record<string, unknown>) => Promise<unknown>): Promise<unknown> {
+  if (typeof p.agent !== 'string' || p.agent === '') throw new UsageError('missing agent')
+  const agent = resolveAgent(rt, p.agent)
+  const name = typeof p.tool === 'string' ? p.tool : ''
+  const args = (typeof p.args === 'object' && p.args !== null ? p.args : {}) as Record<string, unknown>
+  const audit = async (outcome: 'allowed' | 'refused', code: string | null, message: string | null): Promise<void> => {
+    await rt.audit('mcp-call', { agent: agent.key, name: agent.name, tool: name, outcome, code, message } as Record<string, Json>)
+  }
+  try {
+    const tool = Object.hasOwn(MCP_TOOLS, name) ? MCP_TOOLS[name] : undefined
+    if (tool === undefined) throw new UsageError(`no tool '${name}' (tools: ${Object.keys(MCP_TOOLS).join(', ')})`)
+    const chain = rt.requireChain()
+    const id = shortId(agent.key, agent.name)
+    const rev = chain.revocation(agent.key)
+    if (rev !== undefined) throw new RevokedError(`${id} is revoked: ${rev.reason}`, { agent: id })
+    if (agent.expires !== null && agent.expires <= rt.now()) throw new CapabilityError(`${id}'s credential expired at ${new Date(agent.expires).toISOString()}`, { agent: id })
+    if (!agent.capabilities.includes(tool.capability)) throw new CapabilityError(`${id} lacks the '${tool.capability}' capability (has: ${agent.capabilities.join(', ')})`, { agent: id })
+    // Writes check again, with the quota, where the record is signed.
+    const result = await run(tool.op, { ...tool.params(args), agent: agent.key })
+    if (rt.config.agents.enforcement.log_all_calls) await audit('allowed', null, null)
+    return result
+  } catch (err) {
+    const e = toAuraError(err)
+    await audit('refused', e.code, e.message).catch(() => {})
+    throw e
+  }
+}

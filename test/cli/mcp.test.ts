@@ -1,0 +1,98 @@
+/**
+ * The MCP server an agent talks to (`aura mcp --agent NAME`), driven by the SDK's own Client
+ * over an in-memory transport against a real node home: tool calls run as the agent, are
+ * refused with the error code once it is revoked, and land in the audit log (refusals always,
+ * every call with `[agents.enforcement] log_all_calls = true`).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildMcpServer } from '../../node/agents/mcp-server.js'
+import { OPERATIONS } from '../../node/operations.js'
+import { NodeRuntime } from '../../node/runtime.js'
+import { runCli } from './helpers.js'
+
+describe('aura mcp', () => {
+  let dir: string
+  let home: string
+  const ok = async (args: string[]): Promise<any> => {
+    const r = await runCli([...args, '--home', home, '--json'], { cwd: dir })
+    if (r.code !== 0) throw new Error(`aura ${args.join(' ')} -> ${r.code}: ${r.stdout} ${r.stderr}`)
+    return JSON.parse(r.stdout)
+  }
+  /** What `aura mcp` does per call when no daemon runs: open the node, run the operation, close. */
+  const call = async (method: string, params: Record<string, unknown>): Promise<unknown> => {
+    const rt = await NodeRuntime.open(home)
+    try { return await OPERATIONS[method](rt, params) } finally { await rt.close() }
+  }
+  const connect = async (agent: string): Promise<Client> => {
+    const [a, b] = InMemoryTransport.createLinkedPair()
+    await buildMcpServer(agent, call).connect(a)
+    const client = new Client({ name: 'test-agent', version: '1.0.0' })
+    await client.connect(b)
+    return client
+  }
+  const textOf = (r: any): string => r.content[0].text
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'aura-mcp-'))
+    home = path.join(dir, 'home')
+    await ok(['init'])
+    const toml = path.join(home, 'aura.toml')
+    const text = await readFile(toml, 'utf8')
+    expect(text).toContain('# log_all_calls = false')
+    await writeFile(toml, text.replace('# log_all_calls = false', 'log_all_calls = true'))
+    await ok(['mothership', 'init', '--team', 'acme', '--user', 'ops'])
+    await ok(['agent', 'issue', 'claude', '--role', 'agent'])
+    await ok(['agent', 'issue', 'watcher', '--role', 'reader'])
+  }, 60_000)
+
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('runs tools as the agent, refuses them by capability and after revocation, and audits every call', async () => {
+    const claude = await connect('claude')
+    expect((await claude.listTools()).tools.map((t) => t.name).sort()).toEqual(['inbox', 'log_intent', 'send_message', 'trace'])
+
+    const logged = await claude.callTool({ name: 'log_intent', arguments: { text: 'tighten the session check' } })
+    expect(logged.isError).not.toBe(true)
+    const id = JSON.parse(textOf(logged)).id
+    const rows = await ok(['trace'])
+    expect(rows.find((r: any) => r.id === id)).toMatchObject({ signer: expect.stringMatching(/^claude-/), status: 'effective' })
+    expect((await claude.callTool({ name: 'send_message', arguments: { to: ['watcher'], text: 'please review' } })).isError).not.toBe(true)
+
+    // A reader may read but not write.
+    const watcher = await connect('watcher')
+    expect((await watcher.callTool({ name: 'inbox', arguments: {} })).isError).not.toBe(true)
+    const denied = await watcher.callTool({ name: 'log_intent', arguments: { text: 'not allowed' } })
+    expect(denied.isError).toBe(true)
+    expect(textOf(denied)).toMatch(/^E_CAPABILITY: /)
+
+    await ok(['agent', 'revoke', 'claude', '--reason', 'prompt injection'])
+    const refused = await claude.callTool({ name: 'trace', arguments: {} })
+    expect(refused.isError).toBe(true)
+    expect(textOf(refused)).toMatch(/^E_REVOKED: /)
+
+    const exported = await runCli(['audit', 'export', '--home', home, '--json'], { cwd: dir })
+    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const events = lines.filter((l: any) => l.type === 'audit' && l.event.type === 'mcp-call').map((l: any) => l.event)
+    expect(events.map((e: any) => [e.name, e.tool, e.outcome, e.code])).toEqual([
+      ['claude', 'log_intent', 'allowed', null],
+      ['claude', 'send_message', 'allowed', null],
+      ['watcher', 'inbox', 'allowed', null],
+      ['watcher', 'log_intent', 'refused', 'E_CAPABILITY'],
+      ['claude', 'trace', 'refused', 'E_REVOKED']
+    ])
+    await claude.close()
+    await watcher.close()
+  })
+
+  it('refuses to start for an agent this team does not have', async () => {
+    const r = await runCli(['mcp', '--agent', 'nobody', '--home', home, '--json'], { cwd: dir })
+    expect(JSON.parse(r.stdout).error.code).toBe('E_NOT_FOUND')
+    const missing = await runCli(['mcp', '--home', home, '--json'], { cwd: dir })
+    expect(JSON.parse(missing.stdout).error.code).toBe('E_USAGE')
+  })
+})
