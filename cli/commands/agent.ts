@@ -11,6 +11,7 @@
 import type { Program } from '../program.js'
 import { NotFoundError, UsageError } from '../../crdt/errors.js'
 import { callNode, defined, str, strings } from '../call.js'
+import { workspaceParams } from './workspace.js'
 
 /** Registers `aura agent ...`. */
 export function register (program: Program): void {
@@ -86,12 +87,15 @@ export function register (program: Program): void {
       import('../../node/agents/mcp-server.js'),
       import('@modelcontextprotocol/sdk/server/stdio.js')
     ])
-    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params))
+    const where = await workspaceParams(io, options) as { cwd?: string, workspace?: string }
+    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params), { cwd: where.cwd, workspace: where.workspace })
     const closed = new Promise<void>((resolve) => { server.server.onclose = () => resolve() })
     process.stdin.once('end', () => { void server.close() })
     await server.connect(new StdioServerTransport())
     io.out.info(`aura mcp: serving as ${agent} on stdio`)
     await closed
     return undefined
-  }).option('--agent <name>', 'The agent this server acts as')
+  })
+    .option('--agent <name>', 'The agent this server acts as')
+    .option('--workspace <dir>', 'The workspace the agent edits (default: [workspace] path, or found from here)')
 }

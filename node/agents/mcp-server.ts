@@ -17,12 +17,13 @@ import { MCP_TOOLS } from './mcp-tools.js'
 export type NodeCall = (method: string, params: Record<string, unknown>) => Promise<unknown>
 
 /** An MCP server offering MCP_TOOLS as `agent`. */
-export function buildMcpServer (agent: string, call: NodeCall, version = '0.1.0'): McpServer {
+export function buildMcpServer (agent: string, call: NodeCall, opts: { cwd?: string, workspace?: string, version?: string } = {}): McpServer {
+  const version = opts.version ?? '0.1.0'
   const server = new McpServer({ name: 'aura', version })
   for (const [tool, spec] of Object.entries(MCP_TOOLS)) {
     server.registerTool(tool, { description: spec.description, inputSchema: spec.input }, async (args: Record<string, unknown>) => {
       try {
-        const result = await call('mcp-call', { agent, tool, args })
+        const result = await call('mcp-call', { agent, tool, args, cwd: opts.cwd, workspace: opts.workspace })
         return { content: [{ type: 'text' as const, text: JSON.stringify(result) }] }
       } catch (err) {
         const e = toAuraError(err)

@@ -8,7 +8,7 @@
  * "every MCP call the agent made is in the audit log" (Playbook 3, step 3).
  *
  * @example
- * await mcpCall(rt, { agent: 'claude', tool: 'log_intent', args: { text: 'fix login' } }, run)
+ * await mcpCall(rt, { agent: 'claude', tool: 'aura_log_intent', args: { text: 'fix login' }, cwd }, run)
  */
 import { z } from 'zod'
 import type { Json } from '../../crdt/canonical.js'
@@ -24,36 +24,43 @@ export interface McpTool {
   readonly description: string
   /** The tool's arguments, as the MCP client sees them. */
   readonly input: z.ZodRawShape
-  /** The operation's params from the tool's arguments (the agent is added). */
-  readonly params: (args: Record<string, unknown>) => Record<string, unknown>
+  /** The operation's params from the tool's arguments and the agent's working directory (the agent is added). */
+  readonly params: (args: Record<string, unknown>, cwd: string | undefined) => Record<string, unknown>
 }
 
 const text = (v: unknown): string | undefined => typeof v === 'string' ? v : undefined
 
 /** The tools `aura mcp` offers, by name. */
 export const MCP_TOOLS: Record<string, McpTool> = {
-  log_intent: {
+  aura_log_intent: {
     op: 'log-intent',
     capability: 'intent',
-    description: 'Record an intent (what you are changing and why), signed as you, with the workspace delta.',
+    description: 'Record an intent (what you are changing and why), signed as you, with the delta of every function changed in the workspace since the last record.',
     input: { text: z.string().min(1).describe('What and why') },
-    params: (a) => ({ text: text(a.text) })
+    params: (a, cwd) => ({ text: text(a.text), cwd })
   },
-  trace: {
+  aura_snapshot: {
+    op: 'snapshot',
+    capability: 'intent',
+    description: 'Snapshot workspace files (all, or the paths given) before you edit them, so any edit can be rewound.',
+    input: { paths: z.array(z.string()).optional().describe('Files or directories, relative to the workspace'), reason: z.string().optional() },
+    params: (a, cwd) => ({ paths: Array.isArray(a.paths) ? a.paths.map(String) : undefined, reason: text(a.reason) ?? 'before agent edit', cwd })
+  },
+  aura_trace: {
     op: 'trace',
     capability: 'read',
     description: 'The team\'s signed records, oldest first, with their status (effective or quarantined).',
     input: { since: z.string().optional().describe('e.g. 6h, 30d'), kind: z.string().optional(), actor: z.string().optional() },
     params: (a) => ({ since: text(a.since), kind: text(a.kind), actor: text(a.actor) })
   },
-  send_message: {
+  aura_send_message: {
     op: 'sentinel-send',
     capability: 'intent',
     description: 'Send a message to other agents or peers: a signed record, shown by `aura sentinel inbox`.',
     input: { to: z.array(z.string()).min(1).describe('Agent names or ids, peer ids'), text: z.string().min(1) },
     params: (a) => ({ text: text(a.text), to: Array.isArray(a.to) ? a.to.map(String) : text(a.to) })
   },
-  inbox: {
+  aura_inbox: {
     op: 'sentinel-inbox',
     capability: 'read',
     description: 'Messages from and to you.',
@@ -66,7 +73,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
  * Runs one tool call as `agent` through `run` (the node's operation table), with enforcement
  * and audit. Throws the operation's error (after auditing it).
  */
-export async function mcpCall (rt: NodeRuntime, p: { agent?: unknown, tool?: unknown, args?: unknown }, run: (op: string, params: Record<string, unknown>) => Promise<unknown>): Promise<unknown> {
+export async function mcpCall (rt: NodeRuntime, p: { agent?: unknown, tool?: unknown, args?: unknown, cwd?: unknown, workspace?: unknown }, run: (op: string, params: Record<string, unknown>) => Promise<unknown>): Promise<unknown> {
   if (typeof p.agent !== 'string' || p.agent === '') throw new UsageError('missing agent')
   const agent = resolveAgent(rt, p.agent)
   const name = typeof p.tool === 'string' ? p.tool : ''
@@ -84,7 +91,8 @@ export async function mcpCall (rt: NodeRuntime, p: { agent?: unknown, tool?: unk
     if (agent.expires !== null && agent.expires <= rt.now()) throw new CapabilityError(`${id}'s credential expired at ${new Date(agent.expires).toISOString()}`, { agent: id })
     if (!agent.capabilities.includes(tool.capability)) throw new CapabilityError(`${id} lacks the '${tool.capability}' capability (has: ${agent.capabilities.join(', ')})`, { agent: id })
     // Writes check again, with the quota, where the record is signed.
-    const result = await run(tool.op, { ...tool.params(args), agent: agent.key })
+    const where = typeof p.workspace === 'string' ? { workspace: p.workspace } : {}
+    const result = await run(tool.op, { ...where, ...tool.params(args, typeof p.cwd === 'string' ? p.cwd : undefined), agent: agent.key })
     if (rt.config.agents.enforcement.log_all_calls) await audit('allowed', null, null)
     return result
   } catch (err) {

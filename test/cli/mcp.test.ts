@@ -6,7 +6,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -28,9 +28,9 @@ describe('aura mcp', () => {
     const rt = await NodeRuntime.open(home)
     try { return await OPERATIONS[method](rt, params) } finally { await rt.close() }
   }
-  const connect = async (agent: string): Promise<Client> => {
+  const connect = async (agent: string, workspace?: string): Promise<Client> => {
     const [a, b] = InMemoryTransport.createLinkedPair()
-    await buildMcpServer(agent, call).connect(a)
+    await buildMcpServer(agent, call, { workspace, cwd: workspace }).connect(a)
     const client = new Client({ name: 'test-agent', version: '1.0.0' })
     await client.connect(b)
     return client
@@ -54,24 +54,26 @@ describe('aura mcp', () => {
 
   it('runs tools as the agent, refuses them by capability and after revocation, and audits every call', async () => {
     const claude = await connect('claude')
-    expect((await claude.listTools()).tools.map((t) => t.name).sort()).toEqual(['inbox', 'log_intent', 'send_message', 'trace'])
+    expect((await claude.listTools()).tools.map((t) => t.name).sort()).toEqual(['aura_inbox', 'aura_log_intent', 'aura_send_message', 'aura_snapshot', 'aura_trace'])
 
-    const logged = await claude.callTool({ name: 'log_intent', arguments: { text: 'tighten the session check' } })
+    const logged = await claude.callTool({ name: 'aura_log_intent', arguments: { text: 'tighten the session check' } })
     expect(logged.isError).not.toBe(true)
     const id = JSON.parse(textOf(logged)).id
     const rows = await ok(['trace'])
     expect(rows.find((r: any) => r.id === id)).toMatchObject({ signer: expect.stringMatching(/^claude-/), status: 'effective' })
-    expect((await claude.callTool({ name: 'send_message', arguments: { to: ['watcher'], text: 'please review' } })).isError).not.toBe(true)
+    // The agent's name finds its records as its id does.
+    expect((await ok(['trace', '--actor', 'claude'])).map((r: any) => r.id)).toEqual([id])
+    expect((await claude.callTool({ name: 'aura_send_message', arguments: { to: ['watcher'], text: 'please review' } })).isError).not.toBe(true)
 
     // A reader may read but not write.
     const watcher = await connect('watcher')
-    expect((await watcher.callTool({ name: 'inbox', arguments: {} })).isError).not.toBe(true)
-    const denied = await watcher.callTool({ name: 'log_intent', arguments: { text: 'not allowed' } })
+    expect((await watcher.callTool({ name: 'aura_inbox', arguments: {} })).isError).not.toBe(true)
+    const denied = await watcher.callTool({ name: 'aura_log_intent', arguments: { text: 'not allowed' } })
     expect(denied.isError).toBe(true)
     expect(textOf(denied)).toMatch(/^E_CAPABILITY: /)
 
     await ok(['agent', 'revoke', 'claude', '--reason', 'prompt injection'])
-    const refused = await claude.callTool({ name: 'trace', arguments: {} })
+    const refused = await claude.callTool({ name: 'aura_trace', arguments: {} })
     expect(refused.isError).toBe(true)
     expect(textOf(refused)).toMatch(/^E_REVOKED: /)
 
@@ -79,14 +81,29 @@ describe('aura mcp', () => {
     const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l))
     const events = lines.filter((l: any) => l.type === 'audit' && l.event.type === 'mcp-call').map((l: any) => l.event)
     expect(events.map((e: any) => [e.name, e.tool, e.outcome, e.code])).toEqual([
-      ['claude', 'log_intent', 'allowed', null],
-      ['claude', 'send_message', 'allowed', null],
-      ['watcher', 'inbox', 'allowed', null],
-      ['watcher', 'log_intent', 'refused', 'E_CAPABILITY'],
-      ['claude', 'trace', 'refused', 'E_REVOKED']
+      ['claude', 'aura_log_intent', 'allowed', null],
+      ['claude', 'aura_send_message', 'allowed', null],
+      ['watcher', 'aura_inbox', 'allowed', null],
+      ['watcher', 'aura_log_intent', 'refused', 'E_CAPABILITY'],
+      ['claude', 'aura_trace', 'refused', 'E_REVOKED']
     ])
     await claude.close()
     await watcher.close()
+  })
+
+  it('takes the snapshot an agent asks for before an edit (aura_snapshot), as that agent', async () => {
+    await ok(['agent', 'issue', 'builder', '--role', 'agent'])
+    const ws = path.join(dir, 'ws')
+    await mkdir(path.join(ws, 'src'), { recursive: true })
+    await writeFile(path.join(ws, 'src', 'auth.py'), 'def check(token):\n    return token == "ok"\n')
+    const builder = await connect('builder', ws)
+    const r = await builder.callTool({ name: 'aura_snapshot', arguments: { paths: ['src'] } })
+    expect(r.isError).not.toBe(true)
+    const snap = JSON.parse(textOf(r))
+    expect(snap).toMatchObject({ reason: 'before agent edit', files: 1, author: expect.stringMatching(/^builder-/) })
+    const listed = await ok(['snapshot-list', '--author', 'builder'])
+    expect(listed.map((s: any) => s.id)).toContain(snap.id)
+    await builder.close()
   })
 
   it('refuses to start for an agent this team does not have', async () => {
