@@ -49,6 +49,8 @@ export class IntentLog {
   private batches: (() => SignatureBatch) | undefined
   // Verified records whose change Automerge holds back until its deps arrive.
   private readonly waiting = new Map<RecordId, IncomingRecord>()
+  // Changes received but held back by Automerge (deps missing), by hash: not indexed until applied.
+  private readonly queued = new Map<string, ChangeRef>()
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
 
@@ -241,13 +243,28 @@ export class IntentLog {
     const base = this.mergeBase(staged, incoming.length)
     // Through the backend, not `A.receiveSyncMessage`, which would also patch the document's
     // JS view (a copy of the whole records map per message).
-    const target = base ?? this.doc
-    const backend = A.getBackend(target)
-    const nextState = state.clone()
+    let target = base ?? this.doc
+    let backend = A.getBackend(target)
+    let nextState = state.clone()
     try {
       backend.receiveSyncMessage(nextState, message)
     } catch (err) {
-      throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
+      // A change Automerge queued (deps missing) holds its (actor, seq) there even though it
+      // never applied: a forged one with an invented dependency would make Automerge refuse the
+      // genuine change for ever. The queue survives save/load and fork, so rebuild the document
+      // from the changes it applied, which leaves the queue behind, and try once more (the
+      // staged checks above have passed).
+      if (!/duplicate seq/.test((err as Error).message)) throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
+      const rebuilt = genesisDoc(this.actor)
+      A.getBackend(rebuilt).applyChanges(backend.getChanges([]))
+      target = rebuilt
+      backend = A.getBackend(target)
+      nextState = state.clone()
+      try {
+        backend.receiveSyncMessage(nextState, message)
+      } catch (again) {
+        throw new MalformedError(`automerge refused a staged sync message: ${(again as Error).message}`)
+      }
     }
     // A record can become visible later than it arrives (its change waits for its deps), so
     // every verified record not yet visible waits here and is looked up after each message;
@@ -259,9 +276,21 @@ export class IntentLog {
       became.push(r)
       this.waiting.delete(id)
     }
+    // Likewise changes: only one Automerge applied holds its (actor, seq). One it queued (its
+    // deps missing) may never apply — a member can send a change under another's actor and seq
+    // that depends on an invented hash — and indexed now it would refuse the genuine change as a
+    // fork for ever. So queued changes wait here, and are indexed once they apply.
+    const index = this.changeIndex()
+    for (const c of staged.changes) if (index.status(c.actor, c.seq, c.hash) === 'new') this.queued.set(c.hash, c)
+    const applied: ChangeRef[] = []
+    for (const [hash, c] of this.queued) {
+      if (backend.getChangeMetaByHash(hash) === null) continue
+      applied.push(c)
+      this.queued.delete(hash)
+    }
     this.doc = target
     if (staged.changes.length > 0) this.pristine = false
-    return { state: nextState, added: this.adopt(staged.changes, became, new Map(became.map((r) => [r.id, r.bytes]))) }
+    return { state: nextState, added: this.adopt(applied, became, new Map(became.map((r) => [r.id, r.bytes]))) }
   }
 
   /**

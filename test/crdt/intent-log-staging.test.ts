@@ -232,6 +232,27 @@ describe('forged Automerge actors', () => {
     expect(snapshot(carol)).toEqual(before)
   })
 
+  it('a forged change that can never apply (an invented dependency) does not block the genuine one', () => {
+    const la = IntentLog.create(actorOf('alice'))
+    la.append([a1], 0)
+    const bob = IntentLog.create(actorOf('bob'))
+    // Alice's seq 2 as mallory fakes it: under alice's actor, carrying mallory's record, and
+    // depending on a seq 1 that only mallory has (bob can never get it), so Automerge can only
+    // queue it.
+    const m0 = mallory.write('m0')
+    const fake1 = A.change(genesisDoc(actorOf('alice')), { time: 0 }, (d) => { d.records[m0.id] = m0.bytes })
+    const fake2 = A.change(fake1, { time: 0 }, (d) => { d.records[m1.id] = m1.bytes })
+    const [forged] = A.getChanges(fake1, fake2)
+    expect(A.decodeChange(forged)).toMatchObject({ actor: actorOf('alice'), seq: 2 })
+    const message = A.encodeSyncMessage({ heads: A.getHeads(fake2), need: [], have: [], changes: [forged] })
+    expect(bob.receiveSyncMessage(bob.initSyncState(), message, acceptAll, 0).added).toEqual([])
+    expect(bob.has(m1.id)).toBe(false)
+    // Alice's genuine changes (seq 1 and 2) still arrive and apply.
+    la.append([a2], 1000)
+    syncPair(la, bob)
+    expect(bob.has(a1.id) && bob.has(a2.id)).toBe(true)
+  })
+
   it("a change under the log's own actor that it never made is refused", () => {
     const bob = IntentLog.create(actorOf('bob'))
     const err = caught(() => pushRaw(forgedUnder(actorOf('bob')), bob))
