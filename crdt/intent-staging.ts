@@ -122,12 +122,22 @@ export class ChangeIndex {
 }
 
 const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
-const DOCUMENT_CHUNK = 0
-const CHANGE_CHUNKS = new Set([1, 2]) // plain and deflate-compressed
+/** Chunk types: a whole document, a change, a deflate-compressed change. */
+export const DOCUMENT_CHUNK = 0
+export const CHANGE_CHUNK = 1
+export const COMPRESSED_CHANGE_CHUNK = 2
+const CHANGE_CHUNKS = new Set([CHANGE_CHUNK, COMPRESSED_CHANGE_CHUNK])
+
+/** One Automerge chunk of a sync message entry: its type, its bytes and where it starts. */
+export interface Chunk {
+  readonly type: number
+  readonly bytes: Uint8Array
+  readonly at: number
+}
 
 /** Splits concatenated chunks by their headers; E_MALFORMED on anything that is not one. */
-function splitChunks (bytes: Uint8Array): Array<{ type: number, bytes: Uint8Array }> {
-  const out: Array<{ type: number, bytes: Uint8Array }> = []
+export function splitChunks (bytes: Uint8Array): Chunk[] {
+  const out: Chunk[] = []
   let at = 0
   while (at < bytes.length) {
     if (bytes.length - at < 10 || MAGIC.some((m, i) => bytes[at + i] !== m)) throw new MalformedError(`sync message entry is not an Automerge chunk at byte ${at}`)
@@ -136,7 +146,7 @@ function splitChunks (bytes: Uint8Array): Array<{ type: number, bytes: Uint8Arra
     const { value: length, next } = readUleb(bytes, at + 9)
     const end = next + length
     if (end > bytes.length) throw new MalformedError('truncated Automerge chunk')
-    out.push({ type, bytes: bytes.subarray(at, end) })
+    out.push({ type, bytes: bytes.subarray(at, end), at })
     at = end
   }
   return out

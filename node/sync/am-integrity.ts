@@ -18,11 +18,8 @@
 import * as A from '@automerge/automerge'
 import { sha256 } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
+import { COMPRESSED_CHANGE_CHUNK, DOCUMENT_CHUNK, splitChunks } from '../../crdt/intent-staging.js'
 
-const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
-const DOCUMENT_CHUNK = 0
-const CHANGE_CHUNK = 1
-const COMPRESSED_CHANGE_CHUNK = 2
 
 /** Throws E_MALFORMED unless every chunk the sync message carries matches its own checksum. */
 export function checkSyncMessageIntegrity (message: Uint8Array): void {
@@ -91,18 +88,9 @@ export function readEnvelope (m: Uint8Array): Uint8Array[] | null {
 
 /** Checks every concatenated chunk of one sync message entry. */
 export function checkChunks (bytes: Uint8Array): void {
-  let at = 0
-  while (at < bytes.length) {
-    if (bytes.length - at < 10 || MAGIC.some((m, i) => bytes[at + i] !== m)) throw new MalformedError(`sync message entry is not an Automerge chunk at byte ${at}`)
-    const type = bytes[at + 8]
-    const { value: length, next } = readUleb(bytes, at + 9)
-    const end = next + length
-    if (end > bytes.length) throw new MalformedError('truncated Automerge chunk')
-    const chunk = bytes.subarray(at, end)
+  for (const { type, bytes: chunk, at } of splitChunks(bytes)) {
     let sum: Uint8Array
-    if (type === DOCUMENT_CHUNK || type === CHANGE_CHUNK) {
-      sum = sha256(chunk.subarray(8))
-    } else if (type === COMPRESSED_CHANGE_CHUNK) {
+    if (type === COMPRESSED_CHANGE_CHUNK) {
       // The checksum of a compressed change is that of the change uncompressed: its hash.
       let hash: string
       try {
@@ -112,21 +100,10 @@ export function checkChunks (bytes: Uint8Array): void {
       }
       sum = Uint8Array.from(hash.slice(0, 8).match(/../g) ?? [], (h) => parseInt(h, 16))
     } else {
-      throw new MalformedError(`unknown Automerge chunk type ${type}`)
+      sum = sha256(chunk.subarray(8))
     }
     for (let i = 0; i < 4; i++) {
       if (sum[i] !== chunk[4 + i]) throw new MalformedError(`Automerge ${type === DOCUMENT_CHUNK ? 'document' : 'change'} chunk at byte ${at} fails its checksum (damaged in transit)`)
     }
-    at = end
   }
-}
-
-function readUleb (bytes: Uint8Array, from: number): { value: number, next: number } {
-  let value = 0
-  for (let i = 0; i < 8 && from + i < bytes.length; i++) {
-    const b = bytes[from + i]
-    value += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return { value, next: from + i + 1 }
-  }
-  throw new MalformedError('bad chunk length in Automerge chunk header')
 }
