@@ -62,11 +62,13 @@ export function drawScenario (seed: number, opts: { mode?: 'full' | 'model' } = 
   const equivocate = r.chance(0.7)
   const withhold = r.chance(0.8)
   const flood = r.pick([0, 0, 10, 40])
-  // The compromise begins before the partition: an attacker that starts later can find itself
-  // cut off from every honest peer until its revocation is everywhere (seed 699), a run that
-  // shows nothing (adversary-idle). Clamped rather than drawn from a narrower range, so every
-  // later draw, and every seed that started early already, stays as it was.
-  const advStart = Math.min(r.int(10, Math.max(11, revokeAt - 5)), Math.max(10, partAt - 5))
+  // The compromise begins before the partition and before the revocation: an attacker that
+  // starts later can find itself cut off from every honest peer until its revocation is
+  // everywhere (seed 699), or refused by everyone from its first frame (seed 8248, revoked at
+  // 10 s, starting at 11 s) — runs that show nothing (adversary-idle). Clamped rather than drawn
+  // from a narrower range, so every later draw, and every seed that started early already,
+  // stays as it was.
+  const advStart = Math.max(0, Math.min(r.int(10, Math.max(11, revokeAt - 5)), Math.max(10, partAt - 5), revokeAt - 5))
   const mode = opts.mode ?? 'full'
   const steps: string[] = []
   const step = (at: number, body: string): void => { steps.push(`[[schedule]]\nat = "${at}s"\n${body}\n`) }
