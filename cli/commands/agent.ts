@@ -9,7 +9,7 @@
  * aura agent revoke-all --role agent --reason "investigating prompt injection"
  */
 import type { Program } from '../program.js'
-import { NotFoundError, UsageError } from '../../crdt/errors.js'
+import { UsageError } from '../../crdt/errors.js'
 import { callNode, defined, str, strings } from '../call.js'
 import { workspaceParams } from './workspace.js'
 
@@ -79,10 +79,7 @@ export function register (program: Program): void {
     const agent = str(options.agent)
     if (agent === undefined || agent === '') throw new UsageError('missing --agent NAME: the agent this server acts as (its credential must be in this home; see `aura agent list`)')
     // Fail before serving if the agent is unknown here, with the usual error.
-    const agents = await callNode(io, 'agent-list', {}) as Array<{ id: string, key: string }>
-    if (!agents.some((a) => a.key === agent || a.id === agent || a.id.startsWith(`${agent}-`) || a.key.startsWith(agent))) {
-      throw new NotFoundError(`no agent '${agent}' in this team (see \`aura agent list\`)`, { agent })
-    }
+    await callNode(io, 'agent-resolve', { agent })
     const [{ buildMcpServer }, { StdioServerTransport }] = await Promise.all([
       import('../../node/agents/mcp-server.js'),
       import('@modelcontextprotocol/sdk/server/stdio.js')

@@ -115,30 +115,29 @@ function parseFilter (filter: string | undefined): Record<string, string> {
 
 /** The agent a typed id (`claude-7f3a`, a hex prefix, or a unique name) names. */
 export function resolveAgent (rt: NodeRuntime, input: string): AgentMember {
-  const agents = rt.requireChain().agents()
-  const byName = agents.filter((a) => a.name === input)
-  const key = byName.length === 1 ? byName[0].key : resolvePrefix(input, agents.map((a) => a.key), (k) => agents.find((a) => a.key === k)?.name ?? 'agent')
-  const agent = agents.find((a) => a.key === key)
-  if (agent === undefined) throw new NotFoundError(`no agent matches '${input}'`, { input })
-  return agent
+  return resolveAmong(input, rt.requireChain().agents(), 'agent') as AgentMember
 }
 
 /** Any member, peer or agent: an agent by name, or anyone by (a prefix of) its id. */
 export function resolveMember (rt: NodeRuntime, input: string): PeerMember | AgentMember {
-  const chain = rt.requireChain()
-  const byName = chain.agents().filter((a) => a.name === input)
+  return resolveAmong(input, rt.requireChain().members(), 'agent or peer')
+}
+
+// E_NOT_FOUND for a name that matches nothing (rather than "malformed id"), with the agents'
+// names as a hint; E_AMBIGUOUS for a prefix matching several.
+function resolveAmong (input: string, members: Array<PeerMember | AgentMember>, what: string): PeerMember | AgentMember {
+  const byName = members.filter((m) => m.kind === 'agent' && m.name === input)
   if (byName.length === 1) return byName[0]
-  const members = chain.members()
-  const notFound = (): AuraError => new NotFoundError(`no agent or peer matches '${input}' (agents: ${chain.agents().map((a) => a.name).join(', ') || 'none'})`, { input })
+  const names = members.flatMap((m) => m.kind === 'agent' ? [m.name] : [])
+  const notFound = (): AuraError => new NotFoundError(`no ${what} matches '${input}' (agents: ${names.join(', ') || 'none'})`, { input })
   let key: KeyId
   try {
-    key = resolvePrefix(input, members.map((m) => m.key), (k) => { const m = chain.member(k); return m?.kind === 'agent' ? m.name : 'peer' })
+    key = resolvePrefix(input, members.map((m) => m.key), (k) => { const m = members.find((x) => x.key === k); return m?.kind === 'agent' ? m.name : 'peer' })
   } catch (err) {
-    // Not id-shaped either: for a name that matches no agent, say so rather than "malformed".
     if (err instanceof MalformedError) throw notFound()
     throw err
   }
-  const member = chain.member(key)
+  const member = members.find((m) => m.key === key)
   if (member === undefined) throw notFound()
   return member
 }
