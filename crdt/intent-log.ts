@@ -143,7 +143,7 @@ export class IntentLog {
     for (const { id, bytes } of entries) {
       if (this.bytes.has(id) || fresh.has(id)) continue
       if (recordIdOf(bytes) !== id) throw new MalformedError(`record id ${id.slice(0, 12)} is not the hash of its bytes`, { record: id })
-      fresh.set(id, { id, bytes, record: decodeVerified(bytes).record })
+      fresh.set(id, { id, bytes, record: decodeVerified(bytes, id).record })
     }
     if (fresh.size === 0) return
     // Written through the document's backend, not `A.change`: the JS view of the document would
@@ -196,11 +196,15 @@ export class IntentLog {
     this.received = undefined
   }
 
-  /** The whole document, compacted. */
+  /**
+   * The whole document, compacted into one document chunk, with its columns left uncompressed:
+   * DEFLATE is ~85% of a `save()` (at 15,000 records 0.5-0.6 s against 0.06 s without it) and
+   * bought ~4x on disk, while loading either takes the same time. `load` reads both forms.
+   */
   save (): Uint8Array {
     this.persisted = A.getHeads(this.doc)
     this.received = undefined
-    return A.save(this.doc)
+    return A.getBackend(this.doc).saveNoCompress()
   }
 
   /**

@@ -155,10 +155,15 @@ export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
   }
   const sig = toB64u(sign('record', canonicalBytes(unsigned), key))
   const { signer, text, ts, v, ...head } = unsigned
-  const bytes = canonicalBytes({ ...head, sig, signer, text, ts, v })
-  // Decoding what we just built keeps one definition of a valid record: a writer can never
-  // produce bytes its peers would refuse.
-  const { id, record } = decodeRecord(bytes)
+  const signed = { ...head, sig, signer, text, ts, v }
+  const bytes = canonicalBytes(signed)
+  // The schema that decodes peers' records checks what we built, so a writer can never produce
+  // a record its peers would refuse (the bytes are the canonical encoding of exactly this object,
+  // so parsing them back would only repeat the work).
+  if (bytes.length > MAX_RECORD_BYTES) throw new MalformedError(`record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`)
+  const id = recordIdOf(bytes)
+  const record = checkShape(id, signed)
+  decoded.add(record)
   verified.set(record, true)
   signedHere.set(bytes, { id, record })
   return { id, bytes, record }
@@ -167,11 +172,12 @@ export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
 /**
  * Decodes and verifies record bytes in one step: E_MALFORMED, or E_BAD_SIGNATURE naming the
  * record. Bytes from `signRecord` in this process are recognised without verifying again.
+ * `idOfBytes` is `recordIdOf(bytes)` when the caller has just computed it (saves a hash).
  */
-export function decodeVerified (bytes: Uint8Array): { id: RecordId, record: SignedRecord } {
+export function decodeVerified (bytes: Uint8Array, idOfBytes?: RecordId): { id: RecordId, record: SignedRecord } {
   const known = signedHere.get(bytes)
-  if (known !== undefined && recordIdOf(bytes) === known.id) return known
-  const { id, record } = decodeRecord(bytes)
+  if (known !== undefined && (idOfBytes ?? recordIdOf(bytes)) === known.id) return known
+  const { id, record } = decodeRecord(bytes, idOfBytes)
   if (!verifyRecord(record)) throw badSignature(id, record)
   return { id, record }
 }
@@ -242,10 +248,19 @@ export function decodeVerifiedAll (list: readonly Uint8Array[], batch?: Signatur
  * Parses canonical record bytes and checks their shape and that `signer` is the key id of
  * `pub`. Throws E_MALFORMED; does not check the signature (`verifyRecord` does).
  */
-export function decodeRecord (bytes: Uint8Array): { id: RecordId, record: SignedRecord } {
+export function decodeRecord (bytes: Uint8Array, idOfBytes?: RecordId): { id: RecordId, record: SignedRecord } {
   if (bytes.length > MAX_RECORD_BYTES) throw new MalformedError(`record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`)
-  const id = recordIdOf(bytes)
-  const parsed = recordShape.safeParse(parseCanonical(bytes))
+  const id = idOfBytes ?? recordIdOf(bytes)
+  const record = checkShape(id, parseCanonical(bytes))
+  decoded.add(record)
+  const unsigned = cutSignature(bytes, record)
+  if (unsigned !== undefined) unsignedOf.set(record, unsigned)
+  return { id, record }
+}
+
+// The schema, canonical base64url `sig`, and `signer` being the key id of `pub`; deep-frozen.
+function checkShape (id: RecordId, value: unknown): SignedRecord {
+  const parsed = recordShape.safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new MalformedError(`record ${id.slice(0, 12)} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { record: id })
@@ -253,10 +268,7 @@ export function decodeRecord (bytes: Uint8Array): { id: RecordId, record: Signed
   const record = deepFreeze(parsed.data) as unknown as SignedRecord
   fromB64u(record.sig)
   if (signerOf(record.pub) !== record.signer) throw new MalformedError(`record ${id.slice(0, 12)}: signer is not the key id of pub`, { record: id })
-  decoded.add(record)
-  const unsigned = cutSignature(bytes, record)
-  if (unsigned !== undefined) unsignedOf.set(record, unsigned)
-  return { id, record }
+  return record
 }
 
 /** Whether the record's signature verifies under its own `pub` (memoised per decoded record). */

@@ -34,10 +34,10 @@ export interface CompactionPolicy {
   /** Compact once the chunks hold this many bytes (default 4 MiB)... */
   readonly maxBytes: number
   /**
-   * ...or this many times the base's bytes, whichever is more (default 8): a compaction costs
+   * ...or this many times the base's bytes, whichever is more (default 2): a compaction costs
    * a `save()` of the whole log, so letting the tail grow with the base keeps its cost per
-   * record constant as the log grows (the base is compressed, chunks are not: 8x the base is
-   * about twice as many records as the base holds).
+   * record constant as the log grows (base and chunks are both uncompressed, so 2x the base
+   * is about twice as many records as the base holds).
    */
   readonly tailRatio: number
 }
@@ -48,7 +48,7 @@ export interface SignerHead {
   readonly id: RecordId
 }
 
-const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 8192, maxBytes: 4 * 1024 * 1024, tailRatio: 8 }
+const DEFAULT_POLICY: CompactionPolicy = { maxChunks: 8192, maxBytes: 4 * 1024 * 1024, tailRatio: 2 }
 const EMPTY = new Uint8Array(0)
 
 /** The intent log and its durable form. */

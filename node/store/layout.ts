@@ -10,7 +10,7 @@
  * | `meta/counter`                        | next event number (audit, joins), ASCII decimal  |
  * | `chain/<seq>`                         | canonical bytes of authority chain entry `seq`   |
  * | `forks/<seq>/<hash>`                  | a second, validly signed entry for `seq` (fork evidence) |
- * | `doc/base`                            | `Automerge.save()` of the intent log             |
+ * | `doc/base`                            | `IntentLog.save()`: the whole log, uncompressed |
  * | `doc/inc/<n>`                         | `saveIncremental()` chunk n, newer than the base |
  * | `rec/<signer>/<seq>/<id>`             | empty: index of records by signer and seq        |
  * | `audit/<ts>/<n>`                      | canonical JSON audit event                       |
