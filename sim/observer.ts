@@ -62,10 +62,12 @@ export class Observer {
   /** Connects to the world once it exists (network observer included). */
   attach (world: World): void {
     this.world = world
+    const honest: boolean[] = world.nodes.map(() => false)
+    for (const h of world.honest) honest[h] = true
     world.net.observer = {
       delivered: (from, to, frame) => {
         this.trace.frame(world.scheduler.now, from, to, frame)
-        if (frame[0] === 0x01 && world.honest.includes(to)) this.countDuplicates(to, frame)
+        if (frame[0] === 0x01 && honest[to]) this.countDuplicates(to, frame)
       },
       handlerThrew: (at, err) => this.violation('protocol-crash', world.nodes[at]?.name ?? null, `a frame handler threw: ${(err as AuraError).message ?? String(err)}`),
       frameCorrupted: (from, to) => this.trace.event(this.ms(), 'corrupt', { from: world.nodes[from].name, to: world.nodes[to].name })

@@ -13,10 +13,10 @@
 /** A scheduled event's handle: cancel() makes it a no-op. */
 export interface Timer { cancel: () => void }
 
-interface Event {
-  time: number
-  seq: number
-  fn: (() => void) | null
+// An event is its own Timer handle (no closure per scheduled event).
+class Event implements Timer {
+  constructor (readonly time: number, readonly seq: number, public fn: (() => void) | null) {}
+  cancel (): void { this.fn = null }
 }
 
 /** Virtual clock plus event queue (binary heap keyed by time, then sequence). */
@@ -37,9 +37,9 @@ export class Scheduler {
 
   /** Runs `fn` at absolute virtual time `time` (clamped to now). */
   at (time: number, fn: () => void): Timer {
-    const ev: Event = { time: Math.max(time, this._now), seq: this.seq++, fn }
+    const ev = new Event(Math.max(time, this._now), this.seq++, fn)
     this.push(ev)
-    return { cancel: () => { ev.fn = null } }
+    return ev
   }
 
   /** Runs `fn` after `delay` microseconds. */
