@@ -28,6 +28,9 @@ export const FORK_REASON = 'fork: mothership key compromise suspected'
 
 interface Held { readonly entry: ChainEntry, readonly hash: string }
 
+// revokedMembers() of each held state (states are replaced, never changed, once held).
+const revokedByState = new WeakMap<ChainState, KeyId[]>()
+
 /** A replica's verified authority chain and its folded state. */
 export class AuthorityChain implements AuthorityView {
   // Never changed in place once held here (clone() shares it): applyBatch replaces it.
@@ -147,6 +150,21 @@ export class AuthorityChain implements AuthorityView {
   peers (): PeerMember[] { return this.members().filter((m): m is PeerMember => m.kind === 'peer') }
   /** Every agent credential ever granted, in order. */
   agents (): AgentMember[] { return this.members().filter((m): m is AgentMember => m.kind === 'agent') }
+
+  /**
+   * Keys of every member revoked now (directly or through its role), in admission order: the
+   * members for which `revocation` is defined. Worked out once per state (a held state never
+   * changes, and clones share it), so a thousand replicas of one chain fold it once.
+   */
+  revokedMembers (): KeyId[] {
+    let keys = revokedByState.get(this.state)
+    if (keys === undefined) {
+      keys = []
+      for (const m of this.state.members.values()) if (this.state.revocation(m.key) !== undefined) keys.push(m.key)
+      revokedByState.set(this.state, keys)
+    }
+    return keys.slice()
+  }
 
   /** The revocation that applies to this key, directly or through its role (the earlier wins). */
   revocation (key: KeyId): KeyRevocation | undefined { return this.state.revocation(key) }

@@ -39,6 +39,15 @@ interface LockChange { readonly seq: number, readonly locked: boolean, readonly 
 
 const NO_CUT: Cut = { seq: 0, hash: null }
 
+const OWN_KEYS = 1
+const OWN_MEMBERS = 2
+const OWN_DIRECT = 4
+const OWN_ROLES = 8
+const OWN_TOKENS = 16
+const OWN_BYJTI = 32
+const OWN_LOCKS = 64
+const OWN_ALL = 127
+
 /** Everything the chain says, as of its head. */
 export class ChainState {
   head: Head
@@ -52,19 +61,26 @@ export class ChainState {
   tokens: Map<Jti, TokenRevocation>
   byJti: Map<Jti, readonly KeyId[]>
   locks: LockChange[]
+  // Which collections this state may change in place (bits of OWN_*); the others are shared.
+  private owned = OWN_ALL
 
   private constructor (from: ChainState | { genesis: ChainEntry & { kind: 'genesis' }, hash: string }) {
     if (from instanceof ChainState) {
+      // Copy on write: the collections are shared with `from` until either side changes one
+      // (a revocation copies the small map of revocations, not the members of a large team).
+      // Both sides lose ownership, so neither can change what the other sees.
       this.head = from.head
       this.team = from.team
       this.mothership = from.mothership
-      this.keys = new Map(from.keys)
-      this.members = new Map(from.members)
-      this.direct = new Map(from.direct)
-      this.roles = from.roles.slice()
-      this.tokens = new Map(from.tokens)
-      this.byJti = new Map(from.byJti)
-      this.locks = from.locks.slice()
+      this.keys = from.keys
+      this.members = from.members
+      this.direct = from.direct
+      this.roles = from.roles
+      this.tokens = from.tokens
+      this.byJti = from.byJti
+      this.locks = from.locks
+      from.owned = 0
+      this.owned = 0
       return
     }
     const { genesis, hash } = from
@@ -167,34 +183,48 @@ export class ChainState {
     }
   }
 
+  // Makes the collection(s) in `bit` this state's own (copying what is shared), for a change.
+  private own (bit: number): this {
+    if ((this.owned & bit) !== 0) return this
+    this.owned |= bit
+    if (bit === OWN_KEYS) this.keys = new Map(this.keys)
+    else if (bit === OWN_MEMBERS) this.members = new Map(this.members)
+    else if (bit === OWN_DIRECT) this.direct = new Map(this.direct)
+    else if (bit === OWN_ROLES) this.roles = this.roles.slice()
+    else if (bit === OWN_TOKENS) this.tokens = new Map(this.tokens)
+    else if (bit === OWN_BYJTI) this.byJti = new Map(this.byJti)
+    else if (bit === OWN_LOCKS) this.locks = this.locks.slice()
+    return this
+  }
+
   private fold (entry: ChainEntry): void {
     const { seq } = entry
     switch (entry.kind) {
       case 'admit': {
         const { key, pub, user, role, jti, ts } = entry.body
-        this.members.set(key, { key, publicKey: pub, kind: 'peer', name: user, role, since: seq, jti, ts })
-        if (jti !== null) this.byJti.set(jti, [...(this.byJti.get(jti) ?? []), key])
+        this.own(OWN_MEMBERS).members.set(key, { key, publicKey: pub, kind: 'peer', name: user, role, since: seq, jti, ts })
+        if (jti !== null) this.own(OWN_BYJTI).byJti.set(jti, [...(this.byJti.get(jti) ?? []), key])
         return
       }
       case 'agent': {
         const { key, pub, name, role, capabilities, quotas, expires, owner, ts } = entry.body
-        this.members.set(key, { key, publicKey: pub, kind: 'agent', name, role, since: seq, capabilities, quotas, expires, owner, ts })
+        this.own(OWN_MEMBERS).members.set(key, { key, publicKey: pub, kind: 'agent', name, role, since: seq, capabilities, quotas, expires, owner, ts })
         return
       }
       case 'revoke': {
         const { subject, reason, ts } = entry.body
-        if (subject.type === 'token') this.tokens.set(subject.jti, { jti: subject.jti, seq, reason, ts })
-        else if (subject.type === 'role') this.roles.push({ seq, role: subject.role, cuts: subject.cuts, reason })
-        else this.direct.set(subject.key, { seq, cut: subject.cut, reason })
+        if (subject.type === 'token') this.own(OWN_TOKENS).tokens.set(subject.jti, { jti: subject.jti, seq, reason, ts })
+        else if (subject.type === 'role') this.own(OWN_ROLES).roles.push({ seq, role: subject.role, cuts: subject.cuts, reason })
+        else this.own(OWN_DIRECT).direct.set(subject.key, { seq, cut: subject.cut, reason })
         return
       }
       case 'lockdown':
       case 'unlock':
-        this.locks.push({ seq, locked: entry.kind === 'lockdown', reason: entry.body.reason })
+        this.own(OWN_LOCKS).locks.push({ seq, locked: entry.kind === 'lockdown', reason: entry.body.reason })
         return
       case 'rotate': {
         this.mothership = { id: keyIdOf(fromB64u(entry.body.mothership)), pub: entry.body.mothership }
-        this.keys.set(this.mothership.id, this.mothership.pub)
+        this.own(OWN_KEYS).keys.set(this.mothership.id, this.mothership.pub)
         return
       }
       default:
