@@ -95,6 +95,9 @@ function entryB64 (entry: ChainEntry): string {
   return b64
 }
 
+/** An encoded hello or heads message and the head and beacon it carries. */
+interface FrameMemo { seq: number, hash: string, beacon: string | null, frame: Uint8Array }
+
 /** How many held entries below the head an incoming chain message is compared against. */
 const HELD_WINDOW = 64
 
@@ -113,13 +116,18 @@ export class SyncEngine {
   private beaconSeenAt: number | null = null
   private pendingBeacon: Uint8Array | null = null
   private knownRevoked = new Set<KeyId>()
+  /** `knownRevoked` holds every member revoked by the chain's entries up to this seq. */
+  private scannedSeq: number
   private wasRestricted = false
+  private helloMemo: FrameMemo | null = null
+  private headsMemo: FrameMemo | null = null
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
     this.init = { maxStalenessMs: null, startedAt: components.clock(), ...init }
     this.events = events
-    for (const m of components.chain.members()) if (components.chain.revocation(m.key) !== undefined) this.knownRevoked.add(m.key)
+    for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
+    this.scannedSeq = components.chain.head.seq
   }
 
   /** Whether a key may connect at all; used by the connection gater. */
@@ -159,7 +167,7 @@ export class SyncEngine {
       this.sessions.delete(s)
       this.events.sessionClosed?.(link.remote, reason)
     }
-    this.send(s, { t: 'hello', v: PROTOCOL_VERSION, team: this.init.team, head: this.c.chain.head, beacon: this.beaconB64() })
+    this.sendFrame(s, this.headsFrame('hello'))
     s.helloSent = true
   }
 
@@ -201,7 +209,7 @@ export class SyncEngine {
     const trusted = [...this.sessions].filter((s) => s.trusted)
     if (trusted.length === 0) return
     const s = trusted[Math.floor(this.c.random() * trusted.length) % trusted.length]
-    this.send(s, { t: 'heads', head: this.c.chain.head, beacon: this.beaconB64() })
+    this.sendFrame(s, this.headsFrame('heads'))
     this.pushRecords(s)
   }
 
@@ -287,7 +295,7 @@ export class SyncEngine {
       const from = remote.seq < ours.seq ? remote.seq + 1 : ours.seq
       this.send(s, { t: 'chain', entries: this.c.chain.entries(from).map(entryB64) })
     } else if (remote.seq > ours.seq) {
-      this.send(s, { t: 'heads', head: ours, beacon: this.beaconB64() })
+      this.sendFrame(s, this.headsFrame('heads'))
     }
   }
 
@@ -309,7 +317,7 @@ export class SyncEngine {
       if (e.code === 'E_BAD_CHAIN' && e.context.reason === 'gap') {
         // Honest: a new entry pushed to us before the remote read our hello. Our heads make
         // it send what we lack; nothing was applied.
-        this.send(s, { t: 'heads', head: this.c.chain.head, beacon: this.beaconB64() })
+        this.sendFrame(s, this.headsFrame('heads'))
         return
       }
       throw e
@@ -343,9 +351,10 @@ export class SyncEngine {
     if (pending !== null) this.acceptBeacon(pending, null)
     const grown = this.c.chain.entries(fromSeq)
     const entries = grown.map(entryB64)
+    let frame: Uint8Array | null = null
     for (const s of this.sessions) {
       if (s === source || !s.trusted || entries.length === 0) continue
-      this.send(s, { t: 'chain', entries })
+      this.sendFrame(s, frame ??= encodeMessage({ t: 'chain', entries }))
     }
     // Only a revoke entry revokes anyone: without one there is nothing new to enforce.
     if (grown.some((e) => e.kind === 'revoke')) this.enforceRevocations()
@@ -354,7 +363,7 @@ export class SyncEngine {
 
   private enforceRevocations (): void {
     const newlyRevoked: KeyId[] = []
-    for (const m of this.c.chain.members()) {
+    for (const m of this.revocationCandidates()) {
       if (this.knownRevoked.has(m.key)) continue
       const r = this.c.chain.revocation(m.key)
       if (r === undefined) continue
@@ -369,6 +378,32 @@ export class SyncEngine {
         this.dropPeer(key, new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' }))
       }
     }
+  }
+
+  /**
+   * The members a revocation may have reached since the last scan, in admission order: the
+   * subjects of the peer and agent revocations among the entries not scanned yet (a token
+   * revocation revokes no key by itself), or every member when one of them revokes a role.
+   * Every member revoked earlier is in `knownRevoked` already, so this finds what a scan of
+   * every member would, without reading a thousand members per revocation.
+   */
+  private revocationCandidates (): Array<{ key: KeyId }> {
+    const chain = this.c.chain
+    const unscanned = chain.entries(this.scannedSeq + 1)
+    this.scannedSeq = chain.head.seq
+    const keys = new Set<KeyId>()
+    for (const e of unscanned) {
+      if (e.kind !== 'revoke') continue
+      const subject = e.body.subject
+      if (subject.type === 'role') return chain.members()
+      if (subject.type !== 'token') keys.add(subject.key)
+    }
+    const members: Array<{ key: KeyId, since: number }> = []
+    for (const key of keys) {
+      const m = chain.member(key)
+      if (m !== undefined) members.push(m)
+    }
+    return members.sort((a, b) => a.since - b.since)
   }
 
   private receiveRecords (s: Session, data: Uint8Array): void {
@@ -447,7 +482,8 @@ export class SyncEngine {
     const b64 = toB64u(bytes)
     this.beaconText = b64
     this.events.beacon?.(b, bytes)
-    for (const s of this.sessions) if (s !== source && s.trusted) this.send(s, { t: 'beacon', beacon: b64 })
+    let frame: Uint8Array | null = null
+    for (const s of this.sessions) if (s !== source && s.trusted) this.sendFrame(s, frame ??= encodeMessage({ t: 'beacon', beacon: b64 }))
     this.checkRestrictionLifted()
   }
 
@@ -457,7 +493,7 @@ export class SyncEngine {
     for (const s of this.sessions) {
       if (!s.refusedByUs) continue
       s.refusedByUs = false
-      this.send(s, { t: 'heads', head: this.c.chain.head, beacon: this.beaconB64() })
+      this.sendFrame(s, this.headsFrame('heads'))
     }
   }
 
@@ -488,5 +524,27 @@ export class SyncEngine {
   private send (s: Session, msg: SyncMessage): void {
     if (s.link.closed) return
     s.link.send(encodeMessage(msg))
+  }
+
+  // The same bytes may go to several links: frames are never changed once encoded.
+  private sendFrame (s: Session, frame: Uint8Array): void {
+    if (s.link.closed) return
+    s.link.send(frame)
+  }
+
+  /**
+   * The encoded hello or heads message for the current chain head and beacon. Every session
+   * gets the same one until either changes, so it is encoded once per change, not per send.
+   */
+  private headsFrame (t: 'hello' | 'heads'): Uint8Array {
+    const head = this.c.chain.head
+    const beacon = this.beaconB64()
+    const memo = t === 'hello' ? this.helloMemo : this.headsMemo
+    if (memo !== null && memo.seq === head.seq && memo.hash === head.hash && memo.beacon === beacon) return memo.frame
+    const frame = encodeMessage(t === 'hello' ? { t, v: PROTOCOL_VERSION, team: this.init.team, head, beacon } : { t, head, beacon })
+    const next = { seq: head.seq, hash: head.hash, beacon, frame }
+    if (t === 'hello') this.helloMemo = next
+    else this.headsMemo = next
+    return frame
   }
 }

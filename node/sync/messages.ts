@@ -98,11 +98,39 @@ function isHeads (v: unknown): v is HeadsMsg {
   return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 && typeof hash === 'string' && HASH.test(hash)
 }
 
+// Control frames decoded lately, by their bytes (latin1, one char per byte). Peers send the
+// same few control frames over and over (every session's heads carry one chain head and one
+// beacon, and each beacon is relayed to every session), so most frames were decoded before.
+// The messages are frozen: a hit hands out the very object decoded the first time.
+const DECODED_MAX = 256
+const DECODED_MAX_BYTES = 4096
+const decoded = new Map<string, SyncMessage>()
+
 /** Decodes one frame payload; throws E_MALFORMED on an unknown tag or a bad shape. */
 export function decodeMessage (frame: Uint8Array): SyncMessage {
   if (frame.length === 0) throw new MalformedError('empty sync frame')
   if (frame[0] === TAG_AUTOMERGE) return { t: 'am', data: frame.subarray(1) }
   if (frame[0] !== TAG_CONTROL) throw new MalformedError(`unknown sync frame tag ${frame[0]}`)
+  if (frame.length > DECODED_MAX_BYTES) return decodeControl(frame)
+  const key = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1')
+  let msg = decoded.get(key)
+  if (msg === undefined) {
+    msg = deepFreeze(decodeControl(frame))
+    if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value as string)
+    decoded.set(key, msg)
+  }
+  return msg
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+function decodeControl (frame: Uint8Array): SyncMessage {
   const value = parseCanonical(frame.subarray(1))
   // The most frequent message (anti-entropy heads, every round on every link), checked by hand;
   // anything this does not accept goes through the schema, which names the problem.
