@@ -2,8 +2,9 @@
  * Group commit of the node's own records. Callers append concurrently; requests that queue up
  * while a commit is in flight are signed in order (continuing this signer's seq/prev chain),
  * added to the intent log as ONE Automerge change, persisted in ONE batch (incremental chunk,
- * index entries, meta head) and acknowledged together, only once durable. Records received by
- * sync take the same path through `ingest`, so chunks reach disk in the order they were made.
+ * index entries, meta head) and acknowledged together, only once durable; the next batch is
+ * signed while the previous one is written. Records received by sync take the same path
+ * through `ingest`, so chunks reach disk in the order they were made.
  *
  * The head is recovered from the store on open, so a restarted writer continues the chain
  * with no gap and no reused seq. A failed write stops the writer (every later call rejects):
@@ -58,10 +59,13 @@ export class IntentWriter {
   private failed: AuraError | undefined
   private readonly signer: KeyId
   private readonly maxBatch: number
+  // The head after every staged batch: ahead of `current` while a write is in flight.
+  private staged: SignerHead | undefined
 
   private constructor (private readonly c: IntentWriterComponents, private readonly host: string, maxBatch: number, private current: SignerHead | undefined) {
     this.signer = keyIdOf(c.key.publicKey)
     this.maxBatch = maxBatch
+    this.staged = current
   }
 
   /** A writer continuing the signer's chain from the head recorded in the store. */
@@ -100,22 +104,42 @@ export class IntentWriter {
     if (this.running === undefined) this.running = this.drain()
   }
 
+  /**
+   * Stages batches (sign, add to the log) and writes them, one write at a time, in order. The
+   * next batch is staged while the previous one is being written, so the CPU signs while the
+   * disk syncs: at most one written batch and one staged batch are outstanding. A large batch
+   * with nothing in flight is split in two, so a burst (or clients that all wait on one
+   * commit) starts that overlap instead of alternating CPU and disk.
+   */
   private async drain (): Promise<void> {
     // Yield once, so every append made in the same tick joins the first commit.
     await Promise.resolve()
+    let last: Promise<void> | undefined
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch)
-        if (this.failed === undefined) {
-          try {
-            await this.commit(batch)
-          } catch (err) {
-            this.failed = toAuraError(err)
-            for (const r of batch) r.reject(this.failed)
-          }
-        } else {
-          for (const r of batch) r.reject(this.failed)
+      while (this.queue.length > 0 || last !== undefined) {
+        if (this.queue.length === 0) {
+          // Requests made while this write is in flight (its acks wake them) queue up here.
+          await last
+          last = undefined
+          continue
         }
+        const n = last === undefined && this.queue.length >= 2 * MIN_SLICE ? Math.ceil(this.queue.length / 2) : this.maxBatch
+        const batch = this.queue.splice(0, n)
+        if (this.failed !== undefined) { for (const r of batch) r.reject(this.failed); continue }
+        let staged: Staged
+        try {
+          staged = this.stage(batch)
+        } catch (err) {
+          this.failed = toAuraError(err)
+          for (const r of batch) r.reject(this.failed)
+          continue
+        }
+        const write = this.persist(staged, last)
+        if (last !== undefined) await last
+        last = write
+        // Let that write reach the disk before signing the next batch: until the event loop
+        // turns, it is only a queued promise, and the next batch would join its chunk.
+        await new Promise((resolve) => setImmediate(resolve))
       }
     } finally {
       // Cleared in the same step as the last empty-queue check: an append arriving after
@@ -124,13 +148,32 @@ export class IntentWriter {
     }
   }
 
-  private async commit (batch: Request[]): Promise<void> {
+  // Writes a staged batch once `before` (the previous write) settled, and settles its requests.
+  private async persist (staged: Staged, before: Promise<void> | undefined): Promise<void> {
+    await before
+    if (this.failed !== undefined) { staged.reject(this.failed); return }
+    try {
+      await this.c.intent.commit(staged.ops)
+    } catch (err) {
+      this.failed = toAuraError(err)
+      staged.reject(this.failed)
+      return
+    }
+    if (staged.head !== undefined) this.current = staged.head
+    for (const ack of staged.acks) ack()
+  }
+
+  // Signs the batch's appends in order (continuing the staged chain), adds them to the log as
+  // one change, and gathers the ops of its commit. Throws only if the log refuses the change.
+  private stage (batch: Request[]): Staged {
     const ts = this.c.clock.now()
     const log = this.c.intent.log
-    let head = this.current
+    const before = this.staged
+    let head = before
     const toIndex: Array<{ id: RecordId, record: SignedRecord }> = []
     const entries: Array<{ id: RecordId, bytes: Uint8Array }> = []
     const acks: Array<() => void> = []
+    const live: Request[] = []
     for (const req of batch) {
       try {
         if (req.type === 'append') {
@@ -151,15 +194,28 @@ export class IntentWriter {
           }
           acks.push(() => req.resolve())
         }
+        live.push(req)
       } catch (err) {
         req.reject(toAuraError(err))
       }
     }
     const ops: KVOp[] = this.c.intent.indexOps(toIndex)
-    if (head !== undefined && head !== this.current) ops.push(this.c.intent.headOp(this.signer, head))
+    if (head !== undefined && head !== before) ops.push(this.c.intent.headOp(this.signer, head))
     if (entries.length > 0) log.append(entries, ts)
-    await this.c.intent.commit(ops)
-    this.current = head
-    for (const ack of acks) ack()
+    this.staged = head
+    const reject = (e: AuraError): void => { for (const r of live) r.reject(e) }
+    return { ops, head: head !== before ? head : undefined, acks, reject }
   }
+}
+
+// Batches of at least twice this many requests, with no write in flight, are split in two.
+const MIN_SLICE = 16
+
+/** A batch signed and added to the log, waiting for its write. */
+interface Staged {
+  readonly ops: KVOp[]
+  /** The signer's head after this batch, if it moved. */
+  readonly head: SignerHead | undefined
+  readonly acks: Array<() => void>
+  readonly reject: (e: AuraError) => void
 }

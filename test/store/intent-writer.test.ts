@@ -42,13 +42,17 @@ describe('IntentWriter', () => {
     expect(h.store.intent.chunkCount).toBe(5)
   })
 
-  it('commits concurrent appends made in one tick as one chunk, in call order', async () => {
+  it('commits concurrent appends made in one tick together, in call order', async () => {
     const { h, writer } = await setup()
-    const acks = await Promise.all(Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(i))))
-    expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1))
-    expect(chainOf(h.store, acks.map((a) => a.id)).map((r) => r.text.split(':')[0])).toEqual(acks.map((_, i) => `intent ${i}`))
+    const small = await Promise.all(Array.from({ length: 20 }, async (_, i) => await writer.append(intentFields(i))))
+    expect(small.map((a) => a.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
     expect(h.store.intent.chunkCount).toBe(1)
-    expect(h.store.intent.log.size).toBe(64)
+    // A burst is split in two, so the second half is signed while the first is written.
+    const acks = await Promise.all(Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(20 + i))))
+    expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 64 }, (_, i) => 21 + i))
+    expect(chainOf(h.store, acks.map((a) => a.id)).map((r) => r.text.split(':')[0])).toEqual(acks.map((_, i) => `intent ${20 + i}`))
+    expect(h.store.intent.chunkCount).toBe(3)
+    expect(h.store.intent.log.size).toBe(84)
   })
 
   it('groups appends that arrive while a commit is in flight', async () => {
@@ -126,6 +130,20 @@ describe('IntentWriter', () => {
     expect(await store.intent.head(keyIdOf(alice.publicKey))).toEqual({ seq: 1, id: ok.id })
   })
 
+  it('refuses a batch staged behind a failed write without writing it', async () => {
+    const kv = new FlakyKV()
+    const store = await NodeStore.open('(memory)', { kv, actor: 'ee'.repeat(16) })
+    cleanups.push(async () => await store.close())
+    const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    const ok = await writer.append(intentFields(0))
+    kv.failNext = true
+    const burst = await Promise.allSettled(Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(1 + i))))
+    expect(burst.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'E_INTERNAL')).toBe(true)
+    expect(kv.sinceFailure).toBe(0)
+    expect(writer.head).toEqual({ seq: 1, id: ok.id })
+    expect(await store.intent.head(keyIdOf(alice.publicKey))).toEqual({ seq: 1, id: ok.id })
+  })
+
   it('writes a whole base on the commit after a failed one', async () => {
     const kv = new FlakyKV()
     const store = await NodeStore.open('(memory)', { kv, actor: 'cc'.repeat(16) })
@@ -168,8 +186,12 @@ function syncInto (from: IntentLog, to: IntentLog): RecordId[] {
 
 class FlakyKV extends MemoryKV {
   failNext = false
+  /** Batches written since the last failure. */
+  sinceFailure = 0
   override async batch (ops: readonly KVOp[]): Promise<void> {
+    this.sinceFailure++
     if (this.failNext) {
+      this.sinceFailure = 0
       this.failNext = false
       // What a failing disk looks like from level: a plain Error, not an AuraError.
       throw new Error('disk full')
