@@ -14,8 +14,8 @@ import { fromB64u } from './canonical.js'
 import { AuraError, BadChainError, BadSignatureError, ForkError } from './errors.js'
 import { shortId, type Jti, type KeyId } from './ids.js'
 import type { AuthorityView, KeyRevocation } from './authority-view.js'
-import { hashEntry, parseEntry, verifyEntrySignature, type ChainEntry, type Head } from './chain-entry.js'
-import { ChainState, type AgentMember, type PeerMember, type TokenRevocation } from './chain-state.js'
+import { decodeEntry, hashEntry, parseEntry, verifyEntrySignature, type ChainEntry, type Head } from './chain-entry.js'
+import { ChainState, deepFreeze, isDeepFrozen, type AgentMember, type PeerMember, type TokenRevocation } from './chain-state.js'
 
 export type { AgentMember, PeerMember, TokenRevocation } from './chain-state.js'
 export * from './chain-entry.js'
@@ -70,7 +70,7 @@ export class AuthorityChain implements AuthorityView {
    * for the state, gap — context `missingFrom`) or BadSignatureError.
    */
   applyBatch (entries: readonly ChainEntry[]): { applied: number } {
-    const batch = entries.map((e) => { const entry = shapeOf(e); return { entry, hash: hashEntry(entry) } })
+    const batch = entries.map(shaped)
       .sort((a, b) => a.entry.seq - b.entry.seq || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
     // The live state until the first entry to apply: a batch of held entries (every peer
     // relays each new entry) costs no copy of the state.
@@ -217,6 +217,41 @@ export class AuthorityChain implements AuthorityView {
     if (!known) this.forkList.push(evidence)
     return evidence
   }
+}
+
+// Entries checked for shape and hashed, by the deeply frozen object handed in (which can never
+// change): replicas in one process that apply one decoded entry (decodeEntryShared) check it once.
+const shapedEntries = new WeakMap<ChainEntry, Held>()
+
+function shaped (e: ChainEntry): Held {
+  const known = shapedEntries.get(e)
+  if (known !== undefined) return known
+  const entry = shapeOf(e)
+  const held = { entry, hash: hashEntry(entry) }
+  if (isDeepFrozen(e)) {
+    deepFreeze(entry)
+    shapedEntries.set(e, held)
+  }
+  return held
+}
+
+// Entries decoded lately, by their base64url text, deeply frozen.
+const DECODED_MAX = 256
+const decodedEntries = new Map<string, ChainEntry>()
+
+/**
+ * `decodeEntry(fromB64u(b64))`, remembered: a chain entry is relayed to every session, so a
+ * process holding many replicas (the simulator) decodes each one once. The entry is deeply
+ * frozen, shared by every caller.
+ */
+export function decodeEntryShared (b64: string): ChainEntry {
+  let entry = decodedEntries.get(b64)
+  if (entry === undefined) {
+    entry = deepFreeze(decodeEntry(fromB64u(b64)))
+    if (decodedEntries.size >= DECODED_MAX) decodedEntries.delete(decodedEntries.keys().next().value as string)
+    decodedEntries.set(b64, entry)
+  }
+  return entry
 }
 
 function shapeOf (entry: ChainEntry): ChainEntry {

@@ -39,6 +39,28 @@ interface LockChange { readonly seq: number, readonly locked: boolean, readonly 
 
 const NO_CUT: Cut = { seq: 0, hash: null }
 
+// Entries whose signature verified, by the entry object, with the Mothership key (base64url)
+// it verified under. Only deeply frozen entries are kept: their bytes can never change, so the
+// answer cannot either (replicas in one process share decoded entries, see authority-chain.ts).
+const verifiedUnder = new WeakMap<ChainEntry, string>()
+
+/** Freezes a JSON-like value and everything in it; returns it. */
+export function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+/** Whether a JSON-like value and everything in it is frozen. */
+export function isDeepFrozen (value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (!Object.isFrozen(value)) return false
+  for (const v of Object.values(value)) if (!isDeepFrozen(v)) return false
+  return true
+}
+
 const OWN_KEYS = 1
 const OWN_MEMBERS = 2
 const OWN_DIRECT = 4
@@ -147,9 +169,11 @@ export class ChainState {
     if (entry.signer !== this.mothership.id) {
       throw new BadSignatureError(`chain entry ${entry.seq} is signed by ${shortId(entry.signer, 'key')}, not the current Mothership key ${shortId(this.mothership.id, 'key')}`, { ...context, reason: 'wrong signer' })
     }
+    if (verifiedUnder.get(entry) === this.mothership.pub) return
     if (!verifyEntrySignature(entry, fromB64u(this.mothership.pub))) {
       throw new BadSignatureError(`chain entry ${entry.seq} has a bad signature`, { ...context, reason: 'bad signature' })
     }
+    if (isDeepFrozen(entry)) verifiedUnder.set(entry, this.mothership.pub)
   }
 
   private checkBody (entry: ChainEntry): void {

@@ -16,7 +16,7 @@
  * engine.localRecordsAdded()   // after appending to the log
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
-import { decodeEntry, encodeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
+import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
@@ -314,7 +314,7 @@ export class SyncEngine {
     // Entries byte for byte equal to ones held are what applyBatch would skip: skip them before
     // decoding (peers relay each new entry to every session, so most copies are held already).
     const fresh = encoded.filter((e) => !this.holdsEncoded(e))
-    const entries = fresh.map((e) => decodeEntry(fromB64u(e)))
+    const entries = fresh.map(decodeEntryShared)
     try {
       if (entries.length > 0) this.c.chain.applyBatch(entries)
     } catch (err) {

@@ -2,7 +2,7 @@
 // as the long way (the trace hashes of whole runs are pinned by determinism.test.ts and by
 // running the scenarios before and after a change).
 import { describe, expect, it } from 'vitest'
-import { admitEntry, AuthorityChain, genesisEntry, headOf, revokeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
+import { admitEntry, AuthorityChain, decodeEntryShared, encodeEntry, genesisEntry, headOf, revokeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
 import { toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed } from '../../crdt/crypto.js'
 import { decodeMessage, encodeMessage } from '../../node/sync/messages.js'
@@ -61,6 +61,29 @@ describe('authority chain replicas (copy-on-write state)', () => {
     chain.applyBatch([e])
     expect(chain.revokedMembers()).toEqual(chain.members().filter((x) => chain.revocation(x.key) !== undefined).map((x) => x.key))
     expect(chain.revokedMembers().length).toBe(6)
+  })
+})
+
+describe('shared decoded chain entries', () => {
+  const m = keyPairFromSeed(seededBytes(2, 'm'))
+  const k = keyPairFromSeed(seededBytes(2, 'k'))
+  const g = genesisEntry(m, { team: 't', ts: 1 })
+  const admit = admitEntry(m, headOf(g), { pub: toB64u(k.publicKey), user: 'u', role: 'contributor', jti: null, ts: 2 })
+
+  it('one frozen decoded entry applies to many replicas, and a forged one to none', () => {
+    const b64 = toB64u(encodeEntry(admit))
+    const shared = decodeEntryShared(b64)
+    expect(decodeEntryShared(b64)).toBe(shared)
+    expect(Object.isFrozen(shared) && Object.isFrozen(shared.body)).toBe(true)
+    const base = AuthorityChain.fromEntries([g])
+    for (let i = 0; i < 3; i++) {
+      const c = base.clone()
+      expect(c.applyBatch([shared]).applied).toBe(1)
+      expect(c.head).toEqual(headOf(admit))
+    }
+    const forged = { ...admit, body: { ...admit.body, user: 'v' } } as ChainEntry
+    const forgedShared = decodeEntryShared(toB64u(encodeEntry(forged)))
+    for (let i = 0; i < 2; i++) expect(() => base.clone().applyBatch([forgedShared])).toThrow(/bad signature/)
   })
 })
 
