@@ -174,7 +174,7 @@ async function main (): Promise<void> {
     const auraLink = deltaCounts(ca0, await seeded.call<Counts>('counts'))
     const auraWirePerIntent = (w1.up - w0.up + w1.down - w0.down) / INTENTS
     const auraLinkPerIntent = (auraLink.sentBytes + auraLink.recvBytes) / INTENTS
-    log(`Aura one intent: p50 ${percentile(auraOne.latency, 0.5).toFixed(2)} ms, p99 ${percentile(auraOne.latency, 0.99).toFixed(2)} ms, ${auraWirePerIntent.toFixed(0)} B on the wire, ${auraLinkPerIntent.toFixed(0)} B at the Link layer (${(auraLink.sentFrames + auraLink.recvFrames) / INTENTS} frames)`)
+    log(`Aura one intent: p50 ${percentile(auraOne.latency, 0.5).toFixed(2)} ms, p99 ${percentile(auraOne.latency, 0.99).toFixed(2)} ms, ${auraWirePerIntent.toFixed(0)} B on the wire, ${auraLinkPerIntent.toFixed(0)} B at the Link layer before compression (${(auraLink.sentFrames + auraLink.recvFrames) / INTENTS} frames)`)
 
     const idle: Array<{ intervalS: number, seconds: number, linkPerPeer: number, wirePerPeer: number, ticks: number, linkPerTick: number }> = []
     for (const intervalMs of [10_000, 1000]) {
@@ -240,7 +240,7 @@ async function main (): Promise<void> {
       ['one new intent, p99 (ms)', percentile(auraOne.latency, 0.99).toFixed(2), percentile(hcOne.latency, 0.99).toFixed(2), ''],
       ['  of which the local append, p50 (ms)', percentile(auraOne.local, 0.5).toFixed(2), percentile(hcOne.local, 0.5).toFixed(2), ''],
       ['bytes on the wire per intent', auraWirePerIntent.toFixed(0), hcWirePerIntent.toFixed(0), `<= ${GOALS.bytesPerIntent}`],
-      ['  at the Link layer (framed sync messages)', auraLinkPerIntent.toFixed(0), '', ''],
+      ['  at the Link layer (sync messages before compression)', auraLinkPerIntent.toFixed(0), '', ''],
       ...idle.map((x): [string, string, string, string] => [`idle, anti-entropy every ${x.intervalS} s: B/s per peer (wire)`, `${x.wirePerPeer.toFixed(1)} (Link ${x.linkPerPeer.toFixed(1)}; ${x.linkPerTick.toFixed(0)} B/tick)`, x.intervalS === 10 ? `${hcIdle.toFixed(1)} (keepAlive off)` : '', ''])
     ]
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rowsOut.map((row) => row[c].length), ['', 'Aura', 'Hypercore 11', 'goal'][c].length))

@@ -25,6 +25,7 @@ import type { Link } from '../sync/link.js'
 import { auraGater, type Direction, type Gate } from './gater.js'
 import { keyIdFromMultiaddr, keyIdFromPeerId, privateKeyFromSeed } from './peer-identity.js'
 import { DEFAULT_CLOSE_TIMEOUT_MS, StreamLink } from './stream-link.js'
+import { DEFLATED_PROTOCOLS } from './protocols.js'
 
 export type { Direction, Gate } from './gater.js'
 
@@ -314,7 +315,8 @@ class Libp2pHost implements Host {
       remote: key,
       maxFrameBytes: this.maxFrameBytes,
       closeTimeoutMs: this.init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
-      onProtocolError: (err) => this.init.onProtocolError?.(err, { remote: key, protocol })
+      onProtocolError: (err) => this.init.onProtocolError?.(err, { remote: key, protocol }),
+      deflate: DEFLATED_PROTOCOLS.has(protocol)
     })
     let set = this.links.get(key)
     if (set === undefined) this.links.set(key, set = new Set())

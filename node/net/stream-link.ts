@@ -17,12 +17,13 @@
  * link.send(bytes)
  */
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
-import { type AuraError, TimeoutError, toAuraError, UnreachableError } from '../../crdt/errors.js'
+import { type AuraError, MalformedError, TimeoutError, toAuraError, UnreachableError } from '../../crdt/errors.js'
 import { type KeyId, shortId } from '../../crdt/ids.js'
 import { Fifo } from '../sync/fifo.js'
 import { checkMaxFrameBytes, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, frameTooLarge } from '../sync/frame.js'
 import { LinkBase } from '../sync/link-base.js'
 import { decodeEnvelope, encodeData, encodeError, ENVELOPE_OVERHEAD, type Envelope, MAX_ERROR_ENVELOPE_BYTES } from '../sync/link-envelope.js'
+import { FrameDeflater, FrameInflater } from './frame-deflate.js'
 
 // Small frames queued together are written as one send of at most this many bytes.
 const BATCH_BYTES = 64 * 1024
@@ -40,6 +41,8 @@ export interface StreamLinkInit {
   onProtocolError?: (err: AuraError) => void
   /** How long a closing link may take before the stream is reset. Default 5 s. */
   closeTimeoutMs?: number
+  /** Compress frames (node/net/frame-deflate.ts); both ends must agree (the protocol id says so). */
+  deflate?: boolean
 }
 
 /** A Link over a libp2p stream. */
@@ -58,6 +61,8 @@ export class StreamLink extends LinkBase {
   private writeClosed = false
   private closeTimer: ReturnType<typeof setTimeout> | undefined
   private markFinished!: () => void
+  private readonly deflater: FrameDeflater | undefined
+  private readonly inflater: FrameInflater | undefined
 
   constructor (stream: Stream, init: StreamLinkInit) {
     super(init.local, init.remote, queueMicrotask)
@@ -68,6 +73,10 @@ export class StreamLink extends LinkBase {
     this.onProtocolError = init.onProtocolError
     this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.finished = new Promise((resolve) => { this.markFinished = resolve })
+    if (init.deflate === true) {
+      this.deflater = new FrameDeflater()
+      this.inflater = new FrameInflater(this.maxFrameBytes)
+    }
     stream.addEventListener('message', this.onMessage)
     stream.addEventListener('drain', this.onDrain)
     stream.addEventListener('end', this.onRemoteEnd)
@@ -78,7 +87,8 @@ export class StreamLink extends LinkBase {
   send (frame: Uint8Array): void {
     if (frame.length > this.maxFrameBytes) throw frameTooLarge(frame.length, this.maxFrameBytes)
     if (this.closed) return
-    this.outbox.push(this.frame(encodeData(frame)))
+    const out = this.deflater?.encode(frame)
+    this.outbox.push(this.frame(out === undefined ? encodeData(frame) : encodeData(out.bytes, out.deflated)))
     // Frames sent in one burst leave together: one muxer frame and one Noise seal per batch
     // instead of per frame, which is most of the cost of small frames.
     if (!this.pumpScheduled) {
@@ -187,7 +197,12 @@ export class StreamLink extends LinkBase {
       return
     }
     if (envelope.payload.length > this.maxFrameBytes) throw frameTooLarge(envelope.payload.length, this.maxFrameBytes)
-    this.arrived(envelope.payload)
+    if (this.inflater === undefined) {
+      if (envelope.kind === 'deflated') throw new MalformedError('a compressed frame on a link that did not agree to compression')
+      this.arrived(envelope.payload)
+      return
+    }
+    this.arrived(envelope.kind === 'deflated' ? this.inflater.inflate(envelope.payload) : this.inflater.plain(envelope.payload))
   }
 
   // The peer is done: nothing more of ours is worth sending.

@@ -5,6 +5,8 @@
  *   0x00 data   the owner's frame, untouched
  *   0x01 error  canonical JSON `{code, message}`; the sender closes right after it, and the
  *               receiver's `onClose` gets an AuraError with that code (marked `remote: true`)
+ *   0x02 deflated  the owner's frame, DEFLATE-compressed (node/net/frame-deflate.ts); only
+ *               links that agreed on it (the libp2p sync protocol) send or accept it
  *
  * The error kind exists because a transport close carries no reason: without it a refused or
  * revoked peer would see only a dropped connection, never `E_REVOKED`. Pure.
@@ -19,6 +21,7 @@ import { canonicalBytes } from '../../crdt/canonical.js'
 /** A decoded Link frame. */
 export type Envelope =
   | { readonly kind: 'data', readonly payload: Uint8Array }
+  | { readonly kind: 'deflated', readonly payload: Uint8Array }
   | { readonly kind: 'error', readonly error: AuraError }
 
 /** Bytes an envelope adds to the owner's frame. */
@@ -32,12 +35,13 @@ export const MAX_ERROR_ENVELOPE_BYTES = 4096
 
 const DATA = 0x00
 const ERROR = 0x01
+const DEFLATED = 0x02
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** A data envelope around a copy of `payload`. */
-export function encodeData (payload: Uint8Array): Uint8Array {
+/** A data envelope around a copy of `payload` (with `deflated`, a compressed payload). */
+export function encodeData (payload: Uint8Array, deflated = false): Uint8Array {
   const out = new Uint8Array(ENVELOPE_OVERHEAD + payload.length)
-  out[0] = DATA
+  out[0] = deflated ? DEFLATED : DATA
   out.set(payload, ENVELOPE_OVERHEAD)
   return out
 }
@@ -58,6 +62,7 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
   if (bytes.length < ENVELOPE_OVERHEAD) throw new MalformedError('empty link frame')
   const body = bytes.subarray(ENVELOPE_OVERHEAD)
   if (bytes[0] === DATA) return { kind: 'data', payload: body }
+  if (bytes[0] === DEFLATED) return { kind: 'deflated', payload: body }
   if (bytes[0] === ERROR) return { kind: 'error', error: decodeErrorBody(body) }
   throw new MalformedError(`unknown link frame kind ${bytes[0]}`, { kind: bytes[0] })
 }

@@ -1,7 +1,9 @@
 import type { Stream } from '@libp2p/interface'
+import { deflateRawSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type AuraError, TimeoutError } from '../../crdt/errors.js'
 import { createHost, type Host, type HostInit } from '../../node/net/host.js'
+import { SYNC_PROTOCOL } from '../../node/net/protocols.js'
 import { StreamLink } from '../../node/net/stream-link.js'
 import { encodeFrame, encodeLength, FrameDecoder } from '../../node/sync/frame.js'
 import { decodeEnvelope, encodeData } from '../../node/sync/link-envelope.js'
@@ -33,6 +35,14 @@ describeLinkSuite('libp2p hosts on 127.0.0.1', async ({ maxFrameBytes }) => {
   // One after the other: when two hosts of one process stop at the same instant, libp2p's
   // simultaneous connection close can sit out its 500 ms timeout.
   return { a, b, cleanup: async () => { await alice.stop(); await bob.stop() } }
+})
+
+describeLinkSuite('libp2p hosts on 127.0.0.1, sync protocol (compressed frames)', async ({ maxFrameBytes }) => {
+  const alice = await createHost({ seed: seed(1), maxFrameBytes: maxFrameBytes[0] })
+  const bob = await createHost({ seed: seed(2), maxFrameBytes: maxFrameBytes[1] })
+  const accepted = new Promise<Link>((resolve) => { void bob.handle(SYNC_PROTOCOL, resolve) })
+  const a = await alice.openLink(bob.addresses()[0], SYNC_PROTOCOL)
+  return { a, b: await accepted, cleanup: async () => { await alice.stop(); await bob.stop() } }
 })
 
 describe('StreamLink on libp2p', () => {
@@ -67,7 +77,8 @@ describe('StreamLink on libp2p', () => {
   for (const [what, bytes, code] of [
     ['an oversized length prefix', encodeLength(4 * 1024 * 1024 + 2), 'E_FRAME_TOO_LARGE'],
     ['a non-minimal length prefix', Uint8Array.of(0x80, 0x00), 'E_MALFORMED'],
-    ['an unknown frame kind', encodeFrame(Uint8Array.of(7, 1, 2)), 'E_MALFORMED']
+    ['an unknown frame kind', encodeFrame(Uint8Array.of(7, 1, 2)), 'E_MALFORMED'],
+    ['a compressed frame it did not agree to', encodeFrame(encodeData(deflateRawSync(Uint8Array.of(1, 2, 3)), true)), 'E_MALFORMED']
   ] as const) {
     it(`closes a link that receives ${what} with ${code}, tells both sides, and keeps serving`, async () => {
       const errors: Array<[string, string]> = []

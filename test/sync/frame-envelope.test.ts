@@ -14,6 +14,8 @@ describe('link envelope', () => {
     expect(toHex(encodeData(Uint8Array.of(1, 2)))).toBe('000102')
     expect(decodeEnvelope(Uint8Array.of(0, 1, 2))).toEqual({ kind: 'data', payload: Uint8Array.of(1, 2) })
     expect(decodeEnvelope(Uint8Array.of(0))).toEqual({ kind: 'data', payload: new Uint8Array(0) })
+    expect(toHex(encodeData(Uint8Array.of(1, 2), true))).toBe('020102')
+    expect(decodeEnvelope(Uint8Array.of(2, 1, 2))).toEqual({ kind: 'deflated', payload: Uint8Array.of(1, 2) })
   })
 
   it('carries an error as kind 1 + canonical {code, message}, without its context (golden)', () => {
@@ -46,7 +48,7 @@ describe('link envelope', () => {
   it('refuses empty frames, unknown kinds and bad error bodies with E_MALFORMED', () => {
     const bad = [
       new Uint8Array(0),
-      Uint8Array.of(2),
+      Uint8Array.of(3),
       Uint8Array.of(1),
       Uint8Array.of(1, 0xff),
       Uint8Array.of(1, ...new TextEncoder().encode('[1]')),
