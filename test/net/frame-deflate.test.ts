@@ -49,6 +49,19 @@ describe('frame DEFLATE with a per-direction history', () => {
     }), { numRuns: 200 })
   })
 
+  it('on random or mutated compressed frames throws only E_MALFORMED / E_FRAME_TOO_LARGE, never more than the limit (fuzz)', () => {
+    const d = new FrameDeflater()
+    const good = d.encode(text(1)).bytes
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })).map(([at, x]) => { const m = good.slice(); m[at] ^= x; return m })), (bytes) => {
+      const i = new FrameInflater(4096)
+      try {
+        expect(i.inflate(bytes).length).toBeLessThanOrEqual(4096)
+      } catch (err) {
+        expect(['E_MALFORMED', 'E_FRAME_TOO_LARGE']).toContain((err as { code?: string }).code)
+      }
+    }), { numRuns: 500 })
+  })
+
   it('refuses a frame that does not inflate with E_MALFORMED', () => {
     const i = new FrameInflater(MAX)
     expect(() => i.inflate(Uint8Array.of(0xff, 0xff, 0xff, 0x00))).toThrowError(expect.objectContaining({ code: 'E_MALFORMED' }) as Error)
