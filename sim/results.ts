@@ -68,7 +68,8 @@ export interface RunMetrics {
   liveness: { converged: boolean, convergedAfterMs: number | null, boundMs: number }
   sessions: { opened: number, closed: number }
   audits: Record<string, number>
-  perf: { wallMs: number, speedup: number, events: number }
+  /** Wall ms of the whole run and of building the World (keys, chain, logs) before it. */
+  perf: { wallMs: number, setupMs: number, speedup: number, events: number }
 }
 
 /** What the HTML report draws. */
@@ -115,10 +116,11 @@ export interface ResultInputs {
   settleUs: number
   convergedUs: number | null
   wallMs: number
+  setupMs: number
 }
 
 /** Builds the result of a finished run. */
-export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, wallMs }: ResultInputs): RunResult {
+export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, wallMs, setupMs }: ResultInputs): RunResult {
   const s = world.scenario
   const now = world.scheduler.now
   const interval = s.protocol.anti_entropy
@@ -222,7 +224,7 @@ export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, w
     liveness: { converged: convergedUs !== null, convergedAfterMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, boundMs: s.settle },
     sessions: { opened: obs.sessionsOpened, closed: obs.sessionsClosed },
     audits: Object.fromEntries(Object.entries(obs.audits).sort()),
-    perf: { wallMs: Math.round(wallMs), speedup: round3(now / 1000 / Math.max(1, wallMs)), events: world.scheduler.executed }
+    perf: { wallMs: Math.round(wallMs), setupMs: Math.round(setupMs), speedup: round3(now / 1000 / Math.max(1, wallMs)), events: world.scheduler.executed }
   }
 
   const report: ReportData = {
