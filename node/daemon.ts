@@ -190,7 +190,8 @@ class DaemonImpl implements Daemon {
     }, {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
-      startedAt: this.startedAt
+      startedAt: this.startedAt,
+      maxMessageBytes: this.rt.config.sync.max_message_bytes
     }, {
       chainApplied: (from) => {
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))

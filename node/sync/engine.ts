@@ -26,7 +26,8 @@ import { shortId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
 import { checkSyncMessageIntegrity } from './am-integrity.js'
 import type { Link } from './link.js'
-import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type SyncMessage } from './messages.js'
+import { frameTooLarge } from './frame.js'
+import { automergeFrames, decodeMessage, encodeMessage, PROTOCOL_VERSION, type SyncMessage } from './messages.js'
 
 /** Injected dependencies. */
 export interface SyncComponents {
@@ -46,7 +47,12 @@ export interface SyncInit {
   maxStalenessMs?: number | null
   /** Clock reading when the node started: staleness counts from here until a beacon arrives. */
   startedAt?: number
+  /** Largest Automerge sync message accepted in pieces (`[sync] max_message_bytes`); default 256 MiB. */
+  maxMessageBytes?: number
 }
+
+/** Default bound on one Automerge sync message received in pieces: ~900,000 records. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 /** Something worth keeping as evidence; the node persists it as an audit event. */
 export interface SyncAuditEvent {
@@ -85,6 +91,9 @@ interface Session {
   /** Where `generateSyncMessage` last had nothing to say on this link (engine receive count and
    * log size then); with the log and this link's state unchanged it would say nothing again. */
   idle: { received: number, size: number } | null
+  /** Pieces of an Automerge message still arriving (`amp` frames), and their total size. */
+  pieces: Uint8Array[]
+  pieceBytes: number
 }
 
 /** Base64url canonical bytes of a chain entry; entries are immutable, so computed once each. */
@@ -134,7 +143,7 @@ export class SyncEngine {
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
-    this.init = { maxStalenessMs: null, startedAt: components.clock(), ...init }
+    this.init = { maxStalenessMs: null, startedAt: components.clock(), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, ...init }
     this.events = events
     for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
     this.scannedSeq = components.chain.head.seq
@@ -169,7 +178,9 @@ export class SyncEngine {
       paused: false,
       refusedByUs: false,
       lastAm: null,
-      idle: null
+      idle: null,
+      pieces: [],
+      pieceBytes: 0
     }
     this.sessions.add(s)
     link.onFrame = (frame) => this.onFrame(s, frame)
@@ -286,9 +297,20 @@ export class SyncEngine {
         s.lastAm = null
         this.events.audit?.({ type: 'refused', peer: s.link.remote, code: msg.code, message: `peer refused our records: ${msg.message}` })
         return
-      case 'am':
+      case 'amp': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
-        this.receiveRecords(s, msg.data)
+        const max = this.init.maxMessageBytes
+        if (s.pieceBytes + msg.data.length > max) throw frameTooLarge(s.pieceBytes + msg.data.length, max, true)
+        // A copy: the frame's bytes belong to the transport.
+        s.pieces.push(msg.data.slice())
+        s.pieceBytes += msg.data.length
+        return
+      }
+      case 'am': {
+        if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
+        const data = s.pieces.length === 0 ? msg.data : joinPieces(s, msg.data)
+        this.receiveRecords(s, data)
+      }
     }
   }
 
@@ -467,7 +489,7 @@ export class SyncEngine {
     s.idle = msg === null ? { received: this.received, size } : null
     if (msg === null || (s.lastAm !== null && bytesEqual(msg, s.lastAm))) return
     s.lastAm = msg
-    this.send(s, { t: 'am', data: msg })
+    for (const frame of automergeFrames(msg)) this.send(s, frame)
   }
 
   private acceptBeacon (bytes: Uint8Array, source: Session | null): void {
@@ -576,4 +598,18 @@ export class SyncEngine {
     else this.headsMemo = next
     return next.frame
   }
+}
+
+// The Automerge message whose pieces the session holds, completed by `last`; empties the session's pieces.
+function joinPieces (s: Session, last: Uint8Array): Uint8Array {
+  const out = new Uint8Array(s.pieceBytes + last.length)
+  let at = 0
+  for (const p of s.pieces) {
+    out.set(p, at)
+    at += p.length
+  }
+  out.set(last, at)
+  s.pieces = []
+  s.pieceBytes = 0
+  return out
 }

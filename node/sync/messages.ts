@@ -46,18 +46,38 @@ export type ChainMsg = z.infer<typeof chain>
 export type HeadsMsg = z.infer<typeof heads>
 export type BeaconMsg = z.infer<typeof beacon>
 export type RefusedMsg = z.infer<typeof refused>
-/** An Automerge sync message for the intent log. */
+/** An Automerge sync message for the intent log (or the end of one sent in pieces). */
 export interface AutomergeMsg { t: 'am', data: Uint8Array }
-export type SyncMessage = HelloMsg | ChainMsg | HeadsMsg | BeaconMsg | RefusedMsg | AutomergeMsg
+/** A piece of an Automerge sync message too large for one frame; the next `am` completes it. */
+export interface AutomergePartMsg { t: 'amp', data: Uint8Array }
+export type SyncMessage = HelloMsg | ChainMsg | HeadsMsg | BeaconMsg | RefusedMsg | AutomergeMsg | AutomergePartMsg
 
 const TAG_CONTROL = 0x01
 const TAG_AUTOMERGE = 0x02
+const TAG_AUTOMERGE_PART = 0x03
+
+/**
+ * Largest piece of an Automerge sync message in one frame. A fresh peer's first message holds
+ * the whole log (~2.8 MB per 10,000 records), which must not depend on the frame limit of either
+ * side: it goes as pieces of this size (every `max_frame_bytes` allowed is larger), bounded as a
+ * whole by the receiver's `max_message_bytes`.
+ */
+export const AM_PIECE_BYTES = 60 * 1024
+
+/** The frames that carry one Automerge sync message: pieces (`amp`), then the rest (`am`). */
+export function automergeFrames (data: Uint8Array): Array<AutomergeMsg | AutomergePartMsg> {
+  const out: Array<AutomergeMsg | AutomergePartMsg> = []
+  let at = 0
+  for (; data.length - at > AM_PIECE_BYTES; at += AM_PIECE_BYTES) out.push({ t: 'amp', data: data.subarray(at, at + AM_PIECE_BYTES) })
+  out.push({ t: 'am', data: data.subarray(at) })
+  return out
+}
 
 /** Encodes a message into one frame payload. */
 export function encodeMessage (msg: SyncMessage): Uint8Array {
-  if (msg.t === 'am') {
+  if (msg.t === 'am' || msg.t === 'amp') {
     const out = new Uint8Array(1 + msg.data.length)
-    out[0] = TAG_AUTOMERGE
+    out[0] = msg.t === 'am' ? TAG_AUTOMERGE : TAG_AUTOMERGE_PART
     out.set(msg.data, 1)
     return out
   }
@@ -71,7 +91,7 @@ export function encodeMessage (msg: SyncMessage): Uint8Array {
 // The same message with its keys in sorted order, which canonicalBytes writes straight through
 // JSON.stringify (the library's general sort is several times slower); anything else, such as a
 // message with extra fields, goes through unchanged and is sorted there.
-function sortedKeys (msg: Exclude<SyncMessage, AutomergeMsg>): unknown {
+function sortedKeys (msg: Exclude<SyncMessage, AutomergeMsg | AutomergePartMsg>): unknown {
   const head = (h: { seq: number, hash: string }): unknown => ({ hash: h.hash, seq: h.seq })
   switch (msg.t) {
     case 'hello': return Object.keys(msg).length === 5 ? { beacon: msg.beacon, head: head(msg.head), t: msg.t, team: msg.team, v: msg.v } : msg
@@ -110,6 +130,7 @@ const decoded = new Map<string, SyncMessage>()
 export function decodeMessage (frame: Uint8Array): SyncMessage {
   if (frame.length === 0) throw new MalformedError('empty sync frame')
   if (frame[0] === TAG_AUTOMERGE) return { t: 'am', data: frame.subarray(1) }
+  if (frame[0] === TAG_AUTOMERGE_PART) return { t: 'amp', data: frame.subarray(1) }
   if (frame[0] !== TAG_CONTROL) throw new MalformedError(`unknown sync frame tag ${frame[0]}`)
   if (frame.length > DECODED_MAX_BYTES) return decodeControl(frame)
   const key = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('latin1')

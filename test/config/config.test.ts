@@ -112,6 +112,7 @@ describe('values', () => {
   it('sizes take bytes or unit strings', () => {
     expect(load('[sync]\nmax_frame_bytes = "64KiB"\n').config.sync.max_frame_bytes).toBe(65536)
     expect(load('[sync]\nmax_frame_bytes = 70000\n').config.sync.max_frame_bytes).toBe(70000)
+    expect(load('[sync]\nmax_message_bytes = "1GiB"\n').config.sync.max_message_bytes).toBe(1024 ** 3)
   })
 
   it('a wrong value names the key and its line', () => {

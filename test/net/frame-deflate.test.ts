@@ -43,6 +43,19 @@ describe('frame DEFLATE with a per-direction history', () => {
     expect(roundTrip(payloads).out).toEqual(payloads)
   })
 
+  it('stops trying large frames for a while after one that did not shrink, and stays in step', () => {
+    const big = (n: number): Uint8Array => new TextEncoder().encode(`{"n":${n}}`.repeat(3000))
+    const payloads = [randomBytes(40 * 1024), big(1), text(1), ...Array.from({ length: 32 }, (_, n) => big(n + 2)), big(99)]
+    const d = new FrameDeflater()
+    const kinds = payloads.map((p) => d.encode(p).deflated)
+    expect(kinds[0]).toBe(false)
+    expect(kinds[1]).toBe(false)
+    expect(kinds[2]).toBe(true)
+    expect(kinds.slice(3, 34).every((k) => !k)).toBe(true)
+    expect(kinds[34]).toBe(true)
+    expect(roundTrip(payloads).out).toEqual(payloads)
+  })
+
   it('round-trips any sequence of payloads (property)', () => {
     fc.assert(fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.string({ maxLength: 2000 }).map((s) => new TextEncoder().encode(s.repeat(3)))), { maxLength: 30 }), (payloads) => {
       expect(roundTrip(payloads).out).toEqual(payloads)

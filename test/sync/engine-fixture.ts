@@ -22,7 +22,7 @@ import { IntentLog } from '../../crdt/intent-log.js'
 import { nextRecordFields, signRecord, type EncodedRecord } from '../../crdt/record.js'
 import { SyncEngine, type SyncAuditEvent } from '../../node/sync/engine.js'
 import type { Link } from '../../node/sync/link.js'
-import { memoryLinkPair } from '../../node/sync/memory-link.js'
+import { memoryLinkPair, type MemoryLinkInit } from '../../node/sync/memory-link.js'
 import { decodeMessage, type SyncMessage } from '../../node/sync/messages.js'
 
 /** 2026-01-01T00:00:00Z. */
@@ -126,14 +126,14 @@ export class TestNode {
   /** The newest record this node signed: the next one follows it (seq, prev). */
   lastWritten: EncodedRecord | undefined
 
-  constructor (readonly name: string, entries: readonly ChainEntry[], readonly clock: { now: number }, opts: { maxStalenessMs?: number | null, seed?: number, log?: IntentLog } = {}) {
+  constructor (readonly name: string, entries: readonly ChainEntry[], readonly clock: { now: number }, opts: { maxStalenessMs?: number | null, seed?: number, log?: IntentLog, maxMessageBytes?: number } = {}) {
     this.key = keyNamed(name)
     this.id = keyIdOf(this.key.publicKey)
     this.chain = AuthorityChain.fromEntries(entries)
     this.log = opts.log ?? IntentLog.create(actorNamed(name))
     this.engine = new SyncEngine(
       { chain: this.chain, log: this.log, localKey: this.id, clock: () => clock.now, random: seeded(opts.seed ?? name.length) },
-      { team: this.chain.team, maxStalenessMs: opts.maxStalenessMs ?? null },
+      { team: this.chain.team, maxStalenessMs: opts.maxStalenessMs ?? null, ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }) },
       {
         chainApplied: (fromSeq) => this.seen.push({ t: 'chain', fromSeq, head: this.chain.head.seq }),
         recordsAdded: (ids, from) => this.seen.push({ t: 'records', ids, from }),
@@ -199,16 +199,16 @@ export class TestTeam {
   }
 
   /** A node holding the chain as it is now (or the first `upTo + 1` entries). */
-  node (name: string, opts: { upTo?: number, maxStalenessMs?: number | null, log?: IntentLog } = {}): TestNode {
+  node (name: string, opts: { upTo?: number, maxStalenessMs?: number | null, log?: IntentLog, maxMessageBytes?: number } = {}): TestNode {
     const entries = opts.upTo === undefined ? this.ms.entries : this.ms.entries.slice(0, opts.upTo + 1)
-    const n = new TestNode(name, entries, this.clock, { maxStalenessMs: opts.maxStalenessMs, log: opts.log })
+    const n = new TestNode(name, entries, this.clock, { maxStalenessMs: opts.maxStalenessMs, log: opts.log, maxMessageBytes: opts.maxMessageBytes })
     this.nodes.set(name, n)
     return n
   }
 
   /** Connects two nodes with a memory link pair, recording every frame. */
-  connect (x: TestNode, y: TestNode): Wire {
-    const [a, b] = memoryLinkPair(x.id, y.id)
+  connect (x: TestNode, y: TestNode, init: MemoryLinkInit = {}): Wire {
+    const [a, b] = memoryLinkPair(x.id, y.id, init)
     const wire: Wire = { a, b, aToB: [], bToA: [], rawAToB: [], rawBToA: [], closedA: null, closedB: null, runaway: false, cut: () => { a.close() } }
     tap(a, wire.rawAToB, wire.aToB, () => { wire.runaway = true })
     tap(b, wire.rawBToA, wire.bToA, () => { wire.runaway = true })

@@ -1,0 +1,48 @@
+// A log whose sync message is larger than a frame still reaches a fresh peer: the message goes
+// as pieces (`amp` frames, then `am`), bounded as a whole by the receiver's max_message_bytes.
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { AM_PIECE_BYTES, automergeFrames } from '../../node/sync/messages.js'
+import { settle, TestTeam } from './engine-fixture.js'
+
+// ~300 bytes that DEFLATE cannot fold into the records before them.
+const text = (i: number): string => Array.from({ length: 5 }, (_, k) => createHash('sha256').update(`${i}/${k}`).digest('hex')).join(' ')
+
+describe('SyncEngine: a log larger than one frame', () => {
+  it('reaches a fresh peer in pieces, every frame within a 64 KiB limit', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const written = Array.from({ length: 600 }, (_, i) => alice.write(text(i), false))
+    const w = team.connect(alice, bob, { maxFrameBytes: 64 * 1024 })
+    await settle()
+    expect(w.closedA).toBeNull()
+    expect(bob.holds(...written)).toBe(true)
+    expect(w.aToB.filter((m) => m.t === 'amp').length).toBeGreaterThan(1)
+    expect(Math.max(...w.rawAToB.map((f) => f.length))).toBeLessThanOrEqual(AM_PIECE_BYTES + 1)
+    // And back: what bob writes now reaches alice as usual.
+    const b1 = bob.write('after the bulk')
+    await settle()
+    expect(alice.holds(b1)).toBe(true)
+  })
+
+  it('refuses a message whose pieces pass max_message_bytes with E_FRAME_TOO_LARGE, and adds nothing', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob', { maxMessageBytes: 128 * 1024 })
+    Array.from({ length: 600 }, (_, i) => alice.write(text(i), false))
+    const w = team.connect(alice, bob)
+    await settle()
+    expect(w.closedB?.code).toBe('E_FRAME_TOO_LARGE')
+    expect(w.closedA?.code).toBe('E_FRAME_TOO_LARGE')
+    expect(bob.audits('dropped').map((e) => e.code)).toEqual(['E_FRAME_TOO_LARGE'])
+    expect(bob.log.size).toBe(0)
+  })
+
+  it('splits only what is larger than a piece', () => {
+    expect(automergeFrames(new Uint8Array(10)).map((m) => m.t)).toEqual(['am'])
+    expect(automergeFrames(new Uint8Array(AM_PIECE_BYTES)).map((m) => m.t)).toEqual(['am'])
+    const parts = automergeFrames(new Uint8Array(2 * AM_PIECE_BYTES + 5))
+    expect(parts.map((m) => [m.t, m.data.length])).toEqual([['amp', AM_PIECE_BYTES], ['amp', AM_PIECE_BYTES], ['am', 5]])
+  })
+})
