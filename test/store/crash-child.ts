@@ -1,6 +1,7 @@
 /**
  * The process test/store/crash.test.ts kills: opens the store in `dir`, prints `ready`, then
- * appends signed records forever — one at a time (`single`) or 16 in flight (`concurrent`) —
+ * appends signed records forever — one at a time (`single`) or 64 in flight (`concurrent`: the
+ * writer splits such bursts and writes one batch while it signs the next) —
  * and prints `<seq> <id>` for each one only after its append has resolved (is durable).
  *
  * @example
@@ -23,4 +24,4 @@ async function loop (): Promise<never> {
     process.stdout.write(`${seq} ${id}\n`)
   }
 }
-await Promise.all(Array.from({ length: mode === 'concurrent' ? 16 : 1 }, loop))
+await Promise.all(Array.from({ length: mode === 'concurrent' ? 64 : 1 }, loop))
