@@ -48,47 +48,61 @@ const HASH_BYTES = 32
 /** The change entries read from the envelope alone; null when it is not one as read here. */
 export function readEnvelope (m: Uint8Array): Uint8Array[] | null {
   if (m.length === 0 || !SYNC_MESSAGE_TYPES.has(m[0])) return null
-  let at = 1
-  const uleb = (): number | null => {
-    let value = 0
-    for (let i = 0; i < 8 && at < m.length; i++) {
-      const b = m[at++]
-      value += (b & 0x7f) * 2 ** (7 * i)
-      if ((b & 0x80) === 0) return value
-    }
-    return null
-  }
-  const hashes = (): boolean => {
-    const n = uleb()
-    if (n === null || n > (m.length - at) / HASH_BYTES) return false
-    at += n * HASH_BYTES
-    return true
-  }
-  if (!hashes() || !hashes()) return null // heads, need
-  const haves = uleb()
-  if (haves === null || haves > m.length - at) return null
+  // Module-level readers over one cursor: no closures made per message.
+  const c: Cursor = { m, at: 1 }
+  if (!skipHashes(c) || !skipHashes(c)) return null // heads, need
+  const haves = uleb(c)
+  if (haves === null || haves > m.length - c.at) return null
   for (let i = 0; i < haves; i++) {
-    if (!hashes()) return null // lastSync
-    const bloom = uleb()
-    if (bloom === null || bloom > m.length - at) return null
-    at += bloom
+    if (!skipHashes(c)) return null // lastSync
+    const bloom = uleb(c)
+    if (bloom === null || bloom > m.length - c.at) return null
+    c.at += bloom
   }
-  const count = uleb()
-  if (count === null || count > m.length - at) return null
+  const count = uleb(c)
+  if (count === null || count > m.length - c.at) return null
   const changes: Uint8Array[] = []
   for (let i = 0; i < count; i++) {
-    const len = uleb()
-    if (len === null || len > m.length - at) return null
-    changes.push(m.subarray(at, at + len))
-    at += len
+    const len = uleb(c)
+    if (len === null || len > m.length - c.at) return null
+    changes.push(m.subarray(c.at, c.at + len))
+    c.at += len
   }
   // Optional fields may follow (capabilities): Automerge's decoder reads them when the log does.
   return changes
 }
 
+interface Cursor { readonly m: Uint8Array, at: number }
+
+function uleb (c: Cursor): number | null {
+  const m = c.m
+  let value = 0
+  for (let i = 0; i < 8 && c.at < m.length; i++) {
+    const b = m[c.at++]
+    value += (b & 0x7f) * 2 ** (7 * i)
+    if ((b & 0x80) === 0) return value
+  }
+  return null
+}
+
+function skipHashes (c: Cursor): boolean {
+  const n = uleb(c)
+  if (n === null || n > (c.m.length - c.at) / HASH_BYTES) return false
+  c.at += n * HASH_BYTES
+  return true
+}
+
+// Chunks (up to CHECKED_MAX_BYTES) whose checksum matched, by their bytes (latin1): the same
+// change reaches a node from several sessions, and in the simulator every node of the team.
+const CHECKED_MAX = 4096
+const CHECKED_MAX_BYTES = 4096
+const checked = new Set<string>()
+
 /** Checks every concatenated chunk of one sync message entry. */
 export function checkChunks (bytes: Uint8Array): void {
   for (const { type, bytes: chunk, at } of splitChunks(bytes)) {
+    const key = chunk.length <= CHECKED_MAX_BYTES ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1') : null
+    if (key !== null && checked.has(key)) continue
     let sum: Uint8Array
     if (type === COMPRESSED_CHANGE_CHUNK) {
       // The checksum of a compressed change is that of the change uncompressed: its hash.
@@ -104,6 +118,10 @@ export function checkChunks (bytes: Uint8Array): void {
     }
     for (let i = 0; i < 4; i++) {
       if (sum[i] !== chunk[4 + i]) throw new MalformedError(`Automerge ${type === DOCUMENT_CHUNK ? 'document' : 'change'} chunk at byte ${at} fails its checksum (damaged in transit)`)
+    }
+    if (key !== null) {
+      if (checked.size >= CHECKED_MAX) checked.delete(checked.values().next().value as string)
+      checked.add(key)
     }
   }
 }

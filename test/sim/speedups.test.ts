@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { admitEntry, AuthorityChain, decodeEntryShared, encodeEntry, genesisEntry, headOf, revokeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
 import { toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed } from '../../crdt/crypto.js'
+import * as A from '@automerge/automerge'
+import { checkChunks } from '../../node/sync/am-integrity.js'
 import { decodeMessage, encodeMessage } from '../../node/sync/messages.js'
 import { seededBytes } from '../../sim/random.js'
 import { buildTeam } from '../../sim/team.js'
@@ -100,5 +102,18 @@ describe('decoded control frames', () => {
     const bad = new Uint8Array(frame)
     bad[bad.length - 2] ^= 1
     expect(() => decodeMessage(bad)).toThrow()
+  })
+})
+
+describe('checked Automerge chunks', () => {
+  it('a chunk that passed passes again, and a damaged copy of it still fails', () => {
+    const d = A.change(A.from<{ r: Record<string, number> }>({ r: {} }, { actor: 'ab'.repeat(16) }), { time: 1 }, (x) => { x.r.a = 1 })
+    const chunk = A.getAllChanges(d)[1]
+    expect(() => { checkChunks(chunk); checkChunks(chunk.slice()) }).not.toThrow()
+    for (let at = 4; at < chunk.length; at += 3) {
+      const bad = chunk.slice()
+      bad[at] ^= 1
+      expect(() => checkChunks(bad)).toThrow()
+    }
   })
 })
