@@ -240,7 +240,8 @@ export class IntentLog {
       const received = this.receiveWholeDocument(state, message, whole, check)
       if (received !== undefined) return received
     }
-    const staged = stageSyncMessage(message, this.actor)
+    const live = A.getBackend(this.doc)
+    const staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null)
     this.checkForks(staged.changes)
     const incoming = this.newRecords(staged.puts)
     if (incoming.length > 0) check(incoming)

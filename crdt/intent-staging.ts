@@ -16,6 +16,7 @@
  * wholeDocumentOf(msg)                            // the one document chunk, if that is all it carries
  */
 import * as A from '@automerge/automerge'
+import { sha256, toHex } from './canonical.js'
 import { MalformedError } from './errors.js'
 import { documentPuts, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
 
@@ -36,9 +37,11 @@ export interface StagedMessage {
 
 /**
  * Reads a sync message without applying it; E_MALFORMED if any change is not pure record puts.
- * Whole documents are loaded writing as `actor`, so the caller may adopt one.
+ * Whole documents are loaded writing as `actor`, so the caller may adopt one. A change chunk
+ * whose hash `held` knows (the log applied it already: a copy pushed by another neighbour) is
+ * left out unread; Automerge ignores it too.
  */
-export function stageSyncMessage (message: Uint8Array, actor: string): StagedMessage {
+export function stageSyncMessage (message: Uint8Array, actor: string, held: (hash: string) => boolean = () => false): StagedMessage {
   let entries: Uint8Array[]
   try {
     entries = A.decodeSyncMessage(message).changes
@@ -56,6 +59,7 @@ export function stageSyncMessage (message: Uint8Array, actor: string): StagedMes
   }
   for (const entry of entries) {
     for (const { type, bytes } of splitChunks(entry)) {
+      if (type === CHANGE_CHUNK && held(changeHashOf(bytes))) continue
       if (type !== DOCUMENT_CHUNK) { addDecoded(decodeChangeChunk(bytes)); continue }
       const doc = loadDocument(bytes, actor)
       documents.push(doc)
@@ -160,6 +164,11 @@ function readUleb (bytes: Uint8Array, from: number): { value: number, next: numb
     if ((b & 0x80) === 0) return { value, next: from + i + 1 }
   }
   throw new MalformedError('bad chunk length in Automerge chunk header')
+}
+
+/** The hash of an uncompressed change chunk: SHA-256 of everything after magic and checksum. */
+export function changeHashOf (chunk: Uint8Array): string {
+  return toHex(sha256(chunk.subarray(8)))
 }
 
 function decodeChangeChunk (bytes: Uint8Array): A.DecodedChange {
