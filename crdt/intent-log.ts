@@ -53,6 +53,7 @@ export class IntentLog {
   private readonly queued = new Map<string, ChangeRef>()
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
+  private maxQueued = DEFAULT_MAX_QUEUED_CHANGES
 
   private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
     this.doc = doc
@@ -215,6 +216,16 @@ export class IntentLog {
     this.batches = make
   }
 
+  /** Changes received whose deps have not arrived (Automerge holds them back). */
+  get queuedChanges (): number {
+    return this.queued.size
+  }
+
+  /** Most changes held back for missing deps before they are dropped (default 10,000; for tests). */
+  limitQueuedChanges (max: number): void {
+    this.maxQueued = max
+  }
+
   /** A fresh sync state for a peer. */
   initSyncState (): SyncState {
     return initBackendSyncState()
@@ -292,6 +303,18 @@ export class IntentLog {
       if (backend.getChangeMetaByHash(hash) === null) continue
       applied.push(c)
       this.queued.delete(hash)
+    }
+    // Changes whose deps never come (a member inventing them) would wait for good, here and in
+    // Automerge's own queue: past the bound, the document is rebuilt from the changes it applied,
+    // which drops both queues, and this peer's sync starts afresh. An honest change dropped so
+    // is asked for again by the next sync.
+    if (this.queued.size > this.maxQueued) {
+      const rebuilt = genesisDoc(this.actor)
+      A.getBackend(rebuilt).applyChanges(backend.getChanges([]))
+      target = rebuilt
+      nextState = this.initSyncState()
+      this.queued.clear()
+      this.waiting.clear()
     }
     this.doc = target
     if (staged.changes.length > 0) this.pristine = false
@@ -403,6 +426,9 @@ export class IntentLog {
     if (record !== undefined) this.decoded.set(id, record)
   }
 }
+
+/** Changes held back for missing deps, at most; past it they are dropped (see receiveSyncMessage). */
+export const DEFAULT_MAX_QUEUED_CHANGES = 10_000
 
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32

@@ -254,6 +254,29 @@ describe('forged Automerge actors', () => {
     expect(bob.has(a1.id) && bob.has(a2.id)).toBe(true)
   })
 
+  it('changes held back for deps that never come are dropped past a bound, and sync goes on', () => {
+    const la = IntentLog.create(actorOf('alice'))
+    la.append([a1], 0)
+    const bob = IntentLog.create(actorOf('bob'))
+    bob.limitQueuedChanges(3)
+    // Each depends on a change only mallory has: Automerge can only queue it.
+    const forge = (n: number): Uint8Array => {
+      const r = mallory.write(`queued ${n}`)
+      const first = A.change(genesisDoc(actorOf(`q${n}`)), { time: 0 }, (d) => { d.records[m1.id] = m1.bytes })
+      const second = A.change(first, { time: 0 }, (d) => { d.records[r.id] = r.bytes })
+      const [change] = A.getChanges(first, second)
+      return A.encodeSyncMessage({ heads: A.getHeads(second), need: [], have: [], changes: [change] })
+    }
+    for (let n = 0; n < 3; n++) bob.receiveSyncMessage(bob.initSyncState(), forge(n), acceptAll, 0)
+    expect(bob.queuedChanges).toBe(3)
+    bob.receiveSyncMessage(bob.initSyncState(), forge(3), acceptAll, 0)
+    expect(bob.queuedChanges).toBe(0)
+    expect(bob.size).toBe(0)
+    la.append([a2], 1000)
+    syncPair(la, bob)
+    expect(bob.has(a1.id) && bob.has(a2.id)).toBe(true)
+  })
+
   it("a change under the log's own actor that it never made is refused", () => {
     const bob = IntentLog.create(actorOf('bob'))
     const err = caught(() => pushRaw(forgedUnder(actorOf('bob')), bob))
