@@ -76,7 +76,10 @@ export function automergeFrames (data: Uint8Array): Array<AutomergeMsg | Automer
 /** Encodes a message into one frame payload. */
 export function encodeMessage (msg: SyncMessage): Uint8Array {
   if (msg.t === 'am' || msg.t === 'amp') {
-    const out = new Uint8Array(1 + msg.data.length)
+    // From Node's buffer pool (small frames share one 8 KiB slab): a fresh ArrayBuffer per frame
+    // costs far more, most of all in a process whose external memory is large (a simulated team's
+    // Automerge documents), where every new backing store weighs on the garbage collector.
+    const out = Buffer.allocUnsafe(1 + msg.data.length)
     out[0] = msg.t === 'am' ? TAG_AUTOMERGE : TAG_AUTOMERGE_PART
     out.set(msg.data, 1)
     return out
