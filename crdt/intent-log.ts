@@ -412,7 +412,8 @@ export class IntentLog {
 
   private newRecords (puts: RecordPut[]): IncomingRecord[] {
     const fresh = puts.filter((p) => !this.bytes.has(p.id))
-    const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined)
+    // Every put's key was checked to be the hash of its bytes (recordPuts, documentPuts).
+    const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined, fresh.map((p) => p.id))
     return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
   }
 

@@ -205,19 +205,21 @@ export interface SignatureBatch {
 /**
  * `decodeVerified` over many records, throwing the first failure it would throw. With a
  * `batch`, signatures are checked there while the records after them are still decoding; the
- * answers are kept as `verifyRecord` keeps its own.
+ * answers are kept as `verifyRecord` keeps its own. `ids[i]`, when given, is `recordIdOf(list[i])`
+ * as the caller has just checked it (the staged merge checks every put's key against it).
  */
-export function decodeVerifiedAll (list: readonly Uint8Array[], batch?: SignatureBatch): Array<{ id: RecordId, record: SignedRecord }> {
-  if (batch === undefined) return list.map((bytes) => decodeVerified(bytes))
+export function decodeVerifiedAll (list: readonly Uint8Array[], batch?: SignatureBatch, ids?: readonly RecordId[]): Array<{ id: RecordId, record: SignedRecord }> {
+  if (batch === undefined) return list.map((bytes, i) => decodeVerified(bytes, ids?.[i]))
   const out: Array<{ id: RecordId, record: SignedRecord }> = []
   const batched: number[] = []
   let failure: { at: number, err: unknown } | undefined
-  for (const bytes of list) {
+  for (const [i, bytes] of list.entries()) {
+    const id = ids?.[i]
     const known = signedHere.get(bytes)
-    if (known !== undefined && recordIdOf(bytes) === known.id) { out.push(known); continue }
+    if (known !== undefined && (id ?? recordIdOf(bytes)) === known.id) { out.push(known); continue }
     let next: { id: RecordId, record: SignedRecord }
     try {
-      next = decodeRecord(bytes)
+      next = decodeRecord(bytes, id)
     } catch (err) {
       failure = { at: out.length, err }
       break
