@@ -82,7 +82,7 @@ const hex64 = z.string().regex(/^[0-9a-f]{64}$/)
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 const b64u = (bytes: number) => z.string().length(Math.ceil(bytes * 4 / 3)).regex(/^[A-Za-z0-9_-]+$/)
 
-const recordShape = z.strictObject({
+export const recordShape = z.strictObject({
   v: z.literal(1),
   kind: z.enum(RECORD_KINDS),
   signer: hex64,
@@ -262,15 +262,74 @@ export function decodeRecord (bytes: Uint8Array, idOfBytes?: RecordId): { id: Re
 
 // The schema, canonical base64url `sig`, and `signer` being the key id of `pub`; deep-frozen.
 function checkShape (id: RecordId, value: unknown): SignedRecord {
-  const parsed = recordShape.safeParse(value)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new MalformedError(`record ${id.slice(0, 12)} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { record: id })
+  let shaped = shapeOf(value)
+  if (shaped === undefined) {
+    // The schema names what is wrong (and is the definition shapeOf follows).
+    const parsed = recordShape.safeParse(value)
+    if (parsed.success) shaped = parsed.data as unknown as SignedRecord
+    else {
+      const issue = parsed.error.issues[0]
+      throw new MalformedError(`record ${id.slice(0, 12)} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { record: id })
+    }
   }
-  const record = deepFreeze(parsed.data) as unknown as SignedRecord
+  const record = deepFreeze(shaped)
   fromB64u(record.sig)
   if (signerOf(record.pub) !== record.signer) throw new MalformedError(`record ${id.slice(0, 12)}: signer is not the key id of pub`, { record: id })
   return record
+}
+
+const RECORD_KEYS = 15
+const HEX64 = /^[0-9a-f]{64}$/
+const B64U = /^[A-Za-z0-9_-]+$/
+const KINDS: ReadonlySet<unknown> = new Set(RECORD_KINDS)
+
+/**
+ * `recordShape` by hand, without zod's copy (the hot path of every append and every record a
+ * peer sends): the record in the schema's key order, or undefined when the schema would refuse
+ * it (the caller then asks the schema why). test/crdt/record.test.ts checks the two agree.
+ */
+export function shapeOf (value: unknown): SignedRecord | undefined {
+  if (!isPlainObject(value)) return undefined
+  const o = value as Record<string, unknown>
+  if (Object.keys(o).length !== RECORD_KEYS) return undefined
+  const { v, kind, signer, pub, actor, host, seq, prev, ts, auth, text, delta, data, refs, sig } = o
+  if (v !== 1 || !KINDS.has(kind) || !isHex64(signer)) return undefined
+  if (typeof pub !== 'string' || pub.length !== 43 || !B64U.test(pub)) return undefined
+  if (typeof actor !== 'string' || actor.length < 1 || actor.length > 256) return undefined
+  if (typeof host !== 'string' || host.length > 256) return undefined
+  if (!isCount(seq) || seq < 1 || (prev !== null && !isHex64(prev)) || !isCount(ts)) return undefined
+  if (!isPlainObject(auth) || Object.keys(auth).length !== 2) return undefined
+  const { seq: authSeq, hash: authHash } = auth as Record<string, unknown>
+  if (!isCount(authSeq) || !isHex64(authHash)) return undefined
+  if (typeof text !== 'string' || !isJson(delta) || !isJson(data)) return undefined
+  if (!Array.isArray(refs) || refs.length > 1024 || !refs.every(isHex64)) return undefined
+  if (typeof sig !== 'string' || sig.length !== 86 || !B64U.test(sig)) return undefined
+  if ((seq === 1) !== (prev === null)) return undefined
+  return { v, kind, signer, pub, actor, host, seq, prev, ts, auth: { seq: authSeq, hash: authHash }, text, delta, data, refs, sig } as unknown as SignedRecord
+}
+
+function isPlainObject (v: unknown): v is object {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+function isHex64 (v: unknown): v is string {
+  return typeof v === 'string' && v.length === 64 && HEX64.test(v)
+}
+
+function isCount (v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+// What z.json() accepts: null, booleans, finite numbers, strings, and arrays and plain objects of those.
+function isJson (v: unknown, depth = 0): boolean {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return true
+  if (typeof v === 'number') return Number.isFinite(v)
+  if (depth > 1000) return false
+  if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1))
+  if (!isPlainObject(v)) return false
+  return Object.values(v).every((x) => isJson(x, depth + 1))
 }
 
 /** Whether the record's signature verifies under its own `pub` (memoised per decoded record). */

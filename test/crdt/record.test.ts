@@ -4,7 +4,7 @@ import { canonicalBytes, parseCanonical, toB64u, utf8 } from '../../crdt/canonic
 import { sign, verifyRaw } from '../../crdt/crypto.js'
 import { AuraError } from '../../crdt/errors.js'
 import { keyIdOf } from '../../crdt/ids.js'
-import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, signRecord, verifyRecord, type SignatureBatch, type SignatureCheck, type SignedRecord } from '../../crdt/record.js'
+import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, nextRecordFields, recordIdOf, recordShape, shapeOf, signRecord, verifyRecord, type SignatureBatch, type SignatureCheck, type SignedRecord } from '../../crdt/record.js'
 import { authHash, keyOf, Writer } from './record-fixtures.js'
 
 function reencode (record: SignedRecord, change: Record<string, unknown>): Uint8Array {
@@ -231,5 +231,50 @@ describe('decodeVerifiedAll', () => {
     const batch = new TestBatch()
     expect(decodeVerifiedAll(records.map((r) => r.bytes), batch)).toHaveLength(5)
     expect(batch.checks).toHaveLength(0)
+  })
+})
+
+describe('shapeOf (the record schema by hand) agrees with the zod schema', () => {
+  const alice = new Writer('alice')
+  const base = parseCanonical(alice.write('shape').bytes) as Record<string, unknown>
+  const keys = Object.keys(base)
+  const odd = fc.oneof(fc.jsonValue(), fc.constantFrom(undefined, Number.NaN, Infinity, -0, 2 ** 53, 1.5, -1, '', 'x'.repeat(257), 'ab'.repeat(32), 'AB'.repeat(32), 'a'.repeat(43), 'a'.repeat(86), null, [], {}, ['ab'.repeat(32)], { seq: 0, hash: 'ab'.repeat(32) }, { seq: 0, hash: 'ab'.repeat(32), x: 1 }))
+  const mutation = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), key: fc.constantFrom(...keys, 'extra'), value: odd }),
+    fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom(...keys) }),
+    fc.record({ op: fc.constant('auth' as const), key: fc.constantFrom('seq', 'hash', 'x'), value: odd })
+  )
+
+  it('accepts and refuses the same values, and yields the same record (fast-check)', () => {
+    fc.assert(fc.property(fc.array(mutation, { maxLength: 3 }), (mutations) => {
+      const v: Record<string, unknown> = structuredClone(base)
+      for (const m of mutations) {
+        if (m.op === 'delete') delete v[m.key]
+        else if (m.op === 'set') v[m.key] = m.value
+        else v.auth = { ...(v.auth as object), [m.key]: m.value }
+      }
+      const zod = recordShape.safeParse(v)
+      const mine = shapeOf(v)
+      expect(mine !== undefined).toBe(zod.success)
+      if (zod.success) expect(mine).toEqual(zod.data)
+    }), { numRuns: 3000 })
+  })
+
+  it('agrees on every field set to each of the edge values', () => {
+    const edges: unknown[] = [undefined, Number.NaN, Infinity, -0, 0, 1, 2, 2 ** 53, 2 ** 53 - 1, 1.5, -1, '', 'x', 'x'.repeat(256), 'x'.repeat(257), 'ab'.repeat(32), 'AB'.repeat(32), 'ab'.repeat(33), 'a'.repeat(43), 'a+'.repeat(21) + 'a', 'a'.repeat(86), 'a'.repeat(85), null, true, [], {}, ['ab'.repeat(32)], ['x'], Array(1025).fill('ab'.repeat(32)), { seq: 0, hash: 'ab'.repeat(32) }, { seq: 0, hash: 'ab'.repeat(32), x: 1 }, { seq: -1, hash: 'ab'.repeat(32) }, { a: [1, { b: null }] }, [Infinity], new Date(0), 'intent', 'blob', 'other']
+    let accepted = 0
+    for (const key of [...keys, 'extra']) {
+      for (const value of edges) {
+        const v: Record<string, unknown> = { ...structuredClone(base), [key]: value }
+        const zod = recordShape.safeParse(v)
+        expect([key, value, shapeOf(v) !== undefined]).toEqual([key, value, zod.success])
+        if (zod.success) accepted++
+      }
+    }
+    expect(accepted).toBeGreaterThan(20)
+  })
+
+  it('yields the record in the schema\'s key order', () => {
+    expect(Object.keys(shapeOf(base) as object)).toEqual(Object.keys(recordShape.parse(base)))
   })
 })
