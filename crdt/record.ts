@@ -153,10 +153,15 @@ export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
     ts: fields.ts,
     v: 1
   }
-  const sig = toB64u(sign('record', canonicalBytes(unsigned), key))
-  const { signer, text, ts, v, ...head } = unsigned
-  const signed = { ...head, sig, signer, text, ts, v }
-  const bytes = canonicalBytes(signed)
+  const unsignedText = canonicalString(unsigned)
+  const sig = toB64u(sign('record', utf8(unsignedText), key))
+  const signed = { ...unsigned, sig }
+  // The signed record's canonical form is the unsigned one with `"sig"` inserted before
+  // `"signer"`, its neighbour in sorted order: no second encoding. `,"signer":"` occurs at the top
+  // level once and last (only `text`, `ts` and `v` follow, and a string cannot hold an unescaped
+  // quote), so lastIndexOf finds it whatever `data` or `delta` hold.
+  const at = unsignedText.lastIndexOf(',"signer":"')
+  const bytes = utf8(`${unsignedText.slice(0, at)},"sig":"${sig}"${unsignedText.slice(at)}`)
   // The schema that decodes peers' records checks what we built, so a writer can never produce
   // a record its peers would refuse (the bytes are the canonical encoding of exactly this object,
   // so parsing them back would only repeat the work).

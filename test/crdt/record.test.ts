@@ -150,9 +150,21 @@ describe('signed records', () => {
       }
       const { record } = decodeRecord(r.bytes)
       expect(verifyRecord(record)).toBe(true)
+      // The bytes signRecord spliced together are the record's canonical encoding, and what it hands back is what they decode to.
+      expect(r.bytes).toEqual(canonicalBytes(record))
+      expect(r.record).toEqual(record)
       const { record: changed } = decodeRecord(reencode(record, { ts: 8 }))
       expect(verifyRecord(changed)).toBe(false)
     }), { numRuns: 300 })
+  })
+
+  it('signs records whose data and delta hold sig and signer keys of their own', () => {
+    const w = new Writer('sam')
+    for (const data of [{ signer: 'x', sig: 'y' }, { a: 1, signer: { sig: ',"signer":"' } }, [',"signer":"', { signer: null }]]) {
+      const r = signRecord({ seq: 1, prev: null, kind: 'audit', actor: 'a', host: 'h', ts: 7, auth: { seq: 0, hash: authHash(0) }, text: 'say ,"signer":" here', data, delta: data }, w.key)
+      expect(r.bytes).toEqual(canonicalBytes(r.record))
+      expect(verifyRecord(decodeRecord(r.bytes).record)).toBe(true)
+    }
   })
 
   it('flipping any bit of a record is never accepted (fast-check)', () => {
