@@ -1,7 +1,6 @@
 /**
  * The process test/store/crash.test.ts kills: opens the store in `dir`, prints `ready`, then
- * appends signed records forever — one at a time (`single`) or 64 in flight (`concurrent`: the
- * writer splits such bursts and writes one batch while it signs the next) —
+ * appends signed records forever — one at a time (`single`) or 64 in flight (`concurrent`) —
  * and prints `<seq> <id>` for each one only after its append has resolved (is durable).
  *
  * @example

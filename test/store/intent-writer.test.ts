@@ -47,11 +47,10 @@ describe('IntentWriter', () => {
     const small = await Promise.all(Array.from({ length: 20 }, async (_, i) => await writer.append(intentFields(i))))
     expect(small.map((a) => a.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
     expect(h.store.intent.chunkCount).toBe(1)
-    // A burst is split in two, so the second half is signed while the first is written.
     const acks = await Promise.all(Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(20 + i))))
     expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 64 }, (_, i) => 21 + i))
     expect(chainOf(h.store, acks.map((a) => a.id)).map((r) => r.text.split(':')[0])).toEqual(acks.map((_, i) => `intent ${20 + i}`))
-    expect(h.store.intent.chunkCount).toBe(3)
+    expect(h.store.intent.chunkCount).toBe(2)
     expect(h.store.intent.log.size).toBe(84)
   })
 
@@ -137,8 +136,14 @@ describe('IntentWriter', () => {
     const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
     const ok = await writer.append(intentFields(0))
     kv.failNext = true
-    const burst = await Promise.allSettled(Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(1 + i))))
-    expect(burst.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'E_INTERNAL')).toBe(true)
+    kv.failAfterMs = 20
+    // The first append's write is in flight (and will fail) when the next ten are staged behind it.
+    const first = writer.append(intentFields(1))
+    await new Promise((resolve) => setImmediate(resolve))
+    const behind = Array.from({ length: 10 }, async (_, i) => await writer.append(intentFields(2 + i)))
+    const settled = await Promise.allSettled([first, ...behind])
+    expect(settled.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'E_INTERNAL')).toBe(true)
+    expect(store.intent.log.size).toBe(12)
     expect(kv.sinceFailure).toBe(0)
     expect(writer.head).toEqual({ seq: 1, id: ok.id })
     expect(await store.intent.head(keyIdOf(alice.publicKey))).toEqual({ seq: 1, id: ok.id })
@@ -186,12 +191,15 @@ function syncInto (from: IntentLog, to: IntentLog): RecordId[] {
 
 class FlakyKV extends MemoryKV {
   failNext = false
+  /** How long the failing batch takes before it fails. */
+  failAfterMs = 0
   /** Batches written since the last failure. */
   sinceFailure = 0
   override async batch (ops: readonly KVOp[]): Promise<void> {
     this.sinceFailure++
     if (this.failNext) {
       this.sinceFailure = 0
+      if (this.failAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, this.failAfterMs))
       this.failNext = false
       // What a failing disk looks like from level: a plain Error, not an AuraError.
       throw new Error('disk full')
