@@ -10,12 +10,12 @@
  * chain.applyBatch([admit, revoke])     // { applied: 2 }, or throws with nothing applied
  * chain.revocation(key)                 // { seq, cut, reason } when revoked
  */
-import { fromB64u } from './canonical.js'
+import { deepFreeze, fromB64u, isDeepFrozen } from './canonical.js'
 import { AuraError, BadChainError, BadSignatureError, ForkError } from './errors.js'
 import { shortId, type Jti, type KeyId } from './ids.js'
 import type { AuthorityView, KeyRevocation } from './authority-view.js'
 import { decodeEntry, hashEntry, parseEntry, verifyEntrySignature, type ChainEntry, type Head } from './chain-entry.js'
-import { ChainState, deepFreeze, isDeepFrozen, type AgentMember, type PeerMember, type TokenRevocation } from './chain-state.js'
+import { ChainState, type AgentMember, type PeerMember, type TokenRevocation } from './chain-state.js'
 
 export type { AgentMember, PeerMember, TokenRevocation } from './chain-state.js'
 export * from './chain-entry.js'

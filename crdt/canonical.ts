@@ -169,3 +169,20 @@ export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
+
+/** Freezes a JSON-like value and everything in it; returns it. */
+export function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}
+
+/** Whether a JSON-like value and everything in it is frozen. */
+export function isDeepFrozen (value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (!Object.isFrozen(value)) return false
+  for (const v of Object.values(value)) if (!isDeepFrozen(v)) return false
+  return true
+}

@@ -8,7 +8,7 @@
  * const state = ChainState.fromGenesis(genesis, hashEntry(genesis))
  * state.apply(entry, hashEntry(entry))   // BadChainError / BadSignatureError, state unchanged
  */
-import { fromB64u } from './canonical.js'
+import { fromB64u, isDeepFrozen } from './canonical.js'
 import { BadChainError, BadSignatureError } from './errors.js'
 import { keyIdOf, shortId, type Jti, type KeyId } from './ids.js'
 import type { Cut, KeyRevocation, Member } from './authority-view.js'
@@ -43,23 +43,6 @@ const NO_CUT: Cut = { seq: 0, hash: null }
 // it verified under. Only deeply frozen entries are kept: their bytes can never change, so the
 // answer cannot either (replicas in one process share decoded entries, see authority-chain.ts).
 const verifiedUnder = new WeakMap<ChainEntry, string>()
-
-/** Freezes a JSON-like value and everything in it; returns it. */
-export function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
-  }
-  return value
-}
-
-/** Whether a JSON-like value and everything in it is frozen. */
-export function isDeepFrozen (value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return true
-  if (!Object.isFrozen(value)) return false
-  for (const v of Object.values(value)) if (!isDeepFrozen(v)) return false
-  return true
-}
 
 const OWN_KEYS = 1
 const OWN_MEMBERS = 2

@@ -16,7 +16,7 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
-import { initBackendSyncState, type BackendSyncState } from './automerge-sync.js'
+import { initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
 import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { documentPuts, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
@@ -271,9 +271,7 @@ export class IntentLog {
       // from the changes it applied, which leaves the queue behind, and try once more (the
       // staged checks above have passed).
       if (!/duplicate seq/.test((err as Error).message)) throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
-      const rebuilt = genesisDoc(this.actor)
-      A.getBackend(rebuilt).applyChanges(backend.getChanges([]))
-      target = rebuilt
+      target = this.withoutQueued(backend)
       backend = A.getBackend(target)
       nextState = state.clone()
       try {
@@ -309,9 +307,7 @@ export class IntentLog {
     // which drops both queues, and this peer's sync starts afresh. An honest change dropped so
     // is asked for again by the next sync.
     if (this.queued.size > this.maxQueued) {
-      const rebuilt = genesisDoc(this.actor)
-      A.getBackend(rebuilt).applyChanges(backend.getChanges([]))
-      target = rebuilt
+      target = this.withoutQueued(backend)
       nextState = this.initSyncState()
       this.queued.clear()
       this.waiting.clear()
@@ -415,6 +411,14 @@ export class IntentLog {
     // Every put's key was checked to be the hash of its bytes (recordPuts, documentPuts).
     const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined, fresh.map((p) => p.id))
     return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
+  }
+
+  // A document holding exactly the changes `backend` applied: Automerge's queue of changes whose
+  // deps are missing (which survives save, load and fork) is left behind.
+  private withoutQueued (backend: Backend): A.Doc<IntentDoc> {
+    const rebuilt = genesisDoc(this.actor)
+    A.getBackend(rebuilt).applyChanges(backend.getChanges([]))
+    return rebuilt
   }
 
   private changeIndex (): ChangeIndex {

@@ -13,7 +13,7 @@
  * const second = signRecord({ ...nextRecordFields(first), ... }, key) // seq 2, prev first.id
  */
 import { z } from 'zod'
-import { canonicalBytes, canonicalString, fromB64u, parseCanonical, sha256, toB64u, toHex, utf8, type Json } from './canonical.js'
+import { canonicalBytes, canonicalString, deepFreeze, fromB64u, parseCanonical, sha256, toB64u, toHex, utf8, type Json } from './canonical.js'
 import { sign, signedMessage, verify, type KeyPair } from './crypto.js'
 import { type AuraError, BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
@@ -403,10 +403,3 @@ export function recordIdOf (bytes: Uint8Array): RecordId {
   return toHex(sha256(bytes)) as RecordId
 }
 
-function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
-}

@@ -20,7 +20,6 @@ import { sha256 } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
 import { COMPRESSED_CHANGE_CHUNK, DOCUMENT_CHUNK, splitChunks } from '../../crdt/intent-staging.js'
 
-
 /** Throws E_MALFORMED unless every chunk the sync message carries matches its own checksum. */
 export function checkSyncMessageIntegrity (message: Uint8Array): void {
   for (const entry of syncMessageChanges(message)) checkChunks(entry)

@@ -563,8 +563,7 @@ export class SyncEngine {
   }
 
   private send (s: Session, msg: SyncMessage): void {
-    if (s.link.closed) return
-    s.link.send(encodeMessage(msg))
+    this.sendFrame(s, encodeMessage(msg))
   }
 
   // The same bytes may go to several links: frames are never changed once encoded.

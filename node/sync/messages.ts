@@ -9,7 +9,7 @@
  * const msg = decodeMessage(frame)
  */
 import { z } from 'zod'
-import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
+import { canonicalBytes, deepFreeze, parseCanonical } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
 
 /** Protocol version spoken by this code. */
@@ -146,13 +146,6 @@ export function decodeMessage (frame: Uint8Array): SyncMessage {
   return msg
 }
 
-function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
-  }
-  return value
-}
 
 function decodeControl (frame: Uint8Array): SyncMessage {
   const value = parseCanonical(frame.subarray(1))
