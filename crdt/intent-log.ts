@@ -16,12 +16,13 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
-import { initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
+import { exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
 import { ForkError, MalformedError } from './errors.js'
 import type { RecordId } from './ids.js'
-import { documentPuts, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { ChangeIndex, stageSyncMessage, wholeDocumentOf, type ChangeRef, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
+import { readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
 export interface IncomingRecord {
@@ -54,6 +55,10 @@ export class IntentLog {
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxQueued = DEFAULT_MAX_QUEUED_CHANGES
+  private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
+  // The whole document saved without DEFLATE and every change hash, for the heads it was saved
+  // at (document null: too large to send so), kept until the heads move. See wholeDocumentMessage.
+  private snapshotMemo: { heads: string, document: Uint8Array | null, sent?: Record<string, true> } | undefined
 
   private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
     this.doc = doc
@@ -156,6 +161,7 @@ export class IntentLog {
     const before = backend.getHeads()
     for (const { id, bytes } of fresh.values()) backend.put(RECORDS_OBJ, id, bytes, 'bytes')
     backend.commit(null, changeTime(timeMs))
+    this.snapshotMemo = undefined
     this.pristine = false
     for (const { id, bytes, record } of fresh.values()) this.hold(id, bytes, record)
     if (this.index !== undefined) {
@@ -205,7 +211,9 @@ export class IntentLog {
   save (): Uint8Array {
     this.persisted = A.getHeads(this.doc)
     this.received = undefined
-    return A.getBackend(this.doc).saveNoCompress()
+    const backend = A.getBackend(this.doc)
+    const memo = this.snapshotMemo
+    return memo?.document != null && memo.heads === backend.getHeads().join() ? memo.document : backend.saveNoCompress()
   }
 
   /**
@@ -226,6 +234,12 @@ export class IntentLog {
     this.maxQueued = max
   }
 
+  /** Largest whole document sent saved without DEFLATE (default 64 MiB; for tests). */
+  limitWholeDocumentBytes (max: number): void {
+    this.maxWholeDocument = max
+    this.snapshotMemo = undefined
+  }
+
   /** A fresh sync state for a peer. */
   initSyncState (): SyncState {
     return initBackendSyncState()
@@ -233,9 +247,53 @@ export class IntentLog {
 
   /** The next message for a peer, or null when there is nothing to say. `state` is left as it was. */
   generateSyncMessage (state: SyncState): [SyncState, Uint8Array | null] {
+    const backend = A.getBackend(this.doc)
+    const whole = this.wholeDocumentMessage(state, backend)
+    if (whole !== undefined) return whole
     const next = state.clone()
-    const message = A.getBackend(this.doc).generateSyncMessage(next)
+    const message = backend.generateSyncMessage(next)
     return [next, message ?? null]
+  }
+
+  /**
+   * The first message to a peer that holds only genesis: the whole document, as Automerge sends
+   * it, but saved without DEFLATE. Automerge's own message carries a compressed `save()`, redone
+   * for every fresh peer (~0.33 s at 10,000 records, DEFLATE in WebAssembly); this one is saved
+   * in ~0.04 s, once per heads, and the link compresses frames anyway. Automerge still writes
+   * everything else: a probe of the state that counts every change as sent makes it say heads,
+   * have and need with no changes, and the document takes their place. The probe is then the
+   * state Automerge itself leaves after sending a whole document (every change sent, in
+   * flight). Undefined: Automerge's own message (a peer that holds more than genesis, an old
+   * peer without v2 messages, a document too large).
+   */
+  private wholeDocumentMessage (state: SyncState, backend: Backend): [SyncState, Uint8Array] | undefined {
+    if (this.bytes.size === 0) return undefined
+    const shared = state.sharedHeads
+    if (shared.length !== 1 || shared[0] !== GENESIS_HASH) return undefined
+    const peer = exportSyncState(state)
+    if (peer.theirHeads?.length !== 1 || peer.theirHeads[0] !== GENESIS_HASH) return undefined
+    for (const _ in peer.sentHashes) return undefined
+    const snapshot = this.snapshot(backend)
+    if (snapshot.document === null) return undefined
+    snapshot.sent ??= hashSet(backend.getChangesMeta([]))
+    const probe = state.clone()
+    // The backend's setter takes the set as an object keyed by hash, as exportSyncState shows it.
+    probe.sentHashes = snapshot.sent as unknown as A.Heads
+    const bare = backend.generateSyncMessage(probe)
+    const env = bare == null ? null : readEnvelope(bare)
+    if (bare == null || env === null || env.version !== SYNC_MESSAGE_V2 || env.changes.length !== 0) return undefined
+    return [probe, replaceChanges(bare, env, [snapshot.document])]
+  }
+
+  // The document saved without DEFLATE, and every change hash, at the current heads.
+  private snapshot (backend: Backend): { document: Uint8Array | null, sent?: Record<string, true> } {
+    const heads = backend.getHeads().join()
+    if (this.snapshotMemo?.heads !== heads) {
+      const saved = backend.saveNoCompress()
+      const document = saved.length <= this.maxWholeDocument ? saved : null
+      this.snapshotMemo = { heads, document }
+    }
+    return this.snapshotMemo
   }
 
   /**
@@ -313,46 +371,56 @@ export class IntentLog {
       this.waiting.clear()
     }
     this.doc = target
-    if (staged.changes.length > 0) this.pristine = false
+    if (staged.changes.length > 0) {
+      this.pristine = false
+      this.snapshotMemo = undefined
+    }
     return { state: nextState, added: this.adopt(applied, became, new Map(became.map((r) => [r.id, r.bytes]))) }
   }
 
   /**
-   * A new peer's first sync: the whole document, applied to the live document directly rather
-   * than loaded into a throwaway one first (a second full load). The live document held only
-   * genesis, so refusing means starting again from genesis; callers never see the difference.
-   * The checks are the staged path's, in its order. Undefined when the document is not
-   * provably pure record puts: the staged path then reads every change and names the fault.
+   * A new peer's first sync: the whole document, loaded once and, if it passes, adopted as the
+   * live document (which held only genesis, so nothing of ours is lost). The checks are the
+   * staged path's, in its order; a refusal leaves the live document untouched. Undefined when
+   * the document does not load or is not provably pure record puts: the staged path then reads
+   * every change and names the fault.
    */
   private receiveWholeDocument (state: SyncState, message: Uint8Array, document: Uint8Array, check: IncomingCheck): { state: SyncState, added: RecordId[] } | undefined {
     // Fork checks compare against what was held before: index the genesis document first.
     this.changeIndex()
-    const restart = (): void => { this.doc = genesisDoc(this.actor) }
-    const backend = A.getBackend(this.doc)
-    const nextState = state.clone()
+    // Loaded into a document of its own: Automerge loads a whole document into an empty one
+    // in one pass, but applies it change by change to one that holds genesis (2-3x slower).
+    let loaded: A.Doc<IntentDoc>
     try {
-      backend.receiveSyncMessage(nextState, message)
+      loaded = A.load<IntentDoc>(document, { actor: this.actor })
     } catch {
-      restart()
       return undefined
     }
-    const metas = backend.getChangesMeta([])
-    const puts = documentPuts(backend, metas)
-    if (puts === undefined) {
-      restart()
-      return undefined
-    }
-    let incoming: IncomingRecord[]
+    const backend = A.getBackend(loaded)
+    // The sync state then learns the message's heads, have and need as it would with the
+    // document inside: the same message without it, and the heads we last sent kept (an empty
+    // message whose heads equal ours would set them).
+    const env = readEnvelope(message)
+    if (env === null) return undefined
+    const nextState = state.clone()
+    const lastSent = nextState.lastSentHeads
     try {
-      this.checkForks(metas)
-      incoming = this.newRecords(puts)
-      if (incoming.length > 0) check(incoming)
-    } catch (err) {
-      restart()
-      throw err
+      backend.receiveSyncMessage(nextState, replaceChanges(message, env, []))
+    } catch {
+      return undefined
     }
+    nextState.lastSentHeads = lastSent
+    const metas = backend.getChangesMeta([])
+    const puts = documentPuts(backend, metas, loaded.records)
+    if (puts === undefined) return undefined
+    this.checkForks(metas)
+    const incoming = this.newRecords(puts)
+    if (incoming.length > 0) check(incoming)
+    this.doc = loaded
     this.pristine = false
-    this.received = { document: document.slice(), heads: backend.getHeads() }
+    const heads = backend.getHeads()
+    this.received = { document: document.slice(), heads }
+    this.snapshotMemo = { heads: heads.join(), document: document.length <= this.maxWholeDocument ? this.received.document : null, sent: hashSet(metas) }
     // The log held genesis only, so every record of the document became visible.
     const visible = new Map(puts.map((p) => [p.id, p.bytes]))
     return { state: nextState, added: this.adopt(metas, incoming, visible) }
@@ -435,9 +503,18 @@ export class IntentLog {
 /** Changes held back for missing deps, at most; past it they are dropped (see receiveSyncMessage). */
 export const DEFAULT_MAX_QUEUED_CHANGES = 10_000
 
+/** Largest whole document sent uncompressed (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
+export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024
+
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32
 
+
+function hashSet (changes: ReadonlyArray<{ hash: string }>): Record<string, true> {
+  const out: Record<string, true> = {}
+  for (const c of changes) out[c.hash] = true
+  return out
+}
 
 // Automerge change times are whole seconds.
 function changeTime (timeMs: number): number {

@@ -13,7 +13,7 @@
  * const second = signRecord({ ...nextRecordFields(first), ... }, key) // seq 2, prev first.id
  */
 import { z } from 'zod'
-import { canonicalBytes, canonicalString, deepFreeze, fromB64u, parseCanonical, sha256, toB64u, toHex, utf8, type Json } from './canonical.js'
+import { canonicalBytes, canonicalString, deepFreeze, fromB64u, parseCanonical, sha256Hex, toB64u, utf8, type Json } from './canonical.js'
 import { sign, signedMessage, verify, type KeyPair } from './crypto.js'
 import { type AuraError, BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
@@ -400,6 +400,6 @@ function bytesAt (bytes: Uint8Array, at: number, part: Uint8Array): boolean {
 
 /** The id of canonical record bytes: their hex SHA-256. */
 export function recordIdOf (bytes: Uint8Array): RecordId {
-  return toHex(sha256(bytes)) as RecordId
+  return sha256Hex(bytes) as RecordId
 }
 

@@ -21,6 +21,7 @@
 import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
 import { MalformedError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
+import { warmUpLoad } from '../../crdt/automerge-sync.js'
 import { IntentLog } from '../../crdt/intent-log.js'
 import type { SignedRecord } from '../../crdt/record.js'
 import type { KV, KVOp } from './kv.js'
@@ -82,6 +83,7 @@ export class IntentStore {
       chunkBytes += value.length
       parts.push(value)
     }
+    warmUpLoad(parts.reduce((n, p) => n + p.length, 0))
     let log: IntentLog
     try {
       log = parts.length === 0 ? IntentLog.create(actor) : IntentLog.load(Buffer.concat(parts), actor)

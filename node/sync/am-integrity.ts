@@ -19,6 +19,7 @@ import * as A from '@automerge/automerge'
 import { sha256 } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
 import { COMPRESSED_CHANGE_CHUNK, DOCUMENT_CHUNK, splitChunks } from '../../crdt/intent-staging.js'
+import { readEnvelope } from '../../crdt/sync-envelope.js'
 
 /** Throws E_MALFORMED unless every chunk the sync message carries matches its own checksum. */
 export function checkSyncMessageIntegrity (message: Uint8Array): void {
@@ -26,69 +27,19 @@ export function checkSyncMessageIntegrity (message: Uint8Array): void {
 }
 
 /**
- * The change entries of a sync message. Read here from its envelope (type byte, heads, need,
- * have, then the length-prefixed changes) without decoding the rest into objects, which costs
- * more than the check itself; whatever this reading does not recognise goes to Automerge's own
- * decoder, so a message is never refused here that Automerge would read.
+ * The change entries of a sync message, read from its envelope (crdt/sync-envelope.ts) without
+ * decoding the rest into objects, which costs more than the check itself; whatever that reading
+ * does not recognise goes to Automerge's own decoder, so a message is never refused here that
+ * Automerge would read.
  */
 export function syncMessageChanges (message: Uint8Array): Uint8Array[] {
   const fast = readEnvelope(message)
-  if (fast !== null) return fast
+  if (fast !== null) return fast.changes
   try {
     return A.decodeSyncMessage(message).changes
   } catch (err) {
     throw new MalformedError(`not an Automerge sync message: ${(err as Error).message}`)
   }
-}
-
-const SYNC_MESSAGE_TYPES = new Set([0x42, 0x43])
-const HASH_BYTES = 32
-
-/** The change entries read from the envelope alone; null when it is not one as read here. */
-export function readEnvelope (m: Uint8Array): Uint8Array[] | null {
-  if (m.length === 0 || !SYNC_MESSAGE_TYPES.has(m[0])) return null
-  // Module-level readers over one cursor: no closures made per message.
-  const c: Cursor = { m, at: 1 }
-  if (!skipHashes(c) || !skipHashes(c)) return null // heads, need
-  const haves = uleb(c)
-  if (haves === null || haves > m.length - c.at) return null
-  for (let i = 0; i < haves; i++) {
-    if (!skipHashes(c)) return null // lastSync
-    const bloom = uleb(c)
-    if (bloom === null || bloom > m.length - c.at) return null
-    c.at += bloom
-  }
-  const count = uleb(c)
-  if (count === null || count > m.length - c.at) return null
-  const changes: Uint8Array[] = []
-  for (let i = 0; i < count; i++) {
-    const len = uleb(c)
-    if (len === null || len > m.length - c.at) return null
-    changes.push(m.subarray(c.at, c.at + len))
-    c.at += len
-  }
-  // Optional fields may follow (capabilities): Automerge's decoder reads them when the log does.
-  return changes
-}
-
-interface Cursor { readonly m: Uint8Array, at: number }
-
-function uleb (c: Cursor): number | null {
-  const m = c.m
-  let value = 0
-  for (let i = 0; i < 8 && c.at < m.length; i++) {
-    const b = m[c.at++]
-    value += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return value
-  }
-  return null
-}
-
-function skipHashes (c: Cursor): boolean {
-  const n = uleb(c)
-  if (n === null || n > (c.m.length - c.at) / HASH_BYTES) return false
-  c.at += n * HASH_BYTES
-  return true
 }
 
 // Chunks (up to CHECKED_MAX_BYTES) whose checksum matched, by their bytes (latin1): the same
