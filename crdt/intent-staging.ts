@@ -19,6 +19,7 @@ import * as A from '@automerge/automerge'
 import { sha256, toHex } from './canonical.js'
 import { MalformedError } from './errors.js'
 import { documentPuts, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { readEnvelope } from './sync-envelope.js'
 
 /** Which change a sync message carries: its hash and (actor, seq). */
 export interface ChangeRef {
@@ -85,8 +86,9 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
  */
 export function wholeDocumentOf (message: Uint8Array): Uint8Array | undefined {
   try {
-    const entries = A.decodeSyncMessage(message).changes
-    if (entries.length !== 1) return undefined
+    // The envelope alone: Automerge's decoder would copy the whole document out.
+    const entries = readEnvelope(message)?.changes
+    if (entries?.length !== 1) return undefined
     const chunks = splitChunks(entries[0])
     return chunks.length === 1 && chunks[0].type === DOCUMENT_CHUNK ? chunks[0].bytes : undefined
   } catch {

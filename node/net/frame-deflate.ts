@@ -67,7 +67,7 @@ export class FrameDeflater {
     if (large && this.skipLarge > 0) {
       this.skipLarge--
     } else if (payload.length >= MIN_BYTES && payload.length <= MAX_BYTES) {
-      const packed = deflateRawSync(payload, { dictionary: this.history.dictionary, windowBits: WINDOW_BITS, level: 6 })
+      const packed = deflateRawSync(payload, { dictionary: this.history.dictionary, windowBits: WINDOW_BITS, level: large ? 1 : 6 })
       if (packed.length < payload.length) out = { deflated: true, bytes: new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength) }
       if (large && packed.length > payload.length - payload.length / 8) this.skipLarge = SKIP_FRAMES
     }
