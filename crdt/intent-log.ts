@@ -56,8 +56,9 @@ export class IntentLog {
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxQueued = DEFAULT_MAX_QUEUED_CHANGES
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
-  // The whole document saved without DEFLATE and every change hash, for the heads it was saved
-  // at (document null: too large to send so), kept until the heads move. See wholeDocumentMessage.
+  // The whole document saved without DEFLATE (or as a fresh log received it) and, once asked
+  // for, every change hash, at the heads it was saved at (document null: too large to send
+  // so); dropped when the heads move. See wholeDocumentMessage.
   private snapshotMemo: { heads: string, document: Uint8Array | null, sent?: Record<string, true> } | undefined
 
   private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
@@ -420,7 +421,8 @@ export class IntentLog {
     this.pristine = false
     const heads = backend.getHeads()
     this.received = { document: document.slice(), heads }
-    this.snapshotMemo = { heads: heads.join(), document: document.length <= this.maxWholeDocument ? this.received.document : null, sent: hashSet(metas) }
+    // Ready for the next fresh peer as it arrived.
+    this.snapshotMemo = { heads: heads.join(), document: document.length <= this.maxWholeDocument ? this.received.document : null }
     // The log held genesis only, so every record of the document became visible.
     const visible = new Map(puts.map((p) => [p.id, p.bytes]))
     return { state: nextState, added: this.adopt(metas, incoming, visible) }
@@ -503,7 +505,7 @@ export class IntentLog {
 /** Changes held back for missing deps, at most; past it they are dropped (see receiveSyncMessage). */
 export const DEFAULT_MAX_QUEUED_CHANGES = 10_000
 
-/** Largest whole document sent uncompressed (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
+/** Largest whole document sent saved without DEFLATE (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
 export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024
 
 // New records from which merging into the peer's whole document beats applying it to ours.
