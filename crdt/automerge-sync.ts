@@ -56,6 +56,8 @@ export interface ExportedSyncState {
   lastSentHeads: string[]
   /** The peer's heads as last heard; null before its first message. */
   theirHeads: string[] | null
+  /** The peer's have (last-sync heads and bloom filters) as last heard; null before its first message. */
+  theirHave: unknown[] | null
   /** Changes sent in this session and not known to be held by the peer, keyed by hash. */
   sentHashes: Record<string, unknown>
   inFlight: boolean

@@ -56,9 +56,9 @@ export class IntentLog {
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxQueued = DEFAULT_MAX_QUEUED_CHANGES
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
-  // The whole document saved without DEFLATE (or as a fresh log received it) and, once asked
-  // for, every change hash, at the heads it was saved at (document null: too large to send
-  // so); dropped when the heads move. See wholeDocumentMessage.
+  // The whole document as this log saved it without DEFLATE and, once asked for, every change
+  // hash, at the heads it was saved at (document null: too large to send so); dropped when the
+  // heads move. See wholeDocumentMessage.
   private snapshotMemo: { heads: string, document: Uint8Array | null, sent?: Record<string, true> } | undefined
 
   private constructor (doc: A.Doc<IntentDoc>, pristine: boolean) {
@@ -264,8 +264,8 @@ export class IntentLog {
    * everything else: a probe of the state that counts every change as sent makes it say heads,
    * have and need with no changes, and the document takes their place. The probe is then the
    * state Automerge itself leaves after sending a whole document (every change sent, in
-   * flight). Undefined: Automerge's own message (a peer that holds more than genesis, an old
-   * peer without v2 messages, a document too large).
+   * flight). Undefined: Automerge's own message (a peer that holds more than genesis or sent no
+   * have, an old peer without v2 messages, a document too large).
    */
   private wholeDocumentMessage (state: SyncState, backend: Backend): [SyncState, Uint8Array] | undefined {
     if (this.bytes.size === 0) return undefined
@@ -273,6 +273,8 @@ export class IntentLog {
     if (shared.length !== 1 || shared[0] !== GENESIS_HASH) return undefined
     const peer = exportSyncState(state)
     if (peer.theirHeads?.length !== 1 || peer.theirHeads[0] !== GENESIS_HASH) return undefined
+    // Without a have, Automerge would send only the changes asked for by hash.
+    if (peer.theirHave === null || peer.theirHave.length === 0) return undefined
     for (const _ in peer.sentHashes) return undefined
     const snapshot = this.snapshot(backend)
     if (snapshot.document === null) return undefined
@@ -412,7 +414,7 @@ export class IntentLog {
     }
     nextState.lastSentHeads = lastSent
     const metas = backend.getChangesMeta([])
-    const puts = documentPuts(backend, metas, loaded.records)
+    const puts = documentPuts(backend, metas, { chunk: document, values: loaded.records })
     if (puts === undefined) return undefined
     this.checkForks(metas)
     const incoming = this.newRecords(puts)
@@ -421,8 +423,6 @@ export class IntentLog {
     this.pristine = false
     const heads = backend.getHeads()
     this.received = { document: document.slice(), heads }
-    // Ready for the next fresh peer as it arrived.
-    this.snapshotMemo = { heads: heads.join(), document: document.length <= this.maxWholeDocument ? this.received.document : null }
     // The log held genesis only, so every record of the document became visible.
     const visible = new Map(puts.map((p) => [p.id, p.bytes]))
     return { state: nextState, added: this.adopt(metas, incoming, visible) }

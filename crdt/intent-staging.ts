@@ -65,7 +65,7 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
       const doc = loadDocument(bytes, actor)
       documents.push(doc)
       const metas = A.getChangesMetaSince(doc, [])
-      const fast = documentPuts(A.getBackend(doc), metas, doc.records)
+      const fast = documentPuts(A.getBackend(doc), metas, { chunk: bytes, values: doc.records })
       if (fast === undefined) {
         // Not provably pure puts from the state alone (or honestly conflicting duplicate puts):
         // read every change, which also names the offending op.
