@@ -20,6 +20,8 @@
  * documentOps(chunk)   // [{ key: 'records', type: 0, bytes }, { key: '3f…', type: 7, bytes }, …]
  */
 
+import { skip, sleb, uleb, type Cursor } from './leb128.js'
+
 /** One op as the chunk states it. */
 export interface DocumentOp {
   readonly key: string | null
@@ -44,8 +46,6 @@ export function documentOps (chunk: Uint8Array): DocumentOp[] | undefined {
     return undefined
   }
 }
-
-interface Cursor { readonly d: Uint8Array, at: number, readonly end: number }
 
 function read (d: Uint8Array): DocumentOp[] | undefined {
   if (d.length < 10 || d[8] !== 0) return undefined
@@ -121,31 +121,4 @@ function runs<T> (d: Uint8Array, col: { at: number, len: number }, value: (c: Cu
     }
   }
   return out
-}
-
-function skip (c: Cursor, n: number): void {
-  c.at += n
-  if (c.at > c.end) throw new RangeError('past the end')
-}
-
-function uleb (c: Cursor): number {
-  let value = 0
-  for (let i = 0; i < 8; i++) {
-    if (c.at >= c.end) throw new RangeError('uleb past the end')
-    const b = c.d[c.at++]
-    value += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return value
-  }
-  throw new RangeError('uleb too long')
-}
-
-function sleb (c: Cursor): number {
-  let value = 0
-  for (let i = 0; i < 8; i++) {
-    if (c.at >= c.end) throw new RangeError('sleb past the end')
-    const b = c.d[c.at++]
-    value += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return (b & 0x40) !== 0 ? value - 2 ** (7 * (i + 1)) : value
-  }
-  throw new RangeError('sleb too long')
 }

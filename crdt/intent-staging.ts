@@ -19,6 +19,7 @@ import * as A from '@automerge/automerge'
 import { sha256, toHex } from './canonical.js'
 import { MalformedError } from './errors.js'
 import { documentPuts, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { uleb, type Cursor } from './leb128.js'
 import { readEnvelope } from './sync-envelope.js'
 
 /** Which change a sync message carries: its hash and (actor, seq). */
@@ -149,23 +150,20 @@ export function splitChunks (bytes: Uint8Array): Chunk[] {
     if (bytes.length - at < 10 || MAGIC.some((m, i) => bytes[at + i] !== m)) throw new MalformedError(`sync message entry is not an Automerge chunk at byte ${at}`)
     const type = bytes[at + 8]
     if (type !== DOCUMENT_CHUNK && !CHANGE_CHUNKS.has(type)) throw new MalformedError(`unknown Automerge chunk type ${type}`)
-    const { value: length, next } = readUleb(bytes, at + 9)
+    const c: Cursor = { d: bytes, at: at + 9, end: bytes.length }
+    let length: number
+    try {
+      length = uleb(c)
+    } catch {
+      throw new MalformedError('bad chunk length in Automerge chunk header')
+    }
+    const next = c.at
     const end = next + length
     if (end > bytes.length) throw new MalformedError('truncated Automerge chunk')
     out.push({ type, bytes: bytes.subarray(at, end), at })
     at = end
   }
   return out
-}
-
-function readUleb (bytes: Uint8Array, from: number): { value: number, next: number } {
-  let value = 0
-  for (let i = 0; i < 8 && from + i < bytes.length; i++) {
-    const b = bytes[from + i]
-    value += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return { value, next: from + i + 1 }
-  }
-  throw new MalformedError('bad chunk length in Automerge chunk header')
 }
 
 /** The hash of an uncompressed change chunk: SHA-256 of everything after magic and checksum. */

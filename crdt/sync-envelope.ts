@@ -11,6 +11,8 @@
  * replaceChanges(msg, env, [document])           // the same message carrying other entries
  */
 
+import { skip, uleb, ulebBytes, type Cursor } from './leb128.js'
+
 /** A sync message's change entries and where the changes field lies in it. */
 export interface Envelope {
   /** The type byte: 0x42 (v1) or 0x43 (v2, whose one entry may be a whole document). */
@@ -28,28 +30,29 @@ const HASH_BYTES = 32
 /** The envelope of `m`; null when it is not one as read here. */
 export function readEnvelope (m: Uint8Array): Envelope | null {
   if (m.length === 0 || (m[0] !== SYNC_MESSAGE_V1 && m[0] !== SYNC_MESSAGE_V2)) return null
-  // Module-level readers over one cursor: no closures made per message.
-  const c: Cursor = { m, at: 1 }
-  if (!skipHashes(c) || !skipHashes(c)) return null // heads, need
-  const haves = uleb(c)
-  if (haves === null || haves > m.length - c.at) return null
-  for (let i = 0; i < haves; i++) {
-    if (!skipHashes(c)) return null // lastSync
-    const bloom = uleb(c)
-    if (bloom === null || bloom > m.length - c.at) return null
-    c.at += bloom
+  const c: Cursor = { d: m, at: 1, end: m.length }
+  try {
+    skipHashes(c) // heads
+    skipHashes(c) // need
+    const haves = uleb(c)
+    if (haves > m.length - c.at) return null
+    for (let i = 0; i < haves; i++) {
+      skipHashes(c) // lastSync
+      skip(c, uleb(c)) // bloom
+    }
+    const changesAt = c.at
+    const count = uleb(c)
+    if (count > m.length - c.at) return null
+    const changes: Uint8Array[] = []
+    for (let i = 0; i < count; i++) {
+      const len = uleb(c)
+      changes.push(m.subarray(c.at, c.at + len))
+      skip(c, len)
+    }
+    return { version: m[0], changes, changesAt, changesEnd: c.at }
+  } catch {
+    return null
   }
-  const changesAt = c.at
-  const count = uleb(c)
-  if (count === null || count > m.length - c.at) return null
-  const changes: Uint8Array[] = []
-  for (let i = 0; i < count; i++) {
-    const len = uleb(c)
-    if (len === null || len > m.length - c.at) return null
-    changes.push(m.subarray(c.at, c.at + len))
-    c.at += len
-  }
-  return { version: m[0], changes, changesAt, changesEnd: c.at }
 }
 
 /** `m` with its change entries replaced by `entries`; everything else byte for byte as it was. */
@@ -65,33 +68,6 @@ export function replaceChanges (m: Uint8Array, env: Envelope, entries: readonly 
   return out
 }
 
-interface Cursor { readonly m: Uint8Array, at: number }
-
-function uleb (c: Cursor): number | null {
-  const m = c.m
-  let value = 0
-  for (let i = 0; i < 8 && c.at < m.length; i++) {
-    const b = m[c.at++]
-    value += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return value
-  }
-  return null
-}
-
-function ulebBytes (n: number): Uint8Array {
-  const out: number[] = []
-  do {
-    let b = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    out.push(b)
-  } while (n > 0)
-  return Uint8Array.from(out)
-}
-
-function skipHashes (c: Cursor): boolean {
-  const n = uleb(c)
-  if (n === null || n > (c.m.length - c.at) / HASH_BYTES) return false
-  c.at += n * HASH_BYTES
-  return true
+function skipHashes (c: Cursor): void {
+  skip(c, uleb(c) * HASH_BYTES)
 }
