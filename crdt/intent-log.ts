@@ -421,8 +421,7 @@ export class IntentLog {
     if (incoming.length > 0) check(incoming)
     this.doc = loaded
     this.pristine = false
-    const heads = backend.getHeads()
-    this.received = { document: document.slice(), heads }
+    this.received = { document: document.slice(), heads: backend.getHeads() }
     // The log held genesis only, so every record of the document became visible.
     const visible = new Map(puts.map((p) => [p.id, p.bytes]))
     return { state: nextState, added: this.adopt(metas, incoming, visible) }
