@@ -64,7 +64,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('sync', 'receipt_interval', duration({ min: 0.01 }), 60, 'How often this node signs a receipt of what it holds.'),
   key('sync', 'max_staleness', optionalDuration({ min: 1 }), null, 'Stop accepting new records from others when no Mothership beacon was seen for this long. "off" by default.'),
   key('sync', 'max_frame_bytes', size({ min: 65536 }), 16 * 1048576, 'Largest sync frame accepted (bytes or "16MiB"; at least 64KiB). Larger Automerge messages travel in 60 KiB pieces.'),
-  key('sync', 'max_message_bytes', size({ min: 65536 }), 256 * 1048576, 'Largest Automerge sync message accepted in pieces (bytes or "256MiB"). A fresh peer receives the whole intent log as one message: about 2.8 MB per 10,000 records. An admitted peer can make this node buffer up to this much per connection.'),
+  key('sync', 'max_message_bytes', size({ min: 65536 }), 256 * 1048576, 'Largest Automerge sync message accepted in pieces (bytes or "256MiB"). A fresh peer receives the whole intent log as one message: about 8.9 MB per 10,000 records (3.4 MB on the wire). An admitted peer can make this node buffer up to this much per connection.'),
   key('audit.export', 'enabled', boolean(), false, 'While the daemon runs, send every record and audit event (the lines of `aura audit export`) to `endpoint`, once each.'),
   key('audit.export', 'format', oneOf(['jsonl', 'otlp']), 'jsonl', '"jsonl" (one JSON object per line to `endpoint`, a file path) or "otlp" (OTLP/HTTP logs to `endpoint`, a URL).'),
   key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp", a file path for "jsonl".', '"https://collector.internal:4318"'),

@@ -58,7 +58,7 @@ const TAG_AUTOMERGE_PART = 0x03
 
 /**
  * Largest piece of an Automerge sync message in one frame. A fresh peer's first message holds
- * the whole log (~2.8 MB per 10,000 records), which must not depend on the frame limit of either
+ * the whole log (~8.9 MB per 10,000 records), which must not depend on the frame limit of either
  * side: it goes as pieces of this size (every `max_frame_bytes` allowed is larger), bounded as a
  * whole by the receiver's `max_message_bytes`.
  */
