@@ -41,6 +41,11 @@ export class Dialer {
     this.targets.set(addr, { addr, key, next: 0, backoff: MIN_BACKOFF_MS, busy: false, lastError: null })
   }
 
+  /** Forgets every address of `key` (a revoked peer). */
+  remove (key: KeyId): void {
+    for (const [addr, t] of this.targets) if (t.key === key) this.targets.delete(addr)
+  }
+
   /** The addresses known, with their last error. */
   list (): Array<{ addr: string, key: KeyId | null, lastError: string | null }> {
     return [...this.targets.values()].map((t) => ({ addr: t.addr, key: t.key, lastError: t.lastError }))
