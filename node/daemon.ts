@@ -137,7 +137,10 @@ class DaemonImpl implements Daemon {
     })
     this.dialer = new Dialer({
       connect: async (addr) => await this.connect(addr),
-      isConnected: (key) => this.engine?.connectedPeers().includes(key) ?? false,
+      isConnected: (key, addr) => {
+        if (this.engine?.connectedPeers().includes(key) !== true) return false
+        return addr.includes('/p2p-circuit') || this.host.connectionInfo().some((c) => c.key === key && c.via === 'direct')
+      },
       // A revoked node dials nobody: every peer refuses it, and revocations are never undone.
       isBarred: (key) => this.rt.chain?.revocation(key) !== undefined || this.rt.chain?.revocation(this.rt.key) !== undefined,
       now: () => this.rt.now()

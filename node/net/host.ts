@@ -115,6 +115,7 @@ const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 const HANG_UP_GRACE_MS = 1000
 const REMEMBERED_REFUSALS = 64
 const REFUSAL_GRACE_MS = 250
+const RELAYED_CLOSE_GRACE_MS = 2000
 // Answered by every host: `dial` opens it once to learn that the listener kept the connection.
 const READY_PROTOCOL = '/aura/ready/1.0.0'
 
@@ -154,7 +155,9 @@ class Libp2pHost implements Host {
     this.libp2p = await createLibp2p({
       privateKey,
       addresses: {
-        listen: reach?.relayClient === true ? [...listen, '/p2p-circuit'] : listen,
+        // Each /p2p-circuit asks for one reservation: two relays, so losing one (the Mothership
+        // stopped) leaves the node reachable through the other.
+        listen: reach?.relayClient === true ? [...listen, '/p2p-circuit', '/p2p-circuit'] : listen,
         appendAnnounce: reach?.announce ?? []
       },
       transports: reach === undefined ? [tcp()] : [tcp(), relayTransport()],
@@ -175,6 +178,18 @@ class Libp2pHost implements Host {
     })
     this.peerId = this.libp2p.peerId.toString()
     await this.libp2p.handle(READY_PROTOCOL, (stream) => { void stream.close() }, RUN_ON_LIMITED)
+    // Once a direct connection to a key is up, its relayed ones only cost the relay: close them
+    // (after a moment, so sessions on the direct one are running first).
+    this.libp2p.addEventListener('connection:open', (evt) => {
+      const c = evt.detail
+      if (c.limits !== undefined || c.remoteAddr.toString().includes('/p2p-circuit')) return
+      setTimeout(() => {
+        if (c.status !== 'open') return
+        for (const other of this.libp2p.getConnections(c.remotePeer)) {
+          if (other.limits !== undefined || other.remoteAddr.toString().includes('/p2p-circuit')) void other.close().catch(() => other.abort(new Error('replaced by a direct connection')))
+        }
+      }, RELAYED_CLOSE_GRACE_MS).unref()
+    })
     this.libp2p.addEventListener('peer:identify', (evt) => {
       const key = keyOf(evt.detail.peerId)
       if (key === null) return
