@@ -14,7 +14,7 @@ if (why !== null) process.stderr.write(`test/netns/nat.test.ts: SKIPPED — ${wh
 
 const LISTEN = '/ip4/0.0.0.0/tcp/7447'
 
-describe.skipIf(why !== null)('peers behind NAT (network namespaces, nftables, real daemons)', { timeout: 180_000 }, () => {
+describe.skipIf(why !== null)('peers behind NAT (network namespaces, nftables, real daemons)', { timeout: 300_000 }, () => {
   let lab: Lab
   let team: Team
   const via = (name: string): { wrap: string[], listen: string } => ({ wrap: lab.wrap(name), listen: LISTEN })
@@ -39,7 +39,7 @@ describe.skipIf(why !== null)('peers behind NAT (network namespaces, nftables, r
         carol: via('carol')
       }
     })
-  }, 180_000)
+  }, 300_000)
 
   afterAll(async () => {
     await team?.close()
