@@ -72,6 +72,11 @@ import { ensureBuilt } from '../build-dist.js'
 
 export { ensureBuilt }
 
+// Every daemon this module started: killed when the test process exits, so a team whose setup
+// timed out (its handle never returned to the test) leaves no daemon behind.
+const spawned = new Set<ChildProcess>()
+process.once('exit', () => { for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -212,6 +217,8 @@ export class Team {
       stdio: ['ignore', log, log]
     })
     closeSync(log)
+    spawned.add(child)
+    child.once('exit', () => spawned.delete(child))
     m.daemon = child
     let exited = false
     child.once('exit', () => { exited = true; if (m.daemon === child) m.daemon = null })
