@@ -42,9 +42,11 @@ export class Lab {
     return null
   }
 
-  /** A new, empty lab. */
+  /** A new, empty lab; its namespaces are deleted when the test process exits, whatever happens. */
   static async create (): Promise<Lab> {
-    return new Lab(`aura${process.pid % 100000}${Math.floor(Math.random() * 1000)}`)
+    const lab = new Lab(`aura${process.pid % 100000}${Math.floor(Math.random() * 1000)}`)
+    process.once('exit', () => { for (const name of lab.made) spawnSync('ip', ['netns', 'del', lab.ns(name)]) })
+    return lab
   }
 
   /** The kernel name of a lab namespace. */
