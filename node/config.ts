@@ -30,7 +30,7 @@ export { parseDuration, parseSize } from './config/values.js'
 
 /** The merged, normalised configuration. Durations are seconds; null means unset or off. */
 export interface AuraConfig {
-  node: { listen: string[], peers: string[], name: string, host: string }
+  node: { listen: string[], peers: string[], announce: string[], discover: boolean, mdns: boolean, relay: 'auto' | 'on' | 'off', name: string, host: string }
   workspace: { path: string | null, apply: 'auto' | 'manual' }
   mothership: { join_token_ttl: number | null, beacon_interval: number }
   crypto: { join_token_ttl: number | null }

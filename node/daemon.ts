@@ -13,6 +13,7 @@ import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/
 import { shortId, type KeyId } from '../crdt/ids.js'
 import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
+import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
 import { Dialer } from './net/dialer.js'
 import { keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
@@ -64,6 +65,9 @@ class DaemonImpl implements Daemon {
   readonly stopped: Promise<void>
   private resolveStopped!: () => void
   private dialer!: Dialer
+  private book!: AddressBook
+  // Addresses peers saw this node at (identify), newest last: how it looks from outside a NAT.
+  private readonly observed: string[] = []
   private control: ControlServer | undefined
   private timers: NodeJS.Timeout[] = []
   private receiptTimer: NodeJS.Timeout | undefined
@@ -96,7 +100,18 @@ class DaemonImpl implements Daemon {
       maxFrameBytes: cfg.sync.max_frame_bytes,
       onProtocolError: (err, info) => {
         void this.rt.audit('protocol-error', { peer: info.remote, protocol: info.protocol, code: err.code, message: err.message }).catch(() => {})
-      }
+      },
+      reach: {
+        relayClient: true,
+        relayServe: () => this.servesRelay(),
+        // mDNS multicasts on every interface: a node listening on loopback alone has nothing to
+        // announce to the LAN, and tests on 127.0.0.1 must never reach a real network.
+        mdns: cfg.node.mdns && !listen.every(isLoopback),
+        announce: cfg.node.announce,
+        admitted: (key) => this.admitted(key)
+      },
+      onPeerAddresses: (key, addrs) => { void this.book?.learn(key, addrs).catch(() => {}) },
+      onObservedAddress: (addr) => this.observe(addr)
     })
     try {
       this.host = await createHost(hostInit(cfg.node.listen))
@@ -116,13 +131,21 @@ class DaemonImpl implements Daemon {
       if (this.rt.mothershipKey === null) { link.close(new NotAdmittedError('this node is not the Mothership')); return }
       serveJoin(this.rt, link, this.joinSource(link.remote), () => this.peerAddresses())
     })
+    await this.host.handle(ADDRS_PROTOCOL, (link) => {
+      if (!this.admitted(link.remote)) { link.close(); return }
+      this.book.serve(link)
+    })
     this.dialer = new Dialer({
       connect: async (addr) => await this.connect(addr),
-      isConnected: (key) => this.engine?.connectedPeers().includes(key) ?? false,
+      isConnected: (key, addr) => {
+        if (this.engine?.connectedPeers().includes(key) !== true) return false
+        return addr.includes('/p2p-circuit') || this.host.connectionInfo().some((c) => c.key === key && c.via === 'direct')
+      },
       // A revoked node dials nobody: every peer refuses it, and revocations are never undone.
       isBarred: (key) => this.rt.chain?.revocation(key) !== undefined || this.rt.chain?.revocation(this.rt.key) !== undefined,
       now: () => this.rt.now()
     }, this.rt.key)
+    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.dialer, host: this.host, admitted: (key) => this.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
     for (const addr of cfg.node.peers) this.dialer.add(addr)
     for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
@@ -215,11 +238,13 @@ class DaemonImpl implements Daemon {
           // finds them closed and cuts the connections.
           this.engine?.dropPeer(key, err)
           void this.host.hangUp(key, err).finally(() => { t.closedAt = preciseNow() })
+          void this.book.forget(key).catch(() => {})
         }
       },
       sessionOpened: (peer) => {
         const addr = this.remoteAddress(peer)
-        if (addr !== null) void this.rt.store.peers.put(peer, { addrs: [addr], seen: this.rt.now() }).catch(() => {})
+        if (addr !== null) void this.book.learn(peer, [addr], true).catch(() => {})
+        void this.book.share(peer).catch(() => {})
       },
       sessionClosed: (peer, reason) => {
         // Only refusals the remote sent: closing a session ourselves (revoking it) is no refusal of us.
@@ -242,6 +267,30 @@ class DaemonImpl implements Daemon {
       return null
     }
     return err
+  }
+
+  // Strict: admitted and not revoked (the gate's once-per-30-s allowance to tell a refused key
+  // why does not extend to relaying or to the address book).
+  private admitted (key: KeyId): boolean {
+    return this.engine !== null && this.engine.admission(key) === null
+  }
+
+  private servesRelay (): boolean {
+    const mode = this.rt.config.node.relay
+    if (mode !== 'auto') return mode === 'on'
+    return this.rt.mothershipKey !== null || this.publiclyReachable()
+  }
+
+  // AutoNAT confirmed an address peers observed us at: others can dial us, so we can relay.
+  private publiclyReachable (): boolean {
+    const am = (this.host.libp2p as unknown as { components?: { addressManager?: { getAddressesWithMetadata?: () => Array<{ verified: boolean, type: string }> } } }).components?.addressManager
+    return am?.getAddressesWithMetadata?.().some((a) => a.verified && a.type === 'observed') === true
+  }
+
+  private observe (addr: string): void {
+    if (this.observed.includes(addr)) return
+    this.observed.push(addr)
+    if (this.observed.length > 8) this.observed.shift()
   }
 
   private async connect (addr: string): Promise<void> {
@@ -289,6 +338,9 @@ class DaemonImpl implements Daemon {
       stale: this.engine?.isStale() ?? false,
       lastBeacon: this.engine?.lastBeaconTs ?? null,
       knownAddresses: this.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
+      connections: this.host.connectionInfo(),
+      observed: [...this.observed],
+      relay: this.servesRelay(),
       startedAt: this.startedAt,
       auditExport: this.auditStream?.status() ?? null
     }
@@ -366,6 +418,10 @@ export async function adoptJoin (rt: NodeRuntime, joined: Awaited<ReturnType<typ
 
 function preciseNow (): number {
   return performance.timeOrigin + performance.now()
+}
+
+function isLoopback (addr: string): boolean {
+  return /^\/ip4\/127\.|^\/ip6\/::1\//.test(addr)
 }
 
 function sourceOf (multiaddr: string): string {

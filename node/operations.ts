@@ -21,6 +21,8 @@ import { inbox, sendMessage } from './agents/sentinel.js'
 import { mcpCall } from './agents/mcp-tools.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
 
+import type { ConnectionInfo } from './net/host.js'
+
 /** What a running daemon adds to an operation: live network state. */
 export interface LiveState {
   listen: string[]
@@ -29,6 +31,12 @@ export interface LiveState {
   stale: boolean
   lastBeacon: number | null
   knownAddresses: Array<{ addr: string, lastError: string | null }>
+  /** Open connections: direct or relayed, remote address, round trip (ms). */
+  connections: ConnectionInfo[]
+  /** Addresses peers observed this node at (identify): its face outside a NAT. */
+  observed: string[]
+  /** Whether this node serves as a circuit relay for admitted peers now. */
+  relay: boolean
   startedAt: number
   /** Continuous audit export (`[audit.export]`), when enabled. */
   auditExport: AuditStreamStatus | null
@@ -134,8 +142,14 @@ function status (rt: NodeRuntime, live?: LiveState) {
     mothership: rt.mothershipKey !== null,
     daemon: live === undefined ? 'not running' : 'running',
     pid: live === undefined ? null : process.pid,
-    listen: live?.listen ?? [],
+    listen: (live?.listen ?? []).filter((a) => !a.includes('/p2p-circuit')),
+    // Circuit addresses: reachable through a relay that holds a reservation for this node.
+    relayed: (live?.listen ?? []).filter((a) => a.includes('/p2p-circuit')),
     connected: (live?.connected ?? []).map((k) => shortId(k)),
+    // How this node reaches each connected peer: one row per connection.
+    peers: (live?.connections ?? []).map((c) => ({ peer: shortId(c.key), key: c.key, via: c.via, addr: c.addr, rttMs: c.rttMs })),
+    observed: live?.observed ?? [],
+    relay: live?.relay ?? false,
     authority: chain === null ? null : { seq: chain.head.seq, hash: chain.head.hash },
     records: {
       total: records.length,

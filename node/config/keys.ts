@@ -53,6 +53,10 @@ export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'a
 export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('node', 'listen', multiaddrs(), ['/ip4/0.0.0.0/tcp/7447'], 'Multiaddrs this node listens on.'),
   key('node', 'peers', multiaddrs(), [], 'Multiaddrs of peers to dial at start, e.g. "/ip4/10.0.0.5/tcp/7447/p2p/12D3KooW...".'),
+  key('node', 'announce', multiaddrs(), [], 'Extra addresses to tell peers, e.g. a port your NAT forwards: "/ip4/203.0.113.7/tcp/7447".'),
+  key('node', 'discover', boolean(), true, 'Learn admitted peers\' addresses from identify and from other peers, share ours, and dial them. Off: only [node] peers, `aura peer add` and the join\'s addresses.'),
+  key('node', 'mdns', boolean(), true, 'Find peers on the local network with mDNS (admitted peers only are dialled). Off by itself when every listen address is loopback.'),
+  key('node', 'relay', oneOf(['auto', 'on', 'off']), 'auto', 'Serve as a circuit relay for admitted peers behind NAT: "auto" on the Mothership and on a node AutoNAT finds publicly reachable.'),
   key('node', 'name', text(), (s: SystemInfo) => s.username, 'The human this node acts for (the `actor` of its records). Default: your user name.'),
   key('node', 'host', text(), (s: SystemInfo) => s.hostname, 'Host name recorded in records. Default: this machine\'s host name.'),
   key('workspace', 'path', optionalText(), null, 'The code checkout this node watches. Unset: the current directory. Relative paths resolve against the node home.', '"~/src/project"'),

@@ -15,8 +15,12 @@ import { keyIdFromMultiaddr } from './peer-identity.js'
 export interface DialerComponents {
   /** Opens a sync session to `addr`; rejects on failure. */
   connect: (addr: string) => Promise<void>
-  /** Whether a session to `key` is open. */
-  isConnected: (key: KeyId) => boolean
+  /**
+   * Whether `addr` of `key` needs no dial: a session is open and, for a direct address, it runs
+   * over a direct connection (a peer reached only through a relay is dialled directly again, so
+   * a relayed connection is upgraded whenever a direct address works).
+   */
+  isConnected: (key: KeyId, addr: string) => boolean
   /** Whether `key` must not be dialled (revoked). */
   isBarred: (key: KeyId) => boolean
   now: () => number
@@ -41,6 +45,11 @@ export class Dialer {
     this.targets.set(addr, { addr, key, next: 0, backoff: MIN_BACKOFF_MS, busy: false, lastError: null })
   }
 
+  /** Forgets every address of `key` (a revoked peer). */
+  remove (key: KeyId): void {
+    for (const [addr, t] of this.targets) if (t.key === key) this.targets.delete(addr)
+  }
+
   /** The addresses known, with their last error. */
   list (): Array<{ addr: string, key: KeyId | null, lastError: string | null }> {
     return [...this.targets.values()].map((t) => ({ addr: t.addr, key: t.key, lastError: t.lastError }))
@@ -51,7 +60,7 @@ export class Dialer {
     const now = this.c.now()
     for (const t of this.targets.values()) {
       if (t.busy || t.next > now) continue
-      if (t.key !== null && (this.c.isConnected(t.key) || this.c.isBarred(t.key))) continue
+      if (t.key !== null && (this.c.isConnected(t.key, t.addr) || this.c.isBarred(t.key))) continue
       t.busy = true
       this.c.connect(t.addr).then(() => {
         t.backoff = MIN_BACKOFF_MS

@@ -22,12 +22,20 @@ export type Direction = 'inbound' | 'outbound'
 /** Decides whether a key may connect: null admits, an AuraError refuses (and says why). */
 export type Gate = (key: KeyId, direction: Direction) => AuraError | null
 
+/** Who a relay serves: only while `serve()` says this host is a relay, and only admitted keys. */
+export interface RelayPolicy {
+  serve: () => boolean
+  admitted: (key: KeyId) => boolean
+}
+
 /**
  * A libp2p ConnectionGater that consults `gate` with the remote's Aura key id. `onOutboundRefusal`
  * hears refusals of connections this node dialled, by remote address, so a failed dial can say
- * which rule refused it instead of a bare "connection closed".
+ * which rule refused it instead of a bare "connection closed". With `relay`, this host's circuit
+ * relay refuses reservations and circuits unless both ends are admitted (strictly: the gate's
+ * once-per-30-s "tell them why" allowance does not extend to relaying).
  */
-export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, error: AuraError) => void): ConnectionGater {
+export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, error: AuraError) => void, relay?: RelayPolicy): ConnectionGater {
   const refusal = (peerId: PeerId, direction: Direction): AuraError | null => {
     try {
       return gate(keyIdFromPeerId(peerId), direction)
@@ -35,7 +43,18 @@ export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, 
       return toAuraError(err)
     }
   }
+  const admitted = (peerId: PeerId): boolean => {
+    try {
+      return relay?.admitted(keyIdFromPeerId(peerId)) === true
+    } catch {
+      return false
+    }
+  }
   return {
+    denyInboundRelayReservation: (source) => relay === undefined || !relay.serve() || !admitted(source),
+    denyOutboundRelayedConnection: (source, destination) => relay === undefined || !relay.serve() || !admitted(source) || !admitted(destination),
+    // A connection relayed to us is gated again at Noise like any other; refuse it early too.
+    denyInboundRelayedConnection: (_relay, remotePeer) => refusal(remotePeer, 'inbound') !== null,
     denyDialPeer: (peerId) => refusal(peerId, 'outbound') !== null,
     denyInboundEncryptedConnection: (peerId) => refusal(peerId, 'inbound') !== null,
     denyOutboundEncryptedConnection: (peerId: PeerId, maConn: MultiaddrConnection) => {

@@ -16,6 +16,8 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { type AuraError, MalformedError, ProtocolError, UnreachableError } from '../../crdt/errors.js'
@@ -26,6 +28,7 @@ import { auraGater, type Direction, type Gate } from './gater.js'
 import { keyIdFromMultiaddr, keyIdFromPeerId, privateKeyFromSeed } from './peer-identity.js'
 import { DEFAULT_CLOSE_TIMEOUT_MS, StreamLink } from './stream-link.js'
 import { DEFLATED_PROTOCOLS } from './protocols.js'
+import { reachDiscovery, reachServices, relayTransport, RUN_ON_LIMITED, type ReachInit } from './reach.js'
 
 export type { Direction, Gate } from './gater.js'
 
@@ -47,6 +50,23 @@ export interface HostInit {
   closeTimeoutMs?: number
   /** Told when a peer sent a frame this host refused; the link is closed, the host runs on. */
   onProtocolError?: (err: AuraError, info: { remote: KeyId, protocol: string }) => void
+  /** Identify, relays, hole punching, mDNS (node/net/reach.ts). Unset: direct TCP only. */
+  reach?: ReachInit
+  /** Told the addresses a peer announced (identify: its signed peer record) or was discovered at (mDNS). */
+  onPeerAddresses?: (key: KeyId, addrs: string[], how: 'identify' | 'mdns') => void
+  /** Told an address peers observed this host at (identify). */
+  onObservedAddress?: (addr: string) => void
+}
+
+/** One open connection, as `aura status` shows it. */
+export interface ConnectionInfo {
+  key: KeyId
+  /** Relayed connections go through a circuit relay; direct ones are plain TCP. */
+  via: 'direct' | 'relayed'
+  /** The remote address (a circuit address names the relay). */
+  addr: string
+  /** Round trip measured by libp2p, ms, when known. */
+  rttMs: number | null
 }
 
 /** Host events: a key got its first connection, or lost its last. */
@@ -73,6 +93,16 @@ export interface Host {
   refuseWithReason: (link: Link, err: AuraError) => Promise<void>
   /** Keys with at least one open connection. */
   connections: () => KeyId[]
+  /** The libp2p PeerId string of a key this host has met, if any. */
+  peerIdOf: (key: KeyId) => string | null
+  /** Every open connection: direct or relayed, address, round trip. */
+  connectionInfo: () => ConnectionInfo[]
+  /** Measures a round trip to a connected key (ping); null when it cannot. */
+  ping: (key: KeyId, timeoutMs?: number) => Promise<number | null>
+  /** Signed peer records (libp2p envelopes) this host holds for `keys`, its own included. */
+  peerRecords: (keys: KeyId[]) => Promise<Uint8Array[]>
+  /** Verifies and stores a signed peer record; returns its key and addresses, or null. */
+  consumePeerRecord: (envelope: Uint8Array, accept: (key: KeyId) => boolean) => Promise<{ key: KeyId, addrs: string[] } | null>
   /** Subscribes to connect/disconnect; returns the unsubscribe function. */
   on: (event: HostEvent, listener: (key: KeyId) => void) => () => void
   /** Closes every link and connection and stops listening. */
@@ -85,6 +115,7 @@ const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 const HANG_UP_GRACE_MS = 1000
 const REMEMBERED_REFUSALS = 64
 const REFUSAL_GRACE_MS = 250
+const RELAYED_CLOSE_GRACE_MS = 2000
 // Answered by every host: `dial` opens it once to learn that the listener kept the connection.
 const READY_PROTOCOL = '/aura/ready/1.0.0'
 
@@ -119,13 +150,22 @@ class Libp2pHost implements Host {
     const privateKey = await privateKeyFromSeed(this.init.seed)
     this.key = keyIdOf(privateKey.publicKey.raw)
     const maxConnections = this.init.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+    const reach = this.init.reach
+    const listen = this.init.listen ?? ['/ip4/127.0.0.1/tcp/0']
     this.libp2p = await createLibp2p({
       privateKey,
-      addresses: { listen: this.init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
+      addresses: {
+        // Each /p2p-circuit asks for one reservation: two relays, so losing one (the Mothership
+        // stopped) leaves the node reachable through the other.
+        listen: reach?.relayClient === true ? [...listen, '/p2p-circuit', '/p2p-circuit'] : listen,
+        appendAnnounce: reach?.announce ?? []
+      },
+      transports: reach === undefined ? [tcp()] : [tcp(), relayTransport()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionGater: auraGater(this.gate, (addr, err) => this.rememberRefusal(addr, err)),
+      services: reach === undefined ? {} : reachServices(reach),
+      peerDiscovery: reach === undefined ? [] : reachDiscovery(reach),
+      connectionGater: auraGater(this.gate, (addr, err) => this.rememberRefusal(addr, err), reach === undefined ? undefined : { serve: reach.relayServe, admitted: reach.admitted }),
       connectionManager: {
         maxConnections,
         // Local peers all come from 127.0.0.1, and libp2p rate-limits inbound connections per
@@ -137,7 +177,34 @@ class Libp2pHost implements Host {
       }
     })
     this.peerId = this.libp2p.peerId.toString()
-    await this.libp2p.handle(READY_PROTOCOL, (stream) => { void stream.close() })
+    await this.libp2p.handle(READY_PROTOCOL, (stream) => { void stream.close() }, RUN_ON_LIMITED)
+    // Once a direct connection to a key is up, its relayed ones only cost the relay: close them
+    // (after a moment, so sessions on the direct one are running first).
+    this.libp2p.addEventListener('connection:open', (evt) => {
+      const c = evt.detail
+      if (c.limits !== undefined || c.remoteAddr.toString().includes('/p2p-circuit')) return
+      setTimeout(() => {
+        if (c.status !== 'open') return
+        for (const other of this.libp2p.getConnections(c.remotePeer)) {
+          if (other.limits !== undefined || other.remoteAddr.toString().includes('/p2p-circuit')) void other.close().catch(() => other.abort(new Error('replaced by a direct connection')))
+        }
+      }, RELAYED_CLOSE_GRACE_MS).unref()
+    })
+    this.libp2p.addEventListener('peer:identify', (evt) => {
+      const key = keyOf(evt.detail.peerId)
+      if (key === null) return
+      this.peerIds.set(key, evt.detail.peerId)
+      const addrs = (evt.detail.signedPeerRecord?.addresses ?? evt.detail.listenAddrs).map((a) => a.toString())
+      if (addrs.length > 0) this.init.onPeerAddresses?.(key, addrs, 'identify')
+      if (evt.detail.observedAddr !== undefined) this.init.onObservedAddress?.(evt.detail.observedAddr.toString())
+    })
+    this.libp2p.addEventListener('peer:discovery', (evt) => {
+      const key = keyOf(evt.detail.id)
+      if (key === null || key === this.key) return
+      this.peerIds.set(key, evt.detail.id)
+      const addrs = evt.detail.multiaddrs.map((a) => a.toString())
+      if (addrs.length > 0) this.init.onPeerAddresses?.(key, addrs, 'mdns')
+    })
     this.libp2p.addEventListener('peer:connect', (evt) => {
       const key = keyOf(evt.detail)
       if (key === null) return
@@ -162,7 +229,7 @@ class Libp2pHost implements Host {
     // libp2p.dial resolved here. One round trip settles it.
     try {
       const signal = AbortSignal.timeout(this.dialTimeoutMs)
-      const stream = await connection.newStream(READY_PROTOCOL, { signal })
+      const stream = await connection.newStream(READY_PROTOCOL, { signal, ...RUN_ON_LIMITED })
       await stream.close({ signal })
       // And the listener's close, so no half-open stream outlives the dial.
       await untilClosed(stream, signal)
@@ -179,7 +246,7 @@ class Libp2pHost implements Host {
     this.admit(key, 'outbound')
     let stream: Stream
     try {
-      stream = await connection.newStream(protocol, { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+      stream = await connection.newStream(protocol, { signal: AbortSignal.timeout(this.dialTimeoutMs), ...RUN_ON_LIMITED })
     } catch (err) {
       if ((err as Error).name === 'UnsupportedProtocolError') {
         throw new ProtocolError(`${shortId(key)} does not speak ${protocol}`, { peer: key, protocol })
@@ -200,7 +267,7 @@ class Libp2pHost implements Host {
         return
       }
       onLink(link)
-    })
+    }, RUN_ON_LIMITED)
   }
 
   async hangUp (key: KeyId, reason?: AuraError): Promise<void> {
@@ -229,6 +296,56 @@ class Libp2pHost implements Host {
       if (key !== null && c.status === 'open') keys.add(key)
     }
     return [...keys]
+  }
+
+  peerIdOf (key: KeyId): string | null {
+    return key === this.key ? this.peerId : this.peerIds.get(key)?.toString() ?? null
+  }
+
+  connectionInfo (): ConnectionInfo[] {
+    const out: ConnectionInfo[] = []
+    for (const c of this.libp2p.getConnections()) {
+      const key = keyOf(c)
+      if (key === null || c.status !== 'open') continue
+      const addr = c.remoteAddr.toString()
+      out.push({ key, via: c.limits !== undefined || addr.includes('/p2p-circuit') ? 'relayed' : 'direct', addr, rttMs: c.rtt ?? null })
+    }
+    // A peer reached both ways (a circuit being upgraded) shows its direct connection first.
+    return out.sort((a, b) => a.key.localeCompare(b.key) || a.via.localeCompare(b.via))
+  }
+
+  async ping (key: KeyId, timeoutMs = 1000): Promise<number | null> {
+    const svc = (this.libp2p.services as { ping?: { ping: (p: PeerId, o: { signal: AbortSignal }) => Promise<number> } }).ping
+    const peerId = this.peerIds.get(key)
+    if (svc === undefined || peerId === undefined) return null
+    try {
+      return await svc.ping(peerId, { signal: AbortSignal.timeout(timeoutMs) })
+    } catch {
+      return null
+    }
+  }
+
+  async peerRecords (keys: KeyId[]): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for (const peerId of [this.libp2p.peerId, ...keys.map((k) => this.peerIds.get(k)).filter((p) => p !== undefined)]) {
+      try {
+        const env = (await this.libp2p.peerStore.get(peerId)).peerRecordEnvelope
+        if (env !== undefined) out.push(env)
+      } catch {
+        // Not in libp2p's store (yet): nothing to share for it.
+      }
+    }
+    return out
+  }
+
+  async consumePeerRecord (envelope: Uint8Array, accept: (key: KeyId) => boolean): Promise<{ key: KeyId, addrs: string[] } | null> {
+    const opened = await openPeerRecord(envelope)
+    if (opened === null) return null
+    const key = keyOf(opened.peerId)
+    if (key === null || key === this.key || !accept(key)) return null
+    await this.libp2p.peerStore.consumePeerRecord(envelope, { expectedPeer: opened.peerId })
+    this.peerIds.set(key, opened.peerId)
+    return { key, addrs: opened.addrs }
   }
 
   on (event: HostEvent, listener: (key: KeyId) => void): () => void {
@@ -360,6 +477,18 @@ async function untilClosed (stream: Stream, signal: AbortSignal): Promise<void> 
     stream.addEventListener('close', onClose, { once: true })
     signal.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+// Opens a signed peer record: the envelope's signature is checked against the key inside it.
+async function openPeerRecord (bytes: Uint8Array): Promise<{ peerId: PeerId, addrs: string[] } | null> {
+  try {
+    const envelope = await RecordEnvelope.openAndCertify(bytes, PeerRecord.DOMAIN)
+    const record = PeerRecord.createFromProtobuf(envelope.payload)
+    if (!record.peerId.equals(peerIdFromPublicKey(envelope.publicKey))) return null
+    return { peerId: record.peerId, addrs: record.multiaddrs.map((a) => a.toString()) }
+  } catch {
+    return null
+  }
 }
 
 function messageOf (err: unknown): string {

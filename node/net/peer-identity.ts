@@ -37,7 +37,8 @@ export function keyIdFromPeerId (peerId: PeerId): KeyId {
 export function keyIdFromMultiaddr (addr: string): KeyId | null {
   let id: string | undefined
   try {
-    id = multiaddr(addr).getComponents().find((c) => c.name === 'p2p')?.value
+    // The last /p2p/ names the peer: in a circuit address the first one is the relay.
+    id = multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value
   } catch (err) {
     throw new MalformedError(`not a multiaddr: ${addr}`, { addr, cause: (err as Error).message })
   }

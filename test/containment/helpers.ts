@@ -38,7 +38,16 @@ export interface Member {
   key: string
   id: string
   daemon: ChildProcess | null
+  /** Argv prefix its daemon and shell run under (`ip netns exec NS`), empty on the host. */
+  wrap: string[]
+  /** What its daemon listens on. Default `/ip4/127.0.0.1/tcp/<port>`. */
+  listen: string
+  /** Extra environment for its daemon and shell. */
+  env: Record<string, string>
 }
+
+/** Where a member runs: inside a network namespace (test/netns/lab.ts), listening on `listen`. */
+export interface Placement { wrap: string[], listen: string, env?: Record<string, string> }
 
 /** Options of Team.create. */
 export interface TeamInit {
@@ -48,6 +57,8 @@ export interface TeamInit {
   env?: Record<string, string>
   /** Peer-to-peer links to add with `aura peer add` (besides every peer's link to the Mothership). */
   links?: Array<[string, string]>
+  /** Members that run inside a network namespace; the rest run on 127.0.0.1. */
+  placement?: Record<string, Placement>
 }
 
 /** Environment that keeps intervals short enough for tests; max_staleness stays off. */
@@ -60,6 +71,11 @@ export const FAST_ENV: Record<string, string> = {
 import { ensureBuilt } from '../build-dist.js'
 
 export { ensureBuilt }
+
+// Every daemon this module started: killed when the test process exits, so a team whose setup
+// timed out (its handle never returned to the test) leaves no daemon behind.
+const spawned = new Set<ChildProcess>()
+process.once('exit', () => { for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
 
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort (): Promise<number> {
@@ -84,6 +100,8 @@ export class Team {
   readonly members = new Map<string, Member>()
   private readonly env: Record<string, string>
 
+  private placement: Record<string, Placement> = {}
+
   private constructor (readonly dir: string, env: Record<string, string>) {
     this.env = env
   }
@@ -103,6 +121,7 @@ export class Team {
       ...FAST_ENV,
       ...init.env
     })
+    team.placement = init.placement ?? {}
     try {
       await team.add('mothership')
       await team.ok('mothership', 'aura init && aura mothership init --team acme --user ops')
@@ -131,9 +150,10 @@ export class Team {
   async sh (name: string, command: string, timeoutMs = 60_000): Promise<Run> {
     const m = this.m(name)
     return await new Promise((resolve, reject) => {
-      const child = spawn('/bin/bash', ['-c', command], {
+      const argv = [...m.wrap, '/bin/bash', '-c', command]
+      const child = spawn(argv[0], argv.slice(1), {
         cwd: m.cwd,
-        env: { ...this.env, AURA_HOME: m.home },
+        env: { ...this.env, ...m.env, AURA_HOME: m.home },
         stdio: ['ignore', 'pipe', 'pipe']
       })
       let stdout = ''
@@ -190,12 +210,15 @@ export class Team {
     const m = this.m(name)
     if (m.daemon !== null) throw new Error(`${name} already runs`)
     const log = openSync(path.join(m.home, 'node.log'), 'a', 0o600)
-    const child = spawn(process.execPath, [BIN, 'node', 'start', '--foreground', '--listen', `/ip4/127.0.0.1/tcp/${m.port}`], {
+    const argv = [...m.wrap, process.execPath, BIN, 'node', 'start', '--foreground', '--listen', m.listen]
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: m.cwd,
-      env: { ...this.env, AURA_HOME: m.home },
+      env: { ...this.env, ...m.env, AURA_HOME: m.home },
       stdio: ['ignore', log, log]
     })
     closeSync(log)
+    spawned.add(child)
+    child.once('exit', () => spawned.delete(child))
     m.daemon = child
     let exited = false
     child.once('exit', () => { exited = true; if (m.daemon === child) m.daemon = null })
@@ -249,7 +272,9 @@ export class Team {
   async add (name: string): Promise<Member> {
     const base = path.join(this.dir, name)
     await mkdir(path.join(base, 'work'), { recursive: true })
-    const m: Member = { name, home: path.join(base, 'home'), cwd: path.join(base, 'work'), port: await freePort(), key: '', id: '', daemon: null }
+    const port = await freePort()
+    const placed = this.placement[name]
+    const m: Member = { name, home: path.join(base, 'home'), cwd: path.join(base, 'work'), port, key: '', id: '', daemon: null, wrap: placed?.wrap ?? [], listen: placed?.listen ?? `/ip4/127.0.0.1/tcp/${port}`, env: placed?.env ?? {} }
     this.members.set(name, m)
     return m
   }

@@ -105,6 +105,8 @@ export class AuraNode {
   /** Listen addresses of the running daemon (from `status`). */
   listen: string[] = []
   short = ''
+  /** Extra `--set key=value` for every daemon this harness starts on this home. */
+  set: string[] = []
 
   /** `cwd`: an empty directory the commands run in (never a workspace). */
   constructor (readonly name: string, readonly home: string, readonly cwd: string) {}
@@ -123,7 +125,7 @@ export class AuraNode {
 
   /** Starts the daemon on a free loopback port with FAST intervals; remembers its pid and address. */
   async start (extra: string[] = []): Promise<any> {
-    const s = ok(await this.aura('node', 'start', '--listen', LISTEN, ...FAST.flatMap((f) => ['--set', f]), ...extra), `node start (${this.name})`)
+    const s = ok(await this.aura('node', 'start', '--listen', LISTEN, ...[...FAST, ...this.set].flatMap((f) => ['--set', f]), ...extra), `node start (${this.name})`)
     this.remember(s)
     return s
   }
@@ -189,6 +191,8 @@ export interface TeamInit {
   team?: string
   /** How each peer joins (default offline); see Team.join. */
   via?: (name: string, index: number) => 'offline' | 'daemon'
+  /** Extra `--set key=value` for every daemon, the Mothership's included. */
+  set?: string[]
 }
 
 /** A Mothership and peers, each a home under one temporary directory. */
@@ -200,11 +204,12 @@ export class Team {
   }
 
   /** A temporary directory with an initialised, running Mothership and no peers yet. */
-  static async empty (teamName = 'acme', alongside: (team: Team) => Promise<void> = async () => {}): Promise<Team> {
+  static async empty (teamName = 'acme', alongside: (team: Team) => Promise<void> = async () => {}, set: string[] = []): Promise<Team> {
     ensureBuilt()
     const dir = await mkdtemp(path.join(os.tmpdir(), 'aura-e2e-'))
     await mkdir(path.join(dir, 'cwd'))
     const team = new Team(dir, new AuraNode('mothership', path.join(dir, 'mothership'), path.join(dir, 'cwd')))
+    team.mothership.set = set
     try {
       await Promise.all([
         (async () => {
@@ -224,8 +229,8 @@ export class Team {
   /** A running Mothership with `init.peers` joined (each runs its daemon). */
   static async create (init: TeamInit): Promise<Team> {
     const team = await Team.empty(init.team, async (t) => {
-      await Promise.all(init.peers.map(async (name) => await t.add(name).init()))
-    })
+      await Promise.all(init.peers.map(async (name) => { const n = t.add(name); n.set = init.set ?? []; await n.init() }))
+    }, init.set)
     try {
       const via = init.via ?? (() => 'offline')
       await Promise.all(init.peers.map(async (name, i) => await team.join(name, via(name, i))))
@@ -267,7 +272,7 @@ export class Team {
       await n.start()
       return ok(await n.aura('join', issued.token), `join ${name} through its daemon`)
     }
-    return ok(await n.aura('join', issued.token, '--listen', LISTEN, ...FAST.flatMap((f) => ['--set', f])), `join ${name}`)
+    return ok(await n.aura('join', issued.token, '--listen', LISTEN, ...[...FAST, ...n.set].flatMap((f) => ['--set', f])), `join ${name}`)
   }
 
   /**

@@ -27,7 +27,7 @@ async function logIntent (node: AuraNode, text: string): Promise<string> {
 beforeAll(async () => {
   await timed('build (only when dist/ is stale)', async () => { ensureBuilt() })
   // Both ways of joining: `aura join` on a stopped node, and through a running daemon.
-  team = await timed('team of 5 joined', async () => await Team.create({ peers: LINE, via: (_, i) => i % 2 === 0 ? 'offline' : 'daemon' }))
+  team = await timed('team of 5 joined', async () => await Team.create({ peers: LINE, via: (_, i) => i % 2 === 0 ? 'offline' : 'daemon', set: ['node.discover=false'] }))
   a = team.node('alice')
   e = team.node('erin')
   await timed('line connected', async () => { await team.line(LINE) })
