@@ -37,6 +37,11 @@ export function excerptAt (source: string, index: number): string {
   return line.length > 160 ? line.slice(0, 157) + '...' : line
 }
 
+/** The line (1-based) of an offset within the unit's own text. */
+export function lineAt (f: Fragment, index: number): number {
+  return f.source.slice(f.offset, Math.max(f.offset, index)).split('\n').length
+}
+
 /** The text of a string literal node without its quotes (template substitutions kept). */
 export function literalValue (node: SyntaxNode): string {
   const t = node.text
