@@ -12,7 +12,7 @@
  */
 import type { SyntaxNode } from './languages.js'
 import type { NetworkUse } from './review-network.js'
-import { literalValue, type Fragment } from './review-syntax.js'
+import { literalValue, nodesOf, type Fragment } from './review-syntax.js'
 
 /** A name's definitions in a fragment: the texts assigned to it. */
 export type Defs = Map<string, string[]>
@@ -56,7 +56,7 @@ export function defsOf (f: Fragment | null): Defs {
     const names = n.type === 'identifier' ? [n.text] : n.descendantsOfType(['identifier', 'shorthand_property_identifier_pattern']).map((x) => x.text)
     for (const id of names) defs.set(id, [...(defs.get(id) ?? []), value.text.slice(0, 2000)])
   }
-  for (const n of f.tree.rootNode.descendantsOfType(['variable_declarator', 'assignment', 'assignment_expression', 'augmented_assignment', 'augmented_assignment_expression', 'for_statement', 'for_in_statement', 'as_pattern'])) {
+  for (const n of nodesOf(f, ['variable_declarator', 'assignment', 'assignment_expression', 'augmented_assignment', 'augmented_assignment_expression', 'for_statement', 'for_in_statement', 'as_pattern'])) {
     switch (n.type) {
       case 'variable_declarator': add(n.childForFieldName('name'), n.childForFieldName('value')); break
       case 'for_statement': if (f.lang === 'python') add(n.childForFieldName('left'), n.childForFieldName('right')); break

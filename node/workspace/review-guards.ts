@@ -15,7 +15,7 @@
  * weakenings(beforeFragment, afterFragment, 'require_role', elsewhere) // [{ rule: 'guard-bypass', ... }]
  */
 import type { SyntaxNode } from './languages.js'
-import type { Fragment } from './review-syntax.js'
+import { nodesOf, type Fragment } from './review-syntax.js'
 
 /** One place where a guard denies, and the condition under which it does. */
 export interface DenySite {
@@ -74,7 +74,7 @@ const norm = (s: string): string => s.replace(/\s+/g, '').replace(/^\((.*)\)$/, 
 
 /** The first (outermost) function of a fragment. */
 export function firstFunction (f: Fragment): SyntaxNode | null {
-  return f.tree.rootNode.descendantsOfType(FUNCTIONS).find((n) => n.childForFieldName('body') !== null) ?? null
+  return nodesOf(f, FUNCTIONS).find((n) => n.childForFieldName('body') !== null) ?? null
 }
 
 function unwrap (n: SyntaxNode): SyntaxNode {
@@ -120,17 +120,17 @@ function calleeText (call: SyntaxNode): string {
   return call.childForFieldName('function')?.text ?? call.childForFieldName('constructor')?.text ?? ''
 }
 
-function denySites (fn: SyntaxNode, python: boolean): SyntaxNode[] {
+function denySites (f: Fragment, fn: SyntaxNode, python: boolean): SyntaxNode[] {
   const out: SyntaxNode[] = []
-  for (const t of fn.descendantsOfType(['throw_statement', 'raise_statement'])) out.push(t)
-  for (const c of fn.descendantsOfType(python ? ['call'] : ['call_expression', 'new_expression'])) {
+  for (const t of nodesOf(f, ['throw_statement', 'raise_statement'], fn)) out.push(t)
+  for (const c of nodesOf(f, python ? ['call'] : ['call_expression', 'new_expression'], fn)) {
     const callee = calleeText(c)
     if (DENY_CALL.test(callee) && (!/\.(status|sendStatus)$|^(abort|HTTPException|redirect)$/.test(callee) || DENY_STATUS.test(c.text))) out.push(c)
   }
-  for (const j of fn.descendantsOfType(['jsx_self_closing_element', 'jsx_opening_element'])) {
+  for (const j of nodesOf(f, ['jsx_self_closing_element', 'jsx_opening_element'], fn)) {
     if (/^<(Navigate|Redirect)\b/.test(j.text)) out.push(j)
   }
-  for (const r of fn.descendantsOfType('return_statement')) {
+  for (const r of nodesOf(f, 'return_statement', fn)) {
     const v = r.namedChild(0)?.type
     if (v === 'false') out.push(r)
   }
@@ -138,14 +138,23 @@ function denySites (fn: SyntaxNode, python: boolean): SyntaxNode[] {
   return out.filter((n) => !out.some((o) => o.id !== n.id && o.startIndex <= n.startIndex && n.endIndex <= o.endIndex))
 }
 
+const SHAPES = new WeakMap<Fragment, GuardShape | null>()
+
 /** The shape of the first function in a fragment as security logic; null when it has no function. */
 export function guardShape (f: Fragment, name: string): GuardShape | null {
+  if (SHAPES.has(f)) return SHAPES.get(f) ?? null
+  const shape = computeShape(f, name)
+  SHAPES.set(f, shape)
+  return shape
+}
+
+function computeShape (f: Fragment, name: string): GuardShape | null {
   const fn = firstFunction(f)
   if (fn === null) return null
   const python = f.lang === 'python'
   const denies: DenySite[] = []
   let authDeny = false
-  for (const d of denySites(fn, python)) {
+  for (const d of denySites(f, fn, python)) {
     if (AUTH_DENY.test(d.text) || d.type === 'return_statement') authDeny ||= AUTH_DENY.test(d.text)
     const { cond, inCatch } = guardingCondition(d, fn)
     const atoms = cond === null ? [] : splitOn(cond, ['&&', '||', 'and', 'or']).map((a) => norm(a.text))
@@ -153,11 +162,11 @@ export function guardShape (f: Fragment, name: string): GuardShape | null {
     denies.push({ index: d.startIndex, condition: cond === null ? (inCatch ? 'catch' : null) : norm(cond.text), conditionText: cond === null ? null : unwrap(cond).text, atoms, conjunction: conj !== null && conj.length > 1 ? conj.map((c) => norm(c.text)) : null })
   }
   let verifies = 0
-  for (const c of fn.descendantsOfType(python ? ['call'] : ['call_expression', 'new_expression'])) if (VERIFY_CALL.test(calleeText(c))) verifies++
+  for (const c of nodesOf(f, python ? ['call'] : ['call_expression', 'new_expression'], fn)) if (VERIFY_CALL.test(calleeText(c))) verifies++
   const params = fn.childForFieldName('parameters')?.namedChildren.map((p) => p.text.replace(/[:=].*$/, '').trim()) ?? []
   const middleware = params.length >= 3 && params[params.length - 1] === 'next'
   const local = name.split('.').pop() ?? name
-  const conditions = new Set(fn.descendantsOfType('if_statement').map((i) => norm(i.childForFieldName('condition')?.text ?? '')))
+  const conditions = new Set(nodesOf(f, 'if_statement', fn).map((i) => norm(i.childForFieldName('condition')?.text ?? '')))
   let because = ''
   if (authDeny) because = 'it denies access (401/403, an authorization error)'
   else if (verifies > 0 && denies.length > 0) because = 'it calls verification primitives and denies on failure'
@@ -180,9 +189,9 @@ function isAllow (stmt: SyntaxNode): boolean {
 }
 
 /** Whether a new `if` that returns "allow" before any deny is keyed on request input or a magic value. */
-function bypasses (fn: SyntaxNode, before: GuardShape, firstDeny: number): Array<{ node: SyntaxNode, cond: string }> {
+function bypasses (f: Fragment, fn: SyntaxNode, before: GuardShape, firstDeny: number): Array<{ node: SyntaxNode, cond: string }> {
   const out: Array<{ node: SyntaxNode, cond: string }> = []
-  for (const i of fn.descendantsOfType('if_statement')) {
+  for (const i of nodesOf(f, 'if_statement', fn)) {
     if (i.startIndex > firstDeny) continue
     const cond = i.childForFieldName('condition')
     const cons = i.childForFieldName('consequence')
@@ -227,7 +236,7 @@ export function weakenings (before: Fragment, after: Fragment, name: string, els
     }
   }
   const firstDeny = Math.min(...now.denies.map((d) => d.index), fn.endIndex)
-  for (const b of bypasses(fn, was, firstDeny)) {
+  for (const b of bypasses(after, fn, was, firstDeny)) {
     out.push({ rule: 'guard-bypass', index: b.node.startIndex, reason: `new path that allows before any check, keyed on ${BYPASS_INPUT.test(b.cond) ? 'request input or the environment' : 'a magic value'} (it is a guard: ${was.because})`, before: null, after: b.cond })
   }
   if (out.length === 0 && now.verifies < was.verifies && was.denies.length === 0) {
@@ -239,7 +248,7 @@ export function weakenings (before: Fragment, after: Fragment, name: string, els
 function tautologies (f: Fragment): Array<{ node: SyntaxNode, why: string }> {
   const out: Array<{ node: SyntaxNode, why: string }> = []
   const python = f.lang === 'python'
-  for (const n of f.tree.rootNode.descendantsOfType(python ? ['comparison_operator', 'boolean_operator'] : ['binary_expression'])) {
+  for (const n of nodesOf(f, python ? ['comparison_operator', 'boolean_operator'] : ['binary_expression'])) {
     const op = operatorOf(n) ?? n.children.find((c) => !c.isNamed)?.text ?? ''
     const l = n.namedChild(0)
     const r = n.namedChild(1)
@@ -250,7 +259,7 @@ function tautologies (f: Fragment): Array<{ node: SyntaxNode, why: string }> {
     } else if (['||', 'or'].includes(op) && (r.type === 'true' || l.type === 'true')) out.push({ node: n, why: `'${op} true' makes the condition always true` })
     else if (['&&', 'and'].includes(op) && (r.type === 'false' || l.type === 'false')) out.push({ node: n, why: `'${op} false' makes the condition always false` })
   }
-  for (const c of f.tree.rootNode.descendantsOfType(python ? ['call'] : ['call_expression'])) {
+  for (const c of nodesOf(f, python ? ['call'] : ['call_expression'])) {
     if (!COMPARE_CALL.test(calleeText(c))) continue
     const args = c.childForFieldName('arguments')?.namedChildren ?? []
     if (args.length >= 2 && norm(args[0].text) === norm(args[1].text)) out.push({ node: c, why: `${calleeText(c)} compares ${args[0].text} with itself` })
@@ -260,7 +269,7 @@ function tautologies (f: Fragment): Array<{ node: SyntaxNode, why: string }> {
 
 function verificationOff (f: Fragment, inTest: boolean): Array<{ node: SyntaxNode, what: string }> {
   const out: Array<{ node: SyntaxNode, what: string }> = []
-  for (const n of f.tree.rootNode.descendantsOfType(['pair', 'keyword_argument', 'assignment', 'assignment_expression', 'attribute', 'member_expression'])) {
+  for (const n of nodesOf(f, ['pair', 'keyword_argument', 'assignment', 'assignment_expression', 'attribute', 'member_expression'])) {
     const t = n.text.replace(/\s+/g, ' ')
     if (t.length > 200) continue
     const re = VERIFY_OFF.find((r) => r.test(t))

@@ -14,7 +14,7 @@
  * networkUses(fragment, importBindings(moduleFragment)) // [{ key: 'child_process.exec', category: 'process', ... }]
  */
 import type { SyntaxNode } from './languages.js'
-import { literalValue, type Fragment } from './review-syntax.js'
+import { literalValue, nodesOf, type Fragment } from './review-syntax.js'
 
 /** What a use reaches. */
 export type NetworkCategory = 'process' | 'socket' | 'http' | 'dns' | 'beacon' | 'code' | 'file'
@@ -132,7 +132,7 @@ export function importBindings (f: Fragment | null): Map<string, Binding> {
   const out = new Map<string, Binding>()
   if (f === null) return out
   if (f.lang === 'python') {
-    for (const s of f.tree.rootNode.descendantsOfType(['import_statement', 'import_from_statement'])) {
+    for (const s of nodesOf(f, ['import_statement', 'import_from_statement'])) {
       const from = s.childForFieldName('module_name')?.text
       for (const n of s.childrenForFieldName('name')) {
         const alias = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text : undefined
@@ -144,7 +144,7 @@ export function importBindings (f: Fragment | null): Map<string, Binding> {
     }
     return out
   }
-  for (const s of f.tree.rootNode.descendantsOfType('import_statement')) {
+  for (const s of nodesOf(f, 'import_statement')) {
     const src = s.childForFieldName('source')
     if (src === null) continue
     const module = literalValue(src)
@@ -157,7 +157,7 @@ export function importBindings (f: Fragment | null): Map<string, Binding> {
       for (const id of clause.namedChildren) if (id.type === 'identifier') out.set(id.text, { module, member: null })
     }
   }
-  for (const call of f.tree.rootNode.descendantsOfType('call_expression')) {
+  for (const call of nodesOf(f, 'call_expression')) {
     const module = requiredModule(call)
     const decl = call.parent
     if (module === null || decl?.type !== 'variable_declarator') continue
@@ -269,7 +269,7 @@ const HIDDEN_MODULES: Array<[string, NetworkCategory, string]> = [['childprocess
 
 function dynamicImports (f: Fragment, defs: Map<string, string>): NetworkUse[] {
   const uses: NetworkUse[] = []
-  for (const call of f.tree.rootNode.descendantsOfType('call_expression')) {
+  for (const call of nodesOf(f, 'call_expression')) {
     const fn = call.childForFieldName('function')
     if (fn === null || (fn.text !== 'require' && fn.type !== 'import')) continue
     const arg = call.childForFieldName('arguments')?.namedChild(0) ?? null
@@ -286,7 +286,7 @@ function dynamicImports (f: Fragment, defs: Map<string, string>): NetworkUse[] {
 
 function simpleDefs (f: Fragment): Map<string, string> {
   const out = new Map<string, string>()
-  for (const d of f.tree.rootNode.descendantsOfType('variable_declarator')) {
+  for (const d of nodesOf(f, 'variable_declarator')) {
     const n = d.childForFieldName('name')
     const v = d.childForFieldName('value')
     if (n?.type === 'identifier' && v !== null) out.set(n.text, v.text.slice(0, 500))
@@ -297,7 +297,7 @@ function simpleDefs (f: Fragment): Map<string, string> {
 /** `img.src = ...`, `script.src = ...`, `location.href = ...` with a value built from data. */
 function beacons (f: Fragment): NetworkUse[] {
   const uses: NetworkUse[] = []
-  for (const a of f.tree.rootNode.descendantsOfType('assignment_expression')) {
+  for (const a of nodesOf(f, 'assignment_expression')) {
     const left = a.childForFieldName('left')
     const right = a.childForFieldName('right')
     if (left?.type !== 'member_expression' || right === null) continue
@@ -315,7 +315,7 @@ export function networkUses (f: Fragment, bindings: Map<string, Binding>): Netwo
   const root = f.tree.rootNode
   const python = f.lang === 'python'
   const made = new Map<string, NetworkUse>()
-  const calls = root.descendantsOfType(python ? ['call'] : ['call_expression', 'new_expression'])
+  const calls = nodesOf(f, python ? ['call'] : ['call_expression', 'new_expression'])
   for (const call of calls) {
     const required = !python && call.type === 'call_expression' ? requiredModule(call) : null
     if (required !== null) {
@@ -351,7 +351,7 @@ export function networkUses (f: Fragment, bindings: Map<string, Binding>): Netwo
   }
   if (!python) uses.push(...dynamicImports(f, simpleDefs(f)), ...beacons(f))
   if (python) {
-    for (const s of root.descendantsOfType(['import_statement', 'import_from_statement'])) {
+    for (const s of nodesOf(f, ['import_statement', 'import_from_statement'])) {
       const modules = s.type === 'import_from_statement'
         ? [s.childForFieldName('module_name')?.text ?? '']
         : s.childrenForFieldName('name').map((n) => (n.type === 'aliased_import' ? n.childForFieldName('name')?.text : n.text) ?? '')
@@ -362,7 +362,7 @@ export function networkUses (f: Fragment, bindings: Map<string, Binding>): Netwo
     }
     return uses
   }
-  for (const s of root.descendantsOfType('import_statement')) {
+  for (const s of nodesOf(f, 'import_statement')) {
     const src = s.childForFieldName('source')
     const m = src === null ? '' : literalValue(src)
     const spec = jsSpec(m)

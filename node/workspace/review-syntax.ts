@@ -37,6 +37,37 @@ export function excerptAt (source: string, index: number): string {
   return line.length > 160 ? line.slice(0, 157) + '...' : line
 }
 
+const INDEX = new WeakMap<Fragment, Map<string, SyntaxNode[]>>()
+
+/**
+ * Nodes of the given types in a fragment (or within one of its nodes), in document order. One
+ * walk per fragment builds an index by type: the review asks for many types many times, and
+ * each `descendantsOfType` would walk (and marshal) the whole tree again.
+ */
+export function nodesOf (f: Fragment, types: string | string[], within?: SyntaxNode): SyntaxNode[] {
+  let index = INDEX.get(f)
+  if (index === undefined) {
+    index = new Map()
+    const c = f.tree.walk()
+    for (let more = true; more;) {
+      if (c.nodeIsNamed) {
+        const list = index.get(c.nodeType)
+        if (list === undefined) index.set(c.nodeType, [c.currentNode])
+        else list.push(c.currentNode)
+      }
+      if (c.gotoFirstChild()) continue
+      while (!c.gotoNextSibling()) {
+        if (!c.gotoParent()) { more = false; break }
+      }
+    }
+    INDEX.set(f, index)
+  }
+  const wanted = typeof types === 'string' ? [types] : types
+  let out = wanted.length === 1 ? index.get(wanted[0]) ?? [] : wanted.flatMap((t) => index?.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex)
+  if (within !== undefined) out = out.filter((n) => n.startIndex >= within.startIndex && n.endIndex <= within.endIndex && n.id !== within.id)
+  return out
+}
+
 /** The line (1-based) of an offset within the unit's own text. */
 export function lineAt (f: Fragment, index: number): number {
   return f.source.slice(f.offset, Math.max(f.offset, index)).split('\n').length
@@ -53,5 +84,5 @@ export function literalValue (node: SyntaxNode): string {
 
 /** All string literal nodes of a fragment. */
 export function stringLiterals (f: Fragment): SyntaxNode[] {
-  return f.tree.rootNode.descendantsOfType(f.lang === 'python' ? ['string'] : ['string', 'template_string'])
+  return nodesOf(f, f.lang === 'python' ? ['string'] : ['string', 'template_string'])
 }

@@ -10,7 +10,7 @@
  * testStrength('test/a.test.ts', fragment) // { trivial: 0, skipped: 0, assertions: 4 }
  */
 import type { SyntaxNode } from './languages.js'
-import type { Fragment } from './review-syntax.js'
+import { nodesOf, type Fragment } from './review-syntax.js'
 
 /** Names that guard by convention in the common frameworks (decorators, middleware, dependencies, mixins). */
 const GUARD_NAME = /^(login_required|permission_required|user_passes_test|staff_member_required|superuser_required|csrf_protect|jwt_required|fresh_jwt_required|roles?_required|roles_accepted|auth_required|requires?_\w+|require[A-Z]\w*|ensure(LoggedIn|Authenticated|Auth\w*|Admin\w*)|is_?authenticated|isAuthenticated|authenticate\w*|authorize\w*|auth(Middleware|Guard|enticated)?|verify[A-Z_]\w*|check[A-Z_]\w*|\w*Guard|LoginRequired\w*|PermissionRequired\w*|UserPassesTest\w*|IsAuthenticated\w*|IsAdminUser|IsOwner\w*|passport\.authenticate|protect\w*|requireAuth\w*|hasRole|hasPermission|admin_required|rate_?limit\w*|csrf\w*)$/
@@ -36,7 +36,7 @@ export function guardUses (f: Fragment, known: Set<string>): GuardUse[] {
   const out: GuardUse[] = []
   const isGuard = (name: string): boolean => known.has(name) || GUARD_NAME.test(name) || GUARD_NAME.test(name.split('.').pop() ?? '')
   const root = f.tree.rootNode
-  for (const d of root.descendantsOfType('decorator')) {
+  for (const d of nodesOf(f, 'decorator')) {
     const expr = d.namedChild(0)
     if (expr === null) continue
     const name = leadName(expr)
@@ -46,7 +46,7 @@ export function guardUses (f: Fragment, known: Set<string>): GuardUse[] {
       if (arg.id !== expr.childForFieldName('function')?.id && isGuard(arg.text) && arg.text !== name) out.push({ name: arg.text, registration: false })
     }
   }
-  for (const c of root.descendantsOfType(['call', 'call_expression'])) {
+  for (const c of nodesOf(f, ['call', 'call_expression'])) {
     const callee = c.childForFieldName('function')?.text ?? ''
     const args = c.childForFieldName('arguments')?.namedChildren ?? []
     if (callee === 'Depends' || callee.endsWith('.Depends')) {
@@ -61,12 +61,12 @@ export function guardUses (f: Fragment, known: Set<string>): GuardUse[] {
       if ((a.type === 'identifier' || a.type === 'member_expression' || a.type === 'call_expression') && isGuard(name)) out.push({ name, registration })
     }
   }
-  for (const a of root.descendantsOfType(['assignment', 'public_field_definition', 'field_definition'])) {
+  for (const a of nodesOf(f, ['assignment', 'public_field_definition', 'field_definition'])) {
     const left = (a.childForFieldName('left') ?? a.childForFieldName('name') ?? a.childForFieldName('property'))?.text ?? ''
     if (!/permission_classes|authentication_classes|guards/.test(left)) continue
     for (const id of a.descendantsOfType(['identifier', 'attribute'])) if (id.text !== left && isGuard(id.text)) out.push({ name: id.text, registration: false })
   }
-  for (const cls of root.descendantsOfType('class_definition')) {
+  for (const cls of nodesOf(f, 'class_definition')) {
     for (const b of cls.childForFieldName('superclasses')?.namedChildren ?? []) if (isGuard(b.text)) out.push({ name: b.text, registration: false })
   }
   return out
@@ -80,7 +80,7 @@ export function testStrength (f: Fragment): TestStrength {
   const s: TestStrength = { assertions: 0, trivial: 0, skipped: 0 }
   const root = f.tree.rootNode
   if (f.lang === 'python') {
-    for (const a of root.descendantsOfType('assert_statement')) {
+    for (const a of nodesOf(f, 'assert_statement')) {
       s.assertions++
       const e = a.namedChild(0)
       if (e === null) continue
@@ -88,7 +88,7 @@ export function testStrength (f: Fragment): TestStrength {
       else if (e.type === 'comparison_operator' && e.namedChildren.every((x) => ['integer', 'string', 'true', 'false', 'none', 'float'].includes(x.type))) s.trivial++
       else if (e.type === 'boolean_operator' && e.namedChildren.some((x) => x.type === 'true')) s.trivial++
     }
-    for (const c of root.descendantsOfType('call')) {
+    for (const c of nodesOf(f, 'call')) {
       const callee = c.childForFieldName('function')?.text ?? ''
       if (/^self\.assert/.test(callee)) {
         s.assertions++
@@ -96,10 +96,10 @@ export function testStrength (f: Fragment): TestStrength {
         if (args.every((x) => ['true', 'integer', 'string', 'false', 'none'].includes(x.type))) s.trivial++
       }
     }
-    for (const d of root.descendantsOfType('decorator')) if (/(mark\.skip\b|unittest\.skip\b|@skip\b)/.test(d.text) && !/reason=/.test(d.text)) s.skipped++
+    for (const d of nodesOf(f, 'decorator')) if (/(mark\.skip\b|unittest\.skip\b|@skip\b)/.test(d.text) && !/reason=/.test(d.text)) s.skipped++
     return s
   }
-  for (const c of root.descendantsOfType('call_expression')) {
+  for (const c of nodesOf(f, 'call_expression')) {
     const fn = c.childForFieldName('function')
     if (fn === null) continue
     if (/^(it|test|describe)\.skip$|^x(it|test|describe)$/.test(fn.text)) s.skipped++

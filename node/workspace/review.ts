@@ -15,10 +15,10 @@
  */
 import { getBlobText, type BlobStore } from './blob-store.js'
 import { deltaPaths, type CodeDelta, type DeltaEntry } from './delta.js'
-import { rankUse, defsOf, type Ranked } from './review-flow.js'
+import { rankUse, defsOf, type Defs, type Ranked } from './review-flow.js'
 import { bodyShape, isSecurityName } from './review-functions.js'
 import { guardShape, newUnsafeLogic, weakenings, type Weakening } from './review-guards.js'
-import { importBindings, networkUses, type NetworkUse } from './review-network.js'
+import { importBindings, networkUses, type Binding, type NetworkUse } from './review-network.js'
 import { findSecrets, maskSecret } from './review-secrets.js'
 import { excerptAt, lineAt, parseFragment, type Fragment } from './review-syntax.js'
 import { guardUses, isTestPath, testStrength } from './review-usage.js'
@@ -158,7 +158,19 @@ class Reviewer {
   private readonly recordOfHash = new Map<string, string>()
   private readonly moduleText = new Map<string, string>()
 
+  /** Each file's module unit, parsed once per text: its fragment, import bindings and definitions. */
+  private readonly modules = new Map<string, { text: string, frag: Fragment | null, bindings: Map<string, Binding>, defs: Defs }>()
+
   constructor (readonly init: ReviewInit) {}
+
+  moduleOf (path: string, text: string): { frag: Fragment | null, bindings: Map<string, Binding>, defs: Defs } {
+    const hit = this.modules.get(path)
+    if (hit !== undefined && hit.text === text) return hit
+    const frag = parseFragment(path, 'module', text)
+    const m = { text, frag, bindings: importBindings(frag), defs: defsOf(frag) }
+    this.modules.set(path, m)
+    return m
+  }
 
   async textOf (e: DeltaEntry): Promise<string | null> {
     if (e.text !== null) return e.text
@@ -203,15 +215,17 @@ class Reviewer {
   sinks (item: ReviewItem, t: Texts, after: Fragment, before: Fragment | null): void {
     const e = t.entry
     const moduleSrc = this.moduleText.get(e.path)
-    const moduleFrag = e.kind === 'module' ? after : moduleSrc === undefined ? null : parseFragment(e.path, 'module', moduleSrc)
-    const bindings = new Map([...importBindings(moduleFrag), ...importBindings(after)])
+    const mod = e.kind === 'module' || moduleSrc === undefined ? null : this.moduleOf(e.path, moduleSrc)
+    const moduleFrag = e.kind === 'module' ? after : mod?.frag ?? null
+    const bindings = new Map([...(mod?.bindings ?? []), ...importBindings(after)])
     const count = (uses: NetworkUse[]): Map<string, number> => {
       const m = new Map<string, number>()
       for (const u of uses) m.set(u.key, (m.get(u.key) ?? 0) + 1)
       return m
     }
     const now = networkUses(after, bindings)
-    const was = count(before === null ? [] : networkUses(before, new Map([...importBindings(moduleFrag), ...importBindings(before)])))
+    const wasUses = before === null ? [] : networkUses(before, new Map([...(mod?.bindings ?? importBindings(moduleFrag)), ...importBindings(before)]))
+    const was = count(wasUses)
     const seen = new Map<string, number>()
     const fresh: NetworkUse[] = []
     for (const u of now) {
@@ -221,7 +235,7 @@ class Reviewer {
     }
     const unknown = t.before === null && e.change !== 'added' ? ' (previous version not available)' : ''
     const defs = defsOf(after)
-    if (moduleFrag !== null && moduleFrag !== after) for (const [k, v] of defsOf(moduleFrag)) if (!defs.has(k)) defs.set(k, v)
+    for (const [k, v] of mod?.defs ?? []) if (!defs.has(k)) defs.set(k, v)
     const knownText = (t.before ?? '') + '\n' + (e.kind === 'module' ? '' : moduleSrc ?? '')
     // Calls on an object made by a use raise that use's rank (`x = new XMLHttpRequest(); x.send(card)`).
     const ranked = new Map<NetworkUse, Ranked>()
@@ -239,6 +253,24 @@ class Reviewer {
       }
       flaggedModules.add(u.key.split('.')[0])
       this.flag(item, e, SINK_RULE[u.category], r.severity, `new ${SINK_WORDS[u.category]} ${u.key}: ${r.why}${unknown}`, excerptAt(after.source, u.index), { line: lineAt(after, u.index), api: u.key, detail: r.source === null ? r.destination : `carries ${r.source}` })
+    }
+    // The same call as before, now carrying a secret or sent somewhere new (`fetch(url)` → `fetch(evil + token)`).
+    if (before !== null) {
+      const beforeDefs = defsOf(before)
+      for (const [k, v] of mod?.defs ?? []) if (!beforeDefs.has(k)) beforeDefs.set(k, v)
+      const sig = (u: NetworkUse, r: Ranked): string => `${u.key}|${r.severity}|${r.source ?? ''}|${r.destination ?? ''}`
+      const old = new Map<string, number>()
+      for (const u of wasUses.filter((x) => !x.isImport)) {
+        const r = rankUse(u, before, beforeDefs, { knownText })
+        if (r !== null) old.set(sig(u, r), (old.get(sig(u, r)) ?? 0) + 1)
+      }
+      for (const u of now.filter((x) => !x.isImport && x.via === null && !fresh.includes(x))) {
+        const r = ranked.get(u)
+        if (r === undefined || r.severity === 'low') continue
+        const n = old.get(sig(u, r)) ?? 0
+        if (n > 0) { old.set(sig(u, r), n - 1); continue }
+        this.flag(item, e, SINK_RULE[u.category], r.severity, `changed ${SINK_WORDS[u.category]} ${u.key}: ${r.why}`, excerptAt(after.source, u.index), { line: lineAt(after, u.index), api: u.key, detail: r.source === null ? r.destination : `carries ${r.source}` })
+      }
     }
     // Calls on objects that existed before (a known socket now sending secrets) count on their own.
     for (const u of fresh.filter((x) => x.via !== null && !now.some((o) => fresh.includes(o) && o.boundTo === x.via && o.via === null))) {

