@@ -336,6 +336,10 @@ class Reviewer {
             return this.pushWeak(item, t, weak)
           }
           if (g?.isGuard === true) weak.push(...weakenings(before, after, e.name, elsewhere))
+          else if (nowShape !== null && wasShape !== null && nowShape.guards < wasShape.guards) {
+            // Named for security and returning failures, without denying by itself (`checkSession`): fewer checks.
+            this.flag(item, e, 'security-check-removed', 'medium', `${e.kind} ${e.name} makes ${wasShape.guards - nowShape.guards} fewer checks (${wasShape.guards} → ${nowShape.guards}: throw/raise, return false, verify/validate calls)`, excerptAt(after.source, nowShape.index), { line: lineAt(after, nowShape.index), before: `${wasShape.guards} checks`, after: `${nowShape.guards} checks` })
+          }
         }
       }
     }
