@@ -157,7 +157,13 @@ export async function findSecrets (path: string, f: Fragment | null, text: strin
     if (pub !== null) hits.push({ kind, value, index, severity: 'low', detector, why: `not flagged: ${pub}` })
     else hits.push({ kind, value, index, severity, detector, why })
   }
-  for (const h of await secretlintHits(path, source)) add(h.kind, h.value, h.index, 'high', 'secretlint', `secretlint rule ${h.kind}: ${h.message}`)
+  for (const h of await secretlintHits(path, source)) {
+    // The whole literal a match falls in is the secret (a rule's range may cover only part of it).
+    const lit = literalAt(lits, h.index) ?? literalAt(lits, h.index + h.value.length - 1)
+    const value = lit === null ? h.value : literalValue(lit)
+    const index = lit === null ? h.index : lit.startIndex + Math.max(0, lit.text.indexOf(value))
+    add(h.kind, value, index, 'high', 'secretlint', `secretlint rule ${h.kind}: ${h.message}`)
+  }
   const candidates: Array<{ value: string, index: number, node: SyntaxNode | null }> = f !== null
     ? lits.map((l) => { const value = literalValue(l); return { value, index: l.startIndex + Math.max(0, l.text.indexOf(value)), node: l } })
     : source.split('\n').map((line, i, all) => ({ value: line, index: all.slice(0, i).join('\n').length + (i > 0 ? 1 : 0), node: null }))

@@ -76,6 +76,12 @@ describe('secrets', () => {
     expect(flags.some((f) => f.rule === 'secret' && f.severity === 'high')).toBe(true)
     for (const f of flags) expect(JSON.stringify(f)).not.toContain('MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun')
   })
+
+  it('masks the whole literal when a rule matches only part of it (an AWS secret key after its name)', async () => {
+    const flags = await review({ 's.py': 'REGION = "eu-west-1"\n' }, { 's.py': 'REGION = "eu-west-1"\nAWS_SECRET_ACCESS_KEY = "t9Wq2vLk8Rz+Hb4Xy7Nc1Pd6Gf3Js5Ma0Ue2Ko8W"\n' })
+    expect(flags.some((f) => f.rule === 'secret' && f.severity === 'high')).toBe(true)
+    for (const f of flags) expect(JSON.stringify(f)).not.toMatch(/Nc1Pd6Gf3Js5Ma0Ue2Ko8W|t9Wq2vLk8Rz/)
+  })
 })
 
 describe('weakened security logic, found by what code does', () => {
