@@ -38,6 +38,13 @@ export function excerptAt (source: string, index: number): string {
 }
 
 const INDEX = new WeakMap<Fragment, Map<string, SyntaxNode[]>>()
+/** The node types the review asks for; only these are indexed (making a node object costs). */
+const INDEXED = new Set(['assert_statement', 'assignment_expression', 'call', 'call_expression', 'new_expression', 'class_definition', 'decorator',
+  'if_statement', 'import_statement', 'import_from_statement', 'return_statement', 'variable_declarator', 'assignment', 'public_field_definition',
+  'field_definition', 'jsx_self_closing_element', 'jsx_opening_element', 'pair', 'keyword_argument', 'attribute', 'member_expression',
+  'throw_statement', 'raise_statement', 'augmented_assignment', 'augmented_assignment_expression', 'for_statement', 'for_in_statement', 'as_pattern',
+  'string', 'template_string', 'comparison_operator', 'boolean_operator', 'binary_expression', 'function_declaration',
+  'generator_function_declaration', 'function_definition', 'method_definition', 'arrow_function', 'function_expression', 'function'])
 
 /**
  * Nodes of the given types in a fragment (or within one of its nodes), in document order. One
@@ -50,7 +57,7 @@ export function nodesOf (f: Fragment, types: string | string[], within?: SyntaxN
     index = new Map()
     const c = f.tree.walk()
     for (let more = true; more;) {
-      if (c.nodeIsNamed) {
+      if (c.nodeIsNamed && INDEXED.has(c.nodeType)) {
         const list = index.get(c.nodeType)
         if (list === undefined) index.set(c.nodeType, [c.currentNode])
         else list.push(c.currentNode)
@@ -63,6 +70,7 @@ export function nodesOf (f: Fragment, types: string | string[], within?: SyntaxN
     INDEX.set(f, index)
   }
   const wanted = typeof types === 'string' ? [types] : types
+  if (wanted.some((t) => !INDEXED.has(t))) return (within ?? f.tree.rootNode).descendantsOfType(wanted).filter((n) => n.id !== within?.id)
   let out = wanted.length === 1 ? index.get(wanted[0]) ?? [] : wanted.flatMap((t) => index?.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex)
   if (within !== undefined) out = out.filter((n) => n.startIndex >= within.startIndex && n.endIndex <= within.endIndex && n.id !== within.id)
   return out
