@@ -312,7 +312,6 @@ function beacons (f: Fragment): NetworkUse[] {
 /** Every network, process, code and file use and import in a fragment. */
 export function networkUses (f: Fragment, bindings: Map<string, Binding>): NetworkUse[] {
   const uses: NetworkUse[] = []
-  const root = f.tree.rootNode
   const python = f.lang === 'python'
   const made = new Map<string, NetworkUse>()
   const calls = nodesOf(f, python ? ['call'] : ['call_expression', 'new_expression'])

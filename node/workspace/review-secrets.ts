@@ -16,6 +16,7 @@ import { lintSource } from '@secretlint/core'
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend'
 import type { SyntaxNode } from './languages.js'
 import { literalValue, stringLiterals, type Fragment } from './review-syntax.js'
+import { isTestPath } from './review-usage.js'
 
 /** A secret-like value found in a text. */
 export interface SecretHit {
@@ -46,7 +47,6 @@ const FORMATS: Array<{ kind: string, re: RegExp }> = [
 const SECRET_NAME = /(secret|token|passw|pwd|api_?key|apikey|access_?key|private_?key|credential|auth|signing|webhook_?key|x-vendor|x-api)/i
 const PLACEHOLDER = /(x{4,}|\*{3,}|change_?me|your[_-]|<[^>]*>|\$\{|\{\{|dummy|placeholder|redacted|^todo)/i
 const EXAMPLE = /(example|test|fake|sample|fixture|mock)/i
-const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs|fixtures?|e2e)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]*\.py$|_test\.py$|(^|\/)conftest\.py$/
 /** Detectors whose rule is about the file, not a value in it. */
 const IGNORED_RULES = /filter-comments|no-dotenv|no-homedir/
 
@@ -104,7 +104,7 @@ function publicReason (v: string, node: SyntaxNode | null, path: string): string
       if (keys.includes('kty') && !keys.includes('d') && !keys.includes('k')) return 'a member of a public JWK (no private part)'
     }
   }
-  if (TEST_PATH.test(path) && EXAMPLE.test(v)) return 'an example value in a test'
+  if (isTestPath(path) && EXAMPLE.test(v)) return 'an example value in a test'
   if (/AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY/.test(v)) return "AWS's documented example key"
   return null
 }
@@ -147,7 +147,7 @@ export async function findSecrets (path: string, f: Fragment | null, text: strin
   const lits = f === null ? [] : stringLiterals(f)
   const hits: SecretHit[] = []
   const seen = new Set<string>()
-  const inTest = TEST_PATH.test(path)
+  const inTest = isTestPath(path)
   const add = (kind: string, value: string, index: number, severity: 'high' | 'medium', detector: string, why: string): void => {
     if (value === '' || seen.has(value) || hits.some((h) => index >= h.index && index < h.index + h.value.length)) return
     seen.add(value)

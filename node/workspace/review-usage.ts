@@ -15,9 +15,9 @@ import { nodesOf, type Fragment } from './review-syntax.js'
 /** Names that guard by convention in the common frameworks (decorators, middleware, dependencies, mixins). */
 const GUARD_NAME = /^(login_required|permission_required|user_passes_test|staff_member_required|superuser_required|csrf_protect|jwt_required|fresh_jwt_required|roles?_required|roles_accepted|auth_required|requires?_\w+|require[A-Z]\w*|ensure(LoggedIn|Authenticated|Auth\w*|Admin\w*)|is_?authenticated|isAuthenticated|authenticate\w*|authorize\w*|auth(Middleware|Guard|enticated)?|verify[A-Z_]\w*|check[A-Z_]\w*|\w*Guard|LoginRequired\w*|PermissionRequired\w*|UserPassesTest\w*|IsAuthenticated\w*|IsAdminUser|IsOwner\w*|passport\.authenticate|protect\w*|requireAuth\w*|hasRole|hasPermission|admin_required|rate_?limit\w*|csrf\w*)$/
 const ROUTE_CALL = /\.(get|post|put|patch|delete|all|use|route|options|head)$/
-const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs|e2e)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]*\.py$|_test\.py$/
+const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs|fixtures?|e2e)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]*\.py$|_test\.py$|(^|\/)conftest\.py$/
 
-/** Whether a path is a test file. */
+/** Whether a path is a test file or test fixture (one place for the review's rules). */
 export function isTestPath (path: string): boolean {
   return TEST_PATH.test(path)
 }
@@ -35,7 +35,6 @@ function leadName (n: SyntaxNode): string {
 export function guardUses (f: Fragment, known: Set<string>): GuardUse[] {
   const out: GuardUse[] = []
   const isGuard = (name: string): boolean => known.has(name) || GUARD_NAME.test(name) || GUARD_NAME.test(name.split('.').pop() ?? '')
-  const root = f.tree.rootNode
   for (const d of nodesOf(f, 'decorator')) {
     const expr = d.namedChild(0)
     if (expr === null) continue
@@ -78,7 +77,6 @@ export interface TestStrength { assertions: number, trivial: number, skipped: nu
 /** Counts assertions, trivially true ones and skipped tests in a test fragment. */
 export function testStrength (f: Fragment): TestStrength {
   const s: TestStrength = { assertions: 0, trivial: 0, skipped: 0 }
-  const root = f.tree.rootNode
   if (f.lang === 'python') {
     for (const a of nodesOf(f, 'assert_statement')) {
       s.assertions++
