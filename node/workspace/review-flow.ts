@@ -183,6 +183,10 @@ export function rankUse (u: NetworkUse, f: Fragment, defs: Defs, ctx: RankContex
         return { severity: 'high', source: null, destination: null, why: 'imports a module whose name is computed at run time' }
       }
       if (u.key.startsWith('import(') || u.key.startsWith('require(')) return { severity: 'high', source: null, destination: null, why: 'loads a module whose name is computed at run time' }
+      if (/^yaml\./.test(u.key)) {
+        if (/SafeLoader|CSafeLoader|BaseLoader/.test(literalArgs)) return null
+        return { severity: 'high', source: null, destination: null, why: 'loads YAML with a loader that can construct arbitrary objects (code execution)' }
+      }
       const literal = args.length > 0 && args.every((a) => a.type === 'string' && !a.namedChildren.some((c) => c.type === 'interpolation' || c.type === 'template_substitution'))
       return literal
         ? { severity: 'medium', source: null, destination: null, why: 'evaluates code from a string' }

@@ -44,7 +44,7 @@ export interface GuardShape {
 
 /** A weakening of security logic. */
 export interface Weakening {
-  rule: 'verification-disabled' | 'tautology' | 'guard-weakened' | 'guard-bypass' | 'security-check-removed'
+  rule: 'verification-disabled' | 'tautology' | 'guard-weakened' | 'guard-bypass' | 'security-check-removed' | 'protection-removed'
   index: number
   reason: string
   before: string | null
@@ -68,6 +68,9 @@ const VERIFY_OFF: RegExp[] = [
   /_create_unverified_context/
 ]
 const LOOPBACK_TEXT = /127\.0\.0\.1|localhost|::1/
+/** Calls that make a value safe to output or to pass on (escapers, sanitisers, quoting). */
+const PROTECT_CALL = /(sanitiz|escape|purify|bleach\.clean|clean_html|strip_tags|xss|htmlspecialchars|quote_plus|shlex\.quote|encodeURIComponent)/i
+const ARGUMENT_LISTS = new Set(['arguments', 'argument_list'])
 const LITERALS = new Set(['number', 'integer', 'float', 'string', 'true', 'false', 'none', 'null', 'undefined'])
 
 const norm = (s: string): string => s.replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1')
@@ -303,6 +306,41 @@ export function newUnsafeLogic (before: Fragment | null, after: Fragment, inTest
       if (n > 0) { wasTaut.set(k, n - 1); continue }
       out.push({ rule: 'tautology', index: t.node.startIndex, reason: `a comparison that cannot fail: ${t.why}`, before: null, after: t.node.text })
     }
+  }
+  return out
+}
+
+/** How often each text is used bare (not as a call argument) in a fragment. */
+function bareUses (f: Fragment, text: string): number {
+  let n = 0
+  for (const node of nodesOf(f, ['identifier', 'member_expression', 'attribute'])) {
+    if (norm(node.text) === text && !ARGUMENT_LISTS.has(node.parent?.type ?? '') && node.parent?.type !== 'member_expression' && node.parent?.type !== 'attribute') n++
+  }
+  return n
+}
+
+/**
+ * Escapers and sanitisers taken off a value that is still used: `escape(q)` → `q`,
+ * `DOMPurify.sanitize(html)` → `html`. Moving the call into a helper (`cell(q)`) keeps the value
+ * an argument and is not flagged; neither is a call that reappears elsewhere in the change.
+ */
+export function removedProtections (before: Fragment, after: Fragment, elsewhere: string): Weakening[] {
+  const python = after.lang === 'python'
+  const calls = (f: Fragment): SyntaxNode[] => nodesOf(f, python ? ['call'] : ['call_expression']).filter((c) => PROTECT_CALL.test(calleeText(c)))
+  const now = new Set(calls(after).map((c) => norm(c.text)))
+  const elsewhereNorm = norm(elsewhere)
+  const out: Weakening[] = []
+  const seen = new Set<string>()
+  for (const c of calls(before)) {
+    const k = norm(c.text)
+    if (now.has(k) || elsewhereNorm.includes(k) || seen.has(k)) continue
+    seen.add(k)
+    const arg = c.childForFieldName('arguments')?.namedChildren[0]
+    if (arg === undefined || !['identifier', 'member_expression', 'attribute'].includes(arg.type)) continue
+    const a = norm(arg.text)
+    if (bareUses(after, a) <= bareUses(before, a)) continue
+    const use = nodesOf(after, ['identifier', 'member_expression', 'attribute']).find((n) => norm(n.text) === a && !ARGUMENT_LISTS.has(n.parent?.type ?? ''))
+    out.push({ rule: 'protection-removed', index: use?.startIndex ?? 0, reason: `${calleeText(c)}(...) taken off ${arg.text}, which is still used without it`, before: c.text, after: use?.parent?.text.slice(0, 160) ?? arg.text })
   }
   return out
 }

@@ -68,6 +68,7 @@ const JS_MODULES: Record<string, ModuleSpec> = {
   'isomorphic-ws': { category: 'http' },
   'socket.io-client': { category: 'http' },
   vm: { category: 'code', members: /^(runIn\w+|Script|compileFunction|SourceTextModule)$/ },
+  'node-serialize': { category: 'code', members: /^unserialize$/ },
   fs: { category: 'file', members: /^(writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|copyFile|copyFileSync|symlink|symlinkSync)$/ },
   'fs/promises': { category: 'file', members: /^(writeFile|appendFile|copyFile|symlink)$/ },
   'fs-extra': { category: 'file', members: /^(writeFile|writeFileSync|appendFile|appendFileSync|outputFile|outputFileSync|copy|copySync)$/ }
@@ -102,6 +103,9 @@ const PY_MODULES: Record<string, ModuleSpec> = {
   importlib: { category: 'code', members: /^import_module$/ },
   pickle: { category: 'code', members: /^(loads?|Unpickler)$/ },
   marshal: { category: 'code', members: /^loads?$/ },
+  dill: { category: 'code', members: /^loads?$/ },
+  jsonpickle: { category: 'code', members: /^decode$/ },
+  yaml: { category: 'code', members: /^(load|load_all|unsafe_load|unsafe_load_all|full_load|full_load_all)$/ },
   runpy: { category: 'code' },
   shutil: { category: 'file', members: /^(copy\w*|move)$/ }
 }
@@ -356,7 +360,7 @@ export function networkUses (f: Fragment, bindings: Map<string, Binding>): Netwo
         : s.childrenForFieldName('name').map((n) => (n.type === 'aliased_import' ? n.childForFieldName('name')?.text : n.text) ?? '')
       for (const m of modules) {
         const spec = PY_MODULES[m]
-        if (spec !== undefined && spec.category !== 'file' && !['os', 'asyncio', 'ssl'].includes(m)) uses.push({ key: `import:${m}`, category: spec.category, index: s.startIndex, isImport: true, node: null, via: null, boundTo: null })
+        if (spec !== undefined && spec.category !== 'file' && !['os', 'asyncio', 'ssl', 'yaml', 'shutil'].includes(m)) uses.push({ key: `import:${m}`, category: spec.category, index: s.startIndex, isImport: true, node: null, via: null, boundTo: null })
       }
     }
     return uses

@@ -14,7 +14,9 @@ import { nodesOf, type Fragment } from './review-syntax.js'
 
 /** Names that guard by convention in the common frameworks (decorators, middleware, dependencies, mixins). */
 const GUARD_NAME = /^(login_required|permission_required|user_passes_test|staff_member_required|superuser_required|csrf_protect|jwt_required|fresh_jwt_required|roles?_required|roles_accepted|auth_required|requires?_\w+|require[A-Z]\w*|ensure(LoggedIn|Authenticated|Auth\w*|Admin\w*)|is_?authenticated|isAuthenticated|authenticate\w*|authorize\w*|auth(Middleware|Guard|enticated)?|verify[A-Z_]\w*|check[A-Z_]\w*|\w*Guard|LoginRequired\w*|PermissionRequired\w*|UserPassesTest\w*|IsAuthenticated\w*|IsAdminUser|IsOwner\w*|passport\.authenticate|protect\w*|requireAuth\w*|hasRole|hasPermission|admin_required|rate_?limit\w*|csrf\w*)$/
-const ROUTE_CALL = /\.(get|post|put|patch|delete|all|use|route|options|head)$/
+const ROUTE_CALL = /\.(get|post|put|patch|delete|all|use|route|options|head|before_request|before_app_request|addHook|add_middleware|middleware|register_middleware)$/
+/** Calls that apply a guard to every request of an app or router (`app.use(auth)`, `app.before_request(check)`). */
+const REGISTRATION = /\.(use|before_request|before_app_request|addHook|add_middleware|middleware|register_middleware)$/
 const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs|fixtures?|e2e)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]*\.py$|_test\.py$|(^|\/)conftest\.py$/
 
 /** Whether a path is a test file or test fixture (one place for the review's rules). */
@@ -54,7 +56,7 @@ export function guardUses (f: Fragment, known: Set<string>): GuardUse[] {
       continue
     }
     if (!ROUTE_CALL.test(callee) || c.parent?.type === 'decorator') continue
-    const registration = /\.use$/.test(callee) && args.every((a) => a.type !== 'string')
+    const registration = REGISTRATION.test(callee) && (args.every((a) => a.type !== 'string') || /addHook$/.test(callee))
     for (const a of args.slice(0, registration ? args.length : -1)) {
       const name = leadName(a)
       if ((a.type === 'identifier' || a.type === 'member_expression' || a.type === 'call_expression') && isGuard(name)) out.push({ name, registration })

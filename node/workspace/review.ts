@@ -17,7 +17,7 @@ import { getBlobText, type BlobStore } from './blob-store.js'
 import { deltaPaths, type CodeDelta, type DeltaEntry } from './delta.js'
 import { rankUse, defsOf, type Defs, type Ranked } from './review-flow.js'
 import { bodyShape, isSecurityName } from './review-functions.js'
-import { guardShape, newUnsafeLogic, weakenings, type Weakening } from './review-guards.js'
+import { guardShape, newUnsafeLogic, removedProtections, weakenings, type Weakening } from './review-guards.js'
 import { importBindings, networkUses, type Binding, type NetworkUse } from './review-network.js'
 import { findSecrets, maskSecret } from './review-secrets.js'
 import { excerptAt, lineAt, parseFragment, type Fragment } from './review-syntax.js'
@@ -30,7 +30,7 @@ export type Severity = 'high' | 'medium' | 'low'
 export type ReviewRule =
   | 'network-call' | 'outside-write' | 'install-hook' | 'dynamic-code' | 'secret'
   | 'security-function-deleted' | 'security-function-hollowed' | 'security-check-removed'
-  | 'guard-weakened' | 'guard-bypass' | 'guard-removed' | 'verification-disabled' | 'tautology'
+  | 'guard-weakened' | 'guard-bypass' | 'guard-removed' | 'verification-disabled' | 'tautology' | 'protection-removed'
   | 'tests-weakened' | 'large-diff' | 'unreviewable'
 
 /** What a flag is about, for triage. */
@@ -51,6 +51,7 @@ export const CATEGORY_OF_RULE: Record<ReviewRule, ReviewCategory> = {
   'guard-removed': 'weakened-logic',
   'verification-disabled': 'weakened-logic',
   tautology: 'weakened-logic',
+  'protection-removed': 'weakened-logic',
   'tests-weakened': 'large-change',
   'large-diff': 'large-change',
   unreviewable: 'unreviewable'
@@ -306,6 +307,7 @@ class Reviewer {
     const weak: Weakening[] = []
     if (after !== null) weak.push(...newUnsafeLogic(before, after, isTestPath(e.path)))
     const elsewhere = record.filter((x) => x !== t).map((x) => x.after ?? '').join('\n')
+    if (after !== null && before !== null) weak.push(...removedProtections(before, after, elsewhere))
     if (e.kind === 'function' || e.kind === 'method') {
       if (e.change === 'deleted') {
         if (before === null) return

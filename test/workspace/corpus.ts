@@ -46,7 +46,8 @@ export function familyOf (rule: ReviewRule): Family | null {
     case 'guard-bypass':
     case 'guard-removed':
     case 'verification-disabled':
-    case 'tautology': return 'security-function'
+    case 'tautology':
+    case 'protection-removed': return 'security-function'
     case 'large-diff': return 'large-diff'
     case 'tests-weakened': return 'test-weakening'
     default: return null

@@ -119,6 +119,25 @@ describe('weakened security logic, found by what code does', () => {
   })
 })
 
+describe('protections taken off and unsafe loading', () => {
+  it('flags an escaper removed from a value still rendered, not one moved into a helper', async () => {
+    const js = (body: string): Record<string, string> => ({ 'r.js': `const { escape } = require('html-escaper')\nfunction h (q) {\n${body}\n}\nmodule.exports = { h }\n` })
+    const before = js('  return `<h1>${escape(q)}</h1>`')
+    const flags = await review(before, js('  return `<h1>${q}</h1>`'))
+    expect(alerts(flags)).toEqual(['high protection-removed'])
+    expect(flags[0].evidence.before).toBe('escape(q)')
+    expect(alerts(await review(before, js('  const cell = (v) => `<h1>${escape(v)}</h1>`\n  return cell(q)')))).toEqual([])
+  })
+
+  it('flags YAML loaded with a loader that runs code, and app-wide guard registrations dropped', async () => {
+    const py = (call: string): Record<string, string> => ({ 'l.py': `import yaml\n\n\ndef read(s):\n    return ${call}\n` })
+    expect(alerts(await review(py('yaml.safe_load(s)'), py('yaml.load(s, Loader=yaml.UnsafeLoader)')))).toEqual(['high dynamic-code'])
+    expect(alerts(await review(py('yaml.safe_load(s)'), py('yaml.load(s, Loader=yaml.SafeLoader)')))).toEqual([])
+    const app = (extra: string): Record<string, string> => ({ 'app.py': `from flask import Flask\nfrom .auth import check_auth\n\napp = Flask(__name__)\n${extra}` })
+    expect(alerts(await review(app('app.before_request(check_auth)\n'), app('')))).toEqual(['high guard-removed'])
+  })
+})
+
 describe('tests weakened en masse', () => {
   it('flags assertions made trivially true, not a changed expected value', async () => {
     const t = (a: string, b: string): Record<string, string> => ({ 'test/a.test.ts': `it('a', () => {\n  ${a}\n})\nit('b', () => {\n  ${b}\n})\n` })
