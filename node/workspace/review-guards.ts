@@ -270,8 +270,12 @@ function tautologies (f: Fragment): Array<{ node: SyntaxNode, why: string }> {
   return out
 }
 
+/** Words every VERIFY_OFF pattern contains one of: a cheap test before walking the tree. */
+const VERIFY_OFF_WORDS = /verify|reject|strictSSL|ssl|hostname|ignoreExpiration|ignoreNotBefore|insecure|SignatureCheck|algorithm|CERT_NONE|NODE_TLS|unverified/i
+
 function verificationOff (f: Fragment, inTest: boolean): Array<{ node: SyntaxNode, what: string }> {
   const out: Array<{ node: SyntaxNode, what: string }> = []
+  if (!VERIFY_OFF_WORDS.test(f.source)) return out
   for (const n of nodesOf(f, ['pair', 'keyword_argument', 'assignment', 'assignment_expression', 'attribute', 'member_expression'])) {
     const t = n.text.replace(/\s+/g, ' ')
     if (t.length > 200) continue
@@ -325,6 +329,7 @@ function bareUses (f: Fragment, text: string): number {
  * an argument and is not flagged; neither is a call that reappears elsewhere in the change.
  */
 export function removedProtections (before: Fragment, after: Fragment, elsewhere: string): Weakening[] {
+  if (!PROTECT_CALL.test(before.source)) return []
   const python = after.lang === 'python'
   const calls = (f: Fragment): SyntaxNode[] => nodesOf(f, python ? ['call'] : ['call_expression']).filter((c) => PROTECT_CALL.test(calleeText(c)))
   const now = new Set(calls(after).map((c) => norm(c.text)))

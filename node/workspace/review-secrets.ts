@@ -179,8 +179,10 @@ export async function findSecrets (path: string, f: Fragment | null, text: strin
       name = m[1]
       value = m[2]
     }
-    if (publicReason(value, c.node, path) !== null && !looksRandom(value)) continue
-    if (looksRandom(value)) {
+    const random = looksRandom(value)
+    if (!random && (name === null || !SECRET_NAME.test(name))) continue
+    if (!random && publicReason(value, c.node, path) !== null) continue
+    if (random) {
       add('high-entropy-string', value, c.index, 'medium', 'entropy', `random-looking literal: ${value.length} characters, ${entropy(value).toFixed(1)} bits/character, no known format`)
     } else if (name !== null && SECRET_NAME.test(name) && value.length >= 12 && !/\s/.test(value) && entropy(value) >= 3.0 && !/^[a-z][a-z0-9+.-]*:\/\/[^@]*$/i.test(value)) {
       add('hardcoded-credential', value, c.index, 'medium', 'named-credential', `literal assigned to ${name}: ${value.length} characters, ${entropy(value).toFixed(1)} bits/character`)

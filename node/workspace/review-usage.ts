@@ -34,9 +34,9 @@ function leadName (n: SyntaxNode): string {
 }
 
 /** Guards applied in a fragment: decorators, route middleware, `Depends(...)`, permission classes, mixins. */
-export function guardUses (f: Fragment, known: Set<string>): GuardUse[] {
+export function guardUses (f: Fragment, known: (name: string) => boolean): GuardUse[] {
   const out: GuardUse[] = []
-  const isGuard = (name: string): boolean => known.has(name) || GUARD_NAME.test(name) || GUARD_NAME.test(name.split('.').pop() ?? '')
+  const isGuard = (name: string): boolean => GUARD_NAME.test(name) || GUARD_NAME.test(name.split('.').pop() ?? '') || known(name)
   for (const d of nodesOf(f, 'decorator')) {
     const expr = d.namedChild(0)
     if (expr === null) continue

@@ -369,8 +369,16 @@ class Reviewer {
 
   /** Guards no longer applied, and tests weakened, across the whole record. */
   recordLevel (item: ReviewItem, record: Texts[]): void {
-    const known = new Set<string>()
-    for (const t of record) for (const f of [t.beforeFrag, t.afterFrag]) if (f !== null && t.entry.kind !== 'module' && guardShape(f, t.entry.name)?.isGuard === true) known.add(localName(t.entry.name))
+    // A name is a known guard when a unit of this change by that name guards (asked only for names in guard positions).
+    const knownCache = new Map<string, boolean>()
+    const known = (name: string): boolean => {
+      let k = knownCache.get(name)
+      if (k === undefined) {
+        k = record.some((t) => t.entry.kind !== 'module' && localName(t.entry.name) === name && [t.beforeFrag, t.afterFrag].some((f) => f !== null && guardShape(f, t.entry.name)?.isGuard === true))
+        knownCache.set(name, k)
+      }
+      return k
+    }
     const uses = (side: 'before' | 'after'): Map<string, { n: number, where: Texts, registration: boolean }> => {
       const m = new Map<string, { n: number, where: Texts, registration: boolean }>()
       for (const t of record) {
