@@ -22,6 +22,7 @@ import { loadConfig, type LoadedConfig } from './config.js'
 import { loadIdentity, type Identity } from './identity.js'
 import { NodeStore } from './store/node-store.js'
 import { IntentWriter, type Appended } from './store/intent-writer.js'
+import { FileSeqReserve, SEQ_DIR } from './store/seq-reserve.js'
 
 /** The authority reference of a node that has no chain yet (not part of a team). */
 export const NO_AUTHORITY = { seq: 0, hash: '0'.repeat(64) }
@@ -87,7 +88,8 @@ export class NodeRuntime {
     const store = await NodeStore.open(join(home, 'store'))
     try {
       const chain = await loadChain(store)
-      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock } }, { host: loaded.config.node.host })
+      const seqs = await FileSeqReserve.open(join(home, SEQ_DIR), identity.keyId)
+      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock }, seqs }, { host: loaded.config.node.host })
       return new NodeRuntime(home, identity, loaded, store, writer, chain, await loadMothershipKey(home), clock)
     } catch (err) {
       await store.close()
@@ -146,7 +148,8 @@ export class NodeRuntime {
     const id = keyIdOf(signer.publicKey)
     let w = this.agentWriters.get(id)
     if (w === undefined) {
-      w = await IntentWriter.open({ intent: this.store.intent, key: signer, clock: { now: this.now } }, { host: this.config.node.host })
+      const seqs = await FileSeqReserve.open(join(this.home, SEQ_DIR), id)
+      w = await IntentWriter.open({ intent: this.store.intent, key: signer, clock: { now: this.now }, seqs }, { host: this.config.node.host })
       this.agentWriters.set(id, w)
     }
     return w
@@ -204,8 +207,8 @@ export class NodeRuntime {
 
   /** Flushes and closes the store. */
   async close (): Promise<void> {
-    await this.writer.flush().catch(() => {})
-    for (const w of this.agentWriters.values()) await w.flush().catch(() => {})
+    await this.writer.close().catch(() => {})
+    for (const w of this.agentWriters.values()) await w.close().catch(() => {})
     await this.store.close()
   }
 }
