@@ -14,12 +14,13 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AuthorityChain, decodeEntry, encodeEntry, type ChainEntry } from '../crdt/authority-chain.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
-import { fromB64u, toB64u, type Json } from '../crdt/canonical.js'
-import { ExistsError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
+import { toB64u, type Json } from '../crdt/canonical.js'
+import { ExistsError, KeyMismatchError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from '../crdt/ids.js'
 import type { RecordKind } from '../crdt/record.js'
 import { loadConfig, type LoadedConfig } from './config.js'
 import { loadIdentity, type Identity } from './identity.js'
+import { assertPrivate, parseKeyFile } from './key-files.js'
 import { NodeStore } from './store/node-store.js'
 import { IntentWriter, type Appended } from './store/intent-writer.js'
 import { FileSeqReserve, SEQ_DIR } from './store/seq-reserve.js'
@@ -88,9 +89,11 @@ export class NodeRuntime {
     const store = await NodeStore.open(join(home, 'store'))
     try {
       const chain = await loadChain(store)
+      const mothershipKey = await loadMothershipKey(home)
+      if (chain !== null && mothershipKey !== null) checkMothershipKey(home, mothershipKey, chain)
       const seqs = await FileSeqReserve.open(join(home, SEQ_DIR), identity.keyId)
       const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock }, seqs }, { host: loaded.config.node.host })
-      return new NodeRuntime(home, identity, loaded, store, writer, chain, await loadMothershipKey(home), clock)
+      return new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock)
     } catch (err) {
       await store.close()
       throw err
@@ -225,17 +228,35 @@ async function loadChain (store: NodeStore): Promise<AuthorityChain | null> {
   return AuthorityChain.fromEntries(entries, evidence)
 }
 
-/** The Mothership signing key of a home, if this home is a Mothership. */
+/**
+ * The Mothership signing key of a home, if this home is a Mothership: E_PERMISSIONS if others
+ * can reach the file, E_MALFORMED / E_KEY_MISMATCH if it is damaged.
+ */
 export async function loadMothershipKey (home: string): Promise<KeyPair | null> {
+  const file = join(home, MOTHERSHIP_KEY_FILE)
   let text: string
   try {
-    text = await readFile(join(home, MOTHERSHIP_KEY_FILE), 'utf8')
+    text = await readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
   }
-  const parsed = JSON.parse(text) as { seed: string }
-  return keyPairFromSeed(fromB64u(parsed.seed))
+  await assertPrivate([{ path: file, kind: 'file' }])
+  return parseKeyFile(text, file, 'the Mothership signing key')
+}
+
+// A key file that is not the chain's current Mothership key would sign entries every peer
+// refuses: say so at start, not at the first revocation.
+function checkMothershipKey (home: string, key: KeyPair, chain: AuthorityChain): void {
+  const held = keyIdOf(key.publicKey)
+  if (held === chain.mothershipKeyId) return
+  const file = join(home, MOTHERSHIP_KEY_FILE)
+  throw new KeyMismatchError(`${file} holds Mothership key ${shortId(held, 'ms')}, but the team's chain names ${shortId(chain.mothershipKeyId, 'ms')} as its current Mothership key`, {
+    path: file,
+    held,
+    expected: chain.mothershipKeyId,
+    hint: `put back the mothership.key whose key id is ${chain.mothershipKeyId} (from a backup; docs/storage.md)`
+  })
 }
 
 /** Writes a new Mothership signing key (mode 0600); refuses to overwrite one. */
