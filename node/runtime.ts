@@ -88,6 +88,7 @@ export class NodeRuntime {
     const loaded = opts.loaded ?? await loadConfig(home, { env: opts.env ?? process.env, flags: opts.flags })
     const store = await NodeStore.open(join(home, 'store'))
     try {
+      if (store.droppedOnRecovery.length > 0) await reportLostWrites(store, clock())
       const chain = await loadChain(store)
       const mothershipKey = await loadMothershipKey(home)
       if (chain !== null && mothershipKey !== null) checkMothershipKey(home, mothershipKey, chain)
@@ -214,6 +215,13 @@ export class NodeRuntime {
     for (const w of this.agentWriters.values()) await w.close().catch(() => {})
     await this.store.close()
   }
+}
+
+// LevelDB skipped damaged write-ahead-log records: acknowledged writes are gone. The seq mark
+// keeps this node from reusing their seqs; peers send back what they hold. Say it, and keep it.
+async function reportLostWrites (store: NodeStore, ts: number): Promise<void> {
+  process.stderr.write(`aura: warning: the store's write-ahead log was damaged; LevelDB dropped what it could not read (${store.droppedOnRecovery.join('; ')}). Peers will send back what they hold; see docs/storage.md, "A damaged store"\n`)
+  await store.audit.append({ ts, type: 'store-lost-writes', lines: [...store.droppedOnRecovery] })
 }
 
 async function loadChain (store: NodeStore): Promise<AuthorityChain | null> {
