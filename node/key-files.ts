@@ -29,7 +29,9 @@ export async function assertPrivate (paths: readonly PrivatePath[]): Promise<voi
   const uid = process.getuid?.()
   const problems: string[] = []
   const fixes: string[] = []
+  const offending: string[] = []
   for (const p of paths) {
+    const before = problems.length
     const st = await stat(p.path)
     if (uid !== undefined && st.uid !== uid) {
       problems.push(`${p.path} belongs to uid ${st.uid}, not to this user (uid ${uid})`)
@@ -40,11 +42,12 @@ export async function assertPrivate (paths: readonly PrivatePath[]): Promise<voi
       problems.push(`${p.path} is open to other users (mode ${octal(mode)})`)
       fixes.push(`chmod ${p.kind === 'dir' ? '700' : '600'} ${p.path}`)
     }
+    if (problems.length > before) offending.push(p.path)
   }
   if (problems.length === 0) return
   const hint = fixes.join(' && ')
   throw new PermissionsError(`refusing to use private keys that others can reach: ${problems.join('; ')}. Fix: ${hint}`, {
-    path: paths.find((p) => problems.some((m) => m.startsWith(p.path)))?.path ?? paths[0].path,
+    path: offending[0],
     hint
   })
 }

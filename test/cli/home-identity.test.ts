@@ -101,8 +101,10 @@ describe('initHome and loadIdentity', () => {
     expect(err.message).toContain('mode 0755')
     expect(err.message).toContain('mode 0644')
     expect(err.context.hint).toBe(`chmod 700 ${h} && chmod 600 ${key}`)
+    expect(err.context.path).toBe(h)
     await chmod(h, 0o700)
-    expect((await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError).context.hint).toBe(`chmod 600 ${key}`)
+    const keyOnly = await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError
+    expect(keyOnly.context).toMatchObject({ path: key, hint: `chmod 600 ${key}` })
     await chmod(key, 0o640)
     expect((await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError).code).toBe('E_PERMISSIONS')
     await chmod(key, 0o600)
