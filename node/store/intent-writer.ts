@@ -152,9 +152,10 @@ export class IntentWriter {
           last = undefined
           continue
         }
-        if (this.failed === undefined) {
+        const reserve = this.failed === undefined ? this.reservationFor(this.queue.slice(0, this.maxBatch)) : undefined
+        if (reserve !== undefined) {
           try {
-            await this.reserveFor(this.queue.slice(0, this.maxBatch))
+            await this.c.seqs.reserve(reserve)
           } catch (err) {
             // Nothing above the mark may be signed: stop, as after a failed write.
             this.failed = toAuraError(err)
@@ -188,11 +189,12 @@ export class IntentWriter {
     }
   }
 
-  // Raises the seq mark, durably, above every append of `next` before any of them is signed.
-  private async reserveFor (next: readonly Request[]): Promise<void> {
+  // The seq mark to reserve, durably, before any append of `next` is signed; undefined when the
+  // mark already covers them (the common case: no await, so batching is as without a mark).
+  private reservationFor (next: readonly Request[]): number | undefined {
     const appends = next.reduce((n, r) => n + (r.type === 'append' ? 1 : 0), 0)
     const need = this.nextSeq - 1 + appends
-    if (appends > 0 && need > this.c.seqs.reserved) await this.c.seqs.reserve(need + this.block)
+    return appends > 0 && need > this.c.seqs.reserved ? need + this.block : undefined
   }
 
   // Writes a staged batch once `before` (the previous write) settled, and settles its requests.
