@@ -62,6 +62,22 @@ describe('a damaged store', () => {
     expect(String(err.context.hint)).toContain(`mv ${dir} ${dir}.damaged`)
   })
 
+  it('damage found by a read after opening (a running node) is E_STORE_CORRUPT too', async () => {
+    const dir = await filledStore()
+    for (const t of (await readdir(dir)).filter((f) => f.endsWith('.ldb'))) {
+      const size = (await stat(join(dir, t))).size
+      await overwrite(join(dir, t), size - 8, Buffer.alloc(8, 0x41))
+    }
+    const kv = await LevelKV.open(dir)
+    try {
+      const err = await errorOf(kv.get(layout.format))
+      expect(err.code).toBe('E_STORE_CORRUPT')
+      expect(err.context.path).toBe(dir)
+    } finally {
+      await kv.close()
+    }
+  })
+
   it('a damaged manifest is E_STORE_CORRUPT', async () => {
     const dir = await filledStore()
     const manifest = (await readdir(dir)).find((f) => f.startsWith('MANIFEST-'))!
