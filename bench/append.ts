@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { keyPairFromSeed } from '../crdt/crypto.js'
 import { keyIdOf } from '../crdt/ids.js'
 import { IntentWriter, type IntentFields } from '../node/store/intent-writer.js'
+import { FileSeqReserve, SEQ_DIR } from '../node/store/seq-reserve.js'
 import { NodeStore } from '../node/store/node-store.js'
 import { median, report, settings, type Row } from './lib/harness.js'
 
@@ -60,7 +61,7 @@ async function runCase (label: string, inFlight: number, prefill: number): Promi
   const dir = await mkdtemp(join(tmpdir(), 'aura-bench-append-'))
   let store = await NodeStore.open(dir)
   try {
-    const writer = await IntentWriter.open({ intent: store.intent, key, clock }, { host: 'bench' })
+    const writer = await IntentWriter.open({ intent: store.intent, key, clock, seqs: await FileSeqReserve.open(join(dir, SEQ_DIR), keyIdOf(key.publicKey)) }, { host: 'bench' })
     for (let i = 0; i < prefill; i += 500) await Promise.all(Array.from({ length: 500 }, async (_, j) => await writer.append(fields(i + j))))
     let acked = prefill
     await window(writer, inFlight, Math.min(0.3, settings.seconds), acked)

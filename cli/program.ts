@@ -175,9 +175,7 @@ export class Program {
       })()),
       identity: async () => await (identity ??= (async () => {
         const { loadIdentity } = await import('../node/identity.js')
-        const id = await loadIdentity(await io.home())
-        for (const w of id.warnings) out.warn(w)
-        return id
+        return await loadIdentity(await io.home())
       })())
     }
     return io

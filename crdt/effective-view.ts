@@ -77,8 +77,9 @@ function quarantineReason (
 
 /**
  * For each revoked signer with held records: the ids of the cut record and its ancestors. The
- * walk follows `prev` through validly signed records of that signer whose seq falls by one at
- * each step, and stops at the first gap, so an ancestor not yet held hides the older records
+ * walk follows `prev` through validly signed records of that signer whose seq falls at each
+ * step (by one, or by more where an honest node skipped seqs it may have used before a crash:
+ * docs/storage.md), and stops at the first ancestor not held, so it hides the older records
  * (they become effective when it arrives, on every replica alike).
  */
 function cutSets (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth: AuthorityView): Map<KeyId, Set<RecordId>> {
@@ -93,13 +94,14 @@ function cutSets (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth
     const { seq, hash } = revocation.cut
     if (seq === 0 || hash === null) continue
     let at: RecordId | null = hash
-    let want = seq
-    while (at !== null && want >= 1 && signed.has(at)) {
+    // The cut record must hold the cut's seq; each ancestor a lower seq than its child.
+    let below = seq + 1
+    while (at !== null && signed.has(at)) {
       const r: SignedRecord = byId.get(at)!
-      if (r.signer !== signer || r.seq !== want) break
+      if (r.signer !== signer || r.seq >= below || (at === hash && r.seq !== seq)) break
       within.add(at)
       at = r.prev
-      want--
+      below = r.seq
     }
   }
   return out

@@ -37,7 +37,10 @@ export const ERROR_CODES = {
   E_UNREACHABLE: 43,
   E_TIMEOUT: 44,
   E_PARSE: 50,
-  E_WORKSPACE: 51
+  E_WORKSPACE: 51,
+  E_PERMISSIONS: 60,
+  E_KEY_MISMATCH: 61,
+  E_STORE_CORRUPT: 62
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -102,6 +105,12 @@ export const UnreachableError = errorClass('E_UNREACHABLE', 'UnreachableError')
 export const TimeoutError = errorClass('E_TIMEOUT', 'TimeoutError')
 export const ParseError = errorClass('E_PARSE', 'ParseError')
 export const WorkspaceError = errorClass('E_WORKSPACE', 'WorkspaceError')
+/** A key file or node home other users can read or write, or owned by another user. */
+export const PermissionsError = errorClass('E_PERMISSIONS', 'PermissionsError')
+/** A key file that is damaged or does not match the public key it must hold. */
+export const KeyMismatchError = errorClass('E_KEY_MISMATCH', 'KeyMismatchError')
+/** The node's store on disk is damaged; the context names the path and how to recover. */
+export const StoreCorruptError = errorClass('E_STORE_CORRUPT', 'StoreCorruptError')
 
 /** Wraps anything thrown into an AuraError, keeping AuraErrors as they are. */
 export function toAuraError (err: unknown): AuraError {

@@ -44,7 +44,11 @@ export interface SignedRecord {
   readonly host: string
   /** Position in the signer's own hash chain, from 1. */
   readonly seq: number
-  /** Id of the signer's record `seq - 1`; null at seq 1. */
+  /**
+   * Id of the signer's newest record before this one (usually seq - 1); null at seq 1. A seq
+   * may be skipped (a node never reuses a seq its crash may have used, docs/storage.md), and a
+   * signer that lost every record it had starts again with null at a seq above 1.
+   */
   readonly prev: RecordId | null
   /** Claimed write time in ms. Never trusted for authority decisions. */
   readonly ts: number
@@ -98,7 +102,7 @@ export const recordShape = z.strictObject({
   data: z.json(),
   refs: z.array(hex64).max(1024),
   sig: b64u(64)
-}).refine((r) => (r.seq === 1) === (r.prev === null), { message: 'prev must be null exactly when seq is 1' })
+}).refine((r) => r.seq !== 1 || r.prev === null, { message: 'prev must be null at seq 1' })
 
 // Verification is the expensive step (see FIELD-NOTES), and a record is verified again by every
 // effective-view computation; the result is kept for records this module decoded (deep-frozen,
@@ -309,7 +313,7 @@ export function shapeOf (value: unknown): SignedRecord | undefined {
   if (typeof text !== 'string' || !isJson(delta) || !isJson(data)) return undefined
   if (!Array.isArray(refs) || refs.length > 1024 || !refs.every(isHex64)) return undefined
   if (typeof sig !== 'string' || sig.length !== 86 || !B64U.test(sig)) return undefined
-  if ((seq === 1) !== (prev === null)) return undefined
+  if (seq === 1 && prev !== null) return undefined
   return { v, kind, signer, pub, actor, host, seq, prev, ts, auth: { seq: authSeq, hash: authHash }, text, delta, data, refs, sig } as unknown as SignedRecord
 }
 

@@ -1,7 +1,9 @@
 /**
  * The node home: the directory holding one node's identity, config and data. It defaults to
  * `~/.aura`; `AURA_HOME` overrides that and `--home` overrides both, so several nodes can run on
- * one machine. `initHome` creates it (mode 0700) with a fresh identity and a commented aura.toml.
+ * one machine. `initHome` creates it (mode 0700) with a fresh identity and a commented aura.toml;
+ * a home that already exists must already be private (E_PERMISSIONS says how), as every command
+ * that opens its keys will insist.
  *
  * @example
  * const home = resolveHome({ flag: opts.home, env: process.env })
@@ -53,18 +55,20 @@ export interface InitOptions {
 
 /**
  * Creates the home (mode 0700), its identity key (mode 0600) and a commented aura.toml (kept if
- * one exists). Refuses with E_EXISTS, before writing anything, if the home has an identity.
+ * one exists). Refuses before writing anything: E_EXISTS if the home has an identity,
+ * E_PERMISSIONS if it exists and other users can reach it.
  */
 export async function initHome (home: string, opts: InitOptions = {}): Promise<InitResult> {
   // Loaded here, not at the top: every command resolves the home, few create one, and these
   // pull in libp2p's crypto and the config schema.
-  const [{ createIdentity, existsError, identityPath, permissionWarnings }, { configPath, configTemplate }, { thisSystem }] =
-    await Promise.all([import('./identity.js'), import('./config.js'), import('./config/defaults.js')])
+  const [{ createIdentity, existsError, identityPath }, { configPath, configTemplate }, { thisSystem }, { assertPrivate }] =
+    await Promise.all([import('./identity.js'), import('./config.js'), import('./config/defaults.js'), import('./key-files.js')])
   const keyFile = identityPath(home)
   if (await exists(keyFile)) throw existsError(keyFile)
   const created = !(await exists(home))
+  if (!created) await assertPrivate([{ path: home, kind: 'dir' }])
   await mkdir(home, { recursive: true, mode: 0o700 })
-  // mkdir's mode is filtered by the umask and ignored for a directory that already existed.
+  // mkdir's mode is filtered by the umask; chmod makes it exactly 0700 before any key is written.
   if (created) await chmod(home, 0o700)
   const identity = await createIdentity(home, opts.seed)
   const configFile = configPath(home)
@@ -75,7 +79,6 @@ export async function initHome (home: string, opts: InitOptions = {}): Promise<I
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     configWritten = false
   }
-  identity.warnings.push(...await permissionWarnings(home))
   return { home, identity, configWritten, configFile }
 }
 

@@ -4,6 +4,8 @@
  * signs records and that revocation names.
  *
  * File format (JSON, one line): `{"v":1,"type":"ed25519","seed":"<b64u>","pub":"<b64u>"}`.
+ * Loading refuses a key or home other users can reach (E_PERMISSIONS, key-files.ts) and a seed
+ * that does not give its `pub` (E_KEY_MISMATCH).
  *
  * @example
  * const id = await loadIdentity(home)
@@ -11,16 +13,17 @@
  * id.peerId                               // '12D3KooW...'
  * createLibp2p({ privateKey: await libp2pPrivateKey(id.keyPair) })
  */
-import { link, open, readFile, stat, unlink } from 'node:fs/promises'
+import { link, open, readFile, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
-import { bytesEqual, fromB64u, toB64u } from '../crdt/canonical.js'
+import { bytesEqual, toB64u } from '../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
 import { ExistsError, MalformedError, NotInitialisedError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
+import { assertPrivate, parseKeyFile } from './key-files.js'
 
 /** File name of the identity key inside a node home. */
 export const IDENTITY_FILE = 'identity.key'
@@ -38,8 +41,6 @@ export interface Identity {
   readonly peerId: string
   /** Where the key file is. */
   readonly path: string
-  /** Problems a person should fix, such as a key file readable by others. */
-  readonly warnings: string[]
 }
 
 /** The identity key file's path in a home. */
@@ -78,10 +79,13 @@ export async function createIdentity (home: string, seed: Uint8Array = randomByt
   } finally {
     await unlink(tmp)
   }
-  return await describe(keyPair, file, [])
+  return await describe(keyPair, file)
 }
 
-/** Reads the identity of a home; E_NOT_INITIALISED if there is none, E_MALFORMED if the file is damaged. */
+/**
+ * Reads the identity of a home; E_NOT_INITIALISED if there is none, E_PERMISSIONS if the home
+ * or key is open to others, E_MALFORMED / E_KEY_MISMATCH if the file is damaged.
+ */
 export async function loadIdentity (home: string): Promise<Identity> {
   const file = identityPath(home)
   let text: string
@@ -93,8 +97,8 @@ export async function loadIdentity (home: string): Promise<Identity> {
     }
     throw err
   }
-  const keyPair = parseIdentityFile(text, file)
-  return await describe(keyPair, file, await permissionWarnings(home))
+  await assertPrivate([{ path: home, kind: 'dir' }, { path: file, kind: 'file' }])
+  return await describe(parseIdentityFile(text, file), file)
 }
 
 /** The E_EXISTS error for an identity that is already there, saying where. */
@@ -107,29 +111,13 @@ export function existsError (file: string): InstanceType<typeof ExistsError> {
 
 // Never includes the file's content in an error: it is the private key.
 function parseIdentityFile (text: string, file: string): KeyPair {
-  const damaged = (why: string) => new MalformedError(`identity file ${file} is damaged: ${why}`, { path: file })
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    throw damaged('not JSON')
-  }
-  const { v, type, seed, pub } = (json ?? {}) as Record<string, unknown>
-  if (v !== 1 || type !== 'ed25519') throw damaged('unknown version or key type')
-  if (typeof seed !== 'string' || typeof pub !== 'string') throw damaged('missing seed or pub')
-  let keyPair: KeyPair
-  let expected: Uint8Array
-  try {
-    keyPair = keyPairFromSeed(fromB64u(seed))
-    expected = fromB64u(pub)
-  } catch {
-    throw damaged('seed or pub is not a 32-byte base64url value')
-  }
-  if (!bytesEqual(keyPair.publicKey, expected)) throw damaged('the public key does not match the seed')
+  const keyPair = parseKeyFile(text, file, 'identity')
+  const { v, type } = JSON.parse(text) as Record<string, unknown>
+  if (v !== 1 || type !== 'ed25519') throw new MalformedError(`identity file ${file} is damaged: unknown version or key type`, { path: file })
   return keyPair
 }
 
-async function describe (keyPair: KeyPair, file: string, warnings: string[]): Promise<Identity> {
+async function describe (keyPair: KeyPair, file: string): Promise<Identity> {
   const libp2pKey = await libp2pPrivateKey(keyPair)
   if (!bytesEqual(libp2pKey.publicKey.raw, keyPair.publicKey)) throw new MalformedError('libp2p derived a different public key from the seed', { path: file })
   const keyId = keyIdOf(keyPair.publicKey)
@@ -138,29 +126,8 @@ async function describe (keyPair: KeyPair, file: string, warnings: string[]): Pr
     shortId: shortId(keyId),
     publicKey: toB64u(keyPair.publicKey),
     peerId: peerIdFromPrivateKey(libp2pKey).toString(),
-    path: file,
-    warnings
+    path: file
   }
   Object.defineProperty(identity, 'keyPair', { value: keyPair, enumerable: false })
   return identity as Identity
-}
-
-/** Warnings for a home or identity key that other users can read (no-op on Windows). */
-export async function permissionWarnings (home: string): Promise<string[]> {
-  if (process.platform === 'win32') return []
-  const file = identityPath(home)
-  const warnings: string[] = []
-  const keyMode = (await stat(file)).mode & 0o777
-  if ((keyMode & 0o077) !== 0) {
-    warnings.push(`${file} is accessible to other users (mode ${octal(keyMode)}); it holds the private key: run \`chmod 600 ${file}\``)
-  }
-  const homeMode = (await stat(home)).mode & 0o777
-  if ((homeMode & 0o077) !== 0) {
-    warnings.push(`node home ${home} is accessible to other users (mode ${octal(homeMode)}): run \`chmod 700 ${home}\``)
-  }
-  return warnings
-}
-
-function octal (mode: number): string {
-  return `0${mode.toString(8).padStart(3, '0')}`
 }

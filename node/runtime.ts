@@ -14,14 +14,16 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AuthorityChain, decodeEntry, encodeEntry, type ChainEntry } from '../crdt/authority-chain.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
-import { fromB64u, toB64u, type Json } from '../crdt/canonical.js'
-import { ExistsError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
+import { toB64u, type Json } from '../crdt/canonical.js'
+import { ExistsError, KeyMismatchError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from '../crdt/ids.js'
 import type { RecordKind } from '../crdt/record.js'
 import { loadConfig, type LoadedConfig } from './config.js'
 import { loadIdentity, type Identity } from './identity.js'
+import { assertPrivate, parseKeyFile } from './key-files.js'
 import { NodeStore } from './store/node-store.js'
 import { IntentWriter, type Appended } from './store/intent-writer.js'
+import { FileSeqReserve, SEQ_DIR } from './store/seq-reserve.js'
 
 /** The authority reference of a node that has no chain yet (not part of a team). */
 export const NO_AUTHORITY = { seq: 0, hash: '0'.repeat(64) }
@@ -86,9 +88,13 @@ export class NodeRuntime {
     const loaded = opts.loaded ?? await loadConfig(home, { env: opts.env ?? process.env, flags: opts.flags })
     const store = await NodeStore.open(join(home, 'store'))
     try {
+      if (store.droppedOnRecovery.length > 0) await reportLostWrites(store, clock())
       const chain = await loadChain(store)
-      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock } }, { host: loaded.config.node.host })
-      return new NodeRuntime(home, identity, loaded, store, writer, chain, await loadMothershipKey(home), clock)
+      const mothershipKey = await loadMothershipKey(home)
+      if (chain !== null && mothershipKey !== null) checkMothershipKey(home, mothershipKey, chain)
+      const seqs = await FileSeqReserve.open(join(home, SEQ_DIR), identity.keyId)
+      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock }, seqs }, { host: loaded.config.node.host })
+      return new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock)
     } catch (err) {
       await store.close()
       throw err
@@ -146,7 +152,8 @@ export class NodeRuntime {
     const id = keyIdOf(signer.publicKey)
     let w = this.agentWriters.get(id)
     if (w === undefined) {
-      w = await IntentWriter.open({ intent: this.store.intent, key: signer, clock: { now: this.now } }, { host: this.config.node.host })
+      const seqs = await FileSeqReserve.open(join(this.home, SEQ_DIR), id)
+      w = await IntentWriter.open({ intent: this.store.intent, key: signer, clock: { now: this.now }, seqs }, { host: this.config.node.host })
       this.agentWriters.set(id, w)
     }
     return w
@@ -204,10 +211,17 @@ export class NodeRuntime {
 
   /** Flushes and closes the store. */
   async close (): Promise<void> {
-    await this.writer.flush().catch(() => {})
-    for (const w of this.agentWriters.values()) await w.flush().catch(() => {})
+    await this.writer.close().catch(() => {})
+    for (const w of this.agentWriters.values()) await w.close().catch(() => {})
     await this.store.close()
   }
+}
+
+// LevelDB skipped damaged write-ahead-log records: acknowledged writes are gone. The seq mark
+// keeps this node from reusing their seqs; peers send back what they hold. Say it, and keep it.
+async function reportLostWrites (store: NodeStore, ts: number): Promise<void> {
+  process.stderr.write(`aura: warning: the store's write-ahead log was damaged; LevelDB dropped what it could not read (${store.droppedOnRecovery.join('; ')}). Peers will send back what they hold; see docs/storage.md, "A damaged store"\n`)
+  await store.audit.append({ ts, type: 'store-lost-writes', lines: [...store.droppedOnRecovery] })
 }
 
 async function loadChain (store: NodeStore): Promise<AuthorityChain | null> {
@@ -222,17 +236,35 @@ async function loadChain (store: NodeStore): Promise<AuthorityChain | null> {
   return AuthorityChain.fromEntries(entries, evidence)
 }
 
-/** The Mothership signing key of a home, if this home is a Mothership. */
+/**
+ * The Mothership signing key of a home, if this home is a Mothership: E_PERMISSIONS if others
+ * can reach the file, E_MALFORMED / E_KEY_MISMATCH if it is damaged.
+ */
 export async function loadMothershipKey (home: string): Promise<KeyPair | null> {
+  const file = join(home, MOTHERSHIP_KEY_FILE)
   let text: string
   try {
-    text = await readFile(join(home, MOTHERSHIP_KEY_FILE), 'utf8')
+    text = await readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
   }
-  const parsed = JSON.parse(text) as { seed: string }
-  return keyPairFromSeed(fromB64u(parsed.seed))
+  await assertPrivate([{ path: file, kind: 'file' }])
+  return parseKeyFile(text, file, 'the Mothership signing key')
+}
+
+// A key file that is not the chain's current Mothership key would sign entries every peer
+// refuses: say so at start, not at the first revocation.
+function checkMothershipKey (home: string, key: KeyPair, chain: AuthorityChain): void {
+  const held = keyIdOf(key.publicKey)
+  if (held === chain.mothershipKeyId) return
+  const file = join(home, MOTHERSHIP_KEY_FILE)
+  throw new KeyMismatchError(`${file} holds Mothership key ${shortId(held, 'ms')}, but the team's chain names ${shortId(chain.mothershipKeyId, 'ms')} as its current Mothership key`, {
+    path: file,
+    held,
+    expected: chain.mothershipKeyId,
+    hint: `put back the mothership.key whose key id is ${chain.mothershipKeyId} (from a backup; docs/storage.md)`
+  })
 }
 
 /** Writes a new Mothership signing key (mode 0600); refuses to overwrite one. */

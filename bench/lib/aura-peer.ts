@@ -17,12 +17,14 @@ import '../../node/compat.js'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { AuthorityChain } from '../../crdt/authority-chain.js'
-import type { RecordId } from '../../crdt/ids.js'
+import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import { recordIdOf } from '../../crdt/record.js'
 import { createHost, type Host } from '../../node/net/host.js'
 import { SYNC_PROTOCOL } from '../../node/net/protocols.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
+import { FileSeqReserve, SEQ_DIR } from '../../node/store/seq-reserve.js'
 import { NodeStore } from '../../node/store/node-store.js'
 import { SyncEngine } from '../../node/sync/engine.js'
 import { SignaturePool } from '../../node/verify/pool.js'
@@ -101,7 +103,7 @@ serve({
     const store = await NodeStore.open(dir, { actor: randomBytes(16).toString('hex') })
     const chain = AuthorityChain.fromEntries(benchTeam(writers).entries)
     const key = benchKey(name)
-    const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() } }, { host: `${name}-bench` })
+    const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() }, seqs: await FileSeqReserve.open(join(dir, SEQ_DIR), keyIdOf(key.publicKey)) }, { host: `${name}-bench` })
     const host = await createHost({ seed: key.seed })
     // As the daemon does; BENCH_REPL_VERIFY_WORKERS=0 verifies on the main thread only (A/B runs).
     const workers = Number(process.env.BENCH_REPL_VERIFY_WORKERS ?? -1)

@@ -12,7 +12,6 @@ export function register (program: Program): void {
     const { initHome } = await import('../../node/home.js')
     const home = await io.home()
     const r = await initHome(home)
-    for (const w of r.identity.warnings) io.out.warn(w)
     const data = {
       home: r.home,
       shortId: r.identity.shortId,

@@ -17,11 +17,12 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentEntry, revokeEntry } from '../../crdt/authority-chain.js'
 import type { AgentMember, PeerMember } from '../../crdt/chain-state.js'
-import { fromB64u, toB64u } from '../../crdt/canonical.js'
+import { toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
-import { type AuraError, CapabilityError, ConflictError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
+import { type AuraError, CapabilityError, ConflictError, KeyMismatchError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
 import { keyIdOf, resolvePrefix, shortId, type KeyId } from '../../crdt/ids.js'
 import { parseDuration } from '../config.js'
+import { assertPrivate, parseKeyFile } from '../key-files.js'
 import { cutFor, requireMothership } from '../mothership/mothership.js'
 import type { NodeRuntime } from '../runtime.js'
 
@@ -185,8 +186,13 @@ export async function loadAgentKey (rt: NodeRuntime, agent: AgentMember): Promis
   const files = await readdir(dir).catch(() => [] as string[])
   const file = files.find((f) => f === `${agent.name}-${agent.key.slice(0, 8)}.key`)
   if (file === undefined) throw new NotFoundError(`no key for ${shortId(agent.key, agent.name)} in ${dir}`, { hint: 'the agent runs where its credential file is' })
-  const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { seed: string }
-  return keyPairFromSeed(fromB64u(parsed.seed))
+  const path = join(dir, file)
+  await assertPrivate([{ path: dir, kind: 'dir' }, { path, kind: 'file' }])
+  const key = parseKeyFile(await readFile(path, 'utf8'), path, `${shortId(agent.key, agent.name)}'s key`)
+  if (keyIdOf(key.publicKey) !== agent.key) {
+    throw new KeyMismatchError(`${path} does not hold ${shortId(agent.key, agent.name)}'s key`, { path, hint: 'restore the credential file the Mothership issued for this agent' })
+  }
+  return key
 }
 
 /** Checks an agent may write now; throws E_REVOKED / E_CAPABILITY / E_QUOTA. */

@@ -8,10 +8,11 @@
  * await server.close()
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import { chmod, unlink } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import { DaemonRunningError, MalformedError, toAuraError } from '../../crdt/errors.js'
 import { controlSocketPath, MAX_CONTROL_LINE, type ControlRequest, type ControlResponse } from './protocol.js'
 import { pingControl } from './client.js'
+import { listenPrivately } from './private-socket.js'
 
 /** A control method: params in, JSON-serialisable result out. */
 export type ControlMethod = (params: Record<string, unknown>) => Promise<unknown>
@@ -63,11 +64,7 @@ export async function startControlServer (home: string, methods: Record<string, 
       return { id: req.id, error: toAuraError(err).toJSON() }
     }
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(path, () => { server.off('error', reject); resolve() })
-  })
-  await chmod(path, 0o600)
+  await listenPrivately(server, path)
   return {
     path,
     close: async () => {

@@ -75,23 +75,47 @@ export function resolvePeer (rt: NodeRuntime, input: string): KeyId {
   return resolvePrefix(input, chain.peers().map((p) => p.key))
 }
 
-/** The cut for a key: its newest record held here (the last one accepted as legitimate). */
+/**
+ * The cut for a key: its newest record held here (the last one accepted as legitimate) whose
+ * whole ancestry by `prev` is held, with seqs falling at each step (an honest node skips seqs
+ * after a crash, docs/storage.md) and no seq of it equivocated.
+ */
 export function cutFor (rt: NodeRuntime, key: KeyId): { seq: number, hash: RecordId | null } {
-  const bySeq = new Map<number, RecordId[]>()
+  const mine = new Map<RecordId, { seq: number, prev: RecordId | null }>()
+  const perSeq = new Map<number, number>()
   for (const { id, record } of rt.store.intent.log.records()) {
     if (record.signer !== key) continue
-    bySeq.set(record.seq, [...(bySeq.get(record.seq) ?? []), id])
+    mine.set(id, { seq: record.seq, prev: record.prev })
+    perSeq.set(record.seq, (perSeq.get(record.seq) ?? 0) + 1)
   }
-  // Walk up from seq 1 while the chain of this signer is unbroken and unequivocal.
+  const good = new Map<RecordId, boolean>()
   let cut: { seq: number, hash: RecordId | null } = { seq: 0, hash: null }
-  for (let seq = 1; ; seq++) {
-    const ids = bySeq.get(seq)
-    if (ids === undefined || ids.length !== 1) break
-    const rec = rt.store.intent.log.record(ids[0])
-    if (rec === undefined || rec.prev !== cut.hash) break
-    cut = { seq, hash: ids[0] }
+  for (const [id, r] of mine) {
+    if (r.seq > cut.seq && legitimateAncestry(id, mine, perSeq, good)) cut = { seq: r.seq, hash: id }
   }
   return cut
+}
+
+// Whether `id` and its ancestors are all held, unequivocal, with falling seqs, down to a first
+// record (prev null). Memoised in `good`; iterative, each record visited once overall.
+function legitimateAncestry (id: RecordId, mine: Map<RecordId, { seq: number, prev: RecordId | null }>, perSeq: Map<number, number>, good: Map<RecordId, boolean>): boolean {
+  const path: RecordId[] = []
+  let verdict: boolean | undefined
+  for (let at: RecordId | null = id; verdict === undefined;) {
+    if (at === null) { verdict = true; break }
+    const r = mine.get(at)
+    const child = path.length > 0 ? mine.get(path[path.length - 1]) : undefined
+    if (r === undefined || (child !== undefined && r.seq >= child.seq)) { verdict = false; break }
+    const known = good.get(at)
+    if (known !== undefined) { verdict = known; break }
+    if (perSeq.get(r.seq) !== 1) { verdict = false; break }
+    path.push(at)
+    at = r.prev
+  }
+  // A record is good only if every record below it is: one verdict for the whole path, except
+  // that a failing record itself was not pushed and keeps no entry.
+  for (const p of path) good.set(p, verdict)
+  return verdict
 }
 
 /** `aura mothership revoke-peer PEER --reason TEXT`. */

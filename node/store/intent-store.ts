@@ -19,7 +19,7 @@
  * await s.commit(s.indexOps([{ id, record }]))
  */
 import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
-import { MalformedError, toAuraError } from '../../crdt/errors.js'
+import { StoreCorruptError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { warmUpLoad } from '../../crdt/automerge-sync.js'
 import { IntentLog } from '../../crdt/intent-log.js'
@@ -88,7 +88,7 @@ export class IntentStore {
     try {
       log = parts.length === 0 ? IntentLog.create(actor) : IntentLog.load(Buffer.concat(parts), actor)
     } catch (err) {
-      throw new MalformedError(`the stored intent log does not load: ${toAuraError(err).message}`, { chunks: chunks.length })
+      throw new StoreCorruptError(`the stored intent log does not load: ${toAuraError(err).message}`, { chunks: chunks.length })
     }
     const store = new IntentStore(kv, log, { ...DEFAULT_POLICY, ...policy }, chunks, chunkBytes, base?.length ?? 0)
     await store.repairIndex()

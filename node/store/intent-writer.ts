@@ -6,13 +6,16 @@
  * signed while the previous one is written. Records received by sync take the same path
  * through `ingest`, so chunks reach disk in the order they were made.
  *
- * The head is recovered from the store on open, so a restarted writer continues the chain
- * with no gap and no reused seq. A failed write stops the writer (every later call rejects):
- * the records it signed are in memory but not on disk, and signing past them would fork the
- * chain — restart the node, which resumes from what is on disk.
+ * No seq is ever signed twice, whatever the store lost: before a record is signed its seq is
+ * reserved in the signer's high-water mark (seq-reserve.ts, a synced file outside LevelDB, in
+ * blocks), and a writer starts above max(store head, mark). After a crash that is a gap: the
+ * first new record's `prev` is the newest record actually held, its seq is past the mark. A
+ * clean `close()` lowers the mark to the head, so only a crash leaves a gap. A failed write
+ * stops the writer (every later call rejects): the records it signed are in memory but not on
+ * disk — restart the node, which resumes above the mark.
  *
  * @example
- * const w = await IntentWriter.open({ intent: store.intent, key, clock }, { host: 'laptop' })
+ * const w = await IntentWriter.open({ intent: store.intent, key, clock, seqs }, { host: 'laptop' })
  * const { id, seq } = await w.append({ kind: 'intent', actor: 'alice', auth, text: 'fix login' })
  */
 import { MalformedError, NotFoundError, toAuraError, type AuraError } from '../../crdt/errors.js'
@@ -21,6 +24,7 @@ import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
 import { signRecord, type RecordFields, type SignedRecord } from '../../crdt/record.js'
 import type { KVOp } from './kv.js'
 import type { IntentStore, SignerHead } from './intent-store.js'
+import type { SeqReserve } from './seq-reserve.js'
 
 /** What a caller supplies; seq, prev, ts and host are the writer's. */
 export type IntentFields = Omit<RecordFields, 'seq' | 'prev' | 'ts' | 'host'>
@@ -32,6 +36,8 @@ export interface IntentWriterComponents {
   readonly key: KeyPair
   /** Milliseconds since the epoch; a virtual clock in tests and the simulator. */
   readonly clock: { now: () => number }
+  /** The signer's seq high-water mark (a FileSeqReserve for a node's keys). */
+  readonly seqs: SeqReserve
 }
 
 /** Options of the writer. */
@@ -40,6 +46,8 @@ export interface IntentWriterInit {
   readonly host: string
   /** Most requests in one commit (default 1024). */
   readonly maxBatch?: number
+  /** How many seqs to reserve past what a batch needs (default 1024): one fsynced file write per block. */
+  readonly reserveBlock?: number
 }
 
 /** An acknowledged append: durable when this is returned. */
@@ -59,19 +67,40 @@ export class IntentWriter {
   private failed: AuraError | undefined
   private readonly signer: KeyId
   private readonly maxBatch: number
+  private readonly block: number
   // The head after every staged batch: ahead of `current` while a write is in flight.
   private staged: SignerHead | undefined
+  // Seqs up to here may have been signed by an earlier run (the mark found on open).
+  private readonly floor: number
 
-  private constructor (private readonly c: IntentWriterComponents, private readonly host: string, maxBatch: number, private current: SignerHead | undefined) {
+  private constructor (private readonly c: IntentWriterComponents, private readonly host: string, init: IntentWriterInit, private current: SignerHead | undefined) {
     this.signer = keyIdOf(c.key.publicKey)
-    this.maxBatch = maxBatch
+    this.maxBatch = init.maxBatch ?? 1024
+    this.block = init.reserveBlock ?? 1024
     this.staged = current
+    this.floor = c.seqs.reserved
   }
 
-  /** A writer continuing the signer's chain from the head recorded in the store. */
+  /** A writer continuing the signer's chain above both the store's head and the seq mark. */
   static async open (components: IntentWriterComponents, init: IntentWriterInit): Promise<IntentWriter> {
     const head = await components.intent.head(keyIdOf(components.key.publicKey))
-    return new IntentWriter(components, init.host, init.maxBatch ?? 1024, head)
+    return new IntentWriter(components, init.host, init, head)
+  }
+
+  /** The seq the next append gets (before any queued request is staged). */
+  get nextSeq (): number {
+    return Math.max(this.staged?.seq ?? 0, this.floor) + 1
+  }
+
+  /**
+   * Waits for every queued request, then lowers the seq mark to what was really used, so a
+   * clean restart continues with no gap. Leaves the mark alone after a failed write (records
+   * signed then may have reached peers). The writer stays usable.
+   */
+  async close (): Promise<void> {
+    await this.flush()
+    if (this.failed !== undefined || this.staged !== this.current) return
+    await this.c.seqs.release(Math.max(this.floor, this.current?.seq ?? 0))
   }
 
   /** The signer's newest durable record, if any. */
@@ -123,6 +152,15 @@ export class IntentWriter {
           last = undefined
           continue
         }
+        const reserve = this.failed === undefined ? this.reservationFor(this.queue.slice(0, this.maxBatch)) : undefined
+        if (reserve !== undefined) {
+          try {
+            await this.c.seqs.reserve(reserve)
+          } catch (err) {
+            // Nothing above the mark may be signed: stop, as after a failed write.
+            this.failed = toAuraError(err)
+          }
+        }
         const batch = this.queue.splice(0, this.maxBatch)
         if (this.failed !== undefined) { for (const r of batch) r.reject(this.failed); continue }
         let staged: Staged
@@ -133,6 +171,10 @@ export class IntentWriter {
           for (const r of batch) r.reject(this.failed)
           continue
         }
+        // Appends past the mark (our own records came back in an ingest of the same batch and
+        // moved the head) wait at the front of the queue for the next reservation.
+        this.queue.unshift(...staged.rest)
+        if (staged.ops.length === 0 && staged.acks.length === 0) continue
         const write = this.persist(staged, last)
         if (last !== undefined) await last
         last = write
@@ -145,6 +187,14 @@ export class IntentWriter {
       // this starts a new drain, one arriving before it was taken by the loop.
       this.running = undefined
     }
+  }
+
+  // The seq mark to reserve, durably, before any append of `next` is signed; undefined when the
+  // mark already covers them (the common case: no await, so batching is as without a mark).
+  private reservationFor (next: readonly Request[]): number | undefined {
+    const appends = next.reduce((n, r) => n + (r.type === 'append' ? 1 : 0), 0)
+    const need = this.nextSeq - 1 + appends
+    return appends > 0 && need > this.c.seqs.reserved ? need + this.block : undefined
   }
 
   // Writes a staged batch once `before` (the previous write) settled, and settles its requests.
@@ -163,7 +213,8 @@ export class IntentWriter {
   }
 
   // Signs the batch's appends in order (continuing the staged chain), adds them to the log as
-  // one change, and gathers the ops of its commit. Throws only if the log refuses the change.
+  // one change, and gathers the ops of its commit; requests from the first append past the seq
+  // mark on are returned unstaged. Throws only if the log refuses the change.
   private stage (batch: Request[]): Staged {
     const ts = this.c.clock.now()
     const log = this.c.intent.log
@@ -173,10 +224,15 @@ export class IntentWriter {
     const entries: Array<{ id: RecordId, bytes: Uint8Array }> = []
     const acks: Array<() => void> = []
     const live: Request[] = []
-    for (const req of batch) {
+    let rest: Request[] = []
+    for (const [i, req] of batch.entries()) {
+      const seq = Math.max(head?.seq ?? 0, this.floor) + 1
+      if (req.type === 'append' && seq > this.c.seqs.reserved) { rest = batch.slice(i); break }
       try {
         if (req.type === 'append') {
-          const r = signRecord({ ...req.fields, host: this.host, ts, seq: (head?.seq ?? 0) + 1, prev: head?.id ?? null }, this.c.key)
+          // After a gap (a crash lost records, or the mark was ahead) `prev` is still the newest
+          // record this signer holds: the chain links what was written, seqs only rise.
+          const r = signRecord({ ...req.fields, host: this.host, ts, seq, prev: head?.id ?? null }, this.c.key)
           head = { seq: r.record.seq, id: r.id }
           entries.push({ id: r.id, bytes: r.bytes })
           toIndex.push(r)
@@ -203,7 +259,7 @@ export class IntentWriter {
     if (entries.length > 0) log.append(entries, ts)
     this.staged = head
     const reject = (e: AuraError): void => { for (const r of live) r.reject(e) }
-    return { ops, head: head !== before ? head : undefined, acks, reject }
+    return { ops, head: head !== before ? head : undefined, acks, reject, rest }
   }
 }
 
@@ -214,4 +270,6 @@ interface Staged {
   readonly head: SignerHead | undefined
   readonly acks: Array<() => void>
   readonly reject: (e: AuraError) => void
+  /** Requests not staged: they wait for a higher seq mark. */
+  readonly rest: Request[]
 }

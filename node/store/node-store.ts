@@ -2,7 +2,8 @@
  * The node store: everything a node keeps on disk, in one LevelDB directory with one key
  * layout (layout.ts, docs/storage.md). Opening checks the format version, loads the intent
  * log (base + incremental chunks), repairs its index and folds chunks a crash left into a
- * base; reopening gives exactly the state that was acknowledged before.
+ * base; reopening gives exactly the state that was acknowledged before. A store found damaged
+ * is E_STORE_CORRUPT naming its folder and the way to recover (docs/storage.md).
  *
  * @example
  * const store = await NodeStore.open(join(home, 'store'), { actor: randomActorHex })
@@ -11,7 +12,7 @@
  * await store.audit.append({ ts: clock.now(), type: 'lockdown', reason: 'incident 42' })
  * await store.close()
  */
-import { MalformedError } from '../../crdt/errors.js'
+import { MalformedError, type AuraError } from '../../crdt/errors.js'
 import { randomBytes } from 'node:crypto'
 import { ChainStore } from './chain-store.js'
 import { AuditStore, EventCounter, JoinStore } from './event-store.js'
@@ -20,6 +21,7 @@ import type { KV } from './kv.js'
 import { FORMAT_VERSION, layout } from './layout.js'
 import { LevelKV } from './level-kv.js'
 import { PeerStore } from './peer-store.js'
+import { isCorruption, storeCorrupt } from './store-errors.js'
 import { WriteQueue } from './write-queue.js'
 
 /** Options of NodeStore.open. */
@@ -52,7 +54,9 @@ export class NodeStore {
     readonly audit: AuditStore,
     readonly joins: JoinStore,
     readonly peers: PeerStore,
-    private readonly queue: WriteQueue
+    private readonly queue: WriteQueue,
+    /** Write-ahead-log records LevelDB skipped as damaged while opening (LevelKV only). */
+    readonly droppedOnRecovery: readonly string[]
   ) {}
 
   /** Opens (creating if empty) the store at `dir`; E_MALFORMED for an unknown format. */
@@ -64,10 +68,12 @@ export class NodeStore {
       const counter = await EventCounter.open(kv)
       const intent = await IntentStore.open(kv, init.actor ?? randomBytes(16).toString('hex'), init.compaction)
       return new NodeStore(kv, await ChainStore.open(kv, queue), intent,
-        new AuditStore(kv, queue, counter), new JoinStore(kv, queue, counter), new PeerStore(kv), queue)
+        new AuditStore(kv, queue, counter), new JoinStore(kv, queue, counter), new PeerStore(kv), queue,
+        kv instanceof LevelKV ? kv.droppedOnRecovery : [])
     } catch (err) {
       await kv.close()
-      throw err
+      const found = err as AuraError
+      throw isCorruption(err) && found.context?.path === undefined ? storeCorrupt(dir, err) : err
     }
   }
 

@@ -1,4 +1,4 @@
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -49,7 +49,6 @@ describe('initHome and loadIdentity', () => {
     expect(id.publicKey).toBe(toB64u(kp.publicKey))
     expect(id.peerId).toBe(peerIdFromPublicKey(publicKeyFromRaw(kp.publicKey)).toString())
     expect(id.peerId).toMatch(/^12D3KooW/)
-    expect(id.warnings).toEqual([])
     expect((await libp2pPrivateKey(id.keyPair)).publicKey.raw).toEqual(kp.publicKey)
     expect(verify('test', new Uint8Array([1]), sign('test', new Uint8Array([1]), id.keyPair), fromB64u(id.publicKey))).toBe(true)
   })
@@ -91,16 +90,35 @@ describe('initHome and loadIdentity', () => {
     expect(await readFile(path.join(t.dir, 'aura.toml'), 'utf8')).toBe('[workspace]\napply = "auto"\n')
   })
 
-  it('warns when the key file or the home is open to others', async () => {
+  it('refuses (E_PERMISSIONS) a key file or home open to others, saying exactly how to fix it', async () => {
     const h = await home()
     await initHome(h, { seed: SEED })
-    await chmod(path.join(h, 'identity.key'), 0o644)
+    const key = path.join(h, 'identity.key')
+    await chmod(key, 0o644)
     await chmod(h, 0o755)
-    const id = await loadIdentity(h)
-    expect(id.warnings).toHaveLength(2)
-    expect(id.warnings[0]).toContain('mode 0644')
-    expect(id.warnings[0]).toContain(`chmod 600 ${path.join(h, 'identity.key')}`)
-    expect(id.warnings[1]).toContain('mode 0755')
+    const err = await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError
+    expect(err.code).toBe('E_PERMISSIONS')
+    expect(err.message).toContain('mode 0755')
+    expect(err.message).toContain('mode 0644')
+    expect(err.context.hint).toBe(`chmod 700 ${h} && chmod 600 ${key}`)
+    expect(err.context.path).toBe(h)
+    await chmod(h, 0o700)
+    const keyOnly = await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError
+    expect(keyOnly.context).toMatchObject({ path: key, hint: `chmod 600 ${key}` })
+    await chmod(key, 0o640)
+    expect((await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError).code).toBe('E_PERMISSIONS')
+    await chmod(key, 0o600)
+    expect((await loadIdentity(h)).path).toBe(key)
+  })
+
+  it('init refuses, before writing anything, a home that already exists open to others', async () => {
+    const h = await home()
+    await mkdir(h, { mode: 0o755 })
+    await chmod(h, 0o755)
+    const err = await initHome(h).then(() => undefined, (e: unknown) => e) as AuraError
+    expect(err.code).toBe('E_PERMISSIONS')
+    expect(err.context.hint).toBe(`chmod 700 ${h}`)
+    expect(await readdir(h)).toEqual([])
   })
 
   it('no identity: E_NOT_INITIALISED with a hint to run aura init', async () => {
@@ -110,14 +128,14 @@ describe('initHome and loadIdentity', () => {
     expect(err.context.hint).toContain('aura init')
   })
 
-  it('a damaged key file is E_MALFORMED and the error does not repeat its content', async () => {
+  it('a damaged key file is E_KEY_MISMATCH (seed and pub disagree) or E_MALFORMED, and the error does not repeat its content', async () => {
     const h = await home()
     await initHome(h, { seed: SEED })
     const file = path.join(h, 'identity.key')
     const other = toB64u(keyPairFromSeed(new Uint8Array(32).fill(9)).publicKey)
     await writeFile(file, JSON.stringify({ v: 1, type: 'ed25519', seed: toB64u(SEED), pub: other }), { mode: 0o600 })
     const err = await loadIdentity(h).then(() => undefined, (e: unknown) => e) as AuraError
-    expect(err.code).toBe('E_MALFORMED')
+    expect(err.code).toBe('E_KEY_MISMATCH')
     expect(err.message).toContain('does not match')
     expect(JSON.stringify(err.toJSON())).not.toContain(toB64u(SEED))
     await writeFile(file, 'garbage', { mode: 0o600 })

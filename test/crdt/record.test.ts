@@ -74,7 +74,7 @@ describe('signed records', () => {
     ['another version', () => reencode(first.record, { v: 2 })],
     ['an unknown kind', () => reencode(first.record, { kind: 'gossip' })],
     ['seq 0', () => reencode(first.record, { seq: 0 })],
-    ['seq 2 without prev', () => reencode(first.record, { seq: 2 })],
+    ['seq 1 with a prev', () => reencode(first.record, { prev: 'ab'.repeat(32) })],
     ['a float ts', () => reencode(first.record, { ts: 1.5 })],
     ['a signer that is not the key id of pub', () => reencode(first.record, { signer: keyIdOf(keyOf('mallory').publicKey) })],
     ['a short sig', () => reencode(first.record, { sig: first.record.sig.slice(2) })],
@@ -83,6 +83,11 @@ describe('signed records', () => {
     ['an array', () => canonicalBytes([1])]
   ])('decode refuses %s with E_MALFORMED', (_name, make) => {
     expect(codeOf(() => decodeRecord(make()))).toBe('E_MALFORMED')
+  })
+
+  it('accepts a seq past a gap with no prev: a signer that lost every record it held starts again above its seq mark', () => {
+    const restarted = signRecord({ seq: 2049, prev: null, kind: 'intent', actor: 'a', host: '', ts: 0, auth: { seq: 0, hash: authHash(0) }, text: '' }, alice.key)
+    expect(verifyRecord(decodeRecord(restarted.bytes).record)).toBe(true)
   })
 
   it('refuses records over the size limit without parsing them', () => {

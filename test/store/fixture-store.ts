@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { canonicalBytes } from '../../crdt/canonical.js'
 import { keyIdOf, type Jti } from '../../crdt/ids.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
+import { MemorySeqReserve } from '../../node/store/seq-reserve.js'
 import type { KV } from '../../node/store/kv.js'
 import { LevelKV } from '../../node/store/level-kv.js'
 import { NodeStore } from '../../node/store/node-store.js'
@@ -36,7 +37,7 @@ export async function writeFixture (dir: string): Promise<void> {
   const clock = new TestClock(1_700_000_000_000)
   const bob = keyIdOf(keyFor('bob').publicKey)
   let store = await NodeStore.open(dir, { actor: FIXTURE_ACTORS[0] })
-  let writer = await IntentWriter.open({ intent: store.intent, key: fixtureKey, clock }, { host: 'fixture-host' })
+  let writer = await IntentWriter.open({ intent: store.intent, key: fixtureKey, clock, seqs: new MemorySeqReserve() }, { host: 'fixture-host' })
   await writer.append(intentFields(0, 'alice'))
   clock.ms += 1000
   await Promise.all([writer.append(intentFields(1, 'alice')), writer.append(intentFields(2, 'claude'))])
@@ -48,7 +49,7 @@ export async function writeFixture (dir: string): Promise<void> {
   await store.close()
 
   store = await NodeStore.open(dir, { actor: FIXTURE_ACTORS[1] })
-  writer = await IntentWriter.open({ intent: store.intent, key: fixtureKey, clock }, { host: 'fixture-host' })
+  writer = await IntentWriter.open({ intent: store.intent, key: fixtureKey, clock, seqs: new MemorySeqReserve() }, { host: 'fixture-host' })
   clock.ms += 1000
   await writer.append(intentFields(3, 'alice'))
   await writer.append(intentFields(4, 'alice'))

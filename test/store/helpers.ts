@@ -4,7 +4,7 @@
  *
  * @example
  * const { store, cleanup } = await tempStore()
- * const w = await IntentWriter.open({ intent: store.intent, key: keyFor('alice'), clock: new TestClock() }, { host: 'h' })
+ * const w = await IntentWriter.open({ intent: store.intent, key: keyFor('alice'), clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

@@ -4,6 +4,7 @@ import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
 import { decodeRecord, signRecord, verifyRecord } from '../../crdt/record.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
+import { MemorySeqReserve } from '../../node/store/seq-reserve.js'
 import type { KVOp } from '../../node/store/kv.js'
 import { MemoryKV } from '../../node/store/memory-kv.js'
 import { NodeStore } from '../../node/store/node-store.js'
@@ -19,7 +20,7 @@ async function setup (key: KeyPair = alice) {
   const h = await tempStore({ actor: 'aa'.repeat(16) })
   cleanups.push(h.cleanup)
   const clock = new TestClock()
-  const open = async () => await IntentWriter.open({ intent: h.store.intent, key, clock }, { host: 'laptop' })
+  const open = async () => await IntentWriter.open({ intent: h.store.intent, key, clock, seqs: new MemorySeqReserve() }, { host: 'laptop' })
   return { h, clock, writer: await open(), open }
 }
 
@@ -69,7 +70,7 @@ describe('IntentWriter', () => {
     const { h, writer } = await setup()
     const before = await Promise.all([0, 1, 2].map(async (i) => await writer.append(intentFields(i))))
     await h.reopen()
-    const again = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock() }, { host: 'laptop' })
+    const again = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'laptop' })
     expect(again.head).toEqual({ seq: 3, id: before[2].id })
     const next = await again.append(intentFields(3))
     expect(next.seq).toBe(4)
@@ -120,7 +121,7 @@ describe('IntentWriter', () => {
     const kv = new FlakyKV()
     const store = await NodeStore.open('(memory)', { kv, actor: 'bb'.repeat(16) })
     cleanups.push(async () => await store.close())
-    const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
     const ok = await writer.append(intentFields(0))
     kv.failNext = true
     await expect(writer.append(intentFields(1))).rejects.toMatchObject({ code: 'E_INTERNAL' })
@@ -133,7 +134,7 @@ describe('IntentWriter', () => {
     const kv = new FlakyKV()
     const store = await NodeStore.open('(memory)', { kv, actor: 'ee'.repeat(16) })
     cleanups.push(async () => await store.close())
-    const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
     const ok = await writer.append(intentFields(0))
     kv.failNext = true
     kv.failAfterMs = 20

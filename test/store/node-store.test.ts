@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { canonicalBytes, utf8 } from '../../crdt/canonical.js'
 import { keyIdOf, type Jti, type KeyId } from '../../crdt/ids.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
+import { MemorySeqReserve } from '../../node/store/seq-reserve.js'
 import { layout } from '../../node/store/layout.js'
 import { MemoryKV } from '../../node/store/memory-kv.js'
 import { NodeStore } from '../../node/store/node-store.js'
@@ -36,7 +37,7 @@ async function copyOf (kv: MemoryKV): Promise<MemoryKV> {
 }
 
 async function fill (store: NodeStore, n: number): Promise<void> {
-  const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'laptop' })
+  const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'laptop' })
   for (let i = 0; i < n; i += 4) await Promise.all([0, 1, 2, 3].map(async (j) => await writer.append(intentFields(i + j))))
   await store.chain.append([canonicalBytes({ seq: 0, kind: 'genesis' }), canonicalBytes({ seq: 1, kind: 'admit' })])
   await store.chain.addFork(canonicalBytes({ seq: 1, kind: 'admit', other: true }))
@@ -60,7 +61,7 @@ describe('NodeStore', () => {
   it('compacts chunks into a fresh base in one batch, losing nothing', async () => {
     const h = await tempStore({ compaction: { maxChunks: 3, maxBytes: 1 << 30 } })
     cleanups.push(h.cleanup)
-    const writer = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    const writer = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
     for (let i = 0; i < 7; i++) await writer.append(intentFields(i))
     // Commits 1-3 write chunks, the 4th compacts (a 4th chunk would exceed 3), 5-7 write chunks again.
     expect(h.store.intent.chunkCount).toBe(3)
@@ -74,7 +75,7 @@ describe('NodeStore', () => {
   it('compacts on size as well as on count', async () => {
     const h = await tempStore({ compaction: { maxChunks: 1000, maxBytes: 2000 } })
     cleanups.push(h.cleanup)
-    const writer = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    const writer = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
     let sawCompaction = false
     for (let i = 0; i < 10; i++) {
       await writer.append(intentFields(i))
@@ -90,7 +91,7 @@ describe('NodeStore', () => {
       cleanups.push(h.cleanup)
       await fill(h.store, 40)
       const store = await h.reopen() // a base of 40 records, no chunks
-      const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+      const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
       let most = 0
       for (let i = 0; i < 6; i++) {
         await writer.append(intentFields(100 + i))
@@ -120,7 +121,7 @@ describe('NodeStore', () => {
     cleanups.push(h.cleanup)
     await fill(h.store, 8)
     const again = await h.reopen()
-    const writer = await IntentWriter.open({ intent: again.intent, key: alice, clock: new TestClock() }, { host: 'h' })
+    const writer = await IntentWriter.open({ intent: again.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
     await writer.append(intentFields(100))
     const chunks: number[] = []
     for await (const [, v] of again.kv.iterator({ prefix: layout.docIncPrefix })) chunks.push(v.length)

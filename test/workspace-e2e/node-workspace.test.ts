@@ -13,6 +13,7 @@ import { keyPairFromSeed } from '../../crdt/crypto.js'
 import { resolveAgent, loadAgentKey } from '../../node/agents/agents.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
+import { MemorySeqReserve } from '../../node/store/seq-reserve.js'
 import { NodeBlobStore, startAutoApply } from '../../node/workspace-node/index.js'
 import { diffStates, scanWorkspace, type CodeDelta } from '../../node/workspace/index.js'
 import { runCli } from '../cli/helpers.js'
@@ -70,7 +71,7 @@ describe('workspace operations on one node', () => {
       const key = await loadAgentKey(rt, resolveAgent(rt, agent))
       if (opts.pastCut !== true) return (await rt.appendRecord({ kind: 'intent', actor: agent, text, delta: delta as unknown as Json }, key)).id
       // The runtime refuses to sign for a revoked key; a revoked machine's writer does not.
-      const w = await IntentWriter.open({ intent: rt.store.intent, key, clock: { now: () => Date.now() } }, { host: 'elsewhere' })
+      const w = await IntentWriter.open({ intent: rt.store.intent, key, clock: { now: () => Date.now() }, seqs: new MemorySeqReserve() }, { host: 'elsewhere' })
       const a = await w.append({ kind: 'intent', actor: agent, auth: rt.authRef(), text, delta: delta as unknown as Json, data: null, refs: [] })
       await w.flush()
       return a.id
