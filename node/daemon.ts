@@ -19,7 +19,8 @@ import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './mothership/join.js'
 import { saveListenAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
-import { OPERATIONS, type LiveState } from './operations.js'
+import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
+import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
@@ -139,6 +140,10 @@ class DaemonImpl implements Daemon {
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
       methods[name] = async (p) => await op(this.rt, p, this.live())
+    }
+    // Evidence goes row by row, so its size is bounded by nothing but the store.
+    for (const [name, op] of Object.entries(STREAM_OPERATIONS)) {
+      methods[name] = async (p) => new ControlStream(await op(this.rt, p))
     }
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }

@@ -22,22 +22,35 @@ export type ExportLine = Record<string, Json>
 
 /** The export, oldest first. */
 export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promise<ExportLine[]> {
+  return Array.from(await auditExportLines(rt, filter))
+}
+
+/**
+ * The same lines one at a time: what to export is chosen and ordered first (a filter that names
+ * nobody fails at once), and each line is built (and an audit event signed) only when read.
+ */
+export async function auditExportLines (rt: NodeRuntime, filter: RecordFilter): Promise<Iterable<ExportLine>> {
   const rows = traceRecords(rt, { ...filter, receipts: true })
-  const lines: Array<{ ts: number, line: ExportLine }> = []
-  for (const row of rows) {
-    const line = recordLine(rt, row)
-    if (line !== undefined) lines.push(line)
-  }
   const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
   const keys = knownKeys(rt)
   const who = filter.signer ?? filter.actor
   const match = who === undefined ? null : identityFilter(who, keys, labeller(rt))
+  const order: Array<{ ts: number, line: () => ExportLine | undefined }> = []
+  for (const row of rows) {
+    const record = rt.store.intent.log.record(row.id)
+    if (record !== undefined) order.push({ ts: record.ts, line: () => recordLine(rt, row)?.line })
+  }
   for (const event of await rt.store.audit.list({ from })) {
     if (match !== null && !eventConcerns(event, match)) continue
-    lines.push(auditLine(rt, event))
+    order.push({ ts: event.ts, line: () => auditLine(rt, event).line })
   }
-  lines.sort((a, b) => a.ts - b.ts)
-  return lines.map((l) => l.line)
+  order.sort((a, b) => a.ts - b.ts)
+  return (function * () {
+    for (const o of order) {
+      const line = o.line()
+      if (line !== undefined) yield line
+    }
+  })()
 }
 
 /** The export line of one record (as `traceRecords` reports it), with the time it claims. */
