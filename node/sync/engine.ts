@@ -235,6 +235,9 @@ export class SyncEngine {
     return this.c.clock() - (this.beaconSeenAt ?? this.init.startedAt) > max
   }
 
+  /** Bytes of Automerge message pieces held now, across all sessions. */
+  get bufferedMessageBytes (): number { return this.bufferedBytes }
+
   /** Timestamp (Mothership clock) of the newest beacon held, if any. */
   get lastBeaconTs (): number | null { return this.beaconTs }
 
