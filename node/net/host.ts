@@ -212,12 +212,10 @@ class Libp2pHost implements Host {
   }
 
   async handle (protocol: string, onLink: (link: Link) => void, opts: HandleOptions = {}): Promise<void> {
-    const unadmittedBytes = opts.unadmittedBytes ?? this.init.unadmittedBytes
-    const handshakeTimeoutMs = this.init.handshakeTimeoutMs
-    const bounded = unadmittedBytes !== undefined || handshakeTimeoutMs !== undefined
+    const pending = { unadmittedBytes: opts.unadmittedBytes ?? this.init.unadmittedBytes, handshakeTimeoutMs: this.init.handshakeTimeoutMs }
     const perKey = this.init.maxStreamsPerKey
     await this.libp2p.handle(protocol, (stream, connection) => {
-      const link = this.wrap(stream, keyIdFromPeerId(connection.remotePeer), protocol, bounded ? { unadmittedBytes, handshakeTimeoutMs } : undefined)
+      const link = this.wrap(stream, keyIdFromPeerId(connection.remotePeer), protocol, pending)
       // The gate may have changed since this connection was admitted (a revocation racing
       // hangUp): here, unlike at the Noise level, the peer can be told why.
       const refusal = this.gate(link.remote, 'inbound')
@@ -233,7 +231,7 @@ class Libp2pHost implements Host {
       }
       onLink(link)
     // libp2p's own per-connection cap (default 32) would refuse silently; ours says E_BUSY.
-    }, perKey === undefined ? undefined : { maxInboundStreams: perKey + 1 })
+    }, perKey === undefined ? undefined : { maxInboundStreams: 2 * perKey + 1 })
   }
 
   // E_BUSY when the key holds too many streams, or too many streams wait for admission.
