@@ -140,6 +140,7 @@ class DaemonImpl implements Daemon {
     if (this.rt.chain !== null) this.startEngine()
     this.timers.push(setInterval(() => this.dialer.run(), DIAL_LOOP_MS))
     this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
+    this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
     this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
     this.timers.push(setInterval(() => this.beacon(), cfg.mothership.beacon_interval * 1000))
     this.dialer.run()

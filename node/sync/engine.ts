@@ -254,12 +254,13 @@ export class SyncEngine {
     const s = trusted[Math.floor(this.c.random() * trusted.length) % trusted.length]
     this.sendFrame(s, this.headsFrame('heads'))
     this.pushRecords(s)
-    this.keepAlive()
   }
 
-  // Heads to every trusted session quiet for `keepaliveMs`, so the remote's idle timeout only
-  // ever closes sessions whose peer is gone.
-  private keepAlive (): void {
+  /**
+   * Heads to every trusted session this node sent nothing for `keepaliveMs`, so the remote's
+   * idle timeout only ever closes sessions whose peer is gone. Call it at least that often.
+   */
+  keepAlive (): void {
     const every = this.init.keepaliveMs
     if (every === null || every === undefined) return
     const now = this.c.clock()

@@ -83,6 +83,24 @@ describe('SyncEngine: a log larger than one frame', () => {
     expect(bob.engine.bufferedMessageBytes).toBe(0)
   })
 
+  it('sends heads to a session it has been quiet on for keepaliveMs, so the remote\'s idle timeout spares it', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice', { keepaliveMs: 30_000 })
+    const bob = team.node('bob')
+    const w = team.connect(alice, bob)
+    await settle()
+    const heads = (): number => w.aToB.filter((m) => m.t === 'heads').length
+    const before = heads()
+    team.clock.now += 10_000
+    alice.engine.keepAlive()
+    expect(heads()).toBe(before)
+    team.clock.now += 20_000
+    alice.engine.keepAlive()
+    expect(heads()).toBe(before + 1)
+    alice.engine.keepAlive()
+    expect(heads()).toBe(before + 1)
+  })
+
   it('splits only what is larger than a piece', () => {
     expect(automergeFrames(new Uint8Array(10)).map((m) => m.t)).toEqual(['am'])
     expect(automergeFrames(new Uint8Array(AM_PIECE_BYTES)).map((m) => m.t)).toEqual(['am'])
