@@ -165,7 +165,7 @@ export class SyncEngine {
   /** Whether a key may connect at all; used by the connection gater. */
   admission (key: KeyId): AuraError | null {
     if (this.c.chain.revocation(key) !== undefined) return new RevokedError(`${shortId(key)} is revoked`, { peer: shortId(key) })
-    if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to team ${this.init.team}`, { peer: shortId(key) })
+    if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to this team`, { peer: shortId(key) })
     return null
   }
 
@@ -207,6 +207,13 @@ export class SyncEngine {
       this.dropPieces(s)
       this.events.sessionClosed?.(link.remote, reason)
     }
+    // A key we do not know hears nothing of the team (not even its head) until its own hello
+    // shows it holds a longer chain, where its admission may be.
+    if (s.trusted) this.sayHello(s)
+  }
+
+  private sayHello (s: Session): void {
+    if (s.helloSent) return
     this.sendFrame(s, this.headsFrame('hello'))
     s.helloSent = true
   }
@@ -299,13 +306,14 @@ export class SyncEngine {
   private handle (s: Session, msg: SyncMessage): void {
     switch (msg.t) {
       case 'hello':
-        if (msg.team !== this.init.team) throw new NotAdmittedError(`peer belongs to team '${msg.team}', not '${this.init.team}'`)
+        if (msg.team !== this.init.team) throw new NotAdmittedError(s.trusted ? `peer belongs to team '${msg.team}', not '${this.init.team}'` : 'not admitted to this team')
         s.remoteHead = msg.head
         if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         if (s.trusted) this.startTrusted(s)
         else if (msg.head.seq <= this.c.chain.head.seq) this.notAdmitted(s)
-        // Otherwise the remote holds chain entries we lack (perhaps its own admission): wait
-        // for them before deciding.
+        // Otherwise the remote holds chain entries we lack (perhaps its own admission): our
+        // hello tells it which, and we wait for them before deciding.
+        else this.sayHello(s)
         return
       case 'chain':
         this.receiveChain(s, msg.entries)
@@ -608,7 +616,8 @@ export class SyncEngine {
   }
 
   private notAdmitted (s: Session): void {
-    this.refuse(s.link, new NotAdmittedError(`you (${shortId(s.link.remote)}) are not admitted to team ${this.init.team}`, { peer: shortId(s.link.remote) }))
+    // Told to a key that is no member: nothing of the team, not even its name.
+    this.refuse(s.link, new NotAdmittedError(`you (${shortId(s.link.remote)}) are not admitted to this team`, { peer: shortId(s.link.remote) }))
     this.sessions.delete(s)
   }
 
