@@ -28,8 +28,9 @@ beforeAll(async () => {
   } finally {
     await rt.close()
   }
-  await team.start('mothership')
-}, 600_000)
+  // Opening 10,000 records takes a while on a loaded machine.
+  await team.start('mothership', 300_000)
+}, 900_000)
 
 afterAll(async () => { await team?.close() }, 60_000)
 
