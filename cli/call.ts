@@ -11,12 +11,13 @@ import type { CommandIO } from './program.js'
 /** Runs operation `method` on the node of `io.home()`. */
 export async function callNode (io: CommandIO, method: string, params: Record<string, unknown>, opts: { daemonOnly?: boolean } = {}): Promise<any> {
   const home = await io.home()
-  const { callControl } = await import('../node/control/client.js')
-  const { DaemonUnreachableError } = await import('../crdt/errors.js')
+  const { callControl, noDaemon } = await import('../node/control/client.js')
   try {
     return await callControl(home, method, params)
   } catch (err) {
-    if (!(err instanceof DaemonUnreachableError) || opts.daemonOnly === true) throw err
+    // Only when nothing listens: a daemon that answered with an error (or broke off) holds the
+    // store, and opening it here would only fail on its lock with E_DAEMON_RUNNING.
+    if (!noDaemon(err) || opts.daemonOnly === true) throw err
   }
   const { NodeRuntime } = await import('../node/runtime.js')
   const { OPERATIONS } = await import('../node/operations.js')
@@ -24,6 +25,34 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
   const rt = await NodeRuntime.open(home, { loaded: await io.config() })
   try {
     return await op(rt, params)
+  } finally {
+    await rt.close()
+  }
+}
+
+/**
+ * Runs a list-valued operation (node/operations.ts STREAM_OPERATIONS), handing each row to
+ * `onRow` as it comes: streamed from the daemon, or produced here from the store when none runs.
+ * Resolves with the number of rows.
+ */
+export async function streamNode (io: CommandIO, method: string, params: Record<string, unknown>, onRow: (row: any) => void): Promise<number> {
+  const home = await io.home()
+  const { streamControl, noDaemon } = await import('../node/control/client.js')
+  try {
+    return await streamControl(home, method, params, onRow)
+  } catch (err) {
+    if (!noDaemon(err)) throw err
+  }
+  const { NodeRuntime } = await import('../node/runtime.js')
+  const { STREAM_OPERATIONS } = await import('../node/operations.js')
+  const rt = await NodeRuntime.open(home, { loaded: await io.config() })
+  try {
+    let count = 0
+    for (const row of await STREAM_OPERATIONS[method](rt, params)) {
+      onRow(row)
+      count++
+    }
+    return count
   } finally {
     await rt.close()
   }

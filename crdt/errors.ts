@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   E_PROTOCOL: 42,
   E_UNREACHABLE: 43,
   E_TIMEOUT: 44,
+  E_RATE_LIMITED: 45,
+  E_BUSY: 46,
   E_PARSE: 50,
   E_WORKSPACE: 51,
   E_PERMISSIONS: 60,
@@ -103,6 +105,8 @@ export const FrameTooLargeError = errorClass('E_FRAME_TOO_LARGE', 'FrameTooLarge
 export const ProtocolError = errorClass('E_PROTOCOL', 'ProtocolError')
 export const UnreachableError = errorClass('E_UNREACHABLE', 'UnreachableError')
 export const TimeoutError = errorClass('E_TIMEOUT', 'TimeoutError')
+export const RateLimitedError = errorClass('E_RATE_LIMITED', 'RateLimitedError')
+export const BusyError = errorClass('E_BUSY', 'BusyError')
 export const ParseError = errorClass('E_PARSE', 'ParseError')
 export const WorkspaceError = errorClass('E_WORKSPACE', 'WorkspaceError')
 /** A key file or node home other users can read or write, or owned by another user. */

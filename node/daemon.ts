@@ -17,10 +17,11 @@ import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
 import { Dialer } from './net/dialer.js'
 import { keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
-import { JOIN_PROTOCOL, requestJoin, serveJoin } from './mothership/join.js'
+import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk, requestJoin } from './mothership/join.js'
 import { saveListenAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
-import { OPERATIONS, type LiveState } from './operations.js'
+import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
+import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
@@ -98,6 +99,11 @@ class DaemonImpl implements Daemon {
       listen,
       gate: (key) => this.gate(key),
       maxFrameBytes: cfg.sync.max_frame_bytes,
+      unadmittedBytes: cfg.sync.unadmitted_bytes,
+      handshakeTimeoutMs: cfg.sync.handshake_timeout * 1000,
+      idleTimeoutMs: cfg.sync.idle_timeout * 1000,
+      maxStreamsPerKey: cfg.sync.max_sessions_per_key,
+      maxUnadmitted: cfg.sync.max_unadmitted_sessions,
       onProtocolError: (err, info) => {
         void this.rt.audit('protocol-error', { peer: info.remote, protocol: info.protocol, code: err.code, message: err.message }).catch(() => {})
       },
@@ -127,10 +133,16 @@ class DaemonImpl implements Daemon {
       if (this.engine === null) { link.close(new NotAdmittedError('this node is not part of a team yet')); return }
       this.engine.addLink(link)
     })
+    const desk = new JoinDesk(this.rt, {
+      perSource: cfg.mothership.join_attempts_per_source,
+      perToken: cfg.mothership.join_attempts_per_token,
+      auditPerToken: cfg.mothership.join_audit_per_token,
+      auditUnissued: JOIN_AUDIT_UNISSUED
+    })
     await this.host.handle(JOIN_PROTOCOL, (link) => {
       if (this.rt.mothershipKey === null) { link.close(new NotAdmittedError('this node is not the Mothership')); return }
-      serveJoin(this.rt, link, this.joinSource(link.remote), () => this.peerAddresses())
-    })
+      desk.serve(link, this.joinSource(link.remote), () => this.peerAddresses())
+    }, { unadmittedBytes: JOIN_REQUEST_BYTES })
     await this.host.handle(ADDRS_PROTOCOL, (link) => {
       if (!this.admitted(link.remote)) { link.close(); return }
       this.book.serve(link)
@@ -151,6 +163,7 @@ class DaemonImpl implements Daemon {
     if (this.rt.chain !== null) this.startEngine()
     this.timers.push(setInterval(() => this.dialer.run(), DIAL_LOOP_MS))
     this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
+    this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
     this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
     this.timers.push(setInterval(() => this.beacon(), cfg.mothership.beacon_interval * 1000))
     this.dialer.run()
@@ -162,6 +175,10 @@ class DaemonImpl implements Daemon {
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
       methods[name] = async (p) => await op(this.rt, p, this.live())
+    }
+    // Evidence goes row by row, so its size is bounded by nothing but the store.
+    for (const [name, op] of Object.entries(STREAM_OPERATIONS)) {
+      methods[name] = async (p) => new ControlStream(await op(this.rt, p))
     }
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
@@ -214,7 +231,10 @@ class DaemonImpl implements Daemon {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
       startedAt: this.startedAt,
-      maxMessageBytes: this.rt.config.sync.max_message_bytes
+      maxMessageBytes: this.rt.config.sync.max_message_bytes,
+      maxBufferedMessageBytes: this.rt.config.sync.max_buffered_message_bytes,
+      // Heads at a quarter of the idle timeout keep a quiet but live session from timing out.
+      keepaliveMs: this.rt.config.sync.idle_timeout * 1000 / 4
     }, {
       chainApplied: (from) => {
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))

@@ -10,8 +10,8 @@ import { effectiveView } from '../crdt/effective-view.js'
 import { UsageError } from '../crdt/errors.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
 import type { NodeRuntime } from './runtime.js'
-import { traceRecords } from './evidence/trace.js'
-import { auditExport } from './evidence/audit-export.js'
+import { traceRecords, traceRows } from './evidence/trace.js'
+import { auditExport, auditExportLines } from './evidence/audit-export.js'
 import type { AuditStreamStatus } from './evidence/export-stream.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
@@ -49,6 +49,19 @@ function need (params: Record<string, unknown>, name: string): string {
   const v = params[name]
   if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`missing ${name}`)
   return v
+}
+
+/** An operation whose result is a list of rows, produced one at a time. */
+export type StreamOperation = (rt: NodeRuntime, params: Record<string, any>) => Promise<Iterable<unknown>>
+
+/**
+ * The operations whose results can outgrow any single answer (evidence of a large store): the
+ * daemon streams their rows over the control socket and the CLI writes each as it arrives. The
+ * same names in OPERATIONS return the rows as one array (MCP tools, small callers).
+ */
+export const STREAM_OPERATIONS: Record<string, StreamOperation> = {
+  trace: async (rt, p) => traceRows(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind, receipts: p.receipts === true }),
+  'audit-export': async (rt, p) => await auditExportLines(rt, { actor: p.actor, signer: p.signer, since: p.since })
 }
 
 /** The operation table. */

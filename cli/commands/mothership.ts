@@ -66,7 +66,8 @@ export function register (program: Program): void {
       text: (c) => [
         `${c.bold(res.jti)} ${res.user ?? '?'} (${res.role ?? '?'})${res.revoked === null ? '' : c.red(` revoked: ${res.revoked.reason}`)}`,
         `bound to: ${res.boundTo.length === 0 ? 'nobody' : res.boundTo.map((b: any) => `${b.peer}${b.revoked === true ? ' (revoked)' : ''}`).join(', ')}`,
-        ...(res.attempts.length === 0 ? [c.dim('no join attempts')] : res.attempts.map((a: any) => `${a.ts}  ${a.source.padEnd(22)} ${(a.peer ?? '?').padEnd(10)} ${a.outcome === 'accepted' ? c.green('accepted') : c.red('refused')}${a.reason === null ? '' : `  ${a.reason}`}`))
+        ...(res.attempts.length === 0 ? [c.dim('no join attempts')] : res.attempts.map((a: any) => `${a.ts}  ${a.source.padEnd(22)} ${(a.peer ?? '?').padEnd(10)} ${a.outcome === 'accepted' ? c.green('accepted') : c.red('refused')}${a.reason === null ? '' : `  ${a.reason}`}`)),
+        ...(res.summarised == null ? [] : [c.yellow(`+ ${res.summarised.count} more attempts ${res.summarised.first} .. ${res.summarised.last}, counted, not stored: ${counts(res.summarised.outcomes)}; from ${counts(res.summarised.sources)}`)])
       ].join('\n')
     }
   })
@@ -85,4 +86,9 @@ export function register (program: Program): void {
     const res = await callNode(io, 'rotate-key', {})
     return { data: res, text: (c) => `${c.green('rotated')} ${res.from.slice(0, 12)} -> ${res.to.slice(0, 12)} (chain entry ${res.entry})${notes(c, res)}` }
   })
+}
+
+// `E_RATE_LIMITED ×900, E_TOKEN_USED ×3`, largest first.
+function counts (by: Record<string, number>): string {
+  return Object.entries(by).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ')
 }

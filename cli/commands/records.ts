@@ -7,7 +7,7 @@
  * aura audit export --signer peer-5f3a --since 30d > exposure-audit.jsonl
  */
 import type { Program } from '../program.js'
-import { callNode, defined, str } from '../call.js'
+import { callNode, defined, str, streamNode } from '../call.js'
 
 /** Registers the record commands. */
 export function register (program: Program): void {
@@ -23,12 +23,15 @@ export function register (program: Program): void {
     .example('aura log-intent "fix token expiry check"')
 
   program.command('trace', 'List records, newest first, with quarantine status', async ({ options, io }) => {
-    const rows = await callNode(io, 'trace', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since), kind: str(options.kind), receipts: options.receipts === true })) as any[]
-    // Redirected to a file (`> exposure.jsonl`, as the playbooks do), trace writes JSON lines.
+    const params = defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since), kind: str(options.kind), receipts: options.receipts === true })
+    // Redirected to a file (`> exposure.jsonl`, as the playbooks do), trace writes JSON lines,
+    // each as it arrives: a store of any size goes through without being held here.
     if (options.jsonl === true || (!io.json && io.ctx.stdout.isTTY !== true)) {
-      for (const r of rows) io.out.write(JSON.stringify(r) + '\n')
+      await streamNode(io, 'trace', params, (r) => io.out.write(JSON.stringify(r) + '\n'))
       return undefined
     }
+    const rows: any[] = []
+    await streamNode(io, 'trace', params, (r) => { rows.push(r) })
     return {
       data: rows,
       text: (c) => rows.length === 0
@@ -53,9 +56,8 @@ export function register (program: Program): void {
       const { UsageError } = await import('../../crdt/errors.js')
       throw new UsageError(`--format ${format} is not supported by export; use jsonl (OTLP streaming is configured in [audit.export])`)
     }
-    const lines = await callNode(io, 'audit-export', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since) })) as unknown[]
-    for (const l of lines) io.out.write(JSON.stringify(l) + '\n')
-    io.out.info(`${lines.length} lines exported`)
+    const count = await streamNode(io, 'audit-export', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since) }), (l) => io.out.write(JSON.stringify(l) + '\n'))
+    io.out.info(`${count} lines exported`)
     return undefined
   })
     .option('--actor <id>', 'Only what concerns this identity or actor')

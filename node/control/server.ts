@@ -1,7 +1,10 @@
 /**
  * The daemon's side of the control socket. Methods are plain async functions; whatever they
  * throw reaches the CLI as `{error: {code, message, ...}}`, so the CLI prints the same codes
- * whether it ran an operation itself or asked the daemon.
+ * whether it ran an operation itself or asked the daemon. A method that returns a ControlStream
+ * is answered row by row (`{id, item}` lines, then `{id, end}`), each row written only when the
+ * socket has drained the ones before, so a large trace never sits whole in the daemon's memory
+ * or in one line.
  *
  * @example
  * const server = await startControlServer(home, { status: async () => ({ ok: true }) })
@@ -10,11 +13,11 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { unlink } from 'node:fs/promises'
 import { DaemonRunningError, MalformedError, toAuraError } from '../../crdt/errors.js'
-import { controlSocketPath, MAX_CONTROL_LINE, type ControlRequest, type ControlResponse } from './protocol.js'
+import { controlSocketPath, ControlStream, MAX_CONTROL_REQUEST, type ControlRequest, type ControlResponse } from './protocol.js'
 import { pingControl } from './client.js'
 import { listenPrivately } from './private-socket.js'
 
-/** A control method: params in, JSON-serialisable result out. */
+/** A control method: params in, a JSON-serialisable result (or a ControlStream of rows) out. */
 export type ControlMethod = (params: Record<string, unknown>) => Promise<unknown>
 
 /** A running control server. */
@@ -39,16 +42,16 @@ export async function startControlServer (home: string, methods: Record<string, 
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => {
       buf += chunk
-      if (buf.length > MAX_CONTROL_LINE) { socket.destroy(); return }
+      if (buf.length > MAX_CONTROL_REQUEST) { socket.destroy(); return }
       let nl: number
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl)
         buf = buf.slice(nl + 1)
-        void answer(line).then((res) => { if (!socket.destroyed) socket.write(JSON.stringify(res) + '\n') })
+        void answer(line).then(async (res) => await reply(socket, res))
       }
     })
   })
-  async function answer (line: string): Promise<ControlResponse> {
+  async function answer (line: string): Promise<ControlResponse | { id: number, stream: ControlStream }> {
     let req: ControlRequest
     try {
       req = JSON.parse(line)
@@ -59,7 +62,8 @@ export async function startControlServer (home: string, methods: Record<string, 
     const fn = Object.hasOwn(methods, req.method) ? methods[req.method] : undefined
     if (fn === undefined) return { id: req.id, error: { code: 'E_USAGE', message: `the daemon has no method '${req.method}'` } }
     try {
-      return { id: req.id, result: await fn(req.params ?? {}) }
+      const result = await fn(req.params ?? {})
+      return result instanceof ControlStream ? { id: req.id, stream: result } : { id: req.id, result }
     } catch (err) {
       return { id: req.id, error: toAuraError(err).toJSON() }
     }
@@ -73,4 +77,37 @@ export async function startControlServer (home: string, methods: Record<string, 
       await unlink(path).catch(() => {})
     }
   }
+}
+
+// Writes one answer; a stream row by row, pausing while the socket's buffer is full. A row that
+// fails part way ends the stream with an error line, never with a silent cut.
+async function reply (socket: Socket, res: ControlResponse | { id: number, stream: ControlStream }): Promise<void> {
+  if (!('stream' in res)) {
+    if (!socket.destroyed) socket.write(JSON.stringify(res) + '\n')
+    return
+  }
+  let count = 0
+  try {
+    for await (const row of res.stream.rows) {
+      if (socket.destroyed) return
+      if (!socket.write(JSON.stringify({ id: res.id, item: row }) + '\n')) await drained(socket)
+      count++
+    }
+  } catch (err) {
+    if (!socket.destroyed) socket.write(JSON.stringify({ id: res.id, error: toAuraError(err).toJSON() }) + '\n')
+    return
+  }
+  if (!socket.destroyed) socket.write(JSON.stringify({ id: res.id, end: { count } }) + '\n')
+}
+
+async function drained (socket: Socket): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done)
+      socket.off('close', done)
+      resolve()
+    }
+    socket.on('drain', done)
+    socket.on('close', done)
+  })
 }

@@ -14,7 +14,7 @@ import { sign } from '../../crdt/crypto.js'
 import { verifyRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
 import { identityFilter } from './identity-filter.js'
-import { knownKeys, labeller, traceRecords, type RecordFilter, type TraceRow } from './trace.js'
+import { knownKeys, labeller, traceRows, type RecordFilter, type TraceRow } from './trace.js'
 import { parseSince } from './since.js'
 
 /** One exported line. */
@@ -22,26 +22,39 @@ export type ExportLine = Record<string, Json>
 
 /** The export, oldest first. */
 export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promise<ExportLine[]> {
-  const rows = traceRecords(rt, { ...filter, receipts: true })
-  const lines: Array<{ ts: number, line: ExportLine }> = []
-  for (const row of rows) {
-    const line = recordLine(rt, row)
-    if (line !== undefined) lines.push(line)
-  }
+  return Array.from(await auditExportLines(rt, filter))
+}
+
+/**
+ * The same lines one at a time: what to export is chosen and ordered first (a filter that names
+ * nobody fails at once), and each line is built (and an audit event signed) only when read.
+ */
+export async function auditExportLines (rt: NodeRuntime, filter: RecordFilter): Promise<Iterable<ExportLine>> {
   const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
   const keys = knownKeys(rt)
   const who = filter.signer ?? filter.actor
   const match = who === undefined ? null : identityFilter(who, keys, labeller(rt))
+  const order: Array<{ ts: number, line: () => ExportLine | undefined }> = []
+  // Only what a line needs is kept of each row until the line is built.
+  for (const { id, status, reason } of traceRows(rt, { ...filter, receipts: true })) {
+    const record = rt.store.intent.log.record(id)
+    if (record !== undefined) order.push({ ts: record.ts, line: () => recordLine(rt, { id, status, reason })?.line })
+  }
   for (const event of await rt.store.audit.list({ from })) {
     if (match !== null && !eventConcerns(event, match)) continue
-    lines.push(auditLine(rt, event))
+    order.push({ ts: event.ts, line: () => auditLine(rt, event).line })
   }
-  lines.sort((a, b) => a.ts - b.ts)
-  return lines.map((l) => l.line)
+  order.sort((a, b) => a.ts - b.ts)
+  return (function * () {
+    for (const o of order) {
+      const line = o.line()
+      if (line !== undefined) yield line
+    }
+  })()
 }
 
 /** The export line of one record (as `traceRecords` reports it), with the time it claims. */
-export function recordLine (rt: NodeRuntime, row: TraceRow): { ts: number, line: ExportLine } | undefined {
+export function recordLine (rt: NodeRuntime, row: Pick<TraceRow, 'id' | 'status' | 'reason'>): { ts: number, line: ExportLine } | undefined {
   const record = rt.store.intent.log.record(row.id)
   if (record === undefined) return undefined
   return { ts: record.ts, line: { type: 'record', id: row.id, status: row.status, reason: row.reason, verified: verifyRecord(record), record: record as unknown as Json } }

@@ -61,6 +61,15 @@ export function knownKeys (rt: NodeRuntime): Set<KeyId> {
 
 /** The records matching `filter`, newest first, with their status. */
 export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[] {
+  return Array.from(traceRows(rt, filter))
+}
+
+/**
+ * The same rows one at a time: the matching records are chosen and ordered first (a filter that
+ * names nobody fails before any row), and each row is built only when it is read, so a
+ * streamed trace of a large store holds one row at a time, not all of them.
+ */
+export function * traceRows (rt: NodeRuntime, filter: RecordFilter): Generator<TraceRow, void, undefined> {
   const all = rt.store.intent.log.records()
   const from = filter.since === undefined ? -Infinity : parseSince(filter.since, rt.now())
   const keys = knownKeys(rt)
@@ -68,17 +77,18 @@ export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[]
   const byActor = filter.actor === undefined ? null : identityFilter(filter.actor, keys, label)
   const bySigner = filter.signer === undefined ? null : identityFilter(filter.signer, keys, label)
   const view = rt.chain === null ? null : effectiveView(all, rt.chain)
-  const rows: TraceRow[] = []
-  for (const { id, record } of all) {
+  const chosen: Array<{ id: RecordId, record: SignedRecord }> = []
+  for (const entry of all) {
+    const record = entry.record
     if ((record.kind === 'receipt' || record.kind === 'blob') && filter.receipts !== true && filter.kind !== record.kind) continue
     if (filter.kind !== undefined && record.kind !== filter.kind) continue
     if (record.ts < from) continue
     if (byActor !== null && !byActor(record)) continue
     if (bySigner !== null && !bySigner(record) && record.signer !== filter.signer) continue
-    rows.push(row(id, record, view, label, rt.chain?.revocation(record.signer)))
+    chosen.push(entry)
   }
-  rows.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : b.seq - a.seq))
-  return rows
+  chosen.sort((a, b) => (b.record.ts - a.record.ts) || (b.record.seq - a.record.seq))
+  for (const { id, record } of chosen) yield row(id, record, view, label, rt.chain?.revocation(record.signer))
 }
 
 function row (id: RecordId, record: SignedRecord, view: ReturnType<typeof effectiveView> | null, label: (k: KeyId) => string, rev: KeyRevocation | undefined): TraceRow {

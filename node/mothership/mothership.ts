@@ -19,6 +19,7 @@ import { effectiveTokenTtl, parseDuration } from '../config.js'
 import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
+import { JoinAudit } from './join-audit.js'
 import type { KeyPair } from '../../crdt/crypto.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
@@ -260,14 +261,21 @@ export async function listTokens (rt: NodeRuntime, opts: { active?: boolean }) {
   return opts.active === true ? rows.filter((r) => r.state === 'active') : rows
 }
 
-/** `aura mothership audit-token JTI`: every join attempt with the token, refused ones too. */
+/** `aura mothership audit-token JTI`: every join attempt with the token, refused ones too (past the stored bound, as counts). */
 export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
   requireMothership(rt)
   const chain = rt.requireChain()
   const jti = parseJti(opts.jti)
   const issued = await tokenBook(rt.store.kv).get(jti)
   const attempts = await rt.store.joins.list(jti)
-  if (issued === undefined && attempts.length === 0) throw new NotFoundError(`no token ${jti} is known to this Mothership`, { jti })
+  const summarised = await JoinAudit.summary(rt.store.kv, jti)
+  if (issued === undefined && attempts.length === 0 && summarised === null) {
+    const unissued = await JoinAudit.summary(rt.store.kv, null)
+    throw new NotFoundError(`no token ${jti} is known to this Mothership`, {
+      jti,
+      ...(unissued === null ? {} : { hint: `${unissued.count} further attempts with tokens this Mothership never issued were counted without their jti (audit events 'join-attempts-summarised')` })
+    })
+  }
   const revoked = chain.isTokenRevoked(jti)
   return {
     jti,
@@ -282,6 +290,10 @@ export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
       key: a.peer,
       outcome: a.outcome,
       reason: a.reason
-    }))
+    })),
+    // Attempts past `[mothership] join_audit_per_token`: counted, by outcome and source, not stored one by one.
+    summarised: summarised === null
+      ? null
+      : { count: summarised.count, first: new Date(summarised.first).toISOString(), last: new Date(summarised.last).toISOString(), outcomes: summarised.outcomes, sources: summarised.sources }
   }
 }

@@ -20,7 +20,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { type AuraError, MalformedError, ProtocolError, UnreachableError } from '../../crdt/errors.js'
+import { type AuraError, BusyError, MalformedError, ProtocolError, UnreachableError } from '../../crdt/errors.js'
 import { type KeyId, keyIdOf, parseKeyId, shortId } from '../../crdt/ids.js'
 import { checkMaxFrameBytes, DEFAULT_MAX_FRAME_BYTES } from '../sync/frame.js'
 import type { Link } from '../sync/link.js'
@@ -56,6 +56,16 @@ export interface HostInit {
   onPeerAddresses?: (key: KeyId, addrs: string[], how: 'identify' | 'mdns') => void
   /** Told an address peers observed this host at (identify). */
   onObservedAddress?: (addr: string) => void
+  /** Bytes an inbound stream may deliver before its owner admits it (`link.admit()`); unset: no bound. */
+  unadmittedBytes?: number
+  /** Time an inbound stream has to be admitted, ms; unset: no deadline. */
+  handshakeTimeoutMs?: number
+  /** Longest silence on any stream, ms; unset: none. */
+  idleTimeoutMs?: number
+  /** Most streams one key may hold to this host at once (both directions); unset: libp2p's own caps only. */
+  maxStreamsPerKey?: number
+  /** Most inbound streams not yet admitted, from all keys; unset: no bound. */
+  maxUnadmitted?: number
 }
 
 /** One open connection, as `aura status` shows it. */
@@ -67,6 +77,12 @@ export interface ConnectionInfo {
   addr: string
   /** Round trip measured by libp2p, ms, when known. */
   rttMs: number | null
+}
+
+/** Per-protocol options of `Host.handle`. */
+export interface HandleOptions {
+  /** Overrides HostInit.unadmittedBytes for this protocol (a join request needs far less). */
+  unadmittedBytes?: number
 }
 
 /** Host events: a key got its first connection, or lost its last. */
@@ -85,8 +101,13 @@ export interface Host {
   dial: (addr: string) => Promise<KeyId>
   /** Opens a Link for `protocol` to a connected key or to a multiaddr. */
   openLink: (target: KeyId | string, protocol: string) => Promise<Link>
-  /** Calls `onLink` with a Link for each stream a peer opens for `protocol`. */
-  handle: (protocol: string, onLink: (link: Link) => void) => Promise<void>
+  /**
+   * Calls `onLink` with a Link for each stream a peer opens for `protocol`. The link is not
+   * admitted yet: a byte budget and a handshake deadline apply until the owner calls
+   * `link.admit()`; a key over its stream cap, or a stream over the cap of unadmitted ones, is
+   * refused with E_BUSY before `onLink` sees it.
+   */
+  handle: (protocol: string, onLink: (link: Link) => void, opts?: HandleOptions) => Promise<void>
   /** Closes every link (telling the peer `reason`, if given) and connection to `key` at once. */
   hangUp: (key: KeyId, reason?: AuraError) => Promise<void>
   /** Tells the peer why (an error frame on `link`), then hangs up on it. */
@@ -138,6 +159,7 @@ class Libp2pHost implements Host {
   private readonly peerIds = new Map<KeyId, PeerId>()
   private readonly listeners = new Map<HostEvent, Set<(key: KeyId) => void>>()
   private readonly refusals = new Map<string, AuraError>()
+  private readonly unadmitted = new Set<StreamLink>()
 
   constructor (init: HostInit) {
     this.init = init
@@ -256,9 +278,11 @@ class Libp2pHost implements Host {
     return this.wrap(stream, key, protocol)
   }
 
-  async handle (protocol: string, onLink: (link: Link) => void): Promise<void> {
+  async handle (protocol: string, onLink: (link: Link) => void, opts: HandleOptions = {}): Promise<void> {
+    const pending = { unadmittedBytes: opts.unadmittedBytes ?? this.init.unadmittedBytes, handshakeTimeoutMs: this.init.handshakeTimeoutMs }
+    const perKey = this.init.maxStreamsPerKey
     await this.libp2p.handle(protocol, (stream, connection) => {
-      const link = this.wrap(stream, keyIdFromPeerId(connection.remotePeer), protocol)
+      const link = this.wrap(stream, keyIdFromPeerId(connection.remotePeer), protocol, pending)
       // The gate may have changed since this connection was admitted (a revocation racing
       // hangUp): here, unlike at the Noise level, the peer can be told why.
       const refusal = this.gate(link.remote, 'inbound')
@@ -266,8 +290,25 @@ class Libp2pHost implements Host {
         this.refuseSoon(link, refusal)
         return
       }
+      // Over a cap, only this stream goes: the key's other sessions are no fault of it.
+      const busy = this.overCap(link)
+      if (busy !== null) {
+        this.refuseSoon(link, busy, false)
+        return
+      }
       onLink(link)
-    }, RUN_ON_LIMITED)
+    // libp2p's own per-connection cap (default 32) would refuse silently; ours says E_BUSY.
+    }, { ...RUN_ON_LIMITED, ...(perKey === undefined ? {} : { maxInboundStreams: 2 * perKey + 1 }) })
+  }
+
+  // E_BUSY when the key holds too many streams, or too many streams wait for admission.
+  private overCap (link: StreamLink): AuraError | null {
+    const perKey = this.init.maxStreamsPerKey
+    const held = this.links.get(link.remote)?.size ?? 0
+    if (perKey !== undefined && held > perKey) return new BusyError(`${shortId(link.remote)} already holds ${perKey} streams to this node`, { peer: link.remote, max: perKey })
+    const maxUnadmitted = this.init.maxUnadmitted
+    if (maxUnadmitted !== undefined && this.unadmitted.size > maxUnadmitted) return new BusyError(`${maxUnadmitted} streams already wait for admission here; retry later`, { max: maxUnadmitted })
+    return null
   }
 
   async hangUp (key: KeyId, reason?: AuraError): Promise<void> {
@@ -375,13 +416,14 @@ class Libp2pHost implements Host {
   // as the multistream-select answer; libp2p 3 then fails its newStream ("Cannot push data onto
   // a stream that is closed") and the reason is lost. So wait for the dialler's first frame,
   // which proves its negotiation is over, or a short grace for a dialler that waits to be spoken to.
-  private refuseSoon (link: StreamLink, refusal: AuraError): void {
+  private refuseSoon (link: StreamLink, refusal: AuraError, hangUp = true): void {
     let done = false
     const refuse = (): void => {
       if (done) return
       done = true
       clearTimeout(timer)
-      void this.refuseWithReason(link, refusal)
+      if (hangUp) void this.refuseWithReason(link, refusal)
+      else link.closeNow(refusal)
     }
     const timer = setTimeout(refuse, REFUSAL_GRACE_MS)
     timer.unref()
@@ -426,20 +468,26 @@ class Libp2pHost implements Host {
     }
   }
 
-  private wrap (stream: Stream, key: KeyId, protocol: string): StreamLink {
+  // `pending`: the bounds of a stream not admitted yet (inbound); outbound links start admitted.
+  private wrap (stream: Stream, key: KeyId, protocol: string, pending?: { unadmittedBytes?: number, handshakeTimeoutMs?: number }): StreamLink {
     const link = new StreamLink(stream, {
       local: this.key,
       remote: key,
       maxFrameBytes: this.maxFrameBytes,
       closeTimeoutMs: this.init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
       onProtocolError: (err) => this.init.onProtocolError?.(err, { remote: key, protocol }),
-      deflate: DEFLATED_PROTOCOLS.has(protocol)
+      deflate: DEFLATED_PROTOCOLS.has(protocol),
+      idleTimeoutMs: this.init.idleTimeoutMs,
+      ...pending,
+      onAdmit: () => { this.unadmitted.delete(link) }
     })
+    if (pending !== undefined) this.unadmitted.add(link)
     let set = this.links.get(key)
     if (set === undefined) this.links.set(key, set = new Set())
     const links = set
     links.add(link)
     void link.finished.then(() => {
+      this.unadmitted.delete(link)
       links.delete(link)
       if (links.size === 0 && this.links.get(key) === links) this.links.delete(key)
     })

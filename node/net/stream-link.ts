@@ -11,13 +11,19 @@
  * A frame over the limit, or a malformed one, closes the link with that error (the peer gets it
  * as an error frame), is reported through `onProtocolError`, and touches nothing else.
  *
+ * Bounds for peers that are not admitted yet (a stranger at the Mothership): with
+ * `unadmittedBytes` the stream may deliver only that many bytes until the owner calls `admit()`
+ * (E_FRAME_TOO_LARGE past it), and with `handshakeTimeoutMs` it must be admitted in that time
+ * (E_TIMEOUT). With `idleTimeoutMs`, a stream that receives nothing for that long is closed
+ * (E_TIMEOUT) whether admitted or not.
+ *
  * @example
  * const link = new StreamLink(stream, { local: me, remote: keyIdFromPeerId(conn.remotePeer) })
  * link.onFrame = (f) => session.receive(f)
  * link.send(bytes)
  */
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
-import { type AuraError, MalformedError, TimeoutError, toAuraError, UnreachableError } from '../../crdt/errors.js'
+import { type AuraError, FrameTooLargeError, MalformedError, TimeoutError, toAuraError, UnreachableError } from '../../crdt/errors.js'
 import { type KeyId, shortId } from '../../crdt/ids.js'
 import { Fifo } from '../sync/fifo.js'
 import { checkMaxFrameBytes, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, frameTooLarge } from '../sync/frame.js'
@@ -43,6 +49,14 @@ export interface StreamLinkInit {
   closeTimeoutMs?: number
   /** Compress frames (node/net/frame-deflate.ts); both ends must agree (the protocol id says so). */
   deflate?: boolean
+  /** Bytes the remote may send before `admit()`; unset: admitted from the start. */
+  unadmittedBytes?: number
+  /** Time the remote has to be admitted (`admit()`), ms; unset: no deadline. */
+  handshakeTimeoutMs?: number
+  /** Longest silence from the remote, ms; unset: no limit. */
+  idleTimeoutMs?: number
+  /** Told once when `admit()` is first called (the host's count of unadmitted streams). */
+  onAdmit?: () => void
 }
 
 /** A Link over a libp2p stream. */
@@ -63,6 +77,12 @@ export class StreamLink extends LinkBase {
   private markFinished!: () => void
   private readonly deflater: FrameDeflater | undefined
   private readonly inflater: FrameInflater | undefined
+  /** Bytes the remote may still send before admission; null once admitted (or never bounded). */
+  private budget: number | null
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private lastHeard = Date.now()
+  private onAdmit: (() => void) | undefined
 
   constructor (stream: Stream, init: StreamLinkInit) {
     super(init.local, init.remote, queueMicrotask)
@@ -77,6 +97,14 @@ export class StreamLink extends LinkBase {
       this.deflater = new FrameDeflater()
       this.inflater = new FrameInflater(this.maxFrameBytes)
     }
+    this.budget = init.unadmittedBytes ?? null
+    this.onAdmit = init.onAdmit
+    if (init.handshakeTimeoutMs !== undefined) {
+      const ms = init.handshakeTimeoutMs
+      this.handshakeTimer = setTimeout(() => this.close(new TimeoutError(`${shortId(this.remote)} was not admitted within ${ms} ms`, { peer: this.remote })), ms)
+      this.handshakeTimer.unref?.()
+    }
+    if (init.idleTimeoutMs !== undefined) this.watchIdle(init.idleTimeoutMs)
     stream.addEventListener('message', this.onMessage)
     stream.addEventListener('drain', this.onDrain)
     stream.addEventListener('end', this.onRemoteEnd)
@@ -98,6 +126,15 @@ export class StreamLink extends LinkBase {
         this.pump()
       })
     }
+  }
+
+  /** The remote is admitted: the pre-admission budget and deadline no longer apply. */
+  admit (): void {
+    this.budget = null
+    clearTimeout(this.handshakeTimer)
+    const told = this.onAdmit
+    this.onAdmit = undefined
+    told?.()
   }
 
   /** Closes after every frame already sent has gone out, then the reason. */
@@ -174,8 +211,13 @@ export class StreamLink extends LinkBase {
   private readonly onMessage = (evt: StreamMessageEvent): void => {
     if (this.closed) return
     const chunks = evt.data instanceof Uint8Array ? [evt.data] : evt.data
+    this.lastHeard = Date.now()
     try {
       for (const chunk of chunks) {
+        if (this.budget !== null) {
+          this.budget -= chunk.length
+          if (this.budget < 0) throw new FrameTooLargeError(`${shortId(this.remote)} sent more than the bytes allowed before admission`, { peer: this.remote })
+        }
         for (const body of this.decoder.decode(chunk)) {
           this.receive(decodeEnvelope(body))
           if (this.closed) return
@@ -219,8 +261,26 @@ export class StreamLink extends LinkBase {
     this.remoteEnded(undefined)
   }
 
+  // One timer per idle period, not one per message: it re-arms for what is left of the period.
+  private watchIdle (ms: number): void {
+    const check = (): void => {
+      if (this.closed) return
+      const quiet = Date.now() - this.lastHeard
+      if (quiet >= ms) {
+        this.close(new TimeoutError(`${shortId(this.remote)} sent nothing for ${ms} ms`, { peer: this.remote }))
+        return
+      }
+      this.idleTimer = setTimeout(check, ms - quiet)
+      this.idleTimer.unref?.()
+    }
+    this.idleTimer = setTimeout(check, ms)
+    this.idleTimer.unref?.()
+  }
+
   private readonly onStreamClose = (evt?: StreamCloseEvent): void => {
     clearTimeout(this.closeTimer)
+    clearTimeout(this.handshakeTimer)
+    clearTimeout(this.idleTimer)
     this.lost(evt?.error)
     this.markFinished()
   }

@@ -17,6 +17,7 @@
  * | `peers/<keyId>`                       | canonical JSON `{addrs, seen}`                   |
  * | `joins/<jti>/<ts>/<n>`                | canonical JSON join attempt                      |
  * | `tokens/<jti>`                        | canonical JSON: a join token the Mothership issued |
+ * | `joinsum/<jti>`, `joinsum/unissued`   | canonical JSON: join attempts counted, not stored one by one (node/mothership/join-audit.ts) |
  * | `ws/baseline`                         | canonical JSON: the workspace's last recorded state |
  * | `ws/done/<id>`                        | canonical JSON: what applying record `id`'s delta here did |
  * | `ws/conflict/<id>`                    | canonical JSON: the conflicts record `id` left here |
@@ -69,6 +70,7 @@ export const layout = {
   joinsPrefix: 'joins/',
   joinsOf: (jti: Jti): string => `joins/${parseJti(jti)}/`,
   join: (jti: Jti, ts: number, n: number): string => `joins/${parseJti(jti)}/${pad(ts)}/${pad(n)}`,
+  joinSummary: (jti: Jti | null): string => `joinsum/${jti === null ? 'unissued' : parseJti(jti)}`,
   tokensPrefix: 'tokens/',
   token: (jti: Jti): string => `tokens/${parseJti(jti)}`,
   wsBaseline: 'ws/baseline',

@@ -49,6 +49,13 @@ export interface SyncInit {
   startedAt?: number
   /** Largest Automerge sync message accepted in pieces (`[sync] max_message_bytes`); default 256 MiB. */
   maxMessageBytes?: number
+  /**
+   * Most bytes of pieces held across all sessions together (`[sync] max_buffered_message_bytes`);
+   * default 256 MiB. A message that would pass it is dropped and its sender told `refused E_BUSY`.
+   */
+  maxBufferedMessageBytes?: number
+  /** A trusted session sent nothing for this long gets heads at the next tick; null: never. */
+  keepaliveMs?: number | null
 }
 
 /** Default bound on one Automerge sync message received in pieces: ~900,000 records. */
@@ -94,6 +101,10 @@ interface Session {
   /** Pieces of an Automerge message still arriving (`amp` frames), and their total size. */
   pieces: Uint8Array[]
   pieceBytes: number
+  /** The message now arriving is being dropped (the node's buffer was full): skip to its `am`. */
+  dropping: boolean
+  /** Clock reading of the last frame sent (keepalive). */
+  lastSent: number
 }
 
 /** Base64url canonical bytes of a chain entry; entries are immutable, so computed once each. */
@@ -140,10 +151,12 @@ export class SyncEngine {
   private wasRestricted = false
   private helloMemo: FrameMemo | null = null
   private headsMemo: FrameMemo | null = null
+  /** Bytes of `amp` pieces held by all sessions together. */
+  private bufferedBytes = 0
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
-    this.init = { maxStalenessMs: null, startedAt: components.clock(), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, ...init }
+    this.init = { maxStalenessMs: null, startedAt: components.clock(), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, ...init }
     this.events = events
     for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
     this.scannedSeq = components.chain.head.seq
@@ -152,7 +165,7 @@ export class SyncEngine {
   /** Whether a key may connect at all; used by the connection gater. */
   admission (key: KeyId): AuraError | null {
     if (this.c.chain.revocation(key) !== undefined) return new RevokedError(`${shortId(key)} is revoked`, { peer: shortId(key) })
-    if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to team ${this.init.team}`, { peer: shortId(key) })
+    if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to this team`, { peer: shortId(key) })
     return null
   }
 
@@ -180,14 +193,27 @@ export class SyncEngine {
       lastAm: null,
       idle: null,
       pieces: [],
-      pieceBytes: 0
+      pieceBytes: 0,
+      dropping: false,
+      lastSent: this.c.clock()
     }
     this.sessions.add(s)
+    // A member's link is past the transport's pre-admission bounds at once; a stranger's only
+    // once its chain proves it admitted (receiveChain).
+    if (s.trusted) link.admit?.()
     link.onFrame = (frame) => this.onFrame(s, frame)
     link.onClose = (reason) => {
       this.sessions.delete(s)
+      this.dropPieces(s)
       this.events.sessionClosed?.(link.remote, reason)
     }
+    // A key we do not know hears nothing of the team (not even its head) until its own hello
+    // shows it holds a longer chain, where its admission may be.
+    if (s.trusted) this.sayHello(s)
+  }
+
+  private sayHello (s: Session): void {
+    if (s.helloSent) return
     this.sendFrame(s, this.headsFrame('hello'))
     s.helloSent = true
   }
@@ -216,6 +242,9 @@ export class SyncEngine {
     return this.c.clock() - (this.beaconSeenAt ?? this.init.startedAt) > max
   }
 
+  /** Bytes of Automerge message pieces held now, across all sessions. */
+  get bufferedMessageBytes (): number { return this.bufferedBytes }
+
   /** Timestamp (Mothership clock) of the newest beacon held, if any. */
   get lastBeaconTs (): number | null { return this.beaconTs }
 
@@ -232,6 +261,17 @@ export class SyncEngine {
     const s = trusted[Math.floor(this.c.random() * trusted.length) % trusted.length]
     this.sendFrame(s, this.headsFrame('heads'))
     this.pushRecords(s)
+  }
+
+  /**
+   * Heads to every trusted session this node sent nothing for `keepaliveMs`, so the remote's
+   * idle timeout only ever closes sessions whose peer is gone. Call it at least that often.
+   */
+  keepAlive (): void {
+    const every = this.init.keepaliveMs
+    if (every === null || every === undefined) return
+    const now = this.c.clock()
+    for (const s of this.sessions) if (s.trusted && now - s.lastSent >= every) this.sendFrame(s, this.headsFrame('heads'))
   }
 
   /** Closes every session with a key (revocation); the remote is told why. */
@@ -266,13 +306,14 @@ export class SyncEngine {
   private handle (s: Session, msg: SyncMessage): void {
     switch (msg.t) {
       case 'hello':
-        if (msg.team !== this.init.team) throw new NotAdmittedError(`peer belongs to team '${msg.team}', not '${this.init.team}'`)
+        if (msg.team !== this.init.team) throw new NotAdmittedError(s.trusted ? `peer belongs to team '${msg.team}', not '${this.init.team}'` : 'not admitted to this team')
         s.remoteHead = msg.head
         if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         if (s.trusted) this.startTrusted(s)
         else if (msg.head.seq <= this.c.chain.head.seq) this.notAdmitted(s)
-        // Otherwise the remote holds chain entries we lack (perhaps its own admission): wait
-        // for them before deciding.
+        // Otherwise the remote holds chain entries we lack (perhaps its own admission): our
+        // hello tells it which, and we wait for them before deciding.
+        else this.sayHello(s)
         return
       case 'chain':
         this.receiveChain(s, msg.entries)
@@ -299,19 +340,50 @@ export class SyncEngine {
         return
       case 'amp': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
+        if (s.dropping) return
         const max = this.init.maxMessageBytes
         if (s.pieceBytes + msg.data.length > max) throw frameTooLarge(s.pieceBytes + msg.data.length, max, true)
+        if (this.bufferedBytes + msg.data.length > this.init.maxBufferedMessageBytes) {
+          this.refuseBusy(s)
+          return
+        }
         // A copy: the frame's bytes belong to the transport.
         s.pieces.push(msg.data.slice())
         s.pieceBytes += msg.data.length
+        this.bufferedBytes += msg.data.length
         return
       }
       case 'am': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
+        if (s.dropping) {
+          s.dropping = false
+          return
+        }
+        const held = s.pieceBytes
         const data = s.pieces.length === 0 ? msg.data : joinPieces(s, msg.data)
+        this.bufferedBytes -= held
         this.receiveRecords(s, data)
       }
     }
+  }
+
+  // The node holds all the pieces it may: drop this message (its remaining pieces and its `am`)
+  // and tell the sender, which starts its sync state afresh and offers it again next round.
+  private refuseBusy (s: Session): void {
+    this.dropPieces(s)
+    s.dropping = true
+    s.syncState = this.c.log.initSyncState()
+    s.idle = null
+    s.lastAm = null
+    const message = `this node already holds ${this.init.maxBufferedMessageBytes} bytes of incoming messages; offer it again later`
+    this.send(s, { t: 'refused', code: 'E_BUSY', message })
+    this.events.audit?.({ type: 'refused', peer: s.link.remote, code: 'E_BUSY', message })
+  }
+
+  private dropPieces (s: Session): void {
+    this.bufferedBytes -= s.pieceBytes
+    s.pieces = []
+    s.pieceBytes = 0
   }
 
   private startTrusted (s: Session): void {
@@ -358,6 +430,7 @@ export class SyncEngine {
     if (!s.trusted) {
       if (this.sessions.has(s) && this.c.chain.member(s.link.remote) !== undefined && this.c.chain.revocation(s.link.remote) === undefined) {
         s.trusted = true
+        s.link.admit?.()
         this.startTrusted(s)
       } else if (this.sessions.has(s)) {
         this.notAdmitted(s)
@@ -543,7 +616,8 @@ export class SyncEngine {
   }
 
   private notAdmitted (s: Session): void {
-    this.refuse(s.link, new NotAdmittedError(`you (${shortId(s.link.remote)}) are not admitted to team ${this.init.team}`, { peer: shortId(s.link.remote) }))
+    // Told to a key that is no member: nothing of the team, not even its name.
+    this.refuse(s.link, new NotAdmittedError(`you (${shortId(s.link.remote)}) are not admitted to this team`, { peer: shortId(s.link.remote) }))
     this.sessions.delete(s)
   }
 
@@ -569,6 +643,7 @@ export class SyncEngine {
   // The same bytes may go to several links: frames are never changed once encoded.
   private sendFrame (s: Session, frame: Uint8Array): void {
     if (s.link.closed) return
+    s.lastSent = this.c.clock()
     s.link.send(frame)
   }
 

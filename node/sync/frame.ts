@@ -7,8 +7,10 @@
  * required, so every frame has exactly one spelling.
  *
  * The decoder refuses a frame as soon as its length prefix proves it too large, before buffering
- * a single byte of the body: a hostile peer cannot make us allocate more than `maxFrameBytes`.
- * Pure: no I/O, no clock.
+ * a single byte of the body. Within the limit, memory follows the bytes that actually arrived,
+ * never the length a peer declared: the body is kept as a list of the chunks received and joined
+ * once it is complete, so fifty frames that declare 16 MiB and send ten bytes each hold ~500
+ * bytes, not 800 MiB. Pure: no I/O, no clock.
  *
  * @example
  * const decoder = new FrameDecoder({ maxFrameBytes: 1024 })
@@ -68,7 +70,10 @@ export class FrameDecoder {
   readonly maxFrameBytes: number
   private prefixValue = 0
   private prefixBytes = 0
-  private body: Uint8Array | null = null
+  /** Length of the body being received, or -1 while reading a prefix. */
+  private bodyLength = -1
+  /** Copies of the body's bytes received so far, joined when the last one arrives. */
+  private parts: Uint8Array[] = []
   private filled = 0
   private failure: AuraError | null = null
 
@@ -89,17 +94,21 @@ export class FrameDecoder {
     if (this.failure !== null) throw this.failure
     let i = 0
     while (i < chunk.length) {
-      if (this.body === null) {
-        const started = this.readPrefixByte(chunk[i++])
-        if (started !== null && started.length === 0) yield this.takeBody()
+      if (this.bodyLength < 0) {
+        if (this.readPrefixByte(chunk[i++]) && this.bodyLength === 0) yield this.takeBody(new Uint8Array(0))
         continue
       }
-      const body = this.body
-      const n = Math.min(body.length - this.filled, chunk.length - i)
-      body.set(chunk.subarray(i, i + n), this.filled)
+      const n = Math.min(this.bodyLength - this.filled, chunk.length - i)
+      // A body that arrives in one chunk is copied once; only a split body is held in parts.
+      if (this.filled === 0 && n === this.bodyLength) {
+        yield this.takeBody(new Uint8Array(chunk.subarray(i, i + n)))
+        i += n
+        continue
+      }
+      this.parts.push(new Uint8Array(chunk.subarray(i, i + n)))
       this.filled += n
       i += n
-      if (this.filled === body.length) yield this.takeBody()
+      if (this.filled === this.bodyLength) yield this.takeBody(joinParts(this.parts, this.bodyLength))
     }
   }
 
@@ -108,8 +117,8 @@ export class FrameDecoder {
     return Array.from(this.decode(chunk))
   }
 
-  // Returns the body buffer once the prefix is complete, null while it continues.
-  private readPrefixByte (byte: number): Uint8Array | null {
+  // True once the prefix is complete (the body's length is then known), false while it continues.
+  private readPrefixByte (byte: number): boolean {
     const shift = 2 ** (7 * this.prefixBytes)
     this.prefixValue += (byte & 0x7f) * shift
     this.prefixBytes++
@@ -122,15 +131,15 @@ export class FrameDecoder {
     const least = more ? this.prefixValue + 2 ** (7 * this.prefixBytes) : this.prefixValue
     // Since the limit is at most 2^30, this also ends every prefix by its fifth byte.
     if (least > this.maxFrameBytes) throw this.fail(frameTooLarge(least, this.maxFrameBytes, more))
-    if (more) return null
-    this.body = new Uint8Array(this.prefixValue)
+    if (more) return false
+    this.bodyLength = this.prefixValue
     this.filled = 0
-    return this.body
+    return true
   }
 
-  private takeBody (): Uint8Array {
-    const body = this.body as Uint8Array
-    this.body = null
+  private takeBody (body: Uint8Array): Uint8Array {
+    this.bodyLength = -1
+    this.parts = []
     this.filled = 0
     this.prefixValue = 0
     this.prefixBytes = 0
@@ -141,6 +150,16 @@ export class FrameDecoder {
     this.failure = err
     return err
   }
+}
+
+function joinParts (parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 /** The E_FRAME_TOO_LARGE error for a frame of `length` (or at least that) bytes. */

@@ -26,4 +26,10 @@ export interface Link {
   /** Set by the owner: called once when the link is closed by either side. */
   onClose: ((reason?: AuraError) => void) | null
   readonly closed: boolean
+  /**
+   * Tells the transport the remote is now admitted (its hello or join checked out): the byte
+   * budget and the handshake deadline of a stream not yet admitted stop applying. Optional:
+   * links without such bounds (in-memory, simulated) need not have it.
+   */
+  admit?: () => void
 }

@@ -206,7 +206,7 @@ export class Team {
   }
 
   /** Starts (or restarts, on the same port) a member's daemon in the foreground, owned here. */
-  async start (name: string): Promise<void> {
+  async start (name: string, timeoutMs = 30_000): Promise<void> {
     const m = this.m(name)
     if (m.daemon !== null) throw new Error(`${name} already runs`)
     const log = openSync(path.join(m.home, 'node.log'), 'a', 0o600)
@@ -225,7 +225,7 @@ export class Team {
     await this.until(`${name}'s daemon answers`, async () => {
       if (exited) throw new Error(`${name}'s daemon exited: ${await this.log(name)}`)
       return await pingControl(m.home)
-    }, 30_000, 100)
+    }, timeoutMs, 100)
   }
 
   /** Stops a member's daemon (SIGTERM, then SIGKILL after 10 s) and waits for it to exit. */

@@ -39,6 +39,68 @@ describe('SyncEngine: a log larger than one frame', () => {
     expect(bob.log.size).toBe(0)
   })
 
+  it('holds at most max_buffered_message_bytes of pieces across sessions: the message past it is refused E_BUSY and offered again later', async () => {
+    const team = new TestTeam(['alice', 'carol', 'bob'])
+    const alice = team.node('alice')
+    const carol = team.node('carol')
+    const cap = 700 * 1024
+    const bob = team.node('bob', { maxBufferedMessageBytes: cap })
+    const fromAlice = Array.from({ length: 600 }, (_, i) => alice.write(text(i), false))
+    const fromCarol = Array.from({ length: 600 }, (_, i) => carol.write(text(10_000 + i), false))
+    // Both whole logs (480 KiB each) arrive at once, their frames interleaved.
+    const queues: Array<Array<() => void>> = [[], []]
+    let pumping = false
+    const pump = (): void => {
+      pumping = false
+      while (queues.some((q) => q.length > 0)) for (const q of queues) q.shift()?.()
+    }
+    const schedule = (q: Array<() => void>) => (task: () => void): void => {
+      q.push(task)
+      if (!pumping) { pumping = true; queueMicrotask(pump) }
+    }
+    // Watch what bob holds after every frame it takes in.
+    let peak = 0
+    const wa = team.connect(alice, bob, { schedule: schedule(queues[0]) })
+    const wc = team.connect(carol, bob, { schedule: schedule(queues[1]) })
+    for (const link of [wa.b, wc.b]) {
+      const handler = link.onFrame
+      link.onFrame = (f) => { handler?.(f); peak = Math.max(peak, bob.engine.bufferedMessageBytes) }
+    }
+    await settle(20)
+    expect(peak).toBeGreaterThan(0)
+    expect(peak).toBeLessThanOrEqual(cap)
+    const busy = [...wa.bToA, ...wc.bToA].filter((m) => m.t === 'refused' && m.code === 'E_BUSY')
+    expect(busy.length).toBe(1)
+    expect(bob.audits('refused').map((e) => e.code)).toContain('E_BUSY')
+    // Nobody was dropped, and the next anti-entropy round brings the refused message again.
+    expect([wa.closedA, wa.closedB, wc.closedA, wc.closedB]).toEqual([null, null, null, null])
+    for (let round = 0; round < 3 && !bob.holds(...fromAlice, ...fromCarol); round++) {
+      team.clock.now += 10_000
+      for (const n of [alice, carol, bob]) n.engine.tick()
+      await settle(20)
+    }
+    expect(bob.holds(...fromAlice, ...fromCarol)).toBe(true)
+    expect(bob.engine.bufferedMessageBytes).toBe(0)
+  })
+
+  it('sends heads to a session it has been quiet on for keepaliveMs, so the remote\'s idle timeout spares it', async () => {
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice', { keepaliveMs: 30_000 })
+    const bob = team.node('bob')
+    const w = team.connect(alice, bob)
+    await settle()
+    const heads = (): number => w.aToB.filter((m) => m.t === 'heads').length
+    const before = heads()
+    team.clock.now += 10_000
+    alice.engine.keepAlive()
+    expect(heads()).toBe(before)
+    team.clock.now += 20_000
+    alice.engine.keepAlive()
+    expect(heads()).toBe(before + 1)
+    alice.engine.keepAlive()
+    expect(heads()).toBe(before + 1)
+  })
+
   it('splits only what is larger than a piece', () => {
     expect(automergeFrames(new Uint8Array(10)).map((m) => m.t)).toEqual(['am'])
     expect(automergeFrames(new Uint8Array(AM_PIECE_BYTES)).map((m) => m.t)).toEqual(['am'])

@@ -92,6 +92,29 @@ describe('FrameDecoder', () => {
     expect(codeOf(() => d.push(bytes(0xff)))).toBe('E_FRAME_TOO_LARGE')
   })
 
+  it('holds only the bytes that arrived, never the length a prefix declared', () => {
+    // Fifty frames that each declare 16 MiB and send 10 bytes: ~500 bytes held, not 800 MiB.
+    const decoders = Array.from({ length: 50 }, () => new FrameDecoder({ maxFrameBytes: 16 * 1024 * 1024 }))
+    const before = process.memoryUsage().arrayBuffers
+    for (const d of decoders) {
+      expect(d.push(encodeLength(16 * 1024 * 1024))).toEqual([])
+      expect(d.push(new Uint8Array(10).fill(1))).toEqual([])
+    }
+    const grown = process.memoryUsage().arrayBuffers - before
+    expect(grown).toBeLessThan(1024 * 1024)
+    expect(decoders.reduce((n, d) => n + d.buffered, 0)).toBe(50 * (4 + 10))
+  })
+
+  it('joins a body split over many chunks into one fresh copy', () => {
+    const body = Uint8Array.from({ length: 1000 }, (_, i) => i % 251)
+    const wire = encodeFrame(body)
+    const d = new FrameDecoder()
+    const out: Uint8Array[] = []
+    for (let at = 0; at < wire.length; at += 7) out.push(...d.push(wire.subarray(at, at + 7)))
+    wire.fill(0)
+    expect(out).toEqual([body])
+  })
+
   it('refuses a prefix that is not minimally encoded', () => {
     expect(codeOf(() => new FrameDecoder().push(bytes(0x80, 0x00)))).toBe('E_MALFORMED')
     expect(codeOf(() => new FrameDecoder().push(bytes(0x85, 0x80, 0x00)))).toBe('E_MALFORMED')
