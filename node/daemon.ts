@@ -190,7 +190,7 @@ class DaemonImpl implements Daemon {
     }, {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
-      startedAt: this.startedAt,
+      maxClockSkewMs: this.rt.config.sync.max_clock_skew * 1000,
       maxMessageBytes: this.rt.config.sync.max_message_bytes
     }, {
       chainApplied: (from) => {

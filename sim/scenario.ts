@@ -93,6 +93,8 @@ const protocol = z.strictObject({
   anti_entropy: duration.default(10_000),
   beacon: duration.default(30_000),
   max_staleness: optionalDuration.default(null),
+  /** Allowance for clock disagreement with the Mothership (`[sync] max_clock_skew`). */
+  max_clock_skew: duration.default(60_000),
   reconnect: duration.default(5_000)
 })
 

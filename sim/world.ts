@@ -57,6 +57,7 @@ export class World {
       antiEntropyMs: s.protocol.anti_entropy,
       reconnectMs: s.protocol.reconnect,
       maxStalenessMs: opts.maxStalenessMs !== undefined ? opts.maxStalenessMs : s.protocol.max_staleness,
+      maxClockSkewMs: s.protocol.max_clock_skew,
       recordBytes: s.mode === 'model' ? 16 : s.workload.record_bytes,
       hooks,
       wrapLink: (node, link) => node.identity.role === 'adversary' && this.adversary !== null ? this.adversary.wrap(link) : link
