@@ -118,7 +118,9 @@ export class World {
     const m = this.mothership
     m.every(this.scenario.protocol.beacon * 1000, 0, m.life, () => {
       const b = makeBeacon({ team: this.team.name, headSeq: m.chain.head.seq, headHash: m.chain.head.hash, ts: m.clock() }, this.team.signing)
-      m.engines[0].localBeacon(encodeBeacon(b))
+      const bytes = encodeBeacon(b)
+      m.engines[0].localBeacon(bytes)
+      this.adversary?.overhearBeacon(bytes)
     })
   }
 
