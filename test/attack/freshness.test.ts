@@ -99,7 +99,7 @@ describe('freshness against a hostile member (real processes)', () => {
     } finally {
       await team.close()
     }
-  }, 420_000)
+  }, 600_000)
 
   it('(b) a beacon naming a revocation the peer does not hold yet does not lift its staleness', async () => {
     const team = await Team.create({
@@ -131,5 +131,5 @@ describe('freshness against a hostile member (real processes)', () => {
     } finally {
       await team.close()
     }
-  }, 420_000)
+  }, 600_000)
 })
