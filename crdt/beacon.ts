@@ -3,9 +3,16 @@
  * an interval and relayed peer to peer. A node that has seen no fresh beacon for longer than
  * `max_staleness` stops accepting new records from others. Domain `beacon`.
  *
+ * Freshness is a function of what the beacon says, never of when it arrived: a beacon vouches
+ * for its signed `ts` (the Mothership's clock), at most `now + skew`, and only on a node that
+ * holds the chain head it names. So beacons stockpiled and fed late buy no time, and a beacon
+ * cannot lift a staleness refusal before the revocations it knows of are known here.
+ *
  * @example
  * const b = makeBeacon({ team: 'acme', headSeq: 4, headHash, ts }, mothership)
  * verifyBeacon(encodeBeacon(b), mothershipPub)   // the beacon, or E_BAD_SIGNATURE / E_MALFORMED
+ * const asOf = vouchedTime(b, now, { maxStalenessMs: 300_000, maxClockSkewMs: 60_000 })
+ * isStaleAt(asOf, later, { maxStalenessMs: 300_000, maxClockSkewMs: 60_000 })
  */
 import { z } from 'zod'
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from './canonical.js'
@@ -56,6 +63,33 @@ export function verifyBeacon (input: Uint8Array | Beacon, mothershipPub: Uint8Ar
     throw new BadSignatureError('beacon has a bad signature', { signer: beacon.signer })
   }
   return beacon
+}
+
+/** The freshness bound: `[sync] max_staleness` and `[sync] max_clock_skew`, in ms. */
+export interface FreshnessLimits {
+  readonly maxStalenessMs: number
+  readonly maxClockSkewMs: number
+}
+
+/**
+ * The Mothership time a beacon received at `now` vouches for: its signed `ts`, but no later than
+ * `now + maxClockSkewMs`, so a beacon dated in the future cannot keep a node fresh for ever.
+ */
+export function vouchedTime (beacon: Pick<Beacon, 'ts'>, now: number, limits: Pick<FreshnessLimits, 'maxClockSkewMs'>): number {
+  return Math.min(beacon.ts, now + limits.maxClockSkewMs)
+}
+
+/**
+ * Whether a node whose newest beacons vouch for `asOf` (null: none) is stale at `now`: more than
+ * `maxStalenessMs + maxClockSkewMs` has passed since the Mothership signed the newest of them.
+ */
+export function isStaleAt (asOf: number | null, now: number, limits: FreshnessLimits): boolean {
+  return asOf === null || now - asOf > limits.maxStalenessMs + limits.maxClockSkewMs
+}
+
+/** Whether a chain holds the head a beacon names: the same entry hash at its `headSeq`. */
+export function holdsBeaconHead (beacon: Pick<Beacon, 'headSeq' | 'headHash'>, chain: { entryHash: (seq: number) => string | undefined }): boolean {
+  return chain.entryHash(beacon.headSeq) === beacon.headHash
 }
 
 function parseBeacon (value: unknown): Beacon {

@@ -34,7 +34,7 @@ export interface AuraConfig {
   workspace: { path: string | null, apply: 'auto' | 'manual' }
   mothership: { join_token_ttl: number | null, beacon_interval: number, join_attempts_per_source: number, join_attempts_per_token: number, join_audit_per_token: number }
   crypto: { join_token_ttl: number | null }
-  sync: { anti_entropy_interval: number, receipt_interval: number, max_staleness: number | null, max_frame_bytes: number, max_message_bytes: number, max_buffered_message_bytes: number, handshake_timeout: number, idle_timeout: number, unadmitted_bytes: number, max_sessions_per_key: number, max_unadmitted_sessions: number }
+  sync: { anti_entropy_interval: number, receipt_interval: number, max_staleness: number | null, max_clock_skew: number, max_frame_bytes: number, max_message_bytes: number, max_buffered_message_bytes: number, handshake_timeout: number, idle_timeout: number, unadmitted_bytes: number, max_sessions_per_key: number, max_unadmitted_sessions: number }
   audit: { export: { enabled: boolean, format: 'jsonl' | 'otlp', endpoint: string | null, on_failure: 'buffer' | 'drop', buffer_path: string } }
   agents: {
     defaults: { role: string, max_ttl: number, require_explicit_role: boolean, deny_capability_escalation: boolean }

@@ -230,7 +230,7 @@ class DaemonImpl implements Daemon {
     }, {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
-      startedAt: this.startedAt,
+      maxClockSkewMs: this.rt.config.sync.max_clock_skew * 1000,
       maxMessageBytes: this.rt.config.sync.max_message_bytes,
       maxBufferedMessageBytes: this.rt.config.sync.max_buffered_message_bytes,
       // Heads at a quarter of the idle timeout keep a quiet but live session from timing out.

@@ -9,7 +9,9 @@
  *   must never be stored anywhere;
  * - withholds: never lets its own revocation into its chain, so it never relays it;
  * - replays: announces an old chain head and resends old entries;
- * - floods: bursts of `flood` records.
+ * - floods: bursts of `flood` records;
+ * - feeds beacons (`feed_beacons`): every Mothership beacon, as it is signed, goes at once to
+ *   every peer it is connected to, naming chain heads (its revocation) it withholds.
  * A rogue agent has no node of its own: it writes through its host peer, which refuses it once
  * the host holds the revocation.
  *
@@ -46,11 +48,13 @@ export interface AdversaryStats {
   forgedFramesToHonest: number
   /** Agent writes its host refused because the host held the revocation. */
   refusedByHost: number
+  /** Mothership beacons it handed to peers (`feed_beacons`). */
+  beaconsFed: number
 }
 
 /** The attacker: behaviours on top of a node (peer/token identity) or a host node (agent). */
 export class Adversary {
-  readonly stats: AdversaryStats = { forged: 0, equivocations: 0, badSignatureAttempts: 0, replays: 0, floods: 0, withheldEntries: 0, forgedFramesToHonest: 0, refusedByHost: 0 }
+  readonly stats: AdversaryStats = { forged: 0, equivocations: 0, badSignatureAttempts: 0, replays: 0, floods: 0, withheldEntries: 0, forgedFramesToHonest: 0, refusedByHost: 0, beaconsFed: 0 }
   /** Every record it signed from `start` on (all beyond any known-good cut), with when. */
   readonly forged = new Map<RecordId, { atUs: number, seq: number }>()
   /** The seq of its own revocation once it has seen it; entries from there on are withheld. */
@@ -188,6 +192,17 @@ export class Adversary {
     this.agentHead = { id: rec.id, record: rec.record }
     host.appendForeign([rec])
     return rec
+  }
+
+  /** A Mothership beacon just signed: fed to every connected peer when `feed_beacons` is on. */
+  overhearBeacon (bytes: Uint8Array): void {
+    if (!this.spec.feed_beacons || this.stopped || !this.active() || this.node === null || !this.node.up) return
+    const frame = encodeMessage({ t: 'beacon', beacon: toB64u(bytes) })
+    for (const link of this.links) {
+      if (link.closed) continue
+      link.send(frame)
+      this.stats.beaconsFed++
+    }
   }
 
   // A record claiming a victim's key, signed with the attacker's: built into an Automerge

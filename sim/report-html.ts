@@ -152,7 +152,7 @@ function metricsTables (r: RunResult): string {
     ? '<p class="note">No adversary in this scenario.</p>'
     : `<table><tr><td>forged records attempted</td><td>${f.attempted}</td></tr><tr><td>bad-signature injections</td><td>${f.badSignatureAttempts}</td></tr>
 <tr><td>equivocations / replays / floods</td><td>${f.equivocations} / ${f.replays} / ${f.floods}</td></tr><tr><td>revocation entries withheld</td><td>${f.withheldEntries}</td></tr>
-<tr><td>intent frames sent to honest peers</td><td>${f.framesToHonest}</td></tr><tr><td>agent writes refused by host</td><td>${f.refusedByHost}</td></tr>
+<tr><td>intent frames sent to honest peers</td><td>${f.framesToHonest}</td></tr><tr><td>agent writes refused by host</td><td>${f.refusedByHost}</td></tr><tr><td>beacons fed to peers</td><td>${f.beaconsFed}</td></tr>
 <tr><td>forged records stored by an honest peer before the heal</td><td>${f.storedBeforeHeal}</td></tr><tr><td>… effective there when stored</td><td>${f.effectiveBeforeHeal}</td></tr>
 <tr><td><b>forged records effective anywhere after the heal</b></td><td><b>${f.effectiveAfterHeal}</b></td></tr><tr><td>honest peers that ever accepted one</td><td>${f.honestPeersExposed}</td></tr>
 <tr><td>exposure window</td><td>${m.exposureWindowMs === null ? '—' : fmtMs(m.exposureWindowMs)}</td></tr></table>`

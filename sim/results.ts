@@ -59,6 +59,7 @@ export interface RunMetrics {
     withheldEntries: number
     framesToHonest: number
     refusedByHost: number
+    beaconsFed: number
     storedBeforeHeal: number
     effectiveBeforeHeal: number
     effectiveAfterHeal: number
@@ -215,6 +216,7 @@ export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, w
           withheldEntries: adv.stats.withheldEntries,
           framesToHonest: adv.stats.forgedFramesToHonest,
           refusedByHost: adv.stats.refusedByHost,
+          beaconsFed: adv.stats.beaconsFed,
           storedBeforeHeal: storedBefore,
           effectiveBeforeHeal: effectiveBefore,
           effectiveAfterHeal: effectiveAfter,

@@ -93,6 +93,8 @@ const protocol = z.strictObject({
   anti_entropy: duration.default(10_000),
   beacon: duration.default(30_000),
   max_staleness: optionalDuration.default(null),
+  /** Allowance for clock disagreement with the Mothership (`[sync] max_clock_skew`). */
+  max_clock_skew: duration.default(60_000),
   reconnect: duration.default(5_000)
 })
 
@@ -121,6 +123,12 @@ const adversary = z.strictObject({
   equivocate: z.boolean().default(true),
   withhold: z.boolean().default(true),
   replay: z.boolean().default(true),
+  /**
+   * Hands every Mothership beacon, as it is signed, at once to every peer it is connected to:
+   * beacons are no secret (any key that dials the Mothership gets one in its hello), and a
+   * revoked peer that withholds its revocation wants its victims to feel fresh.
+   */
+  feed_beacons: z.boolean().default(false),
   /** Records sent in one burst at each flood; 0: no flood. */
   flood: z.int().min(0).max(10_000).default(0),
   flood_every: duration.default(60_000)

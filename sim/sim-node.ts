@@ -39,6 +39,8 @@ export interface NodeContext {
   antiEntropyMs: number
   reconnectMs: number
   maxStalenessMs: number | null
+  /** Allowance for clock disagreement with the Mothership (`protocol.max_clock_skew`). */
+  maxClockSkewMs: number
   recordBytes: number
   hooks: NodeHooks
   /** Wraps each link before the engine sees it (the adversary's filters); identity for honest nodes. */
@@ -101,7 +103,7 @@ export class SimNode {
     net.setUp(this.index, true)
     this.engines = this.logs.map((log) => new SyncEngine(
       { chain: this.chain, log, localKey: this.id, clock: () => this.clock(), random: this.random.asFunction() },
-      { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, startedAt: this.clock() },
+      { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, maxClockSkewMs: this.ctx.maxClockSkewMs },
       {
         chainApplied: (fromSeq, from) => this.ctx.hooks.chainApplied(this, fromSeq, from),
         recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),

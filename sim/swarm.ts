@@ -116,6 +116,8 @@ corrupt = ${corrupt}
 anti_entropy = "10s"
 beacon = "30s"
 max_staleness = "${staleness}"
+# Freshness counts from the Mothership's signed time: the allowance covers the skew drawn.
+max_clock_skew = "${skew === null ? '1m' : '5m'}"
 
 [workload]
 rate = 0.5

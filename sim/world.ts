@@ -57,6 +57,7 @@ export class World {
       antiEntropyMs: s.protocol.anti_entropy,
       reconnectMs: s.protocol.reconnect,
       maxStalenessMs: opts.maxStalenessMs !== undefined ? opts.maxStalenessMs : s.protocol.max_staleness,
+      maxClockSkewMs: s.protocol.max_clock_skew,
       recordBytes: s.mode === 'model' ? 16 : s.workload.record_bytes,
       hooks,
       wrapLink: (node, link) => node.identity.role === 'adversary' && this.adversary !== null ? this.adversary.wrap(link) : link
@@ -117,7 +118,9 @@ export class World {
     const m = this.mothership
     m.every(this.scenario.protocol.beacon * 1000, 0, m.life, () => {
       const b = makeBeacon({ team: this.team.name, headSeq: m.chain.head.seq, headHash: m.chain.head.hash, ts: m.clock() }, this.team.signing)
-      m.engines[0].localBeacon(encodeBeacon(b))
+      const bytes = encodeBeacon(b)
+      m.engines[0].localBeacon(bytes)
+      this.adversary?.overhearBeacon(bytes)
     })
   }
 

@@ -10,6 +10,11 @@
  * pushed at once to every session and relayed on first receipt; `tick()` runs push-pull
  * anti-entropy with one random peer.
  *
+ * Freshness (`maxStalenessMs`): a Mothership beacon counts from its own signed time, never
+ * from when it arrived, and only once this node holds the chain head it names; until then it is
+ * deferred (one slot, the newest) and neither counted nor relayed. Beacons from a session that
+ * is not admitted yet count for nothing.
+ *
  * @example
  * const engine = new SyncEngine({ chain, log, localKey, clock, random }, { team }, events)
  * host.handle(SYNC_PROTOCOL, (link) => engine.addLink(link))
@@ -18,7 +23,7 @@
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
 import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
-import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
+import { decodeBeacon, holdsBeaconHead, isStaleAt, verifyBeacon, vouchedTime, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
 import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
@@ -45,8 +50,12 @@ export interface SyncInit {
   team: string
   /** Refuse new records from others when the newest beacon is older than this; null: off. */
   maxStalenessMs?: number | null
-  /** Clock reading when the node started: staleness counts from here until a beacon arrives. */
-  startedAt?: number
+  /**
+   * How far this node's clock and the Mothership's may disagree (`[sync] max_clock_skew`): a
+   * beacon counts until its signed time plus `maxStalenessMs` plus this, and none counts as
+   * signed later than now plus this. Default 60 s.
+   */
+  maxClockSkewMs?: number
   /** Largest Automerge sync message accepted in pieces (`[sync] max_message_bytes`); default 256 MiB. */
   maxMessageBytes?: number
   /**
@@ -57,6 +66,9 @@ export interface SyncInit {
   /** A trusted session sent nothing for this long gets heads at the next tick; null: never. */
   keepaliveMs?: number | null
 }
+
+/** Default allowance for disagreement between a node's clock and the Mothership's. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000
 
 /** Default bound on one Automerge sync message received in pieces: ~900,000 records. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -86,6 +98,8 @@ interface Session {
   trusted: boolean
   helloSent: boolean
   remoteHead: { seq: number, hash: string } | null
+  /** The beacon of a hello that arrived before the session was admitted: weighed once it is. */
+  helloBeacon: string | null
   syncState: SyncState
   /** Set when the remote refused our records for a non-hostile reason; cleared by its heads. */
   paused: boolean
@@ -142,9 +156,16 @@ export class SyncEngine {
   private beaconText: string | null = null
   /** Sync messages received (each may change the log): part of a session's `idle` mark. */
   private received = 0
+  /** Signed time of the newest beacon acted on. */
   private beaconTs: number | null = null
-  private beaconSeenAt: number | null = null
-  private pendingBeacon: Uint8Array | null = null
+  /** What the newest beacons acted on vouch for: their signed times, none past arrival + skew. */
+  private freshAsOf: number | null = null
+  /**
+   * The one beacon held back: it names a chain head not held here (`ts` set), or it does not
+   * verify against the Mothership key held here (`ts` null: perhaps signed by a rotated key
+   * whose rotate entry is still on its way). Tried again whenever the chain grows.
+   */
+  private deferred: { bytes: Uint8Array, ts: number | null } | null = null
   private knownRevoked = new Set<KeyId>()
   /** `knownRevoked` holds every member revoked by the chain's entries up to this seq. */
   private scannedSeq: number
@@ -156,7 +177,7 @@ export class SyncEngine {
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
-    this.init = { maxStalenessMs: null, startedAt: components.clock(), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, ...init }
+    this.init = { maxStalenessMs: null, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, ...init }
     this.events = events
     for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
     this.scannedSeq = components.chain.head.seq
@@ -187,6 +208,7 @@ export class SyncEngine {
       trusted: this.c.chain.member(link.remote) !== undefined,
       helloSent: false,
       remoteHead: null,
+      helloBeacon: null,
       syncState: this.c.log.initSyncState(),
       paused: false,
       refusedByUs: false,
@@ -237,9 +259,10 @@ export class SyncEngine {
   isStale (): boolean {
     const max = this.init.maxStalenessMs
     if (max === null || max === undefined) return false
-    // Measured on our own clock from when the newest beacon arrived, so a node whose clock is
-    // skewed against the Mothership's is neither stale forever nor fresh forever.
-    return this.c.clock() - (this.beaconSeenAt ?? this.init.startedAt) > max
+    // From what the beacon says, not from when it came: beacons stockpiled and fed late, or a
+    // restart, buy no time. With none held (just started), nothing vouches for this node yet;
+    // the first hello of a fresh peer brings one.
+    return isStaleAt(this.freshAsOf, this.c.clock(), { maxStalenessMs: max, maxClockSkewMs: this.init.maxClockSkewMs })
   }
 
   /** Bytes of Automerge message pieces held now, across all sessions. */
@@ -308,7 +331,9 @@ export class SyncEngine {
       case 'hello':
         if (msg.team !== this.init.team) throw new NotAdmittedError(s.trusted ? `peer belongs to team '${msg.team}', not '${this.init.team}'` : 'not admitted to this team')
         s.remoteHead = msg.head
-        if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
+        // A key not admitted yet vouches for nothing: its beacon waits until it is.
+        if (!s.trusted) s.helloBeacon = msg.beacon
+        else if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         if (s.trusted) this.startTrusted(s)
         else if (msg.head.seq <= this.c.chain.head.seq) this.notAdmitted(s)
         // Otherwise the remote holds chain entries we lack (perhaps its own admission): our
@@ -322,9 +347,9 @@ export class SyncEngine {
         s.paused = false
         s.lastAm = null
         s.remoteHead = msg.head
+        if (!s.trusted) return
         // Every heads message carries the sender's newest beacon, mostly the one held here.
         if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
-        if (!s.trusted) return
         this.answerHeads(s, msg.head)
         this.pushRecords(s)
         return
@@ -388,6 +413,9 @@ export class SyncEngine {
 
   private startTrusted (s: Session): void {
     this.events.sessionOpened?.(s.link.remote)
+    const held = s.helloBeacon
+    s.helloBeacon = null
+    if (held !== null && held !== this.beaconText) this.acceptBeacon(fromB64u(held), s)
     if (s.remoteHead !== null) this.answerHeads(s, s.remoteHead)
     this.pushRecords(s)
   }
@@ -451,9 +479,6 @@ export class SyncEngine {
 
   private afterChainGrew (fromSeq: number, source: Session | null): void {
     this.events.chainApplied?.(fromSeq, source?.link.remote ?? null)
-    const pending = this.pendingBeacon
-    this.pendingBeacon = null
-    if (pending !== null) this.acceptBeacon(pending, null)
     const grown = this.c.chain.entries(fromSeq)
     const entries = grown.map(entryB64)
     let frame: Uint8Array | null = null
@@ -463,6 +488,12 @@ export class SyncEngine {
     }
     // Only a revoke entry revokes anyone: without one there is nothing new to enforce.
     if (grown.some((e) => e.kind === 'revoke')) this.enforceRevocations()
+    // The held-back beacon, once the entries it names are held, relayed and enforced: so every
+    // session gets those entries before the beacon, and the revoked are gone before it lifts a
+    // staleness refusal.
+    const deferred = this.deferred
+    this.deferred = null
+    if (deferred !== null) this.acceptBeacon(deferred.bytes, null)
     this.checkRestrictionLifted()
   }
 
@@ -566,21 +597,9 @@ export class SyncEngine {
   }
 
   private acceptBeacon (bytes: Uint8Array, source: Session | null): void {
-    let b: Beacon
+    let b: Beacon | null
     try {
-      // Every heads message carries the beacon: skip the signature check for one not newer.
-      const key = `${this.c.chain.mothershipKeyId}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}`
-      const known = verifiedBeacons.get(key)
-      if (known !== undefined) {
-        if (this.beaconTs !== null && known.ts <= this.beaconTs) return
-        b = known
-      } else {
-        const decoded = decodeBeacon(bytes)
-        if (this.beaconTs !== null && decoded.ts <= this.beaconTs) return
-        b = Object.freeze(verifyBeacon(decoded, this.c.chain.mothershipKey))
-        if (verifiedBeacons.size >= VERIFIED_BEACONS_MAX) verifiedBeacons.delete(verifiedBeacons.keys().next().value as string)
-        verifiedBeacons.set(key, b)
-      }
+      b = this.newerBeacon(bytes)
     } catch (err) {
       // Not proof of hostility: across a key rotation, a beacon is valid for the chain of
       // whoever relays it and not for ours until the rotate entry arrives. Ignore it.
@@ -588,17 +607,50 @@ export class SyncEngine {
       if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: e.code, message: `beacon ignored: ${e.message}` })
       // Kept to try again once the chain grows: a hello's beacon can be signed by a rotated key
       // whose rotate entry arrives in the chain message just behind it.
-      if (e.code === 'E_BAD_SIGNATURE') this.pendingBeacon = bytes
+      if (e.code === 'E_BAD_SIGNATURE') this.defer(bytes, null)
+      return
+    }
+    if (b === null) return
+    if (!holdsBeaconHead(b, this.c.chain)) {
+      // It vouches for a chain this node does not hold (a revocation still on its way, perhaps
+      // withheld by whoever relayed the beacon): counting it now would lift a staleness refusal
+      // before that revocation is known here.
+      this.defer(bytes, b.ts)
       return
     }
     this.beaconTs = b.ts
-    this.beaconSeenAt = this.c.clock()
+    const vouched = vouchedTime(b, this.c.clock(), this.init)
+    this.freshAsOf = Math.max(this.freshAsOf ?? vouched, vouched)
     const b64 = toB64u(bytes)
     this.beaconText = b64
     this.events.beacon?.(b, bytes)
     let frame: Uint8Array | null = null
     for (const s of this.sessions) if (s !== source && s.trusted) this.sendFrame(s, frame ??= encodeMessage({ t: 'beacon', beacon: b64 }))
     this.checkRestrictionLifted()
+  }
+
+  /** The verified beacon in `bytes`, or null when it is no newer than the newest acted on. */
+  private newerBeacon (bytes: Uint8Array): Beacon | null {
+    // Every heads message carries the beacon: skip the signature check for one not newer.
+    const key = `${this.c.chain.mothershipKeyId}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}`
+    const known = verifiedBeacons.get(key)
+    if (known !== undefined) return this.beaconTs !== null && known.ts <= this.beaconTs ? null : known
+    const decoded = decodeBeacon(bytes)
+    if (this.beaconTs !== null && decoded.ts <= this.beaconTs) return null
+    const b = Object.freeze(verifyBeacon(decoded, this.c.chain.mothershipKey))
+    if (verifiedBeacons.size >= VERIFIED_BEACONS_MAX) verifiedBeacons.delete(verifiedBeacons.keys().next().value as string)
+    verifiedBeacons.set(key, b)
+    return b
+  }
+
+  /**
+   * Holds a beacon back in the one slot: a verified beacon (`ts`) takes the place of an older or
+   * an unverified one; an unverified one only that of another unverified one, since anyone can
+   * make one up.
+   */
+  private defer (bytes: Uint8Array, ts: number | null): void {
+    const d = this.deferred
+    if (d === null || d.ts === null || (ts !== null && ts > d.ts)) this.deferred = { bytes: bytes.slice(), ts }
   }
 
   private checkRestrictionLifted (): void {

@@ -12,7 +12,9 @@ describe('freshness bound (max_staleness)', () => {
     team = await Team.create({
       peers: ['alice', 'bob', 'carol', 'dave'],
       links: [['alice', 'bob'], ['bob', 'carol']],
-      env: { AURA_SYNC_MAX_STALENESS: '3', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
+      // Staleness counts from the beacon's signed time plus the clock-skew allowance (60 s by
+      // default): one second keeps the test short; the processes share one clock.
+      env: { AURA_SYNC_MAX_STALENESS: '3', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
     })
   }, 240_000)
 

@@ -29,7 +29,7 @@ describe.skipIf(why !== null)('the attacker island on real networking', { timeou
 
   beforeAll(async () => {
     lab = await Lab.create()
-    team = await flatTeam(lab, ['alice', 'bob', 'mallory', 'victor', 'vera'], { AURA_SYNC_MAX_STALENESS: '4' })
+    team = await flatTeam(lab, ['alice', 'bob', 'mallory', 'victor', 'vera'], { AURA_SYNC_MAX_STALENESS: '4', AURA_SYNC_MAX_CLOCK_SKEW: '1' })
   }, 300_000)
 
   afterAll(async () => {

@@ -126,14 +126,14 @@ export class TestNode {
   /** The newest record this node signed: the next one follows it (seq, prev). */
   lastWritten: EncodedRecord | undefined
 
-  constructor (readonly name: string, entries: readonly ChainEntry[], readonly clock: { now: number }, opts: { maxStalenessMs?: number | null, seed?: number, log?: IntentLog, maxMessageBytes?: number, maxBufferedMessageBytes?: number, keepaliveMs?: number } = {}) {
+  constructor (readonly name: string, entries: readonly ChainEntry[], readonly clock: { now: number }, opts: { maxStalenessMs?: number | null, maxClockSkewMs?: number, seed?: number, log?: IntentLog, maxMessageBytes?: number, maxBufferedMessageBytes?: number, keepaliveMs?: number } = {}) {
     this.key = keyNamed(name)
     this.id = keyIdOf(this.key.publicKey)
     this.chain = AuthorityChain.fromEntries(entries)
     this.log = opts.log ?? IntentLog.create(actorNamed(name))
     this.engine = new SyncEngine(
       { chain: this.chain, log: this.log, localKey: this.id, clock: () => clock.now, random: seeded(opts.seed ?? name.length) },
-      { team: this.chain.team, maxStalenessMs: opts.maxStalenessMs ?? null, ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }), ...(opts.maxBufferedMessageBytes === undefined ? {} : { maxBufferedMessageBytes: opts.maxBufferedMessageBytes }), keepaliveMs: opts.keepaliveMs ?? null },
+      { team: this.chain.team, maxStalenessMs: opts.maxStalenessMs ?? null, ...(opts.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: opts.maxClockSkewMs }), ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }), ...(opts.maxBufferedMessageBytes === undefined ? {} : { maxBufferedMessageBytes: opts.maxBufferedMessageBytes }), keepaliveMs: opts.keepaliveMs ?? null },
       {
         chainApplied: (fromSeq) => this.seen.push({ t: 'chain', fromSeq, head: this.chain.head.seq }),
         recordsAdded: (ids, from) => this.seen.push({ t: 'records', ids, from }),
@@ -199,9 +199,9 @@ export class TestTeam {
   }
 
   /** A node holding the chain as it is now (or the first `upTo + 1` entries). */
-  node (name: string, opts: { upTo?: number, maxStalenessMs?: number | null, log?: IntentLog, maxMessageBytes?: number, maxBufferedMessageBytes?: number, keepaliveMs?: number } = {}): TestNode {
+  node (name: string, opts: { upTo?: number, maxStalenessMs?: number | null, maxClockSkewMs?: number, log?: IntentLog, maxMessageBytes?: number, maxBufferedMessageBytes?: number, keepaliveMs?: number } = {}): TestNode {
     const entries = opts.upTo === undefined ? this.ms.entries : this.ms.entries.slice(0, opts.upTo + 1)
-    const n = new TestNode(name, entries, this.clock, { maxStalenessMs: opts.maxStalenessMs, log: opts.log, maxMessageBytes: opts.maxMessageBytes, maxBufferedMessageBytes: opts.maxBufferedMessageBytes, keepaliveMs: opts.keepaliveMs })
+    const n = new TestNode(name, entries, this.clock, { maxStalenessMs: opts.maxStalenessMs, maxClockSkewMs: opts.maxClockSkewMs, log: opts.log, maxMessageBytes: opts.maxMessageBytes, maxBufferedMessageBytes: opts.maxBufferedMessageBytes, keepaliveMs: opts.keepaliveMs })
     this.nodes.set(name, n)
     return n
   }
