@@ -114,6 +114,7 @@ export function wholeDocumentOf (message: Uint8Array): Uint8Array | undefined {
 /** Which change each (actor, seq) pair of a document names. */
 export class ChangeIndex {
   private readonly byActor = new Map<string, Map<number, string>>()
+  private readonly maxSeq = new Map<string, number>()
 
   /** The index of everything `doc` holds. */
   static of (doc: A.Doc<IntentDoc>): ChangeIndex {
@@ -127,6 +128,7 @@ export class ChangeIndex {
     let seqs = this.byActor.get(actor)
     if (seqs === undefined) { seqs = new Map(); this.byActor.set(actor, seqs) }
     seqs.set(seq, hash)
+    if (seq > (this.maxSeq.get(actor) ?? 0)) this.maxSeq.set(actor, seq)
   }
 
   /** 'known': held already; 'fork': another change holds this (actor, seq); 'new' otherwise. */
@@ -138,9 +140,7 @@ export class ChangeIndex {
 
   /** The highest seq held for `actor` (0 if none). */
   lastSeq (actor: string): number {
-    let max = 0
-    for (const seq of this.byActor.get(actor)?.keys() ?? []) max = Math.max(max, seq)
-    return max
+    return this.maxSeq.get(actor) ?? 0
   }
 
   /** The change held for (actor, seq), if any. */
