@@ -9,7 +9,8 @@ import { IntentLog } from '../../crdt/intent-log.js'
 import { recordIdOf } from '../../crdt/record.js'
 import type { SyncMessage } from '../../node/sync/messages.js'
 import { actorNamed, keyNamed, settle, TestTeam, type Wire } from './engine-fixture.js'
-import { commitSigned } from '../crdt/record-fixtures.js'
+import { commitSigned, inventedDependency, Writer } from '../crdt/record-fixtures.js'
+import { encodeMessage } from '../../node/sync/messages.js'
 
 function kinds (msgs: SyncMessage[]): string[] {
   return msgs.map((m) => m.t)
@@ -289,6 +290,29 @@ describe('SyncEngine: refusals', () => {
 })
 
 describe('SyncEngine: damaged intent data', () => {
+  it('refuses a change whose dependency nobody has with E_MISSING_DEPS: keeps the link, counts it, and sync flows on', async () => {
+    const team = new TestTeam(['alice', 'bob', 'mallory'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const mallory = team.node('mallory')
+    team.connect(alice, bob)
+    const wire = team.connect(mallory, bob)
+    await settle(10)
+    const crafted = inventedDependency(new Writer('mallory', keyNamed('mallory')), mallory.write('never applies', false))
+    wire.a.send(encodeMessage({ t: 'am', data: A.encodeSyncMessage({ heads: [], need: [], have: [], changes: [crafted] }) }))
+    await settle(10)
+    expect(codeOf(wire.closedB)).toBeNull()
+    expect(bob.log.queuedChanges).toBe(0)
+    expect(bob.engine.refusedChanges()).toMatchObject([{ peer: mallory.id, direction: 'in', code: 'E_MISSING_DEPS', count: 1 }])
+    expect(mallory.engine.refusedChanges()).toMatchObject([{ peer: bob.id, direction: 'out', code: 'E_MISSING_DEPS', count: 1 }])
+    const later = alice.write('after the attempt')
+    const own = mallory.write('mallory, honestly')
+    await settle(10)
+    mallory.engine.tick()
+    await settle(10)
+    expect(bob.holds(later, own)).toBe(true)
+  })
+
   it('drops a link whose Automerge change fails its checksum, so the damaged copy never stands in for the genuine change', async () => {
     const team = new TestTeam(['alice', 'bob'])
     const alice = team.node('alice')
