@@ -12,10 +12,11 @@
  * @example
  * const actor = writerActor(keyIdOf(key.publicKey), suffixHex)
  * const message = signChange({ actor, seq: 1, startOp: 2, time: 0, deps: [GENESIS_HASH] }, [id], key)
- * changeWriter({ actor, seq: 1, startOp: 2, time: 0, deps: [GENESIS_HASH], message, hash }, [id]) // key id of the writer
+ * const { writer, check } = changeSignatureCheck({ ...header, message, hash }, [id]) // E_BAD_SIGNATURE / E_MALFORMED
+ * verifyRaw(check.message, check.sig, check.pub) // else badChangeSignature(change)
  */
 import { canonicalBytes, canonicalString, fromB64u, parseCanonical, toB64u, utf8 } from './canonical.js'
-import { sign, signedMessage, verifyRaw, type KeyPair } from './crypto.js'
+import { sign, signedMessage, type KeyPair } from './crypto.js'
 import { type AuraError, BadSignatureError, MalformedError } from './errors.js'
 import type { SignatureCheck } from './record.js'
 import { keyIdOf, type KeyId } from './ids.js'
@@ -52,23 +53,14 @@ export function signChange (header: ChangeHeader, records: readonly string[], ke
   return canonicalString({ pub: toB64u(key.publicKey), sig: toB64u(sig) })
 }
 
-/**
- * The key id of the change's writer, once its `message` proves it: E_MALFORMED for a change
- * that puts no record, E_BAD_SIGNATURE for one unsigned, signed in another form, by a key that
- * does not own its actor, or whose signature does not cover exactly these fields.
- */
-export function changeWriter (change: SignedChange, records: readonly string[]): KeyId {
-  const { writer, check } = changeSignatureCheck(change, records)
-  if (!verifyRaw(check.message, check.sig, check.pub)) throw badChangeSignature(change)
-  return writer
-}
-
 /** A change as read from a chunk or a document's metadata, with the message that signs it. */
 export type SignedChange = ChangeHeader & { readonly message: string | null, readonly hash: string }
 
 /**
- * Everything `changeWriter` checks but the signature itself, which is returned to be checked
- * (in a batch, on worker threads); E_BAD_SIGNATURE from `badChangeSignature` if it fails.
+ * The writer of a change and the signature that must prove it, to be checked with `verifyRaw`
+ * (in a batch, on worker threads): E_MALFORMED for a change that puts no record,
+ * E_BAD_SIGNATURE for one unsigned, signed in another form, or by a key that does not own its
+ * actor. A signature that does not verify is `badChangeSignature`.
  */
 export function changeSignatureCheck (change: SignedChange, records: readonly string[]): { writer: KeyId, check: SignatureCheck } {
   const where = { change: change.hash, actor: change.actor, seq: change.seq }

@@ -6,9 +6,10 @@
  * peer is missing more than a few changes) is loaded into a separate document and must pass
  * `documentPuts`, or else every change in its history must pass `recordPuts`.
  *
- * `ChangeIndex` remembers which change each (actor, seq) pair names. Automerge actors are not
- * authenticated: a second, different change for a pair the live document already holds makes
- * Automerge throw "duplicate seq" on every later sync, so such a change is refused up front.
+ * `ChangeIndex` remembers which change each (actor, seq) pair names: a second, different change
+ * for a pair the live document already holds would make Automerge throw "duplicate seq" on
+ * every later sync, so such a change is refused up front. Actors are bound to their writers'
+ * keys (crdt/change-auth.ts), so only a writer can fork its own actor.
  *
  * @example
  * const { changes, puts } = stageSyncMessage(msg, actor) // E_MALFORMED on anything but record puts
