@@ -117,7 +117,13 @@ export class IntentLog {
     const metas = backend.getChangesMeta([])
     const queued = backend.getMissingDeps([]).length > 0
     const unsigned = metas.some((m) => m.hash !== GENESIS_HASH && m.message === null)
-    if (!queued && !unsigned) return
+    if (!queued && !unsigned) {
+      // Read anyway: the index of (actor, seq) is built from them, once.
+      const index = new ChangeIndex()
+      for (const m of metas) index.add(m.actor, m.seq, m.hash)
+      this.index = index
+      return
+    }
     const rebuilt = genesisDoc(this.actor)
     const kept = new Set([GENESIS_HASH])
     const changes: Uint8Array[] = []
