@@ -7,13 +7,18 @@
  * node --import tsx test/store/crash-child.ts /tmp/store concurrent
  */
 import '../../node/compat.js'
+import { randomBytes } from 'node:crypto'
+import { writerActor } from '../../crdt/change-auth.js'
+import { keyIdOf } from '../../crdt/ids.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
 import { NodeStore } from '../../node/store/node-store.js'
 import { intentFields, keyFor } from './helpers.js'
 
 const [dir, mode] = process.argv.slice(2)
-const store = await NodeStore.open(dir)
-const writer = await IntentWriter.open({ intent: store.intent, key: keyFor('crash'), clock: { now: () => Date.now() } }, { host: 'crash-child' })
+const key = keyFor('crash')
+// As the runtime opens its store: an actor bound to the writer's key, new for every life.
+const store = await NodeStore.open(dir, { actor: writerActor(keyIdOf(key.publicKey), randomBytes(16).toString('hex')) })
+const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() } }, { host: 'crash-child' })
 process.stdout.write('ready\n')
 
 let i = writer.head?.seq ?? 0
