@@ -27,7 +27,7 @@ import { utf8 } from './canonical.js'
 ed.hashes.sha512 = sha512
 
 /** What a signature is for; part of every signed message so one kind never passes as another. */
-export type SignDomain = 'record' | 'chain' | 'token' | 'beacon' | 'hello' | 'join' | 'backup' | 'audit' | 'test'
+export type SignDomain = 'record' | 'change' | 'chain' | 'token' | 'beacon' | 'hello' | 'join' | 'backup' | 'audit' | 'test'
 
 /** An ed25519 key pair: the 32-byte seed (the private key) and the 32-byte public key. */
 export interface KeyPair {

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   E_QUOTA: 28,
   E_FORK: 29,
   E_BAD_CHAIN: 30,
+  E_MISSING_DEPS: 31,
   E_MALFORMED: 40,
   E_FRAME_TOO_LARGE: 41,
   E_PROTOCOL: 42,
@@ -99,6 +100,8 @@ export const StaleError = errorClass('E_STALE', 'StaleError')
 export const CapabilityError = errorClass('E_CAPABILITY', 'CapabilityError')
 export const QuotaError = errorClass('E_QUOTA', 'QuotaError')
 export const ForkError = errorClass('E_FORK', 'ForkError')
+/** An intent-log change depends on changes neither held nor sent with it: refused, never queued. */
+export const MissingDepsError = errorClass('E_MISSING_DEPS', 'MissingDepsError')
 export const BadChainError = errorClass('E_BAD_CHAIN', 'BadChainError')
 export const MalformedError = errorClass('E_MALFORMED', 'MalformedError')
 export const FrameTooLargeError = errorClass('E_FRAME_TOO_LARGE', 'FrameTooLargeError')

@@ -4,23 +4,32 @@
  * every record it would add decodes, verifies and passes the caller's `check` (lockdown,
  * staleness); a rejected message leaves the document exactly as it was.
  *
+ * Writers are authenticated (crdt/change-auth.ts): this log writes as an actor bound to the key
+ * that signs its changes (`append`'s key), and accepts a change only if its writer's signature
+ * covers it and every record it puts is that writer's (or one `useCarrierRule` allows). A change
+ * whose dependencies are neither held nor in the same message is refused (E_MISSING_DEPS):
+ * nothing ever waits in Automerge's own queue, which would stop its sync from offering what
+ * this log holds to every peer.
+ *
  * Actor ids and change times are passed in, so the simulator replays byte for byte. Use a fresh
- * actor id per process start: reusing one after a crash can reissue a (actor, seq) pair.
+ * actor suffix per process start: reusing one after a crash can reissue a (actor, seq) pair.
  *
  * @example
  * const alice = IntentLog.create('aa'.repeat(16))
  * const bob = IntentLog.create('bb'.repeat(16))
- * alice.append([signRecord(fields, aliceKey)], nowMs)
+ * alice.append([signRecord(fields, aliceKey)], nowMs, aliceKey)
  * let sa = alice.initSyncState(); let sb = bob.initSyncState(); let msg
  * ;[sa, msg] = alice.generateSyncMessage(sa)
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
 import { exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
-import { ForkError, MalformedError } from './errors.js'
-import type { RecordId } from './ids.js'
+import { badChangeSignature, changeSignatureCheck, ownsActor, signChange, writerActor } from './change-auth.js'
+import { verifyRaw, type KeyPair } from './crypto.js'
+import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError } from './errors.js'
+import { keyIdOf, shortId, type KeyId, type RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, stageSyncMessage, wholeDocumentOf, type ChangeRef, type StagedMessage } from './intent-staging.js'
+import { ChangeIndex, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 import { readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
@@ -30,6 +39,9 @@ export interface IncomingRecord {
   readonly bytes: Uint8Array
   readonly record: SignedRecord
 }
+
+/** Whether a change written by `writer` may carry a record signed by `signer` (default: only its own). */
+export type CarrierRule = (writer: KeyId, signer: KeyId) => boolean
 
 /** Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records; not called when a message brings none. */
 export type IncomingCheck = (incoming: IncomingRecord[]) => void
@@ -44,17 +56,17 @@ export class IntentLog {
   private readonly decoded = new Map<RecordId, SignedRecord>()
   private index: ChangeIndex | undefined
   private persisted: A.Heads
-  private readonly actor: string
-  // Genesis only, as created, and no change received yet (so none waits for its deps either).
+  private actor: string
+  // Genesis only, as created, and no change received yet.
   private pristine: boolean
   private batches: (() => SignatureBatch) | undefined
-  // Verified records whose change Automerge holds back until its deps arrive.
-  private readonly waiting = new Map<RecordId, IncomingRecord>()
-  // Changes received but held back by Automerge (deps missing), by hash: not indexed until applied.
-  private readonly queued = new Map<string, ChangeRef>()
+  private carries: CarrierRule = (writer, signer) => writer === signer
+  // Records held but in no change of the document: those of changes dropped when a stored
+  // document was rebuilt (unsigned changes of an older version). Kept and shown; their writers
+  // offer them again in signed changes.
+  private readonly orphans = new Set<RecordId>()
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
-  private maxQueued = DEFAULT_MAX_QUEUED_CHANGES
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
   // The whole document as this log saved it without DEFLATE and, once asked for, every change
   // hash, at the heads it was saved at (document null: too large to send so); dropped when the
@@ -87,7 +99,72 @@ export class IntentLog {
       throw new MalformedError(`intent log data does not load: ${(err as Error).message}`)
     }
     if (A.getObjectId(doc, 'records') !== RECORDS_OBJ) throw new MalformedError('intent log data lacks the genesis records map')
-    return new IntentLog(doc, false)
+    const log = new IntentLog(doc, false)
+    log.healOnLoad()
+    return log
+  }
+
+  /**
+   * Stored data may hold what this version never lets in: changes Automerge queued for deps
+   * that never came (older versions let them in, and Automerge saves its queue), and unsigned
+   * changes of older versions. The document is then rebuilt from the signed changes it applied
+   * (dependencies first), which leaves both behind; the records of the changes left out stay
+   * held, as orphans (`orphaned()`), until their writers offer them again in signed changes.
+   * Signatures are not checked again here: every stored change was checked when it arrived.
+   */
+  private healOnLoad (): void {
+    const backend = A.getBackend(this.doc)
+    const metas = backend.getChangesMeta([])
+    const queued = backend.getMissingDeps([]).length > 0
+    const unsigned = metas.some((m) => m.hash !== GENESIS_HASH && m.message === null)
+    if (!queued && !unsigned) {
+      // Read anyway: the index of (actor, seq) is built from them, once.
+      const index = new ChangeIndex()
+      for (const m of metas) index.add(m.actor, m.seq, m.hash)
+      this.index = index
+      return
+    }
+    const rebuilt = genesisDoc(this.actor)
+    const kept = new Set([GENESIS_HASH])
+    const changes: Uint8Array[] = []
+    // getChanges lists what the document applied, dependencies first; the queue is not in it.
+    for (const change of backend.getChanges([])) {
+      const meta = A.decodeChange(change)
+      if (meta.hash === GENESIS_HASH || meta.message === null || !meta.deps.every((d) => kept.has(d))) continue
+      kept.add(meta.hash)
+      changes.push(change)
+    }
+    A.getBackend(rebuilt).applyChanges(changes)
+    const visible = A.getBackend(rebuilt)
+    for (const id of this.bytes.keys()) if (visible.getWithType(RECORDS_OBJ, id) === null) this.orphans.add(id)
+    this.doc = rebuilt
+    // Nothing of the rebuilt document is on disk as such: the next save writes all of it.
+    this.persisted = []
+  }
+
+  /** Records held that no change of the document carries (see `load`), in no particular order. */
+  orphaned (): RecordId[] {
+    return [...this.orphans]
+  }
+
+  /** Holds records kept apart from the document (a store's orphans); each must decode and verify. */
+  holdOrphans (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>): void {
+    for (const { id, bytes } of entries) {
+      if (this.bytes.has(id)) continue
+      if (recordIdOf(bytes) !== id) throw new MalformedError(`record ${id.slice(0, 12)} is not the hash of its bytes`, { record: id })
+      this.hold(id, bytes, decodeVerified(bytes, id).record)
+      this.orphans.add(id)
+    }
+  }
+
+  /** Which records, besides a writer's own, its changes may carry (the node: its agents'). */
+  useCarrierRule (rule: CarrierRule): void {
+    this.carries = rule
+  }
+
+  /** This log's Automerge actor: the writer key's, once `append` has written. */
+  get actorId (): string {
+    return this.actor
   }
 
   /** Number of records held. */
@@ -141,33 +218,63 @@ export class IntentLog {
   }
 
   /**
-   * Adds records in ONE Automerge change (group commit), skipping ids already held. Each must
-   * decode and verify: peers refuse a change with a bad record, and every later change of ours
-   * depends on it, so one bad record would stop this log from ever syncing again.
+   * Adds records in ONE Automerge change (group commit) written and signed by `key`, skipping
+   * ids the document holds. Each must decode and verify and be `key`'s (or one the carrier rule
+   * allows): peers refuse a change with a bad or foreign record, and every later change of ours
+   * depends on it, so one bad record would stop this log from ever syncing again. The change's
+   * signature covers its header as it will be committed (seq, startOp, deps = the heads now),
+   * and that is checked once committed.
    */
-  append (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>, timeMs: number): void {
+  append (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>, timeMs: number, key: KeyPair): void {
+    const writer = keyIdOf(key.publicKey)
     const fresh = new Map<RecordId, IncomingRecord>()
     for (const { id, bytes } of entries) {
-      if (this.bytes.has(id) || fresh.has(id)) continue
+      if ((this.bytes.has(id) && !this.orphans.has(id)) || fresh.has(id)) continue
       if (recordIdOf(bytes) !== id) throw new MalformedError(`record id ${id.slice(0, 12)} is not the hash of its bytes`, { record: id })
-      fresh.set(id, { id, bytes, record: decodeVerified(bytes, id).record })
+      const record = decodeVerified(bytes, id).record
+      if (!this.carries(writer, record.signer)) throw new MalformedError(`record ${id.slice(0, 12)} is signed by ${shortId(record.signer)}, which ${shortId(writer)} does not write for`, { record: id })
+      fresh.set(id, { id, bytes, record })
     }
     if (fresh.size === 0) return
+    this.bindTo(writer)
     // Written through the document's backend, not `A.change`: the JS view of the document would
     // copy the whole records map on every change (milliseconds per append at 10,000 records),
     // and nothing reads records from that view (this class holds them in `bytes`). The view
     // stays usable: Automerge reads heads, saves and sync from the backend, and the next
     // received message patches the view up to date.
     const backend = A.getBackend(this.doc)
-    const before = backend.getHeads()
+    const index = this.changeIndex()
+    const heads = backend.getHeads()
+    const seq = index.lastSeq(this.actor) + 1
+    // Automerge's own rule: a local change depends on the heads and on its actor's last change.
+    const own = index.held(this.actor, seq - 1)
+    const deps = own === undefined || heads.includes(own) ? heads : [...heads, own]
+    const header = { actor: this.actor, seq, startOp: maxOpOf(backend, heads) + 1, time: changeTime(timeMs), deps }
+    const ids = [...fresh.keys()]
+    const message = signChange(header, ids, key)
     for (const { id, bytes } of fresh.values()) backend.put(RECORDS_OBJ, id, bytes, 'bytes')
-    backend.commit(null, changeTime(timeMs))
+    const hash = backend.commit(message, header.time)
+    const meta = hash === null ? null : backend.getChangeMetaByHash(hash)
+    // Peers would refuse a change whose signature does not cover it as committed.
+    if (meta === null || meta.seq !== header.seq || meta.startOp !== header.startOp || meta.actor !== header.actor || [...meta.deps].sort().join() !== [...deps].sort().join()) {
+      throw new AuraError('E_INTERNAL', `the change committed is not the one signed (deps ${JSON.stringify(meta?.deps)} for ${JSON.stringify(deps)}, actor ${meta?.actor} for ${header.actor}, seq ${meta?.seq ?? '?'} for ${header.seq}, startOp ${meta?.startOp ?? '?'} for ${header.startOp})`)
+    }
     this.snapshotMemo = undefined
     this.pristine = false
-    for (const { id, bytes, record } of fresh.values()) this.hold(id, bytes, record)
-    if (this.index !== undefined) {
-      for (const meta of backend.getChangesMeta(before)) this.index.add(meta.actor, meta.seq, meta.hash)
+    for (const { id, bytes, record } of fresh.values()) {
+      this.hold(id, bytes, record)
+      this.orphans.delete(id)
     }
+    index.add(meta.actor, meta.seq, meta.hash)
+  }
+
+  // Writes as an actor of `writer` from now on: a document loaded or created under another
+  // actor is cloned once under the writer's, keeping the suffix chosen for this life.
+  private bindTo (writer: KeyId): void {
+    if (ownsActor(writer, this.actor)) return
+    const actor = writerActor(writer, this.actor.slice(-32))
+    this.doc = A.clone(this.doc, { actor })
+    this.actor = actor
   }
 
   /** Changes since the last `save` or `saveIncremental` (or the load), to append to stored data. */
@@ -225,14 +332,9 @@ export class IntentLog {
     this.batches = make
   }
 
-  /** Changes received whose deps have not arrived (Automerge holds them back). */
+  /** Changes Automerge holds back for missing deps: always 0, since such changes are refused (kept to prove it). */
   get queuedChanges (): number {
-    return this.queued.size
-  }
-
-  /** Most changes held back for missing deps before they are dropped (default 10,000; for tests). */
-  limitQueuedChanges (max: number): void {
-    this.maxQueued = max
+    return A.getBackend(this.doc).getMissingDeps([]).length
   }
 
   /** Largest whole document sent saved without DEFLATE (default 64 MiB; for tests). */
@@ -301,10 +403,13 @@ export class IntentLog {
 
   /**
    * Staged merge of a peer's sync message. Reads every change the message carries, refuses the
-   * whole message (E_MALFORMED, E_FORK, E_BAD_SIGNATURE naming the record, or whatever `check`
-   * throws) unless all are pure record puts whose new records decode and verify; only then
-   * applies it. Returns the new sync state and the ids that became visible. `_timeMs` is
-   * accepted for symmetry with `append`; receiving makes no change of ours, so it is unused.
+   * whole message unless all are pure record puts whose new records decode and verify
+   * (E_MALFORMED, E_BAD_SIGNATURE naming the record), each is signed by the writer that owns
+   * its actor and carries only that writer's records (E_BAD_SIGNATURE), none collides with a
+   * held change (E_FORK), and every dependency is held or in the message (E_MISSING_DEPS: a
+   * change never waits in Automerge's queue), and `check` passes; only then applies it. Returns
+   * the new sync state and the ids that became visible. `_timeMs` is accepted for symmetry with
+   * `append`; receiving makes no change of ours, so it is unused.
    */
   receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[] } {
     const whole = this.pristine ? wholeDocumentOf(message) : undefined
@@ -314,71 +419,34 @@ export class IntentLog {
     }
     const live = A.getBackend(this.doc)
     const staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null)
-    this.checkForks(staged.changes)
+    const fresh = staged.changes.filter((c) => c.hash !== GENESIS_HASH && live.getChangeMetaByHash(c.hash) === null)
+    const writers = this.writersOf(fresh)
+    this.checkForks(fresh)
+    this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
     const incoming = this.newRecords(staged.puts)
+    this.checkCarried(fresh, writers, incoming)
     if (incoming.length > 0) check(incoming)
     const base = this.mergeBase(staged, incoming.length)
     // Through the backend, not `A.receiveSyncMessage`, which would also patch the document's
     // JS view (a copy of the whole records map per message).
-    let target = base ?? this.doc
-    let backend = A.getBackend(target)
-    let nextState = state.clone()
+    const target = base ?? this.doc
+    const backend = A.getBackend(target)
+    const nextState = state.clone()
     try {
       backend.receiveSyncMessage(nextState, message)
     } catch (err) {
-      // A change Automerge queued (deps missing) holds its (actor, seq) there even though it
-      // never applied: a forged one with an invented dependency would make Automerge refuse the
-      // genuine change for ever. The queue survives save/load and fork, so rebuild the document
-      // from the changes it applied, which leaves the queue behind, and try once more (the
-      // staged checks above have passed).
-      if (!/duplicate seq/.test((err as Error).message)) throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
-      target = this.withoutQueued(backend)
-      backend = A.getBackend(target)
-      nextState = state.clone()
-      try {
-        backend.receiveSyncMessage(nextState, message)
-      } catch (again) {
-        throw new MalformedError(`automerge refused a staged sync message: ${(again as Error).message}`)
-      }
-    }
-    // A record can become visible later than it arrives (its change waits for its deps), so
-    // every verified record not yet visible waits here and is looked up after each message;
-    // a lookup costs a map seek, where a diff of the document would scan every record.
-    for (const r of incoming) this.waiting.set(r.id, r)
-    const became: IncomingRecord[] = []
-    for (const [id, r] of this.waiting) {
-      if (backend.getWithType(RECORDS_OBJ, id) === null) continue
-      became.push(r)
-      this.waiting.delete(id)
-    }
-    // Likewise changes: only one Automerge applied holds its (actor, seq). One it queued (its
-    // deps missing) may never apply — a member can send a change under another's actor and seq
-    // that depends on an invented hash — and indexed now it would refuse the genuine change as a
-    // fork for ever. So queued changes wait here, and are indexed once they apply.
-    const index = this.changeIndex()
-    for (const c of staged.changes) if (index.status(c.actor, c.seq, c.hash) === 'new') this.queued.set(c.hash, c)
-    const applied: ChangeRef[] = []
-    for (const [hash, c] of this.queued) {
-      if (backend.getChangeMetaByHash(hash) === null) continue
-      applied.push(c)
-      this.queued.delete(hash)
-    }
-    // Changes whose deps never come (a member inventing them) would wait for good, here and in
-    // Automerge's own queue: past the bound, the document is rebuilt from the changes it applied,
-    // which drops both queues, and this peer's sync starts afresh. An honest change dropped so
-    // is asked for again by the next sync.
-    if (this.queued.size > this.maxQueued) {
-      target = this.withoutQueued(backend)
-      nextState = this.initSyncState()
-      this.queued.clear()
-      this.waiting.clear()
+      throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
     }
     this.doc = target
     if (staged.changes.length > 0) {
       this.pristine = false
       this.snapshotMemo = undefined
     }
-    return { state: nextState, added: this.adopt(applied, became, new Map(became.map((r) => [r.id, r.bytes]))) }
+    // Every change passed the dependency check, so Automerge applied them all: what they put
+    // is visible now (a map seek each, where a diff of the document would scan every record).
+    const visible = new Map<RecordId, Uint8Array>()
+    for (const p of staged.puts) if (backend.getWithType(RECORDS_OBJ, p.id) !== null) visible.set(p.id, p.bytes)
+    return { state: nextState, added: this.adopt(fresh, incoming, visible) }
   }
 
   /**
@@ -416,15 +484,19 @@ export class IntentLog {
     const metas = backend.getChangesMeta([])
     const puts = documentPuts(backend, metas, { chunk: document, values: loaded.records })
     if (puts === undefined) return undefined
-    this.checkForks(metas)
+    const records = recordsByChange(backend, metas, puts)
+    const changes = metas.filter((m) => m.hash !== GENESIS_HASH).map((m) => stagedChange(m, records.get(m.hash) ?? []))
+    const writers = this.writersOf(changes)
+    this.checkForks(changes)
     const incoming = this.newRecords(puts)
+    this.checkCarried(changes, writers, incoming)
     if (incoming.length > 0) check(incoming)
     this.doc = loaded
     this.pristine = false
     this.received = { document: document.slice(), heads: backend.getHeads() }
     // The log held genesis only, so every record of the document became visible.
     const visible = new Map(puts.map((p) => [p.id, p.bytes]))
-    return { state: nextState, added: this.adopt(metas, incoming, visible) }
+    return { state: nextState, added: this.adopt(changes, incoming, visible) }
   }
 
   /**
@@ -450,11 +522,70 @@ export class IntentLog {
     const byId = new Map(incoming.map((r) => [r.id, r.record]))
     const added: RecordId[] = []
     for (const [id, bytes] of visible) {
+      this.orphans.delete(id)
       if (this.bytes.has(id)) continue
       this.hold(id, bytes, byId.get(id))
       added.push(id)
     }
     return added
+  }
+
+  /**
+   * The writer of each change: signed by the key that owns its actor, over exactly its header
+   * and the ids it puts (E_BAD_SIGNATURE), and putting at least one record (E_MALFORMED). Many
+   * signatures (a whole document) are checked in a batch, on worker threads in the daemon.
+   */
+  private writersOf (changes: readonly StagedChange[]): KeyId[] {
+    const checks = changes.map((c) => changeSignatureCheck(c, c.records))
+    const batch = checks.length > 1 ? this.batches?.() : undefined
+    if (batch === undefined) {
+      checks.forEach(({ check }, i) => { if (!verifyRaw(check.message, check.sig, check.pub)) throw badChangeSignature(changes[i]) })
+    } else {
+      for (const { check } of checks) batch.add(check)
+      const bad = batch.finish().indexOf(false)
+      if (bad >= 0) throw badChangeSignature(changes[bad])
+    }
+    return checks.map((c) => c.writer)
+  }
+
+  /** Every record a change puts must be its writer's, or one the carrier rule lets it carry: else E_BAD_SIGNATURE. */
+  private checkCarried (changes: readonly StagedChange[], writers: readonly KeyId[], incoming: readonly IncomingRecord[]): void {
+    const decoded = new Map(incoming.map((r) => [r.id, r.record]))
+    changes.forEach((c, i) => {
+      const writer = writers[i]
+      for (const id of c.records) {
+        const signer = (decoded.get(id as RecordId) ?? this.record(id as RecordId))?.signer
+        if (signer === undefined || !this.carries(writer, signer)) {
+          throw new BadSignatureError(`change ${c.hash.slice(0, 12)} of ${shortId(writer)} carries record ${id.slice(0, 12)} of ${signer === undefined ? 'an unknown signer' : shortId(signer)}`, { change: c.hash, record: id })
+        }
+      }
+    })
+  }
+
+  /**
+   * Every dependency of every change must be held, or be a change of the same message whose
+   * own dependencies are met: Automerge would queue the change otherwise, and a queued change
+   * whose dependency never comes stops its sync from offering anything to any peer.
+   */
+  private checkDeps (changes: readonly StagedChange[], held: (hash: string) => boolean): void {
+    const met = new Set<string>()
+    const pending = new Map(changes.map((c) => [c.hash, c]))
+    // Each round meets at least one change or stops, so at most one round per change.
+    for (let round = 0; round <= changes.length && pending.size > 0; round++) {
+      let progress = false
+      for (const [hash, c] of pending) {
+        if (!c.deps.every((d) => held(d) || met.has(d))) continue
+        met.add(hash)
+        pending.delete(hash)
+        progress = true
+      }
+      if (!progress) break
+    }
+    const stuck = pending.values().next().value
+    if (stuck !== undefined) {
+      const missing = stuck.deps.filter((d) => !held(d) && !met.has(d))
+      throw new MissingDepsError(`change ${stuck.hash.slice(0, 12)} (actor ${stuck.actor.slice(0, 8)}, seq ${stuck.seq}) depends on ${missing.length} change(s) neither held nor sent with it (${missing[0]?.slice(0, 12) ?? '?'})`, { change: stuck.hash, actor: stuck.actor, seq: stuck.seq, missing: missing.slice(0, 8) })
+    }
   }
 
   private checkForks (changes: ChangeRef[]): void {
@@ -482,14 +613,6 @@ export class IntentLog {
     return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
   }
 
-  // A document holding exactly the changes `backend` applied: Automerge's queue of changes whose
-  // deps are missing (which survives save, load and fork) is left behind.
-  private withoutQueued (backend: Backend): A.Doc<IntentDoc> {
-    const rebuilt = genesisDoc(this.actor)
-    A.getBackend(rebuilt).applyChanges(backend.getChanges([]))
-    return rebuilt
-  }
-
   private changeIndex (): ChangeIndex {
     this.index ??= ChangeIndex.of(this.doc)
     return this.index
@@ -501,15 +624,19 @@ export class IntentLog {
   }
 }
 
-/** Changes held back for missing deps, at most; past it they are dropped (see receiveSyncMessage). */
-export const DEFAULT_MAX_QUEUED_CHANGES = 10_000
-
 /** Largest whole document sent saved without DEFLATE (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
 export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024
 
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32
 
+
+// The highest op counter of the document at `heads` (every op is below some head's maxOp).
+function maxOpOf (backend: Backend, heads: readonly string[]): number {
+  let max = 0
+  for (const h of heads) max = Math.max(max, backend.getChangeMetaByHash(h)?.maxOp ?? 0)
+  return max
+}
 
 function hashSet (changes: ReadonlyArray<{ hash: string }>): Record<string, true> {
   const out: Record<string, true> = {}

@@ -6,9 +6,10 @@
  * peer is missing more than a few changes) is loaded into a separate document and must pass
  * `documentPuts`, or else every change in its history must pass `recordPuts`.
  *
- * `ChangeIndex` remembers which change each (actor, seq) pair names. Automerge actors are not
- * authenticated: a second, different change for a pair the live document already holds makes
- * Automerge throw "duplicate seq" on every later sync, so such a change is refused up front.
+ * `ChangeIndex` remembers which change each (actor, seq) pair names: a second, different change
+ * for a pair the live document already holds would make Automerge throw "duplicate seq" on
+ * every later sync, so such a change is refused up front. Actors are bound to their writers'
+ * keys (crdt/change-auth.ts), so only a writer can fork its own actor.
  *
  * @example
  * const { changes, puts } = stageSyncMessage(msg, actor) // E_MALFORMED on anything but record puts
@@ -18,7 +19,8 @@
 import * as A from '@automerge/automerge'
 import { sha256, toHex } from './canonical.js'
 import { MalformedError } from './errors.js'
-import { documentPuts, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
+import type { Backend } from './automerge-sync.js'
+import { documentPuts, RECORDS_OBJ, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { uleb, type Cursor } from './leb128.js'
 import { readEnvelope } from './sync-envelope.js'
 
@@ -29,9 +31,18 @@ export interface ChangeRef {
   readonly seq: number
 }
 
+/** A change as its writer's signature covers it (crdt/change-auth.ts): header, message, and the record ids it puts in op order. */
+export interface StagedChange extends ChangeRef {
+  readonly startOp: number
+  readonly time: number
+  readonly deps: string[]
+  readonly message: string | null
+  readonly records: string[]
+}
+
 /** What a sync message would apply: its changes, every record they put, and any whole documents it carries. */
 export interface StagedMessage {
-  readonly changes: ChangeRef[]
+  readonly changes: StagedChange[]
   readonly puts: RecordPut[]
   /** Whole documents the message carries, loaded (as `actor`) and checked like everything else. */
   readonly documents: Array<A.Doc<IntentDoc>>
@@ -50,14 +61,17 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
   } catch (err) {
     throw new MalformedError(`not an Automerge sync message: ${(err as Error).message}`)
   }
-  const changes = new Map<string, ChangeRef>()
+  const changes = new Map<string, StagedChange>()
   const puts = new Map<string, RecordPut>()
   const documents: Array<A.Doc<IntentDoc>> = []
-  const addChange = (c: ChangeRef): void => { if (!changes.has(c.hash)) changes.set(c.hash, { hash: c.hash, actor: c.actor, seq: c.seq }) }
+  const addChange = (c: A.ChangeMetadata | A.DecodedChange, records: string[]): void => {
+    if (!changes.has(c.hash)) changes.set(c.hash, stagedChange(c, records))
+  }
   const addDecoded = (decoded: A.DecodedChange): void => {
     if (changes.has(decoded.hash)) return
-    for (const p of recordPuts(decoded)) puts.set(p.id, p)
-    addChange(decoded)
+    const own = recordPuts(decoded)
+    for (const p of own) puts.set(p.id, p)
+    addChange(decoded, own.map((p) => p.id))
   }
   for (const entry of entries) {
     for (const { type, bytes } of splitChunks(entry)) {
@@ -74,7 +88,8 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
         continue
       }
       for (const p of fast) puts.set(p.id, p)
-      for (const m of metas) addChange(m)
+      const records = recordsByChange(A.getBackend(doc), metas, fast)
+      for (const m of metas) addChange(m, records.get(m.hash) ?? [])
     }
   }
   return { changes: [...changes.values()], puts: [...puts.values()], documents }
@@ -100,6 +115,7 @@ export function wholeDocumentOf (message: Uint8Array): Uint8Array | undefined {
 /** Which change each (actor, seq) pair of a document names. */
 export class ChangeIndex {
   private readonly byActor = new Map<string, Map<number, string>>()
+  private readonly maxSeq = new Map<string, number>()
 
   /** The index of everything `doc` holds. */
   static of (doc: A.Doc<IntentDoc>): ChangeIndex {
@@ -113,6 +129,7 @@ export class ChangeIndex {
     let seqs = this.byActor.get(actor)
     if (seqs === undefined) { seqs = new Map(); this.byActor.set(actor, seqs) }
     seqs.set(seq, hash)
+    if (seq > (this.maxSeq.get(actor) ?? 0)) this.maxSeq.set(actor, seq)
   }
 
   /** 'known': held already; 'fork': another change holds this (actor, seq); 'new' otherwise. */
@@ -120,6 +137,11 @@ export class ChangeIndex {
     const held = this.byActor.get(actor)?.get(seq)
     if (held === undefined) return 'new'
     return held === hash ? 'known' : 'fork'
+  }
+
+  /** The highest seq held for `actor` (0 if none). */
+  lastSeq (actor: string): number {
+    return this.maxSeq.get(actor) ?? 0
   }
 
   /** The change held for (actor, seq), if any. */
@@ -185,4 +207,54 @@ function loadDocument (bytes: Uint8Array, actor: string): A.Doc<IntentDoc> {
   } catch (err) {
     throw new MalformedError(`sync message carries a document that does not load: ${(err as Error).message}`)
   }
+}
+
+/** The staged form of a change read from a chunk or from a document's metadata. */
+export function stagedChange (c: A.ChangeMetadata | A.DecodedChange, records: string[]): StagedChange {
+  return { hash: c.hash, actor: c.actor, seq: c.seq, startOp: c.startOp, time: c.time, deps: [...c.deps], message: c.message ?? null, records }
+}
+
+/**
+ * The record ids each change of a document puts, in op order, from the op id of each visible
+ * value (`documentPuts` proved every value is the one op that put it). A change owns the op
+ * counters from its startOp to its maxOp under its actor.
+ */
+export function recordsByChange (backend: Backend, metas: readonly A.ChangeMetadata[], puts: readonly RecordPut[]): Map<string, string[]> {
+  const byActor = new Map<string, A.ChangeMetadata[]>()
+  for (const m of metas) {
+    let list = byActor.get(m.actor)
+    if (list === undefined) { list = []; byActor.set(m.actor, list) }
+    list.push(m)
+  }
+  for (const list of byActor.values()) list.sort((a, b) => a.startOp - b.startOp)
+  const found = new Map<string, Array<{ ctr: number, id: string }>>()
+  for (const { id } of puts) {
+    const all = backend.getAll(RECORDS_OBJ, id)
+    if (all.length !== 1) throw new MalformedError(`record ${id.slice(0, 12)} is put more than once in a document`, { record: id })
+    const opId = String(all[0][2])
+    const at = opId.indexOf('@')
+    const ctr = Number(opId.slice(0, at))
+    const change = changeOfOp(byActor.get(opId.slice(at + 1)) ?? [], ctr)
+    if (change === undefined) throw new MalformedError(`record ${id.slice(0, 12)} belongs to no change of the document`, { record: id })
+    let list = found.get(change.hash)
+    if (list === undefined) { list = []; found.set(change.hash, list) }
+    list.push({ ctr, id })
+  }
+  const out = new Map<string, string[]>()
+  for (const [hash, list] of found) out.set(hash, list.sort((a, b) => a.ctr - b.ctr).map((r) => r.id))
+  return out
+}
+
+// The change of one actor (sorted by startOp) whose op counters hold `ctr`.
+function changeOfOp (list: readonly A.ChangeMetadata[], ctr: number): A.ChangeMetadata | undefined {
+  let lo = 0
+  let hi = list.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const m = list[mid]
+    if (ctr < m.startOp) hi = mid - 1
+    else if (ctr > m.maxOp) lo = mid + 1
+    else return m
+  }
+  return undefined
 }

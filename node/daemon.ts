@@ -247,6 +247,12 @@ class DaemonImpl implements Daemon {
         this.autoApply?.kick()
       },
       audit: (e) => { void this.rt.audit(`sync-${e.type}`, { peer: e.peer, code: e.code ?? null, message: e.message }).catch(() => {}) },
+      refusedChange: (row) => {
+        // The 1st, 2nd, 4th, 8th... of each kind: a peer repeating a refused change cannot flood the log.
+        if ((row.count & (row.count - 1)) !== 0) return
+        const dir = row.direction === 'in' ? `from ${shortId(row.peer)} refused here` : `refused by ${shortId(row.peer)}`
+        process.stderr.write(`aura: sync: intent change ${dir} (${row.code}, ${row.count} so far): ${row.message}\n`)
+      },
       revoked: (keys) => {
         for (const key of keys) {
           const r = chain.revocation(key)
@@ -362,7 +368,8 @@ class DaemonImpl implements Daemon {
       observed: [...this.observed],
       relay: this.servesRelay(),
       startedAt: this.startedAt,
-      auditExport: this.auditStream?.status() ?? null
+      auditExport: this.auditStream?.status() ?? null,
+      refusedChanges: this.engine?.refusedChanges() ?? []
     }
   }
 

@@ -13,6 +13,7 @@ import type { NodeRuntime } from './runtime.js'
 import { traceRecords, traceRows } from './evidence/trace.js'
 import { auditExport, auditExportLines } from './evidence/audit-export.js'
 import type { AuditStreamStatus } from './evidence/export-stream.js'
+import type { RefusedChanges } from './sync/engine.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
@@ -40,7 +41,12 @@ export interface LiveState {
   startedAt: number
   /** Continuous audit export (`[audit.export]`), when enabled. */
   auditExport: AuditStreamStatus | null
+  /** Intent-log changes refused on sync links, per peer, direction and code (node/sync/engine.ts). */
+  refusedChanges?: RefusedChanges[]
 }
+
+/** Refused changes newer than this are a problem in `aura status`; older ones are only listed. */
+const REFUSED_RECENT_MS = 10 * 60_000
 
 /** One operation: params in, JSON out. `live` is set when a daemon runs it. */
 export type Operation = (rt: NodeRuntime, params: Record<string, any>, live?: LiveState) => Promise<unknown>
@@ -144,6 +150,12 @@ function status (rt: NodeRuntime, live?: LiveState) {
   if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon: new records from others are refused' })
   const exp = live?.auditExport ?? null
   if (exp !== null && exp.lastError !== null) problems.push({ code: 'E_UNREACHABLE', message: `audit export: ${exp.lastError} (${exp.pending} lines pending${exp.dropped > 0 ? `, ${exp.dropped} dropped` : ''})` })
+  const refused = (live?.refusedChanges ?? []).map((r) => ({ peer: shortId(r.peer), direction: r.direction, code: r.code, count: r.count, last: new Date(r.last).toISOString(), message: r.message }))
+  for (const r of live?.refusedChanges ?? []) {
+    if (rt.now() - r.last > REFUSED_RECENT_MS) continue
+    const what = r.direction === 'in' ? `refused ${r.count} intent change message(s) from ${shortId(r.peer)}` : `${shortId(r.peer)} refused ${r.count} intent change message(s) of this node`
+    problems.push({ code: r.code, message: `refused changes: ${what}, last at ${new Date(r.last).toISOString()}: ${r.message}` })
+  }
   if (chain === null) problems.push({ code: 'E_NOT_ADMITTED', message: 'not part of a team yet: `aura join TOKEN` or `aura mothership init`' })
   return {
     peer: rt.identity.shortId,
@@ -174,6 +186,7 @@ function status (rt: NodeRuntime, live?: LiveState) {
     revoked: revoked === undefined ? null : { reason: revoked.reason, entry: revoked.seq },
     lastRefusal: live?.lastRefusal ?? null,
     auditExport: exp === null ? null : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
+    refusedChanges: refused,
     problems
   }
 }

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AuthorityChain, decodeEntry, encodeEntry, type ChainEntry } from '../crdt/authority-chain.js'
+import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
 import { toB64u, type Json } from '../crdt/canonical.js'
 import { ExistsError, KeyMismatchError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
@@ -86,7 +87,9 @@ export class NodeRuntime {
     const clock = opts.clock ?? (() => Date.now())
     const identity = await loadIdentity(home)
     const loaded = opts.loaded ?? await loadConfig(home, { env: opts.env ?? process.env, flags: opts.flags })
-    const store = await NodeStore.open(join(home, 'store'))
+    // The log writes as an actor bound to this node's key, with a suffix new for every life, so
+    // a restart after a crash never reissues an (actor, seq) pair (crdt/change-auth.ts).
+    const store = await NodeStore.open(join(home, 'store'), { actor: writerActor(identity.keyId, randomBytes(16).toString('hex')) })
     try {
       if (store.droppedOnRecovery.length > 0) await reportLostWrites(store, clock())
       const chain = await loadChain(store)
@@ -94,7 +97,10 @@ export class NodeRuntime {
       if (chain !== null && mothershipKey !== null) checkMothershipKey(home, mothershipKey, chain)
       const seqs = await FileSeqReserve.open(join(home, SEQ_DIR), identity.keyId)
       const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock }, seqs }, { host: loaded.config.node.host })
-      return new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock)
+      const rt = new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock)
+      store.intent.log.useCarrierRule(teamCarrierRule((key) => rt.chain?.member(key)))
+      await rt.reofferOrphans()
+      return rt
     } catch (err) {
       await store.close()
       throw err
@@ -148,12 +154,27 @@ export class NodeRuntime {
     return appended
   }
 
+  /**
+   * Offers again, in a change of this node, the records a rebuilt log holds outside its
+   * document (crdt/intent-log.ts `orphaned`) that this node writes: its own and its agents'.
+   * Records are the truth and Automerge the transport, so the team gets them back this way.
+   */
+  async reofferOrphans (): Promise<number> {
+    const log = this.store.intent.log
+    const rule = teamCarrierRule((key) => this.chain?.member(key))
+    const mine = log.orphaned().filter((id) => { const r = log.record(id); return r !== undefined && rule(this.key, r.signer) })
+    if (mine.length === 0) return 0
+    log.append(mine.map((id) => ({ id, bytes: log.get(id) as Uint8Array })), this.now(), this.identity.keyPair)
+    await this.store.intent.commit()
+    return mine.length
+  }
+
   private async writerFor (signer: KeyPair): Promise<IntentWriter> {
     const id = keyIdOf(signer.publicKey)
     let w = this.agentWriters.get(id)
     if (w === undefined) {
       const seqs = await FileSeqReserve.open(join(this.home, SEQ_DIR), id)
-      w = await IntentWriter.open({ intent: this.store.intent, key: signer, clock: { now: this.now }, seqs }, { host: this.config.node.host })
+      w = await IntentWriter.open({ intent: this.store.intent, key: signer, changeKey: this.identity.keyPair, clock: { now: this.now }, seqs }, { host: this.config.node.host })
       this.agentWriters.set(id, w)
     }
     return w

@@ -10,8 +10,9 @@
  * node.writeRecords(1)         // signs, appends, pushes
  */
 import type { AuthorityChain } from '../crdt/authority-chain.js'
+import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { IntentLog } from '../crdt/intent-log.js'
-import type { KeyId, RecordId } from '../crdt/ids.js'
+import { keyIdOf, type KeyId, type RecordId } from '../crdt/ids.js'
 import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
@@ -178,7 +179,7 @@ export class SimNode {
     const written: EncodedRecord[] = []
     const seen = new Set<RecordId>()
     this.logs.forEach((log, face) => {
-      log.append(batches[face].map((r) => ({ id: r.id, bytes: r.bytes })), this.clock())
+      log.append(batches[face].map((r) => ({ id: r.id, bytes: r.bytes })), this.clock(), this.identity.key)
       for (const r of batches[face]) {
         if (seen.has(r.id)) continue
         seen.add(r.id)
@@ -192,7 +193,7 @@ export class SimNode {
 
   /** Appends records signed elsewhere (an agent writing through this node) and pushes them. */
   appendForeign (records: readonly EncodedRecord[]): void {
-    this.logs[0].append(records.map((r) => ({ id: r.id, bytes: r.bytes })), this.clock())
+    this.logs[0].append(records.map((r) => ({ id: r.id, bytes: r.bytes })), this.clock(), this.identity.key)
     this.engines[0]?.localRecordsAdded()
   }
 
@@ -234,7 +235,12 @@ export class SimNode {
 
   private freshLogs (): IntentLog[] {
     const logs: IntentLog[] = []
-    for (let f = 0; f < this.faces; f++) logs.push(IntentLog.create(actorFor(this.ctx.seed, `${this.identity.name}/${f}`, this.life)))
+    for (let f = 0; f < this.faces; f++) {
+      // Bound to this node's key (crdt/change-auth.ts); one actor per face and life.
+      const log = IntentLog.create(writerActor(keyIdOf(this.identity.key.publicKey), actorFor(this.ctx.seed, `${this.identity.name}/${f}`, this.life)))
+      log.useCarrierRule(teamCarrierRule((k) => this.chain.member(k)))
+      logs.push(log)
+    }
     return logs
   }
 

@@ -19,12 +19,17 @@ import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AuthorityChain } from '../../crdt/authority-chain.js'
-import { keyIdOf, type RecordId } from '../../crdt/ids.js'
-import { recordIdOf } from '../../crdt/record.js'
+import type { RecordId } from '../../crdt/ids.js'
+import { keyIdOf } from '../../crdt/ids.js'
+import type { KeyPair } from '../../crdt/crypto.js'
+import { LevelKV } from '../../node/store/level-kv.js'
+import { layout } from '../../node/store/layout.js'
+import { buildSignedDocument } from './signed-doc.js'
+import { FileSeqReserve, SEQ_DIR } from '../../node/store/seq-reserve.js'
+import { writerActor } from '../../crdt/change-auth.js'
 import { createHost, type Host } from '../../node/net/host.js'
 import { SYNC_PROTOCOL } from '../../node/net/protocols.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
-import { FileSeqReserve, SEQ_DIR } from '../../node/store/seq-reserve.js'
 import { NodeStore } from '../../node/store/node-store.js'
 import { SyncEngine } from '../../node/sync/engine.js'
 import { SignaturePool } from '../../node/verify/pool.js'
@@ -83,14 +88,16 @@ serve({
   /** Fills a fresh store with the records of `recordsFile`, `perChange` per Automerge change. */
   async build ({ dir, recordsFile, perChange }: { dir: string, recordsFile: string, perChange: number }) {
     const t0 = process.hrtime.bigint()
+    // Each writer's records in changes of its own, signed by it (crdt/change-auth.ts), stored
+    // as the base; opening the store indexes them.
+    const keys = new Map(Array.from({ length: 64 }, (_, i) => benchKey(`writer${i}`)).map((k) => [keyIdOf(k.publicKey), k]))
+    const base = buildSignedDocument(readRecordFile(recordsFile), perChange, (signer) => keys.get(signer) as KeyPair, BUILD_TIME)
+    await (await NodeStore.open(dir, { sync: false })).close()
+    const kv = await LevelKV.open(dir, { sync: false })
+    await kv.batch([{ type: 'put', key: layout.docBase, value: base }])
+    await kv.close()
     const store = await NodeStore.open(dir, { sync: false, actor: randomBytes(16).toString('hex') })
     const log = store.intent.log
-    const all = readRecordFile(recordsFile)
-    for (let i = 0; i < all.length; i += perChange) {
-      const entries = all.slice(i, i + perChange).map((bytes) => ({ id: recordIdOf(bytes), bytes }))
-      log.append(entries, BUILD_TIME + i * 1000)
-      await store.intent.commit(store.intent.indexOps(entries.map(({ id }) => ({ id, record: log.record(id) as NonNullable<ReturnType<typeof log.record>> }))))
-    }
     const size = log.size
     const docBytes = log.save().length
     await store.close()
@@ -100,9 +107,10 @@ serve({
   /** Opens the store at `dir` and starts the node as `name`. */
   async start ({ dir, name, writers }: { dir: string, name: string, writers: number }) {
     const t0 = process.hrtime.bigint()
-    const store = await NodeStore.open(dir, { actor: randomBytes(16).toString('hex') })
-    const chain = AuthorityChain.fromEntries(benchTeam(writers).entries)
     const key = benchKey(name)
+    // As the runtime does: an actor bound to the node's key, new for every life.
+    const store = await NodeStore.open(dir, { actor: writerActor(keyIdOf(key.publicKey), randomBytes(16).toString('hex')) })
+    const chain = AuthorityChain.fromEntries(benchTeam(writers).entries)
     const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() }, seqs: await FileSeqReserve.open(join(dir, SEQ_DIR), keyIdOf(key.publicKey)) }, { host: `${name}-bench` })
     const host = await createHost({ seed: key.seed })
     // As the daemon does; BENCH_REPL_VERIFY_WORKERS=0 verifies on the main thread only (A/B runs).

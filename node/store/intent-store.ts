@@ -92,8 +92,22 @@ export class IntentStore {
     }
     const store = new IntentStore(kv, log, { ...DEFAULT_POLICY, ...policy }, chunks, chunkBytes, base?.length ?? 0)
     await store.repairIndex()
-    if (chunks.length > 0) await store.compact()
+    const unsaved = await store.holdOrphans()
+    // Records the load left out of the document (unsigned changes of an older version) are
+    // stored apart in the same batch as the rebuilt base, so none is ever lost.
+    if (chunks.length > 0 || unsaved.length > 0) await store.write(unsaved, true)
     return store
+  }
+
+  // Holds the stored orphans; returns the puts of those the load just made (not stored yet).
+  private async holdOrphans (): Promise<KVOp[]> {
+    const stored: Array<{ id: RecordId, bytes: Uint8Array }> = []
+    for await (const [key, value] of this.kv.iterator({ prefix: layout.docOrphanPrefix })) {
+      stored.push({ id: key.slice(layout.docOrphanPrefix.length) as RecordId, bytes: value })
+    }
+    this.log.holdOrphans(stored)
+    const known = new Set(stored.map((o) => o.id))
+    return this.log.orphaned().filter((id) => !known.has(id)).map((id) => ({ type: 'put', key: layout.docOrphan(id), value: this.log.get(id) ?? EMPTY }))
   }
 
   /** Index ops for records now in the log: write them in the same commit. */

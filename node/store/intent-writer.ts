@@ -32,8 +32,10 @@ export type IntentFields = Omit<RecordFields, 'seq' | 'prev' | 'ts' | 'host'>
 /** Dependencies of the writer. */
 export interface IntentWriterComponents {
   readonly intent: IntentStore
-  /** The node's own signing key. */
+  /** The signing key of the records written here (the node's, or an agent's). */
   readonly key: KeyPair
+  /** The key that writes and signs the Automerge changes carrying them: the node's (default `key`). */
+  readonly changeKey?: KeyPair
   /** Milliseconds since the epoch; a virtual clock in tests and the simulator. */
   readonly clock: { now: () => number }
   /** The signer's seq high-water mark (a FileSeqReserve for a node's keys). */
@@ -256,7 +258,7 @@ export class IntentWriter {
     }
     const ops: KVOp[] = this.c.intent.indexOps(toIndex)
     if (head !== undefined && head !== before) ops.push(this.c.intent.headOp(this.signer, head))
-    if (entries.length > 0) log.append(entries, ts)
+    if (entries.length > 0) log.append(entries, ts, this.c.changeKey ?? this.c.key)
     this.staged = head
     const reject = (e: AuraError): void => { for (const r of live) r.reject(e) }
     return { ops, head: head !== before ? head : undefined, acks, reject, rest }

@@ -12,6 +12,7 @@
  * | `forks/<seq>/<hash>`                  | a second, validly signed entry for `seq` (fork evidence) |
  * | `doc/base`                            | `IntentLog.save()`: the whole log, uncompressed |
  * | `doc/inc/<n>`                         | `saveIncremental()` chunk n, newer than the base |
+ * | `doc/orphan/<id>`                     | canonical bytes of a record no signed change carries (an older store's unsigned changes; docs/architecture.md) |
  * | `rec/<signer>/<seq>/<id>`             | empty: index of records by signer and seq        |
  * | `audit/<ts>/<n>`                      | canonical JSON audit event                       |
  * | `peers/<keyId>`                       | canonical JSON `{addrs, seen}`                   |
@@ -58,6 +59,8 @@ export const layout = {
   docBase: 'doc/base',
   docIncPrefix: 'doc/inc/',
   docInc: (n: number): string => `doc/inc/${pad(n)}`,
+  docOrphanPrefix: 'doc/orphan/',
+  docOrphan: (id: RecordId): string => `doc/orphan/${parseRecordId(id)}`,
   recPrefix: 'rec/',
   recSigner: (signer: KeyId): string => `rec/${parseKeyId(signer)}/`,
   rec: (signer: KeyId, seq: number, id: RecordId): string => `rec/${parseKeyId(signer)}/${pad(seq)}/${parseRecordId(id)}`,

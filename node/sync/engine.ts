@@ -81,6 +81,26 @@ export interface SyncAuditEvent {
   message: string
 }
 
+/**
+ * Intent-log changes refused on one link, by code: `in` those this node refused from the
+ * peer, `out` those the peer refused from this node (its `refused` answer or error frame).
+ */
+export interface RefusedChanges {
+  peer: KeyId
+  direction: 'in' | 'out'
+  code: string
+  count: number
+  /** Clock reading of the latest. */
+  last: number
+  message: string
+}
+
+/** Most (peer, direction, code) rows of refused changes kept; the oldest goes first. */
+const REFUSED_ROWS_MAX = 256
+
+/** Refusals of intent data that are answered with `refused` (the link stays; both sides start that peer's sync afresh). */
+const RESYNC_CODES = new Set(['E_MISSING_DEPS', 'E_FORK'])
+
 /** What the engine reports to the node. All optional. */
 export interface SyncEvents {
   chainApplied?: (fromSeq: number, from: KeyId | null) => void
@@ -91,6 +111,8 @@ export interface SyncEvents {
   beacon?: (beacon: Beacon, bytes: Uint8Array) => void
   sessionOpened?: (peer: KeyId) => void
   sessionClosed?: (peer: KeyId, reason?: AuraError) => void
+  /** An intent-log change was refused (either direction); `row` holds the running count. */
+  refusedChange?: (row: RefusedChanges) => void
 }
 
 interface Session {
@@ -146,6 +168,8 @@ const verifiedBeacons = new Map<string, Beacon>()
 const HELD_WINDOW = 64
 
 const HOSTILE = new Set(['E_BAD_SIGNATURE', 'E_MALFORMED', 'E_NOT_ADMITTED', 'E_REVOKED', 'E_BAD_CHAIN', 'E_FRAME_TOO_LARGE'])
+/** Hostile refusals of intent data counted as refused changes (forged writer, foreign record, bad change). */
+const INTENT_REFUSALS = new Set(['E_BAD_SIGNATURE', 'E_MALFORMED'])
 
 /** One node's side of every sync session. */
 export class SyncEngine {
@@ -174,6 +198,7 @@ export class SyncEngine {
   private headsMemo: FrameMemo | null = null
   /** Bytes of `amp` pieces held by all sessions together. */
   private bufferedBytes = 0
+  private readonly refusals = new Map<string, RefusedChanges>()
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
@@ -188,6 +213,21 @@ export class SyncEngine {
     if (this.c.chain.revocation(key) !== undefined) return new RevokedError(`${shortId(key)} is revoked`, { peer: shortId(key) })
     if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to this team`, { peer: shortId(key) })
     return null
+  }
+
+  /** Intent-log changes refused in either direction, per peer and code, newest last. */
+  refusedChanges (): RefusedChanges[] {
+    return [...this.refusals.values()].sort((a, b) => a.last - b.last)
+  }
+
+  private noteRefusal (peer: KeyId, direction: 'in' | 'out', code: string, message: string): void {
+    const key = `${peer}/${direction}/${code}`
+    const row = this.refusals.get(key) ?? { peer, direction, code, count: 0, last: 0, message }
+    this.refusals.delete(key)
+    const next = { ...row, count: row.count + 1, last: this.c.clock(), message }
+    this.refusals.set(key, next)
+    this.events.refusedChange?.(next)
+    if (this.refusals.size > REFUSED_ROWS_MAX) this.refusals.delete(this.refusals.keys().next().value as string)
   }
 
   /** Remote keys of the open, admitted sessions. */
@@ -227,6 +267,8 @@ export class SyncEngine {
     link.onClose = (reason) => {
       this.sessions.delete(s)
       this.dropPieces(s)
+      // The remote refused our intent data as hostile (error frame): shown as refused changes.
+      if (reason?.context.remote === true && INTENT_REFUSALS.has(reason.code)) this.noteRefusal(link.remote, 'out', reason.code, reason.message)
       this.events.sessionClosed?.(link.remote, reason)
     }
     // A key we do not know hears nothing of the team (not even its head) until its own hello
@@ -357,6 +399,7 @@ export class SyncEngine {
         if (s.trusted && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
         return
       case 'refused':
+        if (RESYNC_CODES.has(msg.code)) this.noteRefusal(s.link.remote, 'out', msg.code, msg.message)
         s.paused = true
         s.syncState = this.c.log.initSyncState()
         s.idle = null
@@ -563,7 +606,17 @@ export class SyncEngine {
       result = this.c.log.receiveSyncMessage(s.syncState, data, check, this.c.clock())
     } catch (err) {
       const e = toAuraError(err)
+      if (INTENT_REFUSALS.has(e.code) || RESYNC_CODES.has(e.code)) this.noteRefusal(s.link.remote, 'in', e.code, e.message)
       if (HOSTILE.has(e.code)) throw e
+      if (RESYNC_CODES.has(e.code)) {
+        // Nothing was applied. Both sides start this link's sync afresh (the sender on our
+        // `refused`): a change sent without its dependency (Automerge's bloom filter can
+        // wrongly say we hold it) then comes with it, and one that depends on what never
+        // existed is refused again, costing its sender alone.
+        s.syncState = this.c.log.initSyncState()
+        s.lastAm = null
+        this.send(s, { t: 'refused', code: e.code, message: e.message })
+      }
       if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE') {
         s.syncState = this.c.log.initSyncState()
         s.lastAm = null

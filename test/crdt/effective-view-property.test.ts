@@ -14,7 +14,7 @@ import type { RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
 import { decodeRecord, type EncodedRecord } from '../../crdt/record.js'
 import { ChainBuilder, keyOf as chainKey } from './authority-chain-fixture.js'
-import { actorOf, syncPair, Writer } from './record-fixtures.js'
+import { appendAs, actorOf, syncPair, Writer } from './record-fixtures.js'
 
 function summary (view: EffectiveView): string[] {
   return [...[...view.effective.keys()].map((id) => `${id} effective`), ...[...view.quarantined].map(([id, q]) => `${id} ${q.reason}`)].sort()
@@ -104,7 +104,7 @@ describe('effective view properties (real AuthorityChain)', () => {
           const mine = shuffled(records.filter((_, k) => (recordMasks[k] & (1 << i)) !== 0), orderKeys.slice(i))
           for (let pos = 0, step = 0; pos < mine.length; step++) {
             const size = batchSizes[step % batchSizes.length]
-            logs[i].append(mine.slice(pos, pos + size), step * 1000)
+            appendAs(logs[i], mine.slice(pos, pos + size), step * 1000)
             pos += size
           }
           received.push(shuffled(chainTail.filter((_, k) => (entryMasks[k] & (1 << i)) !== 0), orderKeys.slice(i + 1)))

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
-import { canonicalBytes, utf8 } from '../../crdt/canonical.js'
+import { canonicalBytes, canonicalString, utf8 } from '../../crdt/canonical.js'
+import { writerActor } from '../../crdt/change-auth.js'
 import { AuraError, LockdownError } from '../../crdt/errors.js'
 import type { RecordId } from '../../crdt/ids.js'
 import { documentPuts, GENESIS_ACTOR, genesisDoc, type IntentDoc } from '../../crdt/intent-doc.js'
 import { IntentLog, type IncomingCheck, type IncomingRecord } from '../../crdt/intent-log.js'
 import { changeHashOf, stageSyncMessage } from '../../crdt/intent-staging.js'
 import { recordIdOf } from '../../crdt/record.js'
-import { acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
+import { appendAs, acceptAll, actorOf, commitSigned, forgedMessage, INVENTED, inventedDependency, syncPair, Writer } from './record-fixtures.js'
 
 type Doc = A.Doc<IntentDoc>
 
@@ -50,9 +51,9 @@ const a1 = alice.write('a1')
 const a2 = alice.write('a2')
 const m1 = mallory.write('m1')
 
-/** Mallory's base document: genesis plus alice's first record, as an honest peer would hold it. */
+/** Mallory's base document: genesis plus alice's first record in a change of alice's, as an honest peer would hold it. */
 function base (): Doc {
-  return A.change(genesisDoc(actorOf('mallory')), { time: 0 }, (d) => { d.records[a1.id] = a1.bytes })
+  return commitSigned(genesisDoc(actorOf('mallory')), alice.key, [a1])
 }
 
 function badSignatureBytes (): Uint8Array {
@@ -60,12 +61,12 @@ function badSignatureBytes (): Uint8Array {
 }
 
 const attacks: Array<[string, string, RegExp, (d: Doc) => Doc]> = [
-  ['a record with a bad signature next to a good one', 'E_BAD_SIGNATURE', /bad signature/, (d) => A.change(d, (x) => {
-    x.records[a2.id] = a2.bytes
+  // In changes mallory signs as writers sign theirs, so what is refused is the record itself.
+  ['a record with a bad signature next to a good one', 'E_BAD_SIGNATURE', /bad signature/, (d) => {
     const bad = badSignatureBytes()
-    x.records[recordIdOf(bad)] = bad
-  })],
-  ['a malformed record', 'E_MALFORMED', /malformed/, (d) => A.change(d, (x) => { const junk = utf8('{"v":1}'); x.records[recordIdOf(junk)] = junk })],
+    return commitSigned(d, mallory.key, [m1, { id: recordIdOf(bad), bytes: bad }])
+  }],
+  ['a malformed record', 'E_MALFORMED', /malformed/, (d) => { const junk = utf8('{"v":1}'); return commitSigned(d, mallory.key, [{ id: recordIdOf(junk), bytes: junk }]) }],
   ['a delete of a held record', 'E_MALFORMED', /deletes a key/, (d) => A.change(d, (x) => { delete x.records[a1.id] })],
   // The proxy drops a write of equal bytes, so write something else first, then the original.
   ['an overwrite of a held record, ending on the same bytes', 'E_MALFORMED', /overwrites record/, (d) => A.change(d, (x) => { x.records[a1.id] = a2.bytes; x.records[a1.id] = new Uint8Array(a1.bytes) })],
@@ -112,7 +113,7 @@ describe('staged merge refuses hostile sync messages whole', () => {
   it('exercises both chunk kinds', () => {
     const bob = IntentLog.create(actorOf('bob'))
     expect(pushRaw(base(), bob).docChunks).toBeGreaterThan(0)
-    const next = A.change(base(), (x) => { x.records[a2.id] = a2.bytes })
+    const next = commitSigned(base(), alice.key, [a2])
     expect(pushRaw(next, bob).changeChunks).toBeGreaterThan(0)
     expect(bob.has(a2.id)).toBe(true)
   })
@@ -121,7 +122,7 @@ describe('staged merge refuses hostile sync messages whole', () => {
     const bob = IntentLog.create(actorOf('bob'))
     expect(() => pushRaw(attacks[0][3](base()), bob)).toThrow(AuraError)
     const honest = IntentLog.create(actorOf('alice'))
-    honest.append([a1, a2], 0)
+    appendAs(honest, [a1, a2], 0)
     syncPair(honest, bob)
     expect(bob.ids().sort()).toEqual([a1.id, a2.id].sort())
   })
@@ -153,7 +154,7 @@ describe('staged merge refuses hostile sync messages whole', () => {
   it('finds a hostile change hidden behind a good one in one concatenated entry', () => {
     const bob = IntentLog.create(actorOf('bob'))
     pushRaw(base(), bob)
-    const good = A.change(base(), (x) => { x.records[a2.id] = a2.bytes })
+    const good = commitSigned(base(), alice.key, [a2])
     const bad = A.change(good, (x) => { delete x.records[a1.id] })
     const [goodChange, badChange] = A.getChanges(base(), bad)
     const entry = new Uint8Array([...goodChange, ...badChange])
@@ -166,24 +167,21 @@ describe('staged merge refuses hostile sync messages whole', () => {
     expect(bob.receiveSyncMessage(bob.initSyncState(), honest, acceptAll, 0).added).toEqual([a2.id])
   })
 
-  it('a change that arrives before its deps is checked on arrival and reported as added when it applies', () => {
+  it('a change that arrives before its deps is refused (E_MISSING_DEPS), never queued; with its deps it applies', () => {
     const bob = IntentLog.create(actorOf('bob'))
     const d1 = base()
-    const d2 = A.change(d1, (x) => { x.records[a2.id] = a2.bytes })
+    const d2 = commitSigned(d1, alice.key, [a2])
     const [c1] = A.getChanges(genesisDoc(actorOf('z')), d1)
     const [c2] = A.getChanges(d1, d2)
-    const shown: RecordId[] = []
-    const check: IncomingCheck = (inc) => { shown.push(...inc.map((r) => r.id)) }
-    const msg = (c: Uint8Array) => A.encodeSyncMessage({ heads: A.getHeads(d2), need: [], have: [], changes: [c] })
-    let state = bob.initSyncState()
-    let res = bob.receiveSyncMessage(state, msg(c2), check, 0)
-    state = res.state
-    expect(res.added).toEqual([])
-    expect(shown).toEqual([a2.id])
-    expect(bob.has(a2.id)).toBe(false)
-    res = bob.receiveSyncMessage(state, msg(c1), check, 0)
-    expect(res.added.sort()).toEqual([a1.id, a2.id].sort())
-    expect(shown).toEqual([a2.id, a1.id])
+    const msg = (...c: Uint8Array[]) => A.encodeSyncMessage({ heads: A.getHeads(d2), need: [], have: [], changes: c })
+    const before = snapshot(bob)
+    const err = caught(() => bob.receiveSyncMessage(bob.initSyncState(), msg(c2), acceptAll, 0))
+    expect(err.code).toBe('E_MISSING_DEPS')
+    expect(err.context.missing).toEqual([A.decodeChange(c1).hash])
+    expect(snapshot(bob)).toEqual(before)
+    expect(bob.queuedChanges).toBe(0)
+    // Sent with its dependency (in either order), it applies.
+    expect(bob.receiveSyncMessage(bob.initSyncState(), msg(c2, c1), acceptAll, 0).added.sort()).toEqual([a1.id, a2.id].sort())
     expect(bob.record(a2.id)?.text).toBe('a2')
   })
 
@@ -203,87 +201,109 @@ describe('staged merge refuses hostile sync messages whole', () => {
   })
 })
 
-describe('forged Automerge actors', () => {
-  /** A change that claims `actor`'s next seq but carries mallory's record. */
-  function forgedUnder (actor: string): Doc {
-    return A.change(genesisDoc(actor), { time: 0 }, (d) => { d.records[m1.id] = m1.bytes })
+describe('authenticated writers (crdt/change-auth.ts)', () => {
+  const bobW = new Writer('bob')
+  const b1 = bobW.write('b1')
+
+  /** Alice's log holding a1, synced to a fresh bob: what every test below starts from. */
+  function start (): { la: IntentLog, bob: IntentLog } {
+    const la = IntentLog.create(actorOf('alice'))
+    appendAs(la, [a1], 0)
+    const bob = IntentLog.create(actorOf('bob'))
+    syncPair(la, bob)
+    return { la, bob }
   }
 
-  it('a change reusing a held (actor, seq) is refused with E_FORK and the log is untouched', () => {
-    const la = IntentLog.create(actorOf('alice'))
-    la.append([a1], 0)
-    const bob = IntentLog.create(actorOf('bob'))
-    syncPair(la, bob)
+  /** The refusal of pushing `doc`, with bob checked untouched and still syncing with alice. */
+  function refusedBy (doc: Doc, code: string, reason: RegExp): void {
+    const { la, bob } = start()
     const before = snapshot(bob)
-    const err = caught(() => pushRaw(forgedUnder(actorOf('alice')), bob))
-    expect(err.code).toBe('E_FORK')
-    expect(err.context.actor).toBe(actorOf('alice'))
-    expect(err.context.seq).toBe(1)
+    const err = caught(() => pushRaw(doc, bob))
+    expect(err.code).toBe(code)
+    expect(err.message).toMatch(reason)
     expect(snapshot(bob)).toEqual(before)
-  })
-
-  it('whoever arrives first wins: the honest change is then refused as a fork (known limit)', () => {
-    const la = IntentLog.create(actorOf('alice'))
-    la.append([a1], 0)
-    const carol = IntentLog.create(actorOf('carol'))
-    pushRaw(forgedUnder(actorOf('alice')), carol)
-    expect(carol.has(m1.id)).toBe(true)
-    const before = snapshot(carol)
-    expect(caught(() => syncPair(la, carol)).code).toBe('E_FORK')
-    expect(snapshot(carol)).toEqual(before)
-  })
-
-  it('a forged change that can never apply (an invented dependency) does not block the genuine one', () => {
-    const la = IntentLog.create(actorOf('alice'))
-    la.append([a1], 0)
-    const bob = IntentLog.create(actorOf('bob'))
-    // Alice's seq 2 as mallory fakes it: under alice's actor, carrying mallory's record, and
-    // depending on a seq 1 that only mallory has (bob can never get it), so Automerge can only
-    // queue it.
-    const m0 = mallory.write('m0')
-    const fake1 = A.change(genesisDoc(actorOf('alice')), { time: 0 }, (d) => { d.records[m0.id] = m0.bytes })
-    const fake2 = A.change(fake1, { time: 0 }, (d) => { d.records[m1.id] = m1.bytes })
-    const [forged] = A.getChanges(fake1, fake2)
-    expect(A.decodeChange(forged)).toMatchObject({ actor: actorOf('alice'), seq: 2 })
-    const message = A.encodeSyncMessage({ heads: A.getHeads(fake2), need: [], have: [], changes: [forged] })
-    expect(bob.receiveSyncMessage(bob.initSyncState(), message, acceptAll, 0).added).toEqual([])
-    expect(bob.has(m1.id)).toBe(false)
-    // Alice's genuine changes (seq 1 and 2) still arrive and apply.
-    la.append([a2], 1000)
+    appendAs(la, [a2], 1000)
     syncPair(la, bob)
-    expect(bob.has(a1.id) && bob.has(a2.id)).toBe(true)
+    expect(bob.has(a2.id)).toBe(true)
+  }
+
+  // The actor alice's log writes as (start() creates it with suffix actorOf('alice')).
+  const aliceActor = (): string => writerActor(alice.signer, actorOf('alice'))
+
+  it("refuses a change under another member's actor, signed by the forger (forged actor)", () => {
+    const forged = commitSigned(genesisDoc(actorOf('m')), mallory.key, [m1], { actor: aliceActor(), message: forgedMessage(mallory.key) })
+    expect(A.decodeChange(A.getAllChanges(forged)[1]).actor).toBe(aliceActor())
+    refusedBy(forged, 'E_BAD_SIGNATURE', /claims an actor that is not its signer's/)
   })
 
-  it('changes held back for deps that never come are dropped past a bound, and sync goes on', () => {
-    const la = IntentLog.create(actorOf('alice'))
-    la.append([a1], 0)
-    const bob = IntentLog.create(actorOf('bob'))
-    bob.limitQueuedChanges(3)
-    // Each depends on a change only mallory has: Automerge can only queue it.
-    const forge = (n: number): Uint8Array => {
-      const r = mallory.write(`queued ${n}`)
-      const first = A.change(genesisDoc(actorOf(`q${n}`)), { time: 0 }, (d) => { d.records[m1.id] = m1.bytes })
-      const second = A.change(first, { time: 0 }, (d) => { d.records[r.id] = r.bytes })
-      const [change] = A.getChanges(first, second)
-      return A.encodeSyncMessage({ heads: A.getHeads(second), need: [], have: [], changes: [change] })
+  it("refuses a member's own records replayed under its actor with other deps and the genuine signature", () => {
+    const { la } = start()
+    const genuine = A.decodeChange(A.getAllChanges(A.load<IntentDoc>(la.save()))[1])
+    expect(genuine.actor).toBe(aliceActor())
+    // The same actor, seq and records, and alice's own message, but depending on bob's change.
+    const withBob = commitSigned(genesisDoc(actorOf('m')), bobW.key, [b1])
+    const replay = commitSigned(withBob, alice.key, [a1], { actor: genuine.actor, message: () => genuine.message })
+    expect(A.decodeChange(A.getAllChanges(replay).at(-1)!)).toMatchObject({ actor: genuine.actor, seq: 1 })
+    refusedBy(replay, 'E_BAD_SIGNATURE', /writer signature that does not verify/)
+  })
+
+  it('refuses a change whose signature is stripped, altered, or spelled another way', () => {
+    const sign = forgedMessage(alice.key)
+    refusedBy(commitSigned(genesisDoc(actorOf('m')), alice.key, [a2], { message: () => null }), 'E_BAD_SIGNATURE', /is not signed by its writer/)
+    const altered = (h: Parameters<typeof sign>[0], ids: string[]): string => {
+      const m = JSON.parse(sign(h, ids)) as { pub: string, sig: string }
+      return canonicalString({ ...m, sig: (m.sig[0] === 'A' ? 'B' : 'A') + m.sig.slice(1) })
     }
-    for (let n = 0; n < 3; n++) bob.receiveSyncMessage(bob.initSyncState(), forge(n), acceptAll, 0)
-    expect(bob.queuedChanges).toBe(3)
-    bob.receiveSyncMessage(bob.initSyncState(), forge(3), acceptAll, 0)
+    refusedBy(commitSigned(genesisDoc(actorOf('m')), alice.key, [a2], { message: altered }), 'E_BAD_SIGNATURE', /does not verify/)
+    refusedBy(commitSigned(genesisDoc(actorOf('m')), alice.key, [a2], { message: (h, ids) => sign(h, ids).replace(',', ', ') }), 'E_BAD_SIGNATURE', /canonical form/)
+    refusedBy(commitSigned(genesisDoc(actorOf('m')), alice.key, [a2], { time: 5, message: (h, ids) => sign({ ...h, time: 6 }, ids) }), 'E_BAD_SIGNATURE', /does not verify/)
+  })
+
+  it("refuses a change that carries another signer's record", () => {
+    refusedBy(commitSigned(genesisDoc(actorOf('m')), alice.key, [a2, m1]), 'E_BAD_SIGNATURE', /carries record .* of peer-/)
+  })
+
+  it('lets a carrier rule allow what the node allows (a peer carrying its agents\' records)', () => {
+    const { bob } = start()
+    bob.useCarrierRule((writer, signer) => writer === signer || (writer === alice.signer && signer === mallory.signer))
+    pushRaw(commitSigned(genesisDoc(actorOf('m')), alice.key, [a2, m1]), bob)
+    expect(bob.has(m1.id)).toBe(true)
+    expect(() => bob.append([b1], 0, alice.key)).toThrow(/does not write for/)
+  })
+
+  it('refuses a change that puts no record', () => {
+    refusedBy(commitSigned(genesisDoc(actorOf('m')), alice.key, []), 'E_MALFORMED', /puts no record/)
+  })
+
+  it('refuses a change that depends on an invented hash: nothing queued, and sync with every honest peer goes on', () => {
+    const { la, bob } = start()
+    const crafted = A.encodeSyncMessage({ heads: [], need: [], have: [], changes: [inventedDependency(mallory, m1)] })
+    expect(A.decodeChange(A.decodeSyncMessage(crafted).changes[0]).deps).toEqual([INVENTED])
+    const before = snapshot(bob)
+    const err = caught(() => bob.receiveSyncMessage(bob.initSyncState(), crafted, acceptAll, 0))
+    expect(err.code).toBe('E_MISSING_DEPS')
+    expect(err.context.missing).toEqual([INVENTED])
+    expect(snapshot(bob)).toEqual(before)
     expect(bob.queuedChanges).toBe(0)
-    expect(bob.size).toBe(0)
-    la.append([a2], 1000)
+    // A third, fresh peer still gets everything bob holds, and alice's next record flows through.
+    const carol = IntentLog.create(actorOf('carol'))
+    syncPair(bob, carol)
+    expect(carol.has(a1.id)).toBe(true)
+    appendAs(la, [a2], 1000)
     syncPair(la, bob)
-    expect(bob.has(a1.id) && bob.has(a2.id)).toBe(true)
+    syncPair(bob, carol)
+    expect(carol.has(a2.id)).toBe(true)
   })
 
   it("a change under the log's own actor that it never made is refused", () => {
     const bob = IntentLog.create(actorOf('bob'))
-    const err = caught(() => pushRaw(forgedUnder(actorOf('bob')), bob))
-    expect(err.code).toBe('E_FORK')
-    expect(bob.size).toBe(0)
-    bob.append([a1], 0)
-    expect(bob.size).toBe(1)
+    appendAs(bob, [b1], 0)
+    const own = bob.actorId
+    const carol = IntentLog.create(actorOf('carol'))
+    const forged = commitSigned(genesisDoc(actorOf('m')), bobW.key, [bobW.write('b2')], { actor: own })
+    expect(caught(() => pushRaw(forged, bob)).code).toBe('E_FORK')
+    pushRaw(forged, carol)
+    expect(carol.size).toBe(1)
   })
 })
 
@@ -302,7 +322,8 @@ describe('documentPuts (the counting proof for whole documents)', () => {
   })
 
   it('a fresh peer still takes a document with honest duplicate puts (read change by change)', () => {
-    const other = A.change(genesisDoc(actorOf('olga')), { time: 0 }, (d) => { d.records[a1.id] = a1.bytes; d.records[a2.id] = a2.bytes })
+    // Alice in another life (another actor of hers) puts a1 again, and a2.
+    const other = commitSigned(genesisDoc(actorOf('olga')), alice.key, [a1, a2], { actor: writerActor(alice.signer, 'ff'.repeat(16)) })
     const carol = IntentLog.create(actorOf('carol'))
     expect(pushRaw(A.merge(base(), other), carol).docChunks).toBeGreaterThan(0)
     expect(carol.ids().sort()).toEqual([a1.id, a2.id].sort())
@@ -330,7 +351,7 @@ describe('staging copies of held changes', () => {
     const bob = IntentLog.create(actorOf('bob'))
     const carol = IntentLog.create(actorOf('carol'))
     const dave = IntentLog.create(actorOf('dave'))
-    bob.append([a1], 0)
+    appendAs(bob, [a1], 0)
     syncPair(bob, carol)
     syncPair(bob, dave)
     // Dave and carol in sync, with states kept, before bob writes again.
@@ -355,7 +376,7 @@ describe('staging copies of held changes', () => {
       return pushed
     }
     expect(exchange()).toEqual([])
-    bob.append([a2], 1)
+    appendAs(bob, [a2], 1)
     syncPair(bob, carol)
     syncPair(bob, dave)
     const before = snapshot(carol)

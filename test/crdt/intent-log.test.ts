@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
 import type { RecordId } from '../../crdt/ids.js'
 import { GENESIS_ACTOR, GENESIS_HASH, type IntentDoc } from '../../crdt/intent-doc.js'
+import { writerActor } from '../../crdt/change-auth.js'
 import { IntentLog, type IncomingRecord } from '../../crdt/intent-log.js'
 import { canonicalBytes } from '../../crdt/canonical.js'
 import { recordIdOf } from '../../crdt/record.js'
-import { acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
+import { appendAs, acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
 
 function changesIn (log: IntentLog): A.DecodedChange[] {
   return A.getAllChanges(A.load<IntentDoc>(log.save(), { actor: 'ab' })).map((c) => A.decodeChange(c))
@@ -33,7 +34,7 @@ describe('IntentLog basics', () => {
 
   it('leaves a sync state it is given as it was (the backend mutates states; the log clones them)', () => {
     const la = IntentLog.create(actorOf('alice'))
-    la.append([r1], 1_000)
+    appendAs(la, [r1], 1_000)
     const lb = IntentLog.create(actorOf('bob'))
     const s0 = la.initSyncState()
     const [s1, m1] = la.generateSyncMessage(s0)
@@ -49,17 +50,17 @@ describe('IntentLog basics', () => {
 
   it('appends a batch as one change and skips ids already held', () => {
     const log = IntentLog.create(actorOf('alice'))
-    log.append([r1, r2, r1], 1_000)
+    appendAs(log, [r1, r2, r1], 1_000)
     expect(log.size).toBe(2)
-    log.append([r2, r3], 2_000)
+    appendAs(log, [r2, r3], 2_000)
     expect(log.size).toBe(3)
-    log.append([r1, r3], 3_000)
+    appendAs(log, [r1, r3], 3_000)
     const changes = changesIn(log)
     expect(changes.length).toBe(3)
     expect(changes[1].ops.length).toBe(2)
     expect(changes[2].ops.length).toBe(1)
     expect(changes[1].time).toBe(1)
-    expect(changes[1].actor).toBe(actorOf('alice'))
+    expect(changes[1].actor).toBe(writerActor(alice.signer, actorOf('alice')))
     expect(log.has(r3.id)).toBe(true)
     expect(log.get(r1.id)).toEqual(r1.bytes)
     expect(log.get('00'.repeat(32) as RecordId)).toBeUndefined()
@@ -70,28 +71,28 @@ describe('IntentLog basics', () => {
   })
 
   it('is deterministic: same actor, times and batches give the same bytes', () => {
-    const build = () => { const l = IntentLog.create(actorOf('alice')); l.append([r1, r2], 5_000); l.append([r3], 9_000); return l.save() }
+    const build = () => { const l = IntentLog.create(actorOf('alice')); appendAs(l, [r1, r2], 5_000); appendAs(l, [r3], 9_000); return l.save() }
     expect(build()).toEqual(build())
   })
 
   it('refuses to append a record whose id is not its hash, or that does not verify, or is malformed', () => {
     const log = IntentLog.create(actorOf('alice'))
-    expect(() => log.append([{ id: r2.id, bytes: r1.bytes }], 0)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    expect(() => appendAs(log, [{ id: r2.id, bytes: r1.bytes }], 0)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
     const forged = canonicalBytes({ ...r1.record, text: 'changed' })
-    expect(() => log.append([{ id: recordIdOf(forged), bytes: forged }], 0)).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE' }))
+    expect(() => appendAs(log, [{ id: recordIdOf(forged), bytes: forged }], 0)).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE' }))
     const junk = new TextEncoder().encode('{"a":1}')
-    expect(() => log.append([{ id: recordIdOf(junk), bytes: junk }], 0)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
+    expect(() => appendAs(log, [{ id: recordIdOf(junk), bytes: junk }], 0)).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
     expect(log.size).toBe(0)
     expect(changesIn(log).length).toBe(1)
   })
 
   it('saves and loads, including save + incremental chunks concatenated', () => {
     const log = IntentLog.create(actorOf('alice'))
-    log.append([r1], 1_000)
+    appendAs(log, [r1], 1_000)
     const base = log.save()
-    log.append([r2], 2_000)
+    appendAs(log, [r2], 2_000)
     const inc1 = log.saveIncremental()
-    log.append([r3], 3_000)
+    appendAs(log, [r3], 3_000)
     const inc2 = log.saveIncremental()
     expect(log.saveIncremental().length).toBe(0)
     const joined = new Uint8Array([...base, ...inc1, ...inc2])
@@ -99,7 +100,7 @@ describe('IntentLog basics', () => {
     expect(back.ids().sort()).toEqual(log.ids().sort())
     // What was loaded is stored already: the next increment holds only what is new.
     expect(back.saveIncremental().length).toBe(0)
-    back.append([w4], 4_000)
+    appendAs(back, [w4], 4_000)
     const inc3 = back.saveIncremental()
     expect(IntentLog.load(new Uint8Array([...joined, ...inc3]), actorOf('alice3')).has(w4.id)).toBe(true)
     expect(back.records().map((r) => r.record.text).sort()).toEqual(['four', 'one', 'three', 'two'])
@@ -123,8 +124,8 @@ describe('IntentLog sync', () => {
     const lb = IntentLog.create(actorOf('bob'))
     const ra = [alice.write('a1'), alice.write('a2')]
     const rb = [bob.write('b1')]
-    la.append(ra, 1_000)
-    lb.append(rb, 1_000)
+    appendAs(la, ra, 1_000)
+    appendAs(lb, rb, 1_000)
     const seenByB: IncomingRecord[] = []
     const addedToB: RecordId[] = []
     let sa = la.initSyncState()
@@ -149,7 +150,7 @@ describe('IntentLog sync', () => {
     expect(seenByB.every((r) => r.record.signer === alice.signer)).toBe(true)
     // Later appends flow as small change chunks.
     const more = alice.write('a3')
-    la.append([more], 2_000)
+    appendAs(la, [more], 2_000)
     const { messages } = syncPair(la, lb)
     expect(lb.has(more.id)).toBe(true)
     expect(messages.some((m) => A.decodeSyncMessage(m).changes.length > 0)).toBe(true)
@@ -158,7 +159,7 @@ describe('IntentLog sync', () => {
   it('a fresh peer receives a whole-document chunk on first sync and takes it', () => {
     const alice = new Writer('alice')
     const la = IntentLog.create(actorOf('alice'))
-    for (let i = 0; i < 5; i++) la.append([alice.write(`r${i}`), alice.write(`s${i}`)], i * 1000)
+    for (let i = 0; i < 5; i++) appendAs(la, [alice.write(`r${i}`), alice.write(`s${i}`)], i * 1000)
     const fresh = IntentLog.create(actorOf('fresh'))
     const { messages } = syncPair(la, fresh)
     const chunks = messages.flatMap((m) => A.decodeSyncMessage(m).changes)
@@ -173,7 +174,7 @@ describe('IntentLog sync', () => {
     const writers = names.map((n) => new Writer(n))
     // The same record appended by two logs independently is one record.
     const shared = writers[0].write('shared')
-    logs.forEach((l, i) => l.append([writers[i].write('own'), ...(i < 2 ? [shared] : [])], 1_000))
+    logs.forEach((l, i) => appendAs(l, [writers[i].write('own'), ...(i < 2 ? [shared] : [])], 1_000))
     syncPair(logs[0], logs[1]); syncPair(logs[1], logs[2]); syncPair(logs[2], logs[0])
     const want = logs[0].ids().sort()
     expect(want.length).toBe(4)
@@ -184,9 +185,9 @@ describe('IntentLog sync', () => {
     const w = new Writer('alice')
     const rs = Array.from({ length: 5 }, (_, i) => w.write(`r${i}`))
     const [l0, l1, l2] = ['r0', 'r1', 'r2'].map((n) => IntentLog.create(actorOf(n)))
-    l0.append([rs[0]], 0); l0.append([rs[1]], 0); l0.append([rs[3]], 0)
-    l2.append([rs[2]], 0)
-    l1.append([rs[4]], 0)
+    appendAs(l0, [rs[0]], 0); appendAs(l0, [rs[1]], 0); appendAs(l0, [rs[3]], 0)
+    appendAs(l2, [rs[2]], 0)
+    appendAs(l1, [rs[4]], 0)
     syncPair(l2, l1)
     const { messages } = syncPair(l1, l0)
     const entries = messages.flatMap((m) => A.decodeSyncMessage(m).changes)
@@ -199,7 +200,7 @@ describe('IntentLog sync', () => {
     const bobW = new Writer('bob')
     const la = IntentLog.create(actorOf('alice'))
     const lb = IntentLog.create(actorOf('bob'))
-    for (let i = 0; i < 4; i++) la.append(Array.from({ length: 10 }, (_, k) => alice.write(`early ${i}.${k}`)), i * 1000)
+    for (let i = 0; i < 4; i++) appendAs(la, Array.from({ length: 10 }, (_, k) => alice.write(`early ${i}.${k}`)), i * 1000)
     let sa = la.initSyncState()
     let sb = lb.initSyncState()
     for (let round = 0; round < 10; round++) {
@@ -214,8 +215,8 @@ describe('IntentLog sync', () => {
     const stored = [lb.save()]
     // Apart: bob writes one record, alice sixty; alice speaks first, not knowing of bob's.
     const own = bobW.write('written while apart')
-    lb.append([own], 10_000)
-    for (let i = 0; i < 60; i++) la.append([alice.write(`late ${i}`)], 20_000 + i)
+    appendAs(lb, [own], 10_000)
+    for (let i = 0; i < 60; i++) appendAs(la, [alice.write(`late ${i}`)], 20_000 + i)
     let m: Uint8Array | null
     ;[sa, m] = la.generateSyncMessage(sa)
     expect(m).not.toBeNull()
@@ -231,7 +232,7 @@ describe('IntentLog sync', () => {
     expect(la.has(own.id)).toBe(true)
     expect(la.ids().sort()).toEqual(lb.ids().sort())
     // Bob keeps writing under his actor after the merge: no reused (actor, seq).
-    lb.append([bobW.write('after the merge')], 30_000)
+    appendAs(lb, [bobW.write('after the merge')], 30_000)
     syncPair(lb, la)
     expect(la.size).toBe(102)
   })
@@ -239,14 +240,14 @@ describe('IntentLog sync', () => {
   it('survives save/load between sync rounds', () => {
     const alice = new Writer('alice')
     const la = IntentLog.create(actorOf('alice'))
-    la.append([alice.write('1')], 0)
+    appendAs(la, [alice.write('1')], 0)
     let lb = IntentLog.create(actorOf('bob'))
     syncPair(la, lb)
     lb = IntentLog.load(lb.save(), actorOf('bob-2'))
-    la.append([alice.write('2')], 0)
+    appendAs(la, [alice.write('2')], 0)
     syncPair(la, lb)
     expect(lb.size).toBe(2)
-    lb.append([new Writer('bob').write('b')], 0)
+    appendAs(lb, [new Writer('bob').write('b')], 0)
     syncPair(lb, la)
     expect(la.size).toBe(3)
   })

@@ -3,17 +3,45 @@
  * a record writer that keeps each signer's seq/prev chain, a two-log sync driver, and a small
  * in-memory AuthorityView.
  */
+import * as A from '@automerge/automerge'
 import type { AuthorityView, Cut, KeyRevocation, Member } from '../../crdt/authority-view.js'
-import { sha256, toHex, utf8 } from '../../crdt/canonical.js'
+import { changeBody, signChange, writerActor, type ChangeHeader } from '../../crdt/change-auth.js'
+import { GENESIS_HASH, genesisDoc, RECORDS_OBJ, type IntentDoc } from '../../crdt/intent-doc.js'
+import { canonicalString, sha256, toB64u, toHex, utf8 } from '../../crdt/canonical.js'
 import { TimeoutError } from '../../crdt/errors.js'
-import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
+import { keyPairFromSeed, sign, type KeyPair } from '../../crdt/crypto.js'
 import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
 import type { IncomingCheck, IntentLog, SyncState } from '../../crdt/intent-log.js'
-import { nextRecordFields, signRecord, type EncodedRecord, type RecordFields, type RecordKind } from '../../crdt/record.js'
+import { decodeRecord, nextRecordFields, signRecord, type EncodedRecord, type RecordFields, type RecordKind } from '../../crdt/record.js'
+
+const keysBySigner = new Map<KeyId, KeyPair>()
+
+function signerOf (bytes: Uint8Array): KeyId | undefined {
+  try { return decodeRecord(bytes).record.signer } catch { return undefined }
+}
 
 /** A deterministic key pair named after a person. */
 export function keyOf (name: string): KeyPair {
-  return keyPairFromSeed(sha256(utf8(`aura-test-key:${name}`)))
+  const key = keyPairFromSeed(sha256(utf8(`aura-test-key:${name}`)))
+  keysBySigner.set(keyIdOf(key.publicKey), key)
+  return key
+}
+
+/**
+ * Appends records as their signers write them: each run of one signer's records in one change
+ * written and signed by that signer (the log's carrier rule allows nothing else by default).
+ */
+export function appendAs (log: IntentLog, records: ReadonlyArray<EncodedRecord | { id: RecordId, bytes: Uint8Array }>, timeMs: number): void {
+  let run: Array<{ id: RecordId, bytes: Uint8Array }> = []
+  let key: KeyPair | undefined
+  const flush = (): void => { if (key !== undefined && run.length > 0) log.append(run, timeMs, key); run = [] }
+  for (const r of records) {
+    const signer = 'record' in r ? r.record.signer : signerOf(r.bytes)
+    const k = (signer === undefined ? undefined : keysBySigner.get(signer)) ?? key ?? keyOf('nobody')
+    if (k !== key) { flush(); key = k }
+    run.push({ id: r.id, bytes: r.bytes })
+  }
+  flush()
 }
 
 /** A hex actor id named after a person (16 bytes). */
@@ -35,6 +63,7 @@ export class Writer {
   constructor (readonly name: string, key: KeyPair = keyOf(name)) {
     this.key = key
     this.signer = keyIdOf(this.key.publicKey)
+    keysBySigner.set(this.signer, key)
   }
 
   /** The next record in this signer's chain. */
@@ -116,3 +145,55 @@ export class FakeAuthority implements AuthorityView {
   revocation = (key: KeyId): KeyRevocation | undefined => this.revoked.get(key)
   lockedAt = (seq: number): boolean => this.locked[seq] ?? false
 }
+
+/** Options of `commitSigned`: the actor (default: `key`'s, suffix ee…), time, and a message of the test's own making. */
+export interface CommitOptions {
+  actor?: string
+  time?: number
+  message?: (header: ChangeHeader, ids: string[]) => string | null
+}
+
+/**
+ * A raw Automerge document with one more change putting `records`, signed by `key` as the log
+ * signs its own (or with whatever `opts.message` makes): for crafting what a hostile peer sends.
+ */
+export function commitSigned (doc: A.Doc<IntentDoc>, key: KeyPair, records: ReadonlyArray<{ id: string, bytes: Uint8Array }>, opts: CommitOptions = {}): A.Doc<IntentDoc> {
+  const actor = opts.actor ?? writerActor(keyIdOf(key.publicKey), 'ee'.repeat(16))
+  const d = A.load<IntentDoc>(A.save(doc), { actor })
+  const be = A.getBackend(d)
+  const deps = be.getHeads()
+  const seq = be.getChangesMeta([]).filter((m) => m.actor === actor).length + 1
+  const startOp = Math.max(0, ...deps.map((h) => be.getChangeMetaByHash(h)?.maxOp ?? 0)) + 1
+  const header: ChangeHeader = { actor, seq, startOp, time: opts.time ?? 0, deps }
+  const ids = records.map((r) => r.id)
+  const message = opts.message !== undefined ? opts.message(header, ids) : signChange(header, ids, key)
+  for (const r of records) be.put(RECORDS_OBJ, r.id, r.bytes, 'bytes')
+  if (records.length === 0) be.emptyChange(message, header.time)
+  else be.commit(message, header.time)
+  return A.load<IntentDoc>(A.save(d), { actor })
+}
+
+/** A change message `{pub, sig}` signed by `key` over any header, even one whose actor it does not own (a forgery). */
+export function forgedMessage (key: KeyPair): (header: ChangeHeader, ids: string[]) => string {
+  return (header, ids) => canonicalString({ pub: toB64u(key.publicKey), sig: toB64u(sign('change', changeBody(header, ids), key)) })
+}
+
+/** A change hash that exists nowhere. */
+export const INVENTED = 'ab'.repeat(32)
+
+/**
+ * A change of `w`'s, validly signed by it, putting `r` and depending on INVENTED, a change that
+ * exists nowhere. Automerge commits only on its heads, so the change is made on genesis, signed
+ * over the invented dependency, and its dependency bytes swapped (checksum made again).
+ */
+export function inventedDependency (w: Writer, r: { id: string, bytes: Uint8Array }): Uint8Array {
+  const sign = forgedMessage(w.key)
+  const doc = commitSigned(genesisDoc(actorOf('m')), w.key, [r], { message: (h, ids) => sign({ ...h, deps: [INVENTED] }, ids) })
+  const chunk = new Uint8Array(A.getAllChanges(doc)[1])
+  const genesis = Buffer.from(GENESIS_HASH, 'hex')
+  const at = Buffer.from(chunk).indexOf(genesis)
+  chunk.set(Buffer.from(INVENTED, 'hex'), at)
+  chunk.set(sha256(chunk.subarray(8)).subarray(0, 4), 4)
+  return chunk
+}
+

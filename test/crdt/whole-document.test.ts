@@ -3,19 +3,20 @@
 // exchange would; the receiver loads it into a document of its own and adopts it.
 import { describe, expect, it, vi } from 'vitest'
 import * as A from '@automerge/automerge'
+import { signChange, writerActor } from '../../crdt/change-auth.js'
 import { exportSyncState } from '../../crdt/automerge-sync.js'
 import { createHash } from 'node:crypto'
 import { BYTES_TYPE, documentOps } from '../../crdt/document-ops.js'
-import { documentPuts, genesisDoc, RECORDS_OBJ } from '../../crdt/intent-doc.js'
+import { documentPuts, GENESIS_HASH, genesisDoc, RECORDS_OBJ } from '../../crdt/intent-doc.js'
 import { DOCUMENT_CHUNK, splitChunks } from '../../crdt/intent-staging.js'
 import { IntentLog, type SyncState } from '../../crdt/intent-log.js'
 import { readEnvelope, replaceChanges } from '../../crdt/sync-envelope.js'
-import { acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
+import { appendAs, acceptAll, actorOf, syncPair, Writer } from './record-fixtures.js'
 
 function seeded (records = 24): IntentLog {
   const w = new Writer('alice')
   const log = IntentLog.create(actorOf('alice'))
-  for (let i = 0; i < records; i += 4) log.append([0, 1, 2, 3].map((k) => w.write(`r${i + k}`)), i * 1000)
+  for (let i = 0; i < records; i += 4) appendAs(log, [0, 1, 2, 3].map((k) => w.write(`r${i + k}`)), i * 1000)
   return log
 }
 
@@ -105,7 +106,8 @@ describe('whole document to a fresh peer', () => {
     const sender = seeded()
     const backend = A.getBackend((sender as unknown as { doc: A.Doc<unknown> }).doc)
     const saves = vi.spyOn(backend, 'saveNoCompress')
-    const w = new Writer('bob')
+    // The sender's own writer: a record of another signer would go in a change of its own actor.
+    const w = new Writer('alice')
     const docOf = (): Uint8Array => {
       const { sa } = firstRound(sender, IntentLog.create(actorOf('f' + Math.random().toString(16).slice(2, 8))))
       return onlyDocument(sender.generateSyncMessage(sa)[1] as Uint8Array)
@@ -115,7 +117,7 @@ describe('whole document to a fresh peer', () => {
     expect(second).toEqual(first)
     expect(saves).toHaveBeenCalledTimes(1)
     const extra = w.write('late')
-    sender.append([extra], 99_000)
+    appendAs(sender, [extra], 99_000)
     const third = docOf()
     expect(saves).toHaveBeenCalledTimes(2)
     expect(A.load(third, { actor: actorOf('q') }).records[extra.id]).toEqual(extra.bytes)
@@ -136,7 +138,7 @@ describe('whole document to a fresh peer', () => {
   it('is Automerge\'s own path for a peer that holds more than genesis', () => {
     const sender = seeded()
     const other = IntentLog.create(actorOf('other'))
-    other.append([new Writer('carol').write('own')], 0)
+    appendAs(other, [new Writer('carol').write('own')], 0)
     const { sa } = firstRound(sender, other)
     const own = automergeOwn(sender, sa)
     expect(sender.generateSyncMessage(sa)[1]).toEqual(own.message)
@@ -198,10 +200,13 @@ describe('replaceChanges', () => {
 // Automerge API but getWithType.
 function forgedLog (typeCode: number): IntentLog {
   const uleb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n = Math.floor(n / 128); if (n > 0) b |= 0x80; o.push(b) } while (n > 0); return o }
-  const r = new Writer('mallory').write('poison')
-  const backend = A.getBackend(genesisDoc(actorOf('mallory')))
+  const w = new Writer('mallory')
+  const r = w.write('poison')
+  // Signed as mallory's log signs its changes: the signature covers ids, not value types.
+  const actor = writerActor(w.signer, actorOf('mallory'))
+  const backend = A.getBackend(genesisDoc(actor))
   backend.put(RECORDS_OBJ, r.id, r.bytes, 'bytes')
-  backend.commit(null, 0)
+  backend.commit(signChange({ actor, seq: 1, startOp: 2, time: 0, deps: [GENESIS_HASH] }, [r.id], w.key), 0)
   const change = Uint8Array.from(backend.getLastLocalChange() as Uint8Array)
   const meta = [0x7f, ...uleb(r.bytes.length * 16 + BYTES_TYPE)]
   const at = change.findIndex((_, i) => meta.every((b, j) => change[i + j] === b))
@@ -228,7 +233,7 @@ describe('a whole document with a value not of the bytes type', () => {
       expect(fresh.size).toBe(0)
       // A peer holding a record of its own is sent Automerge's compressed document.
       const holder = IntentLog.create(actorOf('holder'))
-      holder.append([new Writer('olga').write('own')], 0)
+      appendAs(holder, [new Writer('olga').write('own')], 0)
       expect(codeOf(() => syncPair(forgedLog(typeCode), holder))).toBe('E_MALFORMED')
       expect(holder.size).toBe(1)
       // And the uncompressed one, as a fresh peer gets it, pushed to that peer.

@@ -8,6 +8,8 @@
  * node --import tsx test/store/crash-child.ts /tmp/store concurrent
  */
 import '../../node/compat.js'
+import { randomBytes } from 'node:crypto'
+import { writerActor } from '../../crdt/change-auth.js'
 import { keyIdOf } from '../../crdt/ids.js'
 import { IntentWriter } from '../../node/store/intent-writer.js'
 import { NodeStore } from '../../node/store/node-store.js'
@@ -15,8 +17,9 @@ import { FileSeqReserve } from '../../node/store/seq-reserve.js'
 import { intentFields, keyFor } from './helpers.js'
 
 const [dir, mode] = process.argv.slice(2)
-const store = await NodeStore.open(dir)
 const key = keyFor('crash')
+// As the runtime opens its store: an actor bound to the writer's key, new for every life.
+const store = await NodeStore.open(dir, { actor: writerActor(keyIdOf(key.publicKey), randomBytes(16).toString('hex')) })
 // Beside the store, as `<home>/seq` is beside `<home>/store`: it must survive what LevelDB loses.
 const seqs = await FileSeqReserve.open(`${dir}.seq`, keyIdOf(key.publicKey))
 const writer = await IntentWriter.open({ intent: store.intent, key, clock: { now: () => Date.now() }, seqs }, { host: 'crash-child' })

@@ -96,7 +96,7 @@ describe('IntentWriter', () => {
     const remote = IntentLog.create('bb'.repeat(16))
     const b1 = signRecord({ ...intentFields(1, 'bob'), host: 'desk', ts: 5, seq: 1, prev: null }, bob)
     const b2 = signRecord({ ...intentFields(2, 'bob'), host: 'desk', ts: 6, seq: 2, prev: b1.id }, bob)
-    remote.append([b1, b2], 6)
+    remote.append([b1, b2], 6, bob)
     const added = syncInto(remote, h.store.intent.log)
     expect(added.sort()).toEqual([b1.id, b2.id].sort())
     await writer.ingest(added)
@@ -111,7 +111,7 @@ describe('IntentWriter', () => {
     const a1 = await writer.append(intentFields(0))
     // The same key wrote seq 2 elsewhere (a restored node): that seq must not be reused.
     const a2 = signRecord({ ...intentFields(1), host: 'old-disk', ts: 1, seq: 2, prev: a1.id }, alice)
-    h.store.intent.log.append([{ id: a2.id, bytes: a2.bytes }], 1)
+    h.store.intent.log.append([{ id: a2.id, bytes: a2.bytes }], 1, alice)
     await writer.ingest([a2.id])
     expect(writer.head).toEqual({ seq: 2, id: a2.id })
     expect((await writer.append(intentFields(2))).seq).toBe(3)
@@ -156,10 +156,10 @@ describe('IntentWriter', () => {
     const fields = { kind: 'intent' as const, actor: 'alice', host: 'h', auth: AUTH, text: 'x' }
     const r1 = signRecord({ ...fields, ts: 1, seq: 1, prev: null }, alice)
     const r2 = signRecord({ ...fields, ts: 2, seq: 2, prev: r1.id }, alice)
-    store.intent.log.append([{ id: r1.id, bytes: r1.bytes }], 1)
+    store.intent.log.append([{ id: r1.id, bytes: r1.bytes }], 1, alice)
     kv.failNext = true
     await expect(store.intent.commit()).rejects.toMatchObject({ code: 'E_INTERNAL' })
-    store.intent.log.append([{ id: r2.id, bytes: r2.bytes }], 2)
+    store.intent.log.append([{ id: r2.id, bytes: r2.bytes }], 2, alice)
     await store.intent.commit()
     expect(store.intent.chunkCount).toBe(0)
     expect(await kv.get('doc/base')).toBeDefined()

@@ -148,7 +148,7 @@ export class TestNode {
   write (text: string, push = true): EncodedRecord {
     const r = signRecord({ ...nextRecordFields(this.lastWritten), kind: 'intent', actor: this.name, host: `${this.name}-laptop`, ts: this.clock.now, auth: { ...this.chain.head }, text }, this.key)
     this.lastWritten = r
-    this.log.append([r], this.clock.now)
+    this.log.append([r], this.clock.now, this.key)
     if (push) this.engine.localRecordsAdded()
     return r
   }

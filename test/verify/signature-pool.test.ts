@@ -10,7 +10,7 @@ import { genesisDoc, type IntentDoc } from '../../crdt/intent-doc.js'
 import { IntentLog } from '../../crdt/intent-log.js'
 import { recordIdOf, type SignatureCheck } from '../../crdt/record.js'
 import { SignaturePool } from '../../node/verify/pool.js'
-import { acceptAll, actorOf, keyOf, syncPair, Writer } from '../crdt/record-fixtures.js'
+import { appendAs, acceptAll, commitSigned, actorOf, keyOf, syncPair, Writer } from '../crdt/record-fixtures.js'
 
 /** Syncs a raw Automerge document into a log until neither side has more to say (bounded). */
 function pushDoc (source: A.Doc<IntentDoc>, log: IntentLog): void {
@@ -81,7 +81,7 @@ describe('SignaturePool', () => {
   it('lets an IntentLog take a whole document, and refuse one carrying a bad signature', () => {
     const w = new Writer('hana')
     const source = IntentLog.create(actorOf('source'))
-    source.append(Array.from({ length: 150 }, (_, i) => w.write(`record ${i}`)), 0)
+    appendAs(source, Array.from({ length: 150 }, (_, i) => w.write(`record ${i}`)), 0)
     const fresh = IntentLog.create(actorOf('fresh'))
     fresh.useSignatureBatches(() => pool.batch())
     syncPair(source, fresh)
@@ -92,10 +92,7 @@ describe('SignaturePool', () => {
     const forged = canonicalBytes({ ...unsigned, text: 'changed', sig: r.record.sig })
     const honest = Array.from({ length: 100 }, (_, i) => w.write(`more ${i}`))
     // IntentLog.append refuses bad signatures, so the hostile document is made with Automerge.
-    const hostile = A.change(genesisDoc(actorOf('mallory')), (d) => {
-      for (const h of honest) d.records[h.id] = h.bytes
-      d.records[recordIdOf(forged)] = forged
-    })
+    const hostile = commitSigned(genesisDoc(actorOf('mallory')), w.key, [...honest, { id: recordIdOf(forged), bytes: forged }])
     const victim = IntentLog.create(actorOf('victim'))
     victim.useSignatureBatches(() => pool.batch())
     const err = (() => { try { pushDoc(hostile, victim); return undefined } catch (e) { return e as AuraError } })()
