@@ -21,6 +21,7 @@ import { saveListenAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
 import { OPERATIONS, type LiveState } from './operations.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
+import { FUTURE_TOLERANCE_MS } from '../crdt/write-rules.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
@@ -191,7 +192,8 @@ class DaemonImpl implements Daemon {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
       startedAt: this.startedAt,
-      maxMessageBytes: this.rt.config.sync.max_message_bytes
+      maxMessageBytes: this.rt.config.sync.max_message_bytes,
+      maxFutureMs: FUTURE_TOLERANCE_MS
     }, {
       chainApplied: (from) => {
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))

@@ -20,10 +20,11 @@ import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/auth
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
-import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
+import { AuraError, LockdownError, NotAdmittedError, QuotaError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
-import type { SignedRecord } from '../../crdt/record.js'
+import { recordSize, type SignedRecord } from '../../crdt/record.js'
+import { receiptRefusal } from '../../crdt/write-rules.js'
 import { checkSyncMessageIntegrity } from './am-integrity.js'
 import type { Link } from './link.js'
 import { frameTooLarge } from './frame.js'
@@ -49,6 +50,8 @@ export interface SyncInit {
   startedAt?: number
   /** Largest Automerge sync message accepted in pieces (`[sync] max_message_bytes`); default 256 MiB. */
   maxMessageBytes?: number
+  /** Refuse records claiming a time more than this past our clock (E_QUOTA); null: off (default). */
+  maxFutureMs?: number | null
 }
 
 /** Default bound on one Automerge sync message received in pieces: ~900,000 records. */
@@ -140,10 +143,12 @@ export class SyncEngine {
   private wasRestricted = false
   private helloMemo: FrameMemo | null = null
   private headsMemo: FrameMemo | null = null
+  /** Held records by signer, for the receive-side quota check; rebuilt when the log grows. */
+  private bySigner: { size: number, map: Map<KeyId, Array<{ id: RecordId, record: SignedRecord }>> } | null = null
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
-    this.init = { maxStalenessMs: null, startedAt: components.clock(), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, ...init }
+    this.init = { maxStalenessMs: null, startedAt: components.clock(), maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxFutureMs: null, ...init }
     this.events = events
     for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
     this.scannedSeq = components.chain.head.seq
@@ -451,6 +456,10 @@ export class SyncEngine {
           throw new NotAdmittedError(`record ${id.slice(0, 12)} is signed by ${shortId(record.signer)}, which is not admitted`, { record: id })
         }
       }
+      // Past a member's quota nothing more of it is stored (the view's rule, crdt/write-rules.ts).
+      const notAfter = this.init.maxFutureMs === null ? null : this.c.clock() + this.init.maxFutureMs
+      const refusal = receiptRefusal(incoming, (signer) => this.heldBy(signer), this.c.chain, recordSize, notAfter)
+      if (refusal !== undefined) throw new QuotaError(refusal.message, { record: refusal.id, signer: shortId(refusal.signer), reason: refusal.reason })
     }
     let result: { state: SyncState, added: RecordId[] }
     this.received++
@@ -460,11 +469,15 @@ export class SyncEngine {
     } catch (err) {
       const e = toAuraError(err)
       if (HOSTILE.has(e.code)) throw e
-      if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE') {
+      if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE' || e.code === 'E_QUOTA') {
         s.syncState = this.c.log.initSyncState()
         s.lastAm = null
-        s.refusedByUs = true
-        this.wasRestricted = true
+        // A quota refusal never lifts by itself (the rule is a function of the records): the
+        // sender stays paused until it hears our heads again (anti-entropy, reconnect).
+        if (e.code !== 'E_QUOTA') {
+          s.refusedByUs = true
+          this.wasRestricted = true
+        }
         this.send(s, { t: 'refused', code: e.code, message: e.message })
       }
       this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
@@ -476,6 +489,20 @@ export class SyncEngine {
       for (const other of this.sessions) if (other !== s) this.pushRecords(other)
     }
     this.pushRecords(s)
+  }
+
+  private heldBy (signer: KeyId): Array<{ id: RecordId, record: SignedRecord }> {
+    const size = this.c.log.size
+    if (this.bySigner?.size !== size) {
+      const map = new Map<KeyId, Array<{ id: RecordId, record: SignedRecord }>>()
+      for (const r of this.c.log.records()) {
+        let list = map.get(r.record.signer)
+        if (list === undefined) { list = []; map.set(r.record.signer, list) }
+        list.push(r)
+      }
+      this.bySigner = { size, map }
+    }
+    return this.bySigner.map.get(signer) ?? []
   }
 
   private pushRecords (s: Session): void {

@@ -31,7 +31,9 @@ describe('the checker can fail', () => {
       entryHash: (seq) => view.entryHash(seq),
       member: (key) => view.member(key),
       revocation: () => undefined,
-      lockedAt: (seq) => view.lockedAt(seq)
+      lockedAt: (seq) => view.lockedAt(seq),
+      entryTs: (seq) => view.entryTs(seq),
+      quotas: view.quotas
     })
     const broken = runScenario(islandScenario(), { seed: 5, effectiveIds: effectiveIdsThrough(forgetful) })
     const beyond = broken.violations.filter((v) => v.property === 'beyond-cut-effective')
