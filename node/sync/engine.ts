@@ -97,7 +97,16 @@ interface Session {
   /** Pieces of an Automerge message still arriving (`amp` frames), and their total size. */
   pieces: Uint8Array[]
   pieceBytes: number
+  /** Until when (our clock) this remote's intent data is dropped unread: it sent records past a quota. */
+  quotaUntil: number
 }
+
+/**
+ * How long a remote that sent records past their signer's quota is not listened to: only a
+ * member's own flood can be past its quota (honest peers hold none), and reading it again at
+ * every anti-entropy round would cost a decode and a signature check per record each time.
+ */
+export const QUOTA_BACKOFF_MS = 60_000
 
 /** Base64url canonical bytes of a chain entry; entries are immutable, so computed once each. */
 const encodedEntries = new WeakMap<ChainEntry, string>()
@@ -185,7 +194,8 @@ export class SyncEngine {
       lastAm: null,
       idle: null,
       pieces: [],
-      pieceBytes: 0
+      pieceBytes: 0,
+      quotaUntil: 0
     }
     this.sessions.add(s)
     link.onFrame = (frame) => this.onFrame(s, frame)
@@ -304,6 +314,7 @@ export class SyncEngine {
         return
       case 'amp': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
+        if (this.backingOff(s)) return
         const max = this.init.maxMessageBytes
         if (s.pieceBytes + msg.data.length > max) throw frameTooLarge(s.pieceBytes + msg.data.length, max, true)
         // A copy: the frame's bytes belong to the transport.
@@ -313,6 +324,7 @@ export class SyncEngine {
       }
       case 'am': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
+        if (this.backingOff(s)) return
         const data = s.pieces.length === 0 ? msg.data : joinPieces(s, msg.data)
         this.receiveRecords(s, data)
       }
@@ -473,8 +485,9 @@ export class SyncEngine {
         s.syncState = this.c.log.initSyncState()
         s.lastAm = null
         // A quota refusal never lifts by itself (the rule is a function of the records): the
-        // sender stays paused until it hears our heads again (anti-entropy, reconnect).
-        if (e.code !== 'E_QUOTA') {
+        // sender stays paused until it hears our heads again, and is not read for a while.
+        if (e.code === 'E_QUOTA') s.quotaUntil = this.c.clock() + QUOTA_BACKOFF_MS
+        else {
           s.refusedByUs = true
           this.wasRestricted = true
         }
@@ -489,6 +502,14 @@ export class SyncEngine {
       for (const other of this.sessions) if (other !== s) this.pushRecords(other)
     }
     this.pushRecords(s)
+  }
+
+  // Drops a remote's intent data while it is backed off for a quota refusal (pieces included).
+  private backingOff (s: Session): boolean {
+    if (s.quotaUntil <= this.c.clock()) return false
+    s.pieces = []
+    s.pieceBytes = 0
+    return true
   }
 
   private heldBy (signer: KeyId): Array<{ id: RecordId, record: SignedRecord }> {

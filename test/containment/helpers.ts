@@ -185,8 +185,8 @@ export class Team {
     throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
   }
 
-  /** Starts (or restarts, on the same port) a member's daemon in the foreground, owned here. */
-  async start (name: string): Promise<void> {
+  /** Starts (or restarts, on the same port) a member's daemon in the foreground, owned here; `timeoutMs` for it to answer. */
+  async start (name: string, timeoutMs = 30_000): Promise<void> {
     const m = this.m(name)
     if (m.daemon !== null) throw new Error(`${name} already runs`)
     const log = openSync(path.join(m.home, 'node.log'), 'a', 0o600)
@@ -202,7 +202,7 @@ export class Team {
     await this.until(`${name}'s daemon answers`, async () => {
       if (exited) throw new Error(`${name}'s daemon exited: ${await this.log(name)}`)
       return await pingControl(m.home)
-    }, 30_000, 100)
+    }, timeoutMs, 100)
   }
 
   /** Stops a member's daemon (SIGTERM, then SIGKILL after 10 s) and waits for it to exit. */
