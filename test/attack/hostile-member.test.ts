@@ -80,7 +80,7 @@ describe('hostile members, on real daemons', () => {
 
   beforeAll(async () => {
     team = await Team.create({ peers: ['alice', 'bob', 'mallory', 'trudy'] })
-  }, 300_000)
+  }, 900_000)
 
   afterAll(async () => { await team?.close() }, 60_000)
 
@@ -134,5 +134,5 @@ describe('hostile members, on real daemons', () => {
     console.log(`(b) attack refused ${attackMs} ms after trudy started; honest views identical ${ms} ms later; peak RSS MB ${HONEST.map((n, i) => `${n} ${rss[i].toFixed(0)}`).join(', ')}; held of the flood: ${JSON.stringify(held)}`)
     for (const h of held) expect(h.big).toBe(0)
     for (const r of rss) expect(r).toBeLessThan(400)
-  }, 600_000)
+  }, 900_000)
 })
