@@ -138,6 +138,8 @@ export interface ChainFindings {
 export class QuotaPath {
   private clock: number[] = []
   private bytes: number[] = []
+  // The claimed ts of each record on the path (its clock may be higher).
+  private claimed: number[] = []
 
   /** Records on the path. */
   get depth (): number { return this.clock.length }
@@ -151,7 +153,7 @@ export class QuotaPath {
     const count = depth + 1 - from
     const sum = (depth > 0 ? this.bytes[depth - 1] : 0) + size - (from > 0 ? this.bytes[from - 1] : 0)
     return {
-      backdated: this.lastTs !== undefined && ts < this.lastTs,
+      backdated: depth > 0 && ts < this.claimed[depth - 1],
       overQuota: size > quotas.max_record_bytes || count > quotas.records_per_hour || sum > quotas.bytes_per_hour
     }
   }
@@ -161,14 +163,14 @@ export class QuotaPath {
     const depth = this.clock.length
     this.clock.push(depth > 0 ? Math.max(ts, this.clock[depth - 1]) : ts)
     this.bytes.push((depth > 0 ? this.bytes[depth - 1] : 0) + size)
-    this.lastTsAt.push(ts)
+    this.claimed.push(ts)
   }
 
   /** Drops the records from `depth` on (the depth-first walk going back up). */
   truncate (depth: number): void {
     this.clock.length = depth
     this.bytes.length = depth
-    this.lastTsAt.length = depth
+    this.claimed.length = depth
   }
 
   /** Forgets records older than the window before the newest (a long-lived writer's path). */
@@ -180,12 +182,8 @@ export class QuotaPath {
     const base = this.bytes[from - 1]
     this.clock = this.clock.slice(from)
     this.bytes = this.bytes.slice(from).map((b) => b - base)
-    this.lastTsAt = this.lastTsAt.slice(from)
+    this.claimed = this.claimed.slice(from)
   }
-
-  // The claimed ts of each record on the path (its clock may be higher).
-  private lastTsAt: number[] = []
-  private get lastTs (): number | undefined { return this.lastTsAt.length > 0 ? this.lastTsAt[this.lastTsAt.length - 1] : undefined }
 }
 
 /**
