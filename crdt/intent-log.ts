@@ -17,11 +17,11 @@
  */
 import * as A from '@automerge/automerge'
 import { exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
-import { ForkError, MalformedError } from './errors.js'
+import { ForkError, MalformedError, QuotaError } from './errors.js'
 import type { RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { ChangeIndex, stageSyncMessage, wholeDocumentOf, type ChangeRef, type StagedMessage } from './intent-staging.js'
-import { decodeRecord, decodeVerified, decodeVerifiedAll, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
+import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 import { readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
@@ -56,6 +56,7 @@ export class IntentLog {
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxQueued = DEFAULT_MAX_QUEUED_CHANGES
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
+  private maxRecordBytes = MAX_RECORD_BYTES
   // The whole document as this log saved it without DEFLATE and, once asked for, every change
   // hash, at the heads it was saved at (document null: too large to send so); dropped when the
   // heads move. See wholeDocumentMessage.
@@ -233,6 +234,14 @@ export class IntentLog {
   /** Most changes held back for missing deps before they are dropped (default 10,000; for tests). */
   limitQueuedChanges (max: number): void {
     this.maxQueued = max
+  }
+
+  /**
+   * Largest record accepted from a sync message (the team's `max_record_bytes`, write-rules.ts),
+   * checked before anything is decoded or verified: E_QUOTA. Default MAX_RECORD_BYTES.
+   */
+  limitRecordBytes (max: number): void {
+    this.maxRecordBytes = max
   }
 
   /** Largest whole document sent saved without DEFLATE (default 64 MiB; for tests). */
@@ -477,6 +486,9 @@ export class IntentLog {
 
   private newRecords (puts: RecordPut[]): IncomingRecord[] {
     const fresh = puts.filter((p) => !this.bytes.has(p.id))
+    // Parsing and hashing a flood of oversized records is the cost to avoid: refuse them unread.
+    const big = fresh.find((p) => p.bytes.length > this.maxRecordBytes)
+    if (big !== undefined) throw new QuotaError(`record ${big.id.slice(0, 12)} is ${big.bytes.length} bytes; a member may sign at most ${this.maxRecordBytes}`, { record: big.id })
     // Every put's key was checked to be the hash of its bytes (recordPuts, documentPuts).
     const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined, fresh.map((p) => p.id))
     return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))

@@ -182,6 +182,7 @@ class DaemonImpl implements Daemon {
 
   private startEngine (): void {
     const chain = this.rt.requireChain()
+    this.rt.store.intent.log.limitRecordBytes(chain.quotas.max_record_bytes)
     this.engine = new SyncEngine({
       chain,
       log: this.rt.store.intent.log,

@@ -137,6 +137,8 @@ function status (rt: NodeRuntime, live?: LiveState) {
     listen: live?.listen ?? [],
     connected: (live?.connected ?? []).map((k) => shortId(k)),
     authority: chain === null ? null : { seq: chain.head.seq, hash: chain.head.hash },
+    /** The team's write quotas as every peer enforces them (genesis), whatever this node's [quotas] says. */
+    quotas: chain?.quotas ?? null,
     records: {
       total: records.length,
       effective: view?.effective.size ?? 0,

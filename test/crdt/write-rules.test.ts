@@ -252,3 +252,21 @@ describe('properties', () => {
     ), { numRuns: 150 })
   })
 })
+
+describe('the staged merge refuses an oversized record before decoding it', () => {
+  it('limitRecordBytes: E_QUOTA, nothing stored, and a record within the limit still syncs', async () => {
+    const { IntentLog } = await import('../../crdt/intent-log.js')
+    const { actorOf, syncPair } = await import('./record-fixtures.js')
+    const bob = new Writer('bob')
+    const a = IntentLog.create(actorOf('a'))
+    const b = IntentLog.create(actorOf('b'))
+    b.limitRecordBytes(5_000)
+    a.append([bob.write('small')], 0)
+    syncPair(a, b)
+    expect(b.size).toBe(1)
+    const big = bob.write('x'.repeat(6_000))
+    a.append([big], 0)
+    expect(() => syncPair(a, b)).toThrow(expect.objectContaining({ code: 'E_QUOTA' }))
+    expect(b.has(big.id)).toBe(false)
+  })
+})
