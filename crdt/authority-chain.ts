@@ -15,6 +15,7 @@ import { AuraError, BadChainError, BadSignatureError, ForkError } from './errors
 import { shortId, type Jti, type KeyId } from './ids.js'
 import type { AuthorityView, KeyRevocation } from './authority-view.js'
 import { decodeEntry, hashEntry, parseEntry, verifyEntrySignature, type ChainEntry, type Head } from './chain-entry.js'
+import type { Quotas } from './write-rules.js'
 import { ChainState, type AgentMember, type PeerMember, type TokenRevocation } from './chain-state.js'
 
 export type { AgentMember, PeerMember, TokenRevocation } from './chain-state.js'
@@ -127,6 +128,8 @@ export class AuthorityChain implements AuthorityView {
   get head (): Head { return this.state.head }
   /** The team named at genesis. */
   get team (): string { return this.state.team }
+  /** The team's per-member write quotas, fixed at genesis. */
+  get quotas (): Quotas { return this.state.quotas }
   /** The current Mothership public key (it changes with `rotate`). */
   get mothershipKey (): Uint8Array { return fromB64u(this.state.mothership.pub) }
   /** The key id of the current Mothership key. */
@@ -141,6 +144,8 @@ export class AuthorityChain implements AuthorityView {
   entry (seq: number): ChainEntry | undefined { return this.held[seq]?.entry }
   /** Hash of the entry at `seq`, if held. */
   entryHash (seq: number): string | undefined { return this.held[seq]?.hash }
+  /** Signed time of the entry at `seq`, if held. */
+  entryTs (seq: number): number | undefined { return this.held[seq]?.entry.body.ts }
 
   /** The member admitted with this key (peer or agent), revoked or not. */
   member (key: KeyId): PeerMember | AgentMember | undefined { return this.state.members.get(key) }

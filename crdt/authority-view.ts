@@ -6,6 +6,7 @@
  * const rev = view.revocation(signer)   // { seq, cut, reason } when the key is revoked
  */
 import type { KeyId, RecordId } from './ids.js'
+import type { Quotas } from './write-rules.js'
 
 /** The last record of a revoked key that the Mothership accepts as legitimate. seq 0: none. */
 export interface Cut {
@@ -23,6 +24,14 @@ export interface Member {
   readonly role: string
   /** Chain seq of the entry that admitted it. */
   readonly since: number
+  /** The admission entry's signed time (ms); a member's records may not claim an earlier one. */
+  readonly ts?: number
+  /** An agent credential's capabilities (write-rules.ts KIND_CAPABILITY); peers have none. */
+  readonly capabilities?: readonly string[]
+  /** An agent credential's own quotas (e.g. `max_commits_per_hour`), narrowing the team's. */
+  readonly quotas?: Readonly<Record<string, number>>
+  /** When an agent credential expires (ms), or null. */
+  readonly expires?: number | null
 }
 
 /** A revocation as it applies to one key. */
@@ -44,4 +53,8 @@ export interface AuthorityView {
   revocation: (key: KeyId) => KeyRevocation | undefined
   /** Whether the team was in lockdown in the state just after entry `seq`. */
   lockedAt: (seq: number) => boolean
+  /** The signed time (ms) of the entry at `seq`, if this replica holds it. */
+  entryTs: (seq: number) => number | undefined
+  /** The team's per-member write quotas (genesis, else write-rules.ts DEFAULT_QUOTAS). */
+  readonly quotas: Quotas
 }

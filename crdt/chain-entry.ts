@@ -15,13 +15,14 @@ import { verifyOnce } from './signature-memo.js'
 import { MalformedError } from './errors.js'
 import { keyIdOf, type Jti, type KeyId } from './ids.js'
 import type { Cut } from './authority-view.js'
+import type { Quotas } from './write-rules.js'
 import { entrySchema, firstIssue } from './chain-schema.js'
 
 /** Seq and hash of a chain's newest entry. */
 export interface Head { readonly seq: number, readonly hash: string }
 
 /** Genesis: the first Mothership key and the team. */
-export interface GenesisBody { readonly team: string, readonly mothership: string, readonly ts: number }
+export interface GenesisBody { readonly team: string, readonly mothership: string, readonly ts: number, readonly quotas?: Quotas }
 /** A peer key admitted for a user, with the token it redeemed (null: the Mothership's own node). */
 export interface AdmitBody { readonly key: KeyId, readonly pub: string, readonly user: string, readonly role: string, readonly jti: Jti | null, readonly ts: number }
 /** An agent credential. `expires` is a ms time or null; `owner` is the user responsible for it. */
@@ -118,9 +119,10 @@ export function makeEntry<K extends EntryKind> (key: KeyPair, head: Head | null,
   return signEntry(parseUnsigned(unsigned), key)
 }
 
-/** The genesis entry of a team whose first Mothership key is `key`. */
-export function genesisEntry (key: KeyPair, body: { team: string, ts: number }): ChainEntry {
-  return makeEntry(key, null, 'genesis', { team: body.team, mothership: toB64u(key.publicKey), ts: body.ts })
+/** The genesis entry of a team whose first Mothership key is `key` (with its write quotas, if given). */
+export function genesisEntry (key: KeyPair, body: { team: string, ts: number, quotas?: Quotas }): ChainEntry {
+  const base = { team: body.team, mothership: toB64u(key.publicKey), ts: body.ts }
+  return makeEntry(key, null, 'genesis', body.quotas === undefined ? base : { ...base, quotas: { ...body.quotas } })
 }
 
 /** Admits a peer key; its key id is derived from `pub` (base64url). */

@@ -34,7 +34,9 @@ const ts = uint
 export const cut = z.strictObject({ seq: uint, hash: hex64.nullable() })
   .refine((c) => (c.seq === 0) === (c.hash === null), 'a cut has seq 0 exactly when its hash is null')
 
-const genesis = z.strictObject({ team: name, mothership: pubB64u, ts })
+/** Team-wide write quotas (write-rules.ts); a genesis without them has the defaults. */
+export const quotas = z.strictObject({ records_per_hour: uint.min(1), bytes_per_hour: uint.min(1), max_record_bytes: uint.min(1) })
+const genesis = z.strictObject({ team: name, mothership: pubB64u, ts, quotas: quotas.optional() })
 const admit = z.strictObject({ key: hex64, pub: pubB64u, user: name, role, jti: jti.nullable(), ts })
   .refine((b) => b.key === keyIdOf(fromB64u(b.pub)), 'key is not the key id of pub')
 const agent = z.strictObject({

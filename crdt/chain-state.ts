@@ -12,6 +12,7 @@ import { fromB64u, isDeepFrozen } from './canonical.js'
 import { BadChainError, BadSignatureError } from './errors.js'
 import { keyIdOf, shortId, type Jti, type KeyId } from './ids.js'
 import type { Cut, KeyRevocation, Member } from './authority-view.js'
+import { DEFAULT_QUOTAS, type Quotas } from './write-rules.js'
 import { verifyEntrySignature, type ChainEntry, type Head, type RevokeBody } from './chain-entry.js'
 
 /** A peer admitted by an `admit` entry. */
@@ -57,6 +58,8 @@ const OWN_ALL = 127
 export class ChainState {
   head: Head
   team: string
+  /** The team's write quotas, fixed at genesis. */
+  quotas: Quotas
   mothership: { id: KeyId, pub: string }
   /** Every key that was ever the Mothership key, so fork evidence can be checked. */
   keys: Map<KeyId, string>
@@ -76,6 +79,7 @@ export class ChainState {
       // Both sides lose ownership, so neither can change what the other sees.
       this.head = from.head
       this.team = from.team
+      this.quotas = from.quotas
       this.mothership = from.mothership
       this.keys = from.keys
       this.members = from.members
@@ -91,6 +95,7 @@ export class ChainState {
     const { genesis, hash } = from
     this.head = { seq: 0, hash }
     this.team = genesis.body.team
+    this.quotas = Object.freeze({ ...(genesis.body.quotas ?? DEFAULT_QUOTAS) })
     this.mothership = { id: keyIdOf(fromB64u(genesis.body.mothership)), pub: genesis.body.mothership }
     this.keys = new Map([[this.mothership.id, this.mothership.pub]])
     this.members = new Map()

@@ -9,8 +9,18 @@
  *                              of its ancestors by `prev` among held records (cut seq 0: none)
  * 5. `equivocation`            another validly signed record of the signer has the same seq
  * 6. `written_during_lockdown` the chain was locked at the record's `auth` reference
+ * 7. `capability`              the signer's credential does not grant the record's kind (an agent
+ *                              lacking the capability, any agent signing a receipt, a reader peer
+ *                              signing anything but receipts)
+ * 8. `expired`                 an agent credential had expired: the record claims a `ts` at or past
+ *                              `expires`, or its `auth` names an entry signed at or past it
+ * 9. `backdated`               its `ts` is below its parent's (the signer's record its `prev`
+ *                              names) or below its signer's admission entry's
+ * 10. `over_quota`             past the signer's write quota along its own chain (write-rules.ts)
  *
- * The claimed `ts` is never consulted, so a revoked key cannot backdate its way past its cut.
+ * Rules 7-10 live in write-rules.ts, which the local write gate also uses. The claimed `ts` is
+ * never trusted for revocation: a revoked key cannot backdate its way past its cut; for expiry
+ * and quotas it is held to its chain and the authority entry it names.
  * Records that fail verification cannot make honest records look equivocal (anyone could forge
  * those), and records beyond a cut cannot either (the cut, chosen by the Mothership, decides).
  * The result does not depend on input order or duplicates: both maps iterate in id order.
@@ -21,10 +31,11 @@
  */
 import type { AuthorityView } from './authority-view.js'
 import type { KeyId, RecordId } from './ids.js'
-import { verifyRecord, type SignedRecord } from './record.js'
+import { recordSize, verifyRecord, type SignedRecord } from './record.js'
+import { chainFindings, credentialViolation, predatesAdmission, quotasFor, type ChainFindings } from './write-rules.js'
 
 /** Every quarantine reason, in the order they are tested. */
-export const QUARANTINE_REASONS = ['bad_signature', 'not_admitted', 'unknown_authority', 'beyond_cut', 'equivocation', 'written_during_lockdown'] as const
+export const QUARANTINE_REASONS = ['bad_signature', 'not_admitted', 'unknown_authority', 'beyond_cut', 'equivocation', 'written_during_lockdown', 'capability', 'expired', 'backdated', 'over_quota'] as const
 /** Why a record is not effective. */
 export type QuarantineReason = typeof QUARANTINE_REASONS[number]
 
@@ -50,12 +61,13 @@ export function effectiveView (records: Iterable<{ id: RecordId, record: SignedR
   const signed = new Set(ids.filter((id) => verifyRecord(byId.get(id)!)))
   const withinCut = cutSets(byId, signed, auth)
   const equivocal = equivocalIds(byId, signed, withinCut)
+  const findings = signerFindings(byId, signed, auth)
 
   const effective = new Map<RecordId, SignedRecord>()
   const quarantined = new Map<RecordId, Quarantined>()
   for (const id of ids) {
     const record = byId.get(id)!
-    const reason = quarantineReason({ id, record }, auth, signed, withinCut, equivocal)
+    const reason = quarantineReason({ id, record }, auth, signed, withinCut, equivocal, findings)
     if (reason === undefined) effective.set(id, record)
     else quarantined.set(id, { record, reason })
   }
@@ -63,16 +75,44 @@ export function effectiveView (records: Iterable<{ id: RecordId, record: SignedR
 }
 
 function quarantineReason (
-  { id, record }: Held, auth: AuthorityView, signed: Set<RecordId>, withinCut: Map<KeyId, Set<RecordId>>, equivocal: Set<RecordId>
+  { id, record }: Held, auth: AuthorityView, signed: Set<RecordId>, withinCut: Map<KeyId, Set<RecordId>>, equivocal: Set<RecordId>,
+  findings: Map<KeyId, ChainFindings>
 ): QuarantineReason | undefined {
   if (!signed.has(id)) return 'bad_signature'
-  if (auth.member(record.signer) === undefined) return 'not_admitted'
+  const member = auth.member(record.signer)
+  if (member === undefined) return 'not_admitted'
   if (auth.entryHash(record.auth.seq) !== record.auth.hash) return 'unknown_authority'
   const cut = withinCut.get(record.signer)
   if (cut !== undefined && !cut.has(id)) return 'beyond_cut'
   if (equivocal.has(id)) return 'equivocation'
   if (auth.lockedAt(record.auth.seq)) return 'written_during_lockdown'
+  const violation = credentialViolation(member, record, auth)
+  if (violation !== undefined) return violation
+  const found = findings.get(record.signer)
+  if (predatesAdmission(member, record) || found?.backdated.has(id) === true) return 'backdated'
+  if (found?.overQuota.has(id) === true) return 'over_quota'
   return undefined
+}
+
+/**
+ * Time order and quotas along each admitted signer's validly signed records (every one of them
+ * counts, quarantined or not: they were all signed and all take space).
+ */
+function signerFindings (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth: AuthorityView): Map<KeyId, ChainFindings> {
+  const links = new Map<KeyId, Array<{ id: RecordId, seq: number, prev: RecordId | null, ts: number, size: number }>>()
+  for (const id of signed) {
+    const r = byId.get(id)!
+    let list = links.get(r.signer)
+    if (list === undefined) {
+      if (auth.member(r.signer) === undefined) continue
+      list = []
+      links.set(r.signer, list)
+    }
+    list.push({ id, seq: r.seq, prev: r.prev, ts: r.ts, size: recordSize(r) })
+  }
+  const out = new Map<KeyId, ChainFindings>()
+  for (const [signer, list] of links) out.set(signer, chainFindings(list, quotasFor(auth.quotas, auth.member(signer)!)))
+  return out
 }
 
 /**

@@ -26,11 +26,11 @@ import * as A from '@automerge/automerge'
 import { exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
 import { badChangeSignature, changeSignatureCheck, ownsActor, signChange, writerActor } from './change-auth.js'
 import { verifyRaw, type KeyPair } from './crypto.js'
-import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError } from './errors.js'
+import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError, QuotaError } from './errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { ChangeIndex, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
-import { decodeRecord, decodeVerified, decodeVerifiedAll, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
+import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 import { readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
@@ -68,6 +68,7 @@ export class IntentLog {
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
+  private maxRecordBytes = MAX_RECORD_BYTES
   // The whole document as this log saved it without DEFLATE and, once asked for, every change
   // hash, at the heads it was saved at (document null: too large to send so); dropped when the
   // heads move. See wholeDocumentMessage.
@@ -335,6 +336,14 @@ export class IntentLog {
   /** Changes Automerge holds back for missing deps: always 0, since such changes are refused (kept to prove it). */
   get queuedChanges (): number {
     return A.getBackend(this.doc).getMissingDeps([]).length
+  }
+
+  /**
+   * Largest record accepted from a sync message (the team's `max_record_bytes`, write-rules.ts),
+   * checked before anything is decoded or verified: E_QUOTA. Default MAX_RECORD_BYTES.
+   */
+  limitRecordBytes (max: number): void {
+    this.maxRecordBytes = max
   }
 
   /** Largest whole document sent saved without DEFLATE (default 64 MiB; for tests). */
@@ -608,6 +617,9 @@ export class IntentLog {
 
   private newRecords (puts: RecordPut[]): IncomingRecord[] {
     const fresh = puts.filter((p) => !this.bytes.has(p.id))
+    // Parsing and hashing a flood of oversized records is the cost to avoid: refuse them unread.
+    const big = fresh.find((p) => p.bytes.length > this.maxRecordBytes)
+    if (big !== undefined) throw new QuotaError(`record ${big.id.slice(0, 12)} is ${big.bytes.length} bytes; a member may sign at most ${this.maxRecordBytes}`, { record: big.id })
     // Every put's key was checked to be the hash of its bytes (recordPuts, documentPuts).
     const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined, fresh.map((p) => p.id))
     return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))

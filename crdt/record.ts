@@ -119,6 +119,8 @@ const signedHere = new WeakMap<Uint8Array, { id: RecordId, record: SignedRecord 
 // the same key, so hashing it again per record is wasted. The value is a function of the key
 // alone, so the cache is never wrong; it is cleared when full to stay bounded.
 const keyIdOfPub = new Map<string, KeyId>()
+// Canonical byte length of records signed or decoded here (known then for free): the quotas count it.
+const sizeOf = new WeakMap<SignedRecord, number>()
 const MAX_CACHED_KEYS = 4096
 
 /** The `seq` and `prev` of the record that follows `head` (the signer's newest record), or of a first record. */
@@ -174,6 +176,7 @@ export function signRecord (fields: RecordFields, key: KeyPair): EncodedRecord {
   const record = checkShape(id, signed)
   decoded.add(record)
   verified.set(record, true)
+  sizeOf.set(record, bytes.length)
   signedHere.set(bytes, { id, record })
   return { id, bytes, record }
 }
@@ -264,6 +267,7 @@ export function decodeRecord (bytes: Uint8Array, idOfBytes?: RecordId): { id: Re
   const id = idOfBytes ?? recordIdOf(bytes)
   const record = checkShape(id, parseCanonical(bytes))
   decoded.add(record)
+  sizeOf.set(record, bytes.length)
   const unsigned = cutSignature(bytes, record)
   if (unsigned !== undefined) unsignedOf.set(record, unsigned)
   return { id, record }
@@ -400,6 +404,40 @@ function cutSignature (bytes: Uint8Array, record: SignedRecord): Uint8Array | un
 function bytesAt (bytes: Uint8Array, at: number, part: Uint8Array): boolean {
   for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false
   return true
+}
+
+/**
+ * An upper bound of the canonical size of the record `fields` will sign to, whatever its seq,
+ * prev and ts (each at its longest): what the write gate checks before the writer signs.
+ */
+export function signedSizeBound (fields: Omit<RecordFields, 'seq' | 'prev' | 'ts'>): number {
+  return canonicalBytes({
+    actor: fields.actor,
+    auth: { hash: fields.auth.hash, seq: fields.auth.seq },
+    data: fields.data ?? null,
+    delta: fields.delta ?? null,
+    host: fields.host,
+    kind: fields.kind,
+    prev: 'f'.repeat(64),
+    pub: 'A'.repeat(43),
+    refs: fields.refs ?? [],
+    seq: Number.MAX_SAFE_INTEGER,
+    sig: 'A'.repeat(86),
+    signer: 'f'.repeat(64),
+    text: fields.text,
+    ts: Number.MAX_SAFE_INTEGER,
+    v: 1
+  }).length
+}
+
+/** The length of a record's canonical bytes (remembered for records signed or decoded here). */
+export function recordSize (record: SignedRecord): number {
+  let size = sizeOf.get(record)
+  if (size === undefined) {
+    size = canonicalBytes(record).length
+    if (Object.isFrozen(record)) sizeOf.set(record, size)
+  }
+  return size
 }
 
 /** The id of canonical record bytes: their hex SHA-256. */

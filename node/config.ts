@@ -35,9 +35,11 @@ export interface AuraConfig {
   mothership: { join_token_ttl: number | null, beacon_interval: number, join_attempts_per_source: number, join_attempts_per_token: number, join_audit_per_token: number }
   crypto: { join_token_ttl: number | null }
   sync: { anti_entropy_interval: number, receipt_interval: number, max_staleness: number | null, max_clock_skew: number, max_frame_bytes: number, max_message_bytes: number, max_buffered_message_bytes: number, handshake_timeout: number, idle_timeout: number, unadmitted_bytes: number, max_sessions_per_key: number, max_unadmitted_sessions: number }
+  /** Written into the genesis entry by `aura mothership init`; peers enforce the genesis value. */
+  quotas: { records_per_hour: number, bytes_per_hour: number, max_record_bytes: number }
   audit: { export: { enabled: boolean, format: 'jsonl' | 'otlp', endpoint: string | null, on_failure: 'buffer' | 'drop', buffer_path: string } }
   agents: {
-    defaults: { role: string, max_ttl: number, require_explicit_role: boolean, deny_capability_escalation: boolean }
+    defaults: { role: string, max_ttl: number, require_explicit_role: boolean, max_commits_per_hour: number, deny_capability_escalation: boolean }
     enforcement: { log_all_calls: boolean }
   }
   hooks: { large_diff_threshold_files: number, large_diff_threshold_lines: number }

@@ -23,6 +23,7 @@ import { AuditStream } from './evidence/export-stream.js'
 import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
 import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
+import { FUTURE_TOLERANCE_MS } from '../crdt/write-rules.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
@@ -221,6 +222,7 @@ class DaemonImpl implements Daemon {
 
   private startEngine (): void {
     const chain = this.rt.requireChain()
+    this.rt.store.intent.log.limitRecordBytes(chain.quotas.max_record_bytes)
     this.engine = new SyncEngine({
       chain,
       log: this.rt.store.intent.log,
@@ -234,7 +236,8 @@ class DaemonImpl implements Daemon {
       maxMessageBytes: this.rt.config.sync.max_message_bytes,
       maxBufferedMessageBytes: this.rt.config.sync.max_buffered_message_bytes,
       // Heads at a quarter of the idle timeout keep a quiet but live session from timing out.
-      keepaliveMs: this.rt.config.sync.idle_timeout * 1000 / 4
+      keepaliveMs: this.rt.config.sync.idle_timeout * 1000 / 4,
+      maxFutureMs: FUTURE_TOLERANCE_MS
     }, {
       chainApplied: (from) => {
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))

@@ -176,6 +176,8 @@ function status (rt: NodeRuntime, live?: LiveState) {
     observed: live?.observed ?? [],
     relay: live?.relay ?? false,
     authority: chain === null ? null : { seq: chain.head.seq, hash: chain.head.hash },
+    /** The team's write quotas as every peer enforces them (genesis), whatever this node's [quotas] says. */
+    quotas: chain?.quotas ?? null,
     records: {
       total: records.length,
       effective: view?.effective.size ?? 0,

@@ -18,7 +18,8 @@ import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
 import { toB64u, type Json } from '../crdt/canonical.js'
 import { ExistsError, KeyMismatchError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from '../crdt/ids.js'
-import type { RecordKind } from '../crdt/record.js'
+import { signedSizeBound, type RecordKind } from '../crdt/record.js'
+import { WriteGate } from './agents/write-gate.js'
 import { loadConfig, type LoadedConfig } from './config.js'
 import { loadIdentity, type Identity } from './identity.js'
 import { assertPrivate, parseKeyFile } from './key-files.js'
@@ -66,6 +67,8 @@ export class NodeRuntime {
   hooks: RuntimeHooks = {}
   private readonly agentWriters = new Map<KeyId, IntentWriter>()
   readonly now: () => number
+  /** The local write gate: the view's rules, applied before anything is signed. */
+  readonly gate: WriteGate
 
   private constructor (
     readonly home: string,
@@ -75,11 +78,13 @@ export class NodeRuntime {
     readonly writer: IntentWriter,
     chain: AuthorityChain | null,
     mothershipKey: KeyPair | null,
-    clock: () => number
+    clock: () => number,
+    gate: WriteGate
   ) {
     this.chain = chain
     this.mothershipKey = mothershipKey
     this.now = clock
+    this.gate = gate
   }
 
   /** Opens the node at `home` (which `aura init` created). */
@@ -96,8 +101,9 @@ export class NodeRuntime {
       const mothershipKey = await loadMothershipKey(home)
       if (chain !== null && mothershipKey !== null) checkMothershipKey(home, mothershipKey, chain)
       const seqs = await FileSeqReserve.open(join(home, SEQ_DIR), identity.keyId)
-      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: { now: clock }, seqs }, { host: loaded.config.node.host })
-      const rt = new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock)
+      const gate = new WriteGate(store.intent.log)
+      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: signingClock(clock, gate, identity.keyId), seqs }, { host: loaded.config.node.host })
+      const rt = new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock, gate)
       store.intent.log.useCarrierRule(teamCarrierRule((key) => rt.chain?.member(key)))
       await rt.reofferOrphans()
       return rt
@@ -141,7 +147,7 @@ export class NodeRuntime {
       }
     }
     const writer = signer === undefined ? this.writer : await this.writerFor(signer)
-    const appended = await writer.append({
+    const fields = {
       kind: input.kind,
       actor: input.actor ?? this.defaultActor(),
       auth: this.authRef(),
@@ -149,7 +155,13 @@ export class NodeRuntime {
       delta: input.delta ?? null,
       data: input.data ?? null,
       refs: input.refs ?? []
-    })
+    }
+    const member = chain?.member(key)
+    if (chain !== null && member !== undefined) {
+      // The same rules peers apply to what arrives (crdt/write-rules.ts): refuse before signing.
+      this.gate.admit(chain, member, writer.head, { kind: fields.kind, ts: this.now(), authSeq: fields.auth.seq, size: signedSizeBound({ ...fields, host: this.config.node.host }) })
+    }
+    const appended = await writer.append(fields)
     this.hooks.recordsAdded?.()
     return appended
   }
@@ -174,7 +186,7 @@ export class NodeRuntime {
     let w = this.agentWriters.get(id)
     if (w === undefined) {
       const seqs = await FileSeqReserve.open(join(this.home, SEQ_DIR), id)
-      w = await IntentWriter.open({ intent: this.store.intent, key: signer, changeKey: this.identity.keyPair, clock: { now: this.now }, seqs }, { host: this.config.node.host })
+      w = await IntentWriter.open({ intent: this.store.intent, key: signer, changeKey: this.identity.keyPair, clock: signingClock(this.now, this.gate, id), seqs }, { host: this.config.node.host })
       this.agentWriters.set(id, w)
     }
     return w
@@ -299,4 +311,10 @@ export async function writeMothershipKey (home: string, seed: Uint8Array = rando
   await writeFile(`${file}.tmp`, body, { mode: 0o600 })
   await rename(`${file}.tmp`, file)
   return key
+}
+
+// The writer's clock for `key`: never below the time the gate admitted its last record at, so
+// what is signed claims no earlier time than what was checked (a clock stepping back included).
+function signingClock (clock: () => number, gate: WriteGate, key: KeyId): { now: () => number } {
+  return { now: () => Math.max(clock(), gate.floor(key)) }
 }

@@ -30,7 +30,7 @@ export function register (program: Program): void {
     .option('--role <role>', 'Role (default: [agents.defaults] role)')
     .option('--capabilities <list>', 'Comma-separated capabilities (default: the role\'s)')
     .option('--ttl <duration>', 'Lifetime (at most [agents.defaults] max_ttl)')
-    .option('--max-commits-per-hour <n>', 'Quota of records per hour (default 120)')
+    .option('--max-commits-per-hour <n>', 'Quota of records per hour (default: [agents.defaults] max_commits_per_hour, 120)')
 
   program.command('agent list', 'Agents (and, with --filter kind=peer|all, peers) with role, capabilities, status', async ({ options, io }) => {
     const rows = await callNode(io, 'agent-list', defined({ filter: str(options.filter) })) as any[]

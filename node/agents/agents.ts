@@ -5,8 +5,9 @@
  * agent of a role at once (`revoke-all --role agent`, the hard pause of Playbook 3).
  *
  * Enforcement happens before an agent's record is signed: revoked (E_REVOKED), expired or
- * lacking the capability (E_CAPABILITY), over its hourly quota (E_QUOTA). Peers enforce the
- * revocation again through the chain: an agent's records beyond its cut count nowhere.
+ * lacking the capability (E_CAPABILITY), over its hourly quota (E_QUOTA). Peers apply the very
+ * same rules (crdt/write-rules.ts) to every record they hold, whoever signed it and however it
+ * arrived: a record the agent's key signs outside `aura` is quarantined with the reason.
  *
  * @example
  * await issueAgent(rt, { name: 'claude', role: 'agent', capabilities: ['intent'] })
@@ -21,21 +22,14 @@ import { toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
 import { type AuraError, CapabilityError, ConflictError, KeyMismatchError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
 import { keyIdOf, resolvePrefix, shortId, type KeyId } from '../../crdt/ids.js'
+import type { RecordKind } from '../../crdt/record.js'
+import { ROLE_CAPABILITIES } from '../../crdt/write-rules.js'
 import { parseDuration } from '../config.js'
 import { assertPrivate, parseKeyFile } from '../key-files.js'
 import { cutFor, requireMothership } from '../mothership/mothership.js'
 import type { NodeRuntime } from '../runtime.js'
 
-/** Capabilities each role grants; an agent may be given at most its role's (unless allowed). */
-export const ROLE_CAPABILITIES: Record<string, string[]> = {
-  reader: ['read'],
-  agent: ['read', 'intent', 'commit'],
-  contributor: ['read', 'intent', 'commit'],
-  maintainer: ['read', 'intent', 'commit', 'push', 'rewind'],
-  admin: ['read', 'intent', 'commit', 'push', 'rewind', 'admin']
-}
-
-const DEFAULT_MAX_COMMITS_PER_HOUR = 120
+export { ROLE_CAPABILITIES }
 
 /** `aura agent issue NAME`: a credential (chain entry) and the agent's key file. */
 export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: string, capabilities?: string[], ttl?: string, maxCommitsPerHour?: number, owner?: string }) {
@@ -47,7 +41,7 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
     throw new UsageError('[agents.defaults] require_explicit_role is set: pass --role', { hint: 'e.g. aura agent issue claude --role agent' })
   }
   const role = opts.role ?? defaults.role
-  const allowed = ROLE_CAPABILITIES[role] ?? ['read']
+  const allowed = [...(ROLE_CAPABILITIES[role] ?? ['read'])]
   const capabilities = opts.capabilities ?? allowed
   const extra = capabilities.filter((c) => !allowed.includes(c))
   if (extra.length > 0 && defaults.deny_capability_escalation) {
@@ -63,7 +57,7 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
     name: opts.name,
     role,
     capabilities,
-    quotas: { max_commits_per_hour: opts.maxCommitsPerHour ?? DEFAULT_MAX_COMMITS_PER_HOUR },
+    quotas: { max_commits_per_hour: opts.maxCommitsPerHour ?? defaults.max_commits_per_hour },
     expires: now + ttl * 1000,
     owner: opts.owner ?? rt.defaultActor(),
     ts: now
@@ -195,18 +189,16 @@ export async function loadAgentKey (rt: NodeRuntime, agent: AgentMember): Promis
   return key
 }
 
-/** Checks an agent may write now; throws E_REVOKED / E_CAPABILITY / E_QUOTA. */
-export function enforceAgentWrite (rt: NodeRuntime, agent: AgentMember, capability: string): void {
+/**
+ * Checks an agent may write a record of `kind` now, before any work is done: E_REVOKED, then the
+ * rules peers apply to its records (crdt/write-rules.ts through the write gate): E_CAPABILITY
+ * (kind not granted, credential expired), E_QUOTA. The gate checks again as each record is signed.
+ */
+export async function enforceAgentWrite (rt: NodeRuntime, agent: AgentMember, kind: RecordKind): Promise<void> {
   const chain = rt.requireChain()
   const id = shortId(agent.key, agent.name)
   const rev = chain.revocation(agent.key)
   if (rev !== undefined) throw new RevokedError(`${id} is revoked: ${rev.reason}`, { agent: id })
-  if (agent.expires !== null && agent.expires <= rt.now()) throw new CapabilityError(`${id}'s credential expired at ${new Date(agent.expires).toISOString()}`, { agent: id })
-  if (!agent.capabilities.includes(capability)) throw new CapabilityError(`${id} lacks the '${capability}' capability (has: ${agent.capabilities.join(', ')})`, { agent: id })
-  const limit = agent.quotas.max_commits_per_hour
-  if (limit !== undefined) {
-    const since = rt.now() - 3_600_000
-    const recent = rt.store.intent.log.records().filter(({ record }) => record.signer === agent.key && record.ts >= since && record.kind !== 'receipt').length
-    if (recent >= limit) throw new QuotaError(`${id} reached its quota of ${limit} records per hour`, { agent: id, limit })
-  }
+  const head = await rt.store.intent.head(agent.key)
+  rt.gate.admit(chain, agent, head, { kind, ts: rt.now(), authSeq: chain.head.seq, size: 0 }, false)
 }

@@ -6,6 +6,8 @@
  * @example
  * CONFIG_KEYS.find((k) => k.path === 'sync.max_staleness')?.envName // 'AURA_SYNC_MAX_STALENESS'
  */
+import { MAX_RECORD_BYTES } from '../../crdt/record.js'
+import { DEFAULT_QUOTAS } from '../../crdt/write-rules.js'
 import { boolean, duration, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
 
 /** The defaults that depend on the machine: filled in by the caller, never read here. */
@@ -47,7 +49,7 @@ function key (section: string, name: string, kind: ValueKind<any>, def: unknown,
 }
 
 /** The section names in the order they appear in the template. */
-export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'audit.export', 'agents.defaults', 'agents.enforcement', 'hooks'] as const
+export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'quotas', 'audit.export', 'agents.defaults', 'agents.enforcement', 'hooks'] as const
 
 /** Every key aura.toml understands. */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
@@ -79,6 +81,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('sync', 'unadmitted_bytes', size({ min: 4096 }), 1048576, 'Most bytes a stream may send before it is admitted (a hello and the chain entries of its own admission); more closes it with E_FRAME_TOO_LARGE. Join requests get 64 KiB.'),
   key('sync', 'max_sessions_per_key', integer({ min: 1 }), 8, 'Most streams one key may hold open to this node at once (sync and join together); more are refused with E_BUSY.'),
   key('sync', 'max_unadmitted_sessions', integer({ min: 1 }), 64, 'Most streams not yet admitted, from all keys together; more are refused with E_BUSY until one is admitted or times out.'),
+  key('quotas', 'records_per_hour', integer({ min: 1 }), DEFAULT_QUOTAS.records_per_hour, 'Team-wide: records one member (peer or agent key) may sign in any hour of its own record times. Fixed in the genesis entry by `aura mothership init`; every peer enforces the genesis value, not its own config.'),
+  key('quotas', 'bytes_per_hour', size({ min: 65536 }), DEFAULT_QUOTAS.bytes_per_hour, 'Team-wide: record bytes one member may sign in any hour of its own record times (bytes or "64MiB"). Fixed in the genesis entry by `aura mothership init`.'),
+  key('quotas', 'max_record_bytes', size({ min: 65536, max: MAX_RECORD_BYTES }), DEFAULT_QUOTAS.max_record_bytes, `Team-wide: the largest record a member may sign (bytes or "2MiB"; at most ${MAX_RECORD_BYTES / 1048576}MiB). Fixed in the genesis entry by \`aura mothership init\`.`),
   key('audit.export', 'enabled', boolean(), false, 'While the daemon runs, send every record and audit event (the lines of `aura audit export`) to `endpoint`, once each.'),
   key('audit.export', 'format', oneOf(['jsonl', 'otlp']), 'jsonl', '"jsonl" (one JSON object per line to `endpoint`, a file path) or "otlp" (OTLP/HTTP logs to `endpoint`, a URL).'),
   key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp", a file path for "jsonl".', '"https://collector.internal:4318"'),
@@ -87,6 +92,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('agents.defaults', 'role', ROLE, 'reader', 'Role given to an agent credential issued without --role.'),
   key('agents.defaults', 'max_ttl', duration({ min: 1 }), 86400, 'Longest lifetime an agent credential may have.'),
   key('agents.defaults', 'require_explicit_role', boolean(), false, 'Refuse to issue agent credentials without an explicit --role.'),
+  key('agents.defaults', 'max_commits_per_hour', integer({ min: 1 }), 120, 'Records an agent credential issued without --max-commits-per-hour may sign in any hour (written into the credential; the team\'s [quotas] still bind it).'),
   key('agents.defaults', 'deny_capability_escalation', boolean(), true, 'Refuse agent capabilities beyond those of the issuing role.'),
   key('agents.enforcement', 'log_all_calls', boolean(), false, 'Write an audit event for every MCP tool call, allowed or not.'),
   key('hooks', 'large_diff_threshold_files', integer({ min: 1 }), 50, 'Flag a change touching more files than this.'),

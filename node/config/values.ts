@@ -90,11 +90,12 @@ export function integer (opts: { min: number }): ValueKind<number> {
 }
 
 /** A size in bytes: a whole number or a string like `4MiB`. */
-export function size (opts: { min: number }): ValueKind<number> {
-  const expect = `a size of at least ${opts.min} bytes: a whole number or a string such as "64KiB", "4MiB"`
+export function size (opts: { min: number, max?: number }): ValueKind<number> {
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER
+  const expect = `a size of at least ${opts.min}${opts.max === undefined ? '' : ` and at most ${opts.max}`} bytes: a whole number or a string such as "64KiB", "4MiB"`
   const schema = z.union([z.number(), z.string()]).transform((v, ctx) => {
     const bytes = typeof v === 'number' ? v : parseSize(v)
-    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < opts.min) {
+    if (bytes === undefined || !Number.isSafeInteger(bytes) || bytes < opts.min || bytes > max) {
       ctx.addIssue({ code: 'custom', message: expect })
       return z.NEVER
     }

@@ -39,7 +39,7 @@ export async function mothershipInit (rt: NodeRuntime, opts: { team?: string, us
   const team = opts.team ?? 'team'
   const key = await writeMothershipKey(rt.home)
   const now = rt.now()
-  const genesis = genesisEntry(key, { team, ts: now })
+  const genesis = genesisEntry(key, { team, ts: now, quotas: { ...rt.config.quotas } })
   const chain = AuthorityChain.fromGenesis(genesis)
   chain.applyBatch([admitEntry(key, chain.head, { pub: rt.identity.publicKey, user: opts.user ?? rt.config.node.name, role: 'admin', jti: null, ts: now })])
   rt.chain = chain

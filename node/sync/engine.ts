@@ -25,10 +25,11 @@ import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/auth
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, holdsBeaconHead, isStaleAt, verifyBeacon, vouchedTime, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
-import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
+import { AuraError, LockdownError, NotAdmittedError, QuotaError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
-import type { SignedRecord } from '../../crdt/record.js'
+import { recordSize, type SignedRecord } from '../../crdt/record.js'
+import { receiptRefusal } from '../../crdt/write-rules.js'
 import { checkSyncMessageIntegrity } from './am-integrity.js'
 import type { Link } from './link.js'
 import { frameTooLarge } from './frame.js'
@@ -65,6 +66,8 @@ export interface SyncInit {
   maxBufferedMessageBytes?: number
   /** A trusted session sent nothing for this long gets heads at the next tick; null: never. */
   keepaliveMs?: number | null
+  /** Refuse records claiming a time more than this past our clock (E_QUOTA); null: off (default). */
+  maxFutureMs?: number | null
 }
 
 /** Default allowance for disagreement between a node's clock and the Mothership's. */
@@ -141,7 +144,16 @@ interface Session {
   dropping: boolean
   /** Clock reading of the last frame sent (keepalive). */
   lastSent: number
+  /** Until when (our clock) this remote's intent data is dropped unread: it sent records past a quota. */
+  quotaUntil: number
 }
+
+/**
+ * How long a remote that sent records past their signer's quota is not listened to: only a
+ * member's own flood can be past its quota (honest peers hold none), and reading it again at
+ * every anti-entropy round would cost a decode and a signature check per record each time.
+ */
+export const QUOTA_BACKOFF_MS = 60_000
 
 /** Base64url canonical bytes of a chain entry; entries are immutable, so computed once each. */
 const encodedEntries = new WeakMap<ChainEntry, string>()
@@ -199,10 +211,12 @@ export class SyncEngine {
   /** Bytes of `amp` pieces held by all sessions together. */
   private bufferedBytes = 0
   private readonly refusals = new Map<string, RefusedChanges>()
+  /** Held records by signer, for the receive-side quota check; rebuilt when the log grows. */
+  private bySigner: { size: number, map: Map<KeyId, Array<{ id: RecordId, record: SignedRecord }>> } | null = null
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
-    this.init = { maxStalenessMs: null, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, ...init }
+    this.init = { maxStalenessMs: null, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, maxFutureMs: null, ...init }
     this.events = events
     for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
     this.scannedSeq = components.chain.head.seq
@@ -257,7 +271,8 @@ export class SyncEngine {
       pieces: [],
       pieceBytes: 0,
       dropping: false,
-      lastSent: this.c.clock()
+      lastSent: this.c.clock(),
+      quotaUntil: 0
     }
     this.sessions.add(s)
     // A member's link is past the transport's pre-admission bounds at once; a stranger's only
@@ -408,7 +423,7 @@ export class SyncEngine {
         return
       case 'amp': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
-        if (s.dropping) return
+        if (s.dropping || this.backingOff(s)) return
         const max = this.init.maxMessageBytes
         if (s.pieceBytes + msg.data.length > max) throw frameTooLarge(s.pieceBytes + msg.data.length, max, true)
         if (this.bufferedBytes + msg.data.length > this.init.maxBufferedMessageBytes) {
@@ -428,6 +443,10 @@ export class SyncEngine {
           return
         }
         const held = s.pieceBytes
+        if (s.quotaUntil > this.c.clock()) {
+          this.dropPieces(s)
+          return
+        }
         const data = s.pieces.length === 0 ? msg.data : joinPieces(s, msg.data)
         this.bufferedBytes -= held
         this.receiveRecords(s, data)
@@ -598,6 +617,10 @@ export class SyncEngine {
           throw new NotAdmittedError(`record ${id.slice(0, 12)} is signed by ${shortId(record.signer)}, which is not admitted`, { record: id })
         }
       }
+      // Past a member's quota nothing more of it is stored (the view's rule, crdt/write-rules.ts).
+      const notAfter = this.init.maxFutureMs === null ? null : this.c.clock() + this.init.maxFutureMs
+      const refusal = receiptRefusal(incoming, (signer) => this.heldBy(signer), this.c.chain, recordSize, notAfter)
+      if (refusal !== undefined) throw new QuotaError(refusal.message, { record: refusal.id, signer: shortId(refusal.signer), reason: refusal.reason })
     }
     let result: { state: SyncState, added: RecordId[] }
     this.received++
@@ -617,11 +640,16 @@ export class SyncEngine {
         s.lastAm = null
         this.send(s, { t: 'refused', code: e.code, message: e.message })
       }
-      if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE') {
+      if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE' || e.code === 'E_QUOTA') {
         s.syncState = this.c.log.initSyncState()
         s.lastAm = null
-        s.refusedByUs = true
-        this.wasRestricted = true
+        // A quota refusal never lifts by itself (the rule is a function of the records): the
+        // sender stays paused until it hears our heads again, and is not read for a while.
+        if (e.code === 'E_QUOTA') s.quotaUntil = this.c.clock() + QUOTA_BACKOFF_MS
+        else {
+          s.refusedByUs = true
+          this.wasRestricted = true
+        }
         this.send(s, { t: 'refused', code: e.code, message: e.message })
       }
       this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
@@ -633,6 +661,27 @@ export class SyncEngine {
       for (const other of this.sessions) if (other !== s) this.pushRecords(other)
     }
     this.pushRecords(s)
+  }
+
+  // Drops a remote's intent data while it is backed off for a quota refusal (pieces included).
+  private backingOff (s: Session): boolean {
+    if (s.quotaUntil <= this.c.clock()) return false
+    this.dropPieces(s)
+    return true
+  }
+
+  private heldBy (signer: KeyId): Array<{ id: RecordId, record: SignedRecord }> {
+    const size = this.c.log.size
+    if (this.bySigner?.size !== size) {
+      const map = new Map<KeyId, Array<{ id: RecordId, record: SignedRecord }>>()
+      for (const r of this.c.log.records()) {
+        let list = map.get(r.record.signer)
+        if (list === undefined) { list = []; map.set(r.record.signer, list) }
+        list.push(r)
+      }
+      this.bySigner = { size, map }
+    }
+    return this.bySigner.map.get(signer) ?? []
   }
 
   private pushRecords (s: Session): void {

@@ -5,10 +5,11 @@
  * with the agent as actor, so they never use up the agent's quota.
  *
  * @example
- * const who = await actingAs(rt, { agent: 'claude-7f3a' }, 'rewind')
+ * const who = await actingAs(rt, { agent: 'claude-7f3a' }, 'rewind')   // the record kind it will sign
  * await rt.appendRecord({ kind: 'rewind', actor: who.actor, text }, who.signer)
  */
 import type { KeyPair } from '../../crdt/crypto.js'
+import type { RecordKind } from '../../crdt/record.js'
 import { shortId } from '../../crdt/ids.js'
 import { enforceAgentWrite, loadAgentKey, resolveAgent } from '../agents/agents.js'
 import type { NodeRuntime } from '../runtime.js'
@@ -23,11 +24,11 @@ export interface Acting {
   label: string
 }
 
-/** Resolves `params.agent` / `params.actor`; E_REVOKED, E_CAPABILITY, E_QUOTA for agents. */
-export async function actingAs (rt: NodeRuntime, p: { agent?: unknown, actor?: unknown }, capability: string): Promise<Acting> {
+/** Resolves `params.agent` / `params.actor`; for an agent, whether it may sign a `kind` record (E_REVOKED, E_CAPABILITY, E_QUOTA). */
+export async function actingAs (rt: NodeRuntime, p: { agent?: unknown, actor?: unknown }, kind: RecordKind): Promise<Acting> {
   if (typeof p.agent === 'string') {
     const agent = resolveAgent(rt, p.agent)
-    enforceAgentWrite(rt, agent, capability)
+    await enforceAgentWrite(rt, agent, kind)
     const label = shortId(agent.key, agent.name)
     return { actor: label, signer: await loadAgentKey(rt, agent), label }
   }

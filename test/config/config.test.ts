@@ -70,7 +70,7 @@ describe('the operator docs\' config blocks, verbatim', () => {
     expect(config.audit.export).toEqual({
       enabled: true, format: 'otlp', endpoint: 'https://collector.internal:4318', on_failure: 'buffer', buffer_path: `${HOME}/audit-buffer`
     })
-    expect(config.agents.defaults).toEqual({ role: 'reader', max_ttl: 7200, require_explicit_role: true, deny_capability_escalation: true })
+    expect(config.agents.defaults).toEqual({ role: 'reader', max_ttl: 7200, require_explicit_role: true, max_commits_per_hour: 120, deny_capability_escalation: true })
     expect(config.hooks).toEqual({ large_diff_threshold_files: 20, large_diff_threshold_lines: 2000 })
     expect(sources['mothership.join_token_ttl']).toEqual({ kind: 'file', path: FILE, line: 3 })
     expect(sources['hooks.large_diff_threshold_lines']).toEqual({ kind: 'file', path: FILE, line: 18 })

@@ -205,7 +205,7 @@ export class Team {
     throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
   }
 
-  /** Starts (or restarts, on the same port) a member's daemon in the foreground, owned here. */
+  /** Starts (or restarts, on the same port) a member's daemon in the foreground, owned here; `timeoutMs` for it to answer. */
   async start (name: string, timeoutMs = 30_000): Promise<void> {
     const m = this.m(name)
     if (m.daemon !== null) throw new Error(`${name} already runs`)

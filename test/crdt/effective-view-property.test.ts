@@ -13,8 +13,11 @@ import { effectiveView, type EffectiveView } from '../../crdt/effective-view.js'
 import type { RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
 import { decodeRecord, type EncodedRecord } from '../../crdt/record.js'
-import { ChainBuilder, keyOf as chainKey } from './authority-chain-fixture.js'
+import { ChainBuilder, keyOf as chainKey, T0 } from './authority-chain-fixture.js'
 import { appendAs, actorOf, syncPair, Writer } from './record-fixtures.js'
+
+// Records claim times after every admission of the scenario (the chain's entries tick from T0).
+const LATER = T0 + 3_600_000
 
 function summary (view: EffectiveView): string[] {
   return [...[...view.effective.keys()].map((id) => `${id} effective`), ...[...view.quarantined].map(([id, q]) => `${id} ${q.reason}`)].sort()
@@ -36,10 +39,10 @@ function at (head: Head): { auth: { seq: number, hash: string } } {
 /** A team history with every kind of record the view must judge. */
 function scenario (): { entries: ChainEntry[], records: Array<{ id: RecordId, bytes: Uint8Array }>, expected: Record<string, string> } {
   const b = new ChainBuilder()
-  const alice = new Writer('alice', chainKey(2))
-  const bob = new Writer('bob', chainKey(3))
-  const mallory = new Writer('mallory', chainKey(4))
-  const carol = new Writer('carol', chainKey(5))
+  const alice = new Writer('alice', chainKey(2), LATER)
+  const bob = new Writer('bob', chainKey(3), LATER)
+  const mallory = new Writer('mallory', chainKey(4), LATER)
+  const carol = new Writer('carol', chainKey(5), LATER)
   b.admit(2, 'alice'); b.admit(3, 'bob'); b.admit(4, 'mallory')
   const h = b.head
   const expected: Record<string, string> = {}
@@ -49,7 +52,7 @@ function scenario (): { entries: ChainEntry[], records: Array<{ id: RecordId, by
   put(alice.write('a2', at(h)), 'effective')
   const b1 = put(bob.write('b1', at(h)), 'effective')
   put(bob.write('b2', at(h)), 'equivocation')
-  const twin = new Writer('bob', chainKey(3)); twin.head = b1
+  const twin = new Writer('bob', chainKey(3), LATER); twin.head = b1
   put(twin.write('b2, again', at(h)), 'equivocation')
   put(mallory.write('m1', at(h)), 'effective')
   const m2 = put(mallory.write('m2', at(h)), 'effective')
@@ -138,8 +141,9 @@ describe('effective view properties (real AuthorityChain)', () => {
         const b = new ChainBuilder()
         b.admit(4, 'mallory')
         const h = b.head
-        const mallory = new Writer('mallory', chainKey(4))
-        const pre = before.map((ts, i) => mallory.write(`pre ${i}`, { ...at(h), ts }))
+        const mallory = new Writer('mallory', chainKey(4), LATER)
+        // Before the theft she writes honestly: in time order, after her admission.
+        const pre = before.map((step, i) => mallory.write(`pre ${i}`, { ...at(h), ts: LATER + before.slice(0, i).reduce((a, x) => a + x, step) }))
         const k = Math.min(cutAt, pre.length)
         b.revoke({ type: 'peer', key: mallory.signer, cut: k === 0 ? { seq: 0, hash: null } : { seq: k, hash: pre[k - 1].id } })
         // After revocation she keeps writing, claiming any time and the old head.
@@ -160,11 +164,11 @@ describe('effective view properties (real AuthorityChain)', () => {
         const b = new ChainBuilder()
         b.admit(3, 'bob')
         const h = b.head
-        const bob = new Writer('bob', chainKey(3))
+        const bob = new Writer('bob', chainKey(3), LATER)
         const main = Array.from({ length: n }, (_, i) => bob.write(`r${i + 1}`, at(h)))
         const forks = new Set(forkSeqs.filter((s) => s < n).map((s) => s + 1))
         const twins = [...forks].map((seq) => {
-          const twin = new Writer('bob', chainKey(3))
+          const twin = new Writer('bob', chainKey(3), LATER)
           twin.head = seq === 1 ? undefined : main[seq - 2]
           return twin.write(`twin of ${seq}`, at(h))
         })

@@ -18,7 +18,7 @@ function forge (r: EncodedRecord, change: Record<string, unknown>): { id: Record
 
 describe('effective view', () => {
   it('lists the reasons in the documented order', () => {
-    expect(QUARANTINE_REASONS).toEqual(['bad_signature', 'not_admitted', 'unknown_authority', 'beyond_cut', 'equivocation', 'written_during_lockdown'])
+    expect(QUARANTINE_REASONS).toEqual(['bad_signature', 'not_admitted', 'unknown_authority', 'beyond_cut', 'equivocation', 'written_during_lockdown', 'capability', 'expired', 'backdated', 'over_quota'])
   })
 
   it('admitted, well-referenced, validly signed records are effective', () => {

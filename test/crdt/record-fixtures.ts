@@ -12,6 +12,7 @@ import { TimeoutError } from '../../crdt/errors.js'
 import { keyPairFromSeed, sign, type KeyPair } from '../../crdt/crypto.js'
 import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
 import type { IncomingCheck, IntentLog, SyncState } from '../../crdt/intent-log.js'
+import { DEFAULT_QUOTAS, type Quotas } from '../../crdt/write-rules.js'
 import { decodeRecord, nextRecordFields, signRecord, type EncodedRecord, type RecordFields, type RecordKind } from '../../crdt/record.js'
 
 const keysBySigner = new Map<KeyId, KeyPair>()
@@ -60,7 +61,8 @@ export class Writer {
   readonly signer: KeyId
   head: EncodedRecord | undefined
 
-  constructor (readonly name: string, key: KeyPair = keyOf(name)) {
+  /** `baseTs`: the claimed time of seq 0 (each later record one second on). */
+  constructor (readonly name: string, key: KeyPair = keyOf(name), readonly baseTs = 1_700_000_000_000) {
     this.key = key
     this.signer = keyIdOf(this.key.publicKey)
     keysBySigner.set(this.signer, key)
@@ -73,7 +75,7 @@ export class Writer {
       kind: 'intent' as RecordKind,
       actor: this.name,
       host: `${this.name}-laptop`,
-      ts: 1_700_000_000_000 + (this.head?.record.seq ?? 0) * 1000,
+      ts: this.baseTs + (this.head?.record.seq ?? 0) * 1000,
       auth: { seq: 1, hash: authHash(1) },
       text,
       ...over
@@ -113,9 +115,12 @@ export class FakeAuthority implements AuthorityView {
   readonly locked: boolean[] = []
   readonly members = new Map<KeyId, Member>()
   readonly revoked = new Map<KeyId, KeyRevocation>()
+  /** Signed time of each chain position (0 unless a test sets one). */
+  readonly times: number[] = []
+  quotas: Quotas = DEFAULT_QUOTAS
 
   constructor (length = 4) {
-    for (let s = 0; s < length; s++) { this.hashes.push(authHash(s)); this.locked.push(false) }
+    for (let s = 0; s < length; s++) { this.hashes.push(authHash(s)); this.locked.push(false); this.times.push(0) }
   }
 
   get head (): { seq: number, hash: string } {
@@ -123,14 +128,16 @@ export class FakeAuthority implements AuthorityView {
   }
 
   /** Appends a chain position (optionally a locked one) and returns its seq. */
-  extend (locked = this.locked[this.locked.length - 1] ?? false): number {
+  extend (locked = this.locked[this.locked.length - 1] ?? false, ts = 0): number {
     this.hashes.push(authHash(this.hashes.length))
     this.locked.push(locked)
+    this.times.push(ts)
     return this.hashes.length - 1
   }
 
-  admit (w: { signer: KeyId, name: string }, kind: 'peer' | 'agent' = 'peer'): this {
-    this.members.set(w.signer, { key: w.signer, publicKey: '', kind, name: w.name, role: 'dev', since: 1 })
+  admit (w: { signer: KeyId, name: string }, kind: 'peer' | 'agent' = 'peer', credential: Partial<Member> = {}): this {
+    const capabilities = kind === 'agent' ? ['read', 'intent', 'commit'] : undefined
+    this.members.set(w.signer, { key: w.signer, publicKey: '', kind, name: w.name, role: kind === 'agent' ? 'agent' : 'dev', since: 1, capabilities, ...credential })
     return this
   }
 
@@ -144,6 +151,7 @@ export class FakeAuthority implements AuthorityView {
   member = (key: KeyId): Member | undefined => this.members.get(key)
   revocation = (key: KeyId): KeyRevocation | undefined => this.revoked.get(key)
   lockedAt = (seq: number): boolean => this.locked[seq] ?? false
+  entryTs = (seq: number): number | undefined => this.times[seq]
 }
 
 /** Options of `commitSigned`: the actor (default: `key`'s, suffix ee…), time, and a message of the test's own making. */

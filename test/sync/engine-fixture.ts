@@ -19,6 +19,7 @@ import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
 import type { AuraError } from '../../crdt/errors.js'
 import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
+import type { Quotas } from '../../crdt/write-rules.js'
 import { nextRecordFields, signRecord, type EncodedRecord } from '../../crdt/record.js'
 import { SyncEngine, type SyncAuditEvent } from '../../node/sync/engine.js'
 import type { Link } from '../../node/sync/link.js'
@@ -62,8 +63,8 @@ export class MothershipBook {
   readonly entries: ChainEntry[] = []
   clock = T0
 
-  constructor (readonly team = TEAM) {
-    this.entries.push(genesisEntry(this.key, { team, ts: this.clock }))
+  constructor (readonly team = TEAM, quotas?: Quotas) {
+    this.entries.push(genesisEntry(this.key, { team, ts: this.clock, quotas }))
   }
 
   private get head (): { seq: number, hash: string } {
@@ -190,11 +191,13 @@ export interface Wire {
 
 /** A team: one Mothership book and nodes made from its chain. */
 export class TestTeam {
-  readonly ms = new MothershipBook()
+  readonly ms: MothershipBook
   readonly clock = { now: T0 + 1_000_000 }
   readonly nodes = new Map<string, TestNode>()
 
-  constructor (members: readonly string[]) {
+  /** `quotas`: the team's write quotas (genesis); default: none named. */
+  constructor (members: readonly string[], quotas?: Quotas) {
+    this.ms = new MothershipBook(TEAM, quotas)
     for (const m of members) this.ms.admit(m, keyNamed(m))
   }
 

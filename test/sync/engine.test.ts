@@ -197,6 +197,37 @@ describe('SyncEngine: refusals', () => {
     expect(alice.chain.locked).toBe(false)
   })
 
+  it('refuses a member\'s records past its quota with E_QUOTA, stores none of that message, and stops reading that peer for a while', async () => {
+    const team = new TestTeam(['alice', 'bob', 'mallory'], { records_per_hour: 5, bytes_per_hour: 1 << 30, max_record_bytes: 1 << 20 })
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const mallory = team.node('mallory')
+    const fine = [1, 2, 3].map((i) => mallory.write(`within quota ${i}`, false))
+    const link = team.connect(mallory, bob)
+    await settle()
+    expect(bob.holds(...fine)).toBe(true)
+    link.cut()
+    await settle()
+    // Mallory's own writer has no gate here: she signs past the quota and pushes.
+    const flood = Array.from({ length: 10 }, (_, i) => mallory.write(`flood ${i}`, false))
+    const wire = team.connect(mallory, bob)
+    team.connect(alice, bob)
+    await settle()
+    expect(wire.bToA).toContainEqual(expect.objectContaining({ t: 'refused', code: 'E_QUOTA' }))
+    expect(bob.audits('refused').map((e) => e.code)).toContain('E_QUOTA')
+    expect(flood.some((r) => bob.holds(r))).toBe(false)
+    expect(codeOf(wire.closedB)).toBeNull()
+    // Within the back-off, ticks bring nothing in and no second refusal is needed.
+    const refusals = wire.bToA.filter((m) => m.t === 'refused').length
+    for (let i = 0; i < 3; i++) { mallory.engine.tick(); bob.engine.tick(); await settle() }
+    expect(wire.bToA.filter((m) => m.t === 'refused').length).toBe(refusals)
+    // Honest peers still sync with bob, and never hold what he refused.
+    const a1 = alice.write('alice keeps working')
+    await settle()
+    expect(bob.holds(a1)).toBe(true)
+    expect(flood.some((r) => alice.holds(r))).toBe(false)
+  })
+
   it('refuses a key that was never admitted with E_NOT_ADMITTED and stores none of its records', async () => {
     const team = new TestTeam(['alice', 'bob'])
     const alice = team.node('alice')
