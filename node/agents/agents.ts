@@ -19,11 +19,12 @@ import { agentEntry, revokeEntry } from '../../crdt/authority-chain.js'
 import type { AgentMember, PeerMember } from '../../crdt/chain-state.js'
 import { fromB64u, toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
-import { type AuraError, CapabilityError, ConflictError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
-import { keyIdOf, resolvePrefix, shortId, type KeyId } from '../../crdt/ids.js'
+import { CapabilityError, ConflictError, LockdownError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
+import { keyIdOf, shortId } from '../../crdt/ids.js'
 import { parseDuration } from '../config.js'
 import { cutFor, requireMothership } from '../mothership/mothership.js'
 import type { NodeRuntime } from '../runtime.js'
+import { identityDirectory, resolveMemberIn } from '../ids-resolve.js'
 
 /** Capabilities each role grants; an agent may be given at most its role's (unless allowed). */
 export const ROLE_CAPABILITIES: Record<string, string[]> = {
@@ -113,33 +114,16 @@ function parseFilter (filter: string | undefined): Record<string, string> {
   return out
 }
 
-/** The agent a typed id (`claude-7f3a`, a hex prefix, or a unique name) names. */
+/** The agent a typed id (`claude-7f3a`, a hex prefix) or name names; a name means its newest active credential. */
 export function resolveAgent (rt: NodeRuntime, input: string): AgentMember {
-  return resolveAmong(input, rt.requireChain().agents(), 'agent') as AgentMember
+  rt.requireChain()
+  return resolveMemberIn(input, identityDirectory(rt), { kinds: ['agent'] }) as AgentMember
 }
 
-/** Any member, peer or agent: an agent by name, or anyone by (a prefix of) its id. */
+/** Any member, peer or agent, by id or name (node/ids-resolve.ts). */
 export function resolveMember (rt: NodeRuntime, input: string): PeerMember | AgentMember {
-  return resolveAmong(input, rt.requireChain().members(), 'agent or peer')
-}
-
-// E_NOT_FOUND for a name that matches nothing (rather than "malformed id"), with the agents'
-// names as a hint; E_AMBIGUOUS for a prefix matching several.
-function resolveAmong (input: string, members: Array<PeerMember | AgentMember>, what: string): PeerMember | AgentMember {
-  const byName = members.filter((m) => m.kind === 'agent' && m.name === input)
-  if (byName.length === 1) return byName[0]
-  const names = members.flatMap((m) => m.kind === 'agent' ? [m.name] : [])
-  const notFound = (): AuraError => new NotFoundError(`no ${what} matches '${input}' (agents: ${names.join(', ') || 'none'})`, { input })
-  let key: KeyId
-  try {
-    key = resolvePrefix(input, members.map((m) => m.key), (k) => { const m = members.find((x) => x.key === k); return m?.kind === 'agent' ? m.name : 'peer' })
-  } catch (err) {
-    if (err instanceof MalformedError) throw notFound()
-    throw err
-  }
-  const member = members.find((m) => m.key === key)
-  if (member === undefined) throw notFound()
-  return member
+  rt.requireChain()
+  return resolveMemberIn(input, identityDirectory(rt), { kinds: ['agent', 'peer'] })
 }
 
 /** `aura agent revoke ID --reason`. */

@@ -19,6 +19,21 @@ export function closest (word: string, candidates: readonly string[]): string | 
   return best
 }
 
+/**
+ * Up to `n` candidates nearest to `word`, nearest first: those `word` starts or is part of,
+ * then by edit distance. For "did you mean" lists that must never be empty when candidates exist.
+ */
+export function nearest (word: string, candidates: readonly string[], n = 5): string[] {
+  const w = word.toLowerCase()
+  const rank = (c: string): number => {
+    const l = c.toLowerCase()
+    if (l.startsWith(w) || w.startsWith(l)) return -2
+    if (l.includes(w) || w.includes(l)) return -1
+    return editDistance(w, l)
+  }
+  return [...new Set(candidates)].map((c) => ({ c, r: rank(c) })).sort((a, b) => a.r - b.r || a.c.localeCompare(b.c)).slice(0, n).map((x) => x.c)
+}
+
 function editDistance (a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {

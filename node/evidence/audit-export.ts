@@ -14,7 +14,7 @@ import { sign } from '../../crdt/crypto.js'
 import { verifyRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
 import { identityFilter } from './identity-filter.js'
-import { knownKeys, labeller, traceRecords, type RecordFilter, type TraceRow } from './trace.js'
+import { traceRecords, type RecordFilter, type TraceRow } from './trace.js'
 import { parseSince } from './since.js'
 
 /** One exported line. */
@@ -29,9 +29,8 @@ export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promi
     if (line !== undefined) lines.push(line)
   }
   const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
-  const keys = knownKeys(rt)
   const who = filter.signer ?? filter.actor
-  const match = who === undefined ? null : identityFilter(who, keys, labeller(rt))
+  const match = who === undefined ? null : identityFilter(rt, who)
   for (const event of await rt.store.audit.list({ from })) {
     if (match !== null && !eventConcerns(event, match)) continue
     lines.push(auditLine(rt, event))

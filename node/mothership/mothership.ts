@@ -14,12 +14,13 @@ import { AuthorityChain, admitEntry, genesisEntry, lockdownEntry, revokeEntry, r
 import { toB64u } from '../../crdt/canonical.js'
 import { ConflictError, ExistsError, LockdownError, NotFoundError, NotMothershipError, UsageError } from '../../crdt/errors.js'
 import { issueToken } from '../../crdt/join-token.js'
-import { keyIdOf, makeJti, parseJti, resolvePrefix, shortId, type Jti, type KeyId, type RecordId } from '../../crdt/ids.js'
+import { keyIdOf, makeJti, shortId, type Jti, type KeyId, type RecordId } from '../../crdt/ids.js'
 import { effectiveTokenTtl, parseDuration } from '../config.js'
 import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
 import type { KeyPair } from '../../crdt/crypto.js'
+import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
 export function requireMothership (rt: NodeRuntime): KeyPair {
@@ -71,8 +72,14 @@ export async function issuePeer (rt: NodeRuntime, opts: { user: string, role: st
 
 /** The peer a typed id names among the chain's peers. */
 export function resolvePeer (rt: NodeRuntime, input: string): KeyId {
-  const chain = rt.requireChain()
-  return resolvePrefix(input, chain.peers().map((p) => p.key))
+  rt.requireChain()
+  return resolveMemberIn(input, identityDirectory(rt), { kinds: ['peer'] }).key
+}
+
+/** The token id a typed id (unique prefix, any case) names among those this Mothership knows. */
+async function resolveJti (rt: NodeRuntime, input: string): Promise<Jti> {
+  const issued = (await tokenBook(rt.store.kv).list()).map((t) => t.jti as Jti)
+  return resolveTokenId(input, [...issued, ...rt.requireChain().tokenRevocations().map((r) => r.jti)])
 }
 
 /** The cut for a key: its newest record held here (the last one accepted as legitimate). */
@@ -114,7 +121,7 @@ export async function revokePeer (rt: NodeRuntime, opts: { peer: string, reason:
 export async function revokeToken (rt: NodeRuntime, opts: { jti: string, reason: string }) {
   const key = requireMothership(rt)
   const chain = rt.requireChain()
-  const jti = parseJti(opts.jti)
+  const jti = await resolveJti(rt, opts.jti)
   const issued = await tokenBook(rt.store.kv).get(jti)
   if (issued === undefined && chain.admissionsByJti(jti).length === 0) {
     throw new NotFoundError(`no token ${jti} was issued by this Mothership`, { jti, hint: 'list them with `aura mothership list-tokens`' })
@@ -240,7 +247,7 @@ export async function listTokens (rt: NodeRuntime, opts: { active?: boolean }) {
 export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
   requireMothership(rt)
   const chain = rt.requireChain()
-  const jti = parseJti(opts.jti)
+  const jti = await resolveJti(rt, opts.jti)
   const issued = await tokenBook(rt.store.kv).get(jti)
   const attempts = await rt.store.joins.list(jti)
   if (issued === undefined && attempts.length === 0) throw new NotFoundError(`no token ${jti} is known to this Mothership`, { jti })
