@@ -17,7 +17,7 @@ import type { Identity } from '../node/identity.js'
 import type { CliContext } from './context.js'
 import { createOutput, type Output, type TextRenderer } from './output.js'
 import { commandHelp, globalHelp } from './help.js'
-import { joinCommandWords, leadingWords, optionSpec, rawValues, spellBooleans, type OptionSpec } from './argv.js'
+import { joinCommandWords, leadingWords, optionSpec, rawValues, spellBooleans, unknownFlags, type OptionSpec } from './argv.js'
 import { closest } from '../node/config/suggest.js'
 
 /** A command module: registers its commands on the program. */
@@ -108,7 +108,11 @@ export class Program {
       const joined = joinCommandWords(args, all, this.cac.commands.map((c) => c.name))
       const words = leadingWords(joined, all)
       const cmd = this.cac.commands.find((c) => c.isMatched(words[0] ?? ''))
-      const argv = spellBooleans(joined, this.specs([this.cac.globalCommand, ...(cmd === undefined ? [] : [cmd])]))
+      const known = this.specs([this.cac.globalCommand, ...(cmd === undefined ? [] : [cmd])])
+      // cac would read `aura --bogus status` as --bogus=status and run no command at all.
+      const unknown = unknownFlags(joined, known)
+      if (unknown.length > 0) throw this.unknownOption(unknown[0], cmd, known)
+      const argv = spellBooleans(joined, known)
       this.cac.parse(['node', BIN, ...argv], { run: false })
       const opts = this.cac.options
       if (opts.version === true) {
@@ -201,6 +205,14 @@ export class Program {
     const guess = closest(words[0], names)
     return new UsageError(`unknown command '${words[0]}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`, {
       hint: `run \`${BIN} --help\` to list commands`
+    })
+  }
+
+  private unknownOption (flag: string, cmd: Command | undefined, known: OptionSpec[]): AuraError {
+    const guess = closest(flag.replace(/^-+/, ''), known.flatMap((s) => s.flags))
+    const name = cmd === undefined ? BIN : `${BIN} ${cmd.name}`
+    return new UsageError(`unknown option '${flag}' for '${name}'${guess === undefined ? '' : `; did you mean '--${guess}'?`}`, {
+      hint: `run \`${name} --help\``
     })
   }
 

@@ -8,6 +8,8 @@
  */
 import { effectiveView } from '../crdt/effective-view.js'
 import { UsageError } from '../crdt/errors.js'
+import { RECORD_KINDS } from '../crdt/record.js'
+import { oneOfValues } from './config/suggest.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
 import type { NodeRuntime } from './runtime.js'
 import { traceRecords } from './evidence/trace.js'
@@ -51,7 +53,7 @@ export const OPERATIONS: Record<string, Operation> = {
 
   ...WORKSPACE_OPERATIONS,
 
-  trace: async (rt, p) => traceRecords(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind, receipts: p.receipts === true }),
+  trace: async (rt, p) => traceRecords(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind === undefined ? undefined : oneOfValues('--kind', String(p.kind), RECORD_KINDS), receipts: p.receipts === true }),
 
   'audit-export': async (rt, p) => await auditExport(rt, { actor: p.actor, signer: p.signer, since: p.since }),
 

@@ -25,15 +25,10 @@ import { parseDuration } from '../config.js'
 import { cutFor, requireMothership } from '../mothership/mothership.js'
 import type { NodeRuntime } from '../runtime.js'
 import { identityDirectory, resolveMemberIn } from '../ids-resolve.js'
+import { CAPABILITIES, ROLE_CAPABILITIES, ROLES, parseRole } from '../roles.js'
+import { nearest, oneOfValues } from '../config/suggest.js'
 
-/** Capabilities each role grants; an agent may be given at most its role's (unless allowed). */
-export const ROLE_CAPABILITIES: Record<string, string[]> = {
-  reader: ['read'],
-  agent: ['read', 'intent', 'commit'],
-  contributor: ['read', 'intent', 'commit'],
-  maintainer: ['read', 'intent', 'commit', 'push', 'rewind'],
-  admin: ['read', 'intent', 'commit', 'push', 'rewind', 'admin']
-}
+export { ROLE_CAPABILITIES } from '../roles.js'
 
 const DEFAULT_MAX_COMMITS_PER_HOUR = 120
 
@@ -46,9 +41,9 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
   if (opts.role === undefined && defaults.require_explicit_role) {
     throw new UsageError('[agents.defaults] require_explicit_role is set: pass --role', { hint: 'e.g. aura agent issue claude --role agent' })
   }
-  const role = opts.role ?? defaults.role
-  const allowed = ROLE_CAPABILITIES[role] ?? ['read']
-  const capabilities = opts.capabilities ?? allowed
+  const role = parseRole(opts.role ?? defaults.role, opts.role === undefined ? '[agents.defaults] role' : '--role')
+  const allowed = ROLE_CAPABILITIES[role]
+  const capabilities = opts.capabilities?.map((c) => oneOfValues('capability', c, CAPABILITIES)) ?? [...allowed]
   const extra = capabilities.filter((c) => !allowed.includes(c))
   if (extra.length > 0 && defaults.deny_capability_escalation) {
     throw new CapabilityError(`role ${role} does not grant ${extra.join(', ')} ([agents.defaults] deny_capability_escalation)`, { role, capabilities: extra })
@@ -78,7 +73,7 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
 /** `aura agent list [--filter k=v]`: agents (and, with kind=peer or kind=all, peers). */
 export function listAgents (rt: NodeRuntime, opts: { filter?: string }) {
   const chain = rt.requireChain()
-  const filters = parseFilter(opts.filter)
+  const filters = parseFilter(opts.filter, [...new Set(chain.members().map((m) => m.name))])
   const now = rt.now()
   const rows = chain.members().map((m) => {
     const rev = chain.revocation(m.key)
@@ -101,15 +96,28 @@ export function listAgents (rt: NodeRuntime, opts: { filter?: string }) {
     Object.entries(filters).every(([k, v]) => k === 'kind' || String((r as Record<string, unknown>)[k]) === v))
 }
 
-function parseFilter (filter: string | undefined): Record<string, string> {
+// Values a filter key may take; `name` is checked against the names the chain holds.
+const FILTER_VALUES: Record<string, readonly string[] | null> = {
+  kind: ['agent', 'peer', 'all'],
+  role: ROLES,
+  status: ['active', 'revoked', 'expired'],
+  name: null
+}
+
+function parseFilter (filter: string | undefined, names: readonly string[]): Record<string, string> {
   if (filter === undefined) return {}
   const out: Record<string, string> = {}
-  for (const part of filter.split(/[,\s]+/).filter(Boolean)) {
+  const parts = filter.split(/[,\s]+/).filter(Boolean)
+  if (parts.length === 0) throw new UsageError('--filter takes key=value pairs such as "kind=agent"; got nothing')
+  for (const part of parts) {
     const eq = part.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--filter takes key=value pairs such as "kind=agent"; got '${part}'`)
-    const k = part.slice(0, eq)
-    if (!['kind', 'role', 'status', 'name'].includes(k)) throw new UsageError(`--filter knows kind, role, status, name; got '${k}'`)
-    out[k] = part.slice(eq + 1)
+    if (eq <= 0 || eq === part.length - 1) throw new UsageError(`--filter takes key=value pairs such as "kind=agent"; got '${part}'`)
+    const k = oneOfValues('--filter key', part.slice(0, eq), Object.keys(FILTER_VALUES))
+    const v = part.slice(eq + 1)
+    const allowed = FILTER_VALUES[k]
+    if (allowed !== null) out[k] = oneOfValues(`--filter ${k}`, v, allowed)
+    else if (names.includes(v)) out[k] = v
+    else throw new NotFoundError(`no agent or peer is named '${v}'; ${names.length === 0 ? 'none is known' : `closest: ${nearest(v, names).join(', ')}`}`, { input: v, candidates: nearest(v, names) })
   }
   return out
 }

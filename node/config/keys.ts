@@ -6,6 +6,7 @@
  * @example
  * CONFIG_KEYS.find((k) => k.path === 'sync.max_staleness')?.envName // 'AURA_SYNC_MAX_STALENESS'
  */
+import { ROLES } from '../roles.js'
 import { boolean, duration, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
 
 /** The defaults that depend on the machine: filled in by the caller, never read here. */
@@ -39,7 +40,8 @@ export interface ConfigKey {
 /** Default join token lifetime in seconds when neither TTL key is set. */
 export const DEFAULT_JOIN_TOKEN_TTL = 3600
 
-const ROLE = text({ pattern: /^[a-z][a-z0-9_-]*$/, expect: 'a role name such as "reader" or "contributor" (lower-case letters, digits, - and _)' })
+// Only roles that exist: a misspelt default role would issue agents that can do nothing.
+const ROLE = oneOf(ROLES as unknown as readonly [string, ...string[]])
 
 function key (section: string, name: string, kind: ValueKind<any>, def: unknown, doc: string, example?: string): ConfigKey {
   const path = `${section}.${name}`

@@ -20,6 +20,7 @@ import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
 import type { KeyPair } from '../../crdt/crypto.js'
+import { parseRole } from '../roles.js'
 import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
@@ -56,6 +57,7 @@ export async function issuePeer (rt: NodeRuntime, opts: { user: string, role: st
   if (chain.locked) throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? ''}): no tokens are issued`, { hint: 'run `aura mothership unlock` when the incident allows' })
   const ttl = opts.ttl === undefined ? effectiveTokenTtl(rt.config) : parseDuration(opts.ttl)
   if (ttl === undefined || ttl <= 0) throw new UsageError(`--ttl takes a duration such as 10m, 1h or 600; got '${opts.ttl ?? ''}'`)
+  opts = { ...opts, role: parseRole(opts.role, '--role') }
   const now = rt.now()
   const jti = makeJti(now, randomBytes(10))
   const addrs = await knownAddresses(rt)
