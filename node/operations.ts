@@ -18,7 +18,7 @@ import type { AuditStreamStatus } from './evidence/export-stream.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
-import { issueAgent, listAgents, resolveAgent, revokeAgent, revokeAllAgents } from './agents/agents.js'
+import { issueAgent, listAgents, resolveAgent, revokeAgent } from './agents/agents.js'
 import { inbox, sendMessage } from './agents/sentinel.js'
 import { mcpCall } from './agents/mcp-tools.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
@@ -92,7 +92,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'agent-list': async (rt, p) => listAgents(rt, { filter: p.filter }),
   'agent-resolve': async (rt, p) => { const a = resolveAgent(rt, need(p, 'agent')); return { agent: shortId(a.key, a.name), key: a.key } },
   'agent-revoke': async (rt, p) => await revokeAgent(rt, { agent: need(p, 'agent'), reason: need(p, 'reason') }),
-  'agent-revoke-all': async (rt, p) => await revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
+  'agent-revoke-all': async (rt, p) => await ms.revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
   'sentinel-send': async (rt, p) => await sendMessage(rt, p),
   'sentinel-inbox': async (rt, p) => inbox(rt, p),
   'mcp-call': async (rt, p, live) => await mcpCall(rt, p, async (op, params) => await OPERATIONS[op](rt, params, live)),

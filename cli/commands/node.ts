@@ -44,7 +44,10 @@ export function register (program: Program): void {
 
   program.command('status', 'Show this node: identity, team, peers, authority head, lockdown, refusals', async ({ io }) => {
     const s = await callNode(io, 'status', {})
+    const { exitCodeFor } = await import('../../crdt/errors.js')
     return {
+      // Scripts and monitors rely on it: the first (most serious) problem decides the exit code.
+      exitCode: s.problems.length === 0 ? 0 : exitCodeFor(s.problems[0].code),
       data: s,
       text: (c) => [
         `${c.bold(s.peer)} ${s.user}${s.role === null ? '' : ` (${s.role})`}${s.mothership === true ? c.cyan(' [mothership]') : ''} — team ${s.team ?? c.dim('none')}`,

@@ -10,7 +10,7 @@
  *
  * @example
  * await issueAgent(rt, { name: 'claude', role: 'agent', capabilities: ['intent'] })
- * await revokeAllAgents(rt, { role: 'agent', reason: 'investigating prompt injection' })
+ * await revokeAgent(rt, { agent: 'claude', reason: 'generated unvetted deletions' })
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
@@ -146,20 +146,6 @@ export async function revokeAgent (rt: NodeRuntime, opts: { agent: string, reaso
   await rt.appendOwnEntries([entry])
   await rt.audit('revoke-agent', { agent: agent.key, reason: opts.reason, cutSeq: cut.seq })
   return { revoked: shortId(agent.key, agent.name), key: agent.key, reason: opts.reason, cut, entry: entry.seq }
-}
-
-/** `aura agent revoke-all --role ROLE --reason`: every active member of that role, at once. */
-export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, reason: string }) {
-  const key = requireMothership(rt)
-  const chain = rt.requireChain()
-  const targets = chain.members().filter((m) => m.role === opts.role && chain.revocation(m.key) === undefined && m.key !== rt.key)
-  if (targets.length === 0) throw new NotFoundError(`no active member has role '${opts.role}'`, { role: opts.role })
-  const cuts: Record<string, { seq: number, hash: string | null }> = {}
-  for (const m of targets) cuts[m.key] = cutFor(rt, m.key)
-  const entry = revokeEntry(key, chain.head, { subject: { type: 'role', role: opts.role, cuts: cuts as any }, reason: opts.reason, ts: rt.now() })
-  await rt.appendOwnEntries([entry])
-  await rt.audit('revoke-role', { role: opts.role, reason: opts.reason, count: targets.length })
-  return { role: opts.role, revoked: targets.map((m) => shortId(m.key, m.kind === 'agent' ? m.name : 'peer')), reason: opts.reason, entry: entry.seq }
 }
 
 /** Writes an agent's key where its runner (on this machine) finds it: `<home>/agents/<name>.key`. */

@@ -20,6 +20,7 @@ import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
 import type { KeyPair } from '../../crdt/crypto.js'
+import { headOf, type ChainEntry } from '../../crdt/chain-entry.js'
 import { parseRole } from '../roles.js'
 import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
 
@@ -117,6 +118,34 @@ export async function revokePeer (rt: NodeRuntime, opts: { peer: string, reason:
   await rt.appendOwnEntries([entry])
   await rt.audit('revoke-peer', { peer, reason: opts.reason, cutSeq: cut.seq, entry: entry.seq })
   return { revoked: shortId(peer), key: peer, user: member?.name ?? null, reason: opts.reason, cut, entry: entry.seq }
+}
+
+/**
+ * `aura agent revoke-all --role ROLE --reason TEXT`. `--role agent` is the hard pause of
+ * Playbook 3: every AI agent credential, whatever role it was issued with (the default agent
+ * role is `reader`), until new ones are issued. Any other role revokes the agents of that role.
+ * Humans are never touched. One `agent` revocation per credential, each with its own cut, in
+ * one batch: a role-wide chain entry would also reach the people who hold that role.
+ */
+export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, reason: string }) {
+  const key = requireMothership(rt)
+  const chain = rt.requireChain()
+  const role = parseRole(opts.role, '--role')
+  const targets = chain.agents().filter((m) => (role === 'agent' || m.role === role) && chain.revocation(m.key) === undefined)
+  if (targets.length === 0) {
+    throw new NotFoundError(`no active agent ${role === 'agent' ? 'credential' : `has role '${role}'`}: nothing to revoke`, { role, hint: 'see `aura agent list --filter kind=agent`' })
+  }
+  const ts = rt.now()
+  const entries: ChainEntry[] = []
+  let head = chain.head
+  for (const m of targets) {
+    const entry = revokeEntry(key, head, { subject: { type: 'agent', key: m.key, cut: cutFor(rt, m.key) }, reason: opts.reason, ts })
+    entries.push(entry)
+    head = headOf(entry)
+  }
+  await rt.appendOwnEntries(entries)
+  await rt.audit('revoke-agents', { role, reason: opts.reason, count: targets.length, agents: targets.map((m) => m.key) })
+  return { role, revoked: targets.map((m) => shortId(m.key, m.name)), reason: opts.reason, entries: entries.map((e) => e.seq) }
 }
 
 /** `aura mothership revoke-token JTI --reason TEXT`. */
