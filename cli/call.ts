@@ -14,7 +14,9 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
   const { callControl } = await import('../node/control/client.js')
   const { DaemonUnreachableError } = await import('../crdt/errors.js')
   try {
-    return await callControl(home, method, params)
+    // The daemon runs the command with its own config: it refuses `--set` / `AURA_*` values it does not use.
+    const overrides = io.overridesConfig ? (await import('../node/config-reload.js')).callOverrides(await io.config()) : {}
+    return await callControl(home, method, Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides })
   } catch (err) {
     if (!(err instanceof DaemonUnreachableError) || opts.daemonOnly === true) throw err
   }

@@ -59,6 +59,8 @@ export interface CommandIO {
   config: () => Promise<LoadedConfig>
   /** The node identity; warnings (e.g. key file too open) are printed to stderr. */
   identity: () => Promise<Identity>
+  /** Whether this run was given config overrides (`--set`, or an `AURA_*` config variable). */
+  overridesConfig: boolean
 }
 
 /** What a handler returns: data for --json, optional text for people, optional exit code. Nothing: it printed already. */
@@ -161,10 +163,12 @@ export class Program {
     let home: Promise<string> | undefined
     let config: Promise<LoadedConfig> | undefined
     let identity: Promise<Identity> | undefined
+    const flags = setFlags(options.set)
     const io: CommandIO = {
       ctx,
       out,
       json: options.json === true,
+      overridesConfig: Object.keys(flags).length > 0 || Object.entries(ctx.env).some(([k, v]) => k.startsWith('AURA_') && k !== 'AURA_HOME' && k !== 'AURA_DEBUG' && v !== undefined && v !== ''),
       home: async () => await (home ??= import('../node/home.js').then((m) => m.resolveHome({
         flag: lastString(options.home),
         env: ctx.env,
@@ -173,7 +177,7 @@ export class Program {
       }))),
       config: async () => await (config ??= (async () => {
         const { loadConfig } = await import('../node/config.js')
-        const loaded = await loadConfig(await io.home(), { env: ctx.env, flags: setFlags(options.set), cwd: ctx.cwd })
+        const loaded = await loadConfig(await io.home(), { env: ctx.env, flags, cwd: ctx.cwd })
         for (const w of loaded.warnings) out.warn(w)
         return loaded
       })()),

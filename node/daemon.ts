@@ -19,6 +19,7 @@ import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './mothership/join.js'
 import { saveListenAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
+import { ConfigReloader, checkCallOverrides, type CallOverrides } from './config-reload.js'
 import { OPERATIONS, type LiveState } from './operations.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { SyncEngine } from './sync/engine.js'
@@ -76,6 +77,7 @@ class DaemonImpl implements Daemon {
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
   private autoApply: AutoApply | null = null
+  private reloader: ConfigReloader | null = null
   private auditStream: AuditStream | null = null
 
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
@@ -136,10 +138,12 @@ class DaemonImpl implements Daemon {
   }
 
   async startControl (): Promise<void> {
+    this.reloader = ConfigReloader.start(this.rt, { env: process.env, log: (line) => process.stderr.write(`${line}\n`) })
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
       methods[name] = async (p) => await op(this.rt, p, this.live())
     }
+    methods['config-state'] = async () => this.reloader!.state()
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
     methods.join = async (p) => await this.join(String(p.token ?? ''))
@@ -150,6 +154,14 @@ class DaemonImpl implements Daemon {
       this.dialer.wake()
       this.dialer.run()
       return res
+    }
+    // A command's own `--set` / `AURA_*` (sent as `_config`) must match what the daemon uses.
+    for (const [name, method] of Object.entries(methods)) {
+      methods[name] = async (p) => {
+        const { _config: overrides, ...params } = p
+        if (overrides !== undefined && overrides !== null) checkCallOverrides(this.rt.loaded, overrides as CallOverrides)
+        return await method(params)
+      }
     }
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
@@ -290,7 +302,8 @@ class DaemonImpl implements Daemon {
       lastBeacon: this.engine?.lastBeaconTs ?? null,
       knownAddresses: this.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
       startedAt: this.startedAt,
-      auditExport: this.auditStream?.status() ?? null
+      auditExport: this.auditStream?.status() ?? null,
+      config: this.reloader === null ? null : { restartNeeded: this.reloader.state().restartNeeded, error: this.reloader.state().error }
     }
   }
 
@@ -329,6 +342,7 @@ class DaemonImpl implements Daemon {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       for (const t of this.timers) clearInterval(t)
+      this.reloader?.stop()
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})

@@ -15,6 +15,7 @@ import type { NodeRuntime } from './runtime.js'
 import { traceRecords } from './evidence/trace.js'
 import { auditExport } from './evidence/audit-export.js'
 import type { AuditStreamStatus } from './evidence/export-stream.js'
+import type { ConfigState } from './config-reload.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
@@ -34,6 +35,8 @@ export interface LiveState {
   startedAt: number
   /** Continuous audit export (`[audit.export]`), when enabled. */
   auditExport: AuditStreamStatus | null
+  /** aura.toml as the daemon applied it: keys waiting for a restart, the last refused reload. */
+  config: Pick<ConfigState, 'restartNeeded' | 'error'> | null
 }
 
 /** One operation: params in, JSON out. `live` is set when a daemon runs it. */
@@ -126,6 +129,9 @@ function status (rt: NodeRuntime, live?: LiveState) {
   const exp = live?.auditExport ?? null
   if (exp !== null && exp.lastError !== null) problems.push({ code: 'E_UNREACHABLE', message: `audit export: ${exp.lastError} (${exp.pending} lines pending${exp.dropped > 0 ? `, ${exp.dropped} dropped` : ''})` })
   if (chain === null) problems.push({ code: 'E_NOT_ADMITTED', message: 'not part of a team yet: `aura join TOKEN` or `aura mothership init`' })
+  const cfg = live?.config ?? null
+  if (cfg?.error != null) problems.push({ code: 'E_CONFIG', message: `aura.toml was not reloaded (${cfg.error.at}), the daemon keeps its running config: ${cfg.error.message}` })
+  if (cfg !== null && cfg.restartNeeded.length > 0) problems.push({ code: 'E_CONFIG', message: `restart needed: aura.toml sets ${cfg.restartNeeded.map((r) => r.key).join(', ')}, which the daemon reads only at start (\`aura node stop\` then \`aura node start\`)` })
   return {
     peer: rt.identity.shortId,
     key: rt.key,
@@ -149,6 +155,7 @@ function status (rt: NodeRuntime, live?: LiveState) {
     revoked: revoked === undefined ? null : { reason: revoked.reason, entry: revoked.seq },
     lastRefusal: live?.lastRefusal ?? null,
     auditExport: exp === null ? null : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
+    config: cfg === null ? null : { restartNeeded: cfg.restartNeeded.map((r) => r.key), reloadError: cfg.error },
     problems
   }
 }

@@ -19,7 +19,10 @@ export function register (program: Program): void {
     if (options.foreground === true) {
       const { startDaemon } = await import('../../node/daemon.js')
       const loaded = await io.config()
-      if (listen !== undefined) loaded.config.node.listen = listen
+      if (listen !== undefined) {
+        loaded.config.node.listen = listen
+        loaded.sources['node.listen'] = { kind: 'flag', name: '--listen' }
+      }
       const d = await startDaemon(home, { loaded })
       io.out.info(`aura node ${d.rt.identity.shortId} listening on ${d.host.addresses().join(', ')}`)
       await d.stopped
