@@ -14,8 +14,9 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
   const { callControl } = await import('../node/control/client.js')
   const { DaemonUnreachableError } = await import('../crdt/errors.js')
   try {
-    // The daemon runs the command with its own config: it refuses `--set` / `AURA_*` values it does not use.
-    const overrides = io.overridesConfig ? (await import('../node/config-reload.js')).callOverrides(await io.config()) : {}
+    // The daemon runs the command with its own config: it refuses `--set` / `AURA_*` values it
+    // does not use. Read without aura.toml, so a broken file (the daemon reports it) stops nothing.
+    const overrides = io.overridesConfig ? await commandOverrides(io, home) : {}
     return await callControl(home, method, Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides })
   } catch (err) {
     if (!(err instanceof DaemonUnreachableError) || opts.daemonOnly === true) throw err
@@ -29,6 +30,11 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
   } finally {
     await rt.close()
   }
+}
+
+async function commandOverrides (io: CommandIO, home: string): Promise<Record<string, unknown>> {
+  const [{ parseConfig, configPath }, { callOverrides }] = await Promise.all([import('../node/config.js'), import('../node/config-reload.js')])
+  return callOverrides(parseConfig(null, { env: io.ctx.env, flags: io.flags, cwd: io.ctx.cwd, file: configPath(home), home }))
 }
 
 /** Drops undefined values (control params travel as JSON). */

@@ -61,6 +61,8 @@ export interface CommandIO {
   identity: () => Promise<Identity>
   /** Whether this run was given config overrides (`--set`, or an `AURA_*` config variable). */
   overridesConfig: boolean
+  /** The `--set` flags, by dotted key. */
+  flags: Record<string, string>
 }
 
 /** What a handler returns: data for --json, optional text for people, optional exit code. Nothing: it printed already. */
@@ -168,6 +170,7 @@ export class Program {
       ctx,
       out,
       json: options.json === true,
+      flags,
       overridesConfig: Object.keys(flags).length > 0 || Object.entries(ctx.env).some(([k, v]) => k.startsWith('AURA_') && k !== 'AURA_HOME' && k !== 'AURA_DEBUG' && v !== undefined && v !== ''),
       home: async () => await (home ??= import('../node/home.js').then((m) => m.resolveHome({
         flag: lastString(options.home),
