@@ -26,6 +26,7 @@ import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
 import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
+import { unappliedSummary } from './workspace-node/apply-ops.js'
 
 /** A running daemon. */
 export interface Daemon {
@@ -160,7 +161,12 @@ class DaemonImpl implements Daemon {
       methods[name] = async (p) => {
         const { _config: overrides, ...params } = p
         if (overrides !== undefined && overrides !== null) checkCallOverrides(this.rt.loaded, overrides as CallOverrides)
-        return await method(params)
+        try {
+          return await method(params)
+        } finally {
+          // `aura apply` (or anything else) may have changed what the workspace holds: receipts say so.
+          this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+        }
       }
     }
     this.control = await startControlServer(this.rt.home, methods)
@@ -329,7 +335,7 @@ class DaemonImpl implements Daemon {
     // A receipt written during lockdown would be refused by every peer and quarantined as
     // written_during_lockdown: noise in the evidence. The unlock entry brings a fresh one.
     if (chain.locked) return
-    const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head)
+    const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head, await unappliedSummary(this.rt))
     if (sameSummary(this.lastSummary, summary)) return
     this.lastSummary = summary
     await this.rt.appendRecord({ kind: 'receipt', text: '', data: summaryJson(summary) })

@@ -75,7 +75,7 @@ export const OPERATIONS: Record<string, Operation> = {
       records,
       members: chain.members(),
       isRevoked: (k) => chain.revocation(k) !== undefined,
-      self: { key: rt.key, summary: receiptSummary(records, chain.head), now: rt.now() },
+      self: { key: rt.key, summary: receiptSummary(records, chain.head, await (await import('./workspace-node/apply-ops.js')).unappliedSummary(rt)), now: rt.now() },
       intent
     })
   },

@@ -3,7 +3,7 @@
 // with the old config kept, a command's own --set / AURA_* refused when the daemon would not use
 // them), `aura status` exits non-zero for the problems it lists, and Playbook 3's hard pause
 // (revoke-all --role agent) then re-issuing an agent under its old name.
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Team } from './helpers.js'
@@ -15,7 +15,7 @@ describe('the runbook on running daemons', () => {
   beforeAll(async () => {
     team = await Team.create({ peers: ['alice'] })
     toml = path.join(team.m('mothership').home, 'aura.toml')
-  }, 180_000)
+  }, 420_000)
 
   afterAll(async () => { await team?.close() }, 60_000)
 
@@ -120,4 +120,39 @@ describe('the runbook on running daemons', () => {
     expect(rows.find((r) => r.id === wrote.id)?.signer).toBe(fresh.agent)
     await team.until('bob holds the re-issued agent\'s record as effective', async () => (await team.json<any[]>('bob', `aura trace --signer ${fresh.agent}`)).some((r) => r.id === wrote.id && r.status === 'effective'), 30_000)
   }, 180_000)
+
+  it('sync status --intent tells received from applied to the workspace (apply = "manual")', async () => {
+    // The Mothership's checkout records a change; erin's daemon watches a copy with apply = "manual".
+    const ms = path.join(team.dir, 'ms-checkout')
+    const erinWs = path.join(team.dir, 'erin-checkout')
+    const original = 'def verify_token(t):\n    return t == "ok"\n'
+    for (const dir of [ms, erinWs]) {
+      await mkdir(dir, { recursive: true })
+      await writeFile(path.join(dir, 'verify.py'), original)
+    }
+    await team.ok('mothership', `aura log-intent "baseline" --workspace ${ms}`)
+    const erin = await team.join('erin')
+    await team.stop('erin')
+    const erinToml = path.join(erin.home, 'aura.toml')
+    await writeFile(erinToml, (await readFile(erinToml, 'utf8')).replace('\n[workspace]\n', `\n[workspace]\npath = "${erinWs}"\napply = "manual"\n`))
+    await team.start('erin')
+    await writeFile(path.join(ms, 'verify.py'), 'def verify_token(t):\n    return True\n')
+    const change = await team.json('mothership', `aura log-intent "the change to roll out" --workspace ${ms}`)
+    const held = await team.until('erin has received it but not applied it', async () => {
+      const r = await team.json('mothership', `aura sync status --intent ${change.id.slice(0, 10)}`)
+      const row = r.peers.find((p: any) => p.peer === team.id('erin'))
+      return row?.holdsIntent === true && row.appliedIntent === false ? r : null
+    }, 60_000)
+    expect(held.unapplied).toEqual([team.id('erin')])
+    expect(held.verdict).toContain('not applied it to the workspace')
+    expect(held.peers.find((p: any) => p.peer === team.id('erin')).apply).toBe('manual')
+
+    await team.ok('erin', 'aura apply')
+    expect(await readFile(path.join(erinWs, 'verify.py'), 'utf8')).toContain('return True')
+    const applied = await team.until('erin\'s receipt says applied', async () => {
+      const r = await team.json('mothership', `aura sync status --intent ${change.id.slice(0, 10)}`)
+      return r.peers.find((p: any) => p.peer === team.id('erin'))?.appliedIntent === true ? r : null
+    }, 60_000)
+    expect(applied.unapplied).toEqual([])
+  }, 240_000)
 })
