@@ -42,6 +42,8 @@ export interface Daemon {
 const TELL_INTERVAL_MS = 30_000
 const DIAL_LOOP_MS = 500
 const RECEIPT_DEBOUNCE_MS = 250
+// Control calls that can change which received changes the workspace has applied.
+const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
 
 /** Starts the daemon on `home`. */
 export async function startDaemon (home: string, opts: RuntimeOptions = {}): Promise<Daemon> {
@@ -164,8 +166,8 @@ class DaemonImpl implements Daemon {
         try {
           return await method(params)
         } finally {
-          // `aura apply` (or anything else) may have changed what the workspace holds: receipts say so.
-          this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+          // What the workspace has applied changed: receipts say so (sync status: received vs applied).
+          if (WORKSPACE_WRITERS.has(name)) this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
         }
       }
     }
