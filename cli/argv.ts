@@ -85,6 +85,20 @@ export function leadingWords (args: readonly string[], specs: readonly OptionSpe
   return positionalIndices(args, specs).map((i) => args[i])
 }
 
+/** The flags typed (before `--`) that no spec knows, as typed: `['--bogus']`. */
+export function unknownFlags (args: readonly string[], specs: readonly OptionSpec[]): string[] {
+  const unknown: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]
+    if (t === '--') break
+    if (flagOf(t) === undefined) continue
+    const spec = specFor(t, specs)
+    if (spec === undefined) unknown.push(t.split('=')[0])
+    else if (spec.takesValue && !t.includes('=')) i++
+  }
+  return unknown
+}
+
 function positionalIndices (args: readonly string[], specs: readonly OptionSpec[]): number[] {
   const positions: number[] = []
   for (let i = 0; i < args.length; i++) {

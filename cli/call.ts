@@ -13,7 +13,10 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
   const home = await io.home()
   const { callControl, noDaemon } = await import('../node/control/client.js')
   try {
-    return await callControl(home, method, params)
+    // The daemon runs the command with its own config: it refuses `--set` / `AURA_*` values it
+    // does not use. Read without aura.toml, so a broken file (the daemon reports it) stops nothing.
+    const overrides = io.overridesConfig ? await commandOverrides(io, home) : {}
+    return await callControl(home, method, Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides })
   } catch (err) {
     // Only when nothing listens: a daemon that answered with an error (or broke off) holds the
     // store, and opening it here would only fail on its lock with E_DAEMON_RUNNING.
@@ -39,7 +42,8 @@ export async function streamNode (io: CommandIO, method: string, params: Record<
   const home = await io.home()
   const { streamControl, noDaemon } = await import('../node/control/client.js')
   try {
-    return await streamControl(home, method, params, onRow)
+    const overrides = io.overridesConfig ? await commandOverrides(io, home) : {}
+    return await streamControl(home, method, Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides }, onRow)
   } catch (err) {
     if (!noDaemon(err)) throw err
   }
@@ -56,6 +60,11 @@ export async function streamNode (io: CommandIO, method: string, params: Record<
   } finally {
     await rt.close()
   }
+}
+
+async function commandOverrides (io: CommandIO, home: string): Promise<Record<string, unknown>> {
+  const [{ parseConfig, configPath }, { callOverrides }] = await Promise.all([import('../node/config.js'), import('../node/config-reload.js')])
+  return callOverrides(parseConfig(null, { env: io.ctx.env, flags: io.flags, cwd: io.ctx.cwd, file: configPath(home), home }))
 }
 
 /** Drops undefined values (control params travel as JSON). */

@@ -17,7 +17,7 @@ import type { Identity } from '../node/identity.js'
 import type { CliContext } from './context.js'
 import { createOutput, type Output, type TextRenderer } from './output.js'
 import { commandHelp, globalHelp } from './help.js'
-import { joinCommandWords, leadingWords, optionSpec, rawValues, spellBooleans, type OptionSpec } from './argv.js'
+import { joinCommandWords, leadingWords, optionSpec, rawValues, spellBooleans, unknownFlags, type OptionSpec } from './argv.js'
 import { closest } from '../node/config/suggest.js'
 
 /** A command module: registers its commands on the program. */
@@ -59,6 +59,10 @@ export interface CommandIO {
   config: () => Promise<LoadedConfig>
   /** The node identity; warnings (e.g. key file too open) are printed to stderr. */
   identity: () => Promise<Identity>
+  /** Whether this run was given config overrides (`--set`, or an `AURA_*` config variable). */
+  overridesConfig: boolean
+  /** The `--set` flags, by dotted key. */
+  flags: Record<string, string>
 }
 
 /** What a handler returns: data for --json, optional text for people, optional exit code. Nothing: it printed already. */
@@ -108,7 +112,11 @@ export class Program {
       const joined = joinCommandWords(args, all, this.cac.commands.map((c) => c.name))
       const words = leadingWords(joined, all)
       const cmd = this.cac.commands.find((c) => c.isMatched(words[0] ?? ''))
-      const argv = spellBooleans(joined, this.specs([this.cac.globalCommand, ...(cmd === undefined ? [] : [cmd])]))
+      const known = this.specs([this.cac.globalCommand, ...(cmd === undefined ? [] : [cmd])])
+      // cac would read `aura --bogus status` as --bogus=status and run no command at all.
+      const unknown = unknownFlags(joined, known)
+      if (unknown.length > 0) throw this.unknownOption(unknown[0], cmd, known)
+      const argv = spellBooleans(joined, known)
       this.cac.parse(['node', BIN, ...argv], { run: false })
       const opts = this.cac.options
       if (opts.version === true) {
@@ -157,10 +165,13 @@ export class Program {
     let home: Promise<string> | undefined
     let config: Promise<LoadedConfig> | undefined
     let identity: Promise<Identity> | undefined
+    const flags = setFlags(options.set)
     const io: CommandIO = {
       ctx,
       out,
       json: options.json === true,
+      flags,
+      overridesConfig: Object.keys(flags).length > 0 || Object.entries(ctx.env).some(([k, v]) => k.startsWith('AURA_') && k !== 'AURA_HOME' && k !== 'AURA_DEBUG' && v !== undefined && v !== ''),
       home: async () => await (home ??= import('../node/home.js').then((m) => m.resolveHome({
         flag: lastString(options.home),
         env: ctx.env,
@@ -169,7 +180,7 @@ export class Program {
       }))),
       config: async () => await (config ??= (async () => {
         const { loadConfig } = await import('../node/config.js')
-        const loaded = await loadConfig(await io.home(), { env: ctx.env, flags: setFlags(options.set), cwd: ctx.cwd })
+        const loaded = await loadConfig(await io.home(), { env: ctx.env, flags, cwd: ctx.cwd })
         for (const w of loaded.warnings) out.warn(w)
         return loaded
       })()),
@@ -199,6 +210,14 @@ export class Program {
     const guess = closest(words[0], names)
     return new UsageError(`unknown command '${words[0]}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`, {
       hint: `run \`${BIN} --help\` to list commands`
+    })
+  }
+
+  private unknownOption (flag: string, cmd: Command | undefined, known: OptionSpec[]): AuraError {
+    const guess = closest(flag.replace(/^-+/, ''), known.flatMap((s) => s.flags))
+    const name = cmd === undefined ? BIN : `${BIN} ${cmd.name}`
+    return new UsageError(`unknown option '${flag}' for '${name}'${guess === undefined ? '' : `; did you mean '--${guess}'?`}`, {
+      hint: `run \`${name} --help\``
     })
   }
 

@@ -55,11 +55,13 @@ export function shortId (id: string, label = 'peer'): string {
  * at least 4 digits) to the one candidate it names. Labels are matched when given.
  */
 export function resolvePrefix<T extends string> (input: string, candidates: Iterable<T>, labelOf?: (id: T) => string): T {
-  const m = /^(?:([A-Za-z][A-Za-z0-9_.]*)-)?([0-9a-f]+)$/.exec(input.trim())
+  const m = /^(?:([A-Za-z][A-Za-z0-9_.]*)-)?([0-9a-fA-F]+)$/.exec(input.trim())
   if (m === null || m[2].length < SHORT_LEN) {
     throw new MalformedError(`'${input}' is not an id: use a short id such as peer-5f3a or at least ${SHORT_LEN} hex digits`, { input })
   }
-  const [, label, hex] = m
+  // Ids are lower-case hex; people copy them from anywhere, so any case is accepted.
+  const label = m[1]
+  const hex = m[2].toLowerCase()
   const matches: T[] = []
   for (const c of candidates) {
     if (!c.startsWith(hex)) continue

@@ -20,6 +20,7 @@ import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk, requestJoin } from './mothership/join.js'
 import { saveListenAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
+import { ConfigReloader, checkCallOverrides, type CallOverrides } from './config-reload.js'
 import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
 import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
@@ -28,6 +29,7 @@ import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
 import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
+import { unappliedSummary } from './workspace-node/apply-ops.js'
 
 /** A running daemon. */
 export interface Daemon {
@@ -43,6 +45,8 @@ export interface Daemon {
 const TELL_INTERVAL_MS = 30_000
 const DIAL_LOOP_MS = 500
 const RECEIPT_DEBOUNCE_MS = 250
+// Control calls that can change which received changes the workspace has applied.
+const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
 
 /** Starts the daemon on `home`. */
 export async function startDaemon (home: string, opts: RuntimeOptions = {}): Promise<Daemon> {
@@ -82,6 +86,7 @@ class DaemonImpl implements Daemon {
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
   private autoApply: AutoApply | null = null
+  private reloader: ConfigReloader | null = null
   private auditStream: AuditStream | null = null
 
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
@@ -173,6 +178,7 @@ class DaemonImpl implements Daemon {
   }
 
   async startControl (): Promise<void> {
+    this.reloader = ConfigReloader.start(this.rt, { env: process.env, log: (line) => process.stderr.write(`${line}\n`) })
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
       methods[name] = async (p) => await op(this.rt, p, this.live())
@@ -181,6 +187,7 @@ class DaemonImpl implements Daemon {
     for (const [name, op] of Object.entries(STREAM_OPERATIONS)) {
       methods[name] = async (p) => new ControlStream(await op(this.rt, p))
     }
+    methods['config-state'] = async () => this.reloader!.state()
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
     methods.join = async (p) => await this.join(String(p.token ?? ''))
@@ -191,6 +198,19 @@ class DaemonImpl implements Daemon {
       this.dialer.wake()
       this.dialer.run()
       return res
+    }
+    // A command's own `--set` / `AURA_*` (sent as `_config`) must match what the daemon uses.
+    for (const [name, method] of Object.entries(methods)) {
+      methods[name] = async (p) => {
+        const { _config: overrides, ...params } = p
+        if (overrides !== undefined && overrides !== null) checkCallOverrides(this.rt.loaded, overrides as CallOverrides)
+        try {
+          return await method(params)
+        } finally {
+          // What the workspace has applied changed: receipts say so (sync status: received vs applied).
+          if (WORKSPACE_WRITERS.has(name)) this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+        }
+      }
     }
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
@@ -372,7 +392,8 @@ class DaemonImpl implements Daemon {
       relay: this.servesRelay(),
       startedAt: this.startedAt,
       auditExport: this.auditStream?.status() ?? null,
-      refusedChanges: this.engine?.refusedChanges() ?? []
+      refusedChanges: this.engine?.refusedChanges() ?? [],
+      config: this.reloader === null ? null : { restartNeeded: this.reloader.state().restartNeeded, error: this.reloader.state().error }
     }
   }
 
@@ -398,7 +419,7 @@ class DaemonImpl implements Daemon {
     // A receipt written during lockdown would be refused by every peer and quarantined as
     // written_during_lockdown: noise in the evidence. The unlock entry brings a fresh one.
     if (chain.locked) return
-    const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head)
+    const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head, await unappliedSummary(this.rt))
     if (sameSummary(this.lastSummary, summary)) return
     this.lastSummary = summary
     await this.rt.appendRecord({ kind: 'receipt', text: '', data: summaryJson(summary) })
@@ -411,6 +432,7 @@ class DaemonImpl implements Daemon {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       for (const t of this.timers) clearInterval(t)
+      this.reloader?.stop()
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})

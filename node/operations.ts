@@ -8,16 +8,19 @@
  */
 import { effectiveView } from '../crdt/effective-view.js'
 import { UsageError } from '../crdt/errors.js'
+import { RECORD_KINDS } from '../crdt/record.js'
+import { oneOfValues } from './config/suggest.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
 import type { NodeRuntime } from './runtime.js'
 import { traceRecords, traceRows } from './evidence/trace.js'
 import { auditExport, auditExportLines } from './evidence/audit-export.js'
 import type { AuditStreamStatus } from './evidence/export-stream.js'
 import type { RefusedChanges } from './sync/engine.js'
+import type { ConfigState } from './config-reload.js'
 import { receiptSummary, syncStatus } from './sync/receipts.js'
 import { resolveRecord } from './evidence/resolve-record.js'
 import * as ms from './mothership/mothership.js'
-import { issueAgent, listAgents, resolveAgent, revokeAgent, revokeAllAgents } from './agents/agents.js'
+import { issueAgent, listAgents, resolveAgent, revokeAgent } from './agents/agents.js'
 import { inbox, sendMessage } from './agents/sentinel.js'
 import { mcpCall } from './agents/mcp-tools.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
@@ -43,6 +46,8 @@ export interface LiveState {
   auditExport: AuditStreamStatus | null
   /** Intent-log changes refused on sync links, per peer, direction and code (node/sync/engine.ts). */
   refusedChanges?: RefusedChanges[]
+  /** aura.toml as the daemon applied it: keys waiting for a restart, the last refused reload. */
+  config: Pick<ConfigState, 'restartNeeded' | 'error'> | null
 }
 
 /** Refused changes newer than this are a problem in `aura status`; older ones are only listed. */
@@ -78,7 +83,7 @@ export const OPERATIONS: Record<string, Operation> = {
 
   ...WORKSPACE_OPERATIONS,
 
-  trace: async (rt, p) => traceRecords(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind, receipts: p.receipts === true }),
+  trace: async (rt, p) => traceRecords(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind === undefined ? undefined : oneOfValues('--kind', String(p.kind), RECORD_KINDS), receipts: p.receipts === true }),
 
   'audit-export': async (rt, p) => await auditExport(rt, { actor: p.actor, signer: p.signer, since: p.since }),
 
@@ -97,7 +102,7 @@ export const OPERATIONS: Record<string, Operation> = {
       records,
       members: chain.members(),
       isRevoked: (k) => chain.revocation(k) !== undefined,
-      self: { key: rt.key, summary: receiptSummary(records, chain.head), now: rt.now() },
+      self: { key: rt.key, summary: receiptSummary(records, chain.head, await (await import('./workspace-node/apply-ops.js')).unappliedSummary(rt)), now: rt.now() },
       intent
     })
   },
@@ -117,7 +122,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'agent-list': async (rt, p) => listAgents(rt, { filter: p.filter }),
   'agent-resolve': async (rt, p) => { const a = resolveAgent(rt, need(p, 'agent')); return { agent: shortId(a.key, a.name), key: a.key } },
   'agent-revoke': async (rt, p) => await revokeAgent(rt, { agent: need(p, 'agent'), reason: need(p, 'reason') }),
-  'agent-revoke-all': async (rt, p) => await revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
+  'agent-revoke-all': async (rt, p) => await ms.revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
   'sentinel-send': async (rt, p) => await sendMessage(rt, p),
   'sentinel-inbox': async (rt, p) => inbox(rt, p),
   'mcp-call': async (rt, p, live) => await mcpCall(rt, p, async (op, params) => await OPERATIONS[op](rt, params, live)),
@@ -157,6 +162,9 @@ function status (rt: NodeRuntime, live?: LiveState) {
     problems.push({ code: r.code, message: `refused changes: ${what}, last at ${new Date(r.last).toISOString()}: ${r.message}` })
   }
   if (chain === null) problems.push({ code: 'E_NOT_ADMITTED', message: 'not part of a team yet: `aura join TOKEN` or `aura mothership init`' })
+  const cfg = live?.config ?? null
+  if (cfg?.error != null) problems.push({ code: 'E_CONFIG', message: `aura.toml was not reloaded (${cfg.error.at}), the daemon keeps its running config: ${cfg.error.message}` })
+  if (cfg !== null && cfg.restartNeeded.length > 0) problems.push({ code: 'E_CONFIG', message: `restart needed: aura.toml sets ${cfg.restartNeeded.map((r) => r.key).join(', ')}, which the daemon reads only at start (\`aura node stop\` then \`aura node start\`)` })
   return {
     peer: rt.identity.shortId,
     key: rt.key,
@@ -189,6 +197,7 @@ function status (rt: NodeRuntime, live?: LiveState) {
     lastRefusal: live?.lastRefusal ?? null,
     auditExport: exp === null ? null : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
     refusedChanges: refused,
+    config: cfg === null ? null : { restartNeeded: cfg.restartNeeded.map((r) => r.key), reloadError: cfg.error },
     problems
   }
 }

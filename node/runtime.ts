@@ -73,7 +73,8 @@ export class NodeRuntime {
   private constructor (
     readonly home: string,
     readonly identity: Identity,
-    readonly loaded: LoadedConfig,
+    /** The config in effect; a daemon replaces it when aura.toml is reloaded (node/config-reload.ts). */
+    public loaded: LoadedConfig,
     readonly store: NodeStore,
     readonly writer: IntentWriter,
     chain: AuthorityChain | null,

@@ -42,11 +42,12 @@ export function register (program: Program): void {
     return { data: res, text: (c) => `${c.red('revoked')} ${res.revoked}: ${res.reason} ${c.dim(`(cut at seq ${res.cut.seq}, chain entry ${res.entry})`)}` }
   }).option('--reason <text>', 'Why (kept in the chain)')
 
-  program.command('agent revoke-all', 'Revoke every active credential of a role at once (a hard pause)', async ({ options, io }) => {
+  program.command('agent revoke-all', 'Revoke AI agents at once: --role agent is the hard pause (every agent); people are never touched', async ({ options, io }) => {
     const res = await callNode(io, 'agent-revoke-all', defined({ role: str(options.role), reason: str(options.reason) }))
-    return { data: res, text: (c) => `${c.red('revoked')} ${res.revoked.length} (${res.revoked.join(', ')}) of role ${res.role}: ${res.reason}` }
+    const which = res.role === 'agent' ? 'every AI agent (hard pause: none can act until new credentials are issued)' : `the agents of role ${res.role}`
+    return { data: res, text: (c) => `${c.red('revoked')} ${which}: ${res.revoked.join(', ')}: ${res.reason}\n${c.dim(`chain entries ${res.entries.join(', ')}; people are not touched`)}` }
   })
-    .option('--role <role>', 'The role to revoke, e.g. agent')
+    .option('--role <role>', '`agent`: every AI agent, whatever its role; another role: the agents of that role. People are never revoked by this')
     .option('--reason <text>', 'Why (kept in the chain)')
 
   program.command('sentinel send <text>', 'Send a message to agents or peers, as a signed record (--agent: as that agent)', async ({ args, options, io }) => {

@@ -19,7 +19,10 @@ export function register (program: Program): void {
     if (options.foreground === true) {
       const { startDaemon } = await import('../../node/daemon.js')
       const loaded = await io.config()
-      if (listen !== undefined) loaded.config.node.listen = listen
+      if (listen !== undefined) {
+        loaded.config.node.listen = listen
+        loaded.sources['node.listen'] = { kind: 'flag', name: '--listen' }
+      }
       const d = await startDaemon(home, { loaded })
       io.out.info(`aura node ${d.rt.identity.shortId} listening on ${d.host.addresses().join(', ')}`)
       await d.stopped
@@ -44,7 +47,10 @@ export function register (program: Program): void {
 
   program.command('status', 'Show this node: identity, team, peers, authority head, lockdown, refusals', async ({ io }) => {
     const s = await callNode(io, 'status', {})
+    const { exitCodeFor } = await import('../../crdt/errors.js')
     return {
+      // Scripts and monitors rely on it: the first (most serious) problem decides the exit code.
+      exitCode: s.problems.length === 0 ? 0 : exitCodeFor(s.problems[0].code),
       data: s,
       text: (c) => [
         `${c.bold(s.peer)} ${s.user}${s.role === null ? '' : ` (${s.role})`}${s.mothership === true ? c.cyan(' [mothership]') : ''} — team ${s.team ?? c.dim('none')}`,

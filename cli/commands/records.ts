@@ -51,10 +51,10 @@ export function register (program: Program): void {
     .example('aura trace --actor peer-5f3a --since 30d > exposure.jsonl')
 
   program.command('audit export', 'Export records and audit events as verifiable JSON lines', async ({ options, io }) => {
-    const format = str(options.format) ?? 'jsonl'
-    if (format !== 'jsonl') {
+    const format = str(options.format)
+    if (format !== undefined && format.toLowerCase() !== 'jsonl') {
       const { UsageError } = await import('../../crdt/errors.js')
-      throw new UsageError(`--format ${format} is not supported by export; use jsonl (OTLP streaming is configured in [audit.export])`)
+      throw new UsageError(`--format ${format} is not supported by export: the one format is jsonl${format.toLowerCase() === 'otlp' ? ' (OTLP streaming is configured in [audit.export])' : ''}`, { input: format, allowed: ['jsonl'] })
     }
     const count = await streamNode(io, 'audit-export', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since) }), (l) => io.out.write(JSON.stringify(l) + '\n'))
     io.out.info(`${count} lines exported`)

@@ -47,7 +47,7 @@ export function register (program: Program): void {
     return {
       data: res,
       text: (c) => [
-        ...res.peers.map((p: any) => `${p.peer.padEnd(10)} ${p.user.padEnd(12)} ${p.revoked === true ? c.red('revoked') : ''} last receipt ${p.lastReceiptAt === null ? 'never' : new Date(p.lastReceiptAt).toISOString()} authority ${p.authSeq ?? '-'}${p.holdsIntent === null ? '' : p.holdsIntent === true ? c.green(' has it') : c.red(' missing')}`),
+        ...res.peers.map((p: any) => `${p.peer.padEnd(10)} ${p.user.padEnd(12)} ${p.revoked === true ? c.red('revoked') : ''} last receipt ${p.lastReceiptAt === null ? 'never' : new Date(p.lastReceiptAt).toISOString()} authority ${p.authSeq ?? '-'}${p.holdsIntent === null ? '' : p.holdsIntent === true ? c.green(' has it') : c.red(' missing')}${p.holdsIntent !== true || p.appliedIntent === null ? '' : p.appliedIntent === true ? c.green(', applied') : c.red(`, NOT applied to its workspace (apply = ${p.apply ?? '?'})`)}`),
         c.bold(res.verdict)
       ].join('\n')
     }

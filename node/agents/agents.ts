@@ -11,7 +11,7 @@
  *
  * @example
  * await issueAgent(rt, { name: 'claude', role: 'agent', capabilities: ['intent'] })
- * await revokeAllAgents(rt, { role: 'agent', reason: 'investigating prompt injection' })
+ * await revokeAgent(rt, { agent: 'claude', reason: 'generated unvetted deletions' })
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
@@ -23,13 +23,17 @@ import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
 import { type AuraError, CapabilityError, ConflictError, KeyMismatchError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
 import { keyIdOf, resolvePrefix, shortId, type KeyId } from '../../crdt/ids.js'
 import type { RecordKind } from '../../crdt/record.js'
-import { ROLE_CAPABILITIES } from '../../crdt/write-rules.js'
 import { parseDuration } from '../config.js'
 import { assertPrivate, parseKeyFile } from '../key-files.js'
 import { cutFor, requireMothership } from '../mothership/mothership.js'
 import type { NodeRuntime } from '../runtime.js'
+import { identityDirectory, resolveMemberIn } from '../ids-resolve.js'
+import { CAPABILITIES, ROLE_CAPABILITIES, ROLES, parseRole } from '../roles.js'
+import { nearest, oneOfValues } from '../config/suggest.js'
 
-export { ROLE_CAPABILITIES }
+export { ROLE_CAPABILITIES } from '../roles.js'
+
+const DEFAULT_MAX_COMMITS_PER_HOUR = 120
 
 /** `aura agent issue NAME`: a credential (chain entry) and the agent's key file. */
 export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: string, capabilities?: string[], ttl?: string, maxCommitsPerHour?: number, owner?: string }) {
@@ -40,9 +44,9 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
   if (opts.role === undefined && defaults.require_explicit_role) {
     throw new UsageError('[agents.defaults] require_explicit_role is set: pass --role', { hint: 'e.g. aura agent issue claude --role agent' })
   }
-  const role = opts.role ?? defaults.role
-  const allowed = [...(ROLE_CAPABILITIES[role] ?? ['read'])]
-  const capabilities = opts.capabilities ?? allowed
+  const role = parseRole(opts.role ?? defaults.role, opts.role === undefined ? '[agents.defaults] role' : '--role')
+  const allowed = ROLE_CAPABILITIES[role]
+  const capabilities = opts.capabilities?.map((c) => oneOfValues('capability', c, CAPABILITIES)) ?? [...allowed]
   const extra = capabilities.filter((c) => !allowed.includes(c))
   if (extra.length > 0 && defaults.deny_capability_escalation) {
     throw new CapabilityError(`role ${role} does not grant ${extra.join(', ')} ([agents.defaults] deny_capability_escalation)`, { role, capabilities: extra })
@@ -72,7 +76,7 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
 /** `aura agent list [--filter k=v]`: agents (and, with kind=peer or kind=all, peers). */
 export function listAgents (rt: NodeRuntime, opts: { filter?: string }) {
   const chain = rt.requireChain()
-  const filters = parseFilter(opts.filter)
+  const filters = parseFilter(opts.filter, [...new Set(chain.members().map((m) => m.name))])
   const now = rt.now()
   const rows = chain.members().map((m) => {
     const rev = chain.revocation(m.key)
@@ -95,46 +99,42 @@ export function listAgents (rt: NodeRuntime, opts: { filter?: string }) {
     Object.entries(filters).every(([k, v]) => k === 'kind' || String((r as Record<string, unknown>)[k]) === v))
 }
 
-function parseFilter (filter: string | undefined): Record<string, string> {
+// Values a filter key may take; `name` is checked against the names the chain holds.
+const FILTER_VALUES: Record<string, readonly string[] | null> = {
+  kind: ['agent', 'peer', 'all'],
+  role: ROLES,
+  status: ['active', 'revoked', 'expired'],
+  name: null
+}
+
+function parseFilter (filter: string | undefined, names: readonly string[]): Record<string, string> {
   if (filter === undefined) return {}
   const out: Record<string, string> = {}
-  for (const part of filter.split(/[,\s]+/).filter(Boolean)) {
+  const parts = filter.split(/[,\s]+/).filter(Boolean)
+  if (parts.length === 0) throw new UsageError('--filter takes key=value pairs such as "kind=agent"; got nothing')
+  for (const part of parts) {
     const eq = part.indexOf('=')
-    if (eq <= 0) throw new UsageError(`--filter takes key=value pairs such as "kind=agent"; got '${part}'`)
-    const k = part.slice(0, eq)
-    if (!['kind', 'role', 'status', 'name'].includes(k)) throw new UsageError(`--filter knows kind, role, status, name; got '${k}'`)
-    out[k] = part.slice(eq + 1)
+    if (eq <= 0 || eq === part.length - 1) throw new UsageError(`--filter takes key=value pairs such as "kind=agent"; got '${part}'`)
+    const k = oneOfValues('--filter key', part.slice(0, eq), Object.keys(FILTER_VALUES))
+    const v = part.slice(eq + 1)
+    const allowed = FILTER_VALUES[k]
+    if (allowed !== null) out[k] = oneOfValues(`--filter ${k}`, v, allowed)
+    else if (names.includes(v)) out[k] = v
+    else throw new NotFoundError(`no agent or peer is named '${v}'; ${names.length === 0 ? 'none is known' : `closest: ${nearest(v, names).join(', ')}`}`, { input: v, candidates: nearest(v, names) })
   }
   return out
 }
 
-/** The agent a typed id (`claude-7f3a`, a hex prefix, or a unique name) names. */
+/** The agent a typed id (`claude-7f3a`, a hex prefix) or name names; a name means its newest active credential. */
 export function resolveAgent (rt: NodeRuntime, input: string): AgentMember {
-  return resolveAmong(input, rt.requireChain().agents(), 'agent') as AgentMember
+  rt.requireChain()
+  return resolveMemberIn(input, identityDirectory(rt), { kinds: ['agent'] }) as AgentMember
 }
 
-/** Any member, peer or agent: an agent by name, or anyone by (a prefix of) its id. */
+/** Any member, peer or agent, by id or name (node/ids-resolve.ts). */
 export function resolveMember (rt: NodeRuntime, input: string): PeerMember | AgentMember {
-  return resolveAmong(input, rt.requireChain().members(), 'agent or peer')
-}
-
-// E_NOT_FOUND for a name that matches nothing (rather than "malformed id"), with the agents'
-// names as a hint; E_AMBIGUOUS for a prefix matching several.
-function resolveAmong (input: string, members: Array<PeerMember | AgentMember>, what: string): PeerMember | AgentMember {
-  const byName = members.filter((m) => m.kind === 'agent' && m.name === input)
-  if (byName.length === 1) return byName[0]
-  const names = members.flatMap((m) => m.kind === 'agent' ? [m.name] : [])
-  const notFound = (): AuraError => new NotFoundError(`no ${what} matches '${input}' (agents: ${names.join(', ') || 'none'})`, { input })
-  let key: KeyId
-  try {
-    key = resolvePrefix(input, members.map((m) => m.key), (k) => { const m = members.find((x) => x.key === k); return m?.kind === 'agent' ? m.name : 'peer' })
-  } catch (err) {
-    if (err instanceof MalformedError) throw notFound()
-    throw err
-  }
-  const member = members.find((m) => m.key === key)
-  if (member === undefined) throw notFound()
-  return member
+  rt.requireChain()
+  return resolveMemberIn(input, identityDirectory(rt), { kinds: ['agent', 'peer'] })
 }
 
 /** `aura agent revoke ID --reason`. */
@@ -149,20 +149,6 @@ export async function revokeAgent (rt: NodeRuntime, opts: { agent: string, reaso
   await rt.appendOwnEntries([entry])
   await rt.audit('revoke-agent', { agent: agent.key, reason: opts.reason, cutSeq: cut.seq })
   return { revoked: shortId(agent.key, agent.name), key: agent.key, reason: opts.reason, cut, entry: entry.seq }
-}
-
-/** `aura agent revoke-all --role ROLE --reason`: every active member of that role, at once. */
-export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, reason: string }) {
-  const key = requireMothership(rt)
-  const chain = rt.requireChain()
-  const targets = chain.members().filter((m) => m.role === opts.role && chain.revocation(m.key) === undefined && m.key !== rt.key)
-  if (targets.length === 0) throw new NotFoundError(`no active member has role '${opts.role}'`, { role: opts.role })
-  const cuts: Record<string, { seq: number, hash: string | null }> = {}
-  for (const m of targets) cuts[m.key] = cutFor(rt, m.key)
-  const entry = revokeEntry(key, chain.head, { subject: { type: 'role', role: opts.role, cuts: cuts as any }, reason: opts.reason, ts: rt.now() })
-  await rt.appendOwnEntries([entry])
-  await rt.audit('revoke-role', { role: opts.role, reason: opts.reason, count: targets.length })
-  return { role: opts.role, revoked: targets.map((m) => shortId(m.key, m.kind === 'agent' ? m.name : 'peer')), reason: opts.reason, entry: entry.seq }
 }
 
 /** Writes an agent's key where its runner (on this machine) finds it: `<home>/agents/<name>.key`. */

@@ -8,6 +8,7 @@
  */
 import { MAX_RECORD_BYTES } from '../../crdt/record.js'
 import { DEFAULT_QUOTAS } from '../../crdt/write-rules.js'
+import { ROLES } from '../roles.js'
 import { boolean, duration, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
 
 /** The defaults that depend on the machine: filled in by the caller, never read here. */
@@ -36,16 +37,37 @@ export interface ConfigKey {
   readonly doc: string
   /** A TOML value to show in the template when the default is unset (null). */
   readonly example?: string
+  /**
+   * Whether a running daemon takes a new value when aura.toml changes (read on each use), or
+   * keeps the one it started with until restarted (listeners, timers, the sync engine).
+   */
+  readonly live: boolean
 }
 
 /** Default join token lifetime in seconds when neither TTL key is set. */
 export const DEFAULT_JOIN_TOKEN_TTL = 3600
 
-const ROLE = text({ pattern: /^[a-z][a-z0-9_-]*$/, expect: 'a role name such as "reader" or "contributor" (lower-case letters, digits, - and _)' })
+// Only roles that exist: a misspelt default role would issue agents that can do nothing.
+const ROLE = oneOf(ROLES as unknown as readonly [string, ...string[]])
+
+// Keys a running daemon reads on each use, so a reload of aura.toml takes effect at once; every
+// other key is fixed when the daemon starts (listeners, timers, engine options, the exporter).
+const LIVE = new Set([
+  'node.name',
+  'mothership.join_token_ttl',
+  'crypto.join_token_ttl',
+  'agents.defaults.role',
+  'agents.defaults.max_ttl',
+  'agents.defaults.require_explicit_role',
+  'agents.defaults.deny_capability_escalation',
+  'agents.enforcement.log_all_calls',
+  'hooks.large_diff_threshold_files',
+  'hooks.large_diff_threshold_lines'
+])
 
 function key (section: string, name: string, kind: ValueKind<any>, def: unknown, doc: string, example?: string): ConfigKey {
   const path = `${section}.${name}`
-  return { section, name, path, envName: `AURA_${path.replace(/\./g, '_').toUpperCase()}`, kind, default: def, doc, example }
+  return { section, name, path, envName: `AURA_${path.replace(/\./g, '_').toUpperCase()}`, kind, default: def, doc, example, live: LIVE.has(path) }
 }
 
 /** The section names in the order they appear in the template. */

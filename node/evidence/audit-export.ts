@@ -14,7 +14,7 @@ import { sign } from '../../crdt/crypto.js'
 import { verifyRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
 import { identityFilter } from './identity-filter.js'
-import { knownKeys, labeller, traceRows, type RecordFilter, type TraceRow } from './trace.js'
+import { traceRows, type RecordFilter, type TraceRow } from './trace.js'
 import { parseSince } from './since.js'
 
 /** One exported line. */
@@ -31,9 +31,8 @@ export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promi
  */
 export async function auditExportLines (rt: NodeRuntime, filter: RecordFilter): Promise<Iterable<ExportLine>> {
   const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
-  const keys = knownKeys(rt)
   const who = filter.signer ?? filter.actor
-  const match = who === undefined ? null : identityFilter(who, keys, labeller(rt))
+  const match = who === undefined ? null : identityFilter(rt, who)
   const order: Array<{ ts: number, line: () => ExportLine | undefined }> = []
   // Only what a line needs is kept of each row until the line is built.
   for (const { id, status, reason } of traceRows(rt, { ...filter, receipts: true })) {

@@ -51,14 +51,6 @@ export function labeller (rt: NodeRuntime): (key: KeyId) => string {
   }
 }
 
-/** Every signer and member key this node knows. */
-export function knownKeys (rt: NodeRuntime): Set<KeyId> {
-  const keys = new Set<KeyId>()
-  for (const m of rt.chain?.members() ?? []) keys.add(m.key)
-  for (const { record } of rt.store.intent.log.records()) keys.add(record.signer)
-  return keys
-}
-
 /** The records matching `filter`, newest first, with their status. */
 export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[] {
   return Array.from(traceRows(rt, filter))
@@ -72,10 +64,9 @@ export function traceRecords (rt: NodeRuntime, filter: RecordFilter): TraceRow[]
 export function * traceRows (rt: NodeRuntime, filter: RecordFilter): Generator<TraceRow, void, undefined> {
   const all = rt.store.intent.log.records()
   const from = filter.since === undefined ? -Infinity : parseSince(filter.since, rt.now())
-  const keys = knownKeys(rt)
   const label = labeller(rt)
-  const byActor = filter.actor === undefined ? null : identityFilter(filter.actor, keys, label)
-  const bySigner = filter.signer === undefined ? null : identityFilter(filter.signer, keys, label)
+  const byActor = filter.actor === undefined ? null : identityFilter(rt, filter.actor)
+  const bySigner = filter.signer === undefined ? null : identityFilter(rt, filter.signer)
   const view = rt.chain === null ? null : effectiveView(all, rt.chain)
   const chosen: Array<{ id: RecordId, record: SignedRecord }> = []
   for (const entry of all) {
@@ -84,7 +75,7 @@ export function * traceRows (rt: NodeRuntime, filter: RecordFilter): Generator<T
     if (filter.kind !== undefined && record.kind !== filter.kind) continue
     if (record.ts < from) continue
     if (byActor !== null && !byActor(record)) continue
-    if (bySigner !== null && !bySigner(record) && record.signer !== filter.signer) continue
+    if (bySigner !== null && !bySigner(record)) continue
     chosen.push(entry)
   }
   chosen.sort((a, b) => (b.record.ts - a.record.ts) || (b.record.seq - a.record.seq))

@@ -14,13 +14,16 @@ import { AuthorityChain, admitEntry, genesisEntry, lockdownEntry, revokeEntry, r
 import { toB64u } from '../../crdt/canonical.js'
 import { ConflictError, ExistsError, LockdownError, NotFoundError, NotMothershipError, UsageError } from '../../crdt/errors.js'
 import { issueToken } from '../../crdt/join-token.js'
-import { keyIdOf, makeJti, parseJti, resolvePrefix, shortId, type Jti, type KeyId, type RecordId } from '../../crdt/ids.js'
+import { keyIdOf, makeJti, shortId, type Jti, type KeyId, type RecordId } from '../../crdt/ids.js'
 import { effectiveTokenTtl, parseDuration } from '../config.js'
 import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
 import { JoinAudit } from './join-audit.js'
 import type { KeyPair } from '../../crdt/crypto.js'
+import { headOf, type ChainEntry } from '../../crdt/chain-entry.js'
+import { parseRole } from '../roles.js'
+import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
 export function requireMothership (rt: NodeRuntime): KeyPair {
@@ -56,6 +59,7 @@ export async function issuePeer (rt: NodeRuntime, opts: { user: string, role: st
   if (chain.locked) throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? ''}): no tokens are issued`, { hint: 'run `aura mothership unlock` when the incident allows' })
   const ttl = opts.ttl === undefined ? effectiveTokenTtl(rt.config) : parseDuration(opts.ttl)
   if (ttl === undefined || ttl <= 0) throw new UsageError(`--ttl takes a duration such as 10m, 1h or 600; got '${opts.ttl ?? ''}'`)
+  opts = { ...opts, role: parseRole(opts.role, '--role') }
   const now = rt.now()
   const jti = makeJti(now, randomBytes(10))
   const addrs = await knownAddresses(rt)
@@ -72,8 +76,14 @@ export async function issuePeer (rt: NodeRuntime, opts: { user: string, role: st
 
 /** The peer a typed id names among the chain's peers. */
 export function resolvePeer (rt: NodeRuntime, input: string): KeyId {
-  const chain = rt.requireChain()
-  return resolvePrefix(input, chain.peers().map((p) => p.key))
+  rt.requireChain()
+  return resolveMemberIn(input, identityDirectory(rt), { kinds: ['peer'] }).key
+}
+
+/** The token id a typed id (unique prefix, any case) names among those this Mothership knows. */
+async function resolveJti (rt: NodeRuntime, input: string): Promise<Jti> {
+  const issued = (await tokenBook(rt.store.kv).list()).map((t) => t.jti as Jti)
+  return resolveTokenId(input, [...issued, ...rt.requireChain().tokenRevocations().map((r) => r.jti)])
 }
 
 /**
@@ -135,11 +145,39 @@ export async function revokePeer (rt: NodeRuntime, opts: { peer: string, reason:
   return { revoked: shortId(peer), key: peer, user: member?.name ?? null, reason: opts.reason, cut, entry: entry.seq }
 }
 
+/**
+ * `aura agent revoke-all --role ROLE --reason TEXT`. `--role agent` is the hard pause of
+ * Playbook 3: every AI agent credential, whatever role it was issued with (the default agent
+ * role is `reader`), until new ones are issued. Any other role revokes the agents of that role.
+ * Humans are never touched. One `agent` revocation per credential, each with its own cut, in
+ * one batch: a role-wide chain entry would also reach the people who hold that role.
+ */
+export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, reason: string }) {
+  const key = requireMothership(rt)
+  const chain = rt.requireChain()
+  const role = parseRole(opts.role, '--role')
+  const targets = chain.agents().filter((m) => (role === 'agent' || m.role === role) && chain.revocation(m.key) === undefined)
+  if (targets.length === 0) {
+    throw new NotFoundError(`no active agent ${role === 'agent' ? 'credential' : `has role '${role}'`}: nothing to revoke`, { role, hint: 'see `aura agent list --filter kind=agent`' })
+  }
+  const ts = rt.now()
+  const entries: ChainEntry[] = []
+  let head = chain.head
+  for (const m of targets) {
+    const entry = revokeEntry(key, head, { subject: { type: 'agent', key: m.key, cut: cutFor(rt, m.key) }, reason: opts.reason, ts })
+    entries.push(entry)
+    head = headOf(entry)
+  }
+  await rt.appendOwnEntries(entries)
+  await rt.audit('revoke-agents', { role, reason: opts.reason, count: targets.length, agents: targets.map((m) => m.key) })
+  return { role, revoked: targets.map((m) => shortId(m.key, m.name)), reason: opts.reason, entries: entries.map((e) => e.seq) }
+}
+
 /** `aura mothership revoke-token JTI --reason TEXT`. */
 export async function revokeToken (rt: NodeRuntime, opts: { jti: string, reason: string }) {
   const key = requireMothership(rt)
   const chain = rt.requireChain()
-  const jti = parseJti(opts.jti)
+  const jti = await resolveJti(rt, opts.jti)
   const issued = await tokenBook(rt.store.kv).get(jti)
   if (issued === undefined && chain.admissionsByJti(jti).length === 0) {
     throw new NotFoundError(`no token ${jti} was issued by this Mothership`, { jti, hint: 'list them with `aura mothership list-tokens`' })
@@ -265,7 +303,7 @@ export async function listTokens (rt: NodeRuntime, opts: { active?: boolean }) {
 export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
   requireMothership(rt)
   const chain = rt.requireChain()
-  const jti = parseJti(opts.jti)
+  const jti = await resolveJti(rt, opts.jti)
   const issued = await tokenBook(rt.store.kv).get(jti)
   const attempts = await rt.store.joins.list(jti)
   const summarised = await JoinAudit.summary(rt.store.kv, jti)

@@ -5,6 +5,12 @@
  * including peers this node never talks to. Receipts leave receipts out of the summary: counting
  * them would make every receipt trigger a new receipt on every peer, forever.
  *
+ * A node with a workspace also says which of the records it holds it has **not** applied to that
+ * workspace (`ws`: received deltas pending under `apply = "manual"`, or left in conflict), so
+ * `sync status --intent` can tell "received" from "applied": a peer that holds a rewind but has
+ * not applied it still runs the code the rewind removes. Receipts without `ws` (older nodes, nodes
+ * without a workspace) say nothing about it: "applied" is then unknown, never assumed.
+ *
  * Holding a signer's record `seq` n implies holding all of its records below n: a signer's
  * records are written by one Automerge actor, whose changes always replicate in order.
  *
@@ -22,16 +28,31 @@ import type { SignedRecord } from '../../crdt/record.js'
 export interface ReceiptSummary {
   auth: { seq: number, hash: string }
   heads: Record<string, number>
+  /** Present when the node has a workspace: what it holds but has not applied there. */
+  ws?: WorkspaceSummary
 }
 
-/** The summary of a set of records under an authority head. */
-export function receiptSummary (records: Iterable<{ record: SignedRecord }>, auth: { seq: number, hash: string }): ReceiptSummary {
+/** A workspace's backlog: ids of held records whose deltas are not (fully) applied, at most MAX_UNAPPLIED. */
+export interface WorkspaceSummary {
+  apply: 'auto' | 'manual'
+  unapplied: string[]
+  /** How many more there are beyond `unapplied`. */
+  more: number
+}
+
+/** How many unapplied record ids a receipt names; beyond that, "applied" reads as unknown. */
+export const MAX_UNAPPLIED = 64
+
+/** The summary of a set of records under an authority head (with the workspace's backlog, if any). */
+export function receiptSummary (records: Iterable<{ record: SignedRecord }>, auth: { seq: number, hash: string }, ws?: WorkspaceSummary | null): ReceiptSummary {
   const heads: Record<string, number> = {}
   for (const { record } of records) {
     if (record.kind === 'receipt') continue
     if ((heads[record.signer] ?? 0) < record.seq) heads[record.signer] = record.seq
   }
-  return { auth: { seq: auth.seq, hash: auth.hash }, heads: sortKeys(heads) }
+  const summary: ReceiptSummary = { auth: { seq: auth.seq, hash: auth.hash }, heads: sortKeys(heads) }
+  if (ws != null) summary.ws = { apply: ws.apply, unapplied: [...ws.unapplied].sort().slice(0, MAX_UNAPPLIED), more: ws.more + Math.max(0, ws.unapplied.length - MAX_UNAPPLIED) }
+  return summary
 }
 
 /** Whether two summaries say the same thing (the trigger for writing a new receipt). */
@@ -41,7 +62,7 @@ export function sameSummary (a: ReceiptSummary | null, b: ReceiptSummary): boole
 
 /** The summary as the JSON stored in a receipt record. */
 export function summaryJson (s: ReceiptSummary): Json {
-  return { auth: s.auth, heads: s.heads }
+  return s.ws === undefined ? { auth: s.auth, heads: s.heads } : { auth: s.auth, heads: s.heads, ws: { apply: s.ws.apply, unapplied: s.ws.unapplied, more: s.ws.more } }
 }
 
 /** One admitted peer's line in `aura sync status`. */
@@ -55,6 +76,10 @@ export interface PeerSyncState {
   lastReceiptAt: number | null
   authSeq: number | null
   holdsIntent: boolean | null
+  /** Whether its workspace has the intent's change applied; null when unknown or not a change. */
+  appliedIntent: boolean | null
+  /** Its `[workspace] apply` mode, when its receipt says. */
+  apply: string | null
 }
 
 /** The whole answer of `aura sync status`. */
@@ -63,6 +88,8 @@ export interface SyncStatusReport {
   peers: PeerSyncState[]
   verdict: string
   missing: string[]
+  /** Peers that hold the intent but have not applied it to their workspace. */
+  unapplied: string[]
 }
 
 /** Folds receipts into, for every admitted (non-revoked) peer, what it last said it holds. */
@@ -92,6 +119,7 @@ export function syncStatus (input: {
       ? null
       : r === undefined ? false : (r.summary.heads[intent.record.signer] ?? 0) >= intent.record.seq
     const holdsRevocation = input.authSeq === undefined || r === undefined ? holds : r.summary.auth.seq >= input.authSeq
+    const applied = intent === null || holds !== true || r === undefined ? null : appliedBy(m.key, r.summary, intent)
     peers.push({
       peer: shortId(m.key),
       key: m.key,
@@ -101,11 +129,14 @@ export function syncStatus (input: {
       self,
       lastReceiptAt: r?.ts ?? null,
       authSeq: r?.summary.auth.seq ?? null,
-      holdsIntent: input.authSeq !== undefined ? holdsRevocation : holds
+      holdsIntent: input.authSeq !== undefined ? holdsRevocation : holds,
+      appliedIntent: applied,
+      apply: r?.summary.ws?.apply ?? null
     })
   }
   const active = peers.filter((p) => !p.revoked)
   const missing = active.filter((p) => p.holdsIntent === false)
+  const unapplied = active.filter((p) => p.appliedIntent === false)
   const what = intent !== null ? `intent ${intent.id.slice(0, 12)}` : input.authSeq !== undefined ? `authority entry ${input.authSeq}` : null
   let verdict: string
   if (what === null) {
@@ -113,11 +144,26 @@ export function syncStatus (input: {
     verdict = `${heard} of ${active.length} admitted peers have sent receipts`
   } else if (missing.length === 0) {
     verdict = `all ${active.length} admitted peers have received ${what}`
+    if (unapplied.length > 0) {
+      verdict += `, but ${unapplied.length} ha${unapplied.length === 1 ? 's' : 've'} not applied it to the workspace: ${unapplied.map((p) => `${p.peer} (apply = ${p.apply ?? '?'}: run \`aura apply\` there)`).join(', ')}`
+    }
   } else {
     const list = missing.map((p) => `${p.peer} (${p.lastReceiptAt === null ? 'never seen' : `last seen ${ago(input.self.now - p.lastReceiptAt)}`})`)
     verdict = `${missing.length} of ${active.length} have not received ${what}: ${list.join(', ')}`
   }
-  return { intent: intent?.id ?? null, peers, verdict, missing: missing.map((p) => p.peer) }
+  return { intent: intent?.id ?? null, peers, verdict, missing: missing.map((p) => p.peer), unapplied: unapplied.map((p) => p.peer) }
+}
+
+// Whether a peer's workspace has the intent's change: its own records are; a record without a
+// code delta has nothing to apply; otherwise only a receipt with a workspace backlog can say.
+function appliedBy (peer: KeyId, summary: ReceiptSummary, intent: { id: RecordId, record: SignedRecord }): boolean | null {
+  const entries = (intent.record.delta as { entries?: unknown } | null)?.entries
+  if (!Array.isArray(entries) || entries.length === 0) return null
+  if (intent.record.signer === peer) return true
+  const ws = summary.ws
+  if (ws === undefined) return null
+  if (ws.unapplied.includes(intent.id)) return false
+  return ws.more === 0 ? true : null
 }
 
 function parseSummary (data: Json): ReceiptSummary | null {
@@ -128,7 +174,13 @@ function parseSummary (data: Json): ReceiptSummary | null {
   if (heads === null || typeof heads !== 'object' || Array.isArray(heads)) return null
   const h: Record<string, number> = {}
   for (const [k, v] of Object.entries(heads)) if (typeof v === 'number') h[k] = v
-  return { auth: { seq: auth.seq, hash: auth.hash }, heads: h }
+  const out: ReceiptSummary = { auth: { seq: auth.seq, hash: auth.hash }, heads: h }
+  const ws = data.ws as { apply?: unknown, unapplied?: unknown, more?: unknown } | undefined
+  if (ws !== undefined && ws !== null && typeof ws === 'object' && (ws.apply === 'auto' || ws.apply === 'manual') &&
+    Array.isArray(ws.unapplied) && ws.unapplied.every((x) => typeof x === 'string') && typeof ws.more === 'number') {
+    out.ws = { apply: ws.apply, unapplied: ws.unapplied as string[], more: ws.more }
+  }
+  return out
 }
 
 /** "3 h ago" style durations for people. */

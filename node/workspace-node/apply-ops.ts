@@ -17,6 +17,7 @@ import { advanceState, applyDelta, type CodeDelta, type DeltaEntry, type FileCha
 import { readLog, type LogItem } from './history.js'
 import type { Done, StoredConflict } from './ws-store.js'
 import { workspaceOf } from './workspace-node.js'
+import type { WorkspaceSummary } from '../sync/receipts.js'
 
 /** What applying one record did. */
 export interface AppliedRecord {
@@ -97,6 +98,18 @@ export async function listConflicts (rt: NodeRuntime, clear?: string[]): Promise
     }
     return [...all.values()].flat().sort((a, b) => a.ts - b.ts)
   })
+}
+
+/**
+ * For receipts: what this node holds but has not applied to its workspace (pending, or left in
+ * conflict); null when the node has no workspace (none configured, none recorded).
+ */
+export async function unappliedSummary (rt: NodeRuntime): Promise<WorkspaceSummary | null> {
+  const ws = workspaceOf(rt)
+  if (rt.config.workspace.path === null && await ws.state.recordedRoot() === null) return null
+  const pending = (await pendingRecords(rt)).map((i) => i.id as string)
+  const conflicted = [...(await ws.state.conflicts()).entries()].filter(([, list]) => list.length > 0).map(([id]) => id as string)
+  return { apply: rt.config.workspace.apply, unapplied: [...new Set([...pending, ...conflicted])], more: 0 }
 }
 
 /** The workspace line of `aura status`: pending deltas and conflicts kept here. */

@@ -13,7 +13,7 @@
 import { shortId } from '../../crdt/ids.js'
 import { identityFilter } from '../evidence/identity-filter.js'
 import { parseSince } from '../evidence/since.js'
-import { knownKeys, labeller } from '../evidence/trace.js'
+import { labeller } from '../evidence/trace.js'
 import type { NodeRuntime } from '../runtime.js'
 import { deltaPaths, extractUnits, getBlobText, securityReview, type DeltaEntry, type Flag, type ReviewItem } from '../workspace/index.js'
 import { readLog, type LogItem } from './history.js'
@@ -54,12 +54,11 @@ async function snapshotEntries (rt: NodeRuntime, item: LogItem, paths: Set<strin
 export async function prReview (rt: NodeRuntime, p: ReviewParams): Promise<Record<string, unknown>> {
   const all = readLog(rt)
   const from = typeof p.since === 'string' ? parseSince(p.since, rt.now()) : -Infinity
-  const keys = knownKeys(rt)
   const label = labeller(rt)
-  const byActor = typeof p.actor === 'string' ? identityFilter(p.actor, keys, label) : null
-  const bySigner = typeof p.signer === 'string' ? identityFilter(p.signer, keys, label) : null
+  const byActor = typeof p.actor === 'string' ? identityFilter(rt, p.actor) : null
+  const bySigner = typeof p.signer === 'string' ? identityFilter(rt, p.signer) : null
   const inRange = all.filter((i) => i.snapshot === null && ((i.delta?.entries.length ?? 0) > 0 || i.deltaError !== null) && i.record.ts >= from &&
-    (byActor === null || byActor(i.record)) && (bySigner === null || bySigner(i.record) || i.record.signer === p.signer))
+    (byActor === null || byActor(i.record)) && (bySigner === null || bySigner(i.record)))
   const signerOf = (i: LogItem): string => shortId(i.record.signer, label(i.record.signer))
   const items: ReviewItem[] = inRange.map((i) => ({ recordId: i.id, signer: signerOf(i), actor: i.record.actor, quarantined: i.quarantined, delta: i.delta }))
 

@@ -38,7 +38,8 @@ export async function rewindOp (rt: NodeRuntime, p: RewindParams): Promise<Recor
     const history = all.filter((i) => i.quarantined === null)
     const target = resolveTarget(history, all, p.to as string)
     const version = await versionAt(history, target, path, name, ws.blobs)
-    const r = await rewindUnit({ root, blobs: ws.blobs }, { path, name, target: version, dryRun, author: who.actor, ts: rt.now() })
+    const recorded = all.some((i) => i.delta?.entries.some((e) => e.path === path && (e.name === name || e.fromName === name)) === true)
+    const r = await rewindUnit({ root, blobs: ws.blobs }, { path, name, target: version, dryRun, recorded, author: who.actor, ts: rt.now() })
     const result = { function: `${path}:${name}`, target: target.id, targetSnapshot: target.snapshot?.id ?? null, workspace: root, dryRun, changed: r.changed, diff: r.diff }
     if (dryRun || !r.changed) return { ...result, record: null, snapshot: null }
     try {

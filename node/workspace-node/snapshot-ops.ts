@@ -15,7 +15,7 @@ import { UsageError } from '../../crdt/errors.js'
 import { shortId, type RecordId } from '../../crdt/ids.js'
 import { identityFilter } from '../evidence/identity-filter.js'
 import { parseSince } from '../evidence/since.js'
-import { knownKeys, labeller } from '../evidence/trace.js'
+import { labeller } from '../evidence/trace.js'
 import type { NodeRuntime } from '../runtime.js'
 import { filterSnapshots, takeSnapshot } from '../workspace/index.js'
 import { actingAs } from './acting.js'
@@ -75,7 +75,7 @@ export function listSnapshots (rt: NodeRuntime, p: SnapshotListParams): Snapshot
   const items = readLog(rt).filter((i) => i.snapshot !== null)
   const label = labeller(rt)
   const author = typeof p.author === 'string' ? p.author : undefined
-  const byAuthor = author === undefined ? null : identityFilter(author, knownKeys(rt), label)
+  const byAuthor = author === undefined ? null : identityFilter(rt, author)
   const wanted = items.filter((i) => author === undefined || byAuthor?.(i.record) === true || i.snapshot?.manifest.author === author)
   // Keyed by record id, so each listed snapshot leads back to the record that holds it.
   const snaps = filterSnapshots(wanted.map((i) => ({ id: i.id, manifest: i.snapshot!.manifest })), {

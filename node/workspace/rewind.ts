@@ -11,7 +11,7 @@
  * // r.delta → record.delta, r.snapshot → a `snapshot` record, r.diff for people
  */
 import { readFile, stat } from 'node:fs/promises'
-import { NotFoundError, ParseError } from '../../crdt/errors.js'
+import { NotFoundError, ParseError, type AuraError } from '../../crdt/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { MAX_INLINE_TEXT_BYTES, type CodeDelta, type DeltaEntry } from './delta.js'
 import { deleteUnit, insertUnit, replaceUnit } from './edit.js'
@@ -22,6 +22,7 @@ import { snapshotContents, type Snapshot } from './snapshots.js'
 import { commonEnds, unifiedDiff } from './text-diff.js'
 import { extractUnits, findTopLevelFunction, reextractUnit, syntaxErrorOf, type FileUnits, type Unit } from './units.js'
 import type { UnitVersion } from './versions.js'
+import { closest, nearest } from '../config/suggest.js'
 
 /** What a rewind needs from its node. */
 export interface RewindComponents { root: string, blobs: BlobStore }
@@ -34,6 +35,12 @@ export interface RewindInit {
   target: UnitVersion | null
   /** Compute and return the result without writing or snapshotting. */
   dryRun?: boolean
+  /**
+   * Whether the log ever recorded this unit. When it is neither in the file now nor at the
+   * target, only a unit the log knows can truly be "already as it was"; any other name is a
+   * typo and gets E_NOT_FOUND with the units the file holds.
+   */
+  recorded?: boolean
   /** For the automatic snapshot: who is rewinding, and when (ms). */
   author: string
   ts: number
@@ -138,6 +145,7 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
 
   let after: string
   if (target === null) {
+    if (cur === undefined && init.recorded !== true) throw unitNotFound(path, name, fu.units)
     if (cur === undefined) return unchanged()
     after = deleteUnit(before, cur)
   } else if (cur !== undefined) {
@@ -163,6 +171,17 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   const snapshot = await snapshotContents(c.blobs, { [path]: file.bytes }, { author: init.author, ts: init.ts, reason: 'pre-rewind' })
   await writeAtomic(abs, after, { mode: file.mode })
   return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot, snapshotBlobs: new Map([[snapshot.manifest.files[path], file.bytes]]) }
+}
+
+/** E_NOT_FOUND for a unit that is nowhere: the units the file holds, the closest first. */
+function unitNotFound (path: string, name: string, units: Unit[]): AuraError {
+  const names = units.map((u) => u.name)
+  const near = nearest(name, names, 8)
+  const guess = closest(name, names)
+  const holds = names.length === 0 ? `${path} holds no functions or classes` : `${path} holds ${near.join(', ')}${names.length > near.length ? ` and ${names.length - near.length} more` : ''}`
+  return new NotFoundError(`no unit '${name}' in ${path}, now or at the target; ${holds}${guess === undefined ? '' : `; did you mean ${path}:${guess}?`}`, {
+    path, name, candidates: near, hint: 'name it as PATH:NAME, with Class.method for a method'
+  })
 }
 
 /**

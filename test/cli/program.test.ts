@@ -68,7 +68,7 @@ describe('parsing', () => {
   it('unknown option, missing argument, extra argument: E_USAGE', async () => {
     const unknown = await runCli(['id', '--frobnicate'])
     expect(unknown.code).toBe(2)
-    expect(unknown.stderr).toContain("error E_USAGE: Unknown option '--frobnicate'")
+    expect(unknown.stderr).toContain("error E_USAGE: unknown option '--frobnicate' for 'aura id'")
     expect(unknown.stderr).toContain('hint: run `aura id --help`')
     const { program, cap } = testProgram()
     expect((await runProgram(program, ['mothership', 'revoke-peer'], cap)).stderr).toContain('E_USAGE: missing required args')

@@ -178,9 +178,12 @@ export class Team {
     return JSON.parse(await this.ok(name, `${command} --json`)) as T
   }
 
-  /** `aura status --json` of a member. */
+  /** `aura status --json` of a member (printed whole even when it exits non-zero for its problems). */
   async status (name: string): Promise<any> {
-    return await this.json(name, 'aura status')
+    const r = await this.sh(name, 'aura status --json')
+    const s = JSON.parse(r.stdout)
+    if (s.problems === undefined) throw new Error(`${name}$ aura status --json\nexit ${r.code}\n${r.stdout}\n${r.stderr}`)
+    return s
   }
 
   /** A control call straight to a member's daemon (fast polling without spawning the CLI). */

@@ -130,9 +130,10 @@ export class AuraNode {
     return s
   }
 
-  /** `aura status --json` (fails the test if the command fails). */
+  /** `aura status --json` (fails the test if it prints no status; a node with problems exits non-zero). */
   async status (): Promise<any> {
-    const s = ok(await this.aura('status'), `status (${this.name})`)
+    const r = await this.aura('status')
+    const s = r.json?.problems !== undefined ? r.json : ok(r, `status (${this.name})`)
     this.remember(s)
     return s
   }
