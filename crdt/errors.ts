@@ -31,11 +31,14 @@ export const ERROR_CODES = {
   E_QUOTA: 28,
   E_FORK: 29,
   E_BAD_CHAIN: 30,
+  E_ZONE: 31,
+  E_WRONG_TEAM: 32,
   E_MALFORMED: 40,
   E_FRAME_TOO_LARGE: 41,
   E_PROTOCOL: 42,
   E_UNREACHABLE: 43,
   E_TIMEOUT: 44,
+  E_BACKUP_CORRUPT: 45,
   E_PARSE: 50,
   E_WORKSPACE: 51
 } as const
@@ -95,6 +98,12 @@ export const CapabilityError = errorClass('E_CAPABILITY', 'CapabilityError')
 export const QuotaError = errorClass('E_QUOTA', 'QuotaError')
 export const ForkError = errorClass('E_FORK', 'ForkError')
 export const BadChainError = errorClass('E_BAD_CHAIN', 'BadChainError')
+/** A write inside another identity's zone, or a zone claim or release that is not allowed. */
+export const ZoneError = errorClass('E_ZONE', 'ZoneError')
+/** A backup (or chain) of another team than this node's. */
+export const WrongTeamError = errorClass('E_WRONG_TEAM', 'WrongTeamError')
+/** A backup file that is damaged, truncated or not a backup. */
+export const BackupCorruptError = errorClass('E_BACKUP_CORRUPT', 'BackupCorruptError')
 export const MalformedError = errorClass('E_MALFORMED', 'MalformedError')
 export const FrameTooLargeError = errorClass('E_FRAME_TOO_LARGE', 'FrameTooLargeError')
 export const ProtocolError = errorClass('E_PROTOCOL', 'ProtocolError')

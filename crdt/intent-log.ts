@@ -152,7 +152,13 @@ export class IntentLog {
       if (recordIdOf(bytes) !== id) throw new MalformedError(`record id ${id.slice(0, 12)} is not the hash of its bytes`, { record: id })
       fresh.set(id, { id, bytes, record: decodeVerified(bytes, id).record })
     }
-    if (fresh.size === 0) return
+    this.commitFresh(fresh.values(), timeMs)
+  }
+
+  // Puts verified records not held yet into the document as one change of ours.
+  private commitFresh (records: Iterable<IncomingRecord>, timeMs: number): void {
+    const fresh = [...records]
+    if (fresh.length === 0) return
     // Written through the document's backend, not `A.change`: the JS view of the document would
     // copy the whole records map on every change (milliseconds per append at 10,000 records),
     // and nothing reads records from that view (this class holds them in `bytes`). The view
@@ -160,14 +166,38 @@ export class IntentLog {
     // received message patches the view up to date.
     const backend = A.getBackend(this.doc)
     const before = backend.getHeads()
-    for (const { id, bytes } of fresh.values()) backend.put(RECORDS_OBJ, id, bytes, 'bytes')
+    for (const { id, bytes } of fresh) backend.put(RECORDS_OBJ, id, bytes, 'bytes')
     backend.commit(null, changeTime(timeMs))
     this.snapshotMemo = undefined
     this.pristine = false
-    for (const { id, bytes, record } of fresh.values()) this.hold(id, bytes, record)
+    for (const { id, bytes, record } of fresh) this.hold(id, bytes, record)
     if (this.index !== undefined) {
       for (const meta of backend.getChangesMeta(before)) this.index.add(meta.actor, meta.seq, meta.hash)
     }
+  }
+
+  /**
+   * Records from outside any sync session (a backup file carried to this node): the same
+   * verify-first merge as a peer's sync message, entered with bare record bytes instead of
+   * Automerge changes. Every new record must decode and verify (E_MALFORMED, E_BAD_SIGNATURE
+   * naming it) and the batch must pass `check` (the engine's lockdown, staleness and admission
+   * rule) before anything is added; then the new records join the log as ONE change of ours,
+   * as `append` adds them, and replicate like it. Records held already are skipped. Returns the
+   * ids that became visible; the caller persists them (IntentWriter.ingest).
+   */
+  mergeRecords (list: readonly Uint8Array[], check: IncomingCheck, timeMs: number): RecordId[] {
+    const fresh = new Map<RecordId, Uint8Array>()
+    for (const bytes of list) {
+      const id = recordIdOf(bytes)
+      if (!this.bytes.has(id)) fresh.set(id, bytes)
+    }
+    if (fresh.size === 0) return []
+    const ids = [...fresh.keys()]
+    const decoded = decodeVerifiedAll([...fresh.values()], fresh.size > 1 ? this.batches?.() : undefined, ids)
+    const incoming = ids.map((id, i) => ({ id, bytes: fresh.get(id)!, record: decoded[i].record }))
+    check(incoming)
+    this.commitFresh(incoming, timeMs)
+    return ids
   }
 
   /** Changes since the last `save` or `saveIncremental` (or the load), to append to stored data. */

@@ -20,11 +20,12 @@ import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/auth
 import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, verifyBeacon, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
-import { AuraError, LockdownError, NotAdmittedError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
+import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
 import { checkSyncMessageIntegrity } from './am-integrity.js'
+import { checkIncomingRecords } from '../../crdt/incoming-check.js'
 import type { Link } from './link.js'
 import { frameTooLarge } from './frame.js'
 import { automergeFrames, decodeMessage, encodeMessage, PROTOCOL_VERSION, type SyncMessage } from './messages.js'
@@ -442,16 +443,7 @@ export class SyncEngine {
     // A change damaged in transit must not reach the log: it would be held as a fork of the
     // genuine one (am-integrity.ts). Malformed, so the link is dropped and synced afresh.
     checkSyncMessageIntegrity(data)
-    const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): void => {
-      if (incoming.length === 0) return
-      if (this.c.chain.locked) throw new LockdownError(`team is in lockdown (${this.c.chain.lockdownReason ?? ''}): no new records accepted`)
-      if (this.isStale()) throw new StaleError('no fresh Mothership beacon: new records from others are refused until one arrives')
-      for (const { id, record } of incoming) {
-        if (this.c.chain.member(record.signer) === undefined) {
-          throw new NotAdmittedError(`record ${id.slice(0, 12)} is signed by ${shortId(record.signer)}, which is not admitted`, { record: id })
-        }
-      }
-    }
+    const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): void => checkIncomingRecords(this.c.chain, incoming, this.isStale())
     let result: { state: SyncState, added: RecordId[] }
     this.received++
     s.idle = null
