@@ -140,8 +140,8 @@ export function zoneGate (rt: NodeRuntime, writer: KeyId, delta: unknown): { war
     const owner = ownerLabel(rt, zone.signer)
     const agentInHuman = writerIsAgent && !isAgent(rt, zone.signer)
     if (zone.mode === 'block' || agentInHuman) {
-      const why = zone.mode === 'block' ? `a block zone` : 'a person\'s zone (agents may not write there even in warn mode)'
-      throw new ZoneError(`${unit} is inside ${owner}'s ${why} ${zone.id.slice(0, 12)} (${zone.patterns.join(', ')}), until ${new Date(zone.expiresAt).toISOString()}`, { ...zoneContext(rt, zone), unit })
+      const why = zone.mode === 'block' ? '' : ' (a person\'s zone: agents may not write there even in warn mode)'
+      throw new ZoneError(`${unit} is inside ${owner}'s ${zone.mode} zone ${zone.id.slice(0, 12)} (${zone.patterns.join(', ')}) until ${new Date(zone.expiresAt).toISOString()}${why}`, { ...zoneContext(rt, zone), unit })
     }
     warnings.push({ zone: zone.id, owner, unit, message: `${unit} is inside ${owner}'s warn zone ${zone.id.slice(0, 12)} (${zone.patterns.join(', ')})` })
   }

@@ -78,6 +78,7 @@ describe('aura zone', () => {
     const blocked = await refused(['log-intent', 'touch billing', '--workspace', work], 'E_ZONE')
     expect(blocked).toMatchObject({ zone: billing.id, unit: 'src/billing/charge.py:refund' })
     expect(blocked.message).toContain('block zone')
+    expect(agentWrite.message).toContain('agents may not write there even in warn mode')
 
     // Only the claimant releases; a release of nothing is an error.
     const notYours = await refused(['zone', 'release', billing.id.slice(0, 10)], 'E_ZONE')
