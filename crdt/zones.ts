@@ -107,9 +107,16 @@ export function zonesOf (effective: ReadonlyMap<RecordId, SignedRecord> | Iterab
   return out.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1))
 }
 
-/** The zones that bind writers at `now`: not released, not expired. */
+/**
+ * How far ahead of the local clock a claim's `ts` may be and still bind now. A claim dated
+ * further ahead binds only once its time comes (and then for its ttl, at most 30 days), so a
+ * member cannot make a zone last for ever by dating it in the future.
+ */
+export const ZONE_CLOCK_SKEW_MS = 5 * 60 * 1000
+
+/** The zones that bind writers at `now`: not released, not expired, not dated in the future. */
 export function activeZones (zones: readonly Zone[], now: number): Zone[] {
-  return zones.filter((z) => z.releasedBy === null && z.expiresAt > now)
+  return zones.filter((z) => z.releasedBy === null && z.expiresAt > now && z.ts <= now + ZONE_CLOCK_SKEW_MS)
 }
 
 /** A unit of code as a delta names it. */

@@ -12,6 +12,8 @@
  * 3. Lockdown refuses claims and releases (E_LOCKDOWN), like every other new record.
  * 4. Only the identity that claimed a zone releases it; a release of an unknown, foreign,
  *    released or expired zone is an error, never a silent no-op.
+ * 5. A revoked identity's zones bind nobody (it can no longer release them); they stay listed
+ *    with status `revoked`, and its claims past the cut are not listed at all.
  *
  * @example
  * await claimZone(rt, { patterns: ['src/auth/**'], mode: 'block', ttl: '8h' })
@@ -42,7 +44,7 @@ export interface ZoneRow {
   mode: ZoneMode
   claimed: string
   expires: string
-  status: 'active' | 'released' | 'expired'
+  status: 'active' | 'released' | 'expired' | 'revoked'
 }
 
 /** Claims a zone for this node's identity, or an agent's (`agent`). */
@@ -57,7 +59,7 @@ export async function claimZone (rt: NodeRuntime, p: { patterns?: unknown, mode?
   if (chain.locked) throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? 'no reason given'}): no new zone claims are accepted`, { hint: 'wait for `aura mothership unlock`' })
   const who = await actingAs(rt, p, 'intent')
   const key = who.signer === undefined ? rt.key : keyIdOf(who.signer.publicKey)
-  const others = activeZones(currentZones(rt), rt.now()).filter((z) => z.signer !== key && z.patterns.some((a) => patterns.some((b) => patternsOverlap(a, b))))
+  const others = bindingZones(rt).filter((z) => z.signer !== key && z.patterns.some((a) => patterns.some((b) => patternsOverlap(a, b))))
   if (isAgent(rt, key)) {
     const human = others.find((z) => !isAgent(rt, z.signer))
     if (human !== undefined) {
@@ -132,7 +134,7 @@ export function zoneGate (rt: NodeRuntime, writer: KeyId, delta: unknown): { war
   if (!rt.store.intent.log.records().some(({ record }) => record.kind === 'zone')) return { warnings: [] }
   const writerIsAgent = isAgent(rt, writer)
   const warnings: ZoneWarning[] = []
-  for (const zone of activeZones(currentZones(rt), rt.now())) {
+  for (const zone of bindingZones(rt)) {
     if (zone.signer === writer) continue
     const hit = units.find((u) => zoneCovers(zone, u))
     if (hit === undefined) continue
@@ -146,6 +148,13 @@ export function zoneGate (rt: NodeRuntime, writer: KeyId, delta: unknown): { war
     warnings.push({ zone: zone.id, owner, unit, message: `${unit} is inside ${owner}'s warn zone ${zone.id.slice(0, 12)} (${zone.patterns.join(', ')})` })
   }
   return { warnings }
+}
+
+// The zones that bind writers now. A revoked identity can no longer release its zones, so
+// none of them binds anyone (they stay listed, and in its exposure, as evidence).
+function bindingZones (rt: NodeRuntime): Zone[] {
+  const chain = rt.requireChain()
+  return activeZones(currentZones(rt), rt.now()).filter((z) => chain.revocation(z.signer) === undefined)
 }
 
 function currentZones (rt: NodeRuntime): Zone[] {
@@ -190,7 +199,7 @@ function row (rt: NodeRuntime, z: Zone): ZoneRow {
     mode: z.mode,
     claimed: new Date(z.ts).toISOString(),
     expires: new Date(z.expiresAt).toISOString(),
-    status: z.releasedBy !== null ? 'released' : z.expiresAt <= now ? 'expired' : 'active'
+    status: z.releasedBy !== null ? 'released' : z.expiresAt <= now ? 'expired' : rt.chain?.revocation(z.signer) !== undefined ? 'revoked' : 'active'
   }
 }
 

@@ -137,4 +137,16 @@ describe('aura zone', () => {
     await ok(['mothership', 'unlock'])
     expect((await ok(['zone', 'claim', 'src/other/**'])).status).toBe('active')
   })
+
+  it("a revoked identity's zones bind nobody, and stay listed as revoked", async () => {
+    await edit('src/late/job.py', 'def run():\n    return 1\n')
+    await ok(['log-intent', 'late', '--workspace', work])
+    const zone = await ok(['zone', 'claim', 'src/late/**', '--agent', 'claude'])
+    await edit('src/late/job.py', 'def run():\n    return 2\n')
+    await refused(['log-intent', 'blocked', '--workspace', work], 'E_ZONE')
+    await ok(['agent', 'revoke', 'claude', '--reason', 'rogue'])
+    expect((await ok(['log-intent', 'now free', '--workspace', work])).zoneWarnings).toEqual([])
+    expect((await ok(['zone', 'list', '--all'])).find((z: any) => z.id === zone.id).status).toBe('revoked')
+    expect((await ok(['zone', 'list'])).some((z: any) => z.id === zone.id)).toBe(false)
+  })
 })

@@ -102,7 +102,8 @@ describe('zones and backups on a team of daemons', () => {
     expect(second.chainAdded).toBeGreaterThan(0)
     const daveZones = await zonesOn('dave')
     expect(daveZones.some((z) => z.id === stolen.id)).toBe(false)
-    expect(daveZones.find((z) => z.id === legit.id)?.status).toBe('active')
+    // Within the cut, carol's claim still counts as hers, but binds nobody: she is revoked.
+    expect(daveZones.find((z) => z.id === legit.id)?.status).toBe('revoked')
     const rows = await team.json<any[]>('dave', `aura trace --actor ${carol.id} --since 30d`)
     expect(rows.find((r) => r.id === stolen.id)).toMatchObject({ status: 'quarantined', reason: 'beyond_cut' })
     expect(rows.find((r) => r.id === legit.id)).toMatchObject({ status: 'effective' })

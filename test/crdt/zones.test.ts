@@ -65,6 +65,17 @@ describe('zonesOf', () => {
     expect(activeZones(zones, a.record.ts).map((z) => z.id)).toEqual([b.id])
   })
 
+  it('a claim dated in the future binds only once its time comes', () => {
+    const alice = new Writer('alice')
+    const auth = new FakeAuthority().admit(alice)
+    const now = 1_700_000_000_000
+    const ahead = alice.write('claim', { ...claim(['src/**'], 'block', 3_600_000), ts: now + 24 * 3_600_000 })
+    const skewed = alice.write('claim', { ...claim(['lib/**'], 'block', 3_600_000), ts: now + 60_000 })
+    const zones = zonesOf(effectiveView([ahead, skewed], auth).effective)
+    expect(activeZones(zones, now).map((z) => z.id)).toEqual([skewed.id])
+    expect(activeZones(zones, now + 24 * 3_600_000).map((z) => z.id)).toEqual([ahead.id])
+  })
+
   it('ignores malformed zone data', () => {
     const alice = new Writer('alice')
     const auth = new FakeAuthority().admit(alice)
