@@ -14,6 +14,8 @@ import { keyPairFromSeed, sign } from '../../crdt/crypto.js'
 import { AuraError } from '../../crdt/errors.js'
 import { keyIdOf } from '../../crdt/ids.js'
 import { decodeBackup } from '../../node/evidence/backup-format.js'
+import { OPERATIONS } from '../../node/operations.js'
+import { NodeRuntime } from '../../node/runtime.js'
 import { runCli } from '../cli/helpers.js'
 
 describe('aura backup', () => {
@@ -74,6 +76,9 @@ describe('aura backup', () => {
   it('import: a revoked key\'s records beyond its cut are quarantined as over the wire; lockdown refuses records, not the chain', async () => {
     // bob does not know of the revocation, and takes claude's record past the cut.
     await ok(alice, ['agent', 'revoke', 'claude', '--reason', 'prompt injection'])
+    // alice's node writes past what bob (a copy of her home, same key) holds.
+    const aliceSecond = await ok(alice, ['log-intent', 'second'])
+    expect(aliceSecond.seq).toBe(2)
     const late = await ok(bob, ['log-intent', 'after the cut', '--agent', 'claude'])
     const slice = path.join(dir, 'bob-slice.aurabak')
     await ok(bob, ['backup', 'create', slice, '--since', '1h'])
@@ -95,10 +100,25 @@ describe('aura backup', () => {
     // The other way: alice's backup brings bob the revocation (and the lockdown/unlock) first.
     const full = path.join(dir, 'alice-after.aurabak')
     await ok(alice, ['backup', 'create', full])
-    const back = await ok(bob, ['backup', 'import', full])
-    expect(back.chainAdded).toBe(3)
+    // In one open node, as a daemon would run it: the import, then a write of its own.
+    const rt = await NodeRuntime.open(bob)
+    let third: { seq: number }
+    try {
+      const back = await OPERATIONS['backup-import'](rt, { file: full }) as any
+      expect(back.chainAdded).toBe(3)
+      // Its own key's records came back in the file: the next one continues after them, never
+      // reusing a seq (which would be an equivocation).
+      third = await rt.appendRecord({ kind: 'intent', text: 'third' })
+    } finally {
+      await rt.close()
+    }
+    expect(third.seq).toBe(3)
     expect((await ok(bob, ['trace', '--actor', 'claude'])).find((r: any) => r.id === late.id)).toMatchObject({ status: 'quarantined', reason: 'beyond_cut' })
-    // Both nodes now compute the same view.
+    expect((await ok(bob, ['trace'])).filter((r: any) => r.status !== 'effective' && r.reason !== 'beyond_cut')).toEqual([])
+    // Both nodes compute the same view of what they both hold.
+    const slice2 = path.join(dir, 'bob-after.aurabak')
+    await ok(bob, ['backup', 'create', slice2])
+    expect((await ok(alice, ['backup', 'import', slice2])).recordsAdded).toBe(1)
     expect(await state(bob)).toBe(await state(alice))
   })
 
