@@ -20,8 +20,9 @@ describe('zones and backups on a team of daemons', () => {
   const zonesOn = async (name: string): Promise<any[]> => await team.json<any[]>(name, 'aura zone list --all')
 
   beforeAll(async () => {
+    // Generous: the build lock (test/build-dist.ts) is shared with every worktree on the machine.
     team = await Team.create({ peers: ['alice', 'bob', 'carol', 'dave'] })
-  }, 240_000)
+  }, 600_000)
 
   afterAll(async () => { await team?.close() }, 60_000)
 
