@@ -36,7 +36,9 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/mothership.js'),
   async () => await import('./commands/agent.js'),
   async () => await import('./commands/sim.js'),
-  async () => await import('./commands/workspace.js')
+  async () => await import('./commands/workspace.js'),
+  async () => await import('./commands/zone.js'),
+  async () => await import('./commands/backup.js')
 ]
 
 /** What a command handler receives. */

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   E_FORK: 29,
   E_BAD_CHAIN: 30,
   E_MISSING_DEPS: 31,
+  E_ZONE: 32,
+  E_WRONG_TEAM: 33,
   E_MALFORMED: 40,
   E_FRAME_TOO_LARGE: 41,
   E_PROTOCOL: 42,
@@ -39,6 +41,7 @@ export const ERROR_CODES = {
   E_TIMEOUT: 44,
   E_RATE_LIMITED: 45,
   E_BUSY: 46,
+  E_BACKUP_CORRUPT: 47,
   E_PARSE: 50,
   E_WORKSPACE: 51,
   E_PERMISSIONS: 60,
@@ -103,6 +106,12 @@ export const ForkError = errorClass('E_FORK', 'ForkError')
 /** An intent-log change depends on changes neither held nor sent with it: refused, never queued. */
 export const MissingDepsError = errorClass('E_MISSING_DEPS', 'MissingDepsError')
 export const BadChainError = errorClass('E_BAD_CHAIN', 'BadChainError')
+/** A write inside another identity's zone, or a zone claim or release that is not allowed. */
+export const ZoneError = errorClass('E_ZONE', 'ZoneError')
+/** A backup (or chain) of another team than this node's. */
+export const WrongTeamError = errorClass('E_WRONG_TEAM', 'WrongTeamError')
+/** A backup file that is damaged, truncated or not a backup. */
+export const BackupCorruptError = errorClass('E_BACKUP_CORRUPT', 'BackupCorruptError')
 export const MalformedError = errorClass('E_MALFORMED', 'MalformedError')
 export const FrameTooLargeError = errorClass('E_FRAME_TOO_LARGE', 'FrameTooLargeError')
 export const ProtocolError = errorClass('E_PROTOCOL', 'ProtocolError')

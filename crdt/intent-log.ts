@@ -278,6 +278,37 @@ export class IntentLog {
     this.actor = actor
   }
 
+  /**
+   * Records from outside any sync session (a backup file carried to this node): the same
+   * verify-first merge as a peer's sync message, entered with bare record bytes instead of
+   * Automerge changes. Every new record must decode and verify (E_MALFORMED, E_BAD_SIGNATURE
+   * naming it) and the batch must pass `check` (the engine's lockdown, staleness and admission
+   * rule) before anything is added; then the new records are held as orphans (see below; the
+   * store persists them at its next commit). Records held already are skipped. Returns the ids
+   * that became visible; the caller persists them (IntentWriter.ingest).
+   */
+  mergeRecords (list: readonly Uint8Array[], check: IncomingCheck): RecordId[] {
+    const fresh = new Map<RecordId, Uint8Array>()
+    for (const bytes of list) {
+      const id = recordIdOf(bytes)
+      if (!this.bytes.has(id)) fresh.set(id, bytes)
+    }
+    if (fresh.size === 0) return []
+    const ids = [...fresh.keys()]
+    const decoded = decodeVerifiedAll([...fresh.values()], fresh.size > 1 ? this.batches?.() : undefined, ids)
+    const incoming = ids.map((id, i) => ({ id, bytes: fresh.get(id)!, record: decoded[i].record }))
+    check(incoming)
+    // Kept apart from the document, as orphans: a change carries only its writer's records (the
+    // writer rule), so records of other members cannot go into one of ours. They count in the
+    // view at once; this node's own (and its agents') are offered again in signed changes of its
+    // own when the runtime next opens (`reofferOrphans`); others' reach peers from their writers.
+    for (const { id, bytes, record } of incoming) {
+      this.hold(id, bytes, record)
+      this.orphans.add(id)
+    }
+    return ids
+  }
+
   /** Changes since the last `save` or `saveIncremental` (or the load), to append to stored data. */
   saveIncremental (): Uint8Array {
     // Tracked here rather than by Automerge, which counts from when its document was loaded:

@@ -18,8 +18,12 @@ import { sign, signedMessage, verify, type KeyPair } from './crypto.js'
 import { type AuraError, BadSignatureError, MalformedError } from './errors.js'
 import { keyIdOf, type KeyId, type RecordId } from './ids.js'
 
-/** Every record kind. A `blob` record carries content-addressed bytes (snapshot files, large unit texts) in `data`, so they replicate with the log. */
-export const RECORD_KINDS = ['intent', 'incident', 'rewind', 'snapshot', 'receipt', 'audit', 'blob', 'message'] as const
+/**
+ * Every record kind. A `blob` record carries content-addressed bytes (snapshot files, large unit
+ * texts) in `data`, so they replicate with the log; a `zone` record claims or releases a zone
+ * (crdt/zones.ts).
+ */
+export const RECORD_KINDS = ['intent', 'incident', 'rewind', 'snapshot', 'receipt', 'audit', 'blob', 'message', 'zone'] as const
 /** What a record is about. */
 export type RecordKind = typeof RECORD_KINDS[number]
 

@@ -65,6 +65,8 @@ export const KIND_CAPABILITY: Readonly<Record<RecordKind, string | null>> = Obje
   snapshot: 'intent',
   blob: 'intent',
   rewind: 'rewind',
+  // A zone claim guards the code an intent changes: the same capability.
+  zone: 'intent',
   receipt: null,
   audit: null
 })

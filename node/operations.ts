@@ -24,6 +24,7 @@ import { issueAgent, listAgents, resolveAgent, revokeAgent } from './agents/agen
 import { inbox, sendMessage } from './agents/sentinel.js'
 import { mcpCall } from './agents/mcp-tools.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
+import { claimZone, listZones, releaseZone } from './zones/zones.js'
 
 import type { ConnectionInfo } from './net/host.js'
 
@@ -125,6 +126,11 @@ export const OPERATIONS: Record<string, Operation> = {
   'agent-revoke-all': async (rt, p) => await ms.revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
   'sentinel-send': async (rt, p) => await sendMessage(rt, p),
   'sentinel-inbox': async (rt, p) => inbox(rt, p),
+  'zone-claim': async (rt, p) => await claimZone(rt, p),
+  'zone-list': async (rt, p) => listZones(rt, p),
+  'zone-release': async (rt, p) => await releaseZone(rt, p),
+  'backup-create': async (rt, p) => await (await import('./evidence/backup.js')).createBackup(rt, { file: need(p, 'file'), since: p.since }),
+  'backup-import': async (rt, p, live) => await (await import('./evidence/backup.js')).importBackup(rt, { file: need(p, 'file'), stale: live?.stale === true }),
   'mcp-call': async (rt, p, live) => await mcpCall(rt, p, async (op, params) => await OPERATIONS[op](rt, params, live)),
 
   'peer-add': async (rt, p) => {

@@ -14,6 +14,7 @@ export function register (program: Program): void {
   program.command('log-intent <text>', 'Append a signed intent (INCIDENT: ... makes an incident record)', async ({ args, options, io }) => {
     const { workspaceParams } = await import('./workspace.js')
     const res = await callNode(io, 'log-intent', { ...await workspaceParams(io, options), ...defined({ text: args.text, agent: str(options.agent) }) })
+    for (const w of res.zoneWarnings ?? []) io.out.warn(`zone: ${String(w.message)}`)
     if (res.baseline != null) io.out.info(`first intent on ${res.workspace}: recorded a baseline snapshot of ${res.baseline.files} files (${res.baseline.snapshot.slice(0, 12)})`)
     const changes = res.changes == null ? '' : `: ${res.changes.units} unit${res.changes.units === 1 ? '' : 's'} changed in ${res.changes.files} file${res.changes.files === 1 ? '' : 's'}`
     return { data: res, text: () => `${res.kind} ${res.id} (seq ${res.seq})${changes}` }

@@ -39,6 +39,17 @@ export const MCP_TOOLS: Record<string, McpTool> = {
     input: { text: z.string().min(1).describe('What and why') },
     params: (a, cwd) => ({ text: text(a.text), cwd })
   },
+  aura_zone_claim: {
+    op: 'zone-claim',
+    capability: 'intent',
+    description: 'Claim a zone (paths, globs or PATH:NAME functions) so others are warned or blocked from changing it while you work; it expires after ttl. You cannot claim over a person\'s zone, and you may not change code inside one.',
+    input: {
+      patterns: z.array(z.string()).min(1).describe('e.g. src/auth/** or src/auth/verify.py:verify_token'),
+      mode: z.enum(['warn', 'block']).optional().describe('block (default) refuses others\' changes; warn reports them'),
+      ttl: z.string().optional().describe('Lifetime, e.g. 30m, 2h (default 8h)')
+    },
+    params: (a) => ({ patterns: Array.isArray(a.patterns) ? a.patterns.map(String) : text(a.patterns), mode: text(a.mode), ttl: text(a.ttl) })
+  },
   aura_snapshot: {
     op: 'snapshot',
     capability: 'intent',

@@ -58,6 +58,8 @@ export class IntentStore {
   // After a failed write the chunk it carried is gone from Automerge's incremental state, so
   // the next commit must write a whole base to be sure nothing is missing.
   private needsBase = false
+  // Orphans (records held apart from the document) already under doc/orphan/.
+  private readonly storedOrphans = new Set<RecordId>()
 
   private constructor (
     private readonly kv: KV,
@@ -107,7 +109,9 @@ export class IntentStore {
     }
     this.log.holdOrphans(stored)
     const known = new Set(stored.map((o) => o.id))
-    return this.log.orphaned().filter((id) => !known.has(id)).map((id) => ({ type: 'put', key: layout.docOrphan(id), value: this.log.get(id) ?? EMPTY }))
+    const unsaved = this.log.orphaned().filter((id) => !known.has(id))
+    for (const id of [...known, ...unsaved]) this.storedOrphans.add(id)
+    return unsaved.map((id) => ({ type: 'put', key: layout.docOrphan(id), value: this.log.get(id) ?? EMPTY }))
   }
 
   /** Index ops for records now in the log: write them in the same commit. */
@@ -167,8 +171,10 @@ export class IntentStore {
       const maxTail = Math.max(this.policy.maxBytes, this.policy.tailRatio * this.baseBytes)
       const full = this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > maxTail
       const compact = this.needsBase || received !== undefined || (force && (this.chunks.length > 0 || chunk.length > 0)) || (chunk.length > 0 && full)
-      if (!compact && chunk.length === 0 && extra.length === 0) return
-      const ops: KVOp[] = []
+      // Records merged from outside the document since (a backup import) are stored apart too.
+      const orphans = this.log.orphaned().filter((id) => !this.storedOrphans.has(id))
+      if (!compact && chunk.length === 0 && extra.length === 0 && orphans.length === 0) return
+      const ops: KVOp[] = orphans.map((id) => ({ type: 'put', key: layout.docOrphan(id), value: this.log.get(id) ?? EMPTY }))
       const next = this.chunks.length === 0 ? 0 : this.chunks[this.chunks.length - 1] + 1
       const base = compact ? received ?? this.log.save() : undefined
       if (base !== undefined) {
@@ -185,6 +191,7 @@ export class IntentStore {
         throw toAuraError(err)
       }
       this.needsBase = false
+      for (const id of orphans) this.storedOrphans.add(id)
       if (received !== undefined) this.log.savedAs(received)
       if (base !== undefined) {
         this.chunks = []

@@ -31,6 +31,7 @@ import { shortId } from '../../crdt/ids.js'
 import { recordSize, type SignedRecord } from '../../crdt/record.js'
 import { receiptRefusal } from '../../crdt/write-rules.js'
 import { checkSyncMessageIntegrity } from './am-integrity.js'
+import { checkIncomingRecords } from '../../crdt/incoming-check.js'
 import type { Link } from './link.js'
 import { frameTooLarge } from './frame.js'
 import { automergeFrames, decodeMessage, encodeMessage, PROTOCOL_VERSION, type SyncMessage } from './messages.js'
@@ -610,13 +611,7 @@ export class SyncEngine {
     checkSyncMessageIntegrity(data)
     const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): void => {
       if (incoming.length === 0) return
-      if (this.c.chain.locked) throw new LockdownError(`team is in lockdown (${this.c.chain.lockdownReason ?? ''}): no new records accepted`)
-      if (this.isStale()) throw new StaleError('no fresh Mothership beacon: new records from others are refused until one arrives')
-      for (const { id, record } of incoming) {
-        if (this.c.chain.member(record.signer) === undefined) {
-          throw new NotAdmittedError(`record ${id.slice(0, 12)} is signed by ${shortId(record.signer)}, which is not admitted`, { record: id })
-        }
-      }
+      checkIncomingRecords(this.c.chain, incoming, this.isStale())
       // Past a member's quota nothing more of it is stored (the view's rule, crdt/write-rules.ts).
       const notAfter = this.init.maxFutureMs === null ? null : this.c.clock() + this.init.maxFutureMs
       const refusal = receiptRefusal(incoming, (signer) => this.heldBy(signer), this.c.chain, recordSize, notAfter)

@@ -14,8 +14,9 @@
  */
 import type { Json } from '../../crdt/canonical.js'
 import { UsageError } from '../../crdt/errors.js'
-import type { RecordId } from '../../crdt/ids.js'
+import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import type { NodeRuntime } from '../runtime.js'
+import { zoneGate } from '../zones/zones.js'
 import { diffStates, scanWorkspace, splitDelta, summariseState, takeSnapshot, type CodeDelta } from '../workspace/index.js'
 import { actingAs } from './acting.js'
 import { workspaceOf } from './workspace-node.js'
@@ -41,10 +42,12 @@ export async function logIntent (rt: NodeRuntime, p: LogIntentParams): Promise<R
   const text = p.text
   const kind = text.startsWith('INCIDENT:') ? 'incident' : 'intent'
   const who = await actingAs(rt, p, 'intent')
+  const writer = who.signer === undefined ? rt.key : keyIdOf(who.signer.publicKey)
   const root = await workspaceRoot(rt, p)
   if (root === null) {
+    const { warnings } = zoneGate(rt, writer, p.delta)
     const a = await rt.appendRecord({ kind, text, delta: (p.delta ?? null) as Json, actor: who.actor }, who.signer)
-    return { id: a.id, seq: a.seq, kind, signer: who.label, workspace: null, changes: null }
+    return { id: a.id, seq: a.seq, kind, signer: who.label, workspace: null, changes: null, zoneWarnings: warnings }
   }
   const ws = workspaceOf(rt)
   return await ws.exclusive(async () => {
@@ -62,9 +65,11 @@ export async function logIntent (rt: NodeRuntime, p: LogIntentParams): Promise<R
         baseline: { v: 1, root, state: summariseState(scan.state), snapshot: snap.id, ts },
         done: [[a.id, { ts, outcome: 'own', applied: 0, already: 0, conflicts: 0 }]]
       })
-      return { id: a.id, seq: a.seq, ...common, changes: null, baseline: { snapshot: snap.id, record: s.id, files, blobRecords: blobRecords.length } }
+      return { id: a.id, seq: a.seq, ...common, changes: null, baseline: { snapshot: snap.id, record: s.id, files, blobRecords: blobRecords.length }, zoneWarnings: [] }
     }
     const diff = diffStates(base.state, scan.state)
+    // Refused inside another identity's zone before anything is written (the baseline stays).
+    const { warnings } = zoneGate(rt, writer, diff.delta)
     for (const bytes of diff.blobs.values()) await ws.blobs.put(bytes)
     await ws.blobs.replicate(rt, diff.blobs.keys(), { actor: who.actor, purpose: `intent by ${who.actor}` })
     const parts: CodeDelta[] = diff.delta.entries.length === 0 ? [diff.delta] : splitDelta(diff.delta, DELTA_PART_BUDGET)
@@ -81,6 +86,6 @@ export async function logIntent (rt: NodeRuntime, p: LogIntentParams): Promise<R
       done: ids.map((id) => [id, { ts, outcome: 'own', applied: 0, already: 0, conflicts: 0 }])
     })
     const units = diff.delta.entries.length
-    return { id: ids[0], seq, ...common, changes: { files: diff.stats.files, units, lines: diff.stats.lines, blobs: diff.blobs.size }, parts: ids }
+    return { id: ids[0], seq, ...common, changes: { files: diff.stats.files, units, lines: diff.stats.lines, blobs: diff.blobs.size }, parts: ids, zoneWarnings: warnings }
   })
 }

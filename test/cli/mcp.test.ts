@@ -54,7 +54,7 @@ describe('aura mcp', () => {
 
   it('runs tools as the agent, refuses them by capability and after revocation, and audits every call', async () => {
     const claude = await connect('claude')
-    expect((await claude.listTools()).tools.map((t) => t.name).sort()).toEqual(['aura_inbox', 'aura_log_intent', 'aura_send_message', 'aura_snapshot', 'aura_trace'])
+    expect((await claude.listTools()).tools.map((t) => t.name).sort()).toEqual(['aura_inbox', 'aura_log_intent', 'aura_send_message', 'aura_snapshot', 'aura_trace', 'aura_zone_claim'])
 
     const logged = await claude.callTool({ name: 'aura_log_intent', arguments: { text: 'tighten the session check' } })
     expect(logged.isError).not.toBe(true)
