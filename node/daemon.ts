@@ -18,7 +18,7 @@ import { Dialer } from './net/dialer.js'
 import { keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk, requestJoin } from './mothership/join.js'
-import { saveListenAddresses } from './mothership/addresses.js'
+import { loadObservedAddresses, saveListenAddresses, saveObservedAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
 import { ConfigReloader, checkCallOverrides, type CallOverrides } from './config-reload.js'
 import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
@@ -135,6 +135,7 @@ class DaemonImpl implements Daemon {
       this.host = await createHost(hostInit(cfg.node.listen.map((a) => a.replace(/\/tcp\/\d+/, '/tcp/0'))))
     }
     await saveListenAddresses(this.rt.home, this.host.addresses())
+    this.observed.push(...await loadObservedAddresses(this.rt.home))
     await this.host.handle(SYNC_PROTOCOL, (link) => {
       if (this.engine === null) { link.close(new NotAdmittedError('this node is not part of a team yet')); return }
       this.engine.addLink(link)
@@ -340,6 +341,7 @@ class DaemonImpl implements Daemon {
     if (this.observed.includes(addr)) return
     this.observed.push(addr)
     if (this.observed.length > 8) this.observed.shift()
+    void saveObservedAddresses(this.rt.home, [...this.observed]).catch(() => {})
   }
 
   private async connect (addr: string): Promise<void> {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { NodeRuntime } from '../runtime.js'
 
 const FILE = 'addrs.json'
+const OBSERVED = 'observed.json'
 
 /** Remembers the daemon's listen addresses. */
 export async function saveListenAddresses (home: string, addrs: string[]): Promise<void> {
@@ -22,6 +23,21 @@ export async function knownAddresses (rt: NodeRuntime): Promise<string[]> {
   try {
     const parsed: unknown = JSON.parse(await readFile(join(rt.home, FILE), 'utf8'))
     return Array.isArray(parsed) ? parsed.filter((a): a is string => typeof a === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/** Remembers the addresses peers observed this node at (its face outside a NAT). */
+export async function saveObservedAddresses (home: string, addrs: string[]): Promise<void> {
+  await writeFile(join(home, OBSERVED), JSON.stringify(addrs) + '\n', { mode: 0o600 })
+}
+
+/** The observed addresses saved by the last daemon, or none. */
+export async function loadObservedAddresses (home: string): Promise<string[]> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(join(home, OBSERVED), 'utf8'))
+    return Array.isArray(parsed) ? parsed.filter((a): a is string => typeof a === 'string').slice(-8) : []
   } catch {
     return []
   }
