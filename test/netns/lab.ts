@@ -1,7 +1,7 @@
 /**
  * A network lab on real kernel networking: Linux network namespaces joined by veth pairs and
- * bridges, routers that masquerade with nftables (optionally forwarding one port), and `tc netem`
- * for latency, loss and partitions. Every address is in 198.18.0.0/15 (RFC 2544, for tests), every
+ * bridges, routers that masquerade with nftables (optionally forwarding one port), nftables for
+ * loss and partitions, and `tc netem` for latency where the kernel has it. Every address is in 198.18.0.0/15 (RFC 2544, for tests), every
  * namespace carries this lab's prefix, and `close()` deletes them all (veths and bridges die with
  * their namespace). Needs root, `ip` (iproute2) and `nft` (nftables): `Lab.unavailable()` says
  * why not, so a suite can skip with that reason.
@@ -40,6 +40,22 @@ export class Lab {
     if (r.status !== 0) return `cannot create a network namespace: ${r.stderr.trim()}`
     spawnSync('ip', ['netns', 'del', probe])
     return null
+  }
+
+  /**
+   * Why `tc netem` (latency, jitter) cannot run here, or null when it can: some kernels are built
+   * without sch_netem (CONFIG_NET_SCH_NETEM). Loss and partitions use nftables instead.
+   */
+  static netemUnavailable (): string | null {
+    const probe = `auran${process.pid}`
+    spawnSync('ip', ['netns', 'add', probe])
+    try {
+      spawnSync('ip', ['netns', 'exec', probe, 'ip', 'link', 'add', 'na', 'type', 'veth', 'peer', 'name', 'nb'])
+      const r = spawnSync('ip', ['netns', 'exec', probe, 'tc', 'qdisc', 'add', 'dev', 'na', 'root', 'netem', 'delay', '10ms'], { encoding: 'utf8' })
+      return r.status === 0 ? null : `this kernel has no netem qdisc (tc: ${r.stderr.trim()}); latency cannot be emulated`
+    } finally {
+      spawnSync('ip', ['netns', 'del', probe])
+    }
   }
 
   /** A new, empty lab; its namespaces are deleted when the test process exits, whatever happens. */
@@ -141,13 +157,20 @@ export class Lab {
     }
   }
 
-  /** Cuts namespace `name` off its network (netem 100% loss) until `heal`. */
-  async cut (name: string): Promise<void> {
-    for (const dev of await this.interfaces(name)) await this.exec(name, ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', 'loss', '100%'])
+  /** Drops `pct`% of the packets namespace `name` sends and receives (nftables, random). */
+  async loss (name: string, pct: number): Promise<void> {
+    const rule = `numgen random mod 100 < ${Math.round(pct)} drop`
+    await this.nft(name, ['table inet auraloss {', `  chain inbound { type filter hook input priority 0; iifname != "lo" ${rule}; }`, `  chain outbound { type filter hook output priority 0; oifname != "lo" ${rule}; }`, '}'].join('\n'))
   }
 
-  /** Removes netem from every interface of namespace `name`. */
+  /** Cuts namespace `name` off its network (nftables drops everything but loopback) until `heal`. */
+  async cut (name: string): Promise<void> {
+    await this.nft(name, ['table inet auracut {', '  chain inbound { type filter hook input priority 0; iifname != "lo" drop; }', '  chain outbound { type filter hook output priority 0; oifname != "lo" drop; }', '}'].join('\n'))
+  }
+
+  /** Removes cuts, loss and netem from namespace `name`. */
   async heal (name: string): Promise<void> {
+    for (const table of ['auracut', 'auraloss']) await this.exec(name, ['nft', 'delete', 'table', 'inet', table]).catch(() => {})
     for (const dev of await this.interfaces(name)) await this.exec(name, ['tc', 'qdisc', 'del', 'dev', dev, 'root']).catch(() => {})
   }
 
