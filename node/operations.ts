@@ -12,7 +12,7 @@ import { RECORD_KINDS } from '../crdt/record.js'
 import { oneOfValues } from './config/suggest.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
 import type { NodeRuntime } from './runtime.js'
-import { traceRecords, traceRows } from './evidence/trace.js'
+import { traceRecords, traceRows, type RecordFilter } from './evidence/trace.js'
 import { auditExport, auditExportLines } from './evidence/audit-export.js'
 import type { AuditStreamStatus } from './evidence/export-stream.js'
 import type { RefusedChanges } from './sync/engine.js'
@@ -66,13 +66,18 @@ function need (params: Record<string, unknown>, name: string): string {
 /** An operation whose result is a list of rows, produced one at a time. */
 export type StreamOperation = (rt: NodeRuntime, params: Record<string, any>) => Promise<Iterable<unknown>>
 
+// One reading of trace's parameters for both tables: an unknown --kind is refused, never a filter.
+function traceFilter (p: Record<string, any>): RecordFilter {
+  return { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind === undefined ? undefined : oneOfValues('--kind', String(p.kind), RECORD_KINDS), receipts: p.receipts === true }
+}
+
 /**
  * The operations whose results can outgrow any single answer (evidence of a large store): the
  * daemon streams their rows over the control socket and the CLI writes each as it arrives. The
  * same names in OPERATIONS return the rows as one array (MCP tools, small callers).
  */
 export const STREAM_OPERATIONS: Record<string, StreamOperation> = {
-  trace: async (rt, p) => traceRows(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind, receipts: p.receipts === true }),
+  trace: async (rt, p) => traceRows(rt, traceFilter(p)),
   'audit-export': async (rt, p) => await auditExportLines(rt, { actor: p.actor, signer: p.signer, since: p.since })
 }
 
@@ -84,7 +89,7 @@ export const OPERATIONS: Record<string, Operation> = {
 
   ...WORKSPACE_OPERATIONS,
 
-  trace: async (rt, p) => traceRecords(rt, { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind === undefined ? undefined : oneOfValues('--kind', String(p.kind), RECORD_KINDS), receipts: p.receipts === true }),
+  trace: async (rt, p) => traceRecords(rt, traceFilter(p)),
 
   'audit-export': async (rt, p) => await auditExport(rt, { actor: p.actor, signer: p.signer, since: p.since }),
 

@@ -7,7 +7,8 @@
 // (b) beacon ahead of chain: she feeds bob the Mothership's newest beacons, signed after her
 //     revocation and naming it, while withholding it. They must not count until bob holds it.
 // Either way bob must refuse her new records. Afterwards the honest daemons converge to identical
-// effective views within 10 s, each under 400 MB of peak RSS.
+// effective views within 10 s, each under 400 MB of peak RSS. Address discovery is off ([node]
+// discover = false), so bob reaches nobody but whom the test links him to.
 import { describe, expect, it } from 'vitest'
 import type { RecordId } from '../../crdt/ids.js'
 import { sleep, Team } from '../containment/helpers.js'
@@ -74,11 +75,11 @@ describe('freshness against a hostile member (real processes)', () => {
   it('(a) stockpiled beacons fed later do not keep a peer fresh: it refuses the revoked key\'s new records', async () => {
     const team = await Team.create({
       peers: ['alice', 'bob', 'mallory'],
-      env: { AURA_SYNC_MAX_STALENESS: '3', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
+      env: { AURA_NODE_DISCOVER: 'false', AURA_SYNC_MAX_STALENESS: '3', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
     })
     try {
       // Collected before the revocation: they name a chain head bob holds.
-      const stockpile = await collectBeacons(await team.address('mothership'), 16, 500)
+      const stockpile = await collectBeacons(await team.address('mothership'), 16, 500, team.m('alice').home)
       expect(stockpile.length).toBeGreaterThanOrEqual(8)
       await revokeWhileBobIsAway(team)
       await team.stop('mothership')
@@ -104,13 +105,13 @@ describe('freshness against a hostile member (real processes)', () => {
   it('(b) a beacon naming a revocation the peer does not hold yet does not lift its staleness', async () => {
     const team = await Team.create({
       peers: ['alice', 'bob', 'mallory'],
-      env: { AURA_SYNC_MAX_STALENESS: '30', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
+      env: { AURA_NODE_DISCOVER: 'false', AURA_SYNC_MAX_STALENESS: '30', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
     })
     try {
       const bobHead = (await team.control('bob', 'status')).authority.seq as number
       await revokeWhileBobIsAway(team)
       // Signed after the revocation, naming it: fresh by their signed time for 31 s.
-      const ahead = await collectBeacons(await team.address('mothership'), 4, 300)
+      const ahead = await collectBeacons(await team.address('mothership'), 4, 300, team.m('alice').home)
       expect(ahead.length).toBeGreaterThan(0)
       for (const c of ahead) expect(c.beacon.headSeq).toBeGreaterThan(bobHead)
       await team.stop('mothership')

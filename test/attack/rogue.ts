@@ -7,18 +7,18 @@
  * dials it (even one that is then refused).
  *
  * @example
- * const stockpile = await collectBeacons(await team.address('mothership'), 8, 500)
+ * const stockpile = await collectBeacons(await team.address('mothership'), 8, 500, team.m('alice').home)
  * const mallory = await RogueMember.open(team.m('mallory').home)
  * await mallory.dial(await team.address('bob'))
  * mallory.feedBeacon(stockpile[0]); await mallory.write('forged')
  * await mallory.close()
  */
-import { randomBytes } from 'node:crypto'
 import { decodeBeacon, type Beacon } from '../../crdt/beacon.js'
 import { fromB64u, toB64u } from '../../crdt/canonical.js'
 import type { RecordId } from '../../crdt/ids.js'
 import { createHost, type Host } from '../../node/net/host.js'
 import { SYNC_PROTOCOL } from '../../node/net/protocols.js'
+import { loadIdentity } from '../../node/identity.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { SyncEngine } from '../../node/sync/engine.js'
 import type { Link } from '../../node/sync/link.js'
@@ -28,11 +28,12 @@ import { decodeMessage, encodeMessage } from '../../node/sync/messages.js'
 export interface Collected { bytes: Uint8Array, beacon: Beacon }
 
 /**
- * Dials the Mothership `count` times, `everyMs` apart, with a throwaway key, and keeps the
- * beacon of each hello it answers with (distinct ones, oldest first).
+ * Dials the Mothership `count` times, `everyMs` apart, as the member whose home is `home` (a
+ * stranger hears no hello, so no beacon), and keeps the beacon of each hello it answers with
+ * (distinct ones, oldest first).
  */
-export async function collectBeacons (mothershipAddr: string, count: number, everyMs: number): Promise<Collected[]> {
-  const host = await createHost({ seed: randomBytes(32) })
+export async function collectBeacons (mothershipAddr: string, count: number, everyMs: number, home: string): Promise<Collected[]> {
+  const host = await createHost({ seed: (await loadIdentity(home)).keyPair.seed })
   const seen = new Map<string, Collected>()
   try {
     for (let i = 0; i < count; i++) {

@@ -37,7 +37,8 @@ describe('aura backup', () => {
   }
   // What a node holds, to show a refused import changed nothing (read from disk afresh).
   const state = async (home: string): Promise<string> => {
-    const s = await ok(home, ['status'])
+    // `status` exits with its first problem's code (a lockdown is one): read what it printed.
+    const s = (await aura(home, ['status'])).out
     const rows = await ok(home, ['trace', '--receipts'])
     return JSON.stringify({ authority: s.authority, records: s.records, rows: rows.map((r: any) => [r.id, r.status, r.reason]) })
   }

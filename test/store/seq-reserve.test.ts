@@ -121,7 +121,7 @@ describe('IntentWriter and the seq mark', () => {
     const writer = await IntentWriter.open({ intent: h.store.intent, key: alice, clock: new TestClock(), seqs }, { host: 'h', reserveBlock: 4 })
     // The same key wrote seq 50 on an older disk; it comes back through sync.
     const old = signRecord({ ...intentFields(9), host: 'old-disk', ts: 1, seq: 50, prev: null }, alice)
-    h.store.intent.log.append([{ id: old.id, bytes: old.bytes }], 1)
+    h.store.intent.log.append([{ id: old.id, bytes: old.bytes }], 1, alice)
     const [, next] = await Promise.all([writer.ingest([old.id]), writer.append(intentFields(10))])
     expect(next.seq).toBe(51)
     expect(seqs.reserved).toBeGreaterThanOrEqual(51)

@@ -17,6 +17,7 @@ import { MemorySeqReserve } from '../../node/store/seq-reserve.js'
 import { NodeBlobStore, startAutoApply } from '../../node/workspace-node/index.js'
 import { diffStates, scanWorkspace, type CodeDelta } from '../../node/workspace/index.js'
 import { runCli } from '../cli/helpers.js'
+import { Writer, acceptAll } from '../crdt/record-fixtures.js'
 
 const VERIFY = 'src/auth/verify.py'
 const ORIGINAL = `import hmac
@@ -174,9 +175,15 @@ describe('workspace operations on one node', () => {
     await write(VERIFY, (await read(VERIFY)).replace('name.strip().lower()', 'name.casefold().strip()'))
     const local = await read(VERIFY)
     // A key that was never admitted: its record is quarantined (not_admitted), never applied.
+    // It arrives from outside (a node never writes another member's records into its own
+    // changes): merged as a carried file would be, through the log's verify-first entry point.
     const rt = await NodeRuntime.open(home)
-    await rt.appendRecord({ kind: 'intent', text: 'from a stranger', actor: 'eve', delta: change as unknown as Json }, keyPairFromSeed(new Uint8Array(32).fill(7)))
-    await rt.close()
+    try {
+      const stranger = new Writer('eve', keyPairFromSeed(new Uint8Array(32).fill(7))).write('from a stranger', { delta: change as unknown as Json, auth: rt.requireChain().head })
+      await rt.writer.ingest(rt.store.intent.log.mergeRecords([stranger.bytes], acceptAll))
+    } finally {
+      await rt.close()
+    }
     expect((await ok(['apply'])).records).toEqual([])
     expect(await read(VERIFY)).toBe(local)
 
