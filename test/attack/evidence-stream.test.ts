@@ -19,7 +19,8 @@ let team: Team
 let rssAtStart = 0
 
 beforeAll(async () => {
-  team = await Team.create({ peers: [] })
+  // 10,000 records of the Mothership's own within minutes: above the default team quota (7,200/h).
+  team = await Team.create({ peers: [], env: { AURA_QUOTAS_RECORDS_PER_HOUR: '20000' } })
   // Filled while the daemon is stopped (it holds the store), then started on the large store.
   await team.stop('mothership')
   const rt = await NodeRuntime.open(team.m('mothership').home)

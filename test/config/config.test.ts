@@ -33,7 +33,7 @@ describe('defaults and template', () => {
     const { config, sources, warnings, fileExists } = load(null)
     expect(fileExists).toBe(false)
     expect(warnings).toEqual([])
-    expect(config.node).toEqual({ listen: ['/ip4/0.0.0.0/tcp/7447'], peers: [], name: 'alice', host: 'alice-laptop' })
+    expect(config.node).toEqual({ listen: ['/ip4/0.0.0.0/tcp/7447'], peers: [], announce: [], discover: true, mdns: true, relay: 'auto', name: 'alice', host: 'alice-laptop' })
     expect(config.sync.max_staleness).toBeNull()
     expect(config.audit.export.buffer_path).toBe(`${HOME}/audit-buffer`)
     expect(Object.keys(sources).sort()).toEqual(CONFIG_KEYS.map((k) => k.path).sort())

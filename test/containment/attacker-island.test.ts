@@ -14,7 +14,9 @@ describe('attacker island', () => {
   beforeAll(async () => {
     team = await Team.create({
       peers: ['mallory', 'bob', 'carol', 'dave'],
-      links: [['mallory', 'bob'], ['mallory', 'carol'], ['bob', 'carol']]
+      links: [['mallory', 'bob'], ['mallory', 'carol'], ['bob', 'carol']],
+      // The island is drawn by these links: no peer may learn its way across ([node] discover).
+      env: { AURA_NODE_DISCOVER: 'false' }
     })
   }, 240_000)
 

@@ -49,7 +49,8 @@ describe('rotate-key', () => {
     await team.ok('frank', 'aura init')
     const refused = await team.sh('frank', `aura join ${oldToken} --no-start`)
     expect(refused.code).not.toBe(0)
-    expect(refused.stderr).toContain('another Mothership key')
+    // Strangers hear fixed sentences (nothing about other members): this one names the cause.
+    expect(refused.stderr).toContain('not signed by this team\'s current Mothership key')
     await team.join('erin')
 
     // Entries signed by the new key while dave is away.

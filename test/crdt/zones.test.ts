@@ -69,8 +69,9 @@ describe('zonesOf', () => {
     const alice = new Writer('alice')
     const auth = new FakeAuthority().admit(alice)
     const now = 1_700_000_000_000
-    const ahead = alice.write('claim', { ...claim(['src/**'], 'block', 3_600_000), ts: now + 24 * 3_600_000 })
+    // In signing order: a signer's record times never go back along its chain (write rules).
     const skewed = alice.write('claim', { ...claim(['lib/**'], 'block', 3_600_000), ts: now + 60_000 })
+    const ahead = alice.write('claim', { ...claim(['src/**'], 'block', 3_600_000), ts: now + 24 * 3_600_000 })
     const zones = zonesOf(effectiveView([ahead, skewed], auth).effective)
     expect(activeZones(zones, now).map((z) => z.id)).toEqual([skewed.id])
     expect(activeZones(zones, now + 24 * 3_600_000).map((z) => z.id)).toEqual([ahead.id])
