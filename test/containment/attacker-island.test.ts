@@ -1,8 +1,9 @@
 // The attacker island, on real processes: mallory is revoked while she and two victims (bob,
 // carol) are cut off from the Mothership and dave. On the island nobody knows, so her new
-// records — some claiming to be weeks old — count there. After the heal, none of her records
+// records count there, except those claiming to be days old (quarantined as `backdated` at once). After the heal, none of her records
 // past the cut counts on any peer, and each one is still there as quarantined evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nextRecordFields, signRecord, type EncodedRecord } from '../../crdt/record.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { Team } from './helpers.js'
 
@@ -44,20 +45,34 @@ describe('attacker island', () => {
     for (const text of fresh) await team.ok('mallory', `aura log-intent "${text}"`)
     await team.stop('mallory')
     const forged = ['backdated: approve own change', 'backdated: rotate deploy key']
-    const rt = await NodeRuntime.open(mallory.home, { clock: () => Date.now() - 3 * DAY })
+    // Signed by her key directly (a thief does not go through her node's write gate, which never
+    // lets a record's time go back along its signer's chain).
+    const rt = await NodeRuntime.open(mallory.home)
     try {
-      for (const text of forged) await rt.appendRecord({ kind: 'intent', text })
+      const key = rt.identity.keyPair
+      const headRef = await rt.store.intent.head(rt.key)
+      let head: EncodedRecord | { id: string, record: any } | undefined = headRef === undefined ? undefined : { id: headRef.id, record: rt.store.intent.log.record(headRef.id)! }
+      const recs: EncodedRecord[] = []
+      for (const text of forged) {
+        const r = signRecord({ ...nextRecordFields(head as any), kind: 'intent', actor: 'mallory', host: 'mallory-laptop', ts: Date.now() - 3 * DAY, auth: rt.authRef(), text }, key)
+        recs.push(r)
+        head = r
+      }
+      rt.store.intent.log.append(recs, Date.now(), key)
+      await rt.writer.ingest(recs.map((r) => r.id))
     } finally {
       await rt.close()
     }
     await team.start('mallory')
     await team.ok('bob', 'aura log-intent "bob works on the island"')
 
-    // On the island the victims do not know: her new records count there.
+    // On the island the victims do not know: her new records count there; the backdated ones
+    // do not even there (a signer's record times never go back along its chain: `backdated`).
     for (const name of ['bob', 'carol']) {
       await team.until(`${name} holds mallory's island records`, async () => {
         const rows = await team.json<any[]>(name, `aura trace --actor ${mallory.id} --since 30d`)
-        return [...fresh, ...forged].every((t) => rows.some((r) => r.text === t && r.status === 'effective'))
+        return fresh.every((t) => rows.some((r) => r.text === t && r.status === 'effective')) &&
+          forged.every((t) => rows.some((r) => r.text === t && r.status === 'quarantined' && r.reason === 'backdated'))
       })
     }
     const dave = await team.json<any[]>('dave', `aura trace --actor ${mallory.id} --since 30d`)
