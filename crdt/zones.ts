@@ -14,7 +14,7 @@
  *
  * @example
  * const zones = zonesOf(effectiveView(log.records(), chain).effective)
- * activeZones(zones, Date.now()).filter((z) => zoneCovers(z, { path: 'src/a.py', name: 'f' }))
+ * activeZones(zones, now).filter((z) => zoneCovers(z, { path: 'src/a.py', name: 'f' }))
  * patternsOverlap('src/auth/**', 'src/auth/verify.py:verify_token')   // true
  */
 import { z } from 'zod'

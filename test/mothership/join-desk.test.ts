@@ -20,7 +20,7 @@ const PREFIX = 'aurajoin1.'
 let seedN = 100
 
 /** One join attempt by a fresh key from `source`: the answer's `t`, or the refusal. */
-async function attempt (desk: JoinDesk, rt: NodeRuntime, token: string, source = '10.0.0.7:4100', seed?: Uint8Array): Promise<{ joined?: any, refused?: AuraError, key: string }> {
+async function attempt (desk: JoinDesk, rt: NodeRuntime, token: string, source = '127.0.0.7:4100', seed?: Uint8Array): Promise<{ joined?: any, refused?: AuraError, key: string }> {
   const key = keyPairFromSeed(seed ?? new Uint8Array(32).fill(seedN++ % 256))
   const joinerKey = keyIdOf(key.publicKey)
   const [deskSide, joiner] = memoryLinkPair(rt.key, joinerKey)
@@ -90,9 +90,9 @@ describe('JoinDesk', () => {
     const d = desk({ perSource: 3 })
     const t = await issuePeer(rt, { user: 'ivan', role: 'contributor', reusable: true })
     const codes: Array<string | undefined> = []
-    for (let i = 0; i < 5; i++) codes.push((await attempt(d, rt, t.token, `10.0.0.9:${5000 + i}`)).refused?.code)
+    for (let i = 0; i < 5; i++) codes.push((await attempt(d, rt, t.token, `127.0.0.9:${5000 + i}`)).refused?.code)
     expect(codes).toEqual([undefined, undefined, undefined, 'E_RATE_LIMITED', 'E_RATE_LIMITED'])
-    expect((await attempt(d, rt, t.token, '10.0.0.10:5000')).joined?.t).toBe('joined')
+    expect((await attempt(d, rt, t.token, '127.0.0.10:5000')).joined?.t).toBe('joined')
   })
 
   it('limits attempts per token from any address (E_RATE_LIMITED)', async () => {
