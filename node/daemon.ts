@@ -122,7 +122,7 @@ class DaemonImpl implements Daemon {
         announce: cfg.node.announce,
         admitted: (key) => this.admitted(key)
       },
-      onPeerAddresses: (key, addrs) => { void this.book?.learn(key, addrs).catch(() => {}) },
+      onPeerAddresses: (key, addrs, how) => { void this.book?.learn(key, addrs, how === 'mdns' ? 'mdns' : 'peer').catch(() => {}) },
       onObservedAddress: (addr) => this.observe(addr)
     })
     try {
@@ -264,6 +264,7 @@ class DaemonImpl implements Daemon {
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))
         this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
         this.autoApply?.kick()
+        void this.book.admissionsChanged().catch(() => {})
       },
       recordsAdded: (ids) => {
         void this.rt.writer.ingest(ids).catch((err) => this.fail('persisting received records', err))
@@ -293,7 +294,7 @@ class DaemonImpl implements Daemon {
       },
       sessionOpened: (peer) => {
         const addr = this.remoteAddress(peer)
-        if (addr !== null) void this.book.learn(peer, [addr], true).catch(() => {})
+        if (addr !== null) void this.book.learn(peer, [addr], 'connected').catch(() => {})
         void this.book.share(peer).catch(() => {})
       },
       sessionClosed: (peer, reason) => {

@@ -24,6 +24,8 @@ import type { Host } from './host.js'
 export const ADDRS_PROTOCOL = '/aura/addrs/1.0.0'
 /** Addresses kept per peer, newest first. */
 export const MAX_ADDRS_PER_PEER = 8
+/** Keys heard on the LAN before they were admitted here, kept until they are (oldest dropped first). */
+export const MAX_HEARD_UNADMITTED = 64
 /** Signed peer records sent in one exchange. */
 export const MAX_RECORDS_SHARED = 64
 // An exchange frame: 64 envelopes of ~8 addresses each is well under this.
@@ -43,20 +45,41 @@ export interface AddressBookComponents {
 
 /** Learns, persists, shares and forgets peer addresses. */
 export class AddressBook {
+  // mDNS tells of a key once, when it is first heard; a peer that joined after this node (or
+  // before this node holds its admission) is heard while not yet admitted. Kept, bounded, and
+  // learned once the chain admits it.
+  private readonly heard = new Map<KeyId, string[]>()
+
   constructor (private readonly c: AddressBookComponents) {}
 
   /**
    * Merges `addrs` for an admitted `key` (newest first, bounded) and hands them to the dialer.
-   * `connected`: an address this node itself connected to (kept even with discovery off).
+   * `how`: `connected` is an address this node itself connected to and `mdns` one heard on the
+   * LAN (mDNS is its own switch, `[node] mdns`): both are kept even with discovery off; `peer`
+   * (identify, other peers' records) only with `[node] discover` on.
    */
-  async learn (key: KeyId, addrs: readonly string[], connected = false): Promise<void> {
-    if (key === this.c.host.key || !this.c.admitted(key) || (!connected && !this.c.discover)) return
+  async learn (key: KeyId, addrs: readonly string[], how: 'connected' | 'mdns' | 'peer' = 'peer'): Promise<void> {
+    const connected = how === 'connected'
+    if (key === this.c.host.key || (how === 'peer' && !this.c.discover)) return
+    if (!this.c.admitted(key)) {
+      if (how !== 'mdns') return
+      this.heard.delete(key)
+      this.heard.set(key, [...addrs].slice(0, MAX_ADDRS_PER_PEER))
+      if (this.heard.size > MAX_HEARD_UNADMITTED) this.heard.delete(this.heard.keys().next().value as KeyId)
+      return
+    }
+    this.heard.delete(key)
     const full = addrs.map((a) => withPeer(a, this.c.host.peerIdOf(key))).filter((a): a is string => a !== null)
     if (full.length === 0) return
     const prev = await this.c.store.get(key)
     const merged = [...new Set([...full, ...(prev?.addrs ?? [])])].slice(0, MAX_ADDRS_PER_PEER)
     await this.c.store.put(key, { addrs: merged, seen: connected ? this.c.now() : prev?.seen ?? null })
     for (const a of merged) this.c.dialer.add(a)
+  }
+
+  /** After the chain changed: learns the LAN addresses of keys heard before they were admitted. */
+  async admissionsChanged (): Promise<void> {
+    for (const [key, addrs] of [...this.heard]) if (this.c.admitted(key)) await this.learn(key, addrs, 'mdns')
   }
 
   /** Forgets a revoked key's addresses, here and in the dialer. */
