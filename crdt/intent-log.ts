@@ -29,7 +29,7 @@ import { verifyRaw, type KeyPair } from './crypto.js'
 import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError, QuotaError } from './errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
+import { ChangeIndex, changeLimit, changeSize, documentInflatedBytes, inflateBudget, PER_RECORD_BYTES, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 import { readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
@@ -227,6 +227,25 @@ export class IntentLog {
    * and that is checked once committed.
    */
   append (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>, timeMs: number, key: KeyPair): void {
+    // Receivers refuse a change larger than one largest record and a change's overhead
+    // (intent-staging.ts changeLimit): a batch goes out as as many changes as that takes, each
+    // counted as receivers count it, leaving the overhead's room for the header and deps.
+    let batch: Array<{ id: RecordId, bytes: Uint8Array }> = []
+    let size = 0
+    for (const e of entries) {
+      const cost = e.bytes.length + PER_RECORD_BYTES
+      if (batch.length > 0 && size + cost > this.maxRecordBytes) {
+        this.appendChange(batch, timeMs, key)
+        batch = []
+        size = 0
+      }
+      batch.push(e)
+      size += cost
+    }
+    if (batch.length > 0) this.appendChange(batch, timeMs, key)
+  }
+
+  private appendChange (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>, timeMs: number, key: KeyPair): void {
     const writer = keyIdOf(key.publicKey)
     const fresh = new Map<RecordId, IncomingRecord>()
     for (const { id, bytes } of entries) {
@@ -458,11 +477,12 @@ export class IntentLog {
       if (received !== undefined) return received
     }
     const live = A.getBackend(this.doc)
-    const staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null)
+    const staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null, inflateBudget(this.maxRecordBytes))
     const fresh = staged.changes.filter((c) => c.hash !== GENESIS_HASH && live.getChangeMetaByHash(c.hash) === null)
     const writers = this.writersOf(fresh)
     this.checkForks(fresh)
     this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
+    this.checkChangeSizes(fresh, staged.puts)
     const incoming = this.newRecords(staged.puts)
     this.checkCarried(fresh, writers, incoming)
     if (incoming.length > 0) check(incoming)
@@ -501,6 +521,8 @@ export class IntentLog {
     this.changeIndex()
     // Loaded into a document of its own: Automerge loads a whole document into an empty one
     // in one pass, but applies it change by change to one that holds genesis (2-3x slower).
+    const budget = inflateBudget(this.maxRecordBytes)
+    documentInflatedBytes(document, Math.max(budget.messageFloorBytes, budget.ratio * message.length))
     let loaded: A.Doc<IntentDoc>
     try {
       loaded = A.load<IntentDoc>(document, { actor: this.actor })
@@ -528,6 +550,7 @@ export class IntentLog {
     const changes = metas.filter((m) => m.hash !== GENESIS_HASH).map((m) => stagedChange(m, records.get(m.hash) ?? []))
     const writers = this.writersOf(changes)
     this.checkForks(changes)
+    this.checkChangeSizes(changes, puts)
     const incoming = this.newRecords(puts)
     this.checkCarried(changes, writers, incoming)
     if (incoming.length > 0) check(incoming)
@@ -586,6 +609,16 @@ export class IntentLog {
       if (bad >= 0) throw badChangeSignature(changes[bad])
     }
     return checks.map((c) => c.writer)
+  }
+
+  /** A change larger than one largest record and a change's overhead is E_QUOTA, whether it came as a change or inside a document. */
+  private checkChangeSizes (changes: readonly StagedChange[], puts: readonly RecordPut[]): void {
+    const sizes = new Map<string, number>(puts.map((p) => [p.id as string, p.bytes.length]))
+    const limit = changeLimit(this.maxRecordBytes)
+    for (const c of changes) {
+      const size = changeSize(c, (id) => sizes.get(id) ?? this.bytes.get(id as RecordId)?.length ?? 0)
+      if (size > limit) throw new QuotaError(`change ${c.hash.slice(0, 12)} (actor ${c.actor.slice(0, 8)}, seq ${c.seq}) weighs ${size} bytes in ${c.records.length} records; a member may sign at most ${limit} bytes per change (max_record_bytes and a change's overhead)`, { change: c.hash, limit })
+    }
   }
 
   /** Every record a change puts must be its writer's, or one the carrier rule lets it carry: else E_BAD_SIGNATURE. */

@@ -16,12 +16,13 @@
  * index.status(c.actor, c.seq, c.hash)                    // 'known' | 'new' | 'fork'
  * wholeDocumentOf(msg)                            // the one document chunk, if that is all it carries
  */
+import { inflateRawSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
 import { sha256, toHex } from './canonical.js'
-import { MalformedError } from './errors.js'
+import { MalformedError, QuotaError } from './errors.js'
 import type { Backend } from './automerge-sync.js'
 import { documentPuts, RECORDS_OBJ, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { uleb, type Cursor } from './leb128.js'
+import { skip, uleb, ulebBytes, type Cursor } from './leb128.js'
 import { readEnvelope } from './sync-envelope.js'
 
 /** Which change a sync message carries: its hash and (actor, seq). */
@@ -49,18 +50,66 @@ export interface StagedMessage {
 }
 
 /**
- * Reads a sync message without applying it; E_MALFORMED if any change is not pure record puts.
- * Whole documents are loaded writing as `actor`, so the caller may adopt one. A change chunk
- * whose hash `held` knows (the log applied it already: a copy pushed by another neighbour) is
- * left out unread; Automerge ignores it too.
+ * How large a change may be: one largest record (the team's `max_record_bytes`) and a change's
+ * overhead. Judged on what the change puts, never on how it travelled (a change chunk or a
+ * whole document), so every peer refuses the same changes (E_QUOTA): each record counts its
+ * bytes and PER_RECORD_BYTES, each dependency 32 bytes, the header CHANGE_HEADER_BYTES. These
+ * bound the encoded change from above, so a change within the limit also encodes within it.
  */
-export function stageSyncMessage (message: Uint8Array, actor: string, held: (hash: string) => boolean = () => false): StagedMessage {
+export function changeLimit (maxRecordBytes: number): number {
+  return maxRecordBytes + CHANGE_OVERHEAD_BYTES
+}
+
+/** What a change weighs against `changeLimit`. */
+export function changeSize (change: Pick<StagedChange, 'records' | 'deps'>, bytesOf: (id: string) => number): number {
+  let size = CHANGE_HEADER_BYTES + 32 * change.deps.length
+  for (const id of change.records) size += bytesOf(id) + PER_RECORD_BYTES
+  return size
+}
+
+/** What a record adds to a change beyond its bytes (its key, op and value metadata), generously. */
+export const PER_RECORD_BYTES = 256
+/** A change's header and signature, generously. */
+export const CHANGE_HEADER_BYTES = 1024
+/** The headroom above `max_record_bytes` for a change's header and dependencies. */
+export const CHANGE_OVERHEAD_BYTES = 64 * 1024
+
+/**
+ * What a sync message may inflate to before any of it is decoded: a DEFLATE-compressed chunk
+ * can hold a thousand times its size (30 records of 4 MiB of one letter arrive as ~135 KB), and
+ * decoding is where memory goes. Checked chunk by chunk, inflating with a cap, before Automerge
+ * sees anything: E_QUOTA. A memory guard only, set well above `changeLimit` (which decides).
+ */
+export interface InflateBudget {
+  /** Largest change chunk, uncompressed. */
+  readonly changeBytes: number
+  /** `changeLimit`: a decoded change that weighs more is refused before the next is read. */
+  readonly changeLimit: number
+  /** Largest total a message's chunks may inflate to: this floor, or `ratio` times the message's own size. */
+  readonly messageFloorBytes: number
+  readonly ratio: number
+}
+
+/** The budget for `maxRecordBytes` (the team's `max_record_bytes`). */
+export function inflateBudget (maxRecordBytes: number): InflateBudget {
+  return { changeBytes: 4 * changeLimit(maxRecordBytes), changeLimit: changeLimit(maxRecordBytes), messageFloorBytes: 64 * 1024 * 1024, ratio: 16 }
+}
+
+/**
+ * Reads a sync message without applying it; E_MALFORMED if any change is not pure record puts,
+ * E_QUOTA if a chunk inflates past `budget`. Whole documents are loaded writing as `actor`, so
+ * the caller may adopt one. A change chunk whose hash `held` knows (the log applied it already:
+ * a copy pushed by another neighbour) is left out unread; Automerge ignores it too.
+ */
+export function stageSyncMessage (message: Uint8Array, actor: string, held: (hash: string) => boolean = () => false, budget: InflateBudget = inflateBudget(4 * 1024 * 1024)): StagedMessage {
   let entries: Uint8Array[]
   try {
-    entries = A.decodeSyncMessage(message).changes
+    // The envelope alone first: Automerge's decoder copies every entry out.
+    entries = readEnvelope(message)?.changes ?? A.decodeSyncMessage(message).changes
   } catch (err) {
     throw new MalformedError(`not an Automerge sync message: ${(err as Error).message}`)
   }
+  let left = Math.max(budget.messageFloorBytes, budget.ratio * message.length)
   const changes = new Map<string, StagedChange>()
   const puts = new Map<string, RecordPut>()
   const documents: Array<A.Doc<IntentDoc>> = []
@@ -70,13 +119,23 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
   const addDecoded = (decoded: A.DecodedChange): void => {
     if (changes.has(decoded.hash)) return
     const own = recordPuts(decoded)
+    const sizes = new Map(own.map((p) => [p.id as string, p.bytes.length]))
+    const size = changeSize({ records: own.map((p) => p.id), deps: decoded.deps }, (id) => sizes.get(id) ?? 0)
+    if (size > budget.changeLimit) throw new QuotaError(`change ${decoded.hash.slice(0, 12)} (actor ${decoded.actor.slice(0, 8)}, seq ${decoded.seq}) weighs ${size} bytes in ${own.length} records; a member may sign at most ${budget.changeLimit} bytes per change (max_record_bytes and a change's overhead)`, { change: decoded.hash, limit: budget.changeLimit })
     for (const p of own) puts.set(p.id, p)
     addChange(decoded, own.map((p) => p.id))
   }
   for (const entry of entries) {
-    for (const { type, bytes } of splitChunks(entry)) {
-      if (type === CHANGE_CHUNK && held(changeHashOf(bytes))) continue
-      if (type !== DOCUMENT_CHUNK) { addDecoded(decodeChangeChunk(bytes)); continue }
+    for (const chunk of splitChunks(entry)) {
+      if (chunk.type !== DOCUMENT_CHUNK) {
+        const plain = inflatedChange(chunk, Math.min(budget.changeBytes, left))
+        left -= plain.length
+        if (held(changeHashOf(plain))) continue
+        addDecoded(decodeChangeChunk(plain))
+        continue
+      }
+      const bytes = chunk.bytes
+      left -= documentInflatedBytes(bytes, left)
       const doc = loadDocument(bytes, actor)
       documents.push(doc)
       const metas = A.getChangesMetaSince(doc, [])
@@ -185,6 +244,87 @@ export function splitChunks (bytes: Uint8Array): Chunk[] {
     out.push({ type, bytes: bytes.subarray(at, end), at })
     at = end
   }
+  return out
+}
+
+/**
+ * A change chunk uncompressed, refused (E_QUOTA) if it would pass `max` bytes: a compressed
+ * chunk is inflated with that cap and rebuilt as the plain chunk it stands for (same hash).
+ */
+export function inflatedChange (chunk: Chunk, max: number): Uint8Array {
+  if (chunk.type === CHANGE_CHUNK) {
+    if (chunk.bytes.length > max) throw tooLarge(max)
+    return chunk.bytes
+  }
+  const c: Cursor = { d: chunk.bytes, at: 9, end: chunk.bytes.length }
+  uleb(c)
+  let body: Uint8Array
+  try {
+    body = inflateCapped(chunk.bytes.subarray(c.at), max, max)
+  } catch (err) {
+    if (err instanceof QuotaError) throw err
+    throw new MalformedError(`a compressed change ${(err as Error).message}`)
+  }
+  const head = concat([Uint8Array.of(CHANGE_CHUNK), ulebBytes(body.length)])
+  const checksum = sha256(concat([head, body])).subarray(0, 4)
+  const plain = concat([Uint8Array.from(MAGIC), checksum, head, body])
+  if (plain.length > max) throw tooLarge(max)
+  return plain
+}
+
+/**
+ * What a document chunk inflates to, read from its column metadata (DEFLATE'd columns are
+ * inflated with a cap): E_QUOTA past `max`. A chunk this cannot read is left to Automerge's
+ * loader to refuse.
+ */
+export function documentInflatedBytes (chunk: Uint8Array, max: number): number {
+  try {
+    const head: Cursor = { d: chunk, at: 9, end: chunk.length }
+    const length = uleb(head)
+    const c: Cursor = { d: chunk, at: head.at, end: Math.min(chunk.length, head.at + length) }
+    const actors = uleb(c)
+    for (let i = 0; i < actors; i++) skip(c, uleb(c))
+    skip(c, 32 * uleb(c))
+    const columns: Array<{ spec: number, length: number }> = []
+    for (let group = 0; group < 2; group++) {
+      const n = uleb(c)
+      for (let i = 0; i < n; i++) columns.push({ spec: uleb(c), length: uleb(c) })
+    }
+    let total = chunk.length
+    for (const col of columns) {
+      const data = chunk.subarray(c.at, c.at + col.length)
+      skip(c, col.length)
+      if ((col.spec & DEFLATE_BIT) === 0) continue
+      total += inflateCapped(data, max - total + 1, max).length
+      if (total > max) throw tooLarge(max)
+    }
+    return total
+  } catch (err) {
+    if (err instanceof QuotaError) throw err
+    return chunk.length
+  }
+}
+
+// Raw DEFLATE with a cap on what it writes: E_QUOTA past it, a RangeError for bad data.
+function inflateCapped (data: Uint8Array, cap: number, max: number): Uint8Array {
+  try {
+    return inflateRawSync(data, { maxOutputLength: Math.max(1, cap) })
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(max)
+    throw new RangeError(`does not inflate: ${(err as Error).message}`)
+  }
+}
+
+const DEFLATE_BIT = 0x08
+
+function tooLarge (max: number): Error {
+  return new QuotaError(`a sync message carries a change or document that inflates past ${max} bytes: refused unread (a member may sign at most max_record_bytes per change, and writers split changes to stay under it)`, { limit: max })
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
   return out
 }
 

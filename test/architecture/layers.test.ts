@@ -13,7 +13,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const LAYERS = ['crdt', 'node', 'sim', 'cli'] as const
 const PURE = ['crdt', 'node/sync']
 /** Node built-ins a pure module may use: hashing and module resolution only. */
-const PURE_BUILTINS = new Set(['node:crypto', 'node:module', 'node:path'])
+const PURE_BUILTINS = new Set(['node:crypto', 'node:module', 'node:path', 'node:zlib'])
 const IMPURE_CALLS: Array<[RegExp, string]> = [
   [/\bDate\.now\s*\(/, 'Date.now()'],
   [/\bnew Date\s*\(\s*\)/, 'new Date()'],

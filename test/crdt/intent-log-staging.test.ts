@@ -6,7 +6,7 @@ import { AuraError, LockdownError } from '../../crdt/errors.js'
 import type { RecordId } from '../../crdt/ids.js'
 import { documentPuts, GENESIS_ACTOR, genesisDoc, type IntentDoc } from '../../crdt/intent-doc.js'
 import { IntentLog, type IncomingCheck, type IncomingRecord } from '../../crdt/intent-log.js'
-import { changeHashOf, stageSyncMessage } from '../../crdt/intent-staging.js'
+import { changeHashOf, documentInflatedBytes, stageSyncMessage } from '../../crdt/intent-staging.js'
 import { recordIdOf } from '../../crdt/record.js'
 import { appendAs, acceptAll, actorOf, commitSigned, forgedMessage, INVENTED, inventedDependency, syncPair, Writer } from './record-fixtures.js'
 
@@ -384,5 +384,58 @@ describe('staging copies of held changes', () => {
     expect(exchange().length).toBeGreaterThan(0)
     expect(snapshot(carol).ids).toEqual(before.ids)
     expect(carol.has(a2.id)).toBe(true)
+  })
+})
+
+describe('what a sync message may inflate to is bounded before anything is decoded', () => {
+  const bob = new Writer('bob')
+  // One letter repeated: DEFLATE packs ~3 MB of it into a few kilobytes.
+  const bombs = Array.from({ length: 30 }, (_, i) => bob.write(`${i}${'x'.repeat(90_000)}`))
+
+  for (const [form, seed] of [['change chunks', true], ['a whole document', false]] as const) {
+    it(`a change of 30 records within max_record_bytes each, 2.7 MB in all, is E_QUOTA as ${form}; nothing is held`, () => {
+      const victim = IntentLog.create(actorOf('victim'))
+      victim.limitRecordBytes(100_000)
+      // A peer holding the base gets changes; a fresh one the whole document.
+      if (seed) pushRaw(base(), victim)
+      const err = caught(() => pushRaw(commitSigned(base(), bob.key, bombs), victim))
+      expect(err.code).toBe('E_QUOTA')
+      expect(err.message).toMatch(seed ? /inflates past 662144 bytes: refused unread/ : /weighs \d+ bytes in 30 records; a member may sign at most 165536 bytes per change/)
+      expect(bombs.some((r) => victim.has(r.id))).toBe(false)
+    })
+  }
+
+  it('a change over the limit but within the inflate guard is judged alike in both forms', () => {
+    // 3 records of 60 KB with a 100 KB record limit: over the 165,536-byte change limit, within the inflate guard.
+    const pair = [0, 1, 2].map((i) => bob.write(`p${i}${'y'.repeat(60_000)}`))
+    for (const seed of [true, false]) {
+      const victim = IntentLog.create(actorOf('victim'))
+      victim.limitRecordBytes(100_000)
+      if (seed) pushRaw(base(), victim)
+      const err = caught(() => pushRaw(commitSigned(base(), bob.key, pair), victim))
+      expect(err.message, seed ? 'changes' : 'document').toMatch(/weighs \d+ bytes in 3 records/)
+    }
+  })
+
+  it('an honest writer splits a batch into changes within that bound, and it all arrives', () => {
+    const a = IntentLog.create(actorOf('a'))
+    const b = IntentLog.create(actorOf('b'))
+    a.limitRecordBytes(100_000)
+    b.limitRecordBytes(100_000)
+    a.append(bombs, 0, bob.key)
+    const changes = A.getAllChanges(A.load<IntentDoc>(a.save()))
+    // 30 x ~90 KB with a 100 KB bound: one record per change (and genesis).
+    expect(changes.length).toBe(31)
+    syncPair(a, b)
+    expect(bombs.every((r) => b.has(r.id))).toBe(true)
+  })
+
+  it('a whole document is measured column by column: its inflated size is read, and past the cap it is E_QUOTA', () => {
+    const doc = commitSigned(base(), bob.key, bombs)
+    const saved = A.save(doc)
+    expect(saved.length).toBeLessThan(200_000)
+    // Read from the columns, not the chunk's length: the values alone inflate to 2.7 MB.
+    expect(documentInflatedBytes(saved, 10_000_000)).toBeGreaterThan(2_700_000)
+    expect(caught(() => documentInflatedBytes(saved, 1_000_000)).code).toBe('E_QUOTA')
   })
 })
