@@ -43,8 +43,25 @@ export interface IncomingRecord {
 /** Whether a change written by `writer` may carry a record signed by `signer` (default: only its own). */
 export type CarrierRule = (writer: KeyId, signer: KeyId) => boolean
 
-/** Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records; not called when a message brings none. */
-export type IncomingCheck = (incoming: IncomingRecord[]) => void
+/**
+ * Throws (E_LOCKDOWN, E_STALE, …) to refuse a batch of incoming records whole; not called when
+ * a message brings none. Or returns the records it refuses one by one (E_QUOTA: each judged on
+ * its own content), and the log takes the rest of a sync message: every change that carries
+ * none of them and depends on none that does.
+ */
+export type IncomingCheck = (incoming: IncomingRecord[]) => RecordRefusal | undefined | void
+
+/** Records refused one by one, and the error that says why (answered to the sender). */
+export interface RecordRefusal {
+  readonly refuse: readonly RecordId[]
+  readonly error: AuraError
+}
+
+// A check whose refusal cannot be partial here (a document, a backup): throws it.
+function wholly (check: IncomingCheck, incoming: IncomingRecord[]): void {
+  const verdict = check(incoming)
+  if (verdict !== undefined && verdict !== null) throw verdict.error
+}
 
 /** Automerge sync state for one peer (the backend's; treat as opaque, never shared between logs). */
 export type SyncState = BackendSyncState
@@ -316,7 +333,7 @@ export class IntentLog {
     const ids = [...fresh.keys()]
     const decoded = decodeVerifiedAll([...fresh.values()], fresh.size > 1 ? this.batches?.() : undefined, ids)
     const incoming = ids.map((id, i) => ({ id, bytes: fresh.get(id)!, record: decoded[i].record }))
-    check(incoming)
+    wholly(check, incoming)
     // Kept apart from the document, as orphans: a change carries only its writer's records (the
     // writer rule), so records of other members cannot go into one of ours. They count in the
     // view at once; this node's own (and its agents') are offered again in signed changes of its
@@ -470,22 +487,42 @@ export class IntentLog {
    * the new sync state and the ids that became visible. `_timeMs` is accepted for symmetry with
    * `append`; receiving makes no change of ours, so it is unused.
    */
-  receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[] } {
+  receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[], refused?: AuraError } {
     const whole = this.pristine ? wholeDocumentOf(message) : undefined
     if (whole !== undefined) {
       const received = this.receiveWholeDocument(state, message, whole, check)
       if (received !== undefined) return received
     }
     const live = A.getBackend(this.doc)
-    const staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null, inflateBudget(this.maxRecordBytes))
-    const fresh = staged.changes.filter((c) => c.hash !== GENESIS_HASH && live.getChangeMetaByHash(c.hash) === null)
+    let staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null, inflateBudget(this.maxRecordBytes))
+    let fresh = staged.changes.filter((c) => c.hash !== GENESIS_HASH && live.getChangeMetaByHash(c.hash) === null)
     const writers = this.writersOf(fresh)
     this.checkForks(fresh)
     this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
     this.checkChangeSizes(fresh, staged.puts)
-    const incoming = this.newRecords(staged.puts)
+    let incoming = this.newRecords(staged.puts)
     this.checkCarried(fresh, writers, incoming)
-    if (incoming.length > 0) check(incoming)
+    const verdict = incoming.length > 0 ? check(incoming) ?? undefined : undefined
+    let refused: AuraError | undefined
+    let puts = staged.puts
+    if (verdict !== undefined) {
+      // Refused record by record: take every change that carries none of them and depends on
+      // none that does, so what a peer holds never depends on how a sender cut its messages.
+      const keep = keptChanges(fresh, verdict.refuse)
+      // A change that came inside a document travels on as its own chunk.
+      const chunks = keep.map((c) => c.chunk ?? staged.documents.map((d) => A.getBackend(d).getChangeByHash(c.hash)).find((x) => x !== null && x !== undefined))
+      if (keep.length === 0 || chunks.some((x) => x === undefined)) throw verdict.error
+      const kept = new Set(keep.flatMap((c) => c.records))
+      incoming = incoming.filter((r) => kept.has(r.id))
+      wholly(check, incoming)
+      puts = puts.filter((p) => kept.has(p.id))
+      const env = readEnvelope(message)
+      if (env === null) throw verdict.error
+      message = replaceChanges(message, env, chunks as Uint8Array[])
+      staged = { changes: keep, puts, documents: [] }
+      fresh = keep
+      refused = verdict.error
+    }
     const base = this.mergeBase(staged, incoming.length)
     // Through the backend, not `A.receiveSyncMessage`, which would also patch the document's
     // JS view (a copy of the whole records map per message).
@@ -505,8 +542,8 @@ export class IntentLog {
     // Every change passed the dependency check, so Automerge applied them all: what they put
     // is visible now (a map seek each, where a diff of the document would scan every record).
     const visible = new Map<RecordId, Uint8Array>()
-    for (const p of staged.puts) if (backend.getWithType(RECORDS_OBJ, p.id) !== null) visible.set(p.id, p.bytes)
-    return { state: nextState, added: this.adopt(fresh, incoming, visible) }
+    for (const p of puts) if (backend.getWithType(RECORDS_OBJ, p.id) !== null) visible.set(p.id, p.bytes)
+    return { state: nextState, added: this.adopt(fresh, incoming, visible), ...(refused === undefined ? {} : { refused }) }
   }
 
   /**
@@ -553,7 +590,7 @@ export class IntentLog {
     this.checkChangeSizes(changes, puts)
     const incoming = this.newRecords(puts)
     this.checkCarried(changes, writers, incoming)
-    if (incoming.length > 0) check(incoming)
+    if (incoming.length > 0) wholly(check, incoming)
     this.doc = loaded
     this.pristine = false
     this.received = { document: document.slice(), heads: backend.getHeads() }
@@ -702,6 +739,22 @@ export class IntentLog {
 
 /** Largest whole document sent saved without DEFLATE (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
 export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024
+
+// The changes of `changes` (message order) that carry none of `refuse` and depend on none that does.
+function keptChanges (changes: readonly StagedChange[], refuse: readonly RecordId[]): StagedChange[] {
+  const bad = new Set<string>(refuse)
+  const dropped = new Set<string>()
+  // Message order is causal order as Automerge sends it; passes repeat (bounded) in case not.
+  for (let pass = 0; pass <= changes.length; pass++) {
+    const before = dropped.size
+    for (const c of changes) {
+      if (dropped.has(c.hash)) continue
+      if (c.records.some((id) => bad.has(id)) || c.deps.some((d) => dropped.has(d))) dropped.add(c.hash)
+    }
+    if (dropped.size === before) break
+  }
+  return changes.filter((c) => !dropped.has(c.hash))
+}
 
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32

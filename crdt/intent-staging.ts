@@ -39,6 +39,8 @@ export interface StagedChange extends ChangeRef {
   readonly deps: string[]
   readonly message: string | null
   readonly records: string[]
+  /** The change chunk it came in (uncompressed), when it came as one rather than inside a document. */
+  readonly chunk?: Uint8Array
 }
 
 /** What a sync message would apply: its changes, every record they put, and any whole documents it carries. */
@@ -113,17 +115,17 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
   const changes = new Map<string, StagedChange>()
   const puts = new Map<string, RecordPut>()
   const documents: Array<A.Doc<IntentDoc>> = []
-  const addChange = (c: A.ChangeMetadata | A.DecodedChange, records: string[]): void => {
-    if (!changes.has(c.hash)) changes.set(c.hash, stagedChange(c, records))
+  const addChange = (c: A.ChangeMetadata | A.DecodedChange, records: string[], chunk?: Uint8Array): void => {
+    if (!changes.has(c.hash)) changes.set(c.hash, chunk === undefined ? stagedChange(c, records) : { ...stagedChange(c, records), chunk })
   }
-  const addDecoded = (decoded: A.DecodedChange): void => {
+  const addDecoded = (decoded: A.DecodedChange, chunk?: Uint8Array): void => {
     if (changes.has(decoded.hash)) return
     const own = recordPuts(decoded)
     const sizes = new Map(own.map((p) => [p.id as string, p.bytes.length]))
     const size = changeSize({ records: own.map((p) => p.id), deps: decoded.deps }, (id) => sizes.get(id) ?? 0)
     if (size > budget.changeLimit) throw new QuotaError(`change ${decoded.hash.slice(0, 12)} (actor ${decoded.actor.slice(0, 8)}, seq ${decoded.seq}) weighs ${size} bytes in ${own.length} records; a member may sign at most ${budget.changeLimit} bytes per change (max_record_bytes and a change's overhead)`, { change: decoded.hash, limit: budget.changeLimit })
     for (const p of own) puts.set(p.id, p)
-    addChange(decoded, own.map((p) => p.id))
+    addChange(decoded, own.map((p) => p.id), chunk)
   }
   for (const entry of entries) {
     for (const chunk of splitChunks(entry)) {
@@ -131,7 +133,7 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
         const plain = inflatedChange(chunk, Math.min(budget.changeBytes, left))
         left -= plain.length
         if (held(changeHashOf(plain))) continue
-        addDecoded(decodeChangeChunk(plain))
+        addDecoded(decodeChangeChunk(plain), plain)
         continue
       }
       const bytes = chunk.bytes

@@ -234,16 +234,20 @@ export interface ReceiptRefusal {
   readonly signer: KeyId
   readonly reason: 'too_large' | 'over_quota' | 'future'
   readonly message: string
+  /** Every incoming record refused (the first is `id`), so the rest of a message can still be taken. */
+  readonly ids: RecordId[]
 }
 
 /**
- * The receive-side quota check: the first incoming record a node must not store, or undefined.
- * A record larger than its signer's `max_record_bytes`, or over its signer's quota along its own
- * chain among the signer's held and incoming records (the view's rule, chainFindings), is
- * refused, so a member's flood never reaches memory; honest peers hold and relay only records
- * within quota, so they never refuse each other for it. With `notAfter` (the receiver's clock
- * plus a tolerance), a record claiming a later time is refused too: a signer cannot spread a
- * burst over invented future hours. Members unknown here are the caller's business.
+ * The receive-side quota check: the incoming records a node must not store (the first one
+ * described), or undefined. A record larger than its signer's `max_record_bytes`, or over its
+ * signer's quota along its own chain among the signer's held and incoming records (the view's
+ * rule, chainFindings), is refused, so a member's flood never reaches memory; honest peers hold
+ * and relay only records within quota, so they never refuse each other for it. With `notAfter`
+ * (the receiver's clock plus a tolerance), a record claiming a later time is refused too: a
+ * signer cannot spread a burst over invented future hours. Members unknown here are the
+ * caller's business. Each record is judged by its own content and chain position, never by
+ * what else a message carries, so every peer refuses the same records.
  */
 export function receiptRefusal (
   incoming: ReadonlyArray<{ id: RecordId, record: SignedRecord }>,
@@ -253,13 +257,16 @@ export function receiptRefusal (
   notAfter: number | null = null
 ): ReceiptRefusal | undefined {
   const bySigner = new Map<KeyId, Array<{ id: RecordId, record: SignedRecord }>>()
+  let first: Omit<ReceiptRefusal, 'ids'> | undefined
+  const ids: RecordId[] = []
+  const refuse = (r: Omit<ReceiptRefusal, 'ids'>): void => { first ??= r; ids.push(r.id) }
   for (const r of incoming) {
     const member = auth.member(r.record.signer)
     if (member === undefined) continue
     const quotas = quotasFor(auth.quotas, member)
     const bytes = size(r.record)
-    if (bytes > quotas.max_record_bytes) return { id: r.id, signer: r.record.signer, reason: 'too_large', message: `record ${r.id.slice(0, 12)} is ${bytes} bytes; its signer may sign at most ${quotas.max_record_bytes}` }
-    if (notAfter !== null && r.record.ts > notAfter) return { id: r.id, signer: r.record.signer, reason: 'future', message: `record ${r.id.slice(0, 12)} claims a time ${r.record.ts - notAfter} ms past this node's clock tolerance` }
+    if (bytes > quotas.max_record_bytes) { refuse({ id: r.id, signer: r.record.signer, reason: 'too_large', message: `record ${r.id.slice(0, 12)} is ${bytes} bytes; its signer may sign at most ${quotas.max_record_bytes}` }); continue }
+    if (notAfter !== null && r.record.ts > notAfter) { refuse({ id: r.id, signer: r.record.signer, reason: 'future', message: `record ${r.id.slice(0, 12)} claims a time ${r.record.ts - notAfter} ms past this node's clock tolerance` }); continue }
     let list = bySigner.get(r.record.signer)
     if (list === undefined) { list = []; bySigner.set(r.record.signer, list) }
     list.push(r)
@@ -269,12 +276,11 @@ export function receiptRefusal (
     const links: ChainLink[] = []
     for (const { id, record } of [...heldOf(signer), ...list]) links.push({ id, seq: record.seq, prev: record.prev, ts: record.ts, size: size(record) })
     const over = chainFindings(links, quotas).overQuota
-    const first = list.find((r) => over.has(r.id))
-    if (first !== undefined) {
-      return { id: first.id, signer, reason: 'over_quota', message: `record ${first.id.slice(0, 12)} is past its signer's quota (${quotas.records_per_hour} records or ${quotas.bytes_per_hour} bytes per hour)` }
+    for (const r of list) {
+      if (over.has(r.id)) refuse({ id: r.id, signer, reason: 'over_quota', message: `record ${r.id.slice(0, 12)} is past its signer's quota (${quotas.records_per_hour} records or ${quotas.bytes_per_hour} bytes per hour)` })
     }
   }
-  return undefined
+  return first === undefined ? undefined : { ...first, ids }
 }
 
 // The first index whose value is above `limit` in a non-decreasing array (its length if none).

@@ -22,7 +22,7 @@
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
 import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
-import type { IntentLog, SyncState } from '../../crdt/intent-log.js'
+import type { IntentLog, RecordRefusal, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, holdsBeaconHead, isStaleAt, verifyBeacon, vouchedTime, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
 import { AuraError, LockdownError, NotAdmittedError, QuotaError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
@@ -609,45 +609,23 @@ export class SyncEngine {
     // A change damaged in transit must not reach the log: it would be held as a fork of the
     // genuine one (am-integrity.ts). Malformed, so the link is dropped and synced afresh.
     checkSyncMessageIntegrity(data)
-    const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): void => {
-      if (incoming.length === 0) return
+    const check = (incoming: Array<{ id: RecordId, record: SignedRecord }>): RecordRefusal | undefined => {
+      if (incoming.length === 0) return undefined
       checkIncomingRecords(this.c.chain, incoming, this.isStale())
-      // Past a member's quota nothing more of it is stored (the view's rule, crdt/write-rules.ts).
+      // Past a member's quota nothing more of it is stored (the view's rule, crdt/write-rules.ts);
+      // each record is judged on its own, and the log takes the rest of the message.
       const notAfter = this.init.maxFutureMs === null ? null : this.c.clock() + this.init.maxFutureMs
       const refusal = receiptRefusal(incoming, (signer) => this.heldBy(signer), this.c.chain, recordSize, notAfter)
-      if (refusal !== undefined) throw new QuotaError(refusal.message, { record: refusal.id, signer: shortId(refusal.signer), reason: refusal.reason })
+      if (refusal === undefined) return undefined
+      return { refuse: refusal.ids, error: new QuotaError(`${refusal.message}${refusal.ids.length > 1 ? ` (and ${refusal.ids.length - 1} more of this message)` : ''}`, { record: refusal.id, signer: shortId(refusal.signer), reason: refusal.reason }) }
     }
-    let result: { state: SyncState, added: RecordId[] }
+    let result: { state: SyncState, added: RecordId[], refused?: AuraError }
     this.received++
     s.idle = null
     try {
       result = this.c.log.receiveSyncMessage(s.syncState, data, check, this.c.clock())
     } catch (err) {
-      const e = toAuraError(err)
-      if (INTENT_REFUSALS.has(e.code) || RESYNC_CODES.has(e.code)) this.noteRefusal(s.link.remote, 'in', e.code, e.message)
-      if (HOSTILE.has(e.code)) throw e
-      if (RESYNC_CODES.has(e.code)) {
-        // Nothing was applied. Both sides start this link's sync afresh (the sender on our
-        // `refused`): a change sent without its dependency (Automerge's bloom filter can
-        // wrongly say we hold it) then comes with it, and one that depends on what never
-        // existed is refused again, costing its sender alone.
-        s.syncState = this.c.log.initSyncState()
-        s.lastAm = null
-        this.send(s, { t: 'refused', code: e.code, message: e.message })
-      }
-      if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE' || e.code === 'E_QUOTA') {
-        s.syncState = this.c.log.initSyncState()
-        s.lastAm = null
-        // A quota refusal never lifts by itself (the rule is a function of the records): the
-        // sender stays paused until it hears our heads again, and is not read for a while.
-        if (e.code === 'E_QUOTA') s.quotaUntil = this.c.clock() + QUOTA_BACKOFF_MS
-        else {
-          s.refusedByUs = true
-          this.wasRestricted = true
-        }
-        this.send(s, { t: 'refused', code: e.code, message: e.message })
-      }
-      this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
+      this.refuseIntentData(s, toAuraError(err))
       return
     }
     s.syncState = result.state
@@ -655,7 +633,39 @@ export class SyncEngine {
       this.events.recordsAdded?.(result.added, s.link.remote)
       for (const other of this.sessions) if (other !== s) this.pushRecords(other)
     }
+    if (result.refused !== undefined) {
+      this.refuseIntentData(s, result.refused)
+      return
+    }
     this.pushRecords(s)
+  }
+
+  // What a refusal of a remote's intent data does: noted, answered, backed off or resynced.
+  private refuseIntentData (s: Session, e: AuraError): void {
+    if (INTENT_REFUSALS.has(e.code) || RESYNC_CODES.has(e.code)) this.noteRefusal(s.link.remote, 'in', e.code, e.message)
+    if (HOSTILE.has(e.code)) throw e
+    if (RESYNC_CODES.has(e.code)) {
+      // Nothing was applied. Both sides start this link's sync afresh (the sender on our
+      // `refused`): a change sent without its dependency (Automerge's bloom filter can
+      // wrongly say we hold it) then comes with it, and one that depends on what never
+      // existed is refused again, costing its sender alone.
+      s.syncState = this.c.log.initSyncState()
+      s.lastAm = null
+      this.send(s, { t: 'refused', code: e.code, message: e.message })
+    }
+    if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE' || e.code === 'E_QUOTA') {
+      s.syncState = this.c.log.initSyncState()
+      s.lastAm = null
+      // A quota refusal never lifts by itself (the rule is a function of the records): the
+      // sender stays paused until it hears our heads again, and is not read for a while.
+      if (e.code === 'E_QUOTA') s.quotaUntil = this.c.clock() + QUOTA_BACKOFF_MS
+      else {
+        s.refusedByUs = true
+        this.wasRestricted = true
+      }
+      this.send(s, { t: 'refused', code: e.code, message: e.message })
+    }
+    this.events.audit?.({ type: 'refused', peer: s.link.remote, code: e.code, message: e.message })
   }
 
   // Drops a remote's intent data while it is backed off for a quota refusal (pieces included).

@@ -439,3 +439,42 @@ describe('what a sync message may inflate to is bounded before anything is decod
     expect(caught(() => documentInflatedBytes(saved, 1_000_000)).code).toBe('E_QUOTA')
   })
 })
+
+describe('records refused one by one: the rest of the message is taken', () => {
+  it('every change that carries no refused record and depends on none that does is applied, whatever the cut', async () => {
+    const { QuotaError } = await import('../../crdt/errors.js')
+    const bob = new Writer('bob')
+    const carol = new Writer('carol')
+    const [r0, r1, r2, r3] = ['r0', 'r1', 'r2', 'r3'].map((t) => bob.write(t))
+    const c1 = carol.write('c1')
+    const a = IntentLog.create(actorOf('a'))
+    a.append([r0], 0, bob.key)
+    // The refusal is a function of the record alone (as the quota rule is).
+    const refuseR2: IncomingCheck = (incoming) => incoming.some((r) => r.id === r2.id) ? { refuse: [r2.id], error: new QuotaError('r2 is past its signer\'s quota') } : undefined
+    const receivers = [IntentLog.create(actorOf('b')), IntentLog.create(actorOf('c'))]
+    for (const b of receivers) syncPair(a, b)
+    // One receiver hears of each change as it is written, the other of all four at once.
+    const cut = receivers[0]
+    for (const [r, w] of [[r1, bob], [c1, carol], [r2, bob], [r3, bob]] as const) {
+      a.append([r], 0, w.key)
+      try { syncPair(a, cut, refuseR2) } catch (err) { if (!(err instanceof AuraError)) throw err }
+    }
+    let sa = a.initSyncState()
+    let sb = receivers[1].initSyncState()
+    let refused: AuraError | undefined
+    for (let round = 0; round < 10; round++) {
+      let m: Uint8Array | null
+      ;[sa, m] = a.generateSyncMessage(sa)
+      if (m !== null) { const got = receivers[1].receiveSyncMessage(sb, m, refuseR2, 0); sb = got.state; refused ??= got.refused }
+      let back: Uint8Array | null
+      ;[sb, back] = receivers[1].generateSyncMessage(sb)
+      if (back !== null) sa = a.receiveSyncMessage(sa, back, acceptAll, 0).state
+      if (m === null && back === null) break
+    }
+    expect(refused?.code).toBe('E_QUOTA')
+    for (const b of receivers) {
+      // r3's change depends on r2's, so it goes with it; carol's came before and stands.
+      expect([r0, r1, r2, r3, c1].map((r) => b.has(r.id))).toEqual([true, true, false, false, true])
+    }
+  })
+})
