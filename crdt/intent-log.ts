@@ -500,7 +500,10 @@ export class IntentLog {
     this.checkForks(fresh)
     this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
     this.checkChangeSizes(fresh, staged.puts)
-    let incoming = this.newRecords(staged.puts)
+    // Decoded, not yet verified: the carrier rule and the receipt check read only what the
+    // change's writer signed for (its signature covers every record id), and what they refuse
+    // is never verified. What is kept is verified below, before anything is applied.
+    let incoming = this.newRecords(staged.puts, false)
     this.checkCarried(fresh, writers, incoming)
     const verdict = incoming.length > 0 ? check(incoming) ?? undefined : undefined
     let refused: AuraError | undefined
@@ -523,6 +526,7 @@ export class IntentLog {
       fresh = keep
       refused = verdict.error
     }
+    incoming = this.verified(incoming)
     const base = this.mergeBase(staged, incoming.length)
     // Through the backend, not `A.receiveSyncMessage`, which would also patch the document's
     // JS view (a copy of the whole records map per message).
@@ -716,14 +720,25 @@ export class IntentLog {
     }
   }
 
-  private newRecords (puts: RecordPut[]): IncomingRecord[] {
+  /**
+   * The records of `puts` not held yet, decoded; verified too unless `verify` is false (the
+   * caller then verifies what it keeps with `verified`: a flood's records past its signer's
+   * quota are refused without paying for their signatures).
+   */
+  private newRecords (puts: RecordPut[], verify = true): IncomingRecord[] {
     const fresh = puts.filter((p) => !this.bytes.has(p.id))
     // Parsing and hashing a flood of oversized records is the cost to avoid: refuse them unread.
     const big = fresh.find((p) => p.bytes.length > this.maxRecordBytes)
     if (big !== undefined) throw new QuotaError(`record ${big.id.slice(0, 12)} is ${big.bytes.length} bytes; a member may sign at most ${this.maxRecordBytes}`, { record: big.id })
     // Every put's key was checked to be the hash of its bytes (recordPuts, documentPuts).
-    const decoded = decodeVerifiedAll(fresh.map((p) => p.bytes), fresh.length > 1 ? this.batches?.() : undefined, fresh.map((p) => p.id))
-    return fresh.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
+    if (!verify) return fresh.map(({ id, bytes }) => ({ id, bytes, record: decodeRecord(bytes, id).record }))
+    return this.verified(fresh)
+  }
+
+  /** `list` decoded and every signature checked (E_BAD_SIGNATURE naming the first that fails). */
+  private verified (list: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>): IncomingRecord[] {
+    const decoded = decodeVerifiedAll(list.map((p) => p.bytes), list.length > 1 ? this.batches?.() : undefined, list.map((p) => p.id))
+    return list.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
   }
 
   private changeIndex (): ChangeIndex {

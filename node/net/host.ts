@@ -212,6 +212,7 @@ class Libp2pHost implements Host {
         }
       }, RELAYED_CLOSE_GRACE_MS).unref()
     })
+    this.libp2p.addEventListener('connection:open', (evt) => this.closeIfParked(evt.detail))
     this.libp2p.addEventListener('peer:identify', (evt) => {
       const key = keyOf(evt.detail.peerId)
       if (key === null) return
@@ -237,6 +238,29 @@ class Libp2pHost implements Host {
       const key = keyOf(evt.detail)
       if (key !== null) this.emit('disconnect', key)
     })
+  }
+
+  /**
+   * A connection of a key not admitted here that carries no stream for a whole handshake
+   * timeout is closed: a stranger cannot park connections (streams have their own timeouts).
+   * Checked every handshake timeout while the connection is open and its key unadmitted.
+   */
+  private closeIfParked (c: Connection): void {
+    const admitted = this.init.reach?.admitted
+    const everyMs = this.init.handshakeTimeoutMs
+    const key = keyOf(c)
+    if (admitted === undefined || everyMs === undefined || key === null) return
+    let quietBefore = c.streams.length === 0
+    const timer = setInterval(() => {
+      if (c.status !== 'open' || admitted(key)) { clearInterval(timer); return }
+      const quiet = c.streams.length === 0
+      if (quiet && quietBefore) {
+        clearInterval(timer)
+        void c.close().catch(() => c.abort(new Error('no stream within the handshake timeout')))
+      }
+      quietBefore = quiet
+    }, everyMs)
+    timer.unref()
   }
 
   addresses (): string[] {

@@ -8,7 +8,7 @@
  * const ms = await convergedWithin(team, ['mothership', 'alice', 'bob'], 10_000)
  * expect(peakRssMb(team.m('alice').daemon!.pid!)).toBeLessThan(400)
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import type { Team } from '../containment/helpers.js'
 
 /** One node's view: record id -> "effective" or "quarantined:<reason>" (receipts left out). */
@@ -44,6 +44,11 @@ export async function convergedWithin (team: Team, names: string[], timeoutMs: n
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
   throw new Error(`honest views did not converge within ${timeoutMs} ms; last difference: ${last}`)
+}
+
+/** Starts a new peak for `pid` (Linux: writing 5 to clear_refs resets VmHWM), so each attack is measured on its own. */
+export function resetPeakRss (pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5')
 }
 
 /** Peak resident set (VmHWM) of a live process, in MB (Linux /proc). */

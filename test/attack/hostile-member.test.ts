@@ -19,12 +19,12 @@ import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import { nextRecordFields, signRecord, type EncodedRecord } from '../../crdt/record.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { sleep, Team } from '../containment/helpers.js'
-import { convergedWithin, peakRssMb, viewOf } from './convergence.js'
+import { convergedWithin, peakRssMb, resetPeakRss, viewOf } from './convergence.js'
 
 const HONEST = ['mothership', 'alice', 'bob']
 
 /** Signs a chain of records with `key` after `head` and puts them in `name`'s store (daemon stopped). */
-async function inject (team: Team, name: string, make: (rt: NodeRuntime) => Promise<EncodedRecord[]>): Promise<EncodedRecord[]> {
+async function inject (team: Team, name: string, make: (rt: NodeRuntime) => Promise<EncodedRecord[]>, beforeStart: () => void = () => {}): Promise<EncodedRecord[]> {
   await team.stop(name)
   const rt = await NodeRuntime.open(team.m(name).home)
   let records: EncodedRecord[]
@@ -39,6 +39,7 @@ async function inject (team: Team, name: string, make: (rt: NodeRuntime) => Prom
   } finally {
     await rt.close()
   }
+  beforeStart()
   // A store holding tens of thousands of records loads slowly on a busy machine.
   await team.start(name, 180_000)
   return records
@@ -76,7 +77,6 @@ async function quotaRefusals (team: Team, name: string, what: string): Promise<n
   return lines.filter((l) => { const t = JSON.stringify(l); return t.includes('E_QUOTA') && t.includes(what) }).length
 }
 
-process.stderr.write('test/attack/hostile-member.test.ts: (b1) the 20,000-record flood and (b2) 30 x 4 MiB records are SKIPPED — known failures (b1: views not identical within 10 s when the suite runs in parallel; b2: daemons unresponsive for minutes, ~2.7 GB RSS at the Mothership); issue 12 is open for them\n')
 
 describe('hostile members, on real daemons', () => {
   let team: Team
@@ -114,21 +114,21 @@ describe('hostile members, on real daemons', () => {
     console.log(`(a) honest views identical ${ms} ms after the forged records arrived everywhere`)
   }, 300_000)
 
-  // KNOWN FAILURE, skipped out loud (issue 12 stays open for it): alone on an idle machine this
-  // passed (flood refused 344 ms after mallory's daemon started, views identical 249 ms later,
-  // none of the flood held, peak RSS 317/317/313 MB), but in the whole suite, beside another
-  // file, the honest views did not converge within 10 s: messages cut differently can carry
-  // only within-quota records of the flood to some peers and not others. Un-skip to reproduce.
-  it.skip('(b1) a flood of 20,000 small records in ~9 s: refused past the quota at receipt, honest views converge within 10 s, RSS under 400 MB', async () => {
+  // Records are refused one by one (crdt/write-rules.ts receiptRefusal) and the rest of each
+  // message is taken, so every honest peer holds the same 7,000 records of the flood (whole
+  // changes of 500 within the 7,200-an-hour quota), however its messages were cut.
+  it('(b1) a flood of 20,000 small records in ~9 s: refused past the quota at receipt, honest views converge within 10 s, RSS under 400 MB', async () => {
     const small = await inject(team, 'mallory', async (rt) => {
       const start = Date.now()
       return await chainOf(rt, rt.identity.keyPair, 20_000, { ts: (i) => start + Math.floor(i * 9000 / 20_000), text: (i) => `flood ${i}` })
-    })
+    }, () => { for (const n of HONEST) resetPeakRss(team.m(n).daemon!.pid!) })
     const startedAt = Date.now()
     await team.until('the Mothership refused the flood with E_QUOTA', async () => (await quotaRefusals(team, 'mothership', 'past its signer\'s quota')) > 0, 600_000, 1000)
     const refusedMs = Date.now() - startedAt
     const ms = await convergedWithin(team, HONEST, 10_000)
     const held = await Promise.all(HONEST.map(async (n) => { const v = await viewOf(team, n); return small.filter((r) => v.has(r.id)).length }))
+    // Whole changes of 500 up to the quota of 7,200: the same 7,000 everywhere.
+    expect(held).toEqual(HONEST.map(() => 7000))
     const rss = HONEST.map((n) => peakRssMb(team.m(n).daemon!.pid!))
     console.log(`(b1) flood refused ${refusedMs} ms after mallory's daemon started; honest views identical ${ms} ms later; held of the flood ${JSON.stringify(held)}; peak RSS MB: ${HONEST.map((n, i) => `${n} ${rss[i].toFixed(0)}`).join(', ')}`)
     for (const r of rss) expect(r).toBeLessThan(400)
@@ -137,18 +137,15 @@ describe('hostile members, on real daemons', () => {
   // Peak RSS of the honest daemons after (b2), for the test that follows it.
   let b2Rss: number[] = []
 
-  // KNOWN FAILURE, skipped out loud (issue 12 stays open for it): with the writer rule merged in,
-  // this attack keeps the honest daemons busy for minutes (alice's daemon stopped answering the
-  // control socket within 10 s; the run took ~6 minutes) and the Mothership peaked at ~2.7 GB.
-  // The staged merge decompresses and decodes the whole message (crdt/intent-staging.ts) before
-  // any record is looked at; the fix is to bound decoded sizes change by change. Un-skip both
-  // tests below to reproduce.
-  it.skip('(b2) 30 records of ~4 MiB: refused unread (max_record_bytes), honest views converge within 10 s', async () => {
+  // Each record travels in a change of its own (writers split changes at max_record_bytes), so
+  // each change is over the limit and refused unread; a change crafted to hold all 30 would be
+  // refused while inflating (crdt/intent-staging.ts InflateBudget; test/crdt/intent-log-staging).
+  it('(b2) 30 records of ~4 MiB: refused unread (max_record_bytes), honest views converge within 10 s', async () => {
     const big = await inject(team, 'trudy', async (rt) => {
       const start = Date.now()
       const text = 'x'.repeat(4 * 1024 * 1024 - 2048)
       return await chainOf(rt, rt.identity.keyPair, 30, { ts: (i) => start + i, text: (i) => `${i}${text}` })
-    })
+    }, () => { for (const n of HONEST) resetPeakRss(team.m(n).daemon!.pid!) })
     const startedAt = Date.now()
     await team.until('the Mothership refused the large records with E_QUOTA', async () => (await quotaRefusals(team, 'mothership', 'may sign at most')) > 0, 600_000, 1000)
     const refusedMs = Date.now() - startedAt
@@ -160,11 +157,8 @@ describe('hostile members, on real daemons', () => {
     b2Rss = rss
   }, 900_000)
 
-  // KNOWN FAILURE, kept visible (it.fails turns red once fixed): the 30 records travel as
-  // DEFLATE-compressed Automerge changes (~135 KB on the wire) and the staged merge decompresses
-  // and decodes the whole message (crdt/intent-staging.ts) before any record is looked at: the
-  // Mothership peaked at 2,745 MB here (alice and bob, never sent it, ~160 MB).
-  it.skip('(b2) no honest daemon\'s peak RSS passes 400 MB', () => {
+  // The peaks are reset (clear_refs) when each attack starts, so this is the attack's own.
+  it('(b2) no honest daemon\'s peak RSS passes 400 MB', () => {
     expect(b2Rss.length).toBe(HONEST.length)
     for (const r of b2Rss) expect(r).toBeLessThan(400)
   })

@@ -6,6 +6,7 @@
  *   partial-frames N ADDR    N sync streams, each a frame declaring 16 MiB and 256 KiB of it
  *   silent-streams N ADDR    N sync streams that never send a byte; waits until they are closed
  *   join-flood N ADDR TOKEN  N join attempts with TOKEN, 4 at a time
+ *   bare-connections N ADDR  N connections (one per fresh key) that never open a stream; waits until they are closed
  *
  * Run: node --import tsx test/attack/stranger.ts silent-streams 100 /ip4/127.0.0.1/tcp/7447/p2p/12D3...
  */
@@ -66,6 +67,25 @@ async function main (): Promise<Record<string, unknown>> {
     }
     await waitClosed(closedAt, opened, 60_000)
     const out = { mode, opened, failed, sent, closed: closedAt.length, lastClosedAfterMs: closedAt.length === 0 ? null : Math.max(...closedAt) - started }
+    await Promise.all(hosts.map(async (h) => await h.stop()))
+    return out
+  }
+  if (mode === 'bare-connections') {
+    const hosts = await identities(count)
+    const closedAt: number[] = []
+    let opened = 0
+    let failed = 0
+    await Promise.all(hosts.map(async (h) => {
+      try {
+        const c = await h.libp2p.dial(multiaddr(addr))
+        opened++
+        h.libp2p.addEventListener('connection:close', (evt) => { if (evt.detail.id === c.id) closedAt.push(Date.now()) })
+      } catch {
+        failed++
+      }
+    }))
+    await waitClosed(closedAt, opened, 60_000)
+    const out = { mode, opened, failed, closed: closedAt.length, lastClosedAfterMs: closedAt.length === 0 ? null : Math.max(...closedAt) - started }
     await Promise.all(hosts.map(async (h) => await h.stop()))
     return out
   }

@@ -8,6 +8,7 @@
  *   and every stream is closed at the handshake timeout.
  * - 100 silent streams: refused past the cap of unadmitted streams (E_BUSY), the rest closed at
  *   the handshake timeout.
+ * - 20 connections that never open a stream: each closed within two handshake timeouts.
  * - 1,000 join attempts with a revoked token: rate-limited (E_RATE_LIMITED), the join audit
  *   bounded, and `audit-token` still accounts for every attempt.
  */
@@ -91,6 +92,17 @@ describe('strangers at the Mothership', { timeout: 600_000 }, () => {
     expect(seen.closed).toBe(seen.opened)
     expect(seen.lastClosedAfterMs).toBeLessThan(HANDSHAKE_S * 1000 + 15_000)
     await judge('silent-streams', seen, stopped, writing)
+  })
+
+  it('20 connections that open no stream: every one closed within two handshake timeouts', async () => {
+    const target = await team.address('mothership')
+    const writing = honestWrites('bare-connections')
+    const seen = await stranger('bare-connections', '20', target)
+    const stopped = Date.now()
+    expect(seen.opened).toBe(20)
+    expect(seen.closed).toBe(seen.opened)
+    expect(seen.lastClosedAfterMs).toBeLessThan(2 * HANDSHAKE_S * 1000 + 10_000)
+    await judge('bare-connections', seen, stopped, writing)
   })
 
   it('1,000 join attempts with a revoked token: rate-limited, the audit bounded, every answered attempt accounted for', async () => {
