@@ -160,6 +160,43 @@ export class IntentLog {
     this.persisted = []
   }
 
+  /**
+   * Another holder of this writer's key took this log's actor at `fromSeq` (a peer refused our
+   * change there, E_FORK): the actor is given up. The document is rebuilt without this actor's
+   * changes from `fromSeq` on and everything that depends on them, writing from now on as the
+   * same writer with `suffixHex` (a new life); the records they carried stay held as orphans,
+   * for the writer to offer again in a change of the new actor (records are the truth; Automerge
+   * is transport). Returns the orphaned record ids.
+   */
+  leaveActor (fromSeq: number, suffixHex: string): RecordId[] {
+    const old = this.actor
+    const backend = A.getBackend(this.doc)
+    const actor = writerActor(old.slice(0, 32) as KeyId, suffixHex)
+    const rebuilt = genesisDoc(actor)
+    const kept = new Set([GENESIS_HASH])
+    const changes: Uint8Array[] = []
+    for (const change of backend.getChanges([])) {
+      const meta = A.decodeChange(change)
+      if (meta.hash === GENESIS_HASH || (meta.actor === old && meta.seq >= fromSeq) || !meta.deps.every((d) => kept.has(d))) continue
+      kept.add(meta.hash)
+      changes.push(change)
+    }
+    A.getBackend(rebuilt).applyChanges(changes)
+    const visible = A.getBackend(rebuilt)
+    const orphaned: RecordId[] = []
+    for (const id of this.bytes.keys()) {
+      if (visible.getWithType(RECORDS_OBJ, id) !== null || this.orphans.has(id)) continue
+      this.orphans.add(id)
+      orphaned.push(id)
+    }
+    this.doc = rebuilt
+    this.actor = actor
+    this.index = undefined
+    this.snapshotMemo = undefined
+    this.persisted = []
+    return orphaned
+  }
+
   /** Records held that no change of the document carries (see `load`), in no particular order. */
   orphaned (): RecordId[] {
     return [...this.orphans]

@@ -7,7 +7,7 @@
  * const d = await startDaemon(home, { flags: { 'node.listen': ['/ip4/127.0.0.1/tcp/0'] } })
  * await d.stopped   // resolves after `aura node stop` or a signal
  */
-import { randomInt } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import { makeBeacon, encodeBeacon } from '../crdt/beacon.js'
 import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/errors.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
@@ -272,6 +272,7 @@ class DaemonImpl implements Daemon {
         this.autoApply?.kick()
       },
       audit: (e) => { void this.rt.audit(`sync-${e.type}`, { peer: e.peer, code: e.code ?? null, message: e.message }).catch(() => {}) },
+      actorClaimed: (seq) => this.leaveActor(seq),
       refusedChange: (row) => {
         // The 1st, 2nd, 4th, 8th... of each kind: a peer repeating a refused change cannot flood the log.
         if ((row.count & (row.count - 1)) !== 0) return
@@ -371,6 +372,24 @@ class DaemonImpl implements Daemon {
     const conn = this.host.libp2p.getConnections().find((c) => keyIdFromPeerId(c.remotePeer) === key)
     const pub = conn?.remotePeer.publicKey?.raw
     return { source: conn === undefined ? 'unknown' : sourceOf(conn.remoteAddr.toString()), publicKey: pub ?? new Uint8Array() }
+  }
+
+  /**
+   * A peer refused our change at `seq` as a fork: another holder of this node's key wrote under
+   * its actor first. The log gives the actor up (its records of those changes become orphans),
+   * stores the rebuilt document, and offers them again under a new actor: no operator action.
+   */
+  private leaveActor (seq: number): void {
+    const log = this.rt.store.intent.log
+    const old = log.actorId
+    const orphaned = log.leaveActor(seq, randomBytes(16).toString('hex'))
+    process.stderr.write(`aura: sync: a peer holds another change at seq ${seq} of this node's actor ${old.slice(0, 8)}…${old.slice(-4)} (someone else holds this node's key?); writing as ${log.actorId.slice(0, 8)}…${log.actorId.slice(-4)} from now on and offering ${orphaned.length} records again\n`)
+    void (async () => {
+      await this.rt.store.intent.compact()
+      const offered = await this.rt.reofferOrphans()
+      this.engine?.localDocumentRebuilt()
+      await this.rt.audit('actor-claimed', { seq, actor: old, next: log.actorId, reoffered: offered })
+    })().catch((err) => this.fail('leaving a claimed actor', err))
   }
 
   private remoteAddress (key: KeyId): string | null {

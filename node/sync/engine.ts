@@ -115,6 +115,8 @@ export interface SyncEvents {
   beacon?: (beacon: Beacon, bytes: Uint8Array) => void
   sessionOpened?: (peer: KeyId) => void
   sessionClosed?: (peer: KeyId, reason?: AuraError) => void
+  /** A peer refused our change at `seq` as a fork of ours: another holder of our key took our actor. */
+  actorClaimed?: (seq: number) => void
   /** An intent-log change was refused (either direction); `row` holds the running count. */
   refusedChange?: (row: RefusedChanges) => void
 }
@@ -303,6 +305,17 @@ export class SyncEngine {
     for (const s of this.sessions) this.pushRecords(s)
   }
 
+  /** Call after the log's document was rebuilt (IntentLog.leaveActor): every session syncs afresh. */
+  localDocumentRebuilt (): void {
+    for (const s of this.sessions) {
+      if (!s.trusted) continue
+      s.syncState = this.c.log.initSyncState()
+      s.lastAm = null
+      s.paused = false
+      this.pushRecords(s)
+    }
+  }
+
   /** Call after appending entries to the chain locally (the Mothership): pushes and enforces. */
   localChainAppended (fromSeq: number): void {
     this.afterChainGrew(fromSeq, null)
@@ -421,6 +434,9 @@ export class SyncEngine {
         s.idle = null
         s.lastAm = null
         this.events.audit?.({ type: 'refused', peer: s.link.remote, code: msg.code, message: `peer refused our records: ${msg.message}` })
+        // Our own actor, taken at that seq by another holder of our key: give it up (the node
+        // moves to a new one and offers its records again), then sync afresh with everyone.
+        if (msg.code === 'E_FORK' && msg.actor === this.c.log.actorId && msg.seq !== undefined) this.events.actorClaimed?.(msg.seq)
         return
       case 'amp': {
         if (!s.trusted) throw new NotAdmittedError(`${shortId(s.link.remote)} sent intent data before admission`)
@@ -651,7 +667,9 @@ export class SyncEngine {
       // existed is refused again, costing its sender alone.
       s.syncState = this.c.log.initSyncState()
       s.lastAm = null
-      this.send(s, { t: 'refused', code: e.code, message: e.message })
+      const { actor, seq } = e.context as { actor?: unknown, seq?: unknown }
+      const names = e.code === 'E_FORK' && typeof actor === 'string' && /^[0-9a-f]{64}$/.test(actor) && typeof seq === 'number' ? { actor, seq } : {}
+      this.send(s, { t: 'refused', code: e.code, message: e.message, ...names })
     }
     if (e.code === 'E_LOCKDOWN' || e.code === 'E_STALE' || e.code === 'E_QUOTA') {
       s.syncState = this.c.log.initSyncState()

@@ -37,7 +37,9 @@ const beacon = z.object({ t: z.literal('beacon'), beacon: b64u }).strict()
 
 /** The receiver refused a batch of records for a non-hostile reason (lockdown, stale): both
  * sides reset their Automerge sync state for this link and retry on the next anti-entropy. */
-const refused = z.object({ t: z.literal('refused'), code: z.string().max(40), message: z.string().max(500) }).strict()
+// E_FORK names the change's actor and seq, so a writer whose actor another holder of its key
+// took can give it up (IntentLog.leaveActor).
+const refused = z.object({ t: z.literal('refused'), code: z.string().max(40), message: z.string().max(500), actor: z.string().regex(/^[0-9a-f]{64}$/).optional(), seq: z.number().int().min(1).max(2 ** 40).optional() }).strict()
 
 const controlSchema = z.discriminatedUnion('t', [hello, chain, heads, beacon, refused])
 

@@ -478,3 +478,33 @@ describe('records refused one by one: the rest of the message is taken', () => {
     }
   })
 })
+
+describe('a writer whose actor another holder of its key took', () => {
+  it('gives the actor up at the refused seq, offers its records again under a new one, and both logs converge', () => {
+    const alice = new Writer('alice')
+    const [r1, r2] = [alice.write('r1'), alice.write('r2')]
+    const log = IntentLog.create(actorOf('alice-node'))
+    const peer = IntentLog.create(actorOf('peer'))
+    log.append([r1], 0, alice.key)
+    syncPair(log, peer)
+    // The thief holds alice's key and writes at seq 2 of her actor before she does.
+    const stolen = alice.write('written with the stolen key')
+    pushRaw(commitSigned(A.load<IntentDoc>(peer.save()), alice.key, [stolen], { actor: log.actorId }), peer)
+    log.append([r2], 0, alice.key)
+    const err = caught(() => syncPair(log, peer))
+    expect(err.code).toBe('E_FORK')
+    expect(err.context).toMatchObject({ actor: log.actorId, seq: 2 })
+    const old = log.actorId
+    const orphaned = log.leaveActor(2, 'ab'.repeat(16))
+    expect(orphaned).toEqual([r2.id])
+    expect(log.actorId).not.toBe(old)
+    expect(log.actorId.slice(0, 32)).toBe(old.slice(0, 32))
+    log.append(orphaned.map((id) => ({ id, bytes: log.get(id) as Uint8Array })), 0, alice.key)
+    syncPair(log, peer)
+    expect(log.ids().sort()).toEqual(peer.ids().sort())
+    expect([r1, r2, stolen].every((r) => peer.has(r.id) && log.has(r.id))).toBe(true)
+    // A saved log loads as it was left: the old actor's change at seq 2 is gone for good.
+    const reloaded = IntentLog.load(log.save(), actorOf('alice-node'))
+    expect(reloaded.ids().sort()).toEqual(log.ids().sort())
+  })
+})

@@ -115,6 +115,7 @@ export type Seen =
   | { t: 'audit', event: SyncAuditEvent }
   | { t: 'opened', peer: KeyId }
   | { t: 'closed', peer: KeyId, code: string | undefined }
+  | { t: 'claimed', seq: number }
 
 /** One in-process node. */
 export class TestNode {
@@ -140,7 +141,14 @@ export class TestNode {
         recordsAdded: (ids, from) => this.seen.push({ t: 'records', ids, from }),
         audit: (event) => this.seen.push({ t: 'audit', event }),
         sessionOpened: (peer) => this.seen.push({ t: 'opened', peer }),
-        sessionClosed: (peer, reason) => this.seen.push({ t: 'closed', peer, code: reason?.code })
+        sessionClosed: (peer, reason) => this.seen.push({ t: 'closed', peer, code: reason?.code }),
+        // As the daemon does (node/daemon.ts leaveActor): give the actor up, offer the records again.
+        actorClaimed: (seq) => {
+          this.seen.push({ t: 'claimed', seq })
+          const orphaned = this.log.leaveActor(seq, 'cd'.repeat(16))
+          this.log.append(orphaned.map((id) => ({ id, bytes: this.log.get(id) as Uint8Array })), clock.now, this.key)
+          this.engine.localDocumentRebuilt()
+        }
       }
     )
   }

@@ -6,7 +6,7 @@ import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
 import { effectiveView } from '../../crdt/effective-view.js'
 import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
-import { recordIdOf } from '../../crdt/record.js'
+import { nextRecordFields, recordIdOf, signRecord } from '../../crdt/record.js'
 import type { SyncMessage } from '../../node/sync/messages.js'
 import { actorNamed, keyNamed, settle, TestTeam, type Wire } from './engine-fixture.js'
 import { commitSigned, inventedDependency, Writer } from '../crdt/record-fixtures.js'
@@ -463,5 +463,31 @@ describe('SyncEngine: races between honest peers', () => {
     expect(alice.chain.head).toEqual(paul.chain.head)
     expect(alice.engine.connectedPeers()).toEqual([paul.id])
     expect(alice.holds(r)).toBe(true)
+  })
+})
+
+describe('SyncEngine: a writer whose actor another holder of its key took', () => {
+  it('hears E_FORK naming its actor and seq, gives the actor up, and its record reaches the peer under a new one', async () => {
+    const { syncPair } = await import('../crdt/record-fixtures.js')
+    const team = new TestTeam(['alice', 'bob'])
+    const alice = team.node('alice')
+    const bob = team.node('bob')
+    const wire = team.connect(alice, bob)
+    const r1 = alice.write('r1')
+    await settle()
+    expect(bob.holds(r1)).toBe(true)
+    // The thief copies alice's log and key and writes at seq 2 of her actor; bob takes it first.
+    const thief = IntentLog.load(alice.log.save(), alice.log.actorId)
+    const stolen = signRecord({ ...nextRecordFields(alice.lastWritten), kind: 'intent', actor: 'alice', host: 'thief', ts: team.clock.now, auth: { ...alice.chain.head }, text: 'stolen' }, alice.key)
+    thief.append([stolen], team.clock.now, alice.key)
+    syncPair(thief, bob.log)
+    const old = alice.log.actorId
+    const r2 = alice.write('r2')
+    await settle(6)
+    expect(wire.bToA).toContainEqual(expect.objectContaining({ t: 'refused', code: 'E_FORK', actor: old, seq: 2 }))
+    expect(alice.seen).toContainEqual({ t: 'claimed', seq: 2 })
+    expect(alice.log.actorId).not.toBe(old)
+    expect(bob.holds(r2)).toBe(true)
+    expect(alice.holds(stolen)).toBe(true)
   })
 })
