@@ -126,7 +126,7 @@ export const OPERATIONS: Record<string, Operation> = {
 
   'agent-issue': async (rt, p) => await issueAgent(rt, { name: need(p, 'name'), role: p.role, capabilities: p.capabilities, ttl: p.ttl, maxCommitsPerHour: p.maxCommitsPerHour }),
   'agent-list': async (rt, p) => listAgents(rt, { filter: p.filter }),
-  'agent-resolve': async (rt, p) => { const a = resolveAgent(rt, need(p, 'agent')); return { agent: shortId(a.key, a.name), key: a.key } },
+  'agent-resolve': async (rt, p) => { const a = resolveAgent(rt, need(p, 'agent')); return { agent: shortId(a.key, a.name), key: a.key, capabilities: [...a.capabilities] } },
   'agent-revoke': async (rt, p) => await revokeAgent(rt, { agent: need(p, 'agent'), reason: need(p, 'reason') }),
   'agent-revoke-all': async (rt, p) => await ms.revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
   'sentinel-send': async (rt, p) => await sendMessage(rt, p),

@@ -79,14 +79,15 @@ export function register (program: Program): void {
   program.command('mcp', 'Serve the Model Context Protocol on stdin/stdout to an AI agent, acting as --agent: every call enforced, refusals (and with log_all_calls every call) audited', async ({ options, io }) => {
     const agent = str(options.agent)
     if (agent === undefined || agent === '') throw new UsageError('missing --agent NAME: the agent this server acts as (its credential must be in this home; see `aura agent list`)')
-    // Fail before serving if the agent is unknown here, with the usual error.
-    await callNode(io, 'agent-resolve', { agent })
+    // Fail before serving if the agent is unknown here, with the usual error; offer only the
+    // tools its capabilities allow.
+    const resolved = await callNode(io, 'agent-resolve', { agent }) as { capabilities: string[] }
     const [{ buildMcpServer }, { StdioServerTransport }] = await Promise.all([
       import('../../node/agents/mcp-server.js'),
       import('@modelcontextprotocol/sdk/server/stdio.js')
     ])
     const where = await workspaceParams(io, options) as { cwd?: string, workspace?: string }
-    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params), { cwd: where.cwd, workspace: where.workspace })
+    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params), { cwd: where.cwd, workspace: where.workspace, capabilities: resolved.capabilities, ...(io.ctx.version === undefined ? {} : { version: io.ctx.version }) })
     const closed = new Promise<void>((resolve) => { server.server.onclose = () => resolve() })
     process.stdin.once('end', () => { void server.close() })
     await server.connect(new StdioServerTransport())

@@ -16,15 +16,21 @@ import { MCP_TOOLS } from './mcp-tools.js'
 /** How the server reaches the node: an operation name and its params. */
 export type NodeCall = (method: string, params: Record<string, unknown>) => Promise<unknown>
 
-/** An MCP server offering MCP_TOOLS as `agent`. */
-export function buildMcpServer (agent: string, call: NodeCall, opts: { cwd?: string, workspace?: string, version?: string } = {}): McpServer {
+/**
+ * An MCP server offering MCP_TOOLS as `agent`: only the tools its `capabilities` allow (a reader
+ * is offered no write tool; the node still checks every call), each with MCP annotations, and
+ * every result both as text and as `structuredContent` (an object: a list comes as `{ result }`).
+ */
+export function buildMcpServer (agent: string, call: NodeCall, opts: { cwd?: string, workspace?: string, version?: string, capabilities?: readonly string[] } = {}): McpServer {
   const version = opts.version ?? '0.1.0'
   const server = new McpServer({ name: 'aura', version })
   for (const [tool, spec] of Object.entries(MCP_TOOLS)) {
-    server.registerTool(tool, { description: spec.description, inputSchema: spec.input }, async (args: Record<string, unknown>) => {
+    if (opts.capabilities !== undefined && !opts.capabilities.includes(spec.capability)) continue
+    server.registerTool(tool, { title: spec.annotations.title, description: spec.description, inputSchema: spec.input, annotations: spec.annotations }, async (args: Record<string, unknown>) => {
       try {
         const result = await call('mcp-call', { agent, tool, args, cwd: opts.cwd, workspace: opts.workspace })
-        return { content: [{ type: 'text' as const, text: JSON.stringify(result) }] }
+        const structuredContent = typeof result === 'object' && result !== null && !Array.isArray(result) ? result as Record<string, unknown> : { result }
+        return { content: [{ type: 'text' as const, text: JSON.stringify(result) }], structuredContent }
       } catch (err) {
         const e = toAuraError(err)
         return { isError: true, content: [{ type: 'text' as const, text: `${e.code}: ${e.message}` }] }

@@ -24,17 +24,34 @@ export interface McpTool {
   readonly description: string
   /** The tool's arguments, as the MCP client sees them. */
   readonly input: z.ZodRawShape
+  /** MCP tool annotations: hints for the client (what a call may change). */
+  readonly annotations: ToolHints
   /** The operation's params from the tool's arguments and the agent's working directory (the agent is added). */
   readonly params: (args: Record<string, unknown>, cwd: string | undefined) => Record<string, unknown>
 }
 
 const text = (v: unknown): string | undefined => typeof v === 'string' ? v : undefined
 
+/** MCP's tool annotations (spec 2025-06-18), as this server sets them. */
+export interface ToolHints {
+  readonly title: string
+  readonly readOnlyHint: boolean
+  readonly destructiveHint?: boolean
+  readonly idempotentHint?: boolean
+  readonly openWorldHint: boolean
+}
+
+// Reads change nothing; writes add signed records (never delete or overwrite anything), and
+// stay inside the team (no open world).
+const reads = (title: string): ToolHints => ({ title, readOnlyHint: true, openWorldHint: false })
+const writes = (title: string, idempotent = false): ToolHints => ({ title, readOnlyHint: false, destructiveHint: false, idempotentHint: idempotent, openWorldHint: false })
+
 /** The tools `aura mcp` offers, by name. */
 export const MCP_TOOLS: Record<string, McpTool> = {
   aura_log_intent: {
     op: 'log-intent',
     capability: 'intent',
+    annotations: writes('Record an intent'),
     description: 'Record an intent (what you are changing and why), signed as you, with the delta of every function changed in the workspace since the last record.',
     input: { text: z.string().min(1).describe('What and why') },
     params: (a, cwd) => ({ text: text(a.text), cwd })
@@ -42,6 +59,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
   aura_zone_claim: {
     op: 'zone-claim',
     capability: 'intent',
+    annotations: writes('Claim a zone'),
     description: 'Claim a zone (paths, globs or PATH:NAME functions) so others are warned or blocked from changing it while you work; it expires after ttl. You cannot claim over a person\'s zone, and you may not change code inside one.',
     input: {
       patterns: z.array(z.string()).min(1).describe('e.g. src/auth/** or src/auth/verify.py:verify_token'),
@@ -53,6 +71,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
   aura_snapshot: {
     op: 'snapshot',
     capability: 'intent',
+    annotations: writes('Snapshot files before editing', true),
     description: 'Snapshot workspace files (all, or the paths given) before you edit them, so any edit can be rewound.',
     input: { paths: z.array(z.string()).optional().describe('Files or directories, relative to the workspace'), reason: z.string().optional() },
     params: (a, cwd) => ({ paths: Array.isArray(a.paths) ? a.paths.map(String) : undefined, reason: text(a.reason) ?? 'before agent edit', cwd })
@@ -60,6 +79,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
   aura_trace: {
     op: 'trace',
     capability: 'read',
+    annotations: reads('Read the team\'s records'),
     description: 'The team\'s signed records, oldest first, with their status (effective or quarantined).',
     input: { since: z.string().optional().describe('e.g. 6h, 30d'), kind: z.string().optional(), actor: z.string().optional() },
     params: (a) => ({ since: text(a.since), kind: text(a.kind), actor: text(a.actor) })
@@ -67,6 +87,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
   aura_send_message: {
     op: 'sentinel-send',
     capability: 'intent',
+    annotations: writes('Send a message'),
     description: 'Send a message to other agents or peers: a signed record, shown by `aura sentinel inbox`.',
     input: { to: z.array(z.string()).min(1).describe('Agent names or ids, peer ids'), text: z.string().min(1) },
     params: (a) => ({ text: text(a.text), to: Array.isArray(a.to) ? a.to.map(String) : text(a.to) })
@@ -74,6 +95,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
   aura_inbox: {
     op: 'sentinel-inbox',
     capability: 'read',
+    annotations: reads('Read your messages'),
     description: 'Messages from and to you.',
     input: {},
     params: () => ({})

@@ -30,7 +30,9 @@ describe('aura mcp', () => {
   }
   const connect = async (agent: string, workspace?: string): Promise<Client> => {
     const [a, b] = InMemoryTransport.createLinkedPair()
-    await buildMcpServer(agent, call, { workspace, cwd: workspace }).connect(a)
+    // As `aura mcp` does: the tools offered follow the agent's capabilities.
+    const { capabilities } = await call('agent-resolve', { agent }) as { capabilities: string[] }
+    await buildMcpServer(agent, call, { workspace, cwd: workspace, capabilities }).connect(a)
     const client = new Client({ name: 'test-agent', version: '1.0.0' })
     await client.connect(b)
     return client
@@ -54,23 +56,32 @@ describe('aura mcp', () => {
 
   it('runs tools as the agent, refuses them by capability and after revocation, and audits every call', async () => {
     const claude = await connect('claude')
-    expect((await claude.listTools()).tools.map((t) => t.name).sort()).toEqual(['aura_inbox', 'aura_log_intent', 'aura_send_message', 'aura_snapshot', 'aura_trace', 'aura_zone_claim'])
+    const tools = (await claude.listTools()).tools
+    expect(tools.map((t) => t.name).sort()).toEqual(['aura_inbox', 'aura_log_intent', 'aura_send_message', 'aura_snapshot', 'aura_trace', 'aura_zone_claim'])
+    // Annotations tell a client what a call may change.
+    expect(tools.find((t) => t.name === 'aura_trace')?.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false })
+    expect(tools.find((t) => t.name === 'aura_log_intent')?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, openWorldHint: false })
 
     const logged = await claude.callTool({ name: 'aura_log_intent', arguments: { text: 'tighten the session check' } })
     expect(logged.isError).not.toBe(true)
     const id = JSON.parse(textOf(logged)).id
+    // The same result as structured content; a list comes wrapped as { result }.
+    expect(logged.structuredContent).toMatchObject({ id })
+    expect((await claude.callTool({ name: 'aura_trace', arguments: {} })).structuredContent).toMatchObject({ result: expect.arrayContaining([expect.objectContaining({ id })]) })
     const rows = await ok(['trace'])
     expect(rows.find((r: any) => r.id === id)).toMatchObject({ signer: expect.stringMatching(/^claude-/), status: 'effective' })
     // The agent's name finds its records as its id does.
     expect((await ok(['trace', '--actor', 'claude'])).map((r: any) => r.id)).toEqual([id])
     expect((await claude.callTool({ name: 'aura_send_message', arguments: { to: ['watcher'], text: 'please review' } })).isError).not.toBe(true)
 
-    // A reader may read but not write.
+    // A reader is offered read tools only, and the node refuses a write it sends anyway.
     const watcher = await connect('watcher')
+    expect((await watcher.listTools()).tools.map((t) => t.name).sort()).toEqual(['aura_inbox', 'aura_trace'])
     expect((await watcher.callTool({ name: 'aura_inbox', arguments: {} })).isError).not.toBe(true)
-    const denied = await watcher.callTool({ name: 'aura_log_intent', arguments: { text: 'not allowed' } })
-    expect(denied.isError).toBe(true)
-    expect(textOf(denied)).toMatch(/^E_CAPABILITY: /)
+    const unoffered = await watcher.callTool({ name: 'aura_log_intent', arguments: { text: 'not allowed' } }).catch((err: Error) => ({ isError: true, content: [{ type: 'text', text: err.message }] }))
+    expect(unoffered.isError).toBe(true)
+    expect(textOf(unoffered)).toMatch(/not found/i)
+    await expect(call('mcp-call', { agent: 'watcher', tool: 'aura_log_intent', args: { text: 'not allowed' } })).rejects.toMatchObject({ code: 'E_CAPABILITY' })
 
     await ok(['agent', 'revoke', 'claude', '--reason', 'prompt injection'])
     const refused = await claude.callTool({ name: 'aura_trace', arguments: {} })
@@ -82,6 +93,7 @@ describe('aura mcp', () => {
     const events = lines.filter((l: any) => l.type === 'audit' && l.event.type === 'mcp-call').map((l: any) => l.event)
     expect(events.map((e: any) => [e.name, e.tool, e.outcome, e.code])).toEqual([
       ['claude', 'aura_log_intent', 'allowed', null],
+      ['claude', 'aura_trace', 'allowed', null],
       ['claude', 'aura_send_message', 'allowed', null],
       ['watcher', 'aura_inbox', 'allowed', null],
       ['watcher', 'aura_log_intent', 'refused', 'E_CAPABILITY'],
