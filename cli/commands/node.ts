@@ -30,6 +30,15 @@ export function register (program: Program): void {
       return undefined
     }
     const { spawnDaemon } = await import('../spawn-daemon.js')
+    // Idempotent: a running daemon is the state asked for, unless this start asks for something
+    // else (--listen, --set), which a running daemon cannot take: that is E_DAEMON_RUNNING.
+    if (listen === undefined && options.set === undefined) {
+      const { pingControl } = await import('../../node/control/client.js')
+      if (await pingControl(home)) {
+        const status = await callNode(io, 'status', {}, { daemonOnly: true })
+        return { data: { ...status, alreadyRunning: true }, text: (c) => `${c.green('already running')}: ${status.peer} (pid ${status.pid}) on ${status.listen.join(', ')}` }
+      }
+    }
     await spawnDaemon(home, { listen, set: options.set, timeoutMs: START_TIMEOUT_MS, env: io.ctx.env })
     const status = await callNode(io, 'status', {}, { daemonOnly: true })
     return { data: status, text: (c) => `${c.green('started')} ${status.peer} on ${status.listen.join(', ')}` }
@@ -39,8 +48,14 @@ export function register (program: Program): void {
 
   program.command('node stop', 'Stop the node daemon', async ({ io }) => {
     const home = await io.home()
-    await callNode(io, 'stop', {}, { daemonOnly: true })
-    const { pingControl } = await import('../../node/control/client.js')
+    const { pingControl, noDaemon } = await import('../../node/control/client.js')
+    try {
+      await callNode(io, 'stop', {}, { daemonOnly: true })
+    } catch (err) {
+      // Idempotent: a stopped daemon is the state asked for.
+      if (noDaemon(err)) return { data: { stopped: false, running: false }, text: () => `not running (no daemon on ${home})` }
+      throw err
+    }
     for (let i = 0; i < 100 && await pingControl(home); i++) await new Promise((r) => setTimeout(r, 100))
     return { data: { stopped: true }, text: () => 'stopped' }
   })

@@ -136,6 +136,10 @@ describe('one daemon per home', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     // In the foreground too; a daemon that wrongly started would hang here until killed.
     const fg = await team.mothership.aura('node', 'start', '--foreground', '--listen', LISTEN)
     expect(refused(fg)).toBe('E_DAEMON_RUNNING')
+    // With nothing asked of it but to run, a start finds the state it asks for: exit 0.
+    const again = await team.mothership.aura('node', 'start', '--json')
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRunning: true, pid: before.pid })
     const after = await team.mothership.status()
     expect(after).toMatchObject({ daemon: 'running', pid: before.pid, listen: before.listen })
     expect(team.mothership.livePids()).toEqual([before.pid])
