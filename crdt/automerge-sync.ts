@@ -27,6 +27,8 @@ export type BackendSyncState = Parameters<Backend['generateSyncMessage']>[0]
 interface WasmApi {
   initSyncState: () => BackendSyncState
   exportSyncState: (state: BackendSyncState) => ExportedSyncState
+  encodeSyncState: (state: BackendSyncState) => Uint8Array
+  decodeSyncState: (data: Uint8Array) => BackendSyncState
 }
 
 const require = createRequire(import.meta.url)
@@ -48,6 +50,16 @@ const wasm = loadWasmApi()
 /** A fresh backend sync state for a peer. */
 export function initBackendSyncState (): BackendSyncState {
   return wasm.initSyncState()
+}
+
+/** What Automerge keeps of a sync state between connections (the heads both sides shared). */
+export function encodeBackendSyncState (state: BackendSyncState): Uint8Array {
+  return wasm.encodeSyncState(state)
+}
+
+/** A sync state from `encodeBackendSyncState`; throws on bytes that are not one. */
+export function decodeBackendSyncState (data: Uint8Array): BackendSyncState {
+  return wasm.decodeSyncState(data)
 }
 
 /** A sync state as plain data (the backend's own export). */

@@ -23,7 +23,7 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
-import { exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
+import { decodeBackendSyncState, encodeBackendSyncState, exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
 import { badChangeSignature, changeSignatureCheck, ownsActor, signChange, writerActor } from './change-auth.js'
 import { verifyRaw, type KeyPair } from './crypto.js'
 import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError, QuotaError } from './errors.js'
@@ -31,7 +31,7 @@ import { keyIdOf, shortId, type KeyId, type RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { ChangeIndex, changeLimit, changeSize, documentInflatedBytes, inflateBudget, PER_RECORD_BYTES, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
-import { readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
+import { addNeeds, readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
 /** A record a sync message would add, decoded and verified, as handed to `check`. */
 export interface IncomingRecord {
@@ -86,6 +86,13 @@ export class IntentLog {
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
   private maxRecordBytes = MAX_RECORD_BYTES
+  /**
+   * Changes a refused message lacked (E_MISSING_DEPS: the missing dependencies and the refused
+   * changes themselves), asked for in the `need` of the next NEED_SENDS messages: Automerge would
+   * have queued the change and asked by itself; a bloom filter's false positive (the sender
+   * wrongly thinks we hold the dependency) otherwise repeats on every resync. Bounded.
+   */
+  private readonly needs = new Map<string, number>()
   // The whole document as this log saved it without DEFLATE and, once asked for, every change
   // hash, at the heads it was saved at (document null: too large to send so); dropped when the
   // heads move. See wholeDocumentMessage.
@@ -456,9 +463,34 @@ export class IntentLog {
     this.snapshotMemo = undefined
   }
 
+  private askFor (hashes: readonly string[]): void {
+    for (const h of hashes) {
+      if (this.needs.size >= MAX_NEEDS && !this.needs.has(h)) break
+      this.needs.set(h, NEED_SENDS)
+    }
+  }
+
   /** A fresh sync state for a peer. */
   initSyncState (): SyncState {
     return initBackendSyncState()
+  }
+
+  /** What to keep of a peer's sync state between its connections (Automerge's persisted form). */
+  keepSyncState (state: SyncState): Uint8Array {
+    return encodeBackendSyncState(state)
+  }
+
+  /**
+   * A peer's sync state resumed from `keepSyncState`: its first message says which heads the two
+   * shared, so the peer sends only the changes since (without it Automerge sends a peer it shares
+   * nothing with the whole document). A fresh state if the bytes do not decode.
+   */
+  resumeSyncState (kept: Uint8Array): SyncState {
+    try {
+      return decodeBackendSyncState(kept)
+    } catch {
+      return initBackendSyncState()
+    }
   }
 
   /** The next message for a peer, or null when there is nothing to say. `state` is left as it was. */
@@ -468,7 +500,17 @@ export class IntentLog {
     if (whole !== undefined) return whole
     const next = state.clone()
     const message = backend.generateSyncMessage(next)
-    return [next, message ?? null]
+    return [next, message === null || message === undefined ? null : this.withNeeds(message, backend)]
+  }
+
+  // Asks, in the next few messages, for what a refused change lacked (see `needs`).
+  private withNeeds (message: Uint8Array, backend: Backend): Uint8Array {
+    if (this.needs.size === 0) return message
+    for (const [hash, left] of [...this.needs]) {
+      if (backend.getChangeMetaByHash(hash) !== null || left <= 0) this.needs.delete(hash)
+      else this.needs.set(hash, left - 1)
+    }
+    return this.needs.size === 0 ? message : addNeeds(message, [...this.needs.keys()]) ?? message
   }
 
   /**
@@ -535,7 +577,12 @@ export class IntentLog {
     let fresh = staged.changes.filter((c) => c.hash !== GENESIS_HASH && live.getChangeMetaByHash(c.hash) === null)
     const writers = this.writersOf(fresh)
     this.checkForks(fresh)
-    this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
+    try {
+      this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
+    } catch (err) {
+      if (err instanceof MissingDepsError) this.askFor([...(err.context.missing as string[] ?? []), ...fresh.map((c) => c.hash)])
+      throw err
+    }
     this.checkChangeSizes(fresh, staged.puts)
     // Decoded, not yet verified: the carrier rule and the receipt check read only what the
     // change's writer signed for (its signature covers every record id), and what they refuse
@@ -791,6 +838,9 @@ export class IntentLog {
 
 /** Largest whole document sent saved without DEFLATE (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
 export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024
+// Changes asked for at once after refusals for missing dependencies, and in how many messages.
+const MAX_NEEDS = 256
+const NEED_SENDS = 8
 
 // The changes of `changes` (message order) that carry none of `refuse` and depend on none that does.
 function keptChanges (changes: readonly StagedChange[], refuse: readonly RecordId[]): StagedChange[] {

@@ -71,3 +71,35 @@ export function replaceChanges (m: Uint8Array, env: Envelope, entries: readonly 
 function skipHashes (c: Cursor): void {
   skip(c, uleb(c) * HASH_BYTES)
 }
+
+/**
+ * `m` with `hashes` (hex) added to its need field, so the peer sends those changes: how a
+ * receiver that refused a change for a missing dependency asks for what it lacks (Automerge
+ * would have queued the change and asked by itself). Null when `m` is not an envelope.
+ */
+export function addNeeds (m: Uint8Array, hashes: readonly string[]): Uint8Array | null {
+  if (m.length === 0 || (m[0] !== SYNC_MESSAGE_V1 && m[0] !== SYNC_MESSAGE_V2)) return null
+  const c: Cursor = { d: m, at: 1, end: m.length }
+  try {
+    skipHashes(c) // heads
+    const needAt = c.at
+    const count = uleb(c)
+    const listAt = c.at
+    skip(c, count * HASH_BYTES)
+    const held = new Set<string>()
+    for (let i = 0; i < count; i++) held.add(Buffer.from(m.subarray(listAt + i * HASH_BYTES, listAt + (i + 1) * HASH_BYTES)).toString('hex'))
+    const extra = [...new Set(hashes)].filter((h) => /^[0-9a-f]{64}$/.test(h) && !held.has(h))
+    if (extra.length === 0) return m
+    const head = ulebBytes(count + extra.length)
+    const out = new Uint8Array(m.length - (listAt - needAt) + head.length + extra.length * HASH_BYTES)
+    out.set(m.subarray(0, needAt), 0)
+    let at = needAt
+    out.set(head, at); at += head.length
+    out.set(m.subarray(listAt, c.at), at); at += c.at - listAt
+    for (const h of extra) { out.set(Buffer.from(h, 'hex'), at); at += HASH_BYTES }
+    out.set(m.subarray(c.at), at)
+    return out
+  } catch {
+    return null
+  }
+}

@@ -186,6 +186,8 @@ function status (rt: NodeRuntime, live?: LiveState) {
     mothership: rt.mothershipKey !== null,
     daemon: live === undefined ? 'not running' : 'running',
     pid: live === undefined ? null : process.pid,
+    // The daemon's memory now (MB): resident, JS heap in use, and outside it (Automerge's WebAssembly memory, buffers).
+    memory: live === undefined ? null : memoryMb(),
     listen: (live?.listen ?? []).filter((a) => !a.includes('/p2p-circuit')),
     // Circuit addresses: reachable through a relay that holds a reservation for this node.
     relayed: (live?.listen ?? []).filter((a) => a.includes('/p2p-circuit')),
@@ -211,4 +213,10 @@ function status (rt: NodeRuntime, live?: LiveState) {
     config: cfg === null ? null : { restartNeeded: cfg.restartNeeded.map((r) => r.key), reloadError: cfg.error },
     problems
   }
+}
+
+function memoryMb (): { rss: number, heapUsed: number, external: number, arrayBuffers: number } {
+  const m = process.memoryUsage()
+  const mb = (n: number): number => Math.round(n / 1048576)
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }
 }

@@ -99,6 +99,9 @@ export interface RefusedChanges {
   message: string
 }
 
+/** Peers whose sync state is kept between sessions. */
+const KEPT_SYNC_STATES = 4096
+
 /** Most (peer, direction, code) rows of refused changes kept; the oldest goes first. */
 const REFUSED_ROWS_MAX = 256
 
@@ -217,6 +220,15 @@ export class SyncEngine {
   /** Held records by signer, for the receive-side quota check; rebuilt when the log grows. */
   private bySigner: { size: number, map: Map<KeyId, Array<{ id: RecordId, record: SignedRecord }>> } | null = null
 
+  /** The sync state kept per peer between its sessions (this run only, bounded; oldest dropped). */
+  private readonly syncStates = new Map<KeyId, Uint8Array>()
+
+  private keepSyncState (key: KeyId, state: SyncState): void {
+    this.syncStates.delete(key)
+    this.syncStates.set(key, this.c.log.keepSyncState(state))
+    if (this.syncStates.size > KEPT_SYNC_STATES) this.syncStates.delete(this.syncStates.keys().next().value as KeyId)
+  }
+
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
     this.init = { maxStalenessMs: null, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, maxFutureMs: null, ...init }
@@ -285,6 +297,7 @@ export class SyncEngine {
     link.onClose = (reason) => {
       this.sessions.delete(s)
       this.dropPieces(s)
+      if (s.trusted) this.keepSyncState(link.remote, s.syncState)
       // The remote refused our intent data as hostile (error frame): shown as refused changes.
       if (reason?.context.remote === true && INTENT_REFUSALS.has(reason.code)) this.noteRefusal(link.remote, 'out', reason.code, reason.message)
       this.events.sessionClosed?.(link.remote, reason)
@@ -491,6 +504,10 @@ export class SyncEngine {
   }
 
   private startTrusted (s: Session): void {
+    // A peer met before (this run) resumes its sync state: it sends the changes since the heads
+    // we shared, not a whole document (which for a big log, or a member's flood, is costly).
+    const kept = this.syncStates.get(s.link.remote)
+    if (kept !== undefined) s.syncState = this.c.log.resumeSyncState(kept)
     this.events.sessionOpened?.(s.link.remote)
     const held = s.helloBeacon
     s.helloBeacon = null

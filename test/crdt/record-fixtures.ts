@@ -101,9 +101,18 @@ export function syncPair (a: IntentLog, b: IntentLog, check: IncomingCheck = acc
     let m1: Uint8Array | null
     let m2: Uint8Array | null
     ;[sa, m1] = a.generateSyncMessage(sa)
-    if (m1 !== null) { bytes += m1.length; messages.push(m1); sb = b.receiveSyncMessage(sb, m1, check, 0).state }
+    // As the engine does (RESYNC_CODES): a change sent without its dependency, because
+    // Automerge's bloom filter wrongly said the receiver held it, is refused, and both sides
+    // start afresh; the dependency then comes with it.
+    const resync = (err: unknown): boolean => {
+      if ((err as { code?: string }).code !== 'E_MISSING_DEPS') throw err
+      sa = a.initSyncState()
+      sb = b.initSyncState()
+      return true
+    }
+    if (m1 !== null) { bytes += m1.length; messages.push(m1); try { sb = b.receiveSyncMessage(sb, m1, check, 0).state } catch (err) { if (resync(err)) continue } }
     ;[sb, m2] = b.generateSyncMessage(sb)
-    if (m2 !== null) { bytes += m2.length; sa = a.receiveSyncMessage(sa, m2, check, 0).state }
+    if (m2 !== null) { bytes += m2.length; try { sa = a.receiveSyncMessage(sa, m2, check, 0).state } catch (err) { if (resync(err)) continue } }
     if (m1 === null && m2 === null) return { rounds: round, bytes, messages }
   }
   throw new TimeoutError(`sync did not settle in ${maxRounds} rounds`)
