@@ -11,15 +11,25 @@ import { callNode, defined, str, strings } from '../call.js'
 
 /** Registers the team commands. */
 export function register (program: Program): void {
-  program.command('join <token>', 'Redeem a join token at the Mothership and start syncing', async ({ args, options, io }) => {
+  program.command('join <token>', 'Redeem a join token at the Mothership and start syncing (creating this node\'s identity first if it has none)', async ({ args, options, io }) => {
     const home = await io.home()
     const { pingControl } = await import('../../node/control/client.js')
     let res: any
     if (await pingControl(home)) {
       res = await callNode(io, 'join', { token: args.token }, { daemonOnly: true })
     } else {
+      // A machine with no identity yet gets one first (as `tailscale up --authkey` does): one
+      // step to a node; the identity stays if the join is refused.
+      const [{ access }, { identityPath }] = await Promise.all([import('node:fs/promises'), import('../../node/identity.js')])
+      let created: string | null = null
+      if (!await access(identityPath(home)).then(() => true, () => false)) {
+        const { initHome } = await import('../../node/home.js')
+        created = (await initHome(home)).identity.shortId
+        io.out.info(`created identity ${created} in ${home}`)
+      }
       const { joinWithoutDaemon } = await import('../join-offline.js')
       res = await joinWithoutDaemon(home, String(args.token), await io.config())
+      res.identityCreated = created
       if (options.start !== false) {
         const { spawnDaemon } = await import('../spawn-daemon.js')
         const listen = strings(options.listen)

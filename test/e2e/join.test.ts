@@ -1,7 +1,7 @@
 // Join refusals end to end, against a running Mothership: each refused join fails with its
 // documented code and exit code, and `aura mothership audit-token` lists every attempt with its
 // source address and outcome. Also: a second daemon on one home is refused.
-import { cp } from 'node:fs/promises'
+import { cp, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest'
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from '../../crdt/canonical.js'
@@ -125,6 +125,23 @@ describe.concurrent('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     const a = await audit(issued.jti)
     expect(a.revoked).toMatchObject({ reason: 'sent to the wrong channel' })
     expect(a.attempts.map((x: { outcome: string }) => x.outcome)).toEqual(['refused'])
+  })
+})
+
+describe('one step to a node', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
+  it('join on a machine with no identity creates one (0600 key in a 0700 home), then joins', async () => {
+    const issued = await team.issue('gina')
+    const gina = team.add('gina')
+    const r = await join(gina, issued.token)
+    const joined = ok(r, 'join gina')
+    expect(joined).toMatchObject({ joined: 'acme', user: 'gina', role: 'contributor', identityCreated: expect.stringMatching(/^peer-[0-9a-f]{4}/) })
+    expect(joined.peer).toBe(joined.identityCreated)
+    expect(r.stderr).toContain(`created identity ${String(joined.identityCreated)}`)
+    expect((await stat(path.join(gina.home, 'identity.key'))).mode & 0o777).toBe(0o600)
+    expect((await stat(gina.home)).mode & 0o777).toBe(0o700)
+    // A home that has one is not touched: no identity is created twice.
+    const again = await join(gina, (await team.issue('gina2')).token)
+    expect(again.json?.identityCreated ?? null).toBeNull()
   })
 })
 
