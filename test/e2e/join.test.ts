@@ -130,17 +130,17 @@ describe.concurrent('join refusals', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
 
 describe('one step to a node', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   it('join on a machine with no identity creates one (0600 key in a 0700 home), then joins', async () => {
-    const issued = await team.issue('gina')
-    const gina = team.add('gina')
-    const r = await join(gina, issued.token)
-    const joined = ok(r, 'join gina')
-    expect(joined).toMatchObject({ joined: 'acme', user: 'gina', role: 'contributor', identityCreated: expect.stringMatching(/^peer-[0-9a-f]{4}/) })
+    const issued = await team.issue('quinn')
+    const quinn = team.add('quinn')
+    const r = await join(quinn, issued.token)
+    const joined = ok(r, 'join quinn')
+    expect(joined).toMatchObject({ joined: 'acme', user: 'quinn', role: 'contributor', identityCreated: expect.stringMatching(/^peer-[0-9a-f]{4}/) })
     expect(joined.peer).toBe(joined.identityCreated)
     expect(r.stderr).toContain(`created identity ${String(joined.identityCreated)}`)
-    expect((await stat(path.join(gina.home, 'identity.key'))).mode & 0o777).toBe(0o600)
-    expect((await stat(gina.home)).mode & 0o777).toBe(0o700)
+    expect((await stat(path.join(quinn.home, 'identity.key'))).mode & 0o777).toBe(0o600)
+    expect((await stat(quinn.home)).mode & 0o777).toBe(0o700)
     // A home that has one is not touched: no identity is created twice.
-    const again = await join(gina, (await team.issue('gina2')).token)
+    const again = await join(quinn, (await team.issue('quinn2')).token)
     expect(again.json?.identityCreated ?? null).toBeNull()
   })
 })
