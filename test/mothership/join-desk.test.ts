@@ -99,21 +99,21 @@ describe('JoinDesk', () => {
     const d = desk({ perToken: 2 })
     const t = await issuePeer(rt, { user: 'jon', role: 'contributor', reusable: true })
     const codes: Array<string | undefined> = []
-    for (let i = 0; i < 4; i++) codes.push((await attempt(d, rt, t.token, `10.0.1.${i}:5000`)).refused?.code)
+    for (let i = 0; i < 4; i++) codes.push((await attempt(d, rt, t.token, `127.0.1.${i}:5000`)).refused?.code)
     expect(codes).toEqual([undefined, undefined, 'E_RATE_LIMITED', 'E_RATE_LIMITED'])
   })
 
   it('stores a bounded number of attempts per token and counts the rest; audit-token shows both', async () => {
     const d = desk({ perSource: 5, auditPerToken: 4 })
     const t = await issuePeer(rt, { user: 'kim', role: 'contributor' })
-    for (let i = 0; i < 30; i++) await attempt(d, rt, t.token, `10.0.2.${i % 3}:6000`)
+    for (let i = 0; i < 30; i++) await attempt(d, rt, t.token, `127.0.2.${i % 3}:6000`)
     expect((await rt.store.joins.list(t.jti as Jti)).length).toBe(4)
     const report = await auditToken(rt, { jti: t.jti })
     expect(report.attempts.length).toBe(4)
     expect(report.summarised?.count).toBe(26)
     expect(report.attempts.length + (report.summarised?.count ?? 0)).toBe(30)
     expect(report.summarised?.outcomes).toEqual({ E_TOKEN_USED: 11, E_RATE_LIMITED: 15 })
-    expect(report.summarised?.sources).toEqual({ '10.0.2.0': 8, '10.0.2.1': 9, '10.0.2.2': 9 })
+    expect(report.summarised?.sources).toEqual({ '127.0.2.0': 8, '127.0.2.1': 9, '127.0.2.2': 9 })
   })
 
   it('stores a bounded number of attempts with tokens it never issued, all together, and counts the rest', async () => {
