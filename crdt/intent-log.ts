@@ -29,7 +29,7 @@ import { verifyRaw, type KeyPair } from './crypto.js'
 import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError, QuotaError } from './errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, changeLimit, changeSize, documentInflatedBytes, inflateBudget, PER_RECORD_BYTES, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
+import { ChangeIndex, changeLimit, changeSize, changeTooHeavy, documentInflatedBytes, inflateBudget, PER_RECORD_BYTES, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 import { addNeeds, readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
@@ -742,7 +742,7 @@ export class IntentLog {
     const limit = changeLimit(this.maxRecordBytes)
     for (const c of changes) {
       const size = changeSize(c, (id) => sizes.get(id) ?? this.bytes.get(id as RecordId)?.length ?? 0)
-      if (size > limit) throw new QuotaError(`change ${c.hash.slice(0, 12)} (actor ${c.actor.slice(0, 8)}, seq ${c.seq}) weighs ${size} bytes in ${c.records.length} records; a member may sign at most ${limit} bytes per change (max_record_bytes and a change's overhead)`, { change: c.hash, limit })
+      if (size > limit) throw changeTooHeavy(c, c.records.length, size, limit)
     }
   }
 

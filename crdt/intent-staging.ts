@@ -69,6 +69,11 @@ export function changeSize (change: Pick<StagedChange, 'records' | 'deps'>, byte
   return size
 }
 
+/** E_QUOTA for a change heavier than `changeLimit`: one wording wherever the rule is checked. */
+export function changeTooHeavy (c: ChangeRef, records: number, size: number, limit: number): Error {
+  return new QuotaError(`change ${c.hash.slice(0, 12)} (actor ${c.actor.slice(0, 8)}, seq ${c.seq}) weighs ${size} bytes in ${records} records; a member may sign at most ${limit} bytes per change (max_record_bytes and a change's overhead)`, { change: c.hash, limit })
+}
+
 /** What a record adds to a change beyond its bytes (its key, op and value metadata), generously. */
 export const PER_RECORD_BYTES = 256
 /** A change's header and signature, generously. */
@@ -123,7 +128,7 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
     const own = recordPuts(decoded)
     const sizes = new Map(own.map((p) => [p.id as string, p.bytes.length]))
     const size = changeSize({ records: own.map((p) => p.id), deps: decoded.deps }, (id) => sizes.get(id) ?? 0)
-    if (size > budget.changeLimit) throw new QuotaError(`change ${decoded.hash.slice(0, 12)} (actor ${decoded.actor.slice(0, 8)}, seq ${decoded.seq}) weighs ${size} bytes in ${own.length} records; a member may sign at most ${budget.changeLimit} bytes per change (max_record_bytes and a change's overhead)`, { change: decoded.hash, limit: budget.changeLimit })
+    if (size > budget.changeLimit) throw changeTooHeavy(decoded, own.length, size, budget.changeLimit)
     for (const p of own) puts.set(p.id, p)
     addChange(decoded, own.map((p) => p.id), chunk)
   }
