@@ -87,8 +87,8 @@ export class IntentLog {
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
   private maxRecordBytes = MAX_RECORD_BYTES
   /**
-   * Changes a refused message lacked (E_MISSING_DEPS: the missing dependencies and the refused
-   * changes themselves), asked for in the `need` of the next NEED_SENDS messages: Automerge would
+   * Changes a refused message lacked (E_MISSING_DEPS: its missing dependencies; not the refused
+   * changes themselves, whose hashes a damaged message can invent), asked for in the `need` of the next NEED_SENDS messages: Automerge would
    * have queued the change and asked by itself; a bloom filter's false positive (the sender
    * wrongly thinks we hold the dependency) otherwise repeats on every resync. Bounded.
    */
@@ -580,7 +580,7 @@ export class IntentLog {
     try {
       this.checkDeps(fresh, (hash) => live.getChangeMetaByHash(hash) !== null)
     } catch (err) {
-      if (err instanceof MissingDepsError) this.askFor([...(err.context.missing as string[] ?? []), ...fresh.map((c) => c.hash)])
+      if (err instanceof MissingDepsError) this.askFor(err.context.missing as string[] ?? [])
       throw err
     }
     this.checkChangeSizes(fresh, staged.puts)
