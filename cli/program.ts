@@ -38,7 +38,8 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/sim.js'),
   async () => await import('./commands/workspace.js'),
   async () => await import('./commands/zone.js'),
-  async () => await import('./commands/backup.js')
+  async () => await import('./commands/backup.js'),
+  async () => await import('./commands/ui.js')
 ]
 
 /** What a command handler receives. */

@@ -29,6 +29,7 @@ import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
 import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
+import type { UiServer } from './ui/server.js'
 import { unappliedSummary } from './workspace-node/apply-ops.js'
 
 /** A running daemon. */
@@ -88,6 +89,7 @@ class DaemonImpl implements Daemon {
   private autoApply: AutoApply | null = null
   private reloader: ConfigReloader | null = null
   private auditStream: AuditStream | null = null
+  private ui: UiServer | null = null
 
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
   private readonly signatures = SignaturePool.start()
@@ -192,6 +194,7 @@ class DaemonImpl implements Daemon {
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
     methods.join = async (p) => await this.join(String(p.token ?? ''))
+    methods.ui = async (p) => await this.openUi(p)
     methods.revocations = async () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
     methods['peer-add'] = async (p) => {
       const res = await OPERATIONS['peer-add'](this.rt, p)
@@ -224,6 +227,18 @@ class DaemonImpl implements Daemon {
       }
     }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
+  }
+
+  /** `aura ui`: the incident page (node/ui/), started on first call; each call mints a new one-time login URL. */
+  private async openUi (p: Record<string, unknown>): Promise<{ url: string, port: number, actions: boolean }> {
+    const { uiRequest, startUiServer } = await import('./ui/server.js')
+    const want = uiRequest(p)
+    if (this.ui !== null && ((want.port !== 0 && want.port !== this.ui.port) || want.actions !== this.ui.actions)) {
+      await this.ui.close()
+      this.ui = null
+    }
+    this.ui ??= await startUiServer({ rt: this.rt, run: async (op, params) => await OPERATIONS[op](this.rt, params, this.live()), ...want })
+    return { url: this.ui.loginUrl(), port: this.ui.port, actions: this.ui.actions }
   }
 
   /** `[audit.export] enabled = true`: records and audit events leave the machine as they come. */
@@ -458,6 +473,7 @@ class DaemonImpl implements Daemon {
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})
+      await this.ui?.close().catch(() => {})
       await (this.host as Host | undefined)?.stop().catch(() => {})
       await this.autoApply?.stop()
       await this.auditStream?.stop()
