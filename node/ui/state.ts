@@ -68,10 +68,16 @@ export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: {
       lastReceiptAt: s?.lastReceiptAt ?? null,
       authSeq: s?.authSeq ?? null,
       link: m.key === rt.key ? 'self' : m.kind === 'agent' ? null : links.get(m.key) ?? 'offline',
-      lastSeen: m.key === rt.key ? new Date(rt.now()).toISOString() : seen.get(m.key) ?? null
+      lastSeen: m.kind === 'agent' ? null : lastSeen(m.key === rt.key || links.has(m.key) ? rt.now() : null, seen.get(m.key) ?? null, s?.lastReceiptAt ?? null)
     }
   })
   return { at: rt.now(), status, team, front: revocationFront(rt), verdict: sync.verdict, tokens, actions: opts.actions, mothership }
+}
+
+// Connected now, else the newest of: this node reaching it directly, and its newest receipt (which may have come through others).
+function lastSeen (now: number | null, dialled: string | null, receipt: number | null): string | null {
+  const t = Math.max(now ?? -1, dialled === null ? -1 : Date.parse(dialled), receipt ?? -1)
+  return t < 0 ? null : new Date(t).toISOString()
 }
 
 /** For the newest revocations, lockdowns and unlocks: which peers have confirmed holding each, and when. */

@@ -16,7 +16,7 @@ function h (tag, attrs, ...children) {
     else if (k.startsWith('data')) el.setAttribute(k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace(/^data-?/, 'data-'), String(v))
     else el.setAttribute(k, v === true ? '' : String(v))
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue
     el.append(c instanceof Node ? c : document.createTextNode(String(c)))
   }
