@@ -89,7 +89,7 @@ class DaemonImpl implements Daemon {
   private autoApply: AutoApply | null = null
   private reloader: ConfigReloader | null = null
   private auditStream: AuditStream | null = null
-  private ui: UiServer | null = null
+  private readonly ui: { server: UiServer | null } = { server: null }
 
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
   private readonly signatures = SignaturePool.start()
@@ -231,14 +231,9 @@ class DaemonImpl implements Daemon {
 
   /** `aura ui`: the incident page (node/ui/), started on first call; each call mints a new one-time login URL. */
   private async openUi (p: Record<string, unknown>): Promise<{ url: string, port: number, actions: boolean }> {
-    const { uiRequest, startUiServer } = await import('./ui/server.js')
-    const want = uiRequest(p)
-    if (this.ui !== null && ((want.port !== 0 && want.port !== this.ui.port) || want.actions !== this.ui.actions)) {
-      await this.ui.close()
-      this.ui = null
-    }
-    this.ui ??= await startUiServer({ rt: this.rt, run: async (op, params) => await OPERATIONS[op](this.rt, params, this.live()), ...want })
-    return { url: this.ui.loginUrl(), port: this.ui.port, actions: this.ui.actions }
+    const { ensureUiServer } = await import('./ui/server.js')
+    const ui = await ensureUiServer(this.ui, p, { rt: this.rt, run: async (op, params) => await OPERATIONS[op](this.rt, params, this.live()) })
+    return { url: ui.loginUrl(), port: ui.port, actions: ui.actions }
   }
 
   /** `[audit.export] enabled = true`: records and audit events leave the machine as they come. */
@@ -473,7 +468,7 @@ class DaemonImpl implements Daemon {
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})
-      await this.ui?.close().catch(() => {})
+      await this.ui.server?.close().catch(() => {})
       await (this.host as Host | undefined)?.stop().catch(() => {})
       await this.autoApply?.stop()
       await this.auditStream?.stop()

@@ -78,6 +78,7 @@ class UiServerImpl implements UiServer {
   private watch: NodeJS.Timeout | undefined
   private keepalive: NodeJS.Timeout | undefined
   private fingerprint = ''
+  private pushing = false
 
   constructor (private readonly init: UiServerInit, private readonly server: Server, private readonly assets: Map<string, Asset>) {
     this.port = (server.address() as AddressInfo).port
@@ -190,11 +191,14 @@ class UiServerImpl implements UiServer {
     return `${rt.chain?.head.seq ?? -1}:${rt.store.intent.log.size}`
   }
 
+  // At most one state is being built at a time: a change during a build is sent on a later tick.
   private check (): void {
+    if (this.pushing) return
     const now = this.currentFingerprint()
     if (now === this.fingerprint) return
     this.fingerprint = now
-    void this.push([...this.streams])
+    this.pushing = true
+    void this.push([...this.streams]).finally(() => { this.pushing = false })
   }
 
   private async push (to: ServerResponse[]): Promise<void> {
@@ -260,9 +264,18 @@ async function readJson (req: IncomingMessage): Promise<Record<string, any>> {
   }
 }
 
-/** The `ui` control call's parameters (from `aura ui`), checked. */
-export function uiRequest (p: Record<string, unknown>): { port: number, actions: boolean, cwd?: string } {
+/**
+ * The page server a `ui` control call asks for (`aura ui --port N --actions`), kept in `holder`:
+ * the running one when it fits, else a new one (on the same port unless another is asked for).
+ */
+export async function ensureUiServer (holder: { server: UiServer | null }, p: Record<string, unknown>, init: Pick<UiServerInit, 'rt' | 'run'>): Promise<UiServer> {
   const port = p.port === undefined ? 0 : Number(p.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number 0-65535 (0: any free port), got '${String(p.port)}'`)
-  return { port, actions: p.actions === true, ...(typeof p.cwd === 'string' ? { cwd: p.cwd } : {}) }
+  const actions = p.actions === true
+  const current = holder.server
+  if (current !== null && (port === 0 || port === current.port) && actions === current.actions) return current
+  holder.server = null
+  await current?.close()
+  holder.server = await startUiServer({ ...init, port: port === 0 ? current?.port ?? 0 : port, actions, ...(typeof p.cwd === 'string' ? { cwd: p.cwd } : {}) })
+  return holder.server
 }

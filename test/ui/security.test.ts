@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ok, Team } from '../e2e/helpers.js'
+import { ok, Team, waitFor } from '../e2e/helpers.js'
 import { listenAddresses, login, reachableOn, request } from './probes.js'
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -107,6 +107,7 @@ describe('aura ui on a real daemon', () => {
   it('with --actions: the same-origin POST runs the operation the CLI runs; a foreign Origin still cannot', async () => {
     const on = await ui('--actions')
     expect(on.actions).toBe(true)
+    expect(on.port).toBe(port)
     const p = on.port
     const session = await login(on.url)
     const same = { Cookie: session, 'Content-Type': 'application/json', Origin: `http://127.0.0.1:${p}` }
@@ -122,7 +123,18 @@ describe('aura ui on a real daemon', () => {
     const s = (await team.mothership.aura('status')).json
     expect(s.lockdown).toEqual({ locked: true, reason: 'drill from the page' })
     const state = JSON.parse((await request(p, '/api/state', { headers: { Cookie: session } })).body)
-    expect(state.front[0]).toMatchObject({ kind: 'lockdown', reason: 'drill from the page', subject: 'the whole team (lockdown)', expected: 1 })
+    // No receipts during a lockdown: the front says the Mothership has not confirmed it yet.
+    expect(state.front[0]).toMatchObject({ kind: 'lockdown', reason: 'drill from the page', subject: 'the whole team (lockdown)', expected: 1, confirmed: 0 })
+    expect(state.front[0].peers.map((x: any) => x.state)).toEqual(['waiting'])
+    const unlock = await request(p, '/api/action', { method: 'POST', headers: same, body: JSON.stringify({ action: 'unlock', params: { reason: 'drill over' } }) })
+    expect(JSON.parse(unlock.body).cli).toBe("aura mothership unlock --reason 'drill over'")
+    // The receipt written after the unlock holds both entries: the front confirms each.
+    const front = await waitFor(async () => {
+      const f = JSON.parse((await request(p, '/api/state', { headers: { Cookie: session } })).body).front
+      return f[0]?.kind === 'unlock' && f[0].confirmed === 1 ? f : null
+    }, 5_000, 'the unlock confirmed on the front')
+    expect(front[1]).toMatchObject({ kind: 'lockdown', confirmed: 1 })
+    expect(front[1].peers[0].confirmedAt).toBe(front[0].peers[0].confirmedAt)
     const bad = await request(p, '/api/action', { method: 'POST', headers: same, body: JSON.stringify({ action: 'revoke-peer', params: { peer: 'peer-0000' } }) })
     expect(bad.status).toBe(400)
     expect(JSON.parse(bad.body).error.message).toMatch(/reason/)
