@@ -143,7 +143,8 @@ function describeSubject (rt: NodeRuntime, e: ChainEntry): string {
   if (s.type === 'token') return `token ${s.jti ?? ''}`
   if (s.type === 'role') return `role ${s.role ?? ''} (${Object.keys(s.cuts ?? {}).length} keys)`
   const m = rt.chain?.member(s.key as KeyId)
-  return `${s.type} ${shortId(s.key ?? '', m?.kind === 'agent' ? m.name : 'peer')}${m === undefined ? '' : ` (${m.name})`}`
+  if (m?.kind === 'agent') return `agent ${shortId(m.key, m.name)}`
+  return `${shortId(s.key ?? '')}${m === undefined ? '' : ` (${m.name})`}`
 }
 
 /** An identity's records (trace, quarantined ones with their reason) and zone claims. */

@@ -32,6 +32,7 @@ describe.skipIf(CHROMIUM === undefined)(`the incident page in Chromium${CHROMIUM
   let ws: string
   const consoleErrors: string[] = []
   let flagged = ''
+  let undo = ''
 
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}.png`) as `${string}.png`, fullPage: true })
@@ -146,8 +147,9 @@ describe.skipIf(CHROMIUM === undefined)(`the incident page in Chromium${CHROMIUM
 
   it('links a flagged intent to the exact aura rewind line the CLI prints', async () => {
     const text = (await aura(['pr-review', '--since', '30d', '--security', '--home', team.mothership.home], { cwd: ws })).stdout
-    const undo = /undo: (aura rewind --function \S+ --to \S+)/.exec(text.slice(text.indexOf(flagged.slice(0, 12))))
-    expect(undo).not.toBeNull()
+    const line = /undo: (aura rewind --function \S+ --to \S+)/.exec(text.slice(text.indexOf(flagged.slice(0, 12))))
+    expect(line).not.toBeNull()
+    undo = line![1]
     await page.click('#review-form button[type="submit"]')
     const link = `article.flagged-intent[data-record="${flagged}"] li.flag[data-rule="guard-weakened"] a.rewind-link`
     await page.waitForSelector(link, { timeout: 30_000 })
@@ -155,8 +157,40 @@ describe.skipIf(CHROMIUM === undefined)(`the incident page in Chromium${CHROMIUM
     const hash = await page.evaluate(() => location.hash)
     expect(hash).toMatch(/^#rewind-\d+$/)
     const target = await page.$eval(hash, (el) => ({ text: el.textContent, targeted: el.matches(':target') }))
-    expect(target).toEqual({ text: undo![1], targeted: true })
+    expect(target).toEqual({ text: undo, targeted: true })
     await shot('review')
+  })
+
+  it('after that rewind is run, shows which peers hold it (sync status --intent)', async () => {
+    const args = undo.split(' ').slice(1)
+    const done = ok(await aura([...args, '--home', team.mothership.home, '--json'], { cwd: ws }), undo)
+    expect(done.changed).toBe(true)
+    const rewind: string = done.record
+    await waitFor(async () => (await team.mothership.aura('sync', 'status', '--intent', rewind)).json?.missing?.length === 0, 10_000, 'every peer holding the rewind')
+    await page.click('#review-form button[type="submit"]')
+    const row = await page.waitForSelector(`::-p-xpath(//tr[contains(@class, "rewind-record")][td/code[text()="${rewind.slice(0, 12)}"]])`, { timeout: 30_000 })
+    await (await row!.$('button'))!.click()
+    await page.waitForSelector(`#intent-status[data-intent="${rewind}"]`, { timeout: 10_000 })
+    const holds = await page.$$eval('#intent-status tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-peer'), tr.querySelectorAll('td')[2].textContent]))
+    for (const n of [team.mothership, team.node('alice'), team.node('carol')]) expect(holds).toContainEqual([n.short, 'yes'])
+    expect(await page.$eval('#intent-status', (a) => a.textContent ?? '')).toContain(`aura sync status --intent ${rewind.slice(0, 12)}`)
+    await shot('rewind-status')
+  })
+
+  it('runs an action after a confirmation that shows the exact CLI line', async () => {
+    const carol = team.node('carol').short
+    await page.click(`#team-table tr[data-id="${carol}"] button`)
+    await page.waitForSelector('#confirm[open]')
+    await page.type('#confirm-fields input[name="reason"]', 'key leaked in the drill')
+    const cli = `aura mothership revoke-peer ${carol} --reason 'key leaked in the drill'`
+    await page.waitForFunction((want) => document.querySelector('#confirm-cli')?.textContent === want && !(document.querySelector('#confirm-run') as HTMLButtonElement).disabled, { timeout: 5_000 }, cli)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'ui-confirm.png') as `${string}.png` })
+    expect((await team.mothership.aura('mothership', 'list-peers')).json.find((p: any) => p.peer === carol).status).toBe('active')
+    await page.click('#confirm-run')
+    await page.waitForSelector(`#team-table tr[data-id="${carol}"][data-status="revoked"]`, { timeout: 5_000 })
+    expect(await page.$eval('#action-result', (a) => a.textContent)).toBe(`Done: ${cli}`)
+    const peers = ok(await team.mothership.aura('mothership', 'list-peers'), 'list-peers')
+    expect(peers.find((p: any) => p.peer === carol)).toMatchObject({ status: 'revoked', revokedReason: 'key leaked in the drill' })
   })
 
   it("shows an identity's records, the revoked one's with its revocation", async () => {

@@ -192,7 +192,8 @@ async function showIdentity (id, since) {
     const member = (state && state.team || []).find((m) => m.id === id || m.key.startsWith(id.replace(/^[a-z.]+-/, '')))
     body.replaceChildren(h('article', { id: 'identity-evidence', dataId: id },
       h('h3', {}, 'Records of ', h('code', { text: id }), since ? ' since ' + since : ''),
-      member ? h('p', {}, 'Status: ', statusCell(member).textContent, member.status === 'revoked' ? ' — records after the cut are quarantined, kept as evidence' : '') : null,
+      member ? h('p', {}, 'Status: ', h('b', { class: 'state ' + member.status, text: member.status }),
+        member.status === 'revoked' ? ' (' + (member.reason || '') + '): records past the cut are quarantined, kept as evidence' : member.status === 'expired' ? ' (' + time(member.expires) + ')' : '') : null,
       h('p', { text: r.records.length + ' records, ' + r.quarantined + ' quarantined' }),
       h('p', { class: 'cli' }, h('code', { text: 'aura trace --actor ' + id + (since ? ' --since ' + since : '') })),
       r.records.length === 0 ? null : table(['Time', 'Record', 'Kind', 'Signer', 'Actor', 'Status', 'Text'], r.records.map((x) => h('tr', { class: 'record', dataStatus: x.status },
