@@ -14,9 +14,11 @@ import type { Browser, Page } from 'puppeteer-core'
 import { aura, LISTEN, FAST, ok, Team, waitFor } from '../e2e/helpers.js'
 import { loadCorpus } from '../workspace/corpus.js'
 
-const CHROMIUM = process.env.AURA_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p))
+// $AURA_CHROMIUM, when set, is the only place looked at (so the skip can be seen: AURA_CHROMIUM=/none).
+const LOOKED_AT = process.env.AURA_CHROMIUM !== undefined && process.env.AURA_CHROMIUM !== '' ? [process.env.AURA_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+const CHROMIUM = LOOKED_AT.find((p) => existsSync(p))
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts')
-const WHY_SKIPPED = 'no Chromium found (looked for $AURA_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): install Debian\'s `chromium` package (apt-get install chromium; .ci/run does) to run the browser suite'
+const WHY_SKIPPED = `no Chromium found (looked at ${LOOKED_AT.join(', ')}): install Debian's \`chromium\` package (apt-get install chromium; .ci/run does) to run the browser suite`
 
 if (CHROMIUM === undefined) {
   process.stderr.write(`\n!!! test/browser SKIPPED: ${WHY_SKIPPED}\n\n`)
