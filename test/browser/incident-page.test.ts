@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'puppeteer-core'
 import { aura, LISTEN, FAST, ok, Team, waitFor } from '../e2e/helpers.js'
 import { loadCorpus } from '../workspace/corpus.js'
+import { login, request } from '../ui/probes.js'
 
 // $AURA_CHROMIUM, when set, is the only place looked at (so the skip can be seen: AURA_CHROMIUM=/none).
 const LOOKED_AT = process.env.AURA_CHROMIUM !== undefined && process.env.AURA_CHROMIUM !== '' ? [process.env.AURA_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
@@ -203,6 +204,18 @@ describe.skipIf(CHROMIUM === undefined)(`the incident page in Chromium${CHROMIUM
     expect(text).toContain('revoked')
     expect(text).toContain(`aura trace --actor ${bob}`)
     await shot('identity')
+  })
+
+  it("on a peer: the same page from that peer's receipts, and no actions even with --actions", async () => {
+    const alice = team.node('alice')
+    const on = ok(await alice.aura('ui', '--actions'), 'aura ui on alice')
+    const cookie = await login(on.url)
+    const state = JSON.parse((await request(on.port, '/api/state', { headers: { Cookie: cookie } })).body)
+    expect(state).toMatchObject({ actions: false, mothership: false, tokens: null })
+    expect(state.front.find((e: any) => e.subject.includes(team.node('bob').short))).toMatchObject({ kind: 'revoke', reason: 'laptop stolen' })
+    const post = await request(on.port, '/api/action', { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json', Origin: `http://127.0.0.1:${on.port}` }, body: JSON.stringify({ action: 'lockdown', params: { reason: 'not here' } }) })
+    expect(post.status).toBe(403)
+    expect(JSON.parse(post.body).error.message).toBe('actions run only on the Mothership')
   })
 
   it('loads nothing the CSP refuses, and prints without its controls', async () => {
