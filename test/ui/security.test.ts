@@ -27,8 +27,9 @@ describe('the probes catch a page server that breaks the rules', () => {
     expect(await reachableOn(port)).toContain('127.0.0.2')
   })
 
-  it('sees answers without a session, to a foreign Origin, and without a CSP', async () => {
+  it('sees answers without a session, to a foreign Host and Origin, and without a CSP', async () => {
     expect((await request(port, '/api/state')).status).toBe(200)
+    expect((await request(port, '/api/state', { headers: { Host: 'attacker.example' } })).status).toBe(200)
     const post = await request(port, '/api/action', { method: 'POST', headers: { Origin: 'http://evil.example', 'Content-Type': 'application/json' }, body: '{}' })
     expect(post.status).toBe(200)
     expect(post.headers['content-security-policy']).toBeUndefined()
