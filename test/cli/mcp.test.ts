@@ -166,6 +166,8 @@ describe('aura mcp', () => {
     expect(await ok(['rewind', '--to-before-session', agentId, '--workspace', ws])).toMatchObject({ rewound: 0 })
     const typo = await runCli(['rewind', '--to-before-session', 'codr', '--workspace', ws, '--home', home, '--json'], { cwd: dir })
     expect(JSON.parse(typo.stdout).error.code).toBe('E_NOT_FOUND')
+    const both = await runCli(['rewind', '--to-before-session', agentId, '--function', 'src/auth.py:check', '--workspace', ws, '--home', home, '--json'], { cwd: dir })
+    expect(JSON.parse(both.stdout).error.code).toBe('E_USAGE')
     await coder.close()
   })
 
