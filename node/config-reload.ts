@@ -11,7 +11,7 @@
  *
  * @example
  * const reloader = ConfigReloader.start(rt, { env: process.env, log: (m) => process.stderr.write(m) })
- * reloader.state()   // { restartNeeded: ['sync.max_staleness'], error: null, ... }
+ * reloader.state()   // { restartNeeded: ['node.listen'], error: null, ... }
  * reloader.stop()
  */
 import { watch, type FSWatcher } from 'node:fs'
@@ -94,6 +94,8 @@ export interface ReloaderInit {
   env: Record<string, string | undefined>
   /** Where reload outcomes go: the daemon's log. */
   log: (line: string) => void
+  /** Called after a reload that changed live keys (their dotted paths), for the parts that hold a copy of a value. */
+  changed?: (keys: string[]) => void
 }
 
 /** Watches a daemon's aura.toml and applies it; see the module comment. */
@@ -170,6 +172,7 @@ export class ConfigReloader {
     this.loadedAt = this.rt.now()
     for (const w of next.warnings) this.init.log(`aura: warning: ${w}`)
     const pending = restartNeeded.length === 0 ? '' : `; restart needed for ${restartNeeded.map((r) => r.key).join(', ')}`
+    if (changed.length > 0) this.init.changed?.(changed)
     this.init.log(`aura: config reloaded (${why}): ${changed.length === 0 ? 'no live key changed' : `now in effect: ${changed.join(', ')}`}${pending}`)
   }
 }

@@ -181,7 +181,11 @@ class DaemonImpl implements Daemon {
   }
 
   async startControl (): Promise<void> {
-    this.reloader = ConfigReloader.start(this.rt, { env: process.env, log: (line) => process.stderr.write(`${line}\n`) })
+    this.reloader = ConfigReloader.start(this.rt, {
+      env: process.env,
+      log: (line) => process.stderr.write(`${line}\n`),
+      changed: (keys) => { if (keys.includes('sync.max_staleness') || keys.includes('sync.max_clock_skew')) this.applyFreshness() }
+    })
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
       methods[name] = async (p) => await op(this.rt, p, this.live())
@@ -249,6 +253,18 @@ class DaemonImpl implements Daemon {
       fail: (err) => this.fail('applying received changes to the workspace', err),
       note: (message) => process.stderr.write(`aura: ${message}\n`)
     })
+  }
+
+  /**
+   * `[sync] max_staleness` and `max_clock_skew` are live: the running engine judges freshness
+   * with the values now in effect. SyncEngine (node/sync/) keeps its options in `init` and reads
+   * these two on every freshness check; it has no setter yet, so the daemon sets the fields.
+   */
+  private applyFreshness (): void {
+    if (this.engine === null) return
+    const { max_staleness: s, max_clock_skew: skew } = this.rt.config.sync
+    // eslint-disable-next-line dot-notation -- a private field of the engine, until it has a setter
+    Object.assign(this.engine['init'], { maxStalenessMs: s === null ? null : s * 1000, maxClockSkewMs: skew * 1000 })
   }
 
   private startEngine (): void {

@@ -46,11 +46,17 @@ export function register (program: Program): void {
     .option('--since <when>', 'Only snapshots since: 30d, 6h, or an ISO time')
     .example('aura snapshot-list --author claude-7f3a')
 
-  program.command('rewind', 'Put one function back as it was at an intent or snapshot; neighbours keep their edits', async ({ options, io }) => {
-    const r = await callNode(io, 'rewind', { ...await workspaceParams(io, options), ...defined({ function: str(options.function), to: str(options.to), dryRun: options.dryRun === true, agent: str(options.agent) }) })
+  program.command('rewind', 'Put one function back as it was at an intent or snapshot (or every unit an agent session changed); neighbours keep their edits', async ({ options, io }) => {
+    const r = await callNode(io, 'rewind', { ...await workspaceParams(io, options), ...defined({ function: str(options.function), to: str(options.to), toBeforeSession: str(options.toBeforeSession), dryRun: options.dryRun === true, agent: str(options.agent) }) })
     return {
       data: r,
       text: (c) => {
+        if (r.session !== undefined) {
+          const lines = (r.units as any[]).map((u) => u.changed === true
+            ? `${c.green(r.dryRun === true ? 'would rewind' : 'rewound')} ${u.function} to ${short(u.targetSnapshot ?? u.target)}${u.record === null ? '' : `: rewind ${c.bold(short(u.record))}, file saved first as snapshot ${short(u.snapshot)}`}`
+            : c.dim(`${u.function} already as before the session`))
+          return [...lines, `${r.session}'s session: ${r.rewound} of ${r.units.length} units ${r.dryRun === true ? 'would be ' : ''}rewound${r.dryRun === true ? c.yellow(' (dry run: nothing written)') : ''}`].join('\n')
+        }
         if (r.changed !== true) return `${r.function} is already as it was at ${short(r.targetSnapshot ?? r.target)}; nothing written`
         const head = r.dryRun === true ? c.yellow('dry run: nothing written') : `${c.green('rewound')} ${r.function} to ${short(r.targetSnapshot ?? r.target)}: rewind ${c.bold(short(r.record))}, file saved first as snapshot ${short(r.snapshot)}`
         return `${r.diff.trimEnd()}\n${head}`
@@ -59,10 +65,12 @@ export function register (program: Program): void {
   })
     .option('--function <path:name>', 'The unit: src/auth/verify.py:verify_token, src/a.ts:Auth.check')
     .option('--to <id>', 'An intent, rewind or snapshot id (or a unique prefix) from `aura trace` or `aura snapshot-list`')
+    .option('--to-before-session <agent>', 'Instead of --function/--to: every unit this agent credential changed, back as it was before it first touched it (its pre-edit snapshots)')
     .option('--dry-run', 'Show the change without writing anything')
     .option('--agent <name>', 'Rewind as this agent (needs the rewind capability)')
     .option('--workspace <dir>', 'The workspace (default: [workspace] path, else the current directory)')
     .example('aura rewind --function src/auth/verify.py:verify_token --to 3f9a12')
+    .example('aura rewind --to-before-session claude-7f3a')
 
   program.command('apply', 'Apply received changes to the workspace (and retry those that conflicted)', async ({ options, io }) => {
     const r = await callNode(io, 'apply', { ...await workspaceParams(io, options), dryRun: options.dryRun === true })

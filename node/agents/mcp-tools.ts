@@ -52,7 +52,7 @@ export const MCP_TOOLS: Record<string, McpTool> = {
     op: 'log-intent',
     capability: 'intent',
     annotations: writes('Record an intent'),
-    description: 'Record an intent (what you are changing and why), signed as you, with the delta of every function changed in the workspace since the last record.',
+    description: 'Record an intent (what you are changing and why), signed as you, with the delta of every function changed in the workspace since the last record. The recorded versions of the files you changed are saved first as a pre-edit snapshot (unless your own snapshot since your last intent holds them).',
     input: { text: z.string().min(1).describe('What and why') },
     params: (a, cwd) => ({ text: text(a.text), cwd })
   },
@@ -74,7 +74,8 @@ export const MCP_TOOLS: Record<string, McpTool> = {
     annotations: writes('Snapshot files before editing', true),
     description: 'Snapshot workspace files (all, or the paths given) before you edit them, so any edit can be rewound.',
     input: { paths: z.array(z.string()).optional().describe('Files or directories, relative to the workspace'), reason: z.string().optional() },
-    params: (a, cwd) => ({ paths: Array.isArray(a.paths) ? a.paths.map(String) : undefined, reason: text(a.reason) ?? 'before agent edit', cwd })
+    // Paths are relative to the workspace, whatever directory `aura mcp` runs in.
+    params: (a, cwd) => ({ paths: Array.isArray(a.paths) ? a.paths.map(String) : undefined, reason: text(a.reason) ?? 'before agent edit', cwd, pathsFrom: 'workspace' })
   },
   aura_trace: {
     op: 'trace',

@@ -54,6 +54,8 @@ const ROLE = oneOf(ROLES as unknown as readonly [string, ...string[]])
 // other key is fixed when the daemon starts (listeners, timers, engine options, the exporter).
 const LIVE = new Set([
   'node.name',
+  'sync.max_staleness',
+  'sync.max_clock_skew',
   'mothership.join_token_ttl',
   'crypto.join_token_ttl',
   'agents.defaults.role',

@@ -24,7 +24,15 @@ import { workspaceOf } from './workspace-node.js'
 import { requireWorkspace } from './workspace-root.js'
 
 /** Parameters of `aura snapshot`. */
-export interface SnapshotParams { paths?: unknown, reason?: unknown, agent?: unknown, workspace?: unknown, cwd?: unknown }
+export interface SnapshotParams {
+  paths?: unknown
+  reason?: unknown
+  agent?: unknown
+  workspace?: unknown
+  cwd?: unknown
+  /** 'workspace': relative paths are relative to the workspace root (an agent's MCP call), not to cwd. */
+  pathsFrom?: unknown
+}
 
 /** Workspace-relative POSIX paths of what the user typed (relative to where they typed it). */
 export function relativePaths (root: string, typed: unknown, cwd: unknown): string[] | undefined {
@@ -42,7 +50,7 @@ export function relativePaths (root: string, typed: unknown, cwd: unknown): stri
 export async function takeSnapshotOp (rt: NodeRuntime, p: SnapshotParams): Promise<Record<string, unknown>> {
   const root = await requireWorkspace(rt, p)
   const who = await actingAs(rt, p, 'intent')
-  const paths = relativePaths(root, p.paths, p.cwd)
+  const paths = relativePaths(root, p.paths, p.pathsFrom === 'workspace' ? root : p.cwd)
   const reason = typeof p.reason === 'string' ? p.reason : 'manual'
   const ws = workspaceOf(rt)
   return await ws.exclusive(async () => {

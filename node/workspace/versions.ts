@@ -11,7 +11,8 @@ import { NotFoundError, WorkspaceError } from '../../crdt/errors.js'
 import { getBlobText, type BlobStore } from './blob-store.js'
 import type { CodeDelta, DeltaEntry } from './delta.js'
 import { loadSnapshot, snapshotFileText, type Snapshot } from './snapshots.js'
-import { extractUnits, type UnitKind } from './units.js'
+import { languageOf, parse, type Language, type Tree } from './languages.js'
+import { extractUnits, findTopLevelFunction, type UnitKind } from './units.js'
 
 /** A unit as it was: its text (a skeleton for composites) and where it sat. */
 export interface UnitVersion {
@@ -70,11 +71,40 @@ export async function versionFromHistory (history: HistoryItem[], targetId: stri
   return fileCreated ? null : undefined
 }
 
+// Syntax trees of snapshot files, by language and blob hash (the content never changes under a
+// hash, so a cached tree is always the right one): rewinding several units to one snapshot (a
+// session rewind, or unit after unit in an incident) parses each file once. A few trees only.
+const TREES_KEPT = 4
+const snapshotTrees = new Map<string, Tree>()
+
+function snapshotTree (language: Language, blob: string, source: string): Tree {
+  const key = `${language}:${blob}`
+  const hit = snapshotTrees.get(key)
+  if (hit !== undefined) {
+    snapshotTrees.delete(key)
+    snapshotTrees.set(key, hit)
+    return hit
+  }
+  const tree = parse(language, source)
+  snapshotTrees.set(key, tree)
+  if (snapshotTrees.size > TREES_KEPT) snapshotTrees.delete(snapshotTrees.keys().next().value as string)
+  return tree
+}
+
 /** The unit as it was in a snapshot (by id or loaded): a version, or null if it was not there. */
 export async function versionFromSnapshot (blobs: BlobStore, snapshot: string | Snapshot, path: string, name: string): Promise<UnitVersion | null> {
   const snap = typeof snapshot === 'string' ? await loadSnapshot(blobs, snapshot) : snapshot
   const source = await snapshotFileText(blobs, snap, path)
-  const { units } = extractUnits(path, source)
+  // One unit is wanted: a top-level function is read without walking the file; anything else
+  // is extracted up to the unit, hashing only it (a 5,000-line file is not hashed whole).
+  const language = languageOf(path)
+  const tree = language === null ? undefined : snapshotTree(language, snap.manifest.files[path], source)
+  const fast = tree === undefined ? null : findTopLevelFunction(path, source, tree, name)
+  if (fast !== null) {
+    const u = fast.unit
+    return { path, name, kind: u.kind, text: u.text, indent: u.indent, parent: u.parent, after: fast.previous, hash: u.hash }
+  }
+  const { units } = extractUnits(path, source, { tree, hashOnly: name, until: name })
   const i = units.findIndex((u) => u.name === name)
   if (i < 0) return null
   const u = units[i]

@@ -28,11 +28,11 @@ describe('aura mcp', () => {
     const rt = await NodeRuntime.open(home)
     try { return await OPERATIONS[method](rt, params) } finally { await rt.close() }
   }
-  const connect = async (agent: string, workspace?: string): Promise<Client> => {
+  const connect = async (agent: string, workspace?: string, cwd = workspace): Promise<Client> => {
     const [a, b] = InMemoryTransport.createLinkedPair()
     // As `aura mcp` does: the tools offered follow the agent's capabilities.
     const { capabilities } = await call('agent-resolve', { agent }) as { capabilities: string[] }
-    await buildMcpServer(agent, call, { workspace, cwd: workspace, capabilities }).connect(a)
+    await buildMcpServer(agent, call, { workspace, cwd, capabilities }).connect(a)
     const client = new Client({ name: 'test-agent', version: '1.0.0' })
     await client.connect(b)
     return client
@@ -116,6 +116,59 @@ describe('aura mcp', () => {
     const listed = await ok(['snapshot-list', '--author', 'builder'])
     expect(listed.map((s: any) => s.id)).toContain(snap.id)
     await builder.close()
+  })
+
+  it('keeps an agent\'s files recoverable: snapshots before its edits, listed by author, one rewind back to before its session', async () => {
+    await ok(['agent', 'issue', 'coder', '--role', 'agent'])
+    const ws = path.join(dir, 'ws2')
+    const file = path.join(ws, 'src', 'auth.py')
+    const original = 'def check(token):\n    return token == "ok"\n\n\ndef helper(x):\n    return x\n'
+    await mkdir(path.dirname(file), { recursive: true })
+    await writeFile(file, original)
+    await ok(['log-intent', 'baseline', '--workspace', ws])
+    // `aura mcp` runs outside the workspace: the agent's paths are still the workspace's.
+    const coder = await connect('coder', ws, dir)
+    const asked = await coder.callTool({ name: 'aura_snapshot', arguments: { paths: ['src/auth.py'] } })
+    expect(asked.isError, textOf(asked)).not.toBe(true)
+    expect(asked.structuredContent).toMatchObject({ paths: ['src/auth.py'], reason: 'before agent edit' })
+
+    await writeFile(file, original.replace('return token == "ok"', 'return True'))
+    const first = await coder.callTool({ name: 'aura_log_intent', arguments: { text: 'loosen check' } })
+    // Its own snapshot since its last intent holds the recorded bytes: none taken twice.
+    expect(first.structuredContent).toMatchObject({ changes: { units: 1 }, preEdit: null })
+    const loosened = await readFile(file, 'utf8')
+    await writeFile(file, loosened.replace('return True', 'return send(token) or True') + '\n\ndef send(t):\n    return t\n')
+    const second = await coder.callTool({ name: 'aura_log_intent', arguments: { text: 'report tokens' } })
+    const preEdit = (second.structuredContent as any).preEdit
+    expect(preEdit).toMatchObject({ files: 1, unknown: [] })
+
+    const listed = await ok(['snapshot-list', '--author', 'coder'])
+    expect(listed.map((s: any) => s.reason)).toEqual(['before agent edit', 'pre-edit'])
+    expect(listed[1].id).toBe(preEdit.snapshot)
+    // The pre-edit snapshot holds the file as the agent's previous intent recorded it.
+    const rt = await NodeRuntime.open(home)
+    try {
+      const { workspaceOf } = await import('../../node/workspace-node/workspace-node.js')
+      const { loadSnapshot, snapshotFileText } = await import('../../node/workspace/index.js')
+      const blobs = workspaceOf(rt).blobs
+      expect(await snapshotFileText(blobs, await loadSnapshot(blobs, preEdit.snapshot), 'src/auth.py')).toBe(loosened)
+    } finally { await rt.close() }
+
+    // A person edits a neighbour afterwards; the session rewind leaves it.
+    const humanEdit = (await readFile(file, 'utf8')).replace('    return x\n', '    return x * 2\n')
+    await writeFile(file, humanEdit)
+    await ok(['log-intent', 'double helper', '--workspace', ws])
+    const agentId = listed[0].author as string
+    const r = await ok(['rewind', '--to-before-session', agentId, '--workspace', ws])
+    expect(r).toMatchObject({ session: agentId, rewound: 2, failed: [] })
+    expect(await readFile(file, 'utf8')).toBe(original.replace('    return x\n', '    return x * 2\n'))
+    // Nothing left to do: a second run changes nothing and says so.
+    expect(await ok(['rewind', '--to-before-session', agentId, '--workspace', ws])).toMatchObject({ rewound: 0 })
+    const typo = await runCli(['rewind', '--to-before-session', 'codr', '--workspace', ws, '--home', home, '--json'], { cwd: dir })
+    expect(JSON.parse(typo.stdout).error.code).toBe('E_NOT_FOUND')
+    const both = await runCli(['rewind', '--to-before-session', agentId, '--function', 'src/auth.py:check', '--workspace', ws, '--home', home, '--json'], { cwd: dir })
+    expect(JSON.parse(both.stdout).error.code).toBe('E_USAGE')
+    await coder.close()
   })
 
   it('refuses to start for an agent this team does not have', async () => {

@@ -46,12 +46,12 @@ describe('the runbook on running daemons', () => {
     await set('crypto', 'join_token_ttl = 300')
     await set('agents.enforcement', 'log_all_calls = true')
     await set('hooks', 'large_diff_threshold_files = 3\nlarge_diff_threshold_lines = 40')
-    await set('sync', 'max_staleness = "10m"')
+    await set('sync', 'idle_timeout = "10m"')
     const state = await team.until('the daemon reloads the rest', async () => { const s = await running(); return s.config.hooks.large_diff_threshold_lines === 40 && s.restartNeeded.length > 0 ? s : null }, 20_000)
     expect(state.config.agents.enforcement.log_all_calls).toBe(true)
     expect(state.config.hooks.large_diff_threshold_files).toBe(3)
-    expect(state.config.sync.max_staleness).toBe(null)
-    expect(state.restartNeeded.map((r: any) => r.key)).toEqual(['sync.max_staleness'])
+    expect(state.config.sync.idle_timeout).toBe(120)
+    expect(state.restartNeeded.map((r: any) => r.key)).toEqual(['sync.idle_timeout'])
     expect(await tokenTtl()).toBeLessThanOrEqual(300)
 
     // log_all_calls is in effect without a restart: an allowed MCP call is audited.
@@ -62,9 +62,9 @@ describe('the runbook on running daemons', () => {
 
     const status = await team.sh('mothership', 'aura status')
     expect(status.code).toBe(3)
-    expect(status.stdout).toContain('restart needed: aura.toml sets sync.max_staleness')
+    expect(status.stdout).toContain('restart needed: aura.toml sets sync.idle_timeout')
     const text = await team.ok('mothership', 'aura config show')
-    expect(text).toMatch(/max_staleness = 600 .*restart needed: the running daemon uses "off"/)
+    expect(text).toMatch(/idle_timeout += 600 .*restart needed: the running daemon uses 120/)
   }, 180_000)
 
   it('keeps the running config when aura.toml breaks, and reloads on SIGHUP', async () => {
@@ -155,4 +155,29 @@ describe('the runbook on running daemons', () => {
     }, 60_000)
     expect(applied.unapplied).toEqual([])
   }, 240_000)
+
+  it('takes a changed max_staleness (and max_clock_skew) without a restart, and config show says what it uses', async () => {
+    // erin (joined above) is fresh; her daemon never had max_staleness set.
+    const erinToml = path.join(team.m('erin').home, 'aura.toml')
+    const original = await readFile(erinToml, 'utf8')
+    const withSync = (lines: string): string => original.replace('\n[sync]\n', `\n[sync]\n${lines}\n`)
+    expect((await team.control('erin', 'status')).stale.stale).toBe(false)
+    await writeFile(erinToml, withSync('max_staleness = 2\nmax_clock_skew = 0'))
+    await team.until('erin\'s daemon takes max_staleness', async () => (await team.control('erin', 'config-state')).config.sync.max_staleness === 2, 20_000, 100)
+    const shown = await team.json('erin', 'aura config show')
+    expect(shown.config.sync).toMatchObject({ max_staleness: 2, max_clock_skew: 0 })
+    expect(shown.daemon).toMatchObject({ restartNeeded: [], reloadError: null })
+    expect(Object.keys(shown.daemon.differs)).not.toContain('sync.max_staleness')
+
+    // No beacon for 2 s: the running engine judges freshness with the new value.
+    await team.stop('mothership')
+    await team.until('erin goes stale', async () => (await team.control('erin', 'status')).stale.stale === true, 15_000, 200)
+    expect((await team.sh('erin', 'aura status')).stdout).toContain('E_STALE')
+    // And back off, still without a restart: fresh again though no Mothership is heard.
+    await writeFile(erinToml, withSync('max_staleness = "off"'))
+    await team.until('erin is no longer stale', async () => (await team.control('erin', 'status')).stale.stale === false, 20_000, 100)
+    const off = await team.sh('erin', 'aura config show')
+    expect(off.stdout).toMatch(/max_staleness += "off"/)
+    expect(off.stdout).not.toContain('restart needed')
+  }, 120_000)
 })
