@@ -263,8 +263,7 @@ class DaemonImpl implements Daemon {
   private applyFreshness (): void {
     if (this.engine === null) return
     const { max_staleness: s, max_clock_skew: skew } = this.rt.config.sync
-    // eslint-disable-next-line dot-notation -- a private field of the engine, until it has a setter
-    Object.assign(this.engine['init'], { maxStalenessMs: s === null ? null : s * 1000, maxClockSkewMs: skew * 1000 })
+    this.engine.setFreshness({ maxStalenessMs: s === null ? null : s * 1000, maxClockSkewMs: skew * 1000 })
   }
 
   private startEngine (): void {

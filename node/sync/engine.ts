@@ -237,6 +237,15 @@ export class SyncEngine {
     this.scannedSeq = components.chain.head.seq
   }
 
+  /**
+   * The freshness bound and clock-skew allowance from now on (a config reload): staleness is
+   * judged with them at the next beacon, receipt or record.
+   */
+  setFreshness (f: { maxStalenessMs: number | null, maxClockSkewMs: number }): void {
+    this.init.maxStalenessMs = f.maxStalenessMs
+    this.init.maxClockSkewMs = f.maxClockSkewMs
+  }
+
   /** Whether a key may connect at all; used by the connection gater. */
   admission (key: KeyId): AuraError | null {
     if (this.c.chain.revocation(key) !== undefined) return new RevokedError(`${shortId(key)} is revoked`, { peer: shortId(key) })
