@@ -13,6 +13,7 @@ import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/
 import { shortId, type KeyId } from '../crdt/ids.js'
 import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
+import { addressInUse, isAddressInUse } from './net/listen-error.js'
 import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
 import { Dialer } from './net/dialer.js'
 import { keyIdFromPeerId } from './net/peer-identity.js'
@@ -125,12 +126,14 @@ class DaemonImpl implements Daemon {
       onPeerAddresses: (key, addrs, how) => { void this.book?.learn(key, addrs, how === 'mdns' ? 'mdns' : 'peer').catch(() => {}) },
       onObservedAddress: (addr) => this.observe(addr)
     })
+    const source = this.rt.loaded.sources['node.listen']
     try {
       this.host = await createHost(hostInit(cfg.node.listen))
     } catch (err) {
+      if (!isAddressInUse(err)) throw err
       // Several homes on one machine all default to port 7447: when the default is taken, take
       // any free port rather than fail. An address the operator chose is never replaced.
-      if (this.rt.loaded.sources['node.listen']?.kind !== 'default' || !/EADDRINUSE/.test(String((err as Error).message))) throw err
+      if (source?.kind !== 'default') throw addressInUse(err, cfg.node.listen, source)
       process.stderr.write(`aura: ${cfg.node.listen.join(', ')} is in use; listening on a free port instead (set [node] listen to choose one)\n`)
       this.host = await createHost(hostInit(cfg.node.listen.map((a) => a.replace(/\/tcp\/\d+/, '/tcp/0'))))
     }
