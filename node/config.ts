@@ -43,6 +43,7 @@ export interface AuraConfig {
     enforcement: { log_all_calls: boolean }
   }
   hooks: { large_diff_threshold_files: number, large_diff_threshold_lines: number }
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', max_size: number, keep: number }
 }
 
 /** Where a value came from. */

@@ -71,7 +71,7 @@ function key (section: string, name: string, kind: ValueKind<any>, def: unknown,
 }
 
 /** The section names in the order they appear in the template. */
-export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'quotas', 'audit.export', 'agents.defaults', 'agents.enforcement', 'hooks'] as const
+export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'quotas', 'audit.export', 'agents.defaults', 'agents.enforcement', 'hooks', 'log'] as const
 
 /** Every key aura.toml understands. */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
@@ -118,7 +118,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('agents.defaults', 'deny_capability_escalation', boolean(), true, 'Refuse agent capabilities beyond those of the issuing role.'),
   key('agents.enforcement', 'log_all_calls', boolean(), false, 'Write an audit event for every MCP tool call, allowed or not.'),
   key('hooks', 'large_diff_threshold_files', integer({ min: 1 }), 50, 'Flag a change touching more files than this.'),
-  key('hooks', 'large_diff_threshold_lines', integer({ min: 1 }), 5000, 'Flag a change touching more lines than this.')
+  key('hooks', 'large_diff_threshold_lines', integer({ min: 1 }), 5000, 'Flag a change touching more lines than this.'),
+  key('log', 'level', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']), 'info', 'Least severe level the daemon writes to its log (`<home>/logs/daemon.log`, read with `aura node logs`). Warnings and errors also go to stderr.'),
+  key('log', 'max_size', size({ min: 65536 }), 10 * 1048576, 'Rotate the daemon log when it would pass this size (bytes or "10MiB"): daemon.log becomes daemon.log.1, .1 becomes .2, and so on.'),
+  key('log', 'keep', integer({ min: 0 }), 5, 'Rotated daemon log files kept besides the current one; the oldest is deleted.')
 ]
 
 /** The key at a dotted path, if there is one. */

@@ -38,6 +38,10 @@ export interface AuditStreamInit {
   readonly maxBatch?: number
   /** HTTP client (tests); default the global fetch. */
   readonly fetch?: typeof fetch
+  /** Told when a send fails after succeeding (or at the first failure), with the cause in people's terms. */
+  readonly onFailure?: (message: string, cause: string) => void
+  /** Told when a send succeeds after failures. */
+  readonly onRecovered?: () => void
 }
 
 /** What `aura status` shows of the export. */
@@ -76,7 +80,8 @@ export class AuditStream {
     private readonly onFailure: 'buffer' | 'drop',
     private readonly stateFile: string,
     private readonly maxBatch: number,
-    private readonly fetcher: typeof fetch
+    private readonly fetcher: typeof fetch,
+    private readonly init: AuditStreamInit
   ) {}
 
   /** Starts exporting as `[audit.export]` says; E_CONFIG if it is enabled without an endpoint. */
@@ -86,7 +91,7 @@ export class AuditStream {
       throw new ConfigError('[audit.export] enabled = true needs an endpoint (a URL for "otlp", a file path for "jsonl")', { key: 'audit.export.endpoint' })
     }
     // The config has made the paths absolute (a jsonl endpoint, buffer_path).
-    const stream = new AuditStream(rt, cfg.format, cfg.endpoint, cfg.on_failure, join(cfg.buffer_path, STATE_FILE), init.maxBatch ?? 1000, init.fetch ?? fetch)
+    const stream = new AuditStream(rt, cfg.format, cfg.endpoint, cfg.on_failure, join(cfg.buffer_path, STATE_FILE), init.maxBatch ?? 1000, init.fetch ?? fetch, init)
     await stream.loadState()
     stream.timer = setInterval(() => { void stream.flush() }, init.intervalMs ?? 1000)
     stream.timer.unref()
@@ -125,10 +130,14 @@ export class AuditStream {
       const part = batch.splice(0, this.maxBatch)
       try {
         await this.send(part.map((p) => p.line))
+        if (this.lastError !== null) this.init.onRecovered?.()
         this.lastSuccess = this.rt.now()
         this.lastError = null
       } catch (err) {
-        this.lastError = `${this.format} export to ${this.endpoint} failed: ${toAuraError(err).message}`
+        const cause = failureCause(err)
+        const first = this.lastError === null
+        this.lastError = `${this.format} export to ${this.endpoint} failed: ${cause}`
+        if (first) this.init.onFailure?.(this.lastError, cause)
         // Buffered: still pending, retried next interval (the lines are in the node's store).
         if (this.onFailure === 'buffer') return
         // Dropped: one audit event per run of failures (that event is a line to export too).
@@ -231,4 +240,20 @@ function otlpLogs (rt: NodeRuntime, lines: ExportLine[]): Json {
 function lineTime (line: ExportLine): number {
   const holder = (line.type === 'record' ? line.record : line.event) as Record<string, Json> | null
   return typeof holder?.ts === 'number' ? holder.ts : 0
+}
+
+/**
+ * Why a send failed, in the operator's terms: fetch says only "fetch failed" and keeps the
+ * reason (DNS, refused connection, TLS) in `cause`.
+ */
+export function failureCause (err: unknown): string {
+  const e = err as { name?: string, message?: string, cause?: { code?: string, message?: string } } | undefined
+  const code = e?.cause?.code
+  const detail = e?.cause?.message ?? e?.message ?? String(err)
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timeout: no answer within 10 s'
+  if (code === undefined) return toAuraError(err).message
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS: ${detail}`
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'UND_ERR_SOCKET') return `connection: ${detail}`
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `TLS: ${detail}`
+  return `${code}: ${detail}`
 }
