@@ -33,6 +33,7 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/config.js'),
   async () => await import('./commands/node.js'),
   async () => await import('./commands/logs.js'),
+  async () => await import('./commands/doctor.js'),
   async () => await import('./commands/records.js'),
   async () => await import('./commands/team.js'),
   async () => await import('./commands/mothership.js'),

@@ -180,13 +180,8 @@ export class AuditStream {
       await appendFile(this.endpoint, lines.map((l) => JSON.stringify(l)).join('\n') + '\n')
       return
     }
-    const url = this.endpoint.replace(/\/+$/, '').endsWith('/v1/logs') ? this.endpoint : `${this.endpoint.replace(/\/+$/, '')}/v1/logs`
-    const res = await this.fetcher(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(otlpLogs(this.rt, lines)),
-      signal: AbortSignal.timeout(10_000)
-    })
+    const req = otlpRequest(this.endpoint, otlpLogs(this.rt, lines), {})
+    const res = await this.fetcher(req.url, { ...req.init, signal: AbortSignal.timeout(10_000) })
     // Drain the body so the connection is reused.
     await res.arrayBuffer().catch(() => undefined)
     if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`)
@@ -256,4 +251,11 @@ export function failureCause (err: unknown): string {
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'UND_ERR_SOCKET') return `connection: ${detail}`
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `TLS: ${detail}`
   return `${code}: ${detail}`
+}
+
+/** The OTLP/HTTP logs request for `body`: `<endpoint>/v1/logs` (unless it already ends so), JSON, with `headers`. */
+export function otlpRequest (endpoint: string, body: Json, headers: Record<string, string>): { url: string, init: RequestInit } {
+  const base = endpoint.replace(/\/+$/, '')
+  const url = base.endsWith('/v1/logs') ? base : `${base}/v1/logs`
+  return { url, init: { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) } }
 }
