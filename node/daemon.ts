@@ -246,8 +246,8 @@ class DaemonImpl implements Daemon {
   async startAuditExport (): Promise<void> {
     if (!this.rt.config.audit.export.enabled) return
     this.auditStream = await AuditStream.start(this.rt, {
-      onFailure: (message, cause) => this.log.warn({ event: 'export-failed', endpoint: this.rt.config.audit.export.endpoint, cause }, message),
-      onRecovered: () => this.log.info({ event: 'export-recovered', endpoint: this.rt.config.audit.export.endpoint }, 'audit export recovered')
+      onFailure: (message, cause) => this.log.warn({ event: 'export-failed', endpoint: this.auditStream?.status().endpoint ?? null, cause }, message),
+      onRecovered: () => this.log.info({ event: 'export-recovered', endpoint: this.auditStream?.status().endpoint ?? null }, 'audit export recovered')
     })
     void this.auditStream.flush()
   }

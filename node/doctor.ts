@@ -48,7 +48,7 @@ export async function runDoctor (home: string, init: DoctorInit): Promise<Check[
   checks.push(daemonCheck)
   const team = await teamView(home, status, loaded)
   checks.push(await checkMothership(team, init.timeoutMs ?? 5000))
-  checks.push(await checkExport(loaded, init.timeoutMs ?? 5000))
+  checks.push(await checkExport(loaded, init.env, init.timeoutMs ?? 5000))
   checks.push(checkClock(status, loaded, team))
   return checks
 }
@@ -161,26 +161,27 @@ async function checkMothership (team: TeamView, timeoutMs: number): Promise<Chec
   return { name, status: 'fail', code: 'E_UNREACHABLE', detail: `cannot dial the Mothership: ${errors.join('; ')}`, fix: 'check the network path to it (firewall, VPN); a node behind NAT is reached through a relay once any peer is' }
 }
 
-async function checkExport (loaded: LoadedConfig | null, timeoutMs: number): Promise<Check> {
+async function checkExport (loaded: LoadedConfig | null, env: Record<string, string | undefined>, timeoutMs: number): Promise<Check> {
   const name = 'audit export'
   const cfg = loaded?.config.audit.export
   if (cfg === undefined || !cfg.enabled) return { name, status: 'skip', detail: '[audit.export] enabled = false' }
-  if (cfg.endpoint === null) return { name, status: 'fail', code: 'E_CONFIG', detail: 'enabled without an endpoint', fix: 'set [audit.export] endpoint' }
-  if (cfg.format === 'jsonl') {
+  const { otlpRequest, otlpTarget, failureCause } = await import('./evidence/export-stream.js')
+  const target = otlpTarget(cfg, env)
+  if (target.endpoint === '') return { name, status: 'fail', code: 'E_CONFIG', detail: 'enabled without an endpoint', fix: 'set [audit.export] endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT for otlp)' }
+  if (cfg.format === 'jsonl' && cfg.endpoint !== null) {
     const dir = path.dirname(cfg.endpoint)
     const ok = await access(dir, constants.W_OK).then(() => true, () => false)
     return ok ? { name, status: 'ok', detail: `${cfg.endpoint} writable` } : { name, status: 'fail', code: 'E_UNREACHABLE', detail: `cannot write in ${dir}`, fix: `mkdir -p ${dir} (writable by this user)` }
   }
-  const { otlpRequest, failureCause } = await import('./evidence/export-stream.js')
   try {
     // An empty batch: a collector answers it like any other, and nothing is exported.
-    const req = otlpRequest(cfg.endpoint, { resourceLogs: [] }, {})
+    const req = otlpRequest(target, { resourceLogs: [] })
     const res = await fetch(req.url, { ...req.init, signal: AbortSignal.timeout(timeoutMs) })
     await res.arrayBuffer().catch(() => undefined)
     if (res.ok) return { name, status: 'ok', detail: `${req.url} answered HTTP ${res.status}` }
     return { name, status: 'fail', code: 'E_UNREACHABLE', detail: `${req.url} answered HTTP ${res.status} ${res.statusText}`, fix: res.status === 401 || res.status === 403 ? 'check the credentials in [audit.export] headers' : 'check the collector and its /v1/logs route' }
   } catch (err) {
-    return { name, status: 'fail', code: 'E_UNREACHABLE', detail: `${cfg.endpoint}: ${failureCause(err)}`, fix: 'check the URL, DNS, TLS certificate and that the collector runs' }
+    return { name, status: 'fail', code: 'E_UNREACHABLE', detail: `${target.endpoint}: ${failureCause(err)}`, fix: 'check the URL, DNS, TLS certificate and that the collector runs' }
   }
 }
 

@@ -9,7 +9,7 @@
 import { MAX_RECORD_BYTES } from '../../crdt/record.js'
 import { DEFAULT_QUOTAS } from '../../crdt/write-rules.js'
 import { ROLES } from '../roles.js'
-import { boolean, duration, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
+import { boolean, duration, headerMap, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
 
 /** The defaults that depend on the machine: filled in by the caller, never read here. */
 export interface SystemInfo {
@@ -108,8 +108,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('quotas', 'max_record_bytes', size({ min: 65536, max: MAX_RECORD_BYTES }), DEFAULT_QUOTAS.max_record_bytes, `Team-wide: the largest record a member may sign (bytes or "2MiB"; at most ${MAX_RECORD_BYTES / 1048576}MiB). Fixed in the genesis entry by \`aura mothership init\`.`),
   key('audit.export', 'enabled', boolean(), false, 'While the daemon runs, send every record and audit event (the lines of `aura audit export`) to `endpoint`, once each.'),
   key('audit.export', 'format', oneOf(['jsonl', 'otlp']), 'jsonl', '"jsonl" (one JSON object per line to `endpoint`, a file path) or "otlp" (OTLP/HTTP logs to `endpoint`, a URL).'),
-  key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp", a file path for "jsonl".', '"https://collector.internal:4318"'),
-  key('audit.export', 'on_failure', oneOf(['buffer', 'drop']), 'buffer', 'When the endpoint fails: keep the lines pending and retry every second ("buffer"; they are in the node store) or drop them with one `export-dropped` audit event ("drop").'),
+  key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp" (unset: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT), a file path for "jsonl".', '"https://collector.internal:4318"'),
+  key('audit.export', 'headers', headerMap(), {}, 'HTTP headers sent with every OTLP request, e.g. { authorization = "Bearer ..." }; OTEL_EXPORTER_OTLP_HEADERS ("name=value,...") adds to them (these win).'),
+  key('audit.export', 'compression', oneOf(['gzip', 'none']), 'gzip', 'Compress OTLP request bodies ("gzip", sent with content-encoding: gzip) or not ("none").'),
+  key('audit.export', 'on_failure', oneOf(['buffer', 'drop']), 'buffer', 'When the endpoint fails: keep the lines pending and retry with exponential backoff and jitter from 1 s to 5 min, or when a 429/503 answer\'s Retry-After says ("buffer"; they are in the node store) or drop them with one `export-dropped` audit event ("drop").'),
   key('audit.export', 'buffer_path', text(), 'audit-buffer', 'Directory for the exporter\'s state (what was sent); relative paths resolve against the node home.'),
   key('agents.defaults', 'role', ROLE, 'reader', 'Role given to an agent credential issued without --role.'),
   key('agents.defaults', 'max_ttl', duration({ min: 1 }), 86400, 'Longest lifetime an agent credential may have.'),
