@@ -41,7 +41,9 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/sim.js'),
   async () => await import('./commands/workspace.js'),
   async () => await import('./commands/zone.js'),
-  async () => await import('./commands/backup.js')
+  async () => await import('./commands/backup.js'),
+  async () => await import('./commands/completion.js'),
+  async () => await import('./commands/service.js')
 ]
 
 /** What a command handler receives. */

@@ -527,6 +527,7 @@ class DaemonImpl implements Daemon {
       await this.signatures.close()
       await this.rt.close()
       this.log.info({ event: 'stopped' }, 'daemon stopped')
+      this.log.close()
       this.resolveStopped()
     })()
     await this.stopping

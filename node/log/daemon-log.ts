@@ -20,8 +20,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 /** One of LOG_LEVELS. */
 export type LogLevel = typeof LOG_LEVELS[number]
 
-/** The daemon's logger. */
-export type DaemonLog = Logger
+/** The daemon's logger; `close` closes its file (after the last line). */
+export type DaemonLog = Logger & { close: () => void }
 
 /** Where the daemon's log lives in a home. */
 export function daemonLogPath (home: string): string {
@@ -43,12 +43,13 @@ export function createDaemonLog (home: string, init: DaemonLogInit): DaemonLog {
   const echo = init.echo === undefined ? process.stderr : init.echo
   const streams: Array<{ level: LogLevel, stream: { write: (s: string) => unknown } }> = [{ level: init.level, stream: file }]
   if (echo !== null) streams.push({ level: 'warn', stream: { write: (line: string) => echo.write(humanLine(line)) } })
-  return pino({
+  const logger = pino({
     level: init.level,
     base: { pid: process.pid },
     timestamp: stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) }
   }, pino.multistream(streams))
+  return Object.assign(logger, { close: () => file.close() })
 }
 
 /** A log line for people: `aura: warn: message (code E_X, address …)`. */

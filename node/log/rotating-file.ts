@@ -23,6 +23,7 @@ export interface RotationInit {
 export class RotatingFile {
   private fd: number
   private size: number
+  private closed = false
 
   constructor (readonly path: string, private readonly init: RotationInit) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
@@ -32,6 +33,7 @@ export class RotatingFile {
 
   /** Appends `chunk`, rotating first if it would not fit. */
   write (chunk: string): boolean {
+    if (this.closed) return false
     const bytes = Buffer.byteLength(chunk)
     if (this.size > 0 && this.size + bytes > this.init.maxBytes) this.rotate()
     writeSync(this.fd, chunk)
@@ -39,8 +41,10 @@ export class RotatingFile {
     return true
   }
 
-  /** Closes the file. */
+  /** Closes the file; later writes are dropped. */
   close (): void {
+    if (this.closed) return
+    this.closed = true
     closeSync(this.fd)
   }
 
