@@ -63,7 +63,7 @@ describe('aura up', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     expect(r.json.error.message).toContain("'globex'")
   })
 
-  it('without a token on a fresh machine: identity and daemon, and it says the node is in no team yet', async () => {
+  it('without a token on a fresh machine: identity and daemon, and it says the node is in no team yet; a token later joins through the daemon', async () => {
     const tess = team.add('tess')
     const r = await aura(['up', '--home', tess.home, '--listen', LISTEN], { cwd: tess.cwd, env: { NO_COLOR: '1' } })
     expect(r.code, r.stderr).toBe(0)
@@ -71,5 +71,10 @@ describe('aura up', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
     expect(r.stdout).toContain('✓ started the daemon')
     expect(r.stdout).toContain('not part of a team yet')
     expect(ok(await tess.aura('up'))).toMatchObject({ did: [], team: null })
+    // Later, with a token: joined through the running daemon, which keeps running.
+    const { token } = await team.issue('tess')
+    const joined = ok(await tess.aura('up', token), 'up tess with a token')
+    expect(joined).toMatchObject({ did: ['joined team acme as tess (contributor)'], daemonStarted: false, team: 'acme', user: 'tess' })
+    await waitFor(async () => (await team.mothership.status()).connected.includes(joined.peer), 20_000, 'the Mothership connected to tess')
   })
 })
