@@ -42,6 +42,7 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/workspace.js'),
   async () => await import('./commands/zone.js'),
   async () => await import('./commands/backup.js'),
+  async () => await import('./commands/ui.js'),
   async () => await import('./commands/completion.js'),
   async () => await import('./commands/service.js')
 ]

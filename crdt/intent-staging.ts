@@ -19,9 +19,11 @@
 import { inflateRawSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
 import { sha256, toHex } from './canonical.js'
+import { changePuts, type ChangePuts } from './change-puts.js'
 import { MalformedError, QuotaError } from './errors.js'
 import type { Backend } from './automerge-sync.js'
 import { documentPuts, RECORDS_OBJ, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
+import { recordIdOf } from './record.js'
 import { skip, uleb, ulebBytes, type Cursor } from './leb128.js'
 import { readEnvelope } from './sync-envelope.js'
 
@@ -132,13 +134,26 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
     for (const p of own) puts.set(p.id, p)
     addChange(decoded, own.map((p) => p.id), chunk)
   }
+  // A change read from its columns (change-puts.ts), its puts checked as `recordPuts` does;
+  // false when the caller must read it with Automerge instead.
+  const addFast = (fast: ChangePuts, chunk: Uint8Array): boolean => {
+    if (changes.has(fast.hash)) return true
+    if (fast.puts.some((p) => recordIdOf(p.bytes) !== p.id)) return false
+    const sizes = new Map(fast.puts.map((p) => [p.id, p.bytes.length]))
+    const size = changeSize({ records: fast.puts.map((p) => p.id), deps: fast.deps }, (id) => sizes.get(id) ?? 0)
+    if (size > budget.changeLimit) throw changeTooHeavy(fast, fast.puts.length, size, budget.changeLimit)
+    for (const p of fast.puts) puts.set(p.id, p as RecordPut)
+    changes.set(fast.hash, { ...stagedChange(fast, fast.puts.map((p) => p.id)), chunk })
+    return true
+  }
   for (const entry of entries) {
     for (const chunk of splitChunks(entry)) {
       if (chunk.type !== DOCUMENT_CHUNK) {
         const plain = inflatedChange(chunk, Math.min(budget.changeBytes, left))
         left -= plain.length
-        if (held(changeHashOf(plain))) continue
-        addDecoded(decodeChangeChunk(plain), plain)
+        const fast = changePuts(plain)
+        if (held(fast?.hash ?? changeHashOf(plain))) continue
+        if (fast === undefined || !addFast(fast, plain)) addDecoded(decodeChangeChunk(plain), plain)
         continue
       }
       const bytes = chunk.bytes
@@ -357,7 +372,7 @@ function loadDocument (bytes: Uint8Array, actor: string): A.Doc<IntentDoc> {
 }
 
 /** The staged form of a change read from a chunk or from a document's metadata. */
-export function stagedChange (c: A.ChangeMetadata | A.DecodedChange, records: string[]): StagedChange {
+export function stagedChange (c: A.ChangeMetadata | A.DecodedChange | ChangePuts, records: string[]): StagedChange {
   return { hash: c.hash, actor: c.actor, seq: c.seq, startOp: c.startOp, time: c.time, deps: [...c.deps], message: c.message ?? null, records }
 }
 

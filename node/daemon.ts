@@ -31,6 +31,7 @@ import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
 import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
+import type { UiServer } from './ui/server.js'
 import { unappliedSummary } from './workspace-node/apply-ops.js'
 
 /** A running daemon. */
@@ -94,6 +95,7 @@ class DaemonImpl implements Daemon {
   private autoApply: AutoApply | null = null
   private reloader: ConfigReloader | null = null
   private auditStream: AuditStream | null = null
+  private readonly ui: { server: UiServer | null } = { server: null }
 
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
   private readonly signatures = SignaturePool.start()
@@ -206,6 +208,7 @@ class DaemonImpl implements Daemon {
     methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
     methods.join = async (p) => await this.join(String(p.token ?? ''))
+    methods.ui = async (p) => await this.openUi(p)
     methods.revocations = async () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
     methods['peer-add'] = async (p) => {
       const res = await OPERATIONS['peer-add'](this.rt, p)
@@ -240,6 +243,13 @@ class DaemonImpl implements Daemon {
       }
     }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
+  }
+
+  /** `aura ui`: the incident page (node/ui/), started on first call; each call mints a new one-time login URL. */
+  private async openUi (p: Record<string, unknown>): Promise<{ url: string, port: number, actions: boolean }> {
+    const { ensureUiServer } = await import('./ui/server.js')
+    const ui = await ensureUiServer(this.ui, p, { rt: this.rt, run: async (op, params) => await OPERATIONS[op](this.rt, params, this.live()) })
+    return { url: ui.loginUrl(), port: ui.port, actions: ui.actions }
   }
 
   /** `[audit.export] enabled = true`: records and audit events leave the machine as they come. */
@@ -521,6 +531,7 @@ class DaemonImpl implements Daemon {
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})
+      await this.ui.server?.close().catch(() => {})
       await (this.host as Host | undefined)?.stop().catch(() => {})
       await this.autoApply?.stop()
       await this.auditStream?.stop()

@@ -96,6 +96,7 @@ export function register (program: Program): void {
     .example('aura conflicts --json')
 
   program.command('pr-review', 'Review recorded changes in range; with --security, flag suspicious patterns', async ({ options, io }) => {
+    const { rewindCommand } = await import('../../node/workspace-node/rewind-command.js')
     const r = await callNode(io, 'pr-review', defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since), security: options.security === true }))
     return {
       data: r,
@@ -113,7 +114,8 @@ export function register (program: Program): void {
             if (f.excerpt !== '') out.push(`           ${c.dim(`${ev.line == null ? '' : `line ${String(ev.line)}: `}${String(f.excerpt)}`)}`)
             if (ev.before != null || ev.after != null) out.push(`           ${c.dim(`before: ${String(ev.before ?? '—')}   after: ${String(ev.after ?? '—')}`)}`)
             if (ev.detail != null) out.push(`           ${c.dim(String(ev.detail))}`)
-            if (f.severity !== 'low' && f.name !== '' && !String(f.name).startsWith('<') && ev.rewindTo != null) out.push(`           ${c.dim(`undo: aura rewind --function ${String(f.location)} --to ${short(String(ev.rewindTo))}`)}`)
+            const undo = rewindCommand(f)
+            if (undo !== null) out.push(`           ${c.dim(`undo: ${undo}`)}`)
           }
         }
         if (r.security === true) out.push(`${r.summary.records} records, ${r.summary.flagged} flagged: ${r.summary.high} high, ${r.summary.medium} medium, ${r.summary.low} low (notes)`)
