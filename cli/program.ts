@@ -28,9 +28,12 @@ export interface CommandModule {
 /** Every command module, in the order `aura --help` lists them. */
 const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/init.js'),
+  async () => await import('./commands/up.js'),
   async () => await import('./commands/id.js'),
   async () => await import('./commands/config.js'),
   async () => await import('./commands/node.js'),
+  async () => await import('./commands/logs.js'),
+  async () => await import('./commands/doctor.js'),
   async () => await import('./commands/records.js'),
   async () => await import('./commands/team.js'),
   async () => await import('./commands/mothership.js'),
@@ -39,7 +42,9 @@ const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
   async () => await import('./commands/workspace.js'),
   async () => await import('./commands/zone.js'),
   async () => await import('./commands/backup.js'),
-  async () => await import('./commands/ui.js')
+  async () => await import('./commands/ui.js'),
+  async () => await import('./commands/completion.js'),
+  async () => await import('./commands/service.js')
 ]
 
 /** What a command handler receives. */
@@ -175,12 +180,11 @@ export class Program {
       json: options.json === true,
       flags,
       overridesConfig: Object.keys(flags).length > 0 || Object.entries(ctx.env).some(([k, v]) => k.startsWith('AURA_') && k !== 'AURA_HOME' && k !== 'AURA_DEBUG' && v !== undefined && v !== ''),
-      home: async () => await (home ??= import('../node/home.js').then((m) => m.resolveHome({
-        flag: lastString(options.home),
-        env: ctx.env,
-        userHome: ctx.userHome,
-        cwd: ctx.cwd
-      }))),
+      home: async () => await (home ??= import('../node/home.js').then(async (m) => {
+        const dir = m.resolveHome({ flag: lastString(options.home), env: ctx.env, userHome: ctx.userHome, cwd: ctx.cwd })
+        await m.checkHomePath(dir)
+        return dir
+      })),
       config: async () => await (config ??= (async () => {
         const { loadConfig } = await import('../node/config.js')
         const loaded = await loadConfig(await io.home(), { env: ctx.env, flags, cwd: ctx.cwd })

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   E_DAEMON_RUNNING: 9,
   E_NOT_INITIALISED: 10,
   E_NOT_MOTHERSHIP: 11,
+  E_ADDRESS_IN_USE: 12,
   E_REVOKED: 20,
   E_NOT_ADMITTED: 21,
   E_TOKEN_EXPIRED: 22,
@@ -93,6 +94,8 @@ export const DaemonUnreachableError = errorClass('E_DAEMON_UNREACHABLE', 'Daemon
 export const DaemonRunningError = errorClass('E_DAEMON_RUNNING', 'DaemonRunningError')
 export const NotInitialisedError = errorClass('E_NOT_INITIALISED', 'NotInitialisedError')
 export const NotMothershipError = errorClass('E_NOT_MOTHERSHIP', 'NotMothershipError')
+/** A listen address another process holds; the context names the address and where it was set. */
+export const AddressInUseError = errorClass('E_ADDRESS_IN_USE', 'AddressInUseError')
 export const RevokedError = errorClass('E_REVOKED', 'RevokedError')
 export const NotAdmittedError = errorClass('E_NOT_ADMITTED', 'NotAdmittedError')
 export const TokenExpiredError = errorClass('E_TOKEN_EXPIRED', 'TokenExpiredError')

@@ -37,12 +37,13 @@ export interface AuraConfig {
   sync: { anti_entropy_interval: number, receipt_interval: number, max_staleness: number | null, max_clock_skew: number, max_frame_bytes: number, max_message_bytes: number, max_buffered_message_bytes: number, handshake_timeout: number, idle_timeout: number, unadmitted_bytes: number, max_sessions_per_key: number, max_unadmitted_sessions: number }
   /** Written into the genesis entry by `aura mothership init`; peers enforce the genesis value. */
   quotas: { records_per_hour: number, bytes_per_hour: number, max_record_bytes: number }
-  audit: { export: { enabled: boolean, format: 'jsonl' | 'otlp', endpoint: string | null, on_failure: 'buffer' | 'drop', buffer_path: string } }
+  audit: { export: { enabled: boolean, format: 'jsonl' | 'otlp', endpoint: string | null, headers: Record<string, string>, compression: 'gzip' | 'none', on_failure: 'buffer' | 'drop', buffer_path: string } }
   agents: {
     defaults: { role: string, max_ttl: number, require_explicit_role: boolean, max_commits_per_hour: number, deny_capability_escalation: boolean }
     enforcement: { log_all_calls: boolean }
   }
   hooks: { large_diff_threshold_files: number, large_diff_threshold_lines: number }
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', max_size: number, keep: number }
 }
 
 /** Where a value came from. */
@@ -137,7 +138,7 @@ export function parseConfig (source: string | null, opts: LoadConfigOptions & { 
     }
     apply(k, typeof raw === 'string' ? k.kind.fromString(raw) : raw, { kind: 'flag', name: `--set ${p}` })
   }
-  if (problems.length === 0) checkAuditExport(slots, file, problems)
+  if (problems.length === 0) checkAuditExport(slots, file, env, problems)
   if (problems.length > 0) {
     throw new ConfigError(problems.map((p) => p.message).join('\n'), {
       ...problems[0].context,
@@ -242,11 +243,13 @@ function contextOf (s: ConfigSource): ErrorContext {
 
 type Slots = Map<string, { value: unknown, source: ConfigSource }>
 
-function checkAuditExport (slots: Slots, file: string, problems: Array<{ message: string, context: ErrorContext }>): void {
+function checkAuditExport (slots: Slots, file: string, env: Record<string, string | undefined>, problems: Array<{ message: string, context: ErrorContext }>): void {
   const get = (name: string) => slots.get(`audit.export.${name}`)!
   if (get('enabled').value !== true || get('format').value !== 'otlp') return
   const endpoint = get('endpoint')
   if (typeof endpoint.value === 'string' && /^https?:\/\/[^/\s]+/.test(endpoint.value)) return
+  // Unset: the OpenTelemetry variables name the collector (checked where they are used).
+  if (endpoint.value === null && otelEndpoint(env) !== null) return
   const blame = endpoint.source.kind !== 'default' ? endpoint.source : get('format').source
   problems.push({
     message: `${where(blame, file)}: ${label('audit.export.endpoint')}: expected an http:// or https:// URL when format = "otlp", got ${describeValue(endpoint.value ?? 'nothing')}`,
@@ -285,4 +288,13 @@ function setPath (obj: Record<string, unknown>, p: string, value: unknown): void
     cur = cur[part] as Record<string, unknown>
   }
   cur[parts[parts.length - 1]] = value
+}
+
+/** The OTLP endpoint the standard variables name: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT. */
+export function otelEndpoint (env: Record<string, string | undefined>): string | null {
+  for (const name of ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const v = env[name]?.trim()
+    if (v !== undefined && /^https?:\/\/[^/\s]+/.test(v)) return v
+  }
+  return null
 }

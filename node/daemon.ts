@@ -13,6 +13,7 @@ import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/
 import { shortId, type KeyId } from '../crdt/ids.js'
 import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
+import { addressInUse, isAddressInUse } from './net/listen-error.js'
 import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
 import { Dialer } from './net/dialer.js'
 import { keyIdFromPeerId } from './net/peer-identity.js'
@@ -20,6 +21,7 @@ import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk, requestJoin } from './mothership/join.js'
 import { loadObservedAddresses, saveListenAddresses, saveObservedAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
+import { createDaemonLog, type DaemonLog } from './log/daemon-log.js'
 import { ConfigReloader, checkCallOverrides, type CallOverrides } from './config-reload.js'
 import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
 import { ControlStream } from './control/protocol.js'
@@ -53,14 +55,18 @@ const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
 export async function startDaemon (home: string, opts: RuntimeOptions = {}): Promise<Daemon> {
   // The store's lock makes a second daemon on the same home fail here with E_DAEMON_RUNNING.
   const rt = await NodeRuntime.open(home, opts)
-  const d = new DaemonImpl(rt)
+  const log = createDaemonLog(home, { level: rt.config.log.level, maxBytes: rt.config.log.max_size, keep: rt.config.log.keep })
+  const d = new DaemonImpl(rt, log)
   try {
     await d.startHost()
     await d.startControl()
     await d.startAutoApply()
     await d.startAuditExport()
+    log.info({ event: 'started', peer: rt.identity.shortId, peerId: rt.identity.peerId, listen: d.host.addresses(), team: rt.chain?.team ?? null }, `daemon ${rt.identity.shortId} started`)
     return d
   } catch (err) {
+    const e = toAuraError(err)
+    log.error({ event: 'start-failed', code: e.code, ...e.context }, `start-up failed: ${e.message}`)
     await d.stop().catch(() => {})
     throw err
   }
@@ -94,7 +100,11 @@ class DaemonImpl implements Daemon {
   // Signatures of incoming records are checked on worker threads while the main thread decodes.
   private readonly signatures = SignaturePool.start()
 
-  constructor (readonly rt: NodeRuntime) {
+  // Refusals by this node's gate, per key: logged at the 1st, 2nd, 4th, 8th… so a peer redialling cannot flood the log.
+  private readonly refusedKeys = new Map<KeyId, number>()
+  private loggedSeq = -1
+
+  constructor (readonly rt: NodeRuntime, readonly log: DaemonLog) {
     rt.store.intent.log.useSignatureBatches(() => this.signatures.batch())
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
     this.startedAt = rt.now()
@@ -105,7 +115,7 @@ class DaemonImpl implements Daemon {
     const hostInit = (listen: string[]): Parameters<typeof createHost>[0] => ({
       seed: this.rt.identity.keyPair.seed,
       listen,
-      gate: (key) => this.gate(key),
+      gate: (key, direction, address) => this.gate(key, direction, address),
       maxFrameBytes: cfg.sync.max_frame_bytes,
       unadmittedBytes: cfg.sync.unadmitted_bytes,
       handshakeTimeoutMs: cfg.sync.handshake_timeout * 1000,
@@ -127,15 +137,19 @@ class DaemonImpl implements Daemon {
       onPeerAddresses: (key, addrs, how) => { void this.book?.learn(key, addrs, how === 'mdns' ? 'mdns' : 'peer').catch(() => {}) },
       onObservedAddress: (addr) => this.observe(addr)
     })
+    const source = this.rt.loaded.sources['node.listen']
     try {
       this.host = await createHost(hostInit(cfg.node.listen))
     } catch (err) {
+      if (!isAddressInUse(err)) throw err
       // Several homes on one machine all default to port 7447: when the default is taken, take
       // any free port rather than fail. An address the operator chose is never replaced.
-      if (this.rt.loaded.sources['node.listen']?.kind !== 'default' || !/EADDRINUSE/.test(String((err as Error).message))) throw err
-      process.stderr.write(`aura: ${cfg.node.listen.join(', ')} is in use; listening on a free port instead (set [node] listen to choose one)\n`)
+      if (source?.kind !== 'default') throw addressInUse(err, cfg.node.listen, source)
       this.host = await createHost(hostInit(cfg.node.listen.map((a) => a.replace(/\/tcp\/\d+/, '/tcp/0'))))
+      this.log.warn({ event: 'port-fallback', wanted: cfg.node.listen, listen: this.host.addresses() }, `${cfg.node.listen.join(', ')} is in use; listening on a free port instead (set [node] listen to choose one)`)
     }
+    this.host.on('connect', (key) => this.log.info({ event: 'connected', peer: shortId(key), key, address: this.addressOf(key) }, `connected to ${shortId(key)}`))
+    this.host.on('disconnect', (key) => this.log.info({ event: 'disconnected', peer: shortId(key), key }, `disconnected from ${shortId(key)}`))
     await saveListenAddresses(this.rt.home, this.host.addresses())
     this.observed.push(...await loadObservedAddresses(this.rt.home))
     await this.host.handle(SYNC_PROTOCOL, (link) => {
@@ -183,7 +197,7 @@ class DaemonImpl implements Daemon {
   async startControl (): Promise<void> {
     this.reloader = ConfigReloader.start(this.rt, {
       env: process.env,
-      log: (line) => process.stderr.write(`${line}\n`),
+      log: (line) => this.log.warn({ event: 'config-reload' }, line.replace(/^aura: /, '')),
       changed: (keys) => { if (keys.includes('sync.max_staleness') || keys.includes('sync.max_clock_skew')) this.applyFreshness() }
     })
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
@@ -223,7 +237,9 @@ class DaemonImpl implements Daemon {
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
       recordsAdded: () => { this.engine?.localRecordsAdded(); this.scheduleReceipt(RECEIPT_DEBOUNCE_MS) },
+      audited: (type, fields) => this.logAudit(type, fields),
       chainAppended: (from) => {
+        this.logChain(from)
         if (this.engine === null && this.rt.chain !== null) this.startEngine()
         this.engine?.localChainAppended(from)
         this.beacon()
@@ -243,7 +259,10 @@ class DaemonImpl implements Daemon {
   /** `[audit.export] enabled = true`: records and audit events leave the machine as they come. */
   async startAuditExport (): Promise<void> {
     if (!this.rt.config.audit.export.enabled) return
-    this.auditStream = await AuditStream.start(this.rt)
+    this.auditStream = await AuditStream.start(this.rt, {
+      onFailure: (message, cause) => this.log.warn({ event: 'export-failed', endpoint: this.auditStream?.status().endpoint ?? null, cause }, message),
+      onRecovered: () => this.log.info({ event: 'export-recovered', endpoint: this.auditStream?.status().endpoint ?? null }, 'audit export recovered')
+    })
     void this.auditStream.flush()
   }
 
@@ -251,7 +270,7 @@ class DaemonImpl implements Daemon {
   async startAutoApply (): Promise<void> {
     this.autoApply = await startAutoApply(this.rt, {
       fail: (err) => this.fail('applying received changes to the workspace', err),
-      note: (message) => process.stderr.write(`aura: ${message}\n`)
+      note: (message) => this.log.warn({ event: 'auto-apply' }, message)
     })
   }
 
@@ -286,6 +305,7 @@ class DaemonImpl implements Daemon {
       maxFutureMs: FUTURE_TOLERANCE_MS
     }, {
       chainApplied: (from) => {
+        this.logChain(from)
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))
         this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
         this.autoApply?.kick()
@@ -302,7 +322,7 @@ class DaemonImpl implements Daemon {
         // The 1st, 2nd, 4th, 8th... of each kind: a peer repeating a refused change cannot flood the log.
         if ((row.count & (row.count - 1)) !== 0) return
         const dir = row.direction === 'in' ? `from ${shortId(row.peer)} refused here` : `refused by ${shortId(row.peer)}`
-        process.stderr.write(`aura: sync: intent change ${dir} (${row.code}, ${row.count} so far): ${row.message}\n`)
+        this.log.warn({ event: 'change-refused', peer: shortId(row.peer), direction: row.direction, code: row.code, count: row.count }, `sync: intent change ${dir} (${row.code}, ${row.count} so far): ${row.message}`)
       },
       revoked: (keys) => {
         for (const key of keys) {
@@ -310,6 +330,7 @@ class DaemonImpl implements Daemon {
           const t = { appliedAt: preciseNow(), closedAt: null as number | null }
           this.revocations.set(key, t)
           const err = new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' })
+          this.log.warn({ event: 'revoked', peer: shortId(key), key, reason: r?.reason ?? '', entry: r?.seq ?? null }, `revocation of ${shortId(key)} enforced: connections closed, the gate refuses it`)
           // Sessions first, gracefully: the revoke entry just queued to the peer goes out before
           // the reason, so its own chain (and `aura status`) learns it is revoked. hangUp then
           // finds them closed and cuts the connections.
@@ -327,17 +348,20 @@ class DaemonImpl implements Daemon {
         // Only refusals the remote sent: closing a session ourselves (revoking it) is no refusal of us.
         if (reason !== undefined && reason.context.remote === true && ['E_REVOKED', 'E_NOT_ADMITTED', 'E_BAD_SIGNATURE', 'E_LOCKDOWN', 'E_STALE', 'E_MALFORMED', 'E_FRAME_TOO_LARGE'].includes(reason.code)) {
           this.lastRefusal = { code: reason.code, message: reason.message, peer: shortId(peer), at: new Date(this.rt.now()).toISOString() }
+          this.log.warn({ event: 'refused-by-peer', peer: shortId(peer), code: reason.code }, `${shortId(peer)} refused this node: ${reason.message}`)
         }
         this.dialer.wake()
       }
     })
   }
 
-  private gate (key: KeyId): AuraError | null {
+  private gate (key: KeyId, direction: 'inbound' | 'outbound', address?: string): AuraError | null {
     if (this.engine === null) return null
     const err = this.engine.admission(key)
     if (err === null) return null
     if (this.rt.mothershipKey !== null && err.code === 'E_NOT_ADMITTED') return null
+    // Refused here or, once in a while, let through to be told why by the protocol: refused either way.
+    if (address !== undefined) this.logRefusal(key, direction, address, err)
     const now = this.rt.now()
     if (now - (this.told.get(key) ?? -Infinity) > TELL_INTERVAL_MS) {
       this.told.set(key, now)
@@ -408,7 +432,7 @@ class DaemonImpl implements Daemon {
     const log = this.rt.store.intent.log
     const old = log.actorId
     const orphaned = log.leaveActor(seq, randomBytes(16).toString('hex'))
-    process.stderr.write(`aura: sync: a peer holds another change at seq ${seq} of this node's actor ${old.slice(0, 8)}…${old.slice(-4)} (someone else holds this node's key?); writing as ${log.actorId.slice(0, 8)}…${log.actorId.slice(-4)} from now on and offering ${orphaned.length} records again\n`)
+    this.log.warn({ event: 'actor-claimed', seq }, `sync: a peer holds another change at seq ${seq} of this node's actor ${old.slice(0, 8)}…${old.slice(-4)} (someone else holds this node's key?); writing as ${log.actorId.slice(0, 8)}…${log.actorId.slice(-4)} from now on and offering ${orphaned.length} records again`)
     void (async () => {
       await this.rt.store.intent.compact()
       const offered = await this.rt.reofferOrphans()
@@ -473,7 +497,46 @@ class DaemonImpl implements Daemon {
   }
 
   private fail (what: string, err: unknown): void {
-    process.stderr.write(`aura: ${what} failed: ${toAuraError(err).message}\n`)
+    const e = toAuraError(err)
+    this.log.error({ event: 'failed', what, code: e.code }, `${what} failed: ${e.message}`)
+  }
+
+  private logRefusal (key: KeyId, direction: 'inbound' | 'outbound', address: string, err: AuraError): void {
+    const n = (this.refusedKeys.get(key) ?? 0) + 1
+    this.refusedKeys.set(key, n)
+    if ((n & (n - 1)) !== 0) return
+    this.log.warn({ event: 'refused', peer: shortId(key), key, direction, address, code: err.code, count: n }, `refused ${direction} connection of ${shortId(key)} from ${address}: ${err.code}`)
+  }
+
+  private logChain (from: number): void {
+    const chain = this.rt.chain
+    if (chain === null) return
+    // The Mothership's own entries reach here twice (appended, then applied by the engine).
+    const entries = chain.entries(Math.max(from, this.loggedSeq + 1))
+    if (entries.length === 0) return
+    this.loggedSeq = chain.head.seq
+    this.log.info({ event: 'chain-applied', from: entries[0].seq, to: chain.head.seq, kinds: entries.map((e) => e.kind) }, `authority chain entries ${entries[0].seq}..${chain.head.seq} applied (${entries.map((e) => e.kind).join(', ')})`)
+    for (const e of entries) {
+      if (e.kind === 'lockdown') this.log.warn({ event: 'lockdown', entry: e.seq, reason: (e.body as { reason?: string }).reason ?? null }, `team in lockdown (entry ${e.seq})`)
+      if (e.kind === 'unlock') this.log.info({ event: 'unlock', entry: e.seq }, `team unlocked (entry ${e.seq})`)
+    }
+  }
+
+  // Audit events the operator should see in the log as they happen.
+  private logAudit (type: string, fields: Record<string, unknown>): void {
+    const f = { ...fields, peer: typeof fields.peer === 'string' && fields.peer.length === 64 ? shortId(fields.peer as KeyId) : fields.peer }
+    switch (type) {
+      case 'joined': this.log.info({ event: 'joined', ...f }, `joined team ${String(fields.team)} as ${String(fields.user)}`); break
+      case 'admit': this.log.info({ event: 'admitted', ...f }, `admitted ${String(f.peer)} as ${String(fields.user)}`); break
+      case 'join-refused': this.log.warn({ event: 'join-refused', ...f }, `join refused from ${String(fields.source)}: ${String(fields.reason ?? fields.code ?? '')}`); break
+      case 'protocol-error': this.log.warn({ event: 'protocol-error', ...f }, `protocol error from ${String(f.peer)}: ${String(fields.code)}`); break
+      case 'export-dropped': this.log.warn({ event: 'export-dropped', ...f }, `audit export dropped ${String(fields.lines)} lines`); break
+      default: this.log.debug({ event: 'audit', type, ...f }, type)
+    }
+  }
+
+  private addressOf (key: KeyId): string | null {
+    return this.host.connectionInfo().find((c) => c.key === key)?.addr ?? null
   }
 
   async stop (): Promise<void> {
@@ -489,6 +552,8 @@ class DaemonImpl implements Daemon {
       await this.auditStream?.stop()
       await this.signatures.close()
       await this.rt.close()
+      this.log.info({ event: 'stopped' }, 'daemon stopped')
+      this.log.close()
       this.resolveStopped()
     })()
     await this.stopping

@@ -9,7 +9,8 @@
  * const home = resolveHome({ flag: opts.home, env: process.env })
  * const { identity } = await initHome(home)    // E_EXISTS if it already has an identity
  */
-import { access, chmod, mkdir, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, stat, writeFile } from 'node:fs/promises'
+import { NotInitialisedError, UsageError } from '../crdt/errors.js'
 import os from 'node:os'
 import path from 'node:path'
 import type { SystemInfo } from './config/keys.js'
@@ -89,4 +90,21 @@ async function exists (p: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/** Refuses a home that exists but is not a directory (a file given as `--home`): E_USAGE. */
+export async function checkHomePath (home: string): Promise<void> {
+  const st = await stat(home).catch(() => null)
+  if (st !== null && !st.isDirectory()) {
+    throw new UsageError(`the node home ${home} is not a directory`, { home, hint: 'pass a directory (or a path that does not exist yet, for `aura init` / `aura up`) with --home or AURA_HOME' })
+  }
+}
+
+/** Requires a home with an identity: E_NOT_INITIALISED (saying how to create one) otherwise. */
+export async function requireInitialised (home: string): Promise<void> {
+  await checkHomePath(home)
+  const { identityPath } = await import('./identity.js')
+  if (await exists(identityPath(home))) return
+  const what = await exists(home) ? `no identity in the node home ${home}` : `no node home at ${home}`
+  throw new NotInitialisedError(what, { home, hint: `run \`aura up --home ${home}\` (or \`aura init\`) to create it` })
 }

@@ -58,6 +58,8 @@ export interface AppendInput {
 export interface RuntimeHooks {
   recordsAdded?: () => void
   chainAppended?: (fromSeq: number) => void
+  /** Every audit event as it is recorded (the daemon's log). */
+  audited?: (type: string, fields: Record<string, Json>) => void
 }
 
 /** One node, opened. */
@@ -241,6 +243,7 @@ export class NodeRuntime {
   /** Records an audit event (ts added). */
   async audit (type: string, fields: Record<string, Json> = {}): Promise<void> {
     await this.store.audit.append({ ...fields, ts: this.now(), type })
+    this.hooks.audited?.(type, fields)
   }
 
   /** Flushes and closes the store. */

@@ -12,30 +12,16 @@ import { callNode, defined, str, strings } from '../call.js'
 /** Registers the team commands. */
 export function register (program: Program): void {
   program.command('join <token>', 'Redeem a join token at the Mothership and start syncing (creating this node\'s identity first if it has none)', async ({ args, options, io }) => {
-    const home = await io.home()
     const { pingControl } = await import('../../node/control/client.js')
-    let res: any
-    if (await pingControl(home)) {
-      res = await callNode(io, 'join', { token: args.token }, { daemonOnly: true })
-    } else {
-      // A machine with no identity yet gets one first (as `tailscale up --authkey` does): one
-      // step to a node; the identity stays if the join is refused.
-      const [{ access }, { identityPath }] = await Promise.all([import('node:fs/promises'), import('../../node/identity.js')])
-      let created: string | null = null
-      if (!await access(identityPath(home)).then(() => true, () => false)) {
-        const { initHome } = await import('../../node/home.js')
-        created = (await initHome(home)).identity.shortId
-        io.out.info(`created identity ${created} in ${home}`)
-      }
-      const { joinWithoutDaemon } = await import('../join-offline.js')
-      res = await joinWithoutDaemon(home, String(args.token), await io.config())
+    const { ensureIdentity, joinTeam, ensureDaemon } = await import('../bring-up.js')
+    // A machine with no identity yet gets one first (as `tailscale up --authkey` does): one
+    // step to a node; the identity stays if the join is refused.
+    const running = await pingControl(await io.home())
+    const created = running ? null : await ensureIdentity(io)
+    const res = await joinTeam(io, String(args.token))
+    if (!running) {
       res.identityCreated = created
-      if (options.start !== false) {
-        const { spawnDaemon } = await import('../spawn-daemon.js')
-        const listen = strings(options.listen)
-        await spawnDaemon(home, { listen, set: options.set, timeoutMs: 30_000, env: io.ctx.env })
-        res.daemon = 'started'
-      }
+      if (options.start !== false && await ensureDaemon(io, { listen: strings(options.listen), set: options.set })) res.daemon = 'started'
     }
     return { data: res, text: (c) => `${c.green('joined')} team ${res.joined} as ${res.user} (${res.role}); this node is ${res.peer}${res.daemon === 'started' ? '; daemon started' : ''}` }
   })

@@ -9,7 +9,7 @@
 import { MAX_RECORD_BYTES } from '../../crdt/record.js'
 import { DEFAULT_QUOTAS } from '../../crdt/write-rules.js'
 import { ROLES } from '../roles.js'
-import { boolean, duration, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
+import { boolean, duration, headerMap, integer, multiaddrs, oneOf, optionalDuration, optionalText, size, text, type ValueKind } from './values.js'
 
 /** The defaults that depend on the machine: filled in by the caller, never read here. */
 export interface SystemInfo {
@@ -73,7 +73,7 @@ function key (section: string, name: string, kind: ValueKind<any>, def: unknown,
 }
 
 /** The section names in the order they appear in the template. */
-export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'quotas', 'audit.export', 'agents.defaults', 'agents.enforcement', 'hooks'] as const
+export const SECTIONS = ['node', 'workspace', 'mothership', 'crypto', 'sync', 'quotas', 'audit.export', 'agents.defaults', 'agents.enforcement', 'hooks', 'log'] as const
 
 /** Every key aura.toml understands. */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
@@ -110,8 +110,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('quotas', 'max_record_bytes', size({ min: 65536, max: MAX_RECORD_BYTES }), DEFAULT_QUOTAS.max_record_bytes, `Team-wide: the largest record a member may sign (bytes or "2MiB"; at most ${MAX_RECORD_BYTES / 1048576}MiB). Fixed in the genesis entry by \`aura mothership init\`.`),
   key('audit.export', 'enabled', boolean(), false, 'While the daemon runs, send every record and audit event (the lines of `aura audit export`) to `endpoint`, once each.'),
   key('audit.export', 'format', oneOf(['jsonl', 'otlp']), 'jsonl', '"jsonl" (one JSON object per line to `endpoint`, a file path) or "otlp" (OTLP/HTTP logs to `endpoint`, a URL).'),
-  key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp", a file path for "jsonl".', '"https://collector.internal:4318"'),
-  key('audit.export', 'on_failure', oneOf(['buffer', 'drop']), 'buffer', 'When the endpoint fails: keep the lines pending and retry every second ("buffer"; they are in the node store) or drop them with one `export-dropped` audit event ("drop").'),
+  key('audit.export', 'endpoint', optionalText(), null, 'Where to export: an http(s) URL for "otlp" (unset: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT), a file path for "jsonl".', '"https://collector.internal:4318"'),
+  key('audit.export', 'headers', headerMap(), {}, 'HTTP headers sent with every OTLP request, e.g. { authorization = "Bearer ..." }; OTEL_EXPORTER_OTLP_HEADERS ("name=value,...") adds to them (these win).'),
+  key('audit.export', 'compression', oneOf(['gzip', 'none']), 'gzip', 'Compress OTLP request bodies ("gzip", sent with content-encoding: gzip) or not ("none").'),
+  key('audit.export', 'on_failure', oneOf(['buffer', 'drop']), 'buffer', 'When the endpoint fails: keep the lines pending and retry with exponential backoff and jitter from 1 s to 5 min, or when a 429/503 answer\'s Retry-After says ("buffer"; they are in the node store) or drop them with one `export-dropped` audit event ("drop").'),
   key('audit.export', 'buffer_path', text(), 'audit-buffer', 'Directory for the exporter\'s state (what was sent); relative paths resolve against the node home.'),
   key('agents.defaults', 'role', ROLE, 'reader', 'Role given to an agent credential issued without --role.'),
   key('agents.defaults', 'max_ttl', duration({ min: 1 }), 86400, 'Longest lifetime an agent credential may have.'),
@@ -120,7 +122,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('agents.defaults', 'deny_capability_escalation', boolean(), true, 'Refuse agent capabilities beyond those of the issuing role.'),
   key('agents.enforcement', 'log_all_calls', boolean(), false, 'Write an audit event for every MCP tool call, allowed or not.'),
   key('hooks', 'large_diff_threshold_files', integer({ min: 1 }), 50, 'Flag a change touching more files than this.'),
-  key('hooks', 'large_diff_threshold_lines', integer({ min: 1 }), 5000, 'Flag a change touching more lines than this.')
+  key('hooks', 'large_diff_threshold_lines', integer({ min: 1 }), 5000, 'Flag a change touching more lines than this.'),
+  key('log', 'level', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']), 'info', 'Least severe level the daemon writes to its log (`<home>/logs/daemon.log`, read with `aura node logs`). Warnings and errors also go to stderr.'),
+  key('log', 'max_size', size({ min: 65536 }), 10 * 1048576, 'Rotate the daemon log when it would pass this size (bytes or "10MiB"): daemon.log becomes daemon.log.1, .1 becomes .2, and so on.'),
+  key('log', 'keep', integer({ min: 0 }), 5, 'Rotated daemon log files kept besides the current one; the oldest is deleted.')
 ]
 
 /** The key at a dotted path, if there is one. */

@@ -165,3 +165,28 @@ export function describeValue (v: unknown): string {
   if (v !== null && typeof v === 'object') return v instanceof Date ? v.toISOString() : 'a table'
   return String(v)
 }
+
+/** `name=value,name2=value2` (OTEL_EXPORTER_OTLP_HEADERS' form, values percent-decoded) as a table. */
+export function parseHeaderList (s: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const part of s.split(',')) {
+    const eq = part.indexOf('=')
+    if (part.trim() === '') continue
+    // Kept as given, so the schema refuses it with the key named.
+    if (eq <= 0) return { [part.trim()]: undefined as unknown as string }
+    let value = part.slice(eq + 1).trim()
+    try { value = decodeURIComponent(value) } catch { /* not percent-encoded */ }
+    out[part.slice(0, eq).trim()] = value
+  }
+  return out
+}
+
+/** HTTP headers: a TOML table of strings, `{ authorization = "Bearer ..." }`; from env or flags `name=value,name2=value2`. */
+export function headerMap (): ValueKind<Record<string, string>> {
+  return {
+    expect: 'a table of header names and string values such as { authorization = "Bearer ..." } (in env or --set: "name=value,name2=value2")',
+    schema: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/), z.string()),
+    fromString: parseHeaderList,
+    toToml: orUnset((v) => Object.keys(v).length === 0 ? '{}' : `{ ${Object.entries(v).map(([k, x]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : quote(k)} = ${quote(x)}`).join(', ')} }`)
+  }
+}

@@ -22,6 +22,9 @@
  * await stream.stop()
  */
 import { mkdir, readFile, rename, appendFile, writeFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
+import { otelEndpoint } from '../config.js'
+import { parseHeaderList } from '../config/values.js'
 import { dirname, join } from 'node:path'
 import { hashOf, type Json } from '../../crdt/canonical.js'
 import { ConfigError, toAuraError } from '../../crdt/errors.js'
@@ -38,7 +41,25 @@ export interface AuditStreamInit {
   readonly maxBatch?: number
   /** HTTP client (tests); default the global fetch. */
   readonly fetch?: typeof fetch
+  /** Told when a send fails after succeeding (or at the first failure), with the cause in people's terms. */
+  readonly onFailure?: (message: string, cause: string) => void
+  /** Told when a send succeeds after failures. */
+  readonly onRecovered?: () => void
+  /** Environment, for OTEL_EXPORTER_OTLP_* (default process.env). */
+  readonly env?: Record<string, string | undefined>
+  /** Random source in [0, 1) for the backoff's jitter (default Math.random). */
+  readonly random?: () => number
 }
+
+/** Where OTLP requests go and how. */
+export interface OtlpTarget {
+  readonly endpoint: string
+  readonly headers: Record<string, string>
+  readonly gzip: boolean
+}
+
+// Retries after a failure wait base * 2^(n-1), at most this long, with jitter (half fixed, half random).
+const MAX_BACKOFF_MS = 300_000
 
 /** What `aura status` shows of the export. */
 export interface AuditStreamStatus {
@@ -76,19 +97,26 @@ export class AuditStream {
     private readonly onFailure: 'buffer' | 'drop',
     private readonly stateFile: string,
     private readonly maxBatch: number,
-    private readonly fetcher: typeof fetch
+    private readonly fetcher: typeof fetch,
+    private readonly init: AuditStreamInit,
+    private readonly target: OtlpTarget
   ) {}
+
+  private failures = 0
+  private retryAt = 0
 
   /** Starts exporting as `[audit.export]` says; E_CONFIG if it is enabled without an endpoint. */
   static async start (rt: NodeRuntime, init: AuditStreamInit = {}): Promise<AuditStream> {
     const cfg = rt.config.audit.export
-    if (cfg.endpoint === null || cfg.endpoint === '') {
+    const target = otlpTarget(cfg, init.env ?? process.env)
+    if (target.endpoint === '') {
       throw new ConfigError('[audit.export] enabled = true needs an endpoint (a URL for "otlp", a file path for "jsonl")', { key: 'audit.export.endpoint' })
     }
     // The config has made the paths absolute (a jsonl endpoint, buffer_path).
-    const stream = new AuditStream(rt, cfg.format, cfg.endpoint, cfg.on_failure, join(cfg.buffer_path, STATE_FILE), init.maxBatch ?? 1000, init.fetch ?? fetch)
+    const stream = new AuditStream(rt, cfg.format, target.endpoint, cfg.on_failure, join(cfg.buffer_path, STATE_FILE), init.maxBatch ?? 1000, init.fetch ?? fetch, init, target)
     await stream.loadState()
-    stream.timer = setInterval(() => { void stream.flush() }, init.intervalMs ?? 1000)
+    // Every interval, unless a failure put the next attempt later (backoff, Retry-After).
+    stream.timer = setInterval(() => { if (rt.now() >= stream.retryAt) void stream.flush() }, init.intervalMs ?? 1000)
     stream.timer.unref()
     return stream
   }
@@ -125,10 +153,18 @@ export class AuditStream {
       const part = batch.splice(0, this.maxBatch)
       try {
         await this.send(part.map((p) => p.line))
+        if (this.lastError !== null) this.init.onRecovered?.()
         this.lastSuccess = this.rt.now()
         this.lastError = null
+        this.failures = 0
+        this.retryAt = 0
       } catch (err) {
-        this.lastError = `${this.format} export to ${this.endpoint} failed: ${toAuraError(err).message}`
+        const cause = failureCause(err)
+        const first = this.lastError === null
+        this.lastError = `${this.format} export to ${this.endpoint} failed: ${cause}`
+        if (first) this.init.onFailure?.(this.lastError, cause)
+        this.failures++
+        this.retryAt = this.rt.now() + this.retryDelay(err)
         // Buffered: still pending, retried next interval (the lines are in the node's store).
         if (this.onFailure === 'buffer') return
         // Dropped: one audit event per run of failures (that event is a line to export too).
@@ -171,16 +207,20 @@ export class AuditStream {
       await appendFile(this.endpoint, lines.map((l) => JSON.stringify(l)).join('\n') + '\n')
       return
     }
-    const url = this.endpoint.replace(/\/+$/, '').endsWith('/v1/logs') ? this.endpoint : `${this.endpoint.replace(/\/+$/, '')}/v1/logs`
-    const res = await this.fetcher(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(otlpLogs(this.rt, lines)),
-      signal: AbortSignal.timeout(10_000)
-    })
+    const req = otlpRequest(this.target, otlpLogs(this.rt, lines))
+    const res = await this.fetcher(req.url, { ...req.init, signal: AbortSignal.timeout(10_000) })
     // Drain the body so the connection is reused.
     await res.arrayBuffer().catch(() => undefined)
-    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`)
+    if (!res.ok) throw new HttpError(res.status, res.statusText, retryAfterMs(res.headers.get('retry-after'), this.rt.now()))
+  }
+
+  // Exponential from the interval, with jitter so many nodes do not retry in step; a collector's
+  // Retry-After (429, 503) is honoured as given, within the same ceiling.
+  private retryDelay (err: unknown): number {
+    if (err instanceof HttpError && err.retryAfterMs !== null) return Math.min(err.retryAfterMs, MAX_BACKOFF_MS)
+    const base = this.init.intervalMs ?? 1000
+    const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** Math.min(this.failures - 1, 30))
+    return ceiling / 2 + (this.init.random ?? Math.random)() * ceiling / 2
   }
 
   private async loadState (): Promise<void> {
@@ -221,7 +261,8 @@ function otlpLogs (rt: NodeRuntime, lines: ExportLine[]): Json {
           const attrs = [str('aura.type', String(line.type))]
           if (typeof line.id === 'string') attrs.push(str('aura.id', line.id))
           if (typeof line.status === 'string') attrs.push(str('aura.status', line.status))
-          return { timeUnixNano: `${ts}000000`, severityText: 'INFO', body: { stringValue: JSON.stringify(line) }, attributes: attrs }
+          const [severityNumber, severityText] = severityOf(line)
+          return { timeUnixNano: `${ts}000000`, severityNumber, severityText, body: { stringValue: JSON.stringify(line) }, attributes: attrs }
         })
       }]
     }]
@@ -231,4 +272,63 @@ function otlpLogs (rt: NodeRuntime, lines: ExportLine[]): Json {
 function lineTime (line: ExportLine): number {
   const holder = (line.type === 'record' ? line.record : line.event) as Record<string, Json> | null
   return typeof holder?.ts === 'number' ? holder.ts : 0
+}
+
+/**
+ * Why a send failed, in the operator's terms: fetch says only "fetch failed" and keeps the
+ * reason (DNS, refused connection, TLS) in `cause`.
+ */
+export function failureCause (err: unknown): string {
+  const e = err as { name?: string, message?: string, cause?: { code?: string, message?: string } } | undefined
+  const code = e?.cause?.code
+  const detail = e?.cause?.message ?? e?.message ?? String(err)
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timeout: no answer within 10 s'
+  if (code === undefined) return toAuraError(err).message
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS: ${detail}`
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'UND_ERR_SOCKET') return `connection: ${detail}`
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return `TLS: ${detail}`
+  return `${code}: ${detail}`
+}
+
+/**
+ * Where and how to send: `[audit.export] endpoint`, else OTEL_EXPORTER_OTLP_LOGS_ENDPOINT /
+ * OTEL_EXPORTER_OTLP_ENDPOINT; headers from OTEL_EXPORTER_OTLP_HEADERS overlaid by `headers`.
+ */
+export function otlpTarget (cfg: { format: string, endpoint: string | null, headers: Record<string, string>, compression: 'gzip' | 'none' }, env: Record<string, string | undefined>): OtlpTarget {
+  const endpoint = cfg.endpoint ?? (cfg.format === 'otlp' ? otelEndpoint(env) : null) ?? ''
+  const fromEnv = env.OTEL_EXPORTER_OTLP_HEADERS === undefined ? {} : parseHeaderList(env.OTEL_EXPORTER_OTLP_HEADERS)
+  return { endpoint, headers: { ...fromEnv, ...cfg.headers }, gzip: cfg.compression === 'gzip' }
+}
+
+/** The OTLP/HTTP logs request for `body`: `<endpoint>/v1/logs` (unless it already ends so), JSON, gzipped unless asked not to. */
+export function otlpRequest (target: OtlpTarget, body: Json): { url: string, init: RequestInit } {
+  const base = target.endpoint.replace(/\/+$/, '')
+  const url = base.endsWith('/v1/logs') ? base : `${base}/v1/logs`
+  const json = JSON.stringify(body)
+  const headers: Record<string, string> = { ...target.headers, 'content-type': 'application/json' }
+  if (target.gzip) headers['content-encoding'] = 'gzip'
+  return { url, init: { method: 'POST', headers, body: target.gzip ? gzipSync(json) : json } }
+}
+
+/** A collector's refusal: its status, and how long it asked us to wait (Retry-After), if it did. */
+class HttpError extends Error {
+  constructor (readonly status: number, statusText: string, readonly retryAfterMs: number | null) {
+    super(`HTTP ${status} ${statusText}${retryAfterMs === null ? '' : ` (retry after ${Math.round(retryAfterMs / 1000)} s)`}`)
+  }
+}
+
+/** Milliseconds a Retry-After header asks for (seconds, or an HTTP date); null if absent or unreadable. */
+export function retryAfterMs (value: string | null, now: number): number | null {
+  if (value === null || value.trim() === '') return null
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : Math.max(0, at - now)
+}
+
+// OTLP severities: WARN (13) for what an incident responder looks for first, INFO (9) otherwise.
+const WARN_EVENTS = new Set(['join-refused', 'protocol-error', 'lockdown', 'revoke-peer', 'revoke-token', 'revoke-agent', 'revoke-agents', 'export-dropped', 'store-lost-writes', 'actor-claimed', 'rotate-key'])
+function severityOf (line: ExportLine): [number, string] {
+  if (line.type === 'record') return line.status === 'quarantined' ? [13, 'WARN'] : [9, 'INFO']
+  const type = (line.event as Record<string, Json> | undefined)?.type
+  return typeof type === 'string' && (WARN_EVENTS.has(type) || type.startsWith('sync-')) ? [13, 'WARN'] : [9, 'INFO']
 }

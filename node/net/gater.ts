@@ -20,7 +20,7 @@ import { keyIdFromPeerId } from './peer-identity.js'
 export type Direction = 'inbound' | 'outbound'
 
 /** Decides whether a key may connect: null admits, an AuraError refuses (and says why). */
-export type Gate = (key: KeyId, direction: Direction) => AuraError | null
+export type Gate = (key: KeyId, direction: Direction, remoteAddr?: string) => AuraError | null
 
 /** Who a relay serves: only while `serve()` says this host is a relay, and only admitted keys. */
 export interface RelayPolicy {
@@ -36,9 +36,9 @@ export interface RelayPolicy {
  * once-per-30-s "tell them why" allowance does not extend to relaying).
  */
 export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, error: AuraError) => void, relay?: RelayPolicy): ConnectionGater {
-  const refusal = (peerId: PeerId, direction: Direction): AuraError | null => {
+  const refusal = (peerId: PeerId, direction: Direction, remoteAddr?: string): AuraError | null => {
     try {
-      return gate(keyIdFromPeerId(peerId), direction)
+      return gate(keyIdFromPeerId(peerId), direction, remoteAddr)
     } catch (err) {
       return toAuraError(err)
     }
@@ -56,9 +56,9 @@ export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, 
     // A connection relayed to us is gated again at Noise like any other; refuse it early too.
     denyInboundRelayedConnection: (_relay, remotePeer) => refusal(remotePeer, 'inbound') !== null,
     denyDialPeer: (peerId) => refusal(peerId, 'outbound') !== null,
-    denyInboundEncryptedConnection: (peerId) => refusal(peerId, 'inbound') !== null,
+    denyInboundEncryptedConnection: (peerId: PeerId, maConn: MultiaddrConnection) => refusal(peerId, 'inbound', maConn.remoteAddr.toString()) !== null,
     denyOutboundEncryptedConnection: (peerId: PeerId, maConn: MultiaddrConnection) => {
-      const error = refusal(peerId, 'outbound')
+      const error = refusal(peerId, 'outbound', maConn.remoteAddr.toString())
       if (error !== null) onOutboundRefusal?.(maConn.remoteAddr.toString(), error)
       return error !== null
     }

@@ -68,7 +68,7 @@ describe('the operator docs\' config blocks, verbatim', () => {
     expect(warnings).toEqual([])
     expect(config.mothership.join_token_ttl).toBe(600)
     expect(config.audit.export).toEqual({
-      enabled: true, format: 'otlp', endpoint: 'https://collector.internal:4318', on_failure: 'buffer', buffer_path: `${HOME}/audit-buffer`
+      enabled: true, format: 'otlp', endpoint: 'https://collector.internal:4318', headers: {}, compression: 'gzip', on_failure: 'buffer', buffer_path: `${HOME}/audit-buffer`
     })
     expect(config.agents.defaults).toEqual({ role: 'reader', max_ttl: 7200, require_explicit_role: true, max_commits_per_hour: 120, deny_capability_escalation: true })
     expect(config.hooks).toEqual({ large_diff_threshold_files: 20, large_diff_threshold_lines: 2000 })
@@ -239,5 +239,26 @@ describe('loadConfig from disk', () => {
     expect(present.file).toBe(path.join(dir, 'aura.toml'))
     expect(present.config.workspace.apply).toBe('auto')
     expect(present.sources['workspace.apply']).toEqual({ kind: 'file', path: present.file, line: 2 })
+  })
+})
+
+describe('[audit.export] headers', () => {
+  it('a table of strings in aura.toml; "name=value,..." in env; anything else names the key', () => {
+    const home = '/homes/alice'
+    const file = `${home}/aura.toml`
+    const fromFile = parseConfig('[audit.export]\nheaders = { authorization = "Bearer t", "x-tenant" = "acme" }\n', { file, home, env: {}, system })
+    expect(fromFile.config.audit.export.headers).toEqual({ authorization: 'Bearer t', 'x-tenant': 'acme' })
+    const fromEnv = parseConfig(null, { file, home, env: { AURA_AUDIT_EXPORT_HEADERS: 'authorization=Bearer%20t,x-tenant=acme' }, system })
+    expect(fromEnv.config.audit.export.headers).toEqual({ authorization: 'Bearer t', 'x-tenant': 'acme' })
+    expect(() => parseConfig('[audit.export]\nheaders = { authorization = 5 }\n', { file, home, env: {}, system })).toThrow(/\[audit\.export\] headers/)
+    expect(() => parseConfig(null, { file, home, env: { AURA_AUDIT_EXPORT_HEADERS: 'no-equals-sign' }, system })).toThrow(/AURA_AUDIT_EXPORT_HEADERS/)
+  })
+
+  it('otlp with no endpoint is fine when OTEL_EXPORTER_OTLP_ENDPOINT names one, an error otherwise', () => {
+    const home = '/homes/alice'
+    const file = `${home}/aura.toml`
+    const text = '[audit.export]\nenabled = true\nformat = "otlp"\n'
+    expect(() => parseConfig(text, { file, home, env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }, system })).not.toThrow()
+    expect(() => parseConfig(text, { file, home, env: {}, system })).toThrow(/endpoint/)
   })
 })

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AuditStream } from '../../node/evidence/export-stream.js'
 import { initHome } from '../../node/home.js'
@@ -25,7 +26,8 @@ async function receiver (): Promise<Receiver> {
         res.writeHead(req.url !== '/v1/logs' ? 404 : r.status).end()
         return
       }
-      const body = JSON.parse(Buffer.concat(chunks).toString())
+      const raw = Buffer.concat(chunks)
+      const body = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString())
       for (const rl of body.resourceLogs) {
         for (const sl of rl.scopeLogs) for (const lr of sl.logRecords) r.lines.push({ ...JSON.parse(lr.body.stringValue), attrs: lr.attributes, time: lr.timeUnixNano })
       }
