@@ -30,21 +30,21 @@ export function register (program: Program): void {
       home: await io.home(),
       file: loaded.file,
       fileExists: loaded.fileExists,
-      config: loaded.config,
+      config: redactConfig(loaded.config),
       sources: Object.fromEntries(Object.entries(loaded.sources).map(([k, s]) => [k, { ...s, text: formatSource(s) }])),
       effective: { join_token_ttl: effectiveTokenTtl(daemon?.config ?? loaded.config) },
       daemon: daemon === null
         ? null
-        : { running: true, reloadError: daemon.error, restartNeeded: daemon.restartNeeded.map((r) => r.key), differs: Object.fromEntries(differs) },
+        : { running: true, reloadError: daemon.error, restartNeeded: daemon.restartNeeded.map((r) => r.key), differs: Object.fromEntries([...differs].map(([k, d]) => [k, { ...d, uses: redacted(k, d.uses) }])) },
       warnings: loaded.warnings
     }
     const text = (c: Colors): string => {
       const lines = [c.dim(`# ${loaded.file}${loaded.fileExists ? '' : ' (not present: defaults)'}`)]
       for (const section of SECTIONS) {
         const rows = CONFIG_KEYS.filter((x) => x.section === section).map((k) => {
-          const shown = k.kind.toToml(valueAt(loaded, k.path))
+          const shown = k.kind.toToml(redacted(k.path, valueAt(loaded, k.path)))
           const d = differs.get(k.path)
-          const note = d === undefined ? '' : `; ${d.restartNeeded ? 'restart needed: ' : ''}the running daemon uses ${k.kind.toToml(d.uses) ?? 'unset'}`
+          const note = d === undefined ? '' : `; ${d.restartNeeded ? 'restart needed: ' : ''}the running daemon uses ${k.kind.toToml(redacted(k.path, d.uses)) ?? 'unset'}`
           return { left: shown === null ? `# ${k.name} (unset)` : `${k.name} = ${shown}`, unset: shown === null, origin: formatSource(loaded.sources[k.path]) + note, differs: d !== undefined }
         })
         const width = Math.max(...rows.map((r) => r.left.length))
@@ -65,4 +65,24 @@ async function daemonConfig (home: string): Promise<ConfigState | null> {
   const { callControl, pingControl } = await import('../../node/control/client.js')
   if (!await pingControl(home)) return null
   return await callControl(home, 'config-state', {}) as ConfigState
+}
+
+/** Keys whose values are credentials: shown by name only (header names stay, values do not). */
+const SECRET_KEYS = new Set(['audit.export.headers'])
+
+function redacted (path: string, value: unknown): unknown {
+  if (!SECRET_KEYS.has(path) || value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.keys(value).map((name) => [name, '<redacted>']))
+}
+
+function redactConfig<T> (config: T): T {
+  const copy = structuredClone(config) as Record<string, Record<string, unknown>>
+  for (const path of SECRET_KEYS) {
+    const parts = path.split('.')
+    const name = parts.pop() as string
+    let at: Record<string, unknown> | undefined = copy
+    for (const p of parts) at = at?.[p] as Record<string, unknown> | undefined
+    if (at !== undefined && name in at) at[name] = redacted(path, at[name])
+  }
+  return copy as T
 }

@@ -92,6 +92,23 @@ describe('aura (spawned)', () => {
     expect(error.message).toContain('[sync] max_staleness')
   })
 
+  it('config show names [audit.export] headers but never prints their values (credentials)', async () => {
+    const home = path.join(scratch.dir, 'hedda')
+    expect((await aura(['init', '--home', home])).code).toBe(0)
+    await writeFile(path.join(home, 'aura.toml'), '[audit.export]\nheaders = { authorization = "Bearer s3cr3t-token", "x-tenant" = "acme-9" }\n')
+    const human = await aura(['config', 'show', '--home', home])
+    expect(human.code).toBe(0)
+    expect(human.stdout).toContain('authorization')
+    expect(human.stdout).toContain('<redacted>')
+    const json = await aura(['config', 'show', '--home', home, '--json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout).config.audit.export.headers).toEqual({ authorization: '<redacted>', 'x-tenant': '<redacted>' })
+    for (const out of [human.stdout, json.stdout, human.stderr, json.stderr]) {
+      expect(out).not.toContain('s3cr3t-token')
+      expect(out).not.toContain('acme-9')
+    }
+  })
+
   it('unknown keys are warnings on stderr; stdout stays parseable JSON', async () => {
     const home = path.join(scratch.dir, 'carol')
     expect((await aura(['init', '--home', home])).code).toBe(0)
