@@ -38,6 +38,8 @@ export class Observer {
   /** Times partitions and heals happened (for "since heal" delays). */
   readonly healTimesUs: number[] = []
   duplicateEntries = 0
+  /** revocationMessages[revocation index]: chain messages carrying its entry received by honest peers. */
+  readonly revocationMessages: number[] = []
   audits: Record<string, number> = {}
   sessionsOpened = 0
   sessionsClosed = 0
@@ -149,6 +151,9 @@ export class Observer {
     // Entries arrive oldest first from `from`: those at or below our head were already held.
     const first = this.firstSeq(msg.entries[0])
     if (first === null) return
+    for (const r of this.world.revocations) {
+      if (r.seq >= first && r.seq < first + msg.entries.length) this.revocationMessages[r.index] = (this.revocationMessages[r.index] ?? 0) + 1
+    }
     this.duplicateEntries += Math.max(0, Math.min(msg.entries.length, head - first + 1))
   }
 

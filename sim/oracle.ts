@@ -23,8 +23,11 @@
  * - `bad-signature-stored`        a record whose signature fails entered a store;
  * - `accepted-while-stale`        a record of another peer entered the store over an interval in
  *                                 which the peer was stale by every beacon it had received;
+ * - `accepted-during-lockdown`    the same while its chain held the team's lockdown;
  * - `revoked-session-kept`        a connection with a key the peer holds a revocation of stayed
- *                                 open from one poll to the next.
+ *                                 open from one poll to the next;
+ * - `revocation-not-relayed`      an honest peer lacked a revocation half an anti-entropy period
+ *                                 after an honest peer holding it had a working connection to it.
  *
  * Forged records made effective are also counted for the report, by when the peer stored them:
  * before the revocation was issued, after it was issued but before the peer knew of it (the
@@ -68,8 +71,9 @@ interface PeerBooks {
   beaconKnown: Map<number, number>
   /** Newest time any received Mothership beacon vouches for (its ts, at most arrival + skew). */
   freshAsOf: number | null
-  /** Whether the peer was stale at the last poll, by the oracle's reading. */
+  /** Whether the peer was stale (its chain locked) at the last poll, by the oracle's reading. */
   staleAtLastPoll: boolean
+  lockedAtLastPoll: boolean
   /** Connections with revoked keys open at the last poll. */
   revokedLinks: Set<unknown>
   /** Forged ids effective here at some check, with the class they were counted in. */
@@ -144,7 +148,7 @@ export class Oracle {
   private effectiveAtEnd = new Set<RecordId>()
 
   private freshBooks (log: unknown): PeerBooks {
-    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), freshAsOf: null, staleAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map() }
+    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), freshAsOf: null, staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map() }
   }
 
   private poll (): void {
@@ -160,6 +164,7 @@ export class Oracle {
         this.books.set(index, b)
       }
       const stale = this.staleNow(node, b)
+      const locked = this.holdsLockdown(node)
       const own = this.ownSigners(node)
       for (const id of node.logs[0].ids()) {
         if (b.firstSeen.has(id)) continue
@@ -167,16 +172,72 @@ export class Oracle {
         if (!this.signed(id, node)) this.report('bad-signature-stored', node.name, `record ${id.slice(0, 12)} with a bad signature was stored`)
         const signer = this.registry.get(id)?.signer
         // Stale through the whole interval: at the last poll and now.
-        if (b.staleAtLastPoll && stale && signer !== undefined && !own.has(signer)) {
+        if (signer === undefined || own.has(signer)) continue
+        if (b.staleAtLastPoll && stale) {
           this.report('accepted-while-stale', node.name, `${node.name} stored record ${id.slice(0, 12)} of ${this.nameOf(signer)} while no beacon it had received was fresher than max_staleness`)
+        }
+        if (b.lockedAtLastPoll && locked) {
+          this.report('accepted-during-lockdown', node.name, `${node.name} stored record ${id.slice(0, 12)} of ${this.nameOf(signer)} while its chain held the team's lockdown`)
         }
       }
       b.staleAtLastPoll = stale
+      b.lockedAtLastPoll = locked
       for (const r of this.world.revocations) {
         if (!b.held.has(r.index) && node.chain.entryHash(r.seq) === r.hash) b.held.set(r.index, now)
       }
       this.checkSessions(node, b)
     }
+    this.checkRelay(now)
+  }
+
+  // Whether the chain holds the newest lockdown entry the Mothership signed, and no unlock after it.
+  private holdsLockdown (node: SimNode): boolean {
+    let locked = false
+    for (const l of this.world.locks) {
+      if (node.chain.entryHash(l.seq) !== this.world.mothership.chain.entryHash(l.seq)) break
+      locked = l.locked
+    }
+    return locked
+  }
+
+  /**
+   * A revocation goes on at once: an honest peer that holds it and has had a working connection
+   * with another honest peer for `relayBudgetMs` (a fraction of the anti-entropy period, many
+   * times any link's delay) has passed it on by then.
+   */
+  private checkRelay (now: number): void {
+    const budget = this.relayBudgetMs() * 1000
+    const seen = new Set<unknown>()
+    for (const [index, b] of this.books) {
+      const node = this.world.nodes[index]
+      if (!node.up) continue
+      for (const r of this.world.revocations) {
+        const heldAt = b.held.get(r.index)
+        if (heldAt === undefined) continue
+        for (const other of this.world.honest) {
+          if (other === index || this.relayReported.has(`${r.index}:${other}`)) continue
+          const peer = this.world.nodes[other]
+          if (!peer.up || peer.chain.entryHash(r.seq) === r.hash || peer.chain.revocation(peer.id) !== undefined) continue
+          for (const link of this.world.net.linksBetween(index, other)) {
+            if (link.broken || link.peer.broken || link.peer.closed) continue
+            seen.add(link)
+            const since = this.linkSince.get(link) ?? now
+            this.linkSince.set(link, since)
+            if (now - Math.max(since, heldAt) <= budget) continue
+            this.relayReported.add(`${r.index}:${other}`)
+            this.report('revocation-not-relayed', peer.name, `${peer.name} lacks revocation '${r.label}' ${((now - Math.max(since, heldAt)) / 1e6).toFixed(1)} s after ${node.name}, connected to it throughout, held it`)
+          }
+        }
+      }
+    }
+    for (const l of this.linkSince.keys()) if (!seen.has(l)) this.linkSince.delete(l)
+  }
+
+  private readonly linkSince = new Map<unknown, number>()
+  private readonly relayReported = new Set<string>()
+
+  private relayBudgetMs (): number {
+    return this.world.scenario.protocol.anti_entropy / 2
   }
 
   // Stale by every beacon received (a bound no tighter than the engine's, which counts fewer).

@@ -3,7 +3,9 @@
  * Definitions the report repeats:
  * - delay: virtual time from the revocation's issue at the Mothership until a peer's chain
  *   first holds the exact revoke entry;
- * - rounds: ceil(delay / anti_entropy interval), at least 1; hops: relay hops the entry took;
+ * - hops: relay hops the entry took, against the Mothership's eccentricity in the dial graph of
+ *   the honest peers; delays also in multiples of the median link latency; messages per peer:
+ *   chain messages carrying the entry that honest peers received, over the peers to reach;
  * - since heal: for peers that got it after a heal, reconnect or restart that followed the
  *   issue, the delay from the latest such event before their arrival;
  * - exposure window: from the first revocation's issue until the last moment an honest peer
@@ -15,7 +17,7 @@
  * const result = buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs })
  */
 import { medianLatencyMs } from './link-model.js'
-import { percentiles, pushPullBound, round3, roundsFor, type Percentiles } from './metrics.js'
+import { eccentricity, percentiles, round3, type Percentiles } from './metrics.js'
 import type { Observer, LaneSpan } from './observer.js'
 import type { Exposure, Oracle } from './oracle.js'
 import type { Violation } from './properties.js'
@@ -32,14 +34,16 @@ export interface RevocationMetrics {
   coverage: number
   coverageAtScheduleEnd: number
   delayMs: Percentiles
-  rounds: Percentiles
+  /** The delays in multiples of the link model's median latency. */
+  delayInLinkMedians: Percentiles
   hops: Percentiles
+  /** The most hops an honest peer is from the Mothership in the dial graph (honest peers only). */
+  eccentricity: number
+  /** Max relay hops / eccentricity: 1 when the entry took shortest paths to the farthest peer. */
+  hopsOverEccentricity: number
   sinceHealMs: Percentiles
-  sinceHealRounds: Percentiles
-  bound: number
-  /** max rounds / bound, and p99 rounds / bound. */
-  ratioMax: number
-  ratioP99: number
+  /** Chain messages carrying the entry delivered to honest peers, per peer that must learn it. */
+  messagesPerPeer: number
 }
 
 /** Everything run.json holds. */
@@ -134,21 +138,22 @@ export function buildResult ({ world, obs, oracle, trace, seed, settleUs, conver
   const now = world.scheduler.now
   const interval = s.protocol.anti_entropy
   const peers = world.honest.filter((i) => i !== world.mothership.index)
-  const bound = pushPullBound(world.honest.length)
+  const median = medianLatencyMs(s.link.latency)
+  const ecc = eccentricity(undirected(world), world.mothership.index, new Set(world.honest))
   const revocations = world.revocations.map((r): RevocationMetrics => {
     const seen = obs.arrivals[r.index]
-    const delays: number[] = []; const rounds: number[] = []; const hops: number[] = []; const sinceHeal: number[] = []
+    const delays: number[] = []; const hops: number[] = []; const sinceHeal: number[] = []
     let atScheduleEnd = 0
     for (const p of peers) {
       const a = seen.get(p)
       if (a === undefined) continue
       const d = (a.atUs - r.issuedUs) / 1000
-      delays.push(d); rounds.push(roundsFor(d, interval)); hops.push(a.hops)
+      delays.push(d); hops.push(a.hops)
       if (a.atUs <= settleUs) atScheduleEnd++
       const heal = obs.healTimesUs.filter((t) => t >= r.issuedUs && t <= a.atUs).pop()
       if (heal !== undefined) sinceHeal.push((a.atUs - heal) / 1000)
     }
-    const rp = percentiles(rounds)
+    const hp = percentiles(hops)
     return {
       label: r.label,
       chainSeq: r.seq,
@@ -157,13 +162,12 @@ export function buildResult ({ world, obs, oracle, trace, seed, settleUs, conver
       coverage: round3(delays.length / Math.max(1, peers.length)),
       coverageAtScheduleEnd: round3(atScheduleEnd / Math.max(1, peers.length)),
       delayMs: percentiles(delays),
-      rounds: rp,
-      hops: percentiles(hops),
+      delayInLinkMedians: percentiles(delays.map((d) => round3(d / Math.max(median, 0.001)))),
+      hops: hp,
+      eccentricity: ecc,
+      hopsOverEccentricity: ecc === 0 ? 0 : round3(hp.max / ecc),
       sinceHealMs: percentiles(sinceHeal),
-      sinceHealRounds: percentiles(sinceHeal.map((d) => roundsFor(d, interval))),
-      bound: round3(bound),
-      ratioMax: round3(rp.max / bound),
-      ratioP99: round3(rp.p99 / bound)
+      messagesPerPeer: round3((obs.revocationMessages[r.index] ?? 0) / Math.max(1, peers.length))
     }
   })
 
@@ -238,4 +242,11 @@ export function buildResult ({ world, obs, oracle, trace, seed, settleUs, conver
     settleMs: settleUs / 1000
   }
   return { scenario: s.name, seed, mode: s.mode, ok: obs.violations.length === 0, violations: obs.violations, metrics, report, trace }
+}
+
+// The dial graph as undirected adjacency lists (an edge is dialled from one end only).
+function undirected (world: World): number[][] {
+  const edges: number[][] = world.nodes.map(() => [])
+  for (const n of world.nodes) for (const j of n.neighbors) { edges[n.index].push(j); edges[j].push(n.index) }
+  return edges
 }
