@@ -21,6 +21,8 @@ export interface Mutant {
 }
 
 const swarm = (from: number, to: number): PlanRun[] => Array.from({ length: to - from + 1 }, (_, i) => ({ swarm: from + i }))
+// Victims cut off with a revoked peer that feeds them beacons: stale from max_staleness + skew on.
+const beaconRelay: PlanRun = { scenario: 'sim/scenarios/beacon-relay.toml', seed: 7, mode: 'model' }
 
 /** Every mutant the suite applies, one at a time. */
 export const MUTANTS: Mutant[] = [
@@ -74,10 +76,10 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'backdating-allowed',
-    bug: 'a record dated before its parent is not quarantined',
-    file: 'crdt/write-rules.ts',
-    find: '      backdated: depth > 0 && ts < this.claimed[depth - 1],',
-    replace: '      backdated: depth > 0 && ts < this.claimed[depth - 1] - 86_400_000,',
+    bug: 'the effective view drops its backdating rule',
+    file: 'crdt/effective-view.ts',
+    find: "  if (predatesAdmission(member, record) || found?.backdated.has(id) === true) return 'backdated'\n",
+    replace: '',
     runs: swarm(1, 12)
   },
   {
@@ -94,7 +96,7 @@ export const MUTANTS: Mutant[] = [
     file: 'node/sync/engine.ts',
     find: '    if (max === null || max === undefined) return false',
     replace: '    if (max === null || max === undefined || max > 0) return false',
-    runs: swarm(1, 20)
+    runs: [beaconRelay, ...swarm(1, 6)]
   },
   {
     id: 'staleness-ignored-on-receipt',
@@ -102,7 +104,7 @@ export const MUTANTS: Mutant[] = [
     file: 'node/sync/engine.ts',
     find: 'checkIncomingRecords(this.c.chain, incoming, this.isStale())',
     replace: 'checkIncomingRecords(this.c.chain, incoming, false)',
-    runs: swarm(1, 20)
+    runs: [beaconRelay, ...swarm(1, 6)]
   },
   {
     id: 'stale-bound-off-by-skew',
@@ -110,7 +112,7 @@ export const MUTANTS: Mutant[] = [
     file: 'crdt/beacon.ts',
     find: '  return asOf === null || now - asOf > limits.maxStalenessMs + limits.maxClockSkewMs',
     replace: '  return asOf === null || now - asOf > 2 * limits.maxStalenessMs + limits.maxClockSkewMs',
-    runs: swarm(1, 20)
+    runs: [beaconRelay, ...swarm(1, 6)]
   },
   {
     id: 'lockdown-ignored-on-receipt',
@@ -126,7 +128,7 @@ export const MUTANTS: Mutant[] = [
     file: 'node/sync/engine.ts',
     find: '    if (!holdsBeaconHead(b, this.c.chain)) {',
     replace: '    if (!holdsBeaconHead(b, this.c.chain) && b.ts < 0) {',
-    runs: [{ scenario: 'sim/scenarios/beacon-relay.toml', seed: 7, mode: 'model' }]
+    runs: [beaconRelay]
   },
   {
     id: 'no-chain-pull-on-hello',
