@@ -1,5 +1,5 @@
 /**
- * The partition simulator: `aura sim run SCENARIO` and `aura sim swarm --seeds N`. Both run the
+ * The partition simulator: `aura sim run SCENARIO|NAME`, `aura sim list` and `aura sim swarm --seeds N`. They run the
  * real crdt/ and node/sync/ code over a deterministic simulated network (sim/).
  *
  * @example
@@ -72,6 +72,15 @@ export function register (program: Program): void {
     .option('--mode <mode>', 'full (default) or model (same state machine, small payloads)')
     .option('--no-compare', 'Skip the second run with the freshness bound toggled')
     .example('aura sim run sim/scenarios/attacker-island.toml --seed 42')
+    .example('aura sim run beacon-relay --mode model')
+
+  program.command('sim list', 'List the bundled scenarios (run one with aura sim run NAME)', async () => {
+    const { bundledScenarios } = await import('../../sim/index.js')
+    const list = bundledScenarios().map((b) => ({ name: b.name, description: b.description, file: b.file }))
+    const text = (): string => list.map((b) => `${b.name.padEnd(20)} ${b.description}`).join('\n')
+    return { data: list, text, exitCode: 0 }
+  })
+    .example('aura sim list')
 
   program.command('sim swarm', 'Run many seeds with drawn faults; report any that break a property', async ({ options, io }) => {
     const { UsageError } = await import('../../crdt/errors.js')
