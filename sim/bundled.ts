@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NotFoundError } from '../crdt/errors.js'
-import { nearest } from '../node/config/suggest.js'
+import { closest } from '../node/config/suggest.js'
 import { loadScenario } from './scenario.js'
 
 /** One bundled scenario. */
@@ -39,5 +39,6 @@ export function resolveScenarioPath (arg: string): string {
   const names = readdirSync(dir).filter((f) => f.endsWith('.toml')).map((f) => f.replace(/\.toml$/, ''))
   const name = arg.replace(/\.toml$/, '')
   if (names.includes(name)) return join(dir, `${name}.toml`)
-  throw new NotFoundError(`no scenario file '${arg}' and no bundled scenario of that name; did you mean ${nearest(name, names, 3).map((n) => `'${n}'`).join(', ')}? (aura sim list shows them all)`, { scenario: arg })
+  const guess = closest(name, names)
+  throw new NotFoundError(`no scenario file '${arg}' and no bundled scenario of that name; ${guess === undefined ? `bundled: ${names.join(', ')}` : `did you mean '${guess}'? (aura sim list shows them all)`}`, { scenario: arg })
 }
