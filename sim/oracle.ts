@@ -22,7 +22,8 @@
  *                                 chain head at or past the revocation (it must wait for it);
  * - `bad-signature-stored`        a record whose signature fails entered a store;
  * - `accepted-while-stale`        a record of another peer entered the store over an interval in
- *                                 which the peer was stale by every beacon it had received;
+ *                                 which the peer was stale by every beacon it had received and
+ *                                 whose chain head it holds;
  * - `accepted-during-lockdown`    the same while its chain held the team's lockdown;
  * - `revoked-session-kept`        a connection with a key the peer holds a revocation of stayed
  *                                 open from one poll to the next;
@@ -69,8 +70,8 @@ interface PeerBooks {
   /** Poll time at which each revocation was first held (chain) or announced (beacon). */
   held: Map<number, number>
   beaconKnown: Map<number, number>
-  /** Newest time any received Mothership beacon vouches for (its ts, at most arrival + skew). */
-  freshAsOf: number | null
+  /** Mothership beacons received (from any session, counted or not). */
+  beacons: Set<{ headSeq: number, headHash: string, ts: number }>
   /** Whether the peer was stale (its chain locked) at the last poll, by the oracle's reading. */
   staleAtLastPoll: boolean
   lockedAtLastPoll: boolean
@@ -116,9 +117,7 @@ export class Oracle {
     const m = BEACON_FIELD.exec(Buffer.from(frame.buffer, frame.byteOffset + 1, frame.length - 1).toString('latin1'))
     const beacon = m === null ? undefined : this.world.beacons.get(m[1])
     if (beacon === undefined) return
-    const node = this.world.nodes[to]
-    const vouched = Math.min(beacon.ts, node.clock() + this.world.ctx.maxClockSkewMs)
-    b.freshAsOf = Math.max(b.freshAsOf ?? vouched, vouched)
+    b.beacons.add(beacon)
     for (const r of this.world.revocations) {
       if (beacon.headSeq >= r.seq && !b.beaconKnown.has(r.index)) b.beaconKnown.set(r.index, this.world.scheduler.now)
     }
@@ -148,7 +147,7 @@ export class Oracle {
   private effectiveAtEnd = new Set<RecordId>()
 
   private freshBooks (log: unknown): PeerBooks {
-    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), freshAsOf: null, staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map() }
+    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), beacons: new Set(), staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map() }
   }
 
   private poll (): void {
@@ -240,11 +239,19 @@ export class Oracle {
     return this.world.scenario.protocol.anti_entropy / 2
   }
 
-  // Stale by every beacon received (a bound no tighter than the engine's, which counts fewer).
+  /**
+   * Stale by every beacon received whose chain head the peer holds now, each taken at its signed
+   * time: a bound no tighter than the engine's, which counts a subset of these (those whose head
+   * it held on arrival, and the newest held back until it did) at no later a time.
+   */
   private staleNow (node: SimNode, b: PeerBooks): boolean {
     const max = this.world.ctx.maxStalenessMs
-    if (max === null || node === this.world.mothership || b.freshAsOf === null) return false
-    return node.clock() > b.freshAsOf + max + this.world.ctx.maxClockSkewMs + this.opts.pollMs
+    if (max === null || node === this.world.mothership) return false
+    let fresh: number | null = null
+    for (const beacon of b.beacons) {
+      if (node.chain.entryHash(beacon.headSeq) === beacon.headHash && (fresh === null || beacon.ts > fresh)) fresh = beacon.ts
+    }
+    return fresh !== null && node.clock() > fresh + max + this.world.ctx.maxClockSkewMs + this.opts.pollMs
   }
 
   // Records the peer writes itself, or an agent through it: the local write path, not receipt.
