@@ -10,6 +10,7 @@
  * - withholds: never lets its own revocation into its chain, so it never relays it;
  * - replays: announces an old chain head and resends old entries;
  * - floods: bursts of `flood` records;
+ * - forks below the cut (`fork_below_cut`): once revoked, records at seq 1 with no parent;
  * - feeds beacons (`feed_beacons`): every Mothership beacon, as it is signed, goes at once to
  *   every peer it is connected to, naming chain heads (its revocation) it withholds.
  * A rogue agent has no node of its own: it writes through its host peer, which refuses it once
@@ -96,6 +97,7 @@ export class Adversary {
       this.ctx.scheduler.at(startUs + 1, run)
     }
     loop(s.forge_every, () => this.forge(1, s.equivocate && this.forged.size % 2 === 1))
+    if (s.fork_below_cut && this.node !== null) loop(s.forge_every, () => this.forkBelowCut())
     if (this.node !== null) {
       loop(s.forge_every * 2, () => this.forgeSignature())
       if (s.replay) loop(s.forge_every * 3, () => this.replay())
@@ -181,6 +183,20 @@ export class Adversary {
     if (!host.up) return
     if (host.chain.revocation(identity.id) !== undefined) { this.stats.refusedByHost += recs.length; return }
     host.appendForeign(recs)
+  }
+
+  /** After its revocation: a record at seq 1 with no parent, a fork below any cut. */
+  forkBelowCut (): void {
+    const node = this.node
+    if (node === null || !node.up) return
+    if (this.frozenAt === null && node.chain.revocation(node.id) === undefined) return
+    const heads = node.heads
+    node.heads = heads.map(() => undefined)
+    try {
+      for (const r of node.writeRecords(1, { auth: this.oldHead() })) this.noteForged(r)
+    } finally {
+      node.heads = heads
+    }
   }
 
   /** Agent writes before the compromise: legitimate records through the host. */

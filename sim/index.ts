@@ -27,6 +27,8 @@ import type { FreshnessRow, RunResult } from './results.js'
 import { runScenario, runScenarioAsync, type Progress, type RunOptions } from './run.js'
 import { loadScenario, type Scenario } from './scenario.js'
 import { drawScenario, runSwarmSeed, type SwarmSeedResult } from './swarm.js'
+import { resolveScenarioPath } from './bundled.js'
+export { bundledScenarios, resolveScenarioPath, type BundledScenario } from './bundled.js'
 
 export { runScenario, runScenarioAsync, loadScenario, drawScenario, runSwarmSeed, renderReport }
 export type { Progress, RunOptions, RunResult, Scenario, SwarmSeedResult }
@@ -60,7 +62,7 @@ export interface SimRunOutput {
 
 /** Runs a scenario file and writes run.json, trace.jsonl and report.html. */
 export async function simRun (opts: SimRunOptions): Promise<SimRunOutput> {
-  const scenario = loadScenario(opts.scenarioPath)
+  const scenario = loadScenario(resolveScenarioPath(opts.scenarioPath))
   const seed = opts.seed ?? scenario.seed
   const dir = resolve(opts.outDir ?? join('sim-out', `${scenario.name}-${seed}`))
   const progress = (run: string) => opts.onProgress === undefined ? undefined : (p: Progress) => opts.onProgress?.({ ...p, run })

@@ -1,12 +1,12 @@
 /**
- * Numbers a run reports: percentiles, the push-pull gossip bound, and the per-peer propagation
- * summary. A "gossip round" is one anti-entropy interval of the protocol: a peer that first holds
- * the revocation `t` ms after it was issued took ceil(t / interval) rounds (at least 1). Relay
- * hops (how many peers the entry passed through) are reported beside it, since live push relays
- * a new entry on first receipt, well inside one round whenever the peers are connected.
+ * Numbers a run reports: percentiles, and the graph eccentricity a revocation's relay hops are
+ * measured against. A revocation is pushed and relayed at once, so its spread is judged in hops
+ * (against how far the farthest honest peer is from the Mothership) and in time (against the
+ * median link latency), not in anti-entropy rounds: counting a round as one anti-entropy period
+ * made any spread under it "one round" by construction (issue 16).
  *
  * @example
- * pushPullBound(1000)                    // log3(1000) + ln(ln(1000)) ≈ 8.22 rounds
+ * eccentricity([[1], [0, 2], [1]], 0, new Set([0, 1, 2]))  // 2
  * percentiles([3, 1, 2])                 // { p50: 2, p90: 3, p99: 3, max: 3, n: 3 }
  */
 
@@ -23,17 +23,24 @@ export function percentiles (values: readonly number[]): Percentiles {
 }
 
 /**
- * Rounds within which push-pull gossip reaches all N peers with high probability
- * (Karp, Schindelhauer, Shenker, Vöcking 2000): log3 N + ln ln N.
+ * The eccentricity of `from` in an undirected graph restricted to `nodes`: the most hops any node
+ * of `nodes` reachable from it is away (0 when none is). `edges[i]` lists i's neighbours.
  */
-export function pushPullBound (n: number): number {
-  if (n < 2) return 1
-  return Math.log(n) / Math.log(3) + Math.log(Math.max(Math.log(n), 1))
-}
-
-/** Rounds for a delay of `ms` with an anti-entropy interval of `intervalMs` (at least 1). */
-export function roundsFor (ms: number, intervalMs: number): number {
-  return Math.max(1, Math.ceil(ms / intervalMs))
+export function eccentricity (edges: readonly (readonly number[])[], from: number, nodes: ReadonlySet<number>): number {
+  const dist = new Map<number, number>([[from, 0]])
+  const queue = [from]
+  let max = 0
+  for (let at = 0; at < queue.length; at++) {
+    const i = queue[at]
+    const d = dist.get(i) as number
+    max = Math.max(max, d)
+    for (const j of edges[i] ?? []) {
+      if (dist.has(j) || !nodes.has(j)) continue
+      dist.set(j, d + 1)
+      queue.push(j)
+    }
+  }
+  return max
 }
 
 /** Rounds a number to three decimals (stable JSON). */

@@ -117,6 +117,13 @@ export class SimNetwork {
     private readonly random: RandomStream
   ) {}
 
+  /** Open connection ends at `local` whose remote is `remote` (what an outside observer sees). */
+  linksBetween (local: number, remote: number): SimLink[] {
+    const out: SimLink[] = []
+    for (const l of this.openLinks) if (l.from === local && l.to === remote && !l.closed) out.push(l)
+    return out
+  }
+
   /** Registers a node; `inbound` receives links other nodes dial to it. Returns its index. */
   addEndpoint (key: KeyId, inbound: (link: SimLink) => void): number {
     const index = this.endpoints.length

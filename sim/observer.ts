@@ -1,7 +1,7 @@
 /**
- * Watches a run: receives every node's events, writes the trace, keeps the numbers the report
+ * Watches a run: receives every node's events, writes the trace, and keeps the numbers the report
  * needs (when each peer first held each revocation, through how many relay hops; forged records
- * stored and made effective; traffic), and checks the safety properties as the run goes.
+ * stored; traffic). Safety is judged by the oracle (sim/oracle.ts), which keeps its own books.
  *
  * @example
  * const obs = new Observer(trace, effectiveIds)
@@ -11,7 +11,8 @@
 import type { AuraError } from '../crdt/errors.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import type { SyncAuditEvent } from '../node/sync/engine.js'
-import { beyondCut, RecordRegistry, type EffectiveIdsFn, type IssuedRevocation, type Violation } from './properties.js'
+import type { Oracle } from './oracle.js'
+import { RecordRegistry, type EffectiveIdsFn, type IssuedRevocation, type Violation } from './properties.js'
 import type { NodeHooks, SimNode } from './sim-node.js'
 import type { TraceWriter } from './trace.js'
 import type { World } from './world.js'
@@ -31,16 +32,19 @@ export class Observer {
   readonly violations: Violation[] = []
   /** arrivals[revocation index].get(node index) */
   readonly arrivals: Array<Map<number, Arrival>> = []
-  /** Forged record id → honest nodes that stored it, and whether it was effective there then. */
-  readonly forgedStored = new Map<RecordId, Map<number, { atUs: number, effective: boolean }>>()
+  /** Forged record id → honest nodes that stored it, and when (whether it counted is the oracle's to say). */
+  readonly forgedStored = new Map<RecordId, Map<number, { atUs: number }>>()
   readonly spans: LaneSpan[] = []
   /** Times partitions and heals happened (for "since heal" delays). */
   readonly healTimesUs: number[] = []
   duplicateEntries = 0
+  /** revocationMessages[revocation index]: chain messages carrying its entry received by honest peers. */
+  readonly revocationMessages: number[] = []
   audits: Record<string, number> = {}
   sessionsOpened = 0
   sessionsClosed = 0
-  private pendingChecks = new Set<number>()
+  /** The independent checker (sim/oracle.ts), set by the run. */
+  oracle: Oracle | null = null
 
   constructor (readonly trace: TraceWriter, readonly effectiveIds: EffectiveIdsFn | null) {}
 
@@ -67,7 +71,7 @@ export class Observer {
     world.net.observer = {
       delivered: (from, to, frame) => {
         this.trace.frame(world.scheduler.now, from, to, frame)
-        if (frame[0] === 0x01 && honest[to]) this.countDuplicates(to, frame)
+        if (frame[0] === 0x01 && honest[to]) { this.countDuplicates(to, frame); this.oracle?.delivered(to, frame) }
       },
       handlerThrew: (at, err) => this.violation('protocol-crash', world.nodes[at]?.name ?? null, `a frame handler threw: ${(err as AuraError).message ?? String(err)}`),
       frameCorrupted: (from, to) => this.trace.event(this.ms(), 'corrupt', { from: world.nodes[from].name, to: world.nodes[to].name })
@@ -95,30 +99,6 @@ export class Observer {
     return this.world.revocations.filter((r) => node.chain.entryHash(r.seq) === r.hash)
   }
 
-  /** Runs the cut check on a node now; returns how many effective records were beyond a cut. */
-  checkNode (node: SimNode): number {
-    if (this.effectiveIds === null) return 0
-    const held = this.held(node)
-    if (held.length === 0) return 0
-    let found = 0
-    node.logs.forEach((log) => {
-      const records = log.records()
-      const effective = this.effectiveIds?.(records, node.chain) ?? new Set<RecordId>()
-      const bad = beyondCut(this.registry, effective, new Map(records.map((r) => [r.id, r.record])), held)
-      for (const b of bad) {
-        found++
-        this.violation('beyond-cut-effective', node.name, `record ${b.id.slice(0, 12)} (seq ${records.find((r) => r.id === b.id)?.record.seq}) is effective although ${node.name} holds revocation '${b.revocation.label}' (chain seq ${b.revocation.seq})`)
-      }
-    })
-    return found
-  }
-
-  private scheduleCheck (node: SimNode): void {
-    if (this.pendingChecks.has(node.index)) return
-    this.pendingChecks.add(node.index)
-    this.world.scheduler.after(0, () => { this.pendingChecks.delete(node.index); this.checkNode(node) })
-  }
-
   private chainApplied (node: SimNode, _fromSeq: number, from: KeyId | null): void {
     if (node.identity.role === 'adversary') return
     const fromIndex = from === null ? undefined : this.world.indexOfKey(from)
@@ -129,31 +109,18 @@ export class Observer {
       const hops = parent === undefined ? 1 : parent.hops + 1
       seen.set(node.index, { atUs: this.world.scheduler.now, hops })
       this.trace.event(this.ms(), 'revocation-held', { peer: node.name, revocation: r.label, hops, from: fromIndex === undefined ? null : this.world.nodes[fromIndex].name })
-      this.scheduleCheck(node)
     }
   }
 
   private recordsAdded (node: SimNode, ids: RecordId[], _from: KeyId): void {
     if (node.identity.role === 'adversary') return
-    const held = this.held(node)
-    let check = false
     for (const id of ids) {
-      const bytes = node.logs[0].get(id)
-      if (bytes !== undefined && !this.registry.signatureOk(id, bytes)) {
-        this.violation('bad-signature-stored', node.name, `record ${id.slice(0, 12)} with a bad signature was stored`)
-      }
       const forged = this.world.adversary?.forged.get(id)
-      if (forged !== undefined) {
-        const effective = !held.some((r) => r.cuts.has(this.world.adversary?.key as KeyId)) && !node.chain.locked
-        let at = this.forgedStored.get(id)
-        if (at === undefined) { at = new Map(); this.forgedStored.set(id, at) }
-        if (!at.has(node.index)) at.set(node.index, { atUs: this.world.scheduler.now, effective })
-        if (effective) this.trace.event(this.ms(), 'forged-accepted', { peer: node.name, record: id.slice(0, 12) })
-      }
-      const signer = this.registry.get(id)?.signer
-      if (signer !== undefined && held.some((r) => r.cuts.has(signer))) check = true
+      if (forged === undefined) continue
+      let at = this.forgedStored.get(id)
+      if (at === undefined) { at = new Map(); this.forgedStored.set(id, at) }
+      if (!at.has(node.index)) at.set(node.index, { atUs: this.world.scheduler.now })
     }
-    if (check) this.scheduleCheck(node)
   }
 
   private audit (node: SimNode, ev: SyncAuditEvent): void {
@@ -184,6 +151,9 @@ export class Observer {
     // Entries arrive oldest first from `from`: those at or below our head were already held.
     const first = this.firstSeq(msg.entries[0])
     if (first === null) return
+    for (const r of this.world.revocations) {
+      if (r.seq >= first && r.seq < first + msg.entries.length) this.revocationMessages[r.index] = (this.revocationMessages[r.index] ?? 0) + 1
+    }
     this.duplicateEntries += Math.max(0, Math.min(msg.entries.length, head - first + 1))
   }
 

@@ -1,5 +1,5 @@
 /**
- * The properties every run checks, with an oracle that does not trust the code under test:
+ * The ground truth the oracle (sim/oracle.ts) judges by, trusting nothing of the code under test:
  * - a node "holds" a revocation when its chain has the revoke entry's exact hash at its seq
  *   (read with `entryHash`, not `revocation()`), and the records legitimately within a cut are
  *   the cut record and its `prev` ancestors, taken from the simulator's own registry of every
@@ -7,11 +7,11 @@
  * - a record's signature is checked again here, once per record id, with the verification rule
  *   itself (crdt/crypto.ts `verify`), not with the record module's cached answer.
  * The effective view is computed by the real crdt code (or by a deliberately broken one that a
- * test injects, to prove this checker can fail).
+ * test injects, to prove the oracle can fail).
  *
  * @example
- * const checker = new SafetyChecker(registry, effectiveIdsOf)
- * checker.checkNode(node, heldRevocations)  // violations found on that node, if any
+ * const registry = new RecordRegistry()
+ * registry.add(id, record); registry.legitimateWithin(cut).has(id)
  */
 import { canonicalBytes, fromB64u } from '../crdt/canonical.js'
 import { verify } from '../crdt/crypto.js'
@@ -21,7 +21,10 @@ import { decodeRecord, type SignedRecord } from '../crdt/record.js'
 
 /** A property that failed, with what a person needs to replay and understand it. */
 export interface Violation {
-  property: 'beyond-cut-effective' | 'bad-signature-stored' | 'adversary-idle' | 'protocol-crash' | 'liveness'
+  property: 'beyond-cut-effective' | 'bad-signature-stored' | 'adversary-idle' | 'protocol-crash' | 'liveness' |
+  'effective-bad-signature' | 'effective-not-admitted' | 'effective-unknown-authority' | 'effective-equivocation' |
+  'effective-during-lockdown' | 'effective-backdated' | 'exposure-after-revocation' | 'exposure-after-beacon' |
+  'accepted-while-stale' | 'accepted-during-lockdown' | 'revoked-session-kept' | 'revocation-not-relayed'
   atMs: number
   node: string | null
   detail: string
@@ -85,24 +88,4 @@ export class RecordRegistry {
     this.legit.set(key, out)
     return out
   }
-}
-
-/** Finds records effective on a node beyond a cut the node holds. */
-export function beyondCut (
-  registry: RecordRegistry,
-  effective: ReadonlySet<RecordId>,
-  records: ReadonlyMap<RecordId, SignedRecord>,
-  held: readonly IssuedRevocation[]
-): Array<{ id: RecordId, revocation: IssuedRevocation }> {
-  const out: Array<{ id: RecordId, revocation: IssuedRevocation }> = []
-  for (const id of effective) {
-    const rec = records.get(id)
-    if (rec === undefined) continue
-    for (const r of held) {
-      const cut = r.cuts.get(rec.signer)
-      if (cut === undefined) continue
-      if (!registry.legitimateWithin(cut).has(id)) out.push({ id, revocation: r })
-    }
-  }
-  return out
 }

@@ -55,8 +55,7 @@ ${front(r)}
 <h2>Metrics</h2>
 ${metricsTables(r)}
 <p class="note">Delay: virtual time from the revocation's issue at the Mothership until the peer's chain holds the exact revoke entry.
-A gossip round is one anti-entropy interval (${fmtMs(m.antiEntropyMs)}): rounds = ceil(delay / interval), at least 1. Hops: relay hops the entry took.
-Bound: the push-pull gossip bound log<sub>3</sub>N + ln ln N rounds for N = ${m.honest}. "Since heal": delay from the latest heal, reconnect or restart that preceded the peer's arrival.
+Hops: relay hops the entry took, against the Mothership's eccentricity (the farthest honest peer, in hops of the dial graph). Delays also in multiples of the median link latency (${fmtMs(m.linkMedianMs)}). Entries are pushed and relayed at once, so no anti-entropy "round" count is given. "Since heal": delay from the latest heal, reconnect or restart that preceded the peer's arrival.
 Exposure window: from the first revocation's issue until the last forged record became effective on an honest peer.</p>
 </body></html>
 `
@@ -140,9 +139,9 @@ function metricsTables (r: RunResult): string {
     `<tr><td>${name}</td><td>${p.n}</td><td>${f(p.p50)}</td><td>${f(p.p90)}</td><td>${f(p.p99)}</td><td>${f(p.max)}</td></tr>`
   const head = '<tr><th></th><th>n</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>'
   const rev = m.revocations.map((v) => `<h3>Revocation of ${esc(v.label)} (chain seq ${v.chainSeq}, issued ${fmtMs(v.issuedMs)})</h3>
-<table>${head}${pRow('delay', v.delayMs, fmtMs)}${pRow('gossip rounds', v.rounds)}${pRow('relay hops', v.hops)}${pRow('since heal', v.sinceHealMs, fmtMs)}${pRow('rounds since heal', v.sinceHealRounds)}</table>
+<table>${head}${pRow('delay', v.delayMs, fmtMs)}${pRow('delay / median link latency', v.delayInLinkMedians)}${pRow('relay hops', v.hops)}${pRow('since heal', v.sinceHealMs, fmtMs)}</table>
 <table><tr><td>coverage (end / end of schedule)</td><td>${pct(v.coverage)} / ${pct(v.coverageAtScheduleEnd)}</td></tr>
-<tr><td>push-pull bound (rounds)</td><td>${v.bound}</td></tr><tr><td>max rounds / bound</td><td>${v.ratioMax}</td></tr><tr><td>p99 rounds / bound</td><td>${v.ratioP99}</td></tr></table>`).join('')
+<tr><td>eccentricity of the Mothership (hops)</td><td>${v.eccentricity}</td></tr><tr><td>max hops / eccentricity</td><td>${v.hopsOverEccentricity}</td></tr><tr><td>chain messages carrying it, per peer</td><td>${v.messagesPerPeer}</td></tr></table>`).join('')
   const t = m.traffic
   const traffic = `<table>${head}${pRow('frames sent per peer', t.framesPerPeer)}${pRow('bytes sent per peer', t.bytesPerPeer)}</table>
 <table><tr><td>total frames / bytes</td><td>${t.totalFrames} / ${t.totalBytes}</td></tr><tr><td>duplicate chain entries received</td><td>${t.duplicateChainEntries}</td></tr>
@@ -153,8 +152,11 @@ function metricsTables (r: RunResult): string {
     : `<table><tr><td>forged records attempted</td><td>${f.attempted}</td></tr><tr><td>bad-signature injections</td><td>${f.badSignatureAttempts}</td></tr>
 <tr><td>equivocations / replays / floods</td><td>${f.equivocations} / ${f.replays} / ${f.floods}</td></tr><tr><td>revocation entries withheld</td><td>${f.withheldEntries}</td></tr>
 <tr><td>intent frames sent to honest peers</td><td>${f.framesToHonest}</td></tr><tr><td>agent writes refused by host</td><td>${f.refusedByHost}</td></tr><tr><td>beacons fed to peers</td><td>${f.beaconsFed}</td></tr>
-<tr><td>forged records stored by an honest peer before the heal</td><td>${f.storedBeforeHeal}</td></tr><tr><td>… effective there when stored</td><td>${f.effectiveBeforeHeal}</td></tr>
-<tr><td><b>forged records effective anywhere after the heal</b></td><td><b>${f.effectiveAfterHeal}</b></td></tr><tr><td>honest peers that ever accepted one</td><td>${f.honestPeersExposed}</td></tr>
+<tr><td>forged records stored by an honest peer before the heal</td><td>${f.storedBeforeHeal}</td></tr>
+<tr><td>taken (effective by crdt/effective-view.ts) before the revocation was issued (peer, record)</td><td>${f.exposure.beforeIssue}</td></tr>
+<tr><td>… after the issue, before that peer knew of it: the operator's triage (trace, pr-review, rewind)</td><td>${f.exposure.beforeKnown}</td></tr>
+<tr><td><b>… after the peer held the revocation or a beacon naming it (must be 0)</b></td><td><b>${f.exposure.afterKnown + f.exposure.afterBeacon}</b></td></tr>
+<tr><td>forged records still effective at the end (within the cut the Mothership chose)</td><td>${f.effectiveAfterHeal}</td></tr><tr><td>honest peers that ever accepted one</td><td>${f.honestPeersExposed}</td></tr>
 <tr><td>exposure window</td><td>${m.exposureWindowMs === null ? '—' : fmtMs(m.exposureWindowMs)}</td></tr></table>`
   const live = `<table><tr><td>converged after the final heal</td><td>${m.liveness.converged ? fmtMs(m.liveness.convergedAfterMs ?? 0) : '<span class="bad">no</span>'} (bound ${fmtMs(m.liveness.boundMs)})</td></tr>
 <tr><td>anti-entropy / beacon / max staleness</td><td>${fmtMs(m.antiEntropyMs)} / ${fmtMs(m.beaconMs)} / ${m.maxStalenessMs === null ? 'off' : fmtMs(m.maxStalenessMs)}</td></tr>

@@ -3,18 +3,23 @@
  * Definitions the report repeats:
  * - delay: virtual time from the revocation's issue at the Mothership until a peer's chain
  *   first holds the exact revoke entry;
- * - rounds: ceil(delay / anti_entropy interval), at least 1; hops: relay hops the entry took;
+ * - hops: relay hops the entry took, against the Mothership's eccentricity in the dial graph of
+ *   the honest peers; delays also in multiples of the median link latency; messages per peer:
+ *   chain messages carrying the entry that honest peers received, over the peers to reach;
  * - since heal: for peers that got it after a heal, reconnect or restart that followed the
  *   issue, the delay from the latest such event before their arrival;
- * - exposure window: from the first revocation's issue until the last moment a forged record
- *   became effective on an honest peer (0 if none did after the issue).
+ * - exposure window: from the first revocation's issue until the last moment an honest peer
+ *   stored a forged record that the production effective view then counted (0 if none).
+ * - exposure: those (peer, record) pairs by when the peer stored the record: before the issue,
+ *   before the peer knew (the operator's triage), after it knew (must be zero).
  *
  * @example
  * const result = buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs })
  */
 import { medianLatencyMs } from './link-model.js'
-import { percentiles, pushPullBound, round3, roundsFor, type Percentiles } from './metrics.js'
+import { eccentricity, percentiles, round3, type Percentiles } from './metrics.js'
 import type { Observer, LaneSpan } from './observer.js'
+import type { Exposure, Oracle } from './oracle.js'
 import type { Violation } from './properties.js'
 import type { TraceWriter } from './trace.js'
 import type { World } from './world.js'
@@ -29,14 +34,16 @@ export interface RevocationMetrics {
   coverage: number
   coverageAtScheduleEnd: number
   delayMs: Percentiles
-  rounds: Percentiles
+  /** The delays in multiples of the link model's median latency. */
+  delayInLinkMedians: Percentiles
   hops: Percentiles
+  /** The most hops an honest peer is from the Mothership in the dial graph (honest peers only). */
+  eccentricity: number
+  /** Max relay hops / eccentricity: 1 when the entry took shortest paths to the farthest peer. */
+  hopsOverEccentricity: number
   sinceHealMs: Percentiles
-  sinceHealRounds: Percentiles
-  bound: number
-  /** max rounds / bound, and p99 rounds / bound. */
-  ratioMax: number
-  ratioP99: number
+  /** Chain messages carrying the entry delivered to honest peers, per peer that must learn it. */
+  messagesPerPeer: number
 }
 
 /** Everything run.json holds. */
@@ -61,9 +68,13 @@ export interface RunMetrics {
     refusedByHost: number
     beaconsFed: number
     storedBeforeHeal: number
+    /** (honest peer, forged record) pairs the production effective view counted at some check. */
     effectiveBeforeHeal: number
+    /** Forged records still effective on some honest peer at the end: within the Mothership's cut. */
     effectiveAfterHeal: number
     honestPeersExposed: number
+    /** The same pairs by when the peer stored the record (sim/oracle.ts); after* must be 0. */
+    exposure: Exposure
   } | null
   exposureWindowMs: number | null
   liveness: { converged: boolean, convergedAfterMs: number | null, boundMs: number }
@@ -112,6 +123,7 @@ export interface FreshnessRow {
 export interface ResultInputs {
   world: World
   obs: Observer
+  oracle: Oracle
   trace: TraceWriter
   seed: number
   settleUs: number
@@ -121,26 +133,27 @@ export interface ResultInputs {
 }
 
 /** Builds the result of a finished run. */
-export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, wallMs, setupMs }: ResultInputs): RunResult {
+export function buildResult ({ world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs, setupMs }: ResultInputs): RunResult {
   const s = world.scenario
   const now = world.scheduler.now
   const interval = s.protocol.anti_entropy
   const peers = world.honest.filter((i) => i !== world.mothership.index)
-  const bound = pushPullBound(world.honest.length)
+  const median = medianLatencyMs(s.link.latency)
+  const ecc = eccentricity(undirected(world), world.mothership.index, new Set(world.honest))
   const revocations = world.revocations.map((r): RevocationMetrics => {
     const seen = obs.arrivals[r.index]
-    const delays: number[] = []; const rounds: number[] = []; const hops: number[] = []; const sinceHeal: number[] = []
+    const delays: number[] = []; const hops: number[] = []; const sinceHeal: number[] = []
     let atScheduleEnd = 0
     for (const p of peers) {
       const a = seen.get(p)
       if (a === undefined) continue
       const d = (a.atUs - r.issuedUs) / 1000
-      delays.push(d); rounds.push(roundsFor(d, interval)); hops.push(a.hops)
+      delays.push(d); hops.push(a.hops)
       if (a.atUs <= settleUs) atScheduleEnd++
       const heal = obs.healTimesUs.filter((t) => t >= r.issuedUs && t <= a.atUs).pop()
       if (heal !== undefined) sinceHeal.push((a.atUs - heal) / 1000)
     }
-    const rp = percentiles(rounds)
+    const hp = percentiles(hops)
     return {
       label: r.label,
       chainSeq: r.seq,
@@ -149,13 +162,12 @@ export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, w
       coverage: round3(delays.length / Math.max(1, peers.length)),
       coverageAtScheduleEnd: round3(atScheduleEnd / Math.max(1, peers.length)),
       delayMs: percentiles(delays),
-      rounds: rp,
-      hops: percentiles(hops),
+      delayInLinkMedians: percentiles(delays.map((d) => round3(d / Math.max(median, 0.001)))),
+      hops: hp,
+      eccentricity: ecc,
+      hopsOverEccentricity: ecc === 0 ? 0 : round3(hp.max / ecc),
       sinceHealMs: percentiles(sinceHeal),
-      sinceHealRounds: percentiles(sinceHeal.map((d) => roundsFor(d, interval))),
-      bound: round3(bound),
-      ratioMax: round3(rp.max / bound),
-      ratioP99: round3(rp.p99 / bound)
+      messagesPerPeer: round3((obs.revocationMessages[r.index] ?? 0) / Math.max(1, peers.length))
     }
   })
 
@@ -164,27 +176,12 @@ export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, w
   const sum = (f: (x: typeof all[number]) => number): number => all.reduce((a, x) => a + f(x), 0)
   const adv = world.adversary
   const firstIssue = world.revocations[0]?.issuedUs
-  let storedBefore = 0; let effectiveBefore = 0; let lastEffectiveUs: number | null = null
-  const exposed = new Set<number>()
-  for (const nodes of obs.forgedStored.values()) {
-    const before = [...nodes.values()].filter((x) => x.atUs <= settleUs)
-    if (before.length > 0) storedBefore++
-    if (before.some((x) => x.effective)) effectiveBefore++
-    for (const [n, x] of nodes) {
-      if (!x.effective) continue
-      exposed.add(n)
-      if (firstIssue !== undefined && x.atUs >= firstIssue) lastEffectiveUs = Math.max(lastEffectiveUs ?? 0, x.atUs)
-    }
-  }
-  let effectiveAfter = 0
-  if (adv !== null && obs.effectiveIds !== null) {
-    const forgedEffective = new Set<string>()
-    for (const h of world.honest) {
-      const n = world.nodes[h]
-      for (const id of obs.effectiveIds(n.logs[0].records(), n.chain)) if (adv.forged.has(id)) forgedEffective.add(id)
-    }
-    effectiveAfter = forgedEffective.size
-  }
+  let storedBefore = 0
+  for (const nodes of obs.forgedStored.values()) if ([...nodes.values()].some((x) => x.atUs <= settleUs)) storedBefore++
+  const exposure = oracle.exposure()
+  const accepted = oracle.accepted()
+  const afterIssue = accepted.filter((a) => firstIssue !== undefined && a.atUs >= firstIssue)
+  const lastEffectiveUs = afterIssue.length === 0 ? null : Math.max(...afterIssue.map((a) => a.atUs))
 
   const metrics: RunMetrics = {
     nodes: world.nodes.length,
@@ -218,9 +215,10 @@ export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, w
           refusedByHost: adv.stats.refusedByHost,
           beaconsFed: adv.stats.beaconsFed,
           storedBeforeHeal: storedBefore,
-          effectiveBeforeHeal: effectiveBefore,
-          effectiveAfterHeal: effectiveAfter,
-          honestPeersExposed: exposed.size
+          effectiveBeforeHeal: exposure.beforeIssue + exposure.beforeKnown + exposure.afterKnown + exposure.afterBeacon,
+          effectiveAfterHeal: exposure.effectiveAtEnd,
+          honestPeersExposed: exposure.peers,
+          exposure
         },
     exposureWindowMs: adv === null || firstIssue === undefined ? null : lastEffectiveUs === null ? 0 : (lastEffectiveUs - firstIssue) / 1000,
     liveness: { converged: convergedUs !== null, convergedAfterMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, boundMs: s.settle },
@@ -239,9 +237,16 @@ export function buildResult ({ world, obs, trace, seed, settleUs, convergedUs, w
     spans: obs.spans.map((x) => ({ node: x.node, kind: x.kind, fromMs: x.fromUs / 1000, toMs: (x.toUs ?? settleUs) / 1000 })),
     revocations: world.revocations.map((r) => ({ label: r.label, issuedMs: r.issuedUs / 1000 })),
     marks: s.schedule.filter((st) => st.action !== 'writes').map((st) => ({ atMs: st.at, label: `${st.action} ${String(st[st.action] ?? '')}`.trim() })),
-    forgedAccepted: [...obs.forgedStored.values()].flatMap((m) => [...m.entries()].filter(([, x]) => x.effective).map(([node, x]) => ({ node, atMs: x.atUs / 1000 }))),
+    forgedAccepted: accepted.map((a) => ({ node: a.node, atMs: a.atUs / 1000 })),
     endMs: now / 1000,
     settleMs: settleUs / 1000
   }
   return { scenario: s.name, seed, mode: s.mode, ok: obs.violations.length === 0, violations: obs.violations, metrics, report, trace }
+}
+
+// The dial graph as undirected adjacency lists (an edge is dialled from one end only).
+function undirected (world: World): number[][] {
+  const edges: number[][] = world.nodes.map(() => [])
+  for (const n of world.nodes) for (const j of n.neighbors) { edges[n.index].push(j); edges[j].push(n.index) }
+  return edges
 }

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks'
 import { createHash } from 'node:crypto'
 import { realEffectiveIds } from './effective.js'
 import { Observer } from './observer.js'
+import { Oracle } from './oracle.js'
 import type { EffectiveIdsFn, Violation } from './properties.js'
 import { RandomStream } from './random.js'
 import { buildResult, type RunResult } from './results.js'
@@ -83,6 +84,8 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
   const obs = new Observer(trace, opts.effectiveIds ?? realEffectiveIds)
   const world = new World(scenario, seed, obs.hooks(), opts.maxStalenessMs === undefined ? {} : { maxStalenessMs: opts.maxStalenessMs })
   obs.attach(world)
+  const oracle = new Oracle(world, obs.registry, opts.effectiveIds ?? realEffectiveIds, (property, node, detail) => obs.violation(property, node, detail))
+  obs.oracle = oracle
   const setupMs = performance.now() - wallStart
   const s = scenario
   trace.event(0, 'start', {
@@ -97,6 +100,7 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
   for (const n of world.nodes) trace.event(0, 'node', { name: n.name, role: n.identity.role, key: n.id.slice(0, 16), neighbors: n.neighbors.length })
 
   world.start()
+  oracle.start()
   scheduleWorkload(world)
   scheduleSteps(world, obs, s.schedule)
 
@@ -148,11 +152,11 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
     : null
   if (livenessViolation !== null) { obs.violations.push(livenessViolation); trace.event(livenessViolation.atMs, 'violation', { property: 'liveness', node: null, detail: livenessViolation.detail }) }
 
-  for (const h of world.honest) obs.checkNode(world.nodes[h])
+  oracle.finish()
   checkAdversaryTried(world, obs)
   trace.digest(sched.now / 1000)
   trace.event(sched.now / 1000, 'end', { converged: convergedUs !== null, convergedMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, violations: obs.violations.length })
-  return buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs: performance.now() - wallStart, setupMs })
+  return buildResult({ world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs: performance.now() - wallStart, setupMs })
 }
 
 // Poisson writes per honest peer (and by the adversary's identity before its compromise, so its

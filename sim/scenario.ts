@@ -129,6 +129,11 @@ const adversary = z.strictObject({
    * revoked peer that withholds its revocation wants its victims to feel fresh.
    */
   feed_beacons: z.boolean().default(false),
+  /**
+   * Once it knows it is revoked, forks its own log from the bottom: a record at seq 1 (prev none)
+   * at each forgery, a seq at or below the cut that is no ancestor of the cut record.
+   */
+  fork_below_cut: z.boolean().default(false),
   /** Records sent in one burst at each flood; 0: no flood. */
   flood: z.int().min(0).max(10_000).default(0),
   flood_every: duration.default(60_000)

@@ -87,9 +87,14 @@ export function drawScenario (seed: number, opts: { mode?: 'full' | 'model' } = 
   }
   if (skew !== null) step(r.int(0, 60), `skew = "${r.pick(names.slice(0, Math.min(peers, 6)))}"\noffset = "${skew}"`)
   if (lockdown) { const at = r.int(10, healAt); step(at, 'lockdown = "swarm"'); step(Math.min(duration, at + r.int(5, 60)), 'unlock = "swarm"') }
+  // Drawn last, so every earlier draw of every seed stays as it was. Records forged at the
+  // current time are what the cut and the equivocation rule alone stand against: a backdated
+  // forgery is quarantined as `backdated` whatever else holds (crdt/write-rules.ts).
+  const backdate = r.pick(['0s', '0s', '1h'])
+  const forkBelow = r.chance(0.5)
   const params = `peers=${peers} latency=${median}ms loss=${loss} dup=${dup} reorder=${reorder} corrupt=${corrupt} staleness=${staleness} shape=${shape}${flap ? '(flapping)' : ''} partition@${partAt}s revoke@${revokeAt}s heal@${healAt}s` +
     `${crash !== null ? ` crash=${crash}${loseDisk ? '(disk lost)' : ''}` : ''}${offline !== null ? ` offline=${offline}` : ''}${skew !== null ? ` skew=${skew}` : ''}${lockdown ? ' lockdown' : ''}` +
-    ` adversary(start=${advStart}s equivocate=${equivocate} withhold=${withhold} flood=${flood})`
+    ` adversary(start=${advStart}s equivocate=${equivocate} withhold=${withhold} flood=${flood} backdate=${backdate} fork_below_cut=${forkBelow})`
   const toml = `# swarm seed ${seed}: ${params}
 name = "swarm-${seed}"
 seed = ${seed}
@@ -132,6 +137,8 @@ withhold = ${withhold}
 replay = true
 flood = ${flood}
 flood_every = "60s"
+backdate = "${backdate}"
+fork_below_cut = ${forkBelow}
 
 ${steps.join('\n')}`
   return { seed, file: `swarm-${seed}.toml`, toml, params }

@@ -12,7 +12,9 @@ import { headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type 
 import type { Cut } from '../crdt/authority-view.js'
 import { NotFoundError } from '../crdt/errors.js'
 import { encodeBeacon, makeBeacon } from '../crdt/beacon.js'
+import { toB64u } from '../crdt/canonical.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
+import { cutFor as mothershipCutFor } from '../node/mothership/mothership.js'
 import { Adversary } from './adversary.js'
 import { SimNetwork } from './network.js'
 import type { IssuedRevocation } from './properties.js'
@@ -41,6 +43,10 @@ export class World {
   readonly mothership: SimNode
   /** Honest node indices (the Mothership included). */
   readonly honest: number[]
+  /** Lockdown and unlock entries the Mothership signed (chain seq, locked after it), in order. */
+  readonly locks: Array<{ seq: number, locked: boolean }> = []
+  /** Every beacon the Mothership signed, by its base64url bytes: the chain seq it names. */
+  readonly beacons = new Map<string, { headSeq: number, headHash: string, ts: number }>()
   /** Who wrote each record (node name), and when (virtual µs). */
   readonly written = new Map<RecordId, { by: string, atUs: number }>()
 
@@ -119,6 +125,7 @@ export class World {
     m.every(this.scenario.protocol.beacon * 1000, 0, m.life, () => {
       const b = makeBeacon({ team: this.team.name, headSeq: m.chain.head.seq, headHash: m.chain.head.hash, ts: m.clock() }, this.team.signing)
       const bytes = encodeBeacon(b)
+      this.beacons.set(toB64u(bytes), { headSeq: b.headSeq, headHash: b.headHash, ts: b.ts })
       m.engines[0].localBeacon(bytes)
       this.adversary?.overhearBeacon(bytes)
     })
@@ -137,8 +144,10 @@ export class World {
 
   /**
    * Revokes an identity: a peer or agent by name, `token:<peer>` (the join token it redeemed),
-   * or `role:<role>`. Cuts are "known good": the newest record of the key that the Mothership
-   * holds and that was written before the compromise began (the adversary's `start`).
+   * or `role:<role>`. Each cut is the one the real Mothership would sign (`cutFor` of
+   * node/mothership/mothership.ts over the records the Mothership holds), not a known-good one:
+   * forged records it already held before the revocation stay within the cut, and the run
+   * reports them as exposure for the operator to triage.
    */
   revoke (target: string, reason: string): IssuedRevocation | null {
     const m = /^(token|role):(.+)$/.exec(target)
@@ -174,23 +183,19 @@ export class World {
 
   /** Lockdown (true) or unlock (false). */
   lock (locked: boolean, reason: string): ChainEntry | null {
+    let entry: ChainEntry | null
     try {
-      return this.appendEntry((head) => (locked ? lockdownEntry : unlockEntry)(this.team.signing, head, { reason, ts: this.mothership.clock() }))
+      entry = this.appendEntry((head) => (locked ? lockdownEntry : unlockEntry)(this.team.signing, head, { reason, ts: this.mothership.clock() }))
     } catch {
       return null
     }
+    if (entry !== null) this.locks.push({ seq: entry.seq, locked })
+    return entry
   }
 
+  // The Mothership's own rule (node/mothership/mothership.ts), over the records it holds now.
   private cutFor (key: KeyId): Cut {
-    const compromise = this.adversary !== null && this.adversary.key === key ? this.adversary.spec.start * 1000 : Infinity
-    let best: { seq: number, hash: RecordId } | null = null
-    for (const { id, record } of this.mothership.logs[0].records()) {
-      if (record.signer !== key) continue
-      const w = this.written.get(id)
-      if (w === undefined || w.atUs >= compromise) continue
-      if (best === null || record.seq > best.seq) best = { seq: record.seq, hash: id }
-    }
-    return best === null ? { seq: 0, hash: null } : best
+    return mothershipCutFor({ store: { intent: { log: this.mothership.logs[0] } } }, key)
   }
 
   private buildTopology (): void {

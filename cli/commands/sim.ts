@@ -1,5 +1,5 @@
 /**
- * The partition simulator: `aura sim run SCENARIO` and `aura sim swarm --seeds N`. Both run the
+ * The partition simulator: `aura sim run SCENARIO|NAME`, `aura sim list` and `aura sim swarm --seeds N`. They run the
  * real crdt/ and node/sync/ code over a deterministic simulated network (sim/).
  *
  * @example
@@ -53,10 +53,13 @@ export function register (program: Program): void {
       const lines = [`${r.ok ? c.green('OK') : c.red('VIOLATIONS')} ${out.summary.scenario} seed ${out.summary.seed} (${r.metrics.nodes} nodes, ${ms(r.metrics.virtualMs)} simulated in ${ms(r.metrics.perf.wallMs)}, ${r.metrics.perf.speedup.toFixed(1)}x real time)`]
       for (const v of r.violations) lines.push(c.red(`  violation: ${typeof v === 'string' ? v : JSON.stringify(v)}`))
       for (const rv of r.metrics.revocations) {
-        lines.push(`revocation ${rv.label}: coverage ${(rv.coverage * 100).toFixed(0)}% of ${rv.peers}; delay p50 ${ms(rv.delayMs.p50)} p90 ${ms(rv.delayMs.p90)} p99 ${ms(rv.delayMs.p99)} max ${ms(rv.delayMs.max)}; rounds max ${rv.rounds.max} vs bound ${rv.bound.toFixed(2)} (ratio ${rv.ratioMax.toFixed(2)})`)
+        lines.push(`revocation ${rv.label}: coverage ${(rv.coverage * 100).toFixed(0)}% of ${rv.peers}; delay p50 ${ms(rv.delayMs.p50)} p90 ${ms(rv.delayMs.p90)} p99 ${ms(rv.delayMs.p99)} max ${ms(rv.delayMs.max)}; ${(rv.delayMs.max / Math.max(r.metrics.linkMedianMs, 0.001)).toFixed(1)}x the median link latency; hops max ${rv.hops.max} vs eccentricity ${rv.eccentricity}; ${rv.messagesPerPeer} messages per peer`)
       }
       const f = r.metrics.forged
-      if (f !== null) lines.push(`forged records: ${f.attempted} attempted, ${f.effectiveBeforeHeal} effective before heal, ${f.effectiveAfterHeal} effective after; exposure window ${r.metrics.exposureWindowMs === null ? 'none' : ms(r.metrics.exposureWindowMs)}`)
+      if (f !== null) {
+        const x = f.exposure
+        lines.push(`forged records: ${f.attempted} attempted; taken by honest peers (peer, record) before the revocation was issued ${x.beforeIssue}, before the peer knew of it ${x.beforeKnown} (triage: trace, pr-review, rewind), after it knew ${x.afterKnown + x.afterBeacon}; ${f.effectiveAfterHeal} still effective at the end (within the Mothership's cut); exposure window ${r.metrics.exposureWindowMs === null ? 'none' : ms(r.metrics.exposureWindowMs)}`)
+      }
       for (const row of r.freshness ?? []) lines.push(`  ${row.label}: ${row.effectiveBeforeHeal} effective before heal, exposure ${row.exposureWindowMs === null ? 'none' : ms(row.exposureWindowMs)}`)
       lines.push(`liveness: ${r.metrics.liveness.converged ? `converged after ${ms(r.metrics.liveness.convergedAfterMs ?? 0)}` : c.red('NOT converged')} (bound ${ms(r.metrics.liveness.boundMs)})`)
       lines.push(c.dim(`report ${out.files.report}\ntrace  ${out.files.trace} sha256 ${out.traceSha256}\nreplay ${out.replay}`))
@@ -69,6 +72,15 @@ export function register (program: Program): void {
     .option('--mode <mode>', 'full (default) or model (same state machine, small payloads)')
     .option('--no-compare', 'Skip the second run with the freshness bound toggled')
     .example('aura sim run sim/scenarios/attacker-island.toml --seed 42')
+    .example('aura sim run beacon-relay --mode model')
+
+  program.command('sim list', 'List the bundled scenarios (run one with aura sim run NAME)', async () => {
+    const { bundledScenarios } = await import('../../sim/index.js')
+    const list = bundledScenarios().map((b) => ({ name: b.name, description: b.description, file: b.file }))
+    const text = (): string => list.map((b) => `${b.name.padEnd(20)} ${b.description}`).join('\n')
+    return { data: list, text, exitCode: 0 }
+  })
+    .example('aura sim list')
 
   program.command('sim swarm', 'Run many seeds with drawn faults; report any that break a property', async ({ options, io }) => {
     const { UsageError } = await import('../../crdt/errors.js')

@@ -23,6 +23,7 @@ import { JoinAudit } from './join-audit.js'
 import type { KeyPair } from '../../crdt/crypto.js'
 import { headOf, type ChainEntry } from '../../crdt/chain-entry.js'
 import { parseRole } from '../roles.js'
+import type { IntentLog } from '../../crdt/intent-log.js'
 import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
@@ -86,12 +87,15 @@ async function resolveJti (rt: NodeRuntime, input: string): Promise<Jti> {
   return resolveTokenId(input, [...issued, ...rt.requireChain().tokenRevocations().map((r) => r.jti)])
 }
 
+/** What `cutFor` reads: the records this node holds (a NodeRuntime, or the simulator's Mothership). */
+export interface CutSource { readonly store: { readonly intent: { readonly log: Pick<IntentLog, 'records'> } } }
+
 /**
  * The cut for a key: its newest record held here (the last one accepted as legitimate) whose
  * whole ancestry by `prev` is held, with seqs falling at each step (an honest node skips seqs
  * after a crash, docs/storage.md) and no seq of it equivocated.
  */
-export function cutFor (rt: NodeRuntime, key: KeyId): { seq: number, hash: RecordId | null } {
+export function cutFor (rt: CutSource, key: KeyId): { seq: number, hash: RecordId | null } {
   const mine = new Map<RecordId, { seq: number, prev: RecordId | null }>()
   const perSeq = new Map<number, number>()
   for (const { id, record } of rt.store.intent.log.records()) {

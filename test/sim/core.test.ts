@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { RandomStream, seededBytes } from '../../sim/random.js'
 import { Scheduler } from '../../sim/scheduler.js'
-import { percentiles, pushPullBound, roundsFor } from '../../sim/metrics.js'
+import { eccentricity, percentiles } from '../../sim/metrics.js'
 
 describe('scheduler', () => {
   it('runs events by time, and same-time events in the order they were scheduled', () => {
@@ -39,10 +39,12 @@ describe('random streams', () => {
 })
 
 describe('metrics', () => {
-  it('push-pull bound and rounds', () => {
-    expect(pushPullBound(1000)).toBeCloseTo(Math.log(1000) / Math.log(3) + Math.log(Math.log(1000)), 9)
-    expect(roundsFor(1, 10_000)).toBe(1)
-    expect(roundsFor(10_001, 10_000)).toBe(2)
+  it('eccentricity and percentiles', () => {
+    // A path 0-1-2-3 with 3 left out of the graph, and 4 unreachable.
+    const edges = [[1], [0, 2], [1, 3], [2], []]
+    expect(eccentricity(edges, 0, new Set([0, 1, 2, 4]))).toBe(2)
+    expect(eccentricity(edges, 0, new Set([0, 1, 2, 3]))).toBe(3)
+    expect(eccentricity(edges, 4, new Set([0, 1, 2, 3, 4]))).toBe(0)
     expect(percentiles([3, 1, 2, 10])).toMatchObject({ n: 4, p50: 2, max: 10 })
   })
 })

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { bundledScenarios, resolveScenarioPath } from '../../sim/bundled.js'
 import { loadScenario, parseScenario } from '../../sim/scenario.js'
 
 const base = `duration = "5m"\n[peers]\ncount = 3\n`
@@ -26,5 +27,14 @@ describe('scenario files', () => {
 
   it('reports TOML syntax errors with the line', () => {
     expect(() => parseScenario('duration = \n', 'x.toml')).toThrow(/x\.toml:1: TOML syntax error/)
+  })
+
+  it('bundled scenarios are listed and run by name; an unknown name is E_NOT_FOUND with a suggestion', () => {
+    const list = bundledScenarios()
+    expect(list.map((b) => b.name)).toEqual(expect.arrayContaining(['attacker-island', 'beacon-relay']))
+    expect(list.find((b) => b.name === 'beacon-relay')?.description).toMatch(/beacons/)
+    expect(resolveScenarioPath('beacon-relay')).toMatch(/sim\/scenarios\/beacon-relay\.toml$/)
+    expect(resolveScenarioPath('sim/scenarios/leaked-token.toml')).toBe('sim/scenarios/leaked-token.toml')
+    expect(() => resolveScenarioPath('beacon-rely')).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND', message: expect.stringMatching(/did you mean 'beacon-relay'/) }))
   })
 })

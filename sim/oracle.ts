@@ -1,0 +1,359 @@
+/**
+ * The run's oracle: safety and exposure judged from outside the peers. It keeps its own books —
+ * when each honest peer's store first held each record (polled from the store, not told by the
+ * engine), when each peer first held each revocation (its chain holds the exact entry) or first
+ * received a beacon the Mothership signed after it (read off the wire), which beacons reached
+ * it — and, every `checkEveryMs`, re-computes each peer's effective view with the production
+ * rule (crdt/effective-view.ts) and holds every effective record to rules checked here again:
+ *
+ * - `effective-bad-signature`     its signature fails the oracle's own verification;
+ * - `effective-not-admitted`      its signer is no member the simulated team admitted;
+ * - `effective-unknown-authority` its `auth` names no entry of the Mothership's chain;
+ * - `beyond-cut-effective`        the peer holds a revocation whose cut (the `prev` walk of the
+ *                                 registry of every record signed in the run) excludes it;
+ * - `effective-equivocation`      the peer holds another validly signed record of its signer
+ *                                 with its seq, neither excluded by a held cut;
+ * - `effective-during-lockdown`   its `auth` names a chain seq at which the Mothership had locked
+ *                                 the team (the lockdown entries the simulation signed);
+ * - `effective-backdated`         its `ts` is below that of the parent record it names, held;
+ * - `exposure-after-revocation`   a record of a revoked key, beyond the cut, entered the store
+ *                                 after the peer held the revocation and is effective there;
+ * - `exposure-after-beacon`       the same, after the peer received a Mothership beacon naming a
+ *                                 chain head at or past the revocation (it must wait for it);
+ * - `bad-signature-stored`        a record whose signature fails entered a store;
+ * - `accepted-while-stale`        a record of another peer entered the store over an interval in
+ *                                 which the peer was stale by every beacon it had received and
+ *                                 whose chain head it holds;
+ * - `accepted-during-lockdown`    the same while its chain held the team's lockdown;
+ * - `revoked-session-kept`        a connection with a key the peer holds a revocation of stayed
+ *                                 open from one poll to the next;
+ * - `revocation-not-relayed`      an honest peer lacked a revocation half an anti-entropy period
+ *                                 after an honest peer holding it had a working connection to it.
+ *
+ * Forged records made effective are also counted for the report, by when the peer stored them:
+ * before the revocation was issued, after it was issued but before the peer knew of it (the
+ * operator's triage: trace, pr-review, rewind), and after the peer knew (must be zero).
+ *
+ * @example
+ * const oracle = new Oracle(world, registry, realEffectiveIds, (p, node, detail) => ...)
+ * oracle.start()   // polls and checks on the virtual clock
+ * oracle.finish()  // the last check, after settling
+ */
+import type { KeyId, RecordId } from '../crdt/ids.js'
+import type { SignedRecord } from '../crdt/record.js'
+import type { EffectiveIdsFn, IssuedRevocation, RecordRegistry, Violation } from './properties.js'
+import type { SimNode } from './sim-node.js'
+import type { World } from './world.js'
+
+/** Forged records made effective on honest peers, by when each peer stored them. */
+export interface Exposure {
+  /** (peer, record) pairs stored before the revocation was issued. */
+  beforeIssue: number
+  /** Stored after the issue, before that peer held the revocation (cut off, or still on its way). */
+  beforeKnown: number
+  /** Stored after the peer held the revocation (a violation each). */
+  afterKnown: number
+  /** Stored after the peer received a beacon naming the revocation's chain head (a violation each). */
+  afterBeacon: number
+  /** Forged records still effective on some honest peer at the end (within the cut the Mothership chose). */
+  effectiveAtEnd: number
+  /** Honest peers on which some forged record was effective at some check. */
+  peers: number
+}
+
+type Report = (property: Violation['property'], node: string, detail: string) => void
+
+interface PeerBooks {
+  /** The log object the ids were read from: a restart without disk starts new books. */
+  log: unknown
+  firstSeen: Map<RecordId, number>
+  /** Poll time at which each revocation was first held (chain) or announced (beacon). */
+  held: Map<number, number>
+  beaconKnown: Map<number, number>
+  /** Mothership beacons received (from any session, counted or not). */
+  beacons: Set<{ headSeq: number, headHash: string, ts: number }>
+  /** Whether the peer was stale (its chain locked) at the last poll, by the oracle's reading. */
+  staleAtLastPoll: boolean
+  lockedAtLastPoll: boolean
+  /** Connections with revoked keys open at the last poll. */
+  revokedLinks: Set<unknown>
+  /** Forged ids effective here at some check, with the class they were counted in. */
+  exposed: Map<RecordId, 'beforeIssue' | 'beforeKnown' | 'afterKnown' | 'afterBeacon'>
+  exposedAt: Map<RecordId, number>
+}
+
+const BEACON_FIELD = /"beacon":"([A-Za-z0-9_-]+)"/
+
+/** The independent checker of one run. */
+export class Oracle {
+  private readonly books = new Map<number, PeerBooks>()
+  private readonly admitted: Set<KeyId>
+
+  constructor (
+    private readonly world: World,
+    private readonly registry: RecordRegistry,
+    private readonly effectiveIds: EffectiveIdsFn,
+    private readonly report: Report,
+    readonly opts: { pollMs: number, checkEveryMs: number } = { pollMs: 1000, checkEveryMs: 5000 }
+  ) {
+    this.admitted = new Set(world.team.nodes.map((n) => n.id))
+    if (world.team.agent !== null) this.admitted.add(world.team.agent.id)
+    for (const h of world.honest) this.books.set(h, this.freshBooks(null))
+  }
+
+  /** Starts polling and checking on the virtual clock. */
+  start (): void {
+    const { scheduler } = this.world
+    const poll = (): void => { this.poll(); scheduler.after(this.opts.pollMs * 1000, poll) }
+    const check = (): void => { this.checkAll(); scheduler.after(this.opts.checkEveryMs * 1000, check) }
+    scheduler.after(this.opts.pollMs * 1000, poll)
+    scheduler.after(this.opts.checkEveryMs * 1000, check)
+  }
+
+  /** A frame was delivered (network observer): notes the Mothership beacons it carries. */
+  delivered (to: number, frame: Uint8Array): void {
+    const b = this.books.get(to)
+    if (b === undefined || frame[0] !== 0x01 || frame.length > 4096) return
+    const m = BEACON_FIELD.exec(Buffer.from(frame.buffer, frame.byteOffset + 1, frame.length - 1).toString('latin1'))
+    const beacon = m === null ? undefined : this.world.beacons.get(m[1])
+    if (beacon === undefined) return
+    b.beacons.add(beacon)
+    for (const r of this.world.revocations) {
+      if (beacon.headSeq >= r.seq && !b.beaconKnown.has(r.index)) b.beaconKnown.set(r.index, this.world.scheduler.now)
+    }
+  }
+
+  /** The last check, after the run settled. */
+  finish (): void {
+    this.poll()
+    this.checkAll()
+  }
+
+  /** What forged records honest peers made effective, by class. */
+  exposure (): Exposure {
+    const out: Exposure = { beforeIssue: 0, beforeKnown: 0, afterKnown: 0, afterBeacon: 0, effectiveAtEnd: this.effectiveAtEnd.size, peers: 0 }
+    for (const b of this.books.values()) {
+      if (b.exposed.size > 0) out.peers++
+      for (const cls of b.exposed.values()) out[cls]++
+    }
+    return out
+  }
+
+  /** Each (honest peer, forged record) the oracle saw effective, with when the peer stored it (µs). */
+  accepted (): Array<{ node: number, atUs: number }> {
+    return [...this.books].flatMap(([node, b]) => [...b.exposedAt.values()].map((atUs) => ({ node, atUs })))
+  }
+
+  private effectiveAtEnd = new Set<RecordId>()
+
+  private freshBooks (log: unknown): PeerBooks {
+    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), beacons: new Set(), staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map() }
+  }
+
+  private poll (): void {
+    const now = this.world.scheduler.now
+    for (const [index, b0] of this.books) {
+      const node = this.world.nodes[index]
+      if (!node.up) continue
+      let b = b0
+      if (b.log !== node.logs[0]) {
+        // A restart that lost the disk: the store starts over, and so do these books (except
+        // what the peer received from the wire, which a real peer would also have lost).
+        b = this.freshBooks(node.logs[0])
+        this.books.set(index, b)
+      }
+      const stale = this.staleNow(node, b)
+      const locked = this.holdsLockdown(node)
+      const own = this.ownSigners(node)
+      for (const id of node.logs[0].ids()) {
+        if (b.firstSeen.has(id)) continue
+        b.firstSeen.set(id, now)
+        if (!this.signed(id, node)) this.report('bad-signature-stored', node.name, `record ${id.slice(0, 12)} with a bad signature was stored`)
+        const signer = this.registry.get(id)?.signer
+        // Stale through the whole interval: at the last poll and now.
+        if (signer === undefined || own.has(signer)) continue
+        if (b.staleAtLastPoll && stale) {
+          this.report('accepted-while-stale', node.name, `${node.name} stored record ${id.slice(0, 12)} of ${this.nameOf(signer)} while no beacon it had received was fresher than max_staleness`)
+        }
+        if (b.lockedAtLastPoll && locked) {
+          this.report('accepted-during-lockdown', node.name, `${node.name} stored record ${id.slice(0, 12)} of ${this.nameOf(signer)} while its chain held the team's lockdown`)
+        }
+      }
+      b.staleAtLastPoll = stale
+      b.lockedAtLastPoll = locked
+      for (const r of this.world.revocations) {
+        if (!b.held.has(r.index) && node.chain.entryHash(r.seq) === r.hash) b.held.set(r.index, now)
+      }
+      this.checkSessions(node, b)
+    }
+    this.checkRelay(now)
+  }
+
+  // Whether the chain holds the newest lockdown entry the Mothership signed, and no unlock after it.
+  private holdsLockdown (node: SimNode): boolean {
+    let locked = false
+    for (const l of this.world.locks) {
+      if (node.chain.entryHash(l.seq) !== this.world.mothership.chain.entryHash(l.seq)) break
+      locked = l.locked
+    }
+    return locked
+  }
+
+  /**
+   * A revocation goes on at once: an honest peer that holds it and has had a working connection
+   * with another honest peer for `relayBudgetMs` (a fraction of the anti-entropy period, many
+   * times any link's delay) has passed it on by then.
+   */
+  private checkRelay (now: number): void {
+    const budget = this.relayBudgetMs() * 1000
+    const seen = new Set<unknown>()
+    for (const [index, b] of this.books) {
+      const node = this.world.nodes[index]
+      if (!node.up) continue
+      for (const r of this.world.revocations) {
+        const heldAt = b.held.get(r.index)
+        if (heldAt === undefined) continue
+        for (const other of this.world.honest) {
+          if (other === index || this.relayReported.has(`${r.index}:${other}`)) continue
+          const peer = this.world.nodes[other]
+          if (!peer.up || peer.chain.entryHash(r.seq) === r.hash || peer.chain.revocation(peer.id) !== undefined) continue
+          for (const link of this.world.net.linksBetween(index, other)) {
+            if (link.broken || link.peer.broken || link.peer.closed) continue
+            seen.add(link)
+            const since = this.linkSince.get(link) ?? now
+            this.linkSince.set(link, since)
+            if (now - Math.max(since, heldAt) <= budget) continue
+            this.relayReported.add(`${r.index}:${other}`)
+            this.report('revocation-not-relayed', peer.name, `${peer.name} lacks revocation '${r.label}' ${((now - Math.max(since, heldAt)) / 1e6).toFixed(1)} s after ${node.name}, connected to it throughout, held it`)
+          }
+        }
+      }
+    }
+    for (const l of this.linkSince.keys()) if (!seen.has(l)) this.linkSince.delete(l)
+  }
+
+  private readonly linkSince = new Map<unknown, number>()
+  private readonly relayReported = new Set<string>()
+
+  private relayBudgetMs (): number {
+    return this.world.scenario.protocol.anti_entropy / 2
+  }
+
+  /**
+   * Stale by every beacon received whose chain head the peer holds now, each taken at its signed
+   * time: a bound no tighter than the engine's, which counts a subset of these (those whose head
+   * it held on arrival, and the newest held back until it did) at no later a time.
+   */
+  private staleNow (node: SimNode, b: PeerBooks): boolean {
+    const max = this.world.ctx.maxStalenessMs
+    if (max === null || node === this.world.mothership) return false
+    let fresh: number | null = null
+    for (const beacon of b.beacons) {
+      if (node.chain.entryHash(beacon.headSeq) === beacon.headHash && (fresh === null || beacon.ts > fresh)) fresh = beacon.ts
+    }
+    return fresh !== null && node.clock() > fresh + max + this.world.ctx.maxClockSkewMs + this.opts.pollMs
+  }
+
+  // Records the peer writes itself, or an agent through it: the local write path, not receipt.
+  private ownSigners (node: SimNode): Set<KeyId> {
+    const own = new Set<KeyId>([node.id])
+    const adv = this.world.adversary
+    if (adv?.agent != null && adv.agent.host === node) own.add(adv.agent.identity.id)
+    return own
+  }
+
+  private checkSessions (node: SimNode, b: PeerBooks): void {
+    const open = new Set<unknown>()
+    for (const r of this.world.revocations) {
+      if (!b.held.has(r.index)) continue
+      for (const key of r.cuts.keys()) {
+        const remote = this.world.indexOfKey(key)
+        if (remote === undefined) continue
+        for (const link of this.world.net.linksBetween(node.index, remote)) {
+          open.add(link)
+          if (b.revokedLinks.has(link)) this.report('revoked-session-kept', node.name, `${node.name} kept a connection with ${this.nameOf(key)} open although it holds revocation '${r.label}'`)
+        }
+      }
+    }
+    b.revokedLinks = open
+  }
+
+  private checkAll (): void {
+    this.effectiveAtEnd = new Set()
+    for (const [index, b] of this.books) {
+      const node = this.world.nodes[index]
+      if (node.up && b.log === node.logs[0]) this.check(node, b)
+    }
+  }
+
+  private check (node: SimNode, b: PeerBooks): void {
+    const records = node.logs[0].records()
+    const byId = new Map<RecordId, SignedRecord>(records.map((r) => [r.id, r.record]))
+    const effective = this.effectiveIds(records, node.chain)
+    const held = this.world.revocations.filter((r) => b.held.has(r.index))
+    const excluded = (id: RecordId, rec: SignedRecord): IssuedRevocation | undefined => held.find((r) => {
+      const cut = r.cuts.get(rec.signer)
+      return cut !== undefined && !this.registry.legitimateWithin(cut).has(id)
+    })
+    const slots = new Map<string, number>()
+    for (const [id, rec] of byId) {
+      if (excluded(id, rec) !== undefined || !this.signed(id, node)) continue
+      const slot = `${rec.signer}:${rec.seq}`
+      slots.set(slot, (slots.get(slot) ?? 0) + 1)
+    }
+    const forged = this.world.adversary?.forged
+    for (const id of effective) {
+      const rec = byId.get(id)
+      if (rec === undefined) continue
+      const short = id.slice(0, 12)
+      if (!this.signed(id, node)) this.report('effective-bad-signature', node.name, `record ${short} is effective on ${node.name} although its signature does not verify`)
+      if (!this.admitted.has(rec.signer)) this.report('effective-not-admitted', node.name, `record ${short} is effective on ${node.name} although its signer was never admitted`)
+      if (this.world.mothership.chain.entryHash(rec.auth.seq) !== rec.auth.hash) this.report('effective-unknown-authority', node.name, `record ${short} is effective on ${node.name} although its auth (seq ${rec.auth.seq}) names no entry of the Mothership's chain`)
+      const r = excluded(id, rec)
+      if (r !== undefined) this.report('beyond-cut-effective', node.name, `record ${short} (seq ${rec.seq}) is effective although ${node.name} holds revocation '${r.label}' (chain seq ${r.seq})`)
+      if ((slots.get(`${rec.signer}:${rec.seq}`) ?? 0) > 1) this.report('effective-equivocation', node.name, `record ${short} of ${this.nameOf(rec.signer)} is effective on ${node.name} although it holds another record of that signer with seq ${rec.seq}`)
+      if (this.lockedAt(rec.auth.seq)) this.report('effective-during-lockdown', node.name, `record ${short} is effective on ${node.name} although it was written under lockdown (auth seq ${rec.auth.seq})`)
+      const parent = rec.prev === null ? undefined : byId.get(rec.prev)
+      if (parent !== undefined && parent.signer === rec.signer && rec.ts < parent.ts) this.report('effective-backdated', node.name, `record ${short} is effective on ${node.name} although its ts is below its parent's`)
+      if (forged?.has(id) === true) this.exposed(node, b, id, rec)
+    }
+  }
+
+  // Classifies a forged record effective on an honest peer by when the peer stored it.
+  private exposed (node: SimNode, b: PeerBooks, id: RecordId, rec: SignedRecord): void {
+    this.effectiveAtEnd.add(id)
+    if (b.exposed.has(id)) return
+    const stored = b.firstSeen.get(id) ?? this.world.scheduler.now
+    const revs = this.world.revocations.filter((r) => r.cuts.has(rec.signer) && !this.registry.legitimateWithin(r.cuts.get(rec.signer)!).has(id))
+    const issued = Math.min(...revs.map((r) => r.issuedUs))
+    const held = Math.min(...revs.map((r) => b.held.get(r.index) ?? Infinity))
+    const announced = Math.min(...revs.map((r) => b.beaconKnown.get(r.index) ?? Infinity))
+    // "After" means stored strictly after the poll (or the frame) that showed the peer knew.
+    if (stored > held) {
+      b.exposed.set(id, 'afterKnown')
+      this.report('exposure-after-revocation', node.name, `${node.name} stored forged record ${id.slice(0, 12)} after it held the revocation of ${this.nameOf(rec.signer)}, and it is effective there`)
+    } else if (stored > announced + this.opts.pollMs * 1000) {
+      b.exposed.set(id, 'afterBeacon')
+      this.report('exposure-after-beacon', node.name, `${node.name} stored forged record ${id.slice(0, 12)} of ${this.nameOf(rec.signer)} after it received a Mothership beacon naming the chain head of its revocation, and it is effective there`)
+    } else {
+      b.exposed.set(id, stored < issued ? 'beforeIssue' : 'beforeKnown')
+    }
+    b.exposedAt.set(id, stored)
+  }
+
+  private signed (id: RecordId, node: SimNode): boolean {
+    const bytes = node.logs[0].get(id)
+    return bytes !== undefined && this.registry.signatureOk(id, bytes)
+  }
+
+  private lockedAt (seq: number): boolean {
+    let locked = false
+    for (const l of this.world.locks) if (l.seq <= seq) locked = l.locked
+    return locked
+  }
+
+  private nameOf (key: KeyId): string {
+    const i = this.world.indexOfKey(key)
+    return i === undefined ? (this.world.team.agent?.id === key ? this.world.team.agent.name : key.slice(0, 8)) : this.world.nodes[i].name
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The mutants: small, realistic bugs in crdt/ and node/sync/, each a textual patch (`find` must
+ * occur exactly once in `file`, so a mutant that no longer applies fails the suite instead of
+ * passing unmutated). Each lists the runs that may catch it, in order: swarm seeds, or a bundled
+ * scenario with a seed where the bug needs a behaviour the swarm does not draw. The seed windows
+ * keep the suite short; they were found by running seeds from 1 (cut-by-seq needs a revoked
+ * adversary that forks below its cut where the fork reaches a peer: first at seed 31).
+ *
+ * @example
+ * for (const m of MUTANTS) applyMutant(source, m)
+ */
+import type { PlanRun } from './runner.js'
+
+/** One mutation of the sources. */
+export interface Mutant {
+  id: string
+  /** What bug it stands for. */
+  bug: string
+  file: string
+  find: string
+  replace: string
+  runs: PlanRun[]
+}
+
+const swarm = (from: number, to: number): PlanRun[] => Array.from({ length: to - from + 1 }, (_, i) => ({ swarm: from + i }))
+// Victims cut off with a revoked peer that feeds them beacons: stale from max_staleness + skew on.
+const beaconRelay: PlanRun = { scenario: 'sim/scenarios/beacon-relay.toml', seed: 7, mode: 'model' }
+
+/** Every mutant the suite applies, one at a time. */
+export const MUTANTS: Mutant[] = [
+  {
+    id: 'no-chain-relay',
+    bug: 'new chain entries go out only from the node that signed them: no relay on first receipt',
+    file: 'node/sync/engine.ts',
+    find: 'if (s === source || !s.trusted || entries.length === 0) continue',
+    replace: 'if (s === source || source !== null || !s.trusted || entries.length === 0) continue',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'revoked-sessions-kept',
+    bug: 'applying a revocation does not close the revoked key\'s sessions',
+    file: 'node/sync/engine.ts',
+    find: '      if (s.link.remote === key) this.close(s, reason)',
+    replace: '      if (s.link.remote === key && reason.code !== \'E_REVOKED\') this.close(s, reason)',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'revoked-dial-admitted',
+    bug: 'a connection from a key the chain revokes is not refused at the handshake',
+    file: 'node/sync/engine.ts',
+    find: '    const revoked = this.c.chain.revocation(link.remote)\n    if (revoked !== undefined) {',
+    replace: '    const revoked = this.c.chain.revocation(link.remote)\n    if (revoked !== undefined && revoked.reason === \'\') {',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'no-equivocation-quarantine',
+    bug: 'two records of one signer with one seq both count',
+    file: 'crdt/effective-view.ts',
+    find: "  if (equivocal.has(id)) return 'equivocation'\n",
+    replace: '',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'cut-ignored',
+    bug: 'the effective view forgets a revoked signer\'s cut',
+    file: 'crdt/effective-view.ts',
+    find: '    const revocation = auth.revocation(signer)\n    if (revocation === undefined) continue',
+    replace: '    const revocation = auth.revocation(signer)\n    if (revocation === undefined || revocation.cut.seq >= 0) continue',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'cut-by-seq',
+    bug: 'the cut is decided by seq, not by the cut record\'s prev chain',
+    file: 'crdt/effective-view.ts',
+    find: '  if (cut !== undefined && !cut.has(id)) return \'beyond_cut\'',
+    replace: '  if (cut !== undefined && record.seq > (auth.revocation(record.signer)?.cut.seq ?? 0)) return \'beyond_cut\'',
+    runs: swarm(25, 36)
+  },
+  {
+    id: 'backdating-allowed',
+    bug: 'the effective view drops its backdating rule',
+    file: 'crdt/effective-view.ts',
+    find: "  if (predatesAdmission(member, record) || found?.backdated.has(id) === true) return 'backdated'\n",
+    replace: '',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'revocation-first-entry-only',
+    bug: 'a batch of new chain entries is scanned for revocations only at its first entry',
+    file: 'node/sync/engine.ts',
+    find: "    if (grown.some((e) => e.kind === 'revoke')) this.enforceRevocations()",
+    replace: "    if (grown[0]?.kind === 'revoke') this.enforceRevocations()",
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'freshness-bound-ignored',
+    bug: 'the node never counts itself stale, whatever max_staleness says',
+    file: 'node/sync/engine.ts',
+    find: '    if (max === null || max === undefined) return false',
+    replace: '    if (max === null || max === undefined || max > 0) return false',
+    runs: [beaconRelay, ...swarm(1, 6)]
+  },
+  {
+    id: 'staleness-ignored-on-receipt',
+    bug: 'incoming records are checked as if the node were fresh',
+    file: 'node/sync/engine.ts',
+    find: 'checkIncomingRecords(this.c.chain, incoming, this.isStale())',
+    replace: 'checkIncomingRecords(this.c.chain, incoming, false)',
+    runs: [beaconRelay, ...swarm(1, 6)]
+  },
+  {
+    id: 'stale-bound-off-by-skew',
+    bug: 'the staleness bound counts from arrival time plus the skew allowance twice over',
+    file: 'crdt/beacon.ts',
+    find: '  return asOf === null || now - asOf > limits.maxStalenessMs + limits.maxClockSkewMs',
+    replace: '  return asOf === null || now - asOf > 2 * limits.maxStalenessMs + limits.maxClockSkewMs',
+    runs: [beaconRelay, ...swarm(1, 6)]
+  },
+  {
+    id: 'lockdown-ignored-on-receipt',
+    bug: 'records from others are taken while the team is in lockdown',
+    file: 'crdt/incoming-check.ts',
+    find: '  if (chain.locked) throw new LockdownError',
+    replace: '  if (chain.locked && incoming.length < 0) throw new LockdownError',
+    runs: swarm(1, 12)
+  },
+  {
+    id: 'beacon-ahead-counted',
+    bug: 'a beacon naming a chain head not held is counted at once (the issue-16 bug, undone)',
+    file: 'node/sync/engine.ts',
+    find: '    if (!holdsBeaconHead(b, this.c.chain)) {',
+    replace: '    if (!holdsBeaconHead(b, this.c.chain) && b.ts < 0) {',
+    runs: [beaconRelay]
+  },
+  {
+    id: 'no-chain-pull-on-hello',
+    bug: 'a session does not send the entries the remote lacks when it starts',
+    file: 'node/sync/engine.ts',
+    find: '      this.send(s, { t: \'chain\', entries: this.c.chain.entries(from).map(entryB64) })',
+    replace: '      if (from < 0) this.send(s, { t: \'chain\', entries: this.c.chain.entries(from).map(entryB64) })',
+    runs: swarm(1, 12)
+  }
+]
