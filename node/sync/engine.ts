@@ -12,8 +12,9 @@
  *
  * Freshness (`maxStalenessMs`): a Mothership beacon counts from its own signed time, never
  * from when it arrived, and only once this node holds the chain head it names; until then it is
- * deferred (one slot, the newest) and neither counted nor relayed. Beacons from a session that
- * is not admitted yet count for nothing.
+ * deferred (one slot, the newest) and neither counted nor relayed, and the node is stale until
+ * those entries arrive (it knows the chain moved past what it holds). Beacons from a session
+ * that is not admitted yet count for nothing.
  *
  * @example
  * const engine = new SyncEngine({ chain, log, localKey, clock, random }, { team }, events)
@@ -207,7 +208,7 @@ export class SyncEngine {
    * verify against the Mothership key held here (`ts` null: perhaps signed by a rotated key
    * whose rotate entry is still on its way). Tried again whenever the chain grows.
    */
-  private deferred: { bytes: Uint8Array, ts: number | null } | null = null
+  private deferred: { bytes: Uint8Array, ts: number | null, headSeq: number | null } | null = null
   private knownRevoked = new Set<KeyId>()
   /** `knownRevoked` holds every member revoked by the chain's entries up to this seq. */
   private scannedSeq: number
@@ -355,6 +356,11 @@ export class SyncEngine {
     // From what the beacon says, not from when it came: beacons stockpiled and fed late, or a
     // restart, buy no time. With none held (just started), nothing vouches for this node yet;
     // the first hello of a fresh peer brings one.
+    // A verified beacon names a chain head past this node's: the chain has moved on (a
+    // revocation may be among the entries still on their way), so nothing vouches for what it
+    // holds until they arrive, however recent the last beacon it could count.
+    const d = this.deferred
+    if (d !== null && d.ts !== null && d.headSeq !== null && d.headSeq > this.c.chain.head.seq) return true
     return isStaleAt(this.freshAsOf, this.c.clock(), { maxStalenessMs: max, maxClockSkewMs: this.init.maxClockSkewMs })
   }
 
@@ -758,7 +764,7 @@ export class SyncEngine {
       if (source !== null) this.events.audit?.({ type: 'refused', peer: source.link.remote, code: e.code, message: `beacon ignored: ${e.message}` })
       // Kept to try again once the chain grows: a hello's beacon can be signed by a rotated key
       // whose rotate entry arrives in the chain message just behind it.
-      if (e.code === 'E_BAD_SIGNATURE') this.defer(bytes, null)
+      if (e.code === 'E_BAD_SIGNATURE') this.defer(bytes, null, null)
       return
     }
     if (b === null) return
@@ -766,7 +772,7 @@ export class SyncEngine {
       // It vouches for a chain this node does not hold (a revocation still on its way, perhaps
       // withheld by whoever relayed the beacon): counting it now would lift a staleness refusal
       // before that revocation is known here.
-      this.defer(bytes, b.ts)
+      this.defer(bytes, b.ts, b.headSeq)
       return
     }
     this.beaconTs = b.ts
@@ -799,9 +805,9 @@ export class SyncEngine {
    * an unverified one; an unverified one only that of another unverified one, since anyone can
    * make one up.
    */
-  private defer (bytes: Uint8Array, ts: number | null): void {
+  private defer (bytes: Uint8Array, ts: number | null, headSeq: number | null): void {
     const d = this.deferred
-    if (d === null || d.ts === null || (ts !== null && ts > d.ts)) this.deferred = { bytes: bytes.slice(), ts }
+    if (d === null || d.ts === null || (ts !== null && ts > d.ts)) this.deferred = { bytes: bytes.slice(), ts, headSeq }
   }
 
   private checkRestrictionLifted (): void {

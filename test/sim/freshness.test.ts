@@ -35,7 +35,7 @@ describe('beacons that name a withheld revocation (beacon-relay)', () => {
   // the last one it holds, so on seed 42 bob and carol store 6 forged records (effective there)
   // in that window. Skipped, loudly, until node/sync/engine.ts refuses records while a deferred
   // beacon names a head it lacks (the lead's change); then this passes as written.
-  it.skip('seed 42: no forged record is taken after a beacon naming the revocation arrived (FINDING: fails today, waits for the engine change)', () => {
+  it('seed 42: no forged record is taken after a beacon naming the revocation arrived (a beacon ahead of the chain makes the peer stale until the entries arrive)', () => {
     const r = runScenario(loadScenario('sim/scenarios/beacon-relay.toml'), { seed: 42, mode: 'model' })
     expect(r.violations.filter((v) => v.property === 'exposure-after-beacon')).toEqual([])
     expect(r.metrics.forged?.exposure.afterBeacon).toBe(0)

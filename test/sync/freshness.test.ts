@@ -151,6 +151,32 @@ describe('a beacon naming a chain head the node does not hold is deferred', () =
     expect(alice.engine.isStale()).toBe(false)
   })
 
+  it('a beacon naming a chain head past the node\'s makes it stale until those entries arrive (the revoked key is refused meanwhile)', async () => {
+    const team = new TestTeam(['alice', 'bob', 'mallory'])
+    const before = team.ms.entries.length - 1
+    const fresh = team.ms.beacon(team.clock.now)
+    team.ms.revoke(keyIdOf(keyNamed('mallory').publicKey))
+    const ahead = team.ms.beacon(team.clock.now + 1000)
+    const alice = team.node('alice', { upTo: before, ...limits })
+    const mallory = team.node('mallory', { upTo: before })
+    const wire = team.connect(mallory, alice)
+    await settle()
+    feed(wire, fresh)
+    await settle()
+    expect(alice.engine.isStale()).toBe(false)
+    expect(await takesRecord(mallory, alice, 'before the revocation is known')).toBe(true)
+    feed(wire, ahead)
+    await settle()
+    expect(alice.engine.isStale()).toBe(true)
+    expect(await takesRecord(mallory, alice, 'after a beacon names the revocation')).toBe(false)
+    // The entries arrive from an honest peer: the beacon counts, and mallory is revoked.
+    team.connect(team.node('bob'), alice)
+    await settle()
+    expect(alice.chain.head.seq).toBe(team.ms.entries.length - 1)
+    expect(alice.engine.isStale()).toBe(false)
+    expect(alice.engine.lastBeaconTs).toBe(team.clock.now + 1000)
+  })
+
   it('keeps one deferred beacon, the newest, whatever order they come in', async () => {
     const team = new TestTeam(['alice', 'bob', 'mallory'])
     const before = team.ms.entries.length - 1
