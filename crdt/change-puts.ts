@@ -31,7 +31,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { toHex } from './canonical.js'
 import { GENESIS_ACTOR } from './intent-doc.js'
-import { skip, sleb, uleb, type Cursor } from './leb128.js'
+import { rleValues, skip, sleb, uleb, type Cursor } from './leb128.js'
 
 /** A change read by `changePuts`: its metadata as `A.decodeChange` gives it, and its puts. */
 export interface ChangePuts {
@@ -156,29 +156,9 @@ function empty (col: { at: number, end: number } | undefined): boolean {
   return col === undefined || col.at === col.end
 }
 
-// A run-length encoded column's values (nulls as null); none when absent. A run that would
-// make more values than the chunk has bytes is given up on.
+// A run-length encoded column's values (leb128.ts rleValues); none when absent.
 function column<T> (d: Uint8Array, col: { at: number, end: number } | undefined, value: (c: Cursor) => T): Array<T | null> {
-  const out: Array<T | null> = []
-  if (col === undefined) return out
-  const c: Cursor = { d, at: col.at, end: col.end }
-  while (c.at < c.end) {
-    const n = sleb(c)
-    if (n === 0) {
-      const nulls = uleb(c)
-      if (nulls === 0 || out.length + nulls > d.length) throw new RangeError('bad null run')
-      for (let i = 0; i < nulls; i++) out.push(null)
-      continue
-    }
-    if (out.length + Math.abs(n) > d.length) throw new RangeError('run too long')
-    if (n > 0) {
-      const v = value(c)
-      for (let i = 0; i < n; i++) out.push(v)
-    } else {
-      for (let i = 0; i < -n; i++) out.push(value(c))
-    }
-  }
-  return out
+  return col === undefined ? [] : rleValues(d, col.at, col.end, value)
 }
 
 // Absent, or exactly `n` nulls.

@@ -20,7 +20,7 @@
  * documentOps(chunk)   // [{ key: 'records', type: 0, bytes }, { key: '3f…', type: 7, bytes }, …]
  */
 
-import { skip, sleb, uleb, type Cursor } from './leb128.js'
+import { rleValues, skip, uleb, type Cursor } from './leb128.js'
 
 /** One op as the chunk states it. */
 export interface DocumentOp {
@@ -98,27 +98,7 @@ function columns (c: Cursor): Array<{ spec: number, len: number }> {
   return out
 }
 
-// A run-length encoded column, values read by `value` (nulls as null). A run that would make
-// more values than the chunk has bytes is given up on: it would only cost memory, and an op
-// of the intent log takes hundreds of bytes.
+// A run-length encoded column, values read by `value` (leb128.ts rleValues).
 function runs<T> (d: Uint8Array, col: { at: number, len: number }, value: (c: Cursor) => T): Array<T | null> {
-  const c: Cursor = { d, at: col.at, end: col.at + col.len }
-  const out: Array<T | null> = []
-  while (c.at < c.end) {
-    const n = sleb(c)
-    if (n === 0) {
-      const nulls = uleb(c)
-      if (out.length + nulls > d.length) throw new RangeError('run too long')
-      for (let i = 0; i < nulls; i++) out.push(null)
-      continue
-    }
-    if (out.length + Math.abs(n) > d.length) throw new RangeError('run too long')
-    if (n > 0) {
-      const v = value(c)
-      for (let i = 0; i < n; i++) out.push(v)
-    } else {
-      for (let i = 0; i < -n; i++) out.push(value(c))
-    }
-  }
-  return out
+  return rleValues(d, col.at, col.at + col.len, value)
 }

@@ -49,3 +49,32 @@ export function ulebBytes (n: number): Uint8Array {
   } while (n > 0)
   return Uint8Array.from(out)
 }
+
+/**
+ * The values of a run-length encoded column of Automerge's binary format in `d[at, end)`: a
+ * signed count n, then one value repeated n times (n > 0), -n literal values (n < 0), or a
+ * uLEB128 count of nulls (n = 0; nulls as null). Each value is read by `value`. A RangeError for
+ * an empty null run, or a run that would make more values than `d` has bytes (it would only
+ * cost memory: no op of the intent log takes less than a byte).
+ */
+export function rleValues<T> (d: Uint8Array, at: number, end: number, value: (c: Cursor) => T): Array<T | null> {
+  const c: Cursor = { d, at, end }
+  const out: Array<T | null> = []
+  while (c.at < c.end) {
+    const n = sleb(c)
+    if (n === 0) {
+      const nulls = uleb(c)
+      if (nulls === 0 || out.length + nulls > d.length) throw new RangeError('bad null run')
+      for (let i = 0; i < nulls; i++) out.push(null)
+      continue
+    }
+    if (out.length + Math.abs(n) > d.length) throw new RangeError('run too long')
+    if (n > 0) {
+      const v = value(c)
+      for (let i = 0; i < n; i++) out.push(v)
+    } else {
+      for (let i = 0; i < -n; i++) out.push(value(c))
+    }
+  }
+  return out
+}

@@ -39,10 +39,7 @@ export async function rewindOp (rt: NodeRuntime, p: RewindParams): Promise<Recor
   if (typeof p.function !== 'string') throw new UsageError('missing --function PATH:NAME (or --to-before-session AGENT)', { hint: 'e.g. --function src/auth/verify.py:verify_token' })
   if (typeof p.to !== 'string') throw new UsageError('missing --to ID (an intent, rewind or snapshot id)', { hint: 'find one with `aura trace` or `aura snapshot-list`' })
   const { path, name } = parseUnitRef(p.function)
-  const dryRun = p.dryRun === true
-  const root = await requireWorkspace(rt, p)
-  const who = await actingAs(rt, p, 'rewind')
-  const ws = workspaceOf(rt)
+  const { dryRun, root, who, ws } = await setUp(rt, p)
   return await ws.exclusive(async () => {
     const all = readLog(rt)
     const history = all.filter((i) => i.quarantined === null)
@@ -93,16 +90,18 @@ async function rewindOne (rt: NodeRuntime, ws: WorkspaceNode, o: OneRewind): Pro
   }
 }
 
+// What every rewind needs first: the workspace, who acts, the node's workspace lock.
+async function setUp (rt: NodeRuntime, p: RewindParams): Promise<{ dryRun: boolean, root: string, who: Awaited<ReturnType<typeof actingAs>>, ws: ReturnType<typeof workspaceOf> }> {
+  return { dryRun: p.dryRun === true, root: await requireWorkspace(rt, p), who: await actingAs(rt, p, 'rewind'), ws: workspaceOf(rt) }
+}
+
 /** `--to-before-session AGENT`; see the module comment. */
 async function rewindSession (rt: NodeRuntime, p: RewindParams): Promise<Record<string, unknown>> {
   if (typeof p.toBeforeSession !== 'string' || p.toBeforeSession.trim() === '') throw new UsageError('--to-before-session needs an agent id, e.g. claude-7f3a (see `aura agent list`)')
   if (p.to !== undefined || p.function !== undefined) throw new UsageError('--to-before-session rewinds every unit of the session: give it without --to and --function', { hint: 'for one unit: aura rewind --function PATH:NAME --to ID' })
   const agent = resolveAgent(rt, p.toBeforeSession)
   const label = shortId(agent.key, agent.name)
-  const dryRun = p.dryRun === true
-  const root = await requireWorkspace(rt, p)
-  const who = await actingAs(rt, p, 'rewind')
-  const ws = workspaceOf(rt)
+  const { dryRun, root, who, ws } = await setUp(rt, p)
   return await ws.exclusive(async () => {
     const all = readLog(rt)
     const history = all.filter((i) => i.quarantined === null)
