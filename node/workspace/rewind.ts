@@ -15,7 +15,7 @@ import { NotFoundError, ParseError, type AuraError } from '../../crdt/errors.js'
 import type { BlobStore } from './blob-store.js'
 import { MAX_INLINE_TEXT_BYTES, type CodeDelta, type DeltaEntry } from './delta.js'
 import { deleteUnit, insertUnit, replaceUnit } from './edit.js'
-import { languageOf, parse, pointAt, type Tree } from './languages.js'
+import { languageOf, parse, pointAt, takeTree, type Tree } from './languages.js'
 import { resolveInside, writeAtomic } from './paths.js'
 import { sha256Hex } from './blob-store.js'
 import { snapshotContents, type Snapshot } from './snapshots.js'
@@ -194,7 +194,8 @@ function unitNotFound (path: string, name: string, units: Unit[]): AuraError {
  */
 function locate (path: string, source: string, name: string): { fu: FileUnits, cur: Unit | undefined, previous: string | null } {
   const language = languageOf(path)
-  const tree = language === null ? undefined : parse(language, source)
+  // A file an intent just captured as it is now comes parsed (languages.ts keepTree).
+  const tree = language === null ? undefined : takeTree(path, source) ?? parse(language, source)
   if (language !== null && tree !== undefined) {
     const quick = findTopLevelFunction(path, source, tree, name)
     if (quick !== null) {

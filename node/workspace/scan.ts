@@ -15,6 +15,7 @@ import { sha256Hex } from './blob-store.js'
 import { IgnoreRules } from './ignore-rules.js'
 import { checkRelativePath } from './paths.js'
 import { extractUnits, type Unit, type UnitSummary } from './units.js'
+import { keepTree } from './languages.js'
 
 /** One file in a workspace state. Freshly parsed files carry full units (with text). */
 export interface FileState {
@@ -110,6 +111,7 @@ export async function scanWorkspace (root: string, init: ScanInit = {}): Promise
     const r = extractUnits(path, text)
     if (r.error !== null) syntaxErrors.push({ path, ...r.error })
     files[path] = { fileHash, units: r.units }
+    if (r.tree !== null) keepTree(path, text, r.tree)
   }
   return { state: { v: 1, files }, skipped, syntaxErrors }
 }

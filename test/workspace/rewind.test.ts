@@ -5,7 +5,7 @@ import { diffStates } from '../../node/workspace/delta.js'
 import { rewindUnit } from '../../node/workspace/rewind.js'
 import { emptyState, scanWorkspace, summariseState, type WorkspaceState } from '../../node/workspace/scan.js'
 import { loadSnapshot, snapshotFileText, takeSnapshot } from '../../node/workspace/snapshots.js'
-import { parse } from '../../node/workspace/languages.js'
+import { keepTree, parse, takeTree } from '../../node/workspace/languages.js'
 import { extractUnits, findTopLevelFunction, reextractUnit, type Unit } from '../../node/workspace/units.js'
 import { versionFromHistory, versionFromSnapshot, type HistoryItem, type UnitVersion } from '../../node/workspace/versions.js'
 import { makeWorkspace, type TestWorkspace } from './helpers.js'
@@ -348,5 +348,44 @@ describe('findTopLevelFunction', () => {
     expect(findTopLevelFunction(path, source, tree, 'nowhere')).toBeNull()
     expect(findTopLevelFunction(path, source, tree, 'g#1')).toBeNull()
     expect(findTopLevelFunction(path, source, tree, 'g#3')).toBeNull()
+  })
+})
+
+describe('a tree kept from a capture (languages.ts keepTree / takeTree)', () => {
+  it('is handed over once, only for exactly the text it was parsed from', () => {
+    const tree = parse('python', GOOD)
+    keepTree('src/a.py', GOOD, tree)
+    expect(takeTree('src/a.py', GOOD + '\n')).toBeUndefined()
+    // A miss drops it too: the file changed since the capture.
+    expect(takeTree('src/a.py', GOOD)).toBeUndefined()
+    keepTree('src/a.py', GOOD, tree)
+    expect(takeTree('src/a.py', GOOD)).toBe(tree)
+    expect(takeTree('src/a.py', GOOD)).toBeUndefined()
+  })
+
+  it('keeps at most 32 files, the newest', () => {
+    for (let i = 0; i < 40; i++) keepTree(`src/m${i}.py`, GOOD, parse('python', GOOD))
+    expect(takeTree('src/m0.py', GOOD)).toBeUndefined()
+    expect(takeTree('src/m7.py', GOOD)).toBeUndefined()
+    expect(takeTree('src/m8.py', GOOD)).toBeDefined()
+    expect(takeTree('src/m39.py', GOOD)).toBeDefined()
+  })
+
+  it('a rewind right after a capture reads the file the capture parsed, and its result is the same as without', async () => {
+    ws = await makeWorkspace({ 'src/auth/verify.py': GOOD })
+    const rec = new Recorder(ws.root)
+    await rec.intent('i1')
+    const bad = GOOD.replace(/if not token:\n.*\n    return hmac.compare_digest\(token, secret\)/, 'return True')
+    await ws.write('src/auth/verify.py', bad)
+    await rec.intent('i2-bad')
+    const blobs = new MemoryBlobStore()
+    const target = await versionFromHistory(rec.history, 'i1', 'src/auth/verify.py', 'verify_token', blobs)
+    const kept = takeTree('src/auth/verify.py', bad)
+    expect(kept).toBeDefined()
+    keepTree('src/auth/verify.py', bad, kept!)
+    await rewindUnit({ root: ws.root, blobs }, { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts: 5 })
+    expect(await ws.read('src/auth/verify.py')).toBe(GOOD)
+    // Taken by the rewind.
+    expect(takeTree('src/auth/verify.py', bad)).toBeUndefined()
   })
 })
