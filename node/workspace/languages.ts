@@ -71,12 +71,13 @@ export function parse (lang: Language, source: string, oldTree?: Tree): Tree {
  * Trees of files a capture has just parsed whole, each handed over once to the next whole parse
  * of exactly that text of that path: the rewind an operator runs right after an agent's intent
  * then does not parse the file again (a 5,000-line file: ~25 ms). Taken, not shared, since the
- * taker may edit the tree. At most 32 files and 4 Mi characters of source; the oldest go first.
+ * taker may edit the tree. At most 16 files and 1 Mi characters of source (a tree costs several
+ * times its text in native memory); the oldest go first.
  */
 const kept = new Map<string, { source: string, tree: Tree }>()
 let keptChars = 0
-const KEPT_TREES = 32
-const KEPT_CHARS = 4 * 1024 * 1024
+const KEPT_TREES = 16
+const KEPT_CHARS = 1024 * 1024
 
 /** Keeps `tree`, just parsed from `source` and no longer used by the caller, for `takeTree`. */
 export function keepTree (path: string, source: string, tree: Tree): void {

@@ -363,12 +363,12 @@ describe('a tree kept from a capture (languages.ts keepTree / takeTree)', () => 
     expect(takeTree('src/a.py', GOOD)).toBeUndefined()
   })
 
-  it('keeps at most 32 files, the newest', () => {
-    for (let i = 0; i < 40; i++) keepTree(`src/m${i}.py`, GOOD, parse('python', GOOD))
+  it('keeps at most 16 files, the newest', () => {
+    for (let i = 0; i < 24; i++) keepTree(`src/m${i}.py`, GOOD, parse('python', GOOD))
     expect(takeTree('src/m0.py', GOOD)).toBeUndefined()
     expect(takeTree('src/m7.py', GOOD)).toBeUndefined()
     expect(takeTree('src/m8.py', GOOD)).toBeDefined()
-    expect(takeTree('src/m39.py', GOOD)).toBeDefined()
+    expect(takeTree('src/m23.py', GOOD)).toBeDefined()
   })
 
   it('a rewind right after a capture reads the file the capture parsed, and its result is the same as without', async () => {
