@@ -27,6 +27,7 @@ export type BackendSyncState = Parameters<Backend['generateSyncMessage']>[0]
 interface WasmApi {
   initSyncState: () => BackendSyncState
   exportSyncState: (state: BackendSyncState) => ExportedSyncState
+  importSyncState: (state: ExportedSyncState) => BackendSyncState
   encodeSyncState: (state: BackendSyncState) => Uint8Array
   decodeSyncState: (data: Uint8Array) => BackendSyncState
 }
@@ -80,6 +81,11 @@ export interface ExportedSyncState {
 /** Everything a sync state holds, as plain data. */
 export function exportSyncState (state: BackendSyncState): ExportedSyncState {
   return wasm.exportSyncState(state)
+}
+
+/** A sync state from `exportSyncState`'s plain data. */
+export function importSyncState (state: ExportedSyncState): BackendSyncState {
+  return wasm.importSyncState(state)
 }
 
 // Below this, loading stored data cold costs less than warming up first.

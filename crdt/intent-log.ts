@@ -23,7 +23,7 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
-import { decodeBackendSyncState, encodeBackendSyncState, exportSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
+import { decodeBackendSyncState, encodeBackendSyncState, exportSyncState, importSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
 import { badChangeSignature, changeSignatureCheck, ownsActor, signChange, writerActor } from './change-auth.js'
 import { verifyRaw, type KeyPair } from './crypto.js'
 import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError, QuotaError } from './errors.js'
@@ -616,12 +616,13 @@ export class IntentLog {
     // JS view (a copy of the whole records map per message).
     const target = base ?? this.doc
     const backend = A.getBackend(target)
-    const nextState = state.clone()
+    let nextState = state.clone()
     try {
       backend.receiveSyncMessage(nextState, message)
     } catch (err) {
       throw new MalformedError(`automerge refused a staged sync message: ${(err as Error).message}`)
     }
+    nextState = answerableNeeds(nextState, message, backend)
     this.doc = target
     if (staged.changes.length > 0) {
       this.pristine = false
@@ -660,7 +661,7 @@ export class IntentLog {
     // message whose heads equal ours would set them).
     const env = readEnvelope(message)
     if (env === null) return undefined
-    const nextState = state.clone()
+    let nextState = state.clone()
     const lastSent = nextState.lastSentHeads
     try {
       backend.receiveSyncMessage(nextState, replaceChanges(message, env, []))
@@ -668,6 +669,7 @@ export class IntentLog {
       return undefined
     }
     nextState.lastSentHeads = lastSent
+    nextState = answerableNeeds(nextState, message, backend)
     const metas = backend.getChangesMeta([])
     const puts = documentPuts(backend, metas, { chunk: document, values: loaded.records })
     if (puts === undefined) return undefined
@@ -837,6 +839,22 @@ export class IntentLog {
 }
 
 /** Largest whole document sent saved without DEFLATE (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
+/**
+ * The state with the peer's need cut to the changes `backend` holds. Automerge answers a need
+ * it cannot meet with nothing at all (its generateSyncMessage gives up on the whole message), so
+ * one hash the peer asked for and we lack (a dependency a refused change named, which the peer
+ * asks every neighbour for: `needs`) silenced the link for good while the peer waited for our
+ * answer (swarm seeds 510 and 597: peers never converged). Read from the envelope first: a
+ * message with no need costs nothing here.
+ */
+function answerableNeeds (state: SyncState, message: Uint8Array, backend: Backend): SyncState {
+  if ((readEnvelope(message)?.needs ?? 0) === 0) return state
+  const plain = exportSyncState(state)
+  const need = (plain.theirNeed ?? []) as string[]
+  const held = need.filter((h) => backend.getChangeMetaByHash(h) !== null)
+  return held.length === need.length ? state : importSyncState({ ...plain, theirNeed: held })
+}
+
 export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024
 // Changes asked for at once after refusals for missing dependencies, and in how many messages.
 const MAX_NEEDS = 256

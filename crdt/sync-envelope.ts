@@ -21,6 +21,8 @@ export interface Envelope {
   /** Byte range of the changes field (its count and every entry). */
   readonly changesAt: number
   readonly changesEnd: number
+  /** How many change hashes the message's need field asks for. */
+  readonly needs: number
 }
 
 export const SYNC_MESSAGE_V1 = 0x42
@@ -33,7 +35,7 @@ export function readEnvelope (m: Uint8Array): Envelope | null {
   const c: Cursor = { d: m, at: 1, end: m.length }
   try {
     skipHashes(c) // heads
-    skipHashes(c) // need
+    const needs = skipHashes(c)
     const haves = uleb(c)
     if (haves > m.length - c.at) return null
     for (let i = 0; i < haves; i++) {
@@ -49,7 +51,7 @@ export function readEnvelope (m: Uint8Array): Envelope | null {
       changes.push(m.subarray(c.at, c.at + len))
       skip(c, len)
     }
-    return { version: m[0], changes, changesAt, changesEnd: c.at }
+    return { version: m[0], changes, changesAt, changesEnd: c.at, needs }
   } catch {
     return null
   }
@@ -68,8 +70,11 @@ export function replaceChanges (m: Uint8Array, env: Envelope, entries: readonly 
   return out
 }
 
-function skipHashes (c: Cursor): void {
-  skip(c, uleb(c) * HASH_BYTES)
+// Skips a list of hashes; how many it held.
+function skipHashes (c: Cursor): number {
+  const n = uleb(c)
+  skip(c, n * HASH_BYTES)
+  return n
 }
 
 /**

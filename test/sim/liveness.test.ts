@@ -2,6 +2,7 @@
 // everyone from then on, so it is left out; a peer that really stays behind still fails the run.
 import { describe, expect, it } from 'vitest'
 import { runScenario } from '../../sim/run.js'
+import { runSwarmSeed } from '../../sim/swarm.js'
 import { islandScenario } from './helpers.js'
 
 describe('liveness', () => {
@@ -22,4 +23,14 @@ describe('liveness', () => {
     const r = runScenario(away, { seed: 5 })
     expect(r.violations.map((v) => v.property)).toContain('liveness')
   }, 60_000)
+
+  // A need the answering peer could not meet (a dependency of a refused change, asked of every
+  // neighbour) made Automerge answer nothing on that link for good: the Mothership and frank
+  // (510), the Mothership and everyone (597) never converged. crdt/intent-log.ts answerableNeeds.
+  it('swarm seeds 510 and 597 converge (a need nobody can meet no longer silences a link)', async () => {
+    for (const seed of [510, 597]) {
+      const r = await runSwarmSeed(seed)
+      expect(r.violations, `seed ${seed}`).toEqual([])
+    }
+  }, 120_000)
 })
