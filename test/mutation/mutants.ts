@@ -25,6 +25,9 @@ export interface Mutant {
 const swarm = (from: number, to: number): PlanRun[] => Array.from({ length: to - from + 1 }, (_, i) => ({ swarm: from + i }))
 // Victims cut off with a revoked peer that feeds them beacons: stale from max_staleness + skew on.
 const beaconRelay: PlanRun = { scenario: 'sim/scenarios/beacon-relay.toml', seed: 7, mode: 'model' }
+// Staleness alone: an island without beacons for longer than twice the bound (no revocation,
+// so no beacon ahead of the chain makes the peers stale first, as in beacon-relay).
+const staleIsland: PlanRun = { scenario: 'sim/scenarios/stale-island.toml', seed: 7, mode: 'model' }
 
 /** Every mutant the suite applies, one at a time. */
 export const MUTANTS: Mutant[] = [
@@ -114,7 +117,7 @@ export const MUTANTS: Mutant[] = [
     file: 'crdt/beacon.ts',
     find: '  return asOf === null || now - asOf > limits.maxStalenessMs + limits.maxClockSkewMs',
     replace: '  return asOf === null || now - asOf > 2 * limits.maxStalenessMs + limits.maxClockSkewMs',
-    runs: [beaconRelay, ...swarm(1, 6)]
+    runs: [staleIsland, beaconRelay, ...swarm(1, 6)]
   },
   {
     id: 'lockdown-ignored-on-receipt',
