@@ -25,12 +25,12 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { joinWithoutDaemon } from '../cli/join-offline.js'
 import { loadConfig } from '../node/config.js'
 import { callControl, pingControl } from '../node/control/client.js'
 import { initHome } from '../node/home.js'
 import { loadIdentity } from '../node/identity.js'
 import { mothershipInit } from '../node/mothership/mothership.js'
+import { runOperation } from '../node/operations.js'
 import { NodeRuntime } from '../node/runtime.js'
 import { median, report, type Row } from './lib/harness.js'
 
@@ -142,7 +142,8 @@ async function main (): Promise<void> {
     for (let i = 0; i < PEERS + RUNS; i++) {
       const n = await makeNode(dir, i < PEERS ? `p${i}` : `victim${i - PEERS}`)
       const { token } = await callControl(ms.home, 'issue-peer', { user: n.name, role: 'contributor' }) as { token: string }
-      await joinWithoutDaemon(n.home, token, await loadConfig(n.home, { env: ENV }))
+      const rt = await NodeRuntime.open(n.home, { loaded: await loadConfig(n.home, { env: ENV }) })
+      try { await runOperation('join', { token }, { rt }) } finally { await rt.close() }
       all.push(n);
       (i < PEERS ? peers : victims).push(n)
     }

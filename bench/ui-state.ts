@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initHome } from '../node/home.js'
-import { OPERATIONS } from '../node/operations.js'
+import { runOperation } from '../node/operations.js'
 import { NodeRuntime } from '../node/runtime.js'
 import { receiptSummary, summaryJson } from '../node/sync/receipts.js'
 import { incidentState } from '../node/ui/state.js'
@@ -28,16 +28,16 @@ async function measureAt (n: number): Promise<Row[]> {
   await initHome(home)
   const rt = await NodeRuntime.open(home, { flags: { 'quotas.records_per_hour': String(2 * n + 100), 'quotas.bytes_per_hour': String(4096 * n + 1_000_000) } })
   try {
-    await OPERATIONS['mothership-init'](rt, { team: 'acme', user: 'ops' })
-    await OPERATIONS.lockdown(rt, { reason: 'bench' })
-    await OPERATIONS.unlock(rt, { reason: 'bench' })
+    await runOperation('mothership-init', { team: 'acme', user: 'ops' }, { rt })
+    await runOperation('lockdown', { reason: 'bench' }, { rt })
+    await runOperation('unlock', { reason: 'bench' }, { rt })
     const text = 'move the token check ahead of session creation and log the refusal reason; '.repeat(4).slice(0, 300)
     for (let i = 0; i < n; i += 100) {
       await Promise.all(Array.from({ length: Math.min(100, n - i) }, async (_, k) => await rt.appendRecord({ kind: 'intent', text: `${i + k} ${text}` })))
       const chain = rt.requireChain()
       await rt.appendRecord({ kind: 'receipt', text: '', data: summaryJson(receiptSummary(rt.store.intent.log.records(), chain.head)) })
     }
-    const run = async (op: string, p: Record<string, unknown>): Promise<any> => await OPERATIONS[op](rt, p)
+    const run = async (op: string, p: Record<string, unknown>): Promise<any> => await runOperation(op, p, { rt })
     const first = await incidentState(rt, run, { actions: false }) as { front: Array<{ kind: string, confirmed: number }>, status: { records: { total: number } } }
     if (first.status.records.total < n || first.front[0]?.kind !== 'unlock' || first.front[0].confirmed !== 1) throw new Error(`the state is wrong: ${JSON.stringify({ total: first.status.records.total, front: first.front })}`)
     const wall: number[] = []

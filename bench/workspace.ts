@@ -26,7 +26,7 @@ import { extractUnits } from '../node/workspace/units.js'
 import { versionFromHistory } from '../node/workspace/versions.js'
 import { initHome } from '../node/home.js'
 import { mothershipInit } from '../node/mothership/mothership.js'
-import { OPERATIONS } from '../node/operations.js'
+import { runOperation } from '../node/operations.js'
 import { NodeRuntime } from '../node/runtime.js'
 import { median, report, type Row } from './lib/harness.js'
 
@@ -105,7 +105,7 @@ async function benchRewind (lang: 'ts' | 'py'): Promise<Row> {
 
 /**
  * `aura rewind` as the user runs it, minus process start: the node operation the daemon serves
- * (OPERATIONS.rewind on an open node with a real level store), which reads the history from the
+ * (the rewind operation on an open node with a real level store), which reads the history from the
  * log, takes the pre-rewind snapshot (blobs stored and replicated) and makes the two signed
  * durable appends (snapshot and rewind records), besides the surgery benchRewind times alone.
  * The target is an intent (the version comes from the recorded deltas) or a snapshot (the
@@ -128,13 +128,13 @@ async function benchRewindOp (target: 'intent' | 'snapshot', afterIntent = false
   try {
     await mkdir(join(root, 'src'), { recursive: true })
     await writeFile(file, bigFile('ts', (i) => mark(i)))
-    const baseline = await OPERATIONS['log-intent'](rt, { text: 'baseline', workspace: root }) as { baseline: { snapshot: string } }
+    const baseline = await runOperation('log-intent', { text: 'baseline', workspace: root }, { rt }) as { baseline: { snapshot: string } }
     // A good intent elsewhere in the file, then the bad change to handler250 and a neighbour edit.
     await writeFile(file, bigFile('ts', (i) => i === 100 ? '.slice(0)' : mark(i)))
-    const good = await OPERATIONS['log-intent'](rt, { text: 'good', workspace: root }) as { id: string }
+    const good = await runOperation('log-intent', { text: 'good', workspace: root }, { rt }) as { id: string }
     const bad = bigFile('ts', (i) => i === 100 ? '.slice(0)' : i === 250 ? '.concat(evil())' : i === 251 ? '.slice(1)' : mark(i))
     await writeFile(file, bad)
-    await OPERATIONS['log-intent'](rt, { text: 'bad', workspace: root })
+    await runOperation('log-intent', { text: 'bad', workspace: root }, { rt })
     const expected = bigFile('ts', (i) => i === 100 ? '.slice(0)' : i === 251 ? '.slice(1)' : mark(i))
     const to = target === 'intent' ? good.id : baseline.baseline.snapshot
     const times: number[] = []
@@ -142,10 +142,10 @@ async function benchRewindOp (target: 'intent' | 'snapshot', afterIntent = false
     for (let k = 0; k < REWIND_RUNS; k++) {
       await writeFile(file, bad)
       // Playbook 3's path: the agent's intent captured the bad version, then the operator rewinds.
-      if (afterIntent) await OPERATIONS['log-intent'](rt, { text: `bad again ${k}`, workspace: root })
+      if (afterIntent) await runOperation('log-intent', { text: `bad again ${k}`, workspace: root }, { rt })
       const c0 = process.cpuUsage()
       const t0 = performance.now()
-      const r = await OPERATIONS.rewind(rt, { function: `${path}:${name}`, to, workspace: root }) as { changed: boolean, record: string | null }
+      const r = await runOperation('rewind', { function: `${path}:${name}`, to, workspace: root }, { rt }) as { changed: boolean, record: string | null }
       times.push(performance.now() - t0)
       const c = process.cpuUsage(c0)
       cpuTimes.push((c.user + c.system) / 1000)

@@ -1,7 +1,8 @@
 /**
  * How commands reach a node: through the running daemon's control socket when there is one
  * (so changes are pushed to peers at once), otherwise by opening the node directly. Both run
- * the same operation (node/operations.ts) and fail with the same codes.
+ * the same operation (node/operations.ts), its parameters checked by the same schema, and fail
+ * with the same codes.
  *
  * @example
  * const result = await callNode(io, 'trace', { since: '6h' })
@@ -22,19 +23,17 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
     // store, and opening it here would only fail on its lock with E_DAEMON_RUNNING.
     if (!noDaemon(err) || opts.daemonOnly === true) throw err
   }
-  const { NodeRuntime } = await import('../node/runtime.js')
-  const { OPERATIONS } = await import('../node/operations.js')
-  const op = OPERATIONS[method]
+  const [{ NodeRuntime }, { runOperation }] = await Promise.all([import('../node/runtime.js'), import('../node/operations.js')])
   const rt = await NodeRuntime.open(home, { loaded: await io.config() })
   try {
-    return await op(rt, params)
+    return await runOperation(method, params, { rt })
   } finally {
     await rt.close()
   }
 }
 
 /**
- * Runs a list-valued operation (node/operations.ts STREAM_OPERATIONS), handing each row to
+ * Runs a list-valued operation (node/operations.ts: `trace`, `audit-export`), handing each row to
  * `onRow` as it comes: streamed from the daemon, or produced here from the store when none runs.
  * Resolves with the number of rows.
  */
@@ -47,12 +46,11 @@ export async function streamNode (io: CommandIO, method: string, params: Record<
   } catch (err) {
     if (!noDaemon(err)) throw err
   }
-  const { NodeRuntime } = await import('../node/runtime.js')
-  const { STREAM_OPERATIONS } = await import('../node/operations.js')
+  const [{ NodeRuntime }, { operationRows }] = await Promise.all([import('../node/runtime.js'), import('../node/operations.js')])
   const rt = await NodeRuntime.open(home, { loaded: await io.config() })
   try {
     let count = 0
-    for (const row of await STREAM_OPERATIONS[method](rt, params)) {
+    for (const row of await operationRows(method, params, { rt })) {
       onRow(row)
       count++
     }

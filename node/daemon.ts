@@ -18,12 +18,13 @@ import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
 import { Dialer } from './net/dialer.js'
 import { keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
-import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk, requestJoin } from './mothership/join.js'
+import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk } from './mothership/join.js'
 import { loadObservedAddresses, saveListenAddresses, saveObservedAddresses } from './mothership/addresses.js'
 import { AuditStream } from './evidence/export-stream.js'
 import { createDaemonLog, type DaemonLog } from './log/daemon-log.js'
 import { ConfigReloader, checkCallOverrides, type CallOverrides } from './config-reload.js'
-import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
+import { OPERATIONS, operationRows, runOperation } from './operations.js'
+import type { DaemonControls, LiveState, OperationContext } from './operation.js'
 import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { FUTURE_TOLERANCE_MS } from '../crdt/write-rules.js'
@@ -200,26 +201,13 @@ class DaemonImpl implements Daemon {
       log: (line) => this.log.warn({ event: 'config-reload' }, line.replace(/^aura: /, '')),
       changed: (keys) => { if (keys.includes('sync.max_staleness') || keys.includes('sync.max_clock_skew')) this.applyFreshness() }
     })
+    // The operation table is the daemon's table: parameters are checked here, at the socket.
     const methods: Record<string, (p: Record<string, unknown>) => Promise<unknown>> = {}
     for (const [name, op] of Object.entries(OPERATIONS)) {
-      methods[name] = async (p) => await op(this.rt, p, this.live())
-    }
-    // Evidence goes row by row, so its size is bounded by nothing but the store.
-    for (const [name, op] of Object.entries(STREAM_OPERATIONS)) {
-      methods[name] = async (p) => new ControlStream(await op(this.rt, p))
-    }
-    methods['config-state'] = async () => this.reloader!.state()
-    methods.ping = async () => ({ ok: true, peer: this.rt.identity.shortId })
-    methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
-    methods.join = async (p) => await this.join(String(p.token ?? ''))
-    methods.ui = async (p) => await this.openUi(p)
-    methods.revocations = async () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
-    methods['peer-add'] = async (p) => {
-      const res = await OPERATIONS['peer-add'](this.rt, p)
-      this.dialer.add(String(p.addr))
-      this.dialer.wake()
-      this.dialer.run()
-      return res
+      // Evidence goes row by row, so its size is bounded by nothing but the store.
+      methods[name] = op.rows === undefined
+        ? async (p) => await runOperation(name, p, this.context())
+        : async (p) => new ControlStream(await operationRows(name, p, this.context()))
     }
     // A command's own `--set` / `AURA_*` (sent as `_config`) must match what the daemon uses.
     for (const [name, method] of Object.entries(methods)) {
@@ -249,10 +237,36 @@ class DaemonImpl implements Daemon {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
   }
 
+  // What an operation run by the daemon is given: the node, its live state, and what only the daemon can do.
+  private context (): OperationContext & { live: LiveState, daemon: DaemonControls } {
+    return {
+      rt: this.rt,
+      live: this.live(),
+      daemon: {
+        host: this.host,
+        configState: () => this.reloader!.state(),
+        stop: () => { setTimeout(() => { void this.stop() }, 10) },
+        joined: (peers) => {
+          this.startEngine()
+          for (const a of peers) this.dialer.add(a)
+          this.dialer.wake()
+          this.dialer.run()
+        },
+        dial: (addr) => {
+          this.dialer.add(addr)
+          this.dialer.wake()
+          this.dialer.run()
+        },
+        openUi: async (p) => await this.openUi(p),
+        revocations: () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
+      }
+    }
+  }
+
   /** `aura ui`: the incident page (node/ui/), started on first call; each call mints a new one-time login URL. */
   private async openUi (p: Record<string, unknown>): Promise<{ url: string, port: number, actions: boolean }> {
     const { ensureUiServer } = await import('./ui/server.js')
-    const ui = await ensureUiServer(this.ui, p, { rt: this.rt, run: async (op, params) => await OPERATIONS[op](this.rt, params, this.live()) })
+    const ui = await ensureUiServer(this.ui, p, { rt: this.rt, run: async (op, params) => await runOperation(op, params, this.context()) })
     return { url: ui.loginUrl(), port: ui.port, actions: ui.actions }
   }
 
@@ -403,20 +417,6 @@ class DaemonImpl implements Daemon {
     this.engine.addLink(link)
   }
 
-  private async join (token: string): Promise<unknown> {
-    if (this.rt.chain !== null) {
-      const { ExistsError } = await import('../crdt/errors.js')
-      throw new ExistsError(`this node already belongs to team '${this.rt.chain.team}'`)
-    }
-    const joined = await requestJoin(this.host, token)
-    const result = await adoptJoin(this.rt, joined)
-    this.startEngine()
-    for (const a of joined.peers) this.dialer.add(a)
-    this.dialer.wake()
-    this.dialer.run()
-    return result
-  }
-
   private joinSource (key: KeyId): { source: string, publicKey: Uint8Array } {
     const conn = this.host.libp2p.getConnections().find((c) => keyIdFromPeerId(c.remotePeer) === key)
     const pub = conn?.remotePeer.publicKey?.raw
@@ -558,27 +558,6 @@ class DaemonImpl implements Daemon {
     })()
     await this.stopping
   }
-}
-
-/** Persists what a join returned: the chain and the peers to sync with. */
-export async function adoptJoin (rt: NodeRuntime, joined: Awaited<ReturnType<typeof requestJoin>>): Promise<unknown> {
-  const genesisKey = joined.entries.find((e) => e.seq === 0)
-  if (genesisKey === undefined) throw new NotAdmittedError('the Mothership sent no genesis entry')
-  await rt.adoptEntries(joined.entries)
-  const chain = rt.requireChain()
-  if (chain.mothershipKeyId !== joined.mothership) {
-    throw new NotAdmittedError('the chain received is not signed by the Mothership key named in the token')
-  }
-  if (chain.member(rt.key) === undefined) throw new NotAdmittedError('the Mothership answered but did not admit this key')
-  const { keyIdFromMultiaddr } = await import('./net/peer-identity.js')
-  for (const addr of joined.peers) {
-    const key = keyIdFromMultiaddr(addr)
-    if (key === null || key === rt.key) continue
-    const prev = await rt.store.peers.get(key)
-    await rt.store.peers.put(key, { addrs: [...new Set([addr, ...(prev?.addrs ?? [])])], seen: prev?.seen ?? null })
-  }
-  await rt.audit('joined', { team: joined.team, user: joined.user, role: joined.role })
-  return { joined: joined.team, peer: rt.identity.shortId, user: joined.user, role: joined.role, authority: chain.head, peers: joined.peers.length }
 }
 
 function preciseNow (): number {

@@ -124,10 +124,10 @@ async function teamView (home: string, status: any, loaded: LoadedConfig | null)
       const { callControl } = await import('./control/client.js')
       return await facts(async (m) => await callControl(home, m, {}, 10_000))
     }
-    const [{ NodeRuntime }, { OPERATIONS }] = await Promise.all([import('./runtime.js'), import('./operations.js')])
+    const [{ NodeRuntime }, { runOperation }] = await Promise.all([import('./runtime.js'), import('./operations.js')])
     const rt = await NodeRuntime.open(home, { loaded })
     try {
-      return await facts(async (m) => await OPERATIONS[m](rt, {}))
+      return await facts(async (m) => await runOperation(m, {}, { rt }))
     } finally {
       await rt.close()
     }

@@ -1,222 +1,299 @@
 /**
- * Every operation the CLI can ask of a node, in one table. The daemon serves them over its
- * control socket; without a daemon the CLI opens the node and calls them directly. Either way
- * the same code runs and the same errors (with the same codes) come back.
+ * Every operation a node offers, in one table: each declares its zod parameters, whether it needs
+ * the daemon, and what it returns (the type of its `run`). The daemon serves the table over its
+ * control socket, checking parameters there; without a daemon the CLI opens the node and calls
+ * the same entries; the MCP tools and the incident page call them too — all through
+ * `invokeOperation` (node/operation.ts), so the same parameters are refused with the same E_USAGE
+ * and the same errors (with the same codes) come back whoever asks.
+ *
+ * Loading this table is cheap: the implementations are imported inside `run`.
  *
  * @example
- * const result = await OPERATIONS['log-intent'](rt, { text: 'fix login' })
+ * const result = await invokeOperation(OPERATIONS, 'log-intent', { text: 'fix login' }, { rt })
  */
-import { effectiveView } from '../crdt/effective-view.js'
-import { UsageError } from '../crdt/errors.js'
-import { RECORD_KINDS } from '../crdt/record.js'
-import { oneOfValues } from './config/suggest.js'
-import { shortId, type KeyId } from '../crdt/ids.js'
-import type { NodeRuntime } from './runtime.js'
-import { traceRecords, traceRows, type RecordFilter } from './evidence/trace.js'
-import { auditExport, auditExportLines } from './evidence/audit-export.js'
-import type { AuditStreamStatus } from './evidence/export-stream.js'
-import type { RefusedChanges } from './sync/engine.js'
-import type { ConfigState } from './config-reload.js'
-import { receiptSummary, syncStatus } from './sync/receipts.js'
-import { resolveRecord } from './evidence/resolve-record.js'
-import * as ms from './mothership/mothership.js'
-import { issueAgent, listAgents, resolveAgent, revokeAgent } from './agents/agents.js'
-import { inbox, sendMessage } from './agents/sentinel.js'
-import { mcpCall } from './agents/mcp-tools.js'
+import { z } from 'zod'
+import { defineOperation, defineStreamOperation, invokeOperation, invokeRows, type OperationContext, type ParamsOf, type ResultOf } from './operation.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
-import { claimZone, listZones, releaseZone } from './zones/zones.js'
 
-import type { ConnectionInfo } from './net/host.js'
+export type { LiveState } from './operation.js'
 
-/** What a running daemon adds to an operation: live network state. */
-export interface LiveState {
-  listen: string[]
-  connected: KeyId[]
-  lastRefusal: { code: string, message: string, peer: string | null, at: string } | null
-  stale: boolean
-  lastBeacon: number | null
-  knownAddresses: Array<{ addr: string, lastError: string | null }>
-  /** Open connections: direct or relayed, remote address, round trip (ms). */
-  connections: ConnectionInfo[]
-  /** Addresses peers observed this node at (identify): its face outside a NAT. */
-  observed: string[]
-  /** Whether this node serves as a circuit relay for admitted peers now. */
-  relay: boolean
-  startedAt: number
-  /** Continuous audit export (`[audit.export]`), when enabled. */
-  auditExport: AuditStreamStatus | null
-  /** Intent-log changes refused on sync links, per peer, direction and code (node/sync/engine.ts). */
-  refusedChanges?: RefusedChanges[]
-  /** aura.toml as the daemon applied it: keys waiting for a restart, the last refused reload. */
-  config: Pick<ConfigState, 'restartNeeded' | 'error'> | null
+// A parameter that must be given, as a non-blank string.
+const required = z.string().refine((s) => s.trim() !== '', 'must not be empty')
+const optional = z.string().optional()
+const flag = z.boolean().optional()
+// One value or several (`--to a --to b`).
+const some = z.union([z.string(), z.array(z.string())]).optional()
+// Who writes: this node's user (`actor` names the person), or an agent whose credential is in this home.
+const acting = { agent: optional, actor: optional }
+// Records to look at, as `aura trace` filters them.
+const filter = { actor: optional, signer: optional, since: optional }
+const none = z.strictObject({})
+
+async function traceFilter (p: { actor?: string, signer?: string, since?: string, kind?: string, receipts?: boolean }): Promise<import('./evidence/trace.js').RecordFilter> {
+  // An unknown --kind is refused, never a filter that matches nothing.
+  const [{ oneOfValues }, { RECORD_KINDS }] = await Promise.all([import('./config/suggest.js'), import('../crdt/record.js')])
+  return { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind === undefined ? undefined : oneOfValues('--kind', p.kind, RECORD_KINDS), receipts: p.receipts === true }
 }
 
-/** Refused changes newer than this are a problem in `aura status`; older ones are only listed. */
-const REFUSED_RECENT_MS = 10 * 60_000
-
-/** One operation: params in, JSON out. `live` is set when a daemon runs it. */
-export type Operation = (rt: NodeRuntime, params: Record<string, any>, live?: LiveState) => Promise<unknown>
-
-function need (params: Record<string, unknown>, name: string): string {
-  const v = params[name]
-  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`missing ${name}`)
-  return v
-}
-
-/** An operation whose result is a list of rows, produced one at a time. */
-export type StreamOperation = (rt: NodeRuntime, params: Record<string, any>) => Promise<Iterable<unknown>>
-
-// One reading of trace's parameters for both tables: an unknown --kind is refused, never a filter.
-function traceFilter (p: Record<string, any>): RecordFilter {
-  return { actor: p.actor, signer: p.signer, since: p.since, kind: p.kind === undefined ? undefined : oneOfValues('--kind', String(p.kind), RECORD_KINDS), receipts: p.receipts === true }
-}
-
-/**
- * The operations whose results can outgrow any single answer (evidence of a large store): the
- * daemon streams their rows over the control socket and the CLI writes each as it arrives. The
- * same names in OPERATIONS return the rows as one array (MCP tools, small callers).
- */
-export const STREAM_OPERATIONS: Record<string, StreamOperation> = {
-  trace: async (rt, p) => traceRows(rt, traceFilter(p)),
-  'audit-export': async (rt, p) => await auditExportLines(rt, { actor: p.actor, signer: p.signer, since: p.since })
-}
+const ms = async (): Promise<typeof import('./mothership/mothership.js')> => await import('./mothership/mothership.js')
+const agents = async (): Promise<typeof import('./agents/agents.js')> => await import('./agents/agents.js')
 
 /** The operation table. */
-export const OPERATIONS: Record<string, Operation> = {
-  // With a workspace (params.workspace, [workspace] path, or a checkout at params.cwd) the
-  // record carries the units changed since the last intent; see node/workspace-node/.
-  'log-intent': async (rt, p) => await (await import('./workspace-node/log-intent.js')).logIntent(rt, p),
+export const OPERATIONS = {
+  'log-intent': defineOperation({
+    summary: 'Append a signed intent (an incident when the text starts with INCIDENT:), with the workspace\'s changes',
+    daemon: 'optional',
+    // With a workspace (workspace, [workspace] path, or a checkout at cwd) the record carries the
+    // units changed since the last intent; see node/workspace-node/. `delta` is used only without one.
+    params: z.strictObject({ text: required, ...acting, delta: z.unknown().optional(), workspace: optional, cwd: optional }),
+    run: async ({ rt }, p) => await (await import('./workspace-node/log-intent.js')).logIntent(rt, p)
+  }),
 
   ...WORKSPACE_OPERATIONS,
 
-  trace: async (rt, p) => traceRecords(rt, traceFilter(p)),
+  // The rows of a large store can outgrow any single answer: the daemon streams them.
+  trace: defineStreamOperation({
+    summary: 'Records with their status (effective, quarantined), oldest first',
+    daemon: 'optional',
+    params: z.strictObject({ ...filter, kind: optional, receipts: flag }),
+    rows: async ({ rt }, p) => (await import('./evidence/trace.js')).traceRows(rt, await traceFilter(p))
+  }),
+  'audit-export': defineStreamOperation({
+    summary: 'Records and audit events as verifiable JSON lines',
+    daemon: 'optional',
+    params: z.strictObject(filter),
+    rows: async ({ rt }, p) => await (await import('./evidence/audit-export.js')).auditExportLines(rt, p)
+  }),
 
-  'audit-export': async (rt, p) => await auditExport(rt, { actor: p.actor, signer: p.signer, since: p.since }),
+  status: defineOperation({
+    summary: 'This node: identity, team, authority head, records, connections, problems',
+    daemon: 'optional',
+    params: none,
+    run: async ({ rt, live }) => {
+      const s = (await import('./status.js')).nodeStatus(rt, live)
+      const workspace = await (await import('./workspace-node/apply-ops.js')).workspaceSummary(rt)
+      if (workspace.conflicts > 0) s.problems.push({ code: 'E_CONFLICT', message: `${workspace.conflicts} received change${workspace.conflicts === 1 ? '' : 's'} not applied to the workspace: see \`aura conflicts\`` })
+      return { ...s, workspace }
+    }
+  }),
+  'sync-status': defineOperation({
+    summary: 'Which peers hold what (receipts); with `intent`, who has received that record',
+    daemon: 'optional',
+    params: z.strictObject({ intent: optional }),
+    run: async ({ rt }, p) => {
+      const [{ receiptSummary, syncStatus }, { resolveRecord }, { unappliedSummary }] = await Promise.all([import('./sync/receipts.js'), import('./evidence/resolve-record.js'), import('./workspace-node/apply-ops.js')])
+      const chain = rt.requireChain()
+      const records = rt.store.intent.log.records()
+      const intent = p.intent === undefined ? null : resolveRecord(rt, p.intent)
+      return syncStatus({
+        records,
+        members: chain.members(),
+        isRevoked: (k) => chain.revocation(k) !== undefined,
+        self: { key: rt.key, summary: receiptSummary(records, chain.head, await unappliedSummary(rt)), now: rt.now() },
+        intent
+      })
+    }
+  }),
 
-  status: async (rt, _p, live) => {
-    const s = status(rt, live)
-    const workspace = await (await import('./workspace-node/apply-ops.js')).workspaceSummary(rt)
-    if (workspace.conflicts > 0) s.problems.push({ code: 'E_CONFLICT', message: `${workspace.conflicts} received change${workspace.conflicts === 1 ? '' : 's'} not applied to the workspace: see \`aura conflicts\`` })
-    return { ...s, workspace }
-  },
+  'mothership-init': defineOperation({
+    summary: 'Make this node the team\'s Mothership: a signing key and the genesis entry',
+    daemon: 'optional',
+    params: z.strictObject({ team: optional, user: optional }),
+    run: async ({ rt }, p) => await (await ms()).mothershipInit(rt, p)
+  }),
+  'issue-peer': defineOperation({
+    summary: 'Issue a join token for a person (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ user: required, role: required, ttl: optional, reusable: flag }),
+    run: async ({ rt }, p) => await (await ms()).issuePeer(rt, { ...p, reusable: p.reusable === true })
+  }),
+  'list-peers': defineOperation({ summary: 'Admitted peers', daemon: 'optional', params: none, run: async ({ rt }) => (await ms()).listPeers(rt) }),
+  'list-tokens': defineOperation({
+    summary: 'Join tokens issued (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ active: flag }),
+    run: async ({ rt }, p) => await (await ms()).listTokens(rt, { active: p.active === true })
+  }),
+  'revoke-peer': defineOperation({
+    summary: 'Revoke a peer key, cutting its records at the last one accepted (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ peer: required, reason: required }),
+    run: async ({ rt }, p) => await (await ms()).revokePeer(rt, p)
+  }),
+  'revoke-token': defineOperation({
+    summary: 'Revoke a join token (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ jti: required, reason: required }),
+    run: async ({ rt }, p) => await (await ms()).revokeToken(rt, p)
+  }),
+  'audit-token': defineOperation({
+    summary: 'Who tried to redeem a token, from where, with what outcome (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ jti: required }),
+    run: async ({ rt }, p) => await (await ms()).auditToken(rt, p)
+  }),
+  lockdown: defineOperation({
+    summary: 'Put the team in lockdown: no new tokens, joins, records or zone claims (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ reason: required }),
+    run: async ({ rt }, p) => await (await ms()).lockdown(rt, p)
+  }),
+  unlock: defineOperation({
+    summary: 'End a lockdown (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ reason: optional }),
+    run: async ({ rt }, p) => await (await ms()).unlock(rt, p)
+  }),
+  'rotate-key': defineOperation({ summary: 'Rotate the Mothership signing key', daemon: 'optional', params: none, run: async ({ rt }) => await (await ms()).rotateKey(rt) }),
 
-  'sync-status': async (rt, p) => {
-    const chain = rt.requireChain()
-    const records = rt.store.intent.log.records()
-    const intent = typeof p.intent === 'string' ? resolveRecord(rt, p.intent) : null
-    return syncStatus({
-      records,
-      members: chain.members(),
-      isRevoked: (k) => chain.revocation(k) !== undefined,
-      self: { key: rt.key, summary: receiptSummary(records, chain.head, await (await import('./workspace-node/apply-ops.js')).unappliedSummary(rt)), now: rt.now() },
-      intent
-    })
-  },
+  'agent-issue': defineOperation({
+    summary: 'Issue an agent credential (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ name: required, role: optional, capabilities: z.array(z.string()).optional(), ttl: optional, maxCommitsPerHour: z.number().optional() }),
+    run: async ({ rt }, p) => await (await agents()).issueAgent(rt, p)
+  }),
+  'agent-list': defineOperation({
+    summary: 'Agent credentials (and peers, with kind=peer or kind=all)',
+    daemon: 'optional',
+    params: z.strictObject({ filter: optional }),
+    run: async ({ rt }, p) => (await agents()).listAgents(rt, p)
+  }),
+  'agent-resolve': defineOperation({
+    summary: 'An agent by name or id: its key and capabilities',
+    daemon: 'optional',
+    params: z.strictObject({ agent: required }),
+    run: async ({ rt }, p) => {
+      const [{ resolveAgent }, { shortId }] = await Promise.all([agents(), import('../crdt/ids.js')])
+      const a = resolveAgent(rt, p.agent)
+      return { agent: shortId(a.key, a.name), key: a.key, capabilities: [...a.capabilities] }
+    }
+  }),
+  'agent-revoke': defineOperation({
+    summary: 'Revoke an agent credential (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ agent: required, reason: required }),
+    run: async ({ rt }, p) => await (await agents()).revokeAgent(rt, p)
+  }),
+  'agent-revoke-all': defineOperation({
+    summary: 'Revoke every credential of a role (Mothership)',
+    daemon: 'optional',
+    params: z.strictObject({ role: required, reason: required }),
+    run: async ({ rt }, p) => await (await ms()).revokeAllAgents(rt, p)
+  }),
+  'sentinel-send': defineOperation({
+    summary: 'Send a signed message to agents or peers',
+    daemon: 'optional',
+    params: z.strictObject({ text: optional, to: some, ...acting }),
+    run: async ({ rt }, p) => await (await import('./agents/sentinel.js')).sendMessage(rt, p)
+  }),
+  'sentinel-inbox': defineOperation({
+    summary: 'Messages from and to an agent (all without one)',
+    daemon: 'optional',
+    params: z.strictObject({ agent: optional, since: optional }),
+    run: async ({ rt }, p) => (await import('./agents/sentinel.js')).inbox(rt, p)
+  }),
+  'zone-claim': defineOperation({
+    summary: 'Claim a zone (paths, globs, PATH:NAME functions) for a while',
+    daemon: 'optional',
+    params: z.strictObject({ patterns: some, mode: optional, ttl: optional, ...acting }),
+    run: async ({ rt }, p) => await (await import('./zones/zones.js')).claimZone(rt, p)
+  }),
+  'zone-list': defineOperation({
+    summary: 'Zones held, newest first (active ones, or all)',
+    daemon: 'optional',
+    params: z.strictObject({ owner: optional, all: flag }),
+    run: async ({ rt }, p) => (await import('./zones/zones.js')).listZones(rt, p)
+  }),
+  'zone-release': defineOperation({
+    summary: 'Release a zone this identity claimed',
+    daemon: 'optional',
+    params: z.strictObject({ id: optional, ...acting }),
+    run: async ({ rt }, p) => await (await import('./zones/zones.js')).releaseZone(rt, p)
+  }),
+  'backup-create': defineOperation({
+    summary: 'Write a signed backup of the chain and records (all, or since) to a new file',
+    daemon: 'optional',
+    params: z.strictObject({ file: required, since: optional }),
+    run: async ({ rt }, p) => await (await import('./evidence/backup.js')).createBackup(rt, p)
+  }),
+  'backup-import': defineOperation({
+    summary: 'Import a signed backup: its entries and records go through the same checks as synced ones',
+    daemon: 'optional',
+    params: z.strictObject({ file: required }),
+    run: async ({ rt, live }, p) => await (await import('./evidence/backup.js')).importBackup(rt, { file: p.file, stale: live?.stale === true })
+  }),
+  'mcp-call': defineOperation({
+    summary: 'One MCP tool call of an agent, with its capabilities and quota enforced and audited',
+    daemon: 'optional',
+    params: z.strictObject({ agent: required, tool: z.string(), args: z.record(z.string(), z.unknown()).optional(), cwd: optional, workspace: optional }),
+    run: async (ctx, p): Promise<unknown> => {
+      const { mcpCall } = await import('./agents/mcp-tools.js')
+      return await mcpCall(ctx.rt, p, async (op, params) => await runOperation(op, params, ctx))
+    }
+  }),
 
-  'mothership-init': async (rt, p) => await ms.mothershipInit(rt, { team: p.team, user: p.user }),
-  'issue-peer': async (rt, p) => await ms.issuePeer(rt, { user: need(p, 'user'), role: need(p, 'role'), ttl: p.ttl, reusable: p.reusable === true }),
-  'list-peers': async (rt) => ms.listPeers(rt),
-  'list-tokens': async (rt, p) => await ms.listTokens(rt, { active: p.active === true }),
-  'revoke-peer': async (rt, p) => await ms.revokePeer(rt, { peer: need(p, 'peer'), reason: need(p, 'reason') }),
-  'revoke-token': async (rt, p) => await ms.revokeToken(rt, { jti: need(p, 'jti'), reason: need(p, 'reason') }),
-  'audit-token': async (rt, p) => await ms.auditToken(rt, { jti: need(p, 'jti') }),
-  lockdown: async (rt, p) => await ms.lockdown(rt, { reason: need(p, 'reason') }),
-  unlock: async (rt, p) => await ms.unlock(rt, { reason: p.reason }),
-  'rotate-key': async (rt) => await ms.rotateKey(rt),
+  'peer-add': defineOperation({
+    summary: 'Remember a peer\'s address (with its /p2p/ id) and dial it when the daemon runs',
+    daemon: 'optional',
+    params: z.strictObject({ addr: required }),
+    run: async ({ rt, daemon }, p) => {
+      const [{ keyIdFromMultiaddr }, { UsageError }, { shortId }] = await Promise.all([import('./net/peer-identity.js'), import('../crdt/errors.js'), import('../crdt/ids.js')])
+      const key = keyIdFromMultiaddr(p.addr)
+      if (key === null) throw new UsageError(`'${p.addr}' has no /p2p/<peer id> part: copy the full address from the other node's \`aura status\``)
+      const prev = await rt.store.peers.get(key)
+      await rt.store.peers.put(key, { addrs: [p.addr, ...(prev?.addrs ?? []).filter((a) => a !== p.addr)], seen: prev?.seen ?? null })
+      daemon?.dial(p.addr)
+      return { added: p.addr, peer: shortId(key) }
+    }
+  }),
+  'peer-list': defineOperation({
+    summary: 'The address book: peers and the addresses known for them',
+    daemon: 'optional',
+    params: none,
+    run: async ({ rt }) => {
+      const { shortId } = await import('../crdt/ids.js')
+      return (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, seen: info.seen === null ? null : new Date(info.seen).toISOString() }))
+    }
+  }),
+  join: defineOperation({
+    summary: 'Redeem a join token at the Mothership: through the daemon\'s host, else a transient one',
+    daemon: 'optional',
+    params: z.strictObject({ token: required }),
+    run: async ({ rt, daemon }, p) => {
+      const joined = await (await import('./mothership/join-team.js')).joinTeam(rt, p.token, daemon?.host ?? null)
+      daemon?.joined(joined.peers)
+      return joined.result
+    }
+  }),
 
-  'agent-issue': async (rt, p) => await issueAgent(rt, { name: need(p, 'name'), role: p.role, capabilities: p.capabilities, ttl: p.ttl, maxCommitsPerHour: p.maxCommitsPerHour }),
-  'agent-list': async (rt, p) => listAgents(rt, { filter: p.filter }),
-  'agent-resolve': async (rt, p) => { const a = resolveAgent(rt, need(p, 'agent')); return { agent: shortId(a.key, a.name), key: a.key, capabilities: [...a.capabilities] } },
-  'agent-revoke': async (rt, p) => await revokeAgent(rt, { agent: need(p, 'agent'), reason: need(p, 'reason') }),
-  'agent-revoke-all': async (rt, p) => await ms.revokeAllAgents(rt, { role: need(p, 'role'), reason: need(p, 'reason') }),
-  'sentinel-send': async (rt, p) => await sendMessage(rt, p),
-  'sentinel-inbox': async (rt, p) => inbox(rt, p),
-  'zone-claim': async (rt, p) => await claimZone(rt, p),
-  'zone-list': async (rt, p) => listZones(rt, p),
-  'zone-release': async (rt, p) => await releaseZone(rt, p),
-  'backup-create': async (rt, p) => await (await import('./evidence/backup.js')).createBackup(rt, { file: need(p, 'file'), since: p.since }),
-  'backup-import': async (rt, p, live) => await (await import('./evidence/backup.js')).importBackup(rt, { file: need(p, 'file'), stale: live?.stale === true }),
-  'mcp-call': async (rt, p, live) => await mcpCall(rt, p, async (op, params) => await OPERATIONS[op](rt, params, live)),
-
-  'peer-add': async (rt, p) => {
-    const addr = need(p, 'addr')
-    const { keyIdFromMultiaddr } = await import('./net/peer-identity.js')
-    const key = keyIdFromMultiaddr(addr)
-    if (key === null) throw new UsageError(`'${addr}' has no /p2p/<peer id> part: copy the full address from the other node's \`aura status\``)
-    const prev = await rt.store.peers.get(key)
-    await rt.store.peers.put(key, { addrs: [addr, ...(prev?.addrs ?? []).filter((a) => a !== addr)], seen: prev?.seen ?? null })
-    return { added: addr, peer: shortId(key) }
-  },
-  'peer-list': async (rt) => (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, seen: info.seen === null ? null : new Date(info.seen).toISOString() }))
+  // What only the running daemon can answer.
+  ping: defineOperation({ summary: 'Whether a daemon answers, and as which peer', daemon: 'required', params: none, run: async ({ rt }) => ({ ok: true, peer: rt.identity.shortId }) }),
+  stop: defineOperation({ summary: 'Stop the daemon', daemon: 'required', params: none, run: async ({ daemon }) => { daemon.stop(); return { stopping: true } } }),
+  'config-state': defineOperation({ summary: 'aura.toml as the daemon applied it: keys waiting for a restart, the last refused reload', daemon: 'required', params: none, run: async ({ daemon }) => daemon.configState() }),
+  revocations: defineOperation({ summary: 'When each revocation took effect here and its key\'s last connection closed', daemon: 'required', params: none, run: async ({ daemon }) => daemon.revocations() }),
+  ui: defineOperation({
+    summary: 'Serve the incident page; a new one-time login URL per call',
+    daemon: 'required',
+    params: z.strictObject({ port: z.union([z.string(), z.number()]).optional(), actions: flag, cwd: optional }),
+    run: async ({ daemon }, p) => await daemon.openUi(p)
+  })
 }
 
-function status (rt: NodeRuntime, live?: LiveState) {
-  const chain = rt.chain
-  const records = rt.store.intent.log.records()
-  const view = chain === null ? null : effectiveView(records, chain)
-  const self = chain?.member(rt.key)
-  const revoked = chain?.revocation(rt.key)
-  const problems: Array<{ code: string, message: string }> = []
-  if (revoked !== undefined) problems.push({ code: 'E_REVOKED', message: `this node is revoked: ${revoked.reason}` })
-  else if (live?.lastRefusal?.code === 'E_REVOKED') {
-    // Refused by a peer that holds a revocation this node has not received (it was cut off).
-    problems.push({ code: 'E_REVOKED', message: `${live.lastRefusal.peer ?? 'a peer'} refused this node: ${live.lastRefusal.message}` })
-  }
-  if (chain?.locked === true) problems.push({ code: 'E_LOCKDOWN', message: `team in lockdown: ${chain.lockdownReason ?? ''}` })
-  if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon: new records from others are refused' })
-  const exp = live?.auditExport ?? null
-  if (exp !== null && exp.lastError !== null) problems.push({ code: 'E_UNREACHABLE', message: `audit export: ${exp.lastError} (${exp.pending} lines pending${exp.dropped > 0 ? `, ${exp.dropped} dropped` : ''})` })
-  const refused = (live?.refusedChanges ?? []).map((r) => ({ peer: shortId(r.peer), direction: r.direction, code: r.code, count: r.count, last: new Date(r.last).toISOString(), message: r.message }))
-  for (const r of live?.refusedChanges ?? []) {
-    if (rt.now() - r.last > REFUSED_RECENT_MS) continue
-    const what = r.direction === 'in' ? `refused ${r.count} intent change message(s) from ${shortId(r.peer)}` : `${shortId(r.peer)} refused ${r.count} intent change message(s) of this node`
-    problems.push({ code: r.code, message: `refused changes: ${what}, last at ${new Date(r.last).toISOString()}: ${r.message}` })
-  }
-  if (chain === null) problems.push({ code: 'E_NOT_ADMITTED', message: 'not part of a team yet: `aura join TOKEN` or `aura mothership init`' })
-  const cfg = live?.config ?? null
-  if (cfg?.error != null) problems.push({ code: 'E_CONFIG', message: `aura.toml was not reloaded (${cfg.error.at}), the daemon keeps its running config: ${cfg.error.message}` })
-  if (cfg !== null && cfg.restartNeeded.length > 0) problems.push({ code: 'E_CONFIG', message: `restart needed: aura.toml sets ${cfg.restartNeeded.map((r) => r.key).join(', ')}, which the daemon reads only at start (\`aura node stop\` then \`aura node start\`)` })
-  return {
-    peer: rt.identity.shortId,
-    key: rt.key,
-    peerId: rt.identity.peerId,
-    user: self?.name ?? rt.config.node.name,
-    role: self?.role ?? null,
-    team: chain?.team ?? null,
-    mothership: rt.mothershipKey !== null,
-    daemon: live === undefined ? 'not running' : 'running',
-    pid: live === undefined ? null : process.pid,
-    // The daemon's memory now (MB): resident, JS heap in use, and outside it (Automerge's WebAssembly memory, buffers).
-    memory: live === undefined ? null : memoryMb(),
-    listen: (live?.listen ?? []).filter((a) => !a.includes('/p2p-circuit')),
-    // Circuit addresses: reachable through a relay that holds a reservation for this node.
-    relayed: (live?.listen ?? []).filter((a) => a.includes('/p2p-circuit')),
-    connected: (live?.connected ?? []).map((k) => shortId(k)),
-    // How this node reaches each connected peer: one row per connection.
-    peers: (live?.connections ?? []).map((c) => ({ peer: shortId(c.key), key: c.key, via: c.via, addr: c.addr, rttMs: c.rttMs })),
-    observed: live?.observed ?? [],
-    relay: live?.relay ?? false,
-    authority: chain === null ? null : { seq: chain.head.seq, hash: chain.head.hash },
-    /** The team's write quotas as every peer enforces them (genesis), whatever this node's [quotas] says. */
-    quotas: chain?.quotas ?? null,
-    records: {
-      total: records.length,
-      effective: view?.effective.size ?? 0,
-      quarantined: view?.quarantined.size ?? 0
-    },
-    lockdown: { locked: chain?.locked ?? false, reason: chain?.locked === true ? chain.lockdownReason ?? null : null },
-    stale: { stale: live?.stale ?? false, lastBeacon: live?.lastBeacon == null ? null : new Date(live.lastBeacon).toISOString() },
-    revoked: revoked === undefined ? null : { reason: revoked.reason, entry: revoked.seq },
-    lastRefusal: live?.lastRefusal ?? null,
-    auditExport: exp === null ? null : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
-    refusedChanges: refused,
-    config: cfg === null ? null : { restartNeeded: cfg.restartNeeded.map((r) => r.key), reloadError: cfg.error },
-    problems
-  }
+/** The name of an operation. */
+export type OperationName = keyof typeof OPERATIONS
+
+/** The parameters operation `N` takes, as a caller writes them. */
+export type OperationParams<N extends OperationName> = ParamsOf<(typeof OPERATIONS)[N]>
+
+/** What operation `N` resolves to. */
+export type OperationResult<N extends OperationName> = ResultOf<(typeof OPERATIONS)[N]>
+
+/** Runs operation `name` with `params` checked against its schema first (E_USAGE naming a bad one). */
+export async function runOperation (name: string, params: unknown, ctx: OperationContext): Promise<unknown> {
+  return await invokeOperation(OPERATIONS, name, params, ctx)
 }
 
-function memoryMb (): { rss: number, heapUsed: number, external: number, arrayBuffers: number } {
-  const m = process.memoryUsage()
-  const mb = (n: number): number => Math.round(n / 1048576)
-  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }
+/** The rows of a list-valued operation (`trace`, `audit-export`), its parameters checked the same way. */
+export async function operationRows (name: string, params: unknown, ctx: OperationContext): Promise<Iterable<unknown>> {
+  return await invokeRows(OPERATIONS, name, params, ctx)
 }

@@ -12,7 +12,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { unlink } from 'node:fs/promises'
-import { DaemonRunningError, MalformedError, toAuraError } from '../../crdt/errors.js'
+import { DaemonRunningError, MalformedError, UsageError, toAuraError } from '../../crdt/errors.js'
+import { closest } from '../config/suggest.js'
 import { controlSocketPath, ControlStream, MAX_CONTROL_REQUEST, type ControlRequest, type ControlResponse } from './protocol.js'
 import { pingControl } from './client.js'
 import { listenPrivately } from './private-socket.js'
@@ -60,7 +61,10 @@ export async function startControlServer (home: string, methods: Record<string, 
       return { id: -1, error: toAuraError(err instanceof SyntaxError ? new MalformedError('control request is not JSON') : err).toJSON() }
     }
     const fn = Object.hasOwn(methods, req.method) ? methods[req.method] : undefined
-    if (fn === undefined) return { id: req.id, error: { code: 'E_USAGE', message: `the daemon has no method '${req.method}'` } }
+    if (fn === undefined) {
+      const near = closest(req.method, Object.keys(methods))
+      return { id: req.id, error: new UsageError(`the daemon has no method '${req.method}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`, { method: req.method, nearest: near ?? null }).toJSON() }
+    }
     try {
       const result = await fn(req.params ?? {})
       return result instanceof ControlStream ? { id: req.id, stream: result } : { id: req.id, result }

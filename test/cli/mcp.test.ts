@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildMcpServer } from '../../node/agents/mcp-server.js'
-import { OPERATIONS } from '../../node/operations.js'
+import { runOperation } from '../../node/operations.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { runCli } from './helpers.js'
 
@@ -26,7 +26,7 @@ describe('aura mcp', () => {
   /** What `aura mcp` does per call when no daemon runs: open the node, run the operation, close. */
   const call = async (method: string, params: Record<string, unknown>): Promise<unknown> => {
     const rt = await NodeRuntime.open(home)
-    try { return await OPERATIONS[method](rt, params) } finally { await rt.close() }
+    try { return await runOperation(method, params, { rt }) } finally { await rt.close() }
   }
   const connect = async (agent: string, workspace?: string, cwd = workspace): Promise<Client> => {
     const [a, b] = InMemoryTransport.createLinkedPair()

@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildMcpServer } from '../../node/agents/mcp-server.js'
-import { OPERATIONS } from '../../node/operations.js'
+import { runOperation } from '../../node/operations.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { runCli } from './helpers.js'
 
@@ -105,7 +105,7 @@ describe('aura zone', () => {
   it('a warn zone of an agent warns a person (stderr and --json), the MCP tool claims as the agent', async () => {
     const call = async (method: string, params: Record<string, unknown>): Promise<unknown> => {
       const rt = await NodeRuntime.open(home)
-      try { return await OPERATIONS[method](rt, params) } finally { await rt.close() }
+      try { return await runOperation(method, params, { rt }) } finally { await rt.close() }
     }
     const [a, b] = InMemoryTransport.createLinkedPair()
     await buildMcpServer('claude', call, { workspace: work, cwd: work }).connect(a)

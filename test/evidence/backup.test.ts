@@ -14,7 +14,7 @@ import { keyPairFromSeed, sign } from '../../crdt/crypto.js'
 import { AuraError } from '../../crdt/errors.js'
 import { keyIdOf } from '../../crdt/ids.js'
 import { decodeBackup } from '../../node/evidence/backup-format.js'
-import { OPERATIONS } from '../../node/operations.js'
+import { runOperation } from '../../node/operations.js'
 import { NodeRuntime } from '../../node/runtime.js'
 import { runCli } from '../cli/helpers.js'
 
@@ -105,7 +105,7 @@ describe('aura backup', () => {
     const rt = await NodeRuntime.open(bob)
     let third: { seq: number }
     try {
-      const back = await OPERATIONS['backup-import'](rt, { file: full }) as any
+      const back = await runOperation('backup-import', { file: full }, { rt }) as any
       expect(back.chainAdded).toBe(3)
       // Its own key's records came back in the file: the next one continues after them, never
       // reusing a seq (which would be an equivocation).
