@@ -112,7 +112,8 @@ export function findOperation (table: OperationTable, name: string): Operation<a
   if (Object.hasOwn(table, name)) return table[name]
   const names = Object.keys(table)
   const near = closest(name, names)
-  throw new UsageError(`no operation '${name}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`, { operation: name, nearest: near === undefined ? nearest(name, names, 3) : [near] })
+  const hint = near === undefined ? `nearest: ${nearest(name, names, 3).join(', ')}` : `did you mean '${near}'?`
+  throw new UsageError(`no operation '${name}' (${hint})`, { operation: name, nearest: near === undefined ? nearest(name, names, 3) : [near] })
 }
 
 /** `raw` checked against a strict schema (an operation's, a tool's arguments); E_USAGE naming the first bad parameter. */
@@ -148,12 +149,10 @@ export async function invokeOperation (table: OperationTable, name: string, raw:
   return await op.run(contextFor(name, op, ctx), p)
 }
 
-/** The rows of a list-valued operation, checked the same way; a whole result that is a list is taken as its rows. */
+/** The rows of a list-valued operation (`defineStreamOperation`), its parameters checked the same way. */
 export async function invokeRows (table: OperationTable, name: string, raw: unknown, ctx: OperationContext): Promise<Iterable<unknown>> {
   const op = findOperation(table, name)
   const p = parseParams(name, op.params, raw)
-  if (op.rows !== undefined) return await op.rows(contextFor(name, op, ctx), p)
-  const whole = await op.run(contextFor(name, op, ctx), p)
-  if (!Array.isArray(whole)) throw new UsageError(`'${name}' does not answer with a list of rows`, { operation: name })
-  return whole
+  if (op.rows === undefined) throw new UsageError(`'${name}' is not answered row by row: call it whole`, { operation: name })
+  return await op.rows(contextFor(name, op, ctx), p)
 }

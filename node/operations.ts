@@ -15,8 +15,6 @@ import { z } from 'zod'
 import { defineOperation, defineStreamOperation, invokeOperation, invokeRows, type OperationContext, type ParamsOf, type ResultOf } from './operation.js'
 import { WORKSPACE_OPERATIONS } from './workspace-node/operations.js'
 
-export type { LiveState } from './operation.js'
-
 // A parameter that must be given, as a non-blank string.
 const required = z.string().refine((s) => s.trim() !== '', 'must not be empty')
 const optional = z.string().optional()
