@@ -7,10 +7,11 @@
  * @example
  * const result = await callNode(io, 'trace', { since: '6h' })
  */
+import type { OperationName } from '../node/operations.js'
 import type { CommandIO } from './program.js'
 
 /** Runs operation `method` on the node of `io.home()`. */
-export async function callNode (io: CommandIO, method: string, params: Record<string, unknown>, opts: { daemonOnly?: boolean } = {}): Promise<any> {
+export async function callNode (io: CommandIO, method: OperationName, params: Record<string, unknown>, opts: { daemonOnly?: boolean } = {}): Promise<any> {
   const home = await io.home()
   const { callControl, noDaemon } = await import('../node/control/client.js')
   try {
@@ -37,7 +38,7 @@ export async function callNode (io: CommandIO, method: string, params: Record<st
  * `onRow` as it comes: streamed from the daemon, or produced here from the store when none runs.
  * Resolves with the number of rows.
  */
-export async function streamNode (io: CommandIO, method: string, params: Record<string, unknown>, onRow: (row: any) => void): Promise<number> {
+export async function streamNode (io: CommandIO, method: 'trace' | 'audit-export', params: Record<string, unknown>, onRow: (row: any) => void): Promise<number> {
   const home = await io.home()
   const { streamControl, noDaemon } = await import('../node/control/client.js')
   try {

@@ -12,9 +12,10 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { toAuraError } from '../../crdt/errors.js'
 import { MCP_TOOLS } from './mcp-tools.js'
+import type { OperationName } from '../operations.js'
 
 /** How the server reaches the node: an operation name and its params. */
-export type NodeCall = (method: string, params: Record<string, unknown>) => Promise<unknown>
+export type NodeCall = (method: OperationName, params: Record<string, unknown>) => Promise<unknown>
 
 /**
  * An MCP server offering MCP_TOOLS as `agent`: only the tools its `capabilities` allow (a reader
