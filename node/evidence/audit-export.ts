@@ -7,7 +7,7 @@
  * gives the same records.
  *
  * @example
- * for (const line of await auditExport(rt, { signer: 'peer-5f3a', since: '30d' })) console.log(JSON.stringify(line))
+ * for (const line of await auditExportLines(rt, { signer: 'peer-5f3a', since: '30d' })) console.log(JSON.stringify(line))
  */
 import { canonicalBytes, toB64u, type Json } from '../../crdt/canonical.js'
 import { sign } from '../../crdt/crypto.js'
@@ -20,14 +20,10 @@ import { parseSince } from './since.js'
 /** One exported line. */
 export type ExportLine = Record<string, Json>
 
-/** The export, oldest first. */
-export async function auditExport (rt: NodeRuntime, filter: RecordFilter): Promise<ExportLine[]> {
-  return Array.from(await auditExportLines(rt, filter))
-}
-
 /**
- * The same lines one at a time: what to export is chosen and ordered first (a filter that names
- * nobody fails at once), and each line is built (and an audit event signed) only when read.
+ * The export, oldest first, one line at a time: what to export is chosen and ordered first (a
+ * filter that names nobody fails at once), and each line is built (and an audit event signed)
+ * only when read.
  */
 export async function auditExportLines (rt: NodeRuntime, filter: RecordFilter): Promise<Iterable<ExportLine>> {
   const from = filter.since === undefined ? undefined : parseSince(filter.since, rt.now())
