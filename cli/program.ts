@@ -113,6 +113,8 @@ export class Program {
 
   /** Parses and runs `args` (argv without node and script), printing output; resolves to the exit code. */
   async run (args: readonly string[]): Promise<number> {
+    // `aura help mothership revoke-peer` is `aura mothership revoke-peer --help`, as in git and gh.
+    if (args[0] === 'help') return await this.run([...args.slice(1), '--help'])
     const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args
     this.out = createOutput(this.ctx, { json: beforeDashes.some((a) => a === '--json' || a === '--json=true') })
     try {
@@ -133,6 +135,8 @@ export class Program {
       }
       const group = this.groupOf(words[0])
       if (opts.help === true || words.length === 0) {
+        // Help for a command that does not exist is an error, not the general help with exit 0.
+        if (cmd === undefined && group === undefined && words.length > 0) throw this.unknownCommand(words, group)
         this.out.write(cmd !== undefined ? commandHelp(this.cac, cmd, this.out.colors) : globalHelp(this.cac, this.out.colors, group))
         return 0
       }
@@ -214,7 +218,10 @@ export class Program {
       })
     }
     const names = [...new Set(this.cac.commands.map((c) => c.name.split(' ')[0]))]
-    const guess = closest(words[0], names)
+    // `aura revoke-peer` means `aura mothership revoke-peer`: a group's command typed without its group.
+    const grouped = this.cac.commands.filter((c) => c.name.includes(' '))
+    const sub = closest(words[0], grouped.map((c) => c.name.split(' ')[1]))
+    const guess = closest(words[0], names) ?? grouped.find((c) => c.name.split(' ')[1] === sub)?.name
     return new UsageError(`unknown command '${words[0]}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`, {
       hint: `run \`${BIN} --help\` to list commands`
     })

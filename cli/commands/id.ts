@@ -23,4 +23,6 @@ export function register (program: Program): void {
       ].join('\n')
     }
   })
+    .example('aura id')
+    .example('aura id --json')
 }

@@ -45,6 +45,8 @@ export function register (program: Program): void {
   })
     .option('--foreground', 'Run in this process until SIGINT/SIGTERM')
     .option('--listen <multiaddr>', 'Listen address (repeatable), e.g. /ip4/127.0.0.1/tcp/0')
+    .example('aura node start')
+    .example('aura node start --foreground --listen /ip4/0.0.0.0/tcp/4001')
 
   program.command('node stop', 'Stop the node daemon', async ({ io }) => {
     const home = await io.home()
@@ -59,6 +61,7 @@ export function register (program: Program): void {
     for (let i = 0; i < 100 && await pingControl(home); i++) await new Promise((r) => setTimeout(r, 100))
     return { data: { stopped: true }, text: () => 'stopped' }
   })
+    .example('aura node stop')
 
   program.command('status', 'Show this node: identity, team, peers, authority head, lockdown, refusals', async ({ io }) => {
     const s = await callNode(io, 'status', {})
@@ -85,4 +88,6 @@ export function register (program: Program): void {
       ].join('\n')
     }
   })
+    .example('aura status')
+    .example('aura status --json')
 }

@@ -112,4 +112,6 @@ export function register (program: Program): void {
     .option('--workers <n>', 'Parallel workers (default: cores)')
     .option('--mode <mode>', 'full (default) or model')
     .option('--out <dir>', 'Where failing scenarios are written (default: sim-out/swarm)')
+    .example('aura sim swarm --seeds 200')
+    .example('aura sim swarm --seeds 1000 --start 5000 --mode model --workers 2')
 }

@@ -32,9 +32,12 @@ export function register (program: Program): void {
   })
     .option('--owner <id>', 'Only zones of this identity (peer-5f3a, claude-7f3a, or a user name)')
     .option('--all', 'Include released and expired zones')
+    .example('aura zone list')
+    .example('aura zone list --owner peer-5f3a --all')
 
   program.command('zone release <id>', 'Release a zone you claimed (its id or a unique prefix)', async ({ args, options, io }) => {
     const res = await callNode(io, 'zone-release', defined({ id: args.id, agent: str(options.agent) }))
     return { data: res, text: (c) => `${c.green('released')} zone ${res.released.slice(0, 12)}: ${res.patterns.join(' ')}` }
   }).option('--agent <name>', 'Release as this agent')
+    .example('aura zone release 01JQ3Z')
 }
