@@ -195,3 +195,11 @@ export function ago (ms: number): string {
 function sortKeys (o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
 }
+
+/** The authority chain seq a receipt's signer held when it signed (`data.auth.seq`); null if absent. */
+export function receiptAuthSeq (data: Json): number | null {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
+  const auth = data.auth
+  if (auth === null || typeof auth !== 'object' || Array.isArray(auth) || typeof auth.seq !== 'number') return null
+  return auth.seq
+}

@@ -14,6 +14,7 @@ import { shortId, type KeyId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
 import { rewindCommand } from '../workspace-node/rewind-command.js'
+import { receiptAuthSeq } from '../sync/receipts.js'
 import type { Flag } from '../workspace/review.js'
 
 /** Runs one operation of node/operations.ts (with the daemon's live state). */
@@ -123,12 +124,6 @@ function receiptsBySigner (records: Iterable<{ record: SignedRecord }>): Map<str
   return out
 }
 
-function receiptAuthSeq (data: Json): number | null {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
-  const auth = data.auth
-  if (auth === null || typeof auth !== 'object' || Array.isArray(auth) || typeof auth.seq !== 'number') return null
-  return auth.seq
-}
 
 function subjectKeys (e: ChainEntry): Set<string> {
   if (e.kind !== 'revoke') return new Set()
