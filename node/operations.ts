@@ -149,7 +149,7 @@ export const OPERATIONS: Record<string, Operation> = {
     await rt.store.peers.put(key, { addrs: [addr, ...(prev?.addrs ?? []).filter((a) => a !== addr)], seen: prev?.seen ?? null })
     return { added: addr, peer: shortId(key) }
   },
-  'peer-list': async (rt) => (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, seen: info.seen === null ? null : new Date(info.seen).toISOString() }))
+  'peer-list': async (rt) => (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, lastSeen: info.seen === null ? null : new Date(info.seen).toISOString() }))
 }
 
 function status (rt: NodeRuntime, live?: LiveState) {

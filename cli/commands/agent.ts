@@ -25,7 +25,7 @@ export function register (program: Program): void {
       ttl: str(options.ttl),
       maxCommitsPerHour: quota === undefined ? undefined : Number(quota)
     }))
-    return { data: res, text: (c) => `${c.green('issued')} ${res.agent} (${res.role}: ${res.capabilities.join(', ')}), expires ${res.expires}\n${c.dim(`credential: ${res.credential}`)}` }
+    return { data: res, text: (c) => `${c.green('issued')} ${res.agent} (${res.role}: ${res.capabilities.join(', ')}), expires ${res.expiresAt}\n${c.dim(`credential: ${res.credential}`)}` }
   })
     .option('--role <role>', 'Role (default: [agents.defaults] role)')
     .option('--capabilities <list>', 'Comma-separated capabilities (default: the role\'s)')
@@ -36,7 +36,7 @@ export function register (program: Program): void {
 
   program.command('agent list', 'Agents (and, with --filter kind=peer|all, peers) with role, capabilities, status', async ({ options, io }) => {
     const rows = await callNode(io, 'agent-list', defined({ filter: str(options.filter) })) as any[]
-    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no agents') : rows.map((r) => `${c.bold(r.id.padEnd(16))} ${r.kind.padEnd(6)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(r.status)}  ${r.capabilities.join(',')}${r.expires === null ? '' : `  expires ${r.expires}`}${r.reason === null ? '' : `  (${r.reason})`}`).join('\n') }
+    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no agents') : rows.map((r) => `${c.bold(r.id.padEnd(16))} ${r.kind.padEnd(6)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(r.status)}  ${r.capabilities.join(',')}${r.expiresAt === null ? '' : `  expires ${r.expiresAt}`}${r.reason === null ? '' : `  (${r.reason})`}`).join('\n') }
   }).option('--filter <k=v>', 'e.g. "kind=agent", "role=agent", "status=active"')
     .example('aura agent list')
     .example('aura agent list --filter status=active --json')

@@ -42,14 +42,14 @@ export function register (program: Program): void {
 
   program.command('mothership list-peers', 'Admitted peers with user, role, admission time, last receipt', async ({ io }) => {
     const rows = await callNode(io, 'list-peers', {}) as any[]
-    return { data: rows, text: (c) => rows.map((r) => `${c.bold(r.peer)} ${r.user.padEnd(12)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(`revoked: ${r.revokedReason}`)}  admitted ${r.admittedAt}  last receipt ${r.lastReceipt ?? 'never'}`).join('\n') }
+    return { data: rows, text: (c) => rows.map((r) => `${c.bold(r.peer)} ${r.user.padEnd(12)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(`revoked: ${r.revokedReason}`)}  admitted ${r.admittedAt}  last receipt ${r.lastReceiptAt ?? 'never'}`).join('\n') }
   })
     .example('aura mothership list-peers')
     .example('aura mothership list-peers --json')
 
   program.command('mothership list-tokens', 'Join tokens issued by this Mothership', async ({ options, io }) => {
     const rows = await callNode(io, 'list-tokens', { active: options.active === true }) as any[]
-    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no tokens') : rows.map((r) => `${c.bold(r.jti)} ${r.user.padEnd(12)} ${r.role.padEnd(12)} ${r.state.padEnd(10)} expires ${r.expiresAt}${r.usedBy.length > 0 ? `  used by ${r.usedBy.join(', ')}` : ''}`).join('\n') }
+    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no tokens') : rows.map((r) => `${c.bold(r.jti)} ${r.user.padEnd(12)} ${r.role.padEnd(12)} ${r.status.padEnd(10)} expires ${r.expiresAt}${r.usedBy.length > 0 ? `  used by ${r.usedBy.join(', ')}` : ''}`).join('\n') }
   }).option('--active', 'Only tokens that can still be redeemed')
     .example('aura mothership list-tokens --active')
 

@@ -39,7 +39,7 @@ export function register (program: Program): void {
 
   program.command('peer list', 'Peer addresses this node knows', async ({ io }) => {
     const rows = await callNode(io, 'peer-list', {}) as any[]
-    return { data: rows, text: () => rows.map((r) => `${r.peer} ${r.addrs.join(' ')} last seen ${r.seen ?? 'never'}`).join('\n') }
+    return { data: rows, text: () => rows.map((r) => `${r.peer} ${r.addrs.join(' ')} last seen ${r.lastSeen ?? 'never'}`).join('\n') }
   })
     .example('aura peer list --json')
 
@@ -48,7 +48,7 @@ export function register (program: Program): void {
     return {
       data: res,
       text: (c) => [
-        ...res.peers.map((p: any) => `${p.peer.padEnd(10)} ${p.user.padEnd(12)} ${p.revoked === true ? c.red('revoked') : ''} last receipt ${p.lastReceiptAt === null ? 'never' : new Date(p.lastReceiptAt).toISOString()} authority ${p.authSeq ?? '-'}${p.holdsIntent === null ? '' : p.holdsIntent === true ? c.green(' has it') : c.red(' missing')}${p.holdsIntent !== true || p.appliedIntent === null ? '' : p.appliedIntent === true ? c.green(', applied') : c.red(`, NOT applied to its workspace (apply = ${p.apply ?? '?'})`)}`),
+        ...res.peers.map((p: any) => `${p.peer.padEnd(10)} ${p.user.padEnd(12)} ${p.revoked === true ? c.red('revoked') : ''} last receipt ${p.lastReceiptAt ?? 'never'} authority ${p.authSeq ?? '-'}${p.holdsIntent === null ? '' : p.holdsIntent === true ? c.green(' has it') : c.red(' missing')}${p.holdsIntent !== true || p.appliedIntent === null ? '' : p.appliedIntent === true ? c.green(', applied') : c.red(`, NOT applied to its workspace (apply = ${p.apply ?? '?'})`)}`),
         c.bold(res.verdict)
       ].join('\n')
     }

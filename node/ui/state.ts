@@ -57,7 +57,7 @@ export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: {
   const mothership = rt.mothershipKey !== null
   const tokens = mothership ? await run('list-tokens', {}) : null
   const byKey = new Map<string, any>((sync.peers as any[]).map((p) => [p.key, p]))
-  const seen = new Map<string, string | null>((book as any[]).map((b) => [b.key, b.seen]))
+  const seen = new Map<string, string | null>((book as any[]).map((b) => [b.key, b.lastSeen]))
   const links = new Map<string, string>()
   for (const c of status.peers as Array<{ key: string, via: string }>) if (links.get(c.key) !== 'direct') links.set(c.key, c.via)
   const team = (members as any[]).map((m) => {
@@ -69,7 +69,7 @@ export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: {
       lastReceiptAt: s?.lastReceiptAt ?? null,
       authSeq: s?.authSeq ?? null,
       link: m.key === rt.key ? 'self' : m.kind === 'agent' ? null : links.get(m.key) ?? 'offline',
-      lastSeen: m.kind === 'agent' ? null : lastSeen(m.key === rt.key || links.has(m.key) ? rt.now() : null, seen.get(m.key) ?? null, s?.lastReceiptAt ?? null)
+      lastSeen: m.kind === 'agent' ? null : lastSeen(m.key === rt.key || links.has(m.key) ? rt.now() : null, seen.get(m.key) ?? null, s?.lastReceiptAt == null ? null : Date.parse(s.lastReceiptAt))
     }
   })
   return { at: rt.now(), status, team, front: revocationFront(rt), verdict: sync.verdict, tokens, actions: opts.actions, mothership }

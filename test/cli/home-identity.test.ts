@@ -153,8 +153,8 @@ describe('aura init / id / config show, in-process', () => {
     const id = await runCli(['id', '--json'], { env: { AURA_HOME: h } })
     expect(id.code).toBe(0)
     const shown = JSON.parse(id.stdout)
-    expect(Object.keys(shown).sort()).toEqual(['home', 'keyId', 'peerId', 'publicKey', 'shortId'])
-    expect(shown).toMatchObject({ shortId: created.shortId, keyId: created.keyId, publicKey: created.publicKey, peerId: created.peerId })
+    expect(Object.keys(shown).sort()).toEqual(['home', 'key', 'peer', 'peerId', 'publicKey'])
+    expect(shown).toMatchObject({ peer: created.peer, key: created.key, publicKey: created.publicKey, peerId: created.peerId })
   })
 
   it('id prints the short id first for people', async () => {

@@ -166,15 +166,15 @@ function renderTokens () {
   const tbody = $('#tokens-table tbody')
   if (state.tokens === null) { tbody.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'empty', text: 'Tokens are held by the Mothership: open the page there.' }))); return }
   if (state.tokens.length === 0) { tbody.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'empty', text: 'No tokens issued.' }))); return }
-  patchRows(tbody, state.tokens.map((t) => h('tr', { dataJti: t.jti, dataState: t.state },
+  patchRows(tbody, state.tokens.map((t) => h('tr', { dataJti: t.jti, dataState: t.status },
     h('td', {}, h('a', { href: '#token=' + t.jti, class: 'id', onclick: (e) => { e.preventDefault(); showToken(t.jti) } }, t.jti)),
     h('td', { text: t.user }),
     h('td', { text: t.role }),
-    h('td', { class: 'state ' + t.state }, t.state, t.revokedReason ? h('small', { text: ' ' + t.revokedReason }) : null),
+    h('td', { class: 'state ' + t.status }, t.status, t.revokedReason ? h('small', { text: ' ' + t.revokedReason }) : null),
     h('td', { text: time(t.issuedAt) }),
     h('td', { text: time(t.expiresAt) }),
     h('td', {}, ...t.usedBy.map((p) => [idLink(p), ' '])),
-    h('td', { class: 'noprint' }, state.actions && t.state !== 'revoked' ? h('button', { class: 'danger small', onclick: () => openAction('revoke-token', { jti: t.jti }) }, 'Revoke…') : null)
+    h('td', { class: 'noprint' }, state.actions && t.status !== 'revoked' ? h('button', { class: 'danger small', onclick: () => openAction('revoke-token', { jti: t.jti }) }, 'Revoke…') : null)
   )), 'data-jti')
 }
 
