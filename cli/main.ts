@@ -12,13 +12,14 @@ import { buildCli } from './program.js'
 export async function main (argv: string[]): Promise<number> {
   // `aura ... | head` closes stdout early; the rest of the output has nowhere to go.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
+  const args = argv.slice(2)
   const cli = await buildCli({
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
     version: packageVersion() ?? undefined
-  })
-  return await cli.run(argv.slice(2))
+  }, args)
+  return await cli.run(args)
 }
 

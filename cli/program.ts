@@ -3,8 +3,10 @@
  * context, with every failure turned into an exit code. Tests build and run it in-process.
  *
  * Adding a command: write `cli/commands/<name>.ts` exporting `register(program)` (see
- * commands/id.ts), then add one line to COMMAND_MODULES below. Keep the module's top-level
- * imports light; load node/ code inside the handler so `aura --help` stays instant.
+ * commands/id.ts), then add one line to COMMAND_MODULES below with the first word of each of
+ * its commands. Keep the module's top-level imports light; load node/ code inside the handler,
+ * so `aura --help` stays instant and a command that talks to the daemon loads no libp2p,
+ * Automerge or level (test/cli/lazy-load.test.ts checks).
  *
  * @example
  * const cli = await buildCli({ stdout, stderr, env: {}, cwd: dir })
@@ -25,26 +27,32 @@ export interface CommandModule {
   register: (program: Program) => void
 }
 
-/** Every command module, in the order `aura --help` lists them. */
-const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
-  async () => await import('./commands/init.js'),
-  async () => await import('./commands/up.js'),
-  async () => await import('./commands/id.js'),
-  async () => await import('./commands/config.js'),
-  async () => await import('./commands/node.js'),
-  async () => await import('./commands/logs.js'),
-  async () => await import('./commands/doctor.js'),
-  async () => await import('./commands/records.js'),
-  async () => await import('./commands/team.js'),
-  async () => await import('./commands/mothership.js'),
-  async () => await import('./commands/agent.js'),
-  async () => await import('./commands/sim.js'),
-  async () => await import('./commands/workspace.js'),
-  async () => await import('./commands/zone.js'),
-  async () => await import('./commands/backup.js'),
-  async () => await import('./commands/ui.js'),
-  async () => await import('./commands/completion.js'),
-  async () => await import('./commands/service.js')
+/**
+ * Every command module, in the order `aura --help` lists them, with the first word of each
+ * command it registers: a run loads only the modules one of its words names (`aura status`
+ * loads node.js), so a command that talks to the daemon does not pay for the others. A run
+ * that names none (`aura --help`, an unknown command) loads them all. `whole` modules need
+ * the complete program (completion reads the command table).
+ */
+const COMMAND_MODULES: Array<{ words: string[], whole?: true, load: () => Promise<CommandModule> }> = [
+  { words: ['init'], load: async () => await import('./commands/init.js') },
+  { words: ['up'], load: async () => await import('./commands/up.js') },
+  { words: ['id'], load: async () => await import('./commands/id.js') },
+  { words: ['config'], load: async () => await import('./commands/config.js') },
+  { words: ['node', 'status'], load: async () => await import('./commands/node.js') },
+  { words: ['node'], load: async () => await import('./commands/logs.js') },
+  { words: ['doctor'], load: async () => await import('./commands/doctor.js') },
+  { words: ['log-intent', 'trace', 'audit'], load: async () => await import('./commands/records.js') },
+  { words: ['join', 'peer', 'sync'], load: async () => await import('./commands/team.js') },
+  { words: ['mothership'], load: async () => await import('./commands/mothership.js') },
+  { words: ['agent', 'sentinel', 'mcp'], load: async () => await import('./commands/agent.js') },
+  { words: ['sim'], load: async () => await import('./commands/sim.js') },
+  { words: ['snapshot', 'snapshot-list', 'rewind', 'apply', 'conflicts', 'pr-review'], load: async () => await import('./commands/workspace.js') },
+  { words: ['zone'], load: async () => await import('./commands/zone.js') },
+  { words: ['backup'], load: async () => await import('./commands/backup.js') },
+  { words: ['ui'], load: async () => await import('./commands/ui.js') },
+  { words: ['completion'], whole: true, load: async () => await import('./commands/completion.js') },
+  { words: ['service'], load: async () => await import('./commands/service.js') }
 ]
 
 /** What a command handler receives. */
@@ -242,11 +250,23 @@ export class Program {
   }
 }
 
-/** Builds the program with every command module registered. */
-export async function buildCli (ctx: CliContext): Promise<Program> {
+/**
+ * Builds the program. Given the run's `args`, it registers only the command modules those
+ * words name (all of them when they name none); without `args`, every module.
+ */
+export async function buildCli (ctx: CliContext, args?: readonly string[]): Promise<Program> {
   const program = new Program(ctx)
-  for (const mod of await Promise.all(COMMAND_MODULES.map(async (load) => await load()))) mod.register(program)
+  for (const mod of await Promise.all(modulesFor(args).map(async (m) => await m.load()))) mod.register(program)
   return program
+}
+
+/** The command modules a run of `args` needs (every one when `args` is undefined). */
+export function modulesFor (args?: readonly string[]): typeof COMMAND_MODULES {
+  if (args === undefined) return COMMAND_MODULES
+  // Any argument may be a command word; an option value that happens to be one only loads a
+  // module too many, never one too few.
+  const named = COMMAND_MODULES.filter((m) => m.words.some((w) => args.includes(w)))
+  return named.length === 0 || named.some((m) => m.whole === true) ? COMMAND_MODULES : named
 }
 
 function setFlags (set: unknown): Record<string, string> {
