@@ -98,6 +98,9 @@ describe('a command that talks to the daemon loads only the client', () => {
       expect(r.modules.some((m) => m.endsWith('/dist/node/control/client.js'))).toBe(true)
       if (args[0] === 'status' && args.includes('--json')) expect(JSON.parse(r.stdout).daemon).toBe('running')
       expect(heavy(r.modules)).toEqual([])
+      // Nor the other command modules (and what they import): only the one that registers it.
+      const commands = r.modules.filter((m) => m.includes('/dist/cli/commands/')).map((m) => path.basename(m))
+      expect(commands).toEqual([args[0] === 'status' ? 'node.js' : 'records.js'])
     }, 30_000)
   }
 
