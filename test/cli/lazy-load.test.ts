@@ -104,6 +104,14 @@ describe('a command that talks to the daemon loads only the client', () => {
     }, 30_000)
   }
 
+  it('aura id reads the key file without libp2p, libsodium or noble', async () => {
+    const r = await aura(['id', '--json', '--home', home()])
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).peerId).toMatch(/^12D3KooW/)
+    expect(r.modules.some((m) => m.endsWith('/dist/node/identity.js'))).toBe(true)
+    expect(heavy(r.modules)).toEqual([])
+  }, 30_000)
+
   it('without a daemon the same command opens the store itself, and the hook sees that', async () => {
     const offline = path.join(scratch.dir, 'offline')
     expect((await aura(['init', '--home', offline])).code).toBe(0)
