@@ -11,9 +11,13 @@
  * from process.resourceUsage() at its exit, reported on fd 3 by a `--require`d hook; the
  * hook is also given to `node -e 0`). It prints figures; it does not assert.
  *
+ * `BENCH_CLI_BASELINE=<other checkout>/bin/aura.js` also times that build's commands, in turn
+ * with these and against the same daemon: a before/after comparison on one machine state.
+ *
  * @example
  * npm run bench -- cli
  * BENCH_RUNS=50 npx tsx bench/cli.ts
+ * BENCH_CLI_BASELINE=/tmp/main/bin/aura.js npm run bench -- cli
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -26,6 +30,7 @@ import { median, report, type Row } from './lib/harness.js'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin/aura.js')
 const RUNS = Number(process.env.BENCH_RUNS ?? 20)
+const BASELINE = process.env.BENCH_CLI_BASELINE
 const GOAL_MS = 150
 // No AURA_* variable: any would be a config override, which the CLI must load config to check.
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AURA_')))
@@ -71,33 +76,34 @@ async function main (): Promise<void> {
   await mkdir(cwd)
   const hook = path.join(dir, 'cpu-hook.cjs')
   await writeFile(hook, CPU_HOOK)
+  const commands = [['--help'], ['id', '--home', home], ['status', '--home', home], ['status', '--json', '--home', home], ['trace', '--since', '1h', '--home', home]]
+  const label = (args: string[]): string => `aura ${args.slice(0, args.indexOf('--home') < 0 ? args.length : args.indexOf('--home')).join(' ')}`
   const cases: Array<{ label: string, args: string[] }> = [
     { label: 'node -e 0 (floor)', args: ['-e', '0'] },
-    { label: 'aura --help', args: [BIN, '--help'] },
-    { label: 'aura id', args: [BIN, 'id', '--home', home] },
-    { label: 'aura status', args: [BIN, 'status', '--home', home] },
-    { label: 'aura status --json', args: [BIN, 'status', '--json', '--home', home] },
-    { label: 'aura trace --since 1h', args: [BIN, 'trace', '--since', '1h', '--home', home] }
+    ...commands.flatMap((c) => [
+      { label: label(c), args: [BIN, ...c] },
+      ...(BASELINE === undefined ? [] : [{ label: `${label(c)} (baseline)`, args: [BASELINE, ...c] }])
+    ])
   ]
   try {
     aura(['init', '--home', home], cwd)
     aura(['mothership', 'init', '--team', 'bench', '--home', home], cwd)
     aura(['node', 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--home', home], cwd)
     for (let i = 0; i < 20; i++) aura(['log-intent', `bench record ${i}`, '--home', home], cwd)
-    process.stderr.write(`  daemon up in ${home}; ${RUNS} runs of each command, in turn\n`)
+    process.stderr.write(`  daemon up in ${home}; ${RUNS} runs of each command, in turn${BASELINE === undefined ? '' : `; baseline ${BASELINE}`}\n`)
     const samples = new Map<string, Sample[]>(cases.map((c) => [c.label, []]))
     for (const c of cases) await time(c.args, hook, cwd) // warm-up: the file system cache
     for (let run = 0; run < RUNS; run++) {
       for (const c of cases) samples.get(c.label)?.push(await time(c.args, hook, cwd))
     }
     const rows: Row[] = []
-    process.stderr.write(`  ${'command'.padEnd(24)} wall p50   p90    CPU p50   p90  (ms)\n`)
+    process.stderr.write(`  ${'command'.padEnd(36)} wall p50   p90    CPU p50   p90  (ms)\n`)
     for (const c of cases) {
       const s = samples.get(c.label) ?? []
       const wall = s.map((x) => x.wall)
       const cpu = s.map((x) => x.cpu)
       const [w50, w90, c50, c90] = [quantile(wall, 0.5), quantile(wall, 0.9), quantile(cpu, 0.5), quantile(cpu, 0.9)]
-      process.stderr.write(`  ${c.label.padEnd(24)} ${w50.toFixed(0).padStart(8)} ${w90.toFixed(0).padStart(5)} ${c50.toFixed(0).padStart(10)} ${c90.toFixed(0).padStart(5)}\n`)
+      process.stderr.write(`  ${c.label.padEnd(36)} ${w50.toFixed(0).padStart(8)} ${w90.toFixed(0).padStart(5)} ${c50.toFixed(0).padStart(10)} ${c90.toFixed(0).padStart(5)}\n`)
       rows.push({ label: `${c.label}: wall`, unit: 'ms', median: median(wall), runs: wall, note: `p90 ${w90.toFixed(1)} ms` })
       rows.push({ label: `${c.label}: CPU`, unit: 'ms', median: median(cpu), runs: cpu, note: `p90 ${c90.toFixed(1)} ms` })
     }
