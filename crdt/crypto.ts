@@ -21,7 +21,6 @@
 import sodium from 'sodium-native'
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import { MalformedError } from './errors.js'
 import { utf8 } from './canonical.js'
 import type { KeyPair } from './key-pair.js'
 
