@@ -225,9 +225,9 @@ function peerTable (r: RunResult): string {
     const cells = revs.map((rv, k) => {
       const a = lane.arrivals[k]
       if (a === null) return '<td class="bad">never</td><td>—</td><td>—</td><td>—</td>'
-      if (lane.role === 'mothership') return `<td>${fmtMs(a)}</td><td>issued it</td><td>0</td><td>—</td>`
+      if (lane.role === 'mothership') return `<td>${(a / 1000).toFixed(3)} s</td><td>issued it</td><td>0</td><td>—</td>`
       const polled = p.heldAtMs[k]
-      return `<td title="the oracle's poll saw it held at ${polled === null ? '—' : fmtMs(polled)}">${fmtMs(a)}</td><td>+${fmtMs(a - rv.issuedMs)}</td><td>${lane.hops[k] ?? '—'}</td><td>${esc(p.relayedBy[k] ?? '—')}</td>`
+      return `<td title="the oracle's poll saw it held at ${polled === null ? '—' : fmtMs(polled)}">${(a / 1000).toFixed(3)} s</td><td>+${fmtMs(a - rv.issuedMs)}</td><td>${lane.hops[k] ?? '—'}</td><td>${esc(p.relayedBy[k] ?? '—')}</td>`
     }).join('')
     const f = p.forged
     const total = f.beforeIssue + f.beforeKnown + f.afterKnown + f.afterBeacon
