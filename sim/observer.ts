@@ -1,6 +1,6 @@
 /**
  * Watches a run: receives every node's events, writes the trace, and keeps the numbers the report
- * needs (when each peer first held each revocation, through how many relay hops; forged records
+ * needs (when each peer first held each revocation, through how many relay hops and from whom; forged records
  * stored; traffic). Safety is judged by the oracle (sim/oracle.ts), which keeps its own books.
  *
  * @example

@@ -38,6 +38,7 @@ th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
 .legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin-right:4px;border-radius:2px}
 svg text{font:11px system-ui,sans-serif;fill:#57606a}
 .note{color:#57606a;font-size:13px}
+#peers td{white-space:nowrap}
 </style></head><body>
 <h1>${esc(r.scenario)} — seed ${r.seed}, ${r.mode} mode</h1>
 <div>${verdict}. ${m.honest} honest peers (Mothership included)${m.nodes > m.honest ? ' + adversary node' : ''}; ${fmtMs(m.virtualMs)} simulated in ${fmtMs(m.perf.wallMs)} (${m.perf.speedup}x real time).</div>
@@ -193,7 +194,9 @@ function frontZoom (r: RunResult): string {
     if (m === undefined || m.delayMs.n === 0) continue
     ;([['p50', m.delayMs.p50], ['p90', m.delayMs.p90], ['max', m.delayMs.max]] as const).forEach(([name, v], j) => {
       const xv = x(Math.max(lo, v)).toFixed(1)
-      parts.push(`<line x1="${xv}" x2="${xv}" y1="${top}" y2="${top + plotH}" stroke="${c}" stroke-dasharray="4,3"/><text x="${(Number(xv) + 3).toFixed(1)}" y="${top + 12 + (j + k * 3) * 12}" style="fill:${c}">${name} ${fmtMs(v)}${d.revocations.length > 1 ? ` (${esc(rv.label)})` : ''}</text>`)
+      // Near the right edge the label goes to the left of its line.
+      const right = Number(xv) > left + plotW * 0.75
+      parts.push(`<line x1="${xv}" x2="${xv}" y1="${top}" y2="${top + plotH}" stroke="${c}" stroke-dasharray="4,3"/><text x="${(Number(xv) + (right ? -3 : 3)).toFixed(1)}" y="${top + 12 + (j + k * 3) * 12}"${right ? ' text-anchor="end"' : ''} style="fill:${c};paint-order:stroke;stroke:#fbfcfd;stroke-width:3px">${name} ${fmtMs(v)}${d.revocations.length > 1 ? ` (${esc(rv.label)})` : ''}</text>`)
     })
   }
   return `<svg id="front-zoom" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`
