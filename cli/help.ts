@@ -25,7 +25,9 @@ function table (rows: Row[]): string {
 function optionRows (cmd: Command): Row[] {
   return cmd.options.map((o) => ({
     left: o.rawName,
-    right: o.description + (o.config.default === undefined ? '' : ` (default: ${String(o.config.default)})`)
+    // cac gives `--no-start` the default `true` (of `start`): shown as is, it reads as the
+    // opposite of what happens. A negated flag is off unless typed, which its text says.
+    right: o.description + (o.config.default === undefined || o.negated ? '' : ` (default: ${String(o.config.default)})`)
   }))
 }
 
@@ -37,7 +39,7 @@ export function globalHelp (cli: CAC, c: Colors, group?: string): string {
     `${c.bold('Usage:')}\n  ${BIN} ${group === undefined ? '<command>' : `${group} <command>`} [options]`,
     `${c.bold(group === undefined ? 'Commands:' : `${group} commands:`)}\n${table(commands.map((cmd) => ({ left: cmd.rawName, right: cmd.description })))}`,
     `${c.bold('Global options:')}\n${table(optionRows(cli.globalCommand))}`,
-    `Run \`${BIN} <command> --help\` for a command's options.`
+    `Run \`${BIN} help <command>\` (or \`${BIN} <command> --help\`) for a command's options and examples.`
   ]
   return parts.join('\n\n') + '\n'
 }

@@ -3,8 +3,10 @@
  * context, with every failure turned into an exit code. Tests build and run it in-process.
  *
  * Adding a command: write `cli/commands/<name>.ts` exporting `register(program)` (see
- * commands/id.ts), then add one line to COMMAND_MODULES below. Keep the module's top-level
- * imports light; load node/ code inside the handler so `aura --help` stays instant.
+ * commands/id.ts), then add one line to COMMAND_MODULES below with the first word of each of
+ * its commands. Keep the module's top-level imports light; load node/ code inside the handler,
+ * so `aura --help` stays instant and a command that talks to the daemon loads no libp2p,
+ * Automerge or level (test/cli/lazy-load.test.ts checks).
  *
  * @example
  * const cli = await buildCli({ stdout, stderr, env: {}, cwd: dir })
@@ -25,26 +27,32 @@ export interface CommandModule {
   register: (program: Program) => void
 }
 
-/** Every command module, in the order `aura --help` lists them. */
-const COMMAND_MODULES: Array<() => Promise<CommandModule>> = [
-  async () => await import('./commands/init.js'),
-  async () => await import('./commands/up.js'),
-  async () => await import('./commands/id.js'),
-  async () => await import('./commands/config.js'),
-  async () => await import('./commands/node.js'),
-  async () => await import('./commands/logs.js'),
-  async () => await import('./commands/doctor.js'),
-  async () => await import('./commands/records.js'),
-  async () => await import('./commands/team.js'),
-  async () => await import('./commands/mothership.js'),
-  async () => await import('./commands/agent.js'),
-  async () => await import('./commands/sim.js'),
-  async () => await import('./commands/workspace.js'),
-  async () => await import('./commands/zone.js'),
-  async () => await import('./commands/backup.js'),
-  async () => await import('./commands/ui.js'),
-  async () => await import('./commands/completion.js'),
-  async () => await import('./commands/service.js')
+/**
+ * Every command module, in the order `aura --help` lists them, with the first word of each
+ * command it registers: a run loads only the modules one of its words names (`aura status`
+ * loads node.js), so a command that talks to the daemon does not pay for the others. A run
+ * that names none (`aura --help`, an unknown command) loads them all. `whole` modules need
+ * the complete program (completion reads the command table).
+ */
+const COMMAND_MODULES: Array<{ words: string[], whole?: true, load: () => Promise<CommandModule> }> = [
+  { words: ['init'], load: async () => await import('./commands/init.js') },
+  { words: ['up'], load: async () => await import('./commands/up.js') },
+  { words: ['id'], load: async () => await import('./commands/id.js') },
+  { words: ['config'], load: async () => await import('./commands/config.js') },
+  { words: ['node', 'status'], load: async () => await import('./commands/node.js') },
+  { words: ['node'], load: async () => await import('./commands/logs.js') },
+  { words: ['doctor'], load: async () => await import('./commands/doctor.js') },
+  { words: ['log-intent', 'trace', 'audit'], load: async () => await import('./commands/records.js') },
+  { words: ['join', 'peer', 'sync'], load: async () => await import('./commands/team.js') },
+  { words: ['mothership'], load: async () => await import('./commands/mothership.js') },
+  { words: ['agent', 'sentinel', 'mcp'], load: async () => await import('./commands/agent.js') },
+  { words: ['sim'], load: async () => await import('./commands/sim.js') },
+  { words: ['snapshot', 'snapshot-list', 'rewind', 'apply', 'conflicts', 'pr-review'], load: async () => await import('./commands/workspace.js') },
+  { words: ['zone'], load: async () => await import('./commands/zone.js') },
+  { words: ['backup'], load: async () => await import('./commands/backup.js') },
+  { words: ['ui'], load: async () => await import('./commands/ui.js') },
+  { words: ['completion'], whole: true, load: async () => await import('./commands/completion.js') },
+  { words: ['service'], load: async () => await import('./commands/service.js') }
 ]
 
 /** What a command handler receives. */
@@ -113,6 +121,8 @@ export class Program {
 
   /** Parses and runs `args` (argv without node and script), printing output; resolves to the exit code. */
   async run (args: readonly string[]): Promise<number> {
+    // `aura help mothership revoke-peer` is `aura mothership revoke-peer --help`, as in git and gh.
+    if (args[0] === 'help') return await this.run([...args.slice(1), '--help'])
     const beforeDashes = args.includes('--') ? args.slice(0, args.indexOf('--')) : args
     this.out = createOutput(this.ctx, { json: beforeDashes.some((a) => a === '--json' || a === '--json=true') })
     try {
@@ -133,6 +143,8 @@ export class Program {
       }
       const group = this.groupOf(words[0])
       if (opts.help === true || words.length === 0) {
+        // Help for a command that does not exist is an error, not the general help with exit 0.
+        if (cmd === undefined && group === undefined && words.length > 0) throw this.unknownCommand(words, group)
         this.out.write(cmd !== undefined ? commandHelp(this.cac, cmd, this.out.colors) : globalHelp(this.cac, this.out.colors, group))
         return 0
       }
@@ -214,7 +226,10 @@ export class Program {
       })
     }
     const names = [...new Set(this.cac.commands.map((c) => c.name.split(' ')[0]))]
-    const guess = closest(words[0], names)
+    // `aura revoke-peer` means `aura mothership revoke-peer`: a group's command typed without its group.
+    const grouped = this.cac.commands.filter((c) => c.name.includes(' '))
+    const sub = closest(words[0], grouped.map((c) => c.name.split(' ')[1]))
+    const guess = closest(words[0], names) ?? grouped.find((c) => c.name.split(' ')[1] === sub)?.name
     return new UsageError(`unknown command '${words[0]}'${guess === undefined ? '' : `; did you mean '${guess}'?`}`, {
       hint: `run \`${BIN} --help\` to list commands`
     })
@@ -235,11 +250,23 @@ export class Program {
   }
 }
 
-/** Builds the program with every command module registered. */
-export async function buildCli (ctx: CliContext): Promise<Program> {
+/**
+ * Builds the program. Given the run's `args`, it registers only the command modules those
+ * words name (all of them when they name none); without `args`, every module.
+ */
+export async function buildCli (ctx: CliContext, args?: readonly string[]): Promise<Program> {
   const program = new Program(ctx)
-  for (const mod of await Promise.all(COMMAND_MODULES.map(async (load) => await load()))) mod.register(program)
+  for (const mod of await Promise.all(modulesFor(args).map(async (m) => await m.load()))) mod.register(program)
   return program
+}
+
+/** The command modules a run of `args` needs (every one when `args` is undefined). */
+export function modulesFor (args?: readonly string[]): typeof COMMAND_MODULES {
+  if (args === undefined) return COMMAND_MODULES
+  // Any argument may be a command word; an option value that happens to be one only loads a
+  // module too many, never one too few.
+  const named = COMMAND_MODULES.filter((m) => m.words.some((w) => args.includes(w)))
+  return named.length === 0 || named.some((m) => m.whole === true) ? COMMAND_MODULES : named
 }
 
 function setFlags (set: unknown): Record<string, string> {

@@ -21,29 +21,18 @@
 import sodium from 'sodium-native'
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import { MalformedError } from './errors.js'
 import { utf8 } from './canonical.js'
+import type { KeyPair } from './key-pair.js'
+
+export { keyPairFromSeed, type KeyPair } from './key-pair.js'
 
 ed.hashes.sha512 = sha512
 
 /** What a signature is for; part of every signed message so one kind never passes as another. */
 export type SignDomain = 'record' | 'change' | 'chain' | 'token' | 'beacon' | 'hello' | 'join' | 'backup' | 'audit' | 'test'
 
-/** An ed25519 key pair: the 32-byte seed (the private key) and the 32-byte public key. */
-export interface KeyPair {
-  readonly seed: Uint8Array
-  readonly publicKey: Uint8Array
-}
-
 const L = 2n ** 252n + 27742317777372353535851937790883648493n
 const secretKeys = new WeakMap<Uint8Array, Buffer>()
-
-/** Derives the key pair of a 32-byte seed. */
-export function keyPairFromSeed (seed: Uint8Array): KeyPair {
-  if (seed.length !== 32) throw new MalformedError('an ed25519 seed is 32 bytes', { length: seed.length })
-  const s = new Uint8Array(seed)
-  return { seed: s, publicKey: ed.getPublicKey(s) }
-}
 
 /** The bytes actually signed: a domain tag, a NUL, then the canonical payload. */
 export function signedMessage (domain: SignDomain, payload: Uint8Array): Uint8Array {

@@ -47,7 +47,9 @@ export const ERROR_CODES = {
   E_WORKSPACE: 51,
   E_PERMISSIONS: 60,
   E_KEY_MISMATCH: 61,
-  E_STORE_CORRUPT: 62
+  E_STORE_CORRUPT: 62,
+  /** `aura sim run` / `sim swarm`: a run broke a safety or liveness property (not a failure of the tool). */
+  E_SIM_VIOLATION: 70
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -11,19 +11,17 @@
  * const id = await loadIdentity(home)
  * id.shortId                              // 'peer-5f3a'
  * id.peerId                               // '12D3KooW...'
- * createLibp2p({ privateKey: await libp2pPrivateKey(id.keyPair) })
+ * createLibp2p({ privateKey: await privateKeyFromSeed(id.keyPair.seed) })   // net/peer-identity.ts
  */
 import { link, open, readFile, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import type { Ed25519PrivateKey } from '@libp2p/interface'
-import { bytesEqual, toB64u } from '../crdt/canonical.js'
-import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
+import { toB64u } from '../crdt/canonical.js'
+import { keyPairFromSeed, type KeyPair } from '../crdt/key-pair.js'
 import { ExistsError, MalformedError, NotInitialisedError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
 import { assertPrivate, parseKeyFile } from './key-files.js'
+import { peerIdOf } from './peer-id.js'
 
 /** File name of the identity key inside a node home. */
 export const IDENTITY_FILE = 'identity.key'
@@ -46,11 +44,6 @@ export interface Identity {
 /** The identity key file's path in a home. */
 export function identityPath (home: string): string {
   return path.join(home, IDENTITY_FILE)
-}
-
-/** The libp2p private key of an identity: the same ed25519 seed, for `createLibp2p({ privateKey })`. */
-export async function libp2pPrivateKey (keyPair: KeyPair): Promise<Ed25519PrivateKey> {
-  return await generateKeyPairFromSeed('Ed25519', keyPair.seed)
 }
 
 /**
@@ -79,7 +72,7 @@ export async function createIdentity (home: string, seed: Uint8Array = randomByt
   } finally {
     await unlink(tmp)
   }
-  return await describe(keyPair, file)
+  return describe(keyPair, file)
 }
 
 /**
@@ -98,7 +91,7 @@ export async function loadIdentity (home: string): Promise<Identity> {
     throw err
   }
   await assertPrivate([{ path: home, kind: 'dir' }, { path: file, kind: 'file' }])
-  return await describe(parseIdentityFile(text, file), file)
+  return describe(parseIdentityFile(text, file), file)
 }
 
 /** The E_EXISTS error for an identity that is already there, saying where. */
@@ -117,15 +110,13 @@ function parseIdentityFile (text: string, file: string): KeyPair {
   return keyPair
 }
 
-async function describe (keyPair: KeyPair, file: string): Promise<Identity> {
-  const libp2pKey = await libp2pPrivateKey(keyPair)
-  if (!bytesEqual(libp2pKey.publicKey.raw, keyPair.publicKey)) throw new MalformedError('libp2p derived a different public key from the seed', { path: file })
+function describe (keyPair: KeyPair, file: string): Identity {
   const keyId = keyIdOf(keyPair.publicKey)
   const identity = {
     keyId,
     shortId: shortId(keyId),
     publicKey: toB64u(keyPair.publicKey),
-    peerId: peerIdFromPrivateKey(libp2pKey).toString(),
+    peerId: peerIdOf(keyPair.publicKey),
     path: file
   }
   Object.defineProperty(identity, 'keyPair', { value: keyPair, enumerable: false })

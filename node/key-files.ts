@@ -11,7 +11,7 @@
  */
 import { stat } from 'node:fs/promises'
 import { bytesEqual, fromB64u } from '../crdt/canonical.js'
-import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
+import { keyPairFromSeed, type KeyPair } from '../crdt/key-pair.js'
 import { KeyMismatchError, MalformedError, PermissionsError } from '../crdt/errors.js'
 
 /** A path that must be private: a folder (mode 0700) or a file (mode 0600). */

@@ -250,7 +250,7 @@ export const OPERATIONS = {
     params: none,
     run: async ({ rt }) => {
       const { shortId } = await import('../crdt/ids.js')
-      return (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, seen: info.seen === null ? null : new Date(info.seen).toISOString() }))
+      return (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, lastSeen: info.seen === null ? null : new Date(info.seen).toISOString() }))
     }
   }),
   join: defineOperation({

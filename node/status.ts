@@ -6,9 +6,12 @@
  * const s = nodeStatus(rt, live)   // s.problems: [{ code: 'E_STALE', message: ... }]
  */
 import { effectiveView } from '../crdt/effective-view.js'
-import { shortId } from '../crdt/ids.js'
+import { shortId, type KeyId } from '../crdt/ids.js'
+import type { SignedRecord } from '../crdt/record.js'
 import type { LiveState } from './operation.js'
 import type { NodeRuntime } from './runtime.js'
+import { receiptAuthSeq } from './sync/receipts.js'
+import { packageVersion } from './version.js'
 
 /** Refused changes newer than this are a problem in `aura status`; older ones are only listed. */
 const REFUSED_RECENT_MS = 10 * 60_000
@@ -40,7 +43,9 @@ export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
   const cfg = live?.config ?? null
   if (cfg?.error != null) problems.push({ code: 'E_CONFIG', message: `aura.toml was not reloaded (${cfg.error.at}), the daemon keeps its running config: ${cfg.error.message}` })
   if (cfg !== null && cfg.restartNeeded.length > 0) problems.push({ code: 'E_CONFIG', message: `restart needed: aura.toml sets ${cfg.restartNeeded.map((r) => r.key).join(', ')}, which the daemon reads only at start (\`aura node stop\` then \`aura node start\`)` })
+  const authSeqs = newestReceiptAuthSeq(records, new Set((live?.connections ?? []).map((c) => c.key)))
   return {
+    version: packageVersion(),
     peer: rt.identity.shortId,
     key: rt.key,
     peerId: rt.identity.peerId,
@@ -57,7 +62,21 @@ export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
     relayed: (live?.listen ?? []).filter((a) => a.includes('/p2p-circuit')),
     connected: (live?.connected ?? []).map((k) => shortId(k)),
     // How this node reaches each connected peer: one row per connection.
-    peers: (live?.connections ?? []).map((c) => ({ peer: shortId(c.key), key: c.key, via: c.via, addr: c.addr, rttMs: c.rttMs })),
+    // Per connection: how (direct or relayed, the remote address, round trip), the peer's bytes
+    // in and out since the daemon started, when it last sent anything, and the authority seq of
+    // its newest receipt here (what it had applied when it signed it).
+    peers: (live?.connections ?? []).map((c) => ({
+      peer: shortId(c.key),
+      key: c.key,
+      user: chain?.member(c.key)?.name ?? null,
+      via: c.via,
+      addr: c.addr,
+      rttMs: c.rttMs,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      lastSeen: c.lastHeardAt === null ? null : new Date(c.lastHeardAt).toISOString(),
+      authSeq: authSeqs.get(c.key) ?? null
+    })),
     observed: live?.observed ?? [],
     relay: live?.relay ?? false,
     authority: chain === null ? null : { seq: chain.head.seq, hash: chain.head.hash },
@@ -77,6 +96,19 @@ export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
     config: cfg === null ? null : { restartNeeded: cfg.restartNeeded.map((r) => r.key), reloadError: cfg.error },
     problems
   }
+}
+
+/** The auth seq of each wanted signer's newest receipt (highest record seq). */
+function newestReceiptAuthSeq (records: Iterable<{ record: SignedRecord }>, signers: Set<KeyId>): Map<KeyId, number> {
+  const newest = new Map<KeyId, { seq: number, auth: number }>()
+  if (signers.size === 0) return new Map()
+  for (const { record } of records) {
+    if (record.kind !== 'receipt' || !signers.has(record.signer)) continue
+    const auth = receiptAuthSeq(record.data)
+    const had = newest.get(record.signer)
+    if (auth !== null && (had === undefined || record.seq > had.seq)) newest.set(record.signer, { seq: record.seq, auth })
+  }
+  return new Map([...newest].map(([k, v]) => [k, v.auth]))
 }
 
 function memoryMb (): { rss: number, heapUsed: number, external: number, arrayBuffers: number } {

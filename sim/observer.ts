@@ -1,6 +1,6 @@
 /**
  * Watches a run: receives every node's events, writes the trace, and keeps the numbers the report
- * needs (when each peer first held each revocation, through how many relay hops; forged records
+ * needs (when each peer first held each revocation, through how many relay hops and from whom; forged records
  * stored; traffic). Safety is judged by the oracle (sim/oracle.ts), which keeps its own books.
  *
  * @example
@@ -19,8 +19,8 @@ import type { World } from './world.js'
 
 const CHAIN_PREFIX = [...Buffer.from('{"entries":[', 'utf8')]
 
-/** When and how a node first held a revocation. */
-export interface Arrival { atUs: number, hops: number }
+/** When and how a node first held a revocation; `from`: the node whose chain message brought it (none at the Mothership). */
+export interface Arrival { atUs: number, hops: number, from?: number }
 
 /** A time interval on one node's lane (offline, crashed, cut off from the Mothership). */
 export interface LaneSpan { node: number, kind: 'offline' | 'crashed' | 'partitioned' | 'stale', fromUs: number, toUs: number | null }
@@ -107,7 +107,7 @@ export class Observer {
       if (seen.has(node.index) || node.chain.entryHash(r.seq) !== r.hash) continue
       const parent = fromIndex === undefined ? undefined : seen.get(fromIndex)
       const hops = parent === undefined ? 1 : parent.hops + 1
-      seen.set(node.index, { atUs: this.world.scheduler.now, hops })
+      seen.set(node.index, { atUs: this.world.scheduler.now, hops, ...(fromIndex === undefined ? {} : { from: fromIndex }) })
       this.trace.event(this.ms(), 'revocation-held', { peer: node.name, revocation: r.label, hops, from: fromIndex === undefined ? null : this.world.nodes[fromIndex].name })
     }
   }

@@ -41,6 +41,7 @@
  */
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import type { SignedRecord } from '../crdt/record.js'
+import type { LaneSpan } from './observer.js'
 import type { EffectiveIdsFn, IssuedRevocation, RecordRegistry, Violation } from './properties.js'
 import type { SimNode } from './sim-node.js'
 import type { World } from './world.js'
@@ -59,6 +60,16 @@ export interface Exposure {
   effectiveAtEnd: number
   /** Honest peers on which some forged record was effective at some check. */
   peers: number
+}
+
+/** One honest peer's forged records made effective, by class, and how many are no longer effective there at the last check. */
+export interface PeerExposure {
+  beforeIssue: number
+  beforeKnown: number
+  afterKnown: number
+  afterBeacon: number
+  /** Of those, effective on this peer at the last check (the rest are quarantined there). */
+  effectiveAtEnd: number
 }
 
 type Report = (property: Violation['property'], node: string, detail: string) => void
@@ -80,6 +91,10 @@ interface PeerBooks {
   /** Forged ids effective here at some check, with the class they were counted in. */
   exposed: Map<RecordId, 'beforeIssue' | 'beforeKnown' | 'afterKnown' | 'afterBeacon'>
   exposedAt: Map<RecordId, number>
+  /** Forged ids effective here at the last check of this peer. */
+  forgedEffective: Set<RecordId>
+  /** Since when (µs) the oracle has read the peer as stale, or null. */
+  staleSince: number | null
 }
 
 const BEACON_FIELD = /"beacon":"([A-Za-z0-9_-]+)"/
@@ -88,6 +103,12 @@ const BEACON_FIELD = /"beacon":"([A-Za-z0-9_-]+)"/
 export class Oracle {
   private readonly books = new Map<number, PeerBooks>()
   private readonly admitted: Set<KeyId>
+  /**
+   * Intervals in which the oracle read an honest peer as stale (its own reading, polled: no
+   * beacon received whose chain head the peer holds is newer than max_staleness + max clock skew
+   * + one poll), for the report. Closed when the peer goes down and at the end.
+   */
+  readonly staleSpans: LaneSpan[] = []
 
   constructor (
     private readonly world: World,
@@ -127,6 +148,30 @@ export class Oracle {
   finish (): void {
     this.poll()
     this.checkAll()
+    for (const [index, b] of this.books) this.closeStale(index, b)
+  }
+
+  /** One honest peer's forged records made effective, by class (null for a node the oracle has no books of). */
+  exposureOf (node: number): PeerExposure | null {
+    const b = this.books.get(node)
+    if (b === undefined) return null
+    const out: PeerExposure = { beforeIssue: 0, beforeKnown: 0, afterKnown: 0, afterBeacon: 0, effectiveAtEnd: 0 }
+    for (const [id, cls] of b.exposed) {
+      out[cls]++
+      if (b.forgedEffective.has(id)) out.effectiveAtEnd++
+    }
+    return out
+  }
+
+  /** When (µs, by the oracle's poll) the peer's chain first held each revocation, by revocation index. */
+  heldAt (node: number): ReadonlyMap<number, number> {
+    return this.books.get(node)?.held ?? new Map()
+  }
+
+  private closeStale (index: number, b: PeerBooks): void {
+    if (b.staleSince === null) return
+    this.staleSpans.push({ node: index, kind: 'stale', fromUs: b.staleSince, toUs: this.world.scheduler.now })
+    b.staleSince = null
   }
 
   /** What forged records honest peers made effective, by class. */
@@ -147,16 +192,17 @@ export class Oracle {
   private effectiveAtEnd = new Set<RecordId>()
 
   private freshBooks (log: unknown): PeerBooks {
-    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), beacons: new Set(), staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map() }
+    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), beacons: new Set(), staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map(), forgedEffective: new Set(), staleSince: null }
   }
 
   private poll (): void {
     const now = this.world.scheduler.now
     for (const [index, b0] of this.books) {
       const node = this.world.nodes[index]
-      if (!node.up) continue
+      if (!node.up) { this.closeStale(index, b0); continue }
       let b = b0
       if (b.log !== node.logs[0]) {
+        this.closeStale(index, b0)
         // A restart that lost the disk: the store starts over, and so do these books (except
         // what the peer received from the wire, which a real peer would also have lost).
         b = this.freshBooks(node.logs[0])
@@ -180,6 +226,8 @@ export class Oracle {
         }
       }
       b.staleAtLastPoll = stale
+      if (stale && b.staleSince === null) b.staleSince = now
+      else if (!stale) this.closeStale(index, b)
       b.lockedAtLastPoll = locked
       for (const r of this.world.revocations) {
         if (!b.held.has(r.index) && node.chain.entryHash(r.seq) === r.hash) b.held.set(r.index, now)
@@ -302,6 +350,7 @@ export class Oracle {
       slots.set(slot, (slots.get(slot) ?? 0) + 1)
     }
     const forged = this.world.adversary?.forged
+    b.forgedEffective = new Set()
     for (const id of effective) {
       const rec = byId.get(id)
       if (rec === undefined) continue
@@ -322,6 +371,7 @@ export class Oracle {
   // Classifies a forged record effective on an honest peer by when the peer stored it.
   private exposed (node: SimNode, b: PeerBooks, id: RecordId, rec: SignedRecord): void {
     this.effectiveAtEnd.add(id)
+    b.forgedEffective.add(id)
     if (b.exposed.has(id)) return
     const stored = b.firstSeen.get(id) ?? this.world.scheduler.now
     const revs = this.world.revocations.filter((r) => r.cuts.has(rec.signer) && !this.registry.legitimateWithin(r.cuts.get(rec.signer)!).has(id))

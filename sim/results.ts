@@ -19,7 +19,7 @@
 import { medianLatencyMs } from './link-model.js'
 import { eccentricity, percentiles, round3, type Percentiles } from './metrics.js'
 import type { Observer, LaneSpan } from './observer.js'
-import type { Exposure, Oracle } from './oracle.js'
+import type { Exposure, Oracle, PeerExposure } from './oracle.js'
 import type { Violation } from './properties.js'
 import type { TraceWriter } from './trace.js'
 import type { World } from './world.js'
@@ -93,6 +93,16 @@ export interface ReportData {
   forgedAccepted: Array<{ node: number, atMs: number }>
   endMs: number
   settleMs: number
+  /**
+   * One row per honest node, the Mothership first (node index into `lanes`): which peer's chain
+   * message brought it each revocation (null: not held, or not through a peer), when the
+   * oracle's poll first saw its chain hold it, and the forged records the oracle saw effective
+   * there by class, with how many of those are still effective there at the last check (the
+   * rest were quarantined). Optional: results built before these fields existed lack them.
+   */
+  peers?: Array<{ node: number, relayedBy: Array<string | null>, heldAtMs: Array<number | null>, forged: PeerExposure }>
+  /** Partitions as they came on and went off (from the trace's partition-on/-off lines; a flap gives one interval per time on). */
+  partitions?: Array<{ id: string, shape: string, fromMs: number, toMs: number, groups: string[] | null }>
 }
 
 /** One run's result. */
@@ -234,14 +244,43 @@ export function buildResult ({ world, obs, oracle, trace, seed, settleUs, conver
       arrivals: world.revocations.map((r) => { const a = obs.arrivals[r.index].get(n.index); return a === undefined ? null : a.atUs / 1000 }),
       hops: world.revocations.map((r) => obs.arrivals[r.index].get(n.index)?.hops ?? null)
     })),
-    spans: obs.spans.map((x) => ({ node: x.node, kind: x.kind, fromMs: x.fromUs / 1000, toMs: (x.toUs ?? settleUs) / 1000 })),
+    spans: [...obs.spans, ...oracle.staleSpans].map((x) => ({ node: x.node, kind: x.kind, fromMs: x.fromUs / 1000, toMs: (x.toUs ?? settleUs) / 1000 })),
     revocations: world.revocations.map((r) => ({ label: r.label, issuedMs: r.issuedUs / 1000 })),
     marks: s.schedule.filter((st) => st.action !== 'writes').map((st) => ({ atMs: st.at, label: `${st.action} ${String(st[st.action] ?? '')}`.trim() })),
     forgedAccepted: accepted.map((a) => ({ node: a.node, atMs: a.atUs / 1000 })),
     endMs: now / 1000,
-    settleMs: settleUs / 1000
+    settleMs: settleUs / 1000,
+    peers: world.honest.map((p) => {
+      const held = oracle.heldAt(p)
+      return {
+        node: p,
+        relayedBy: world.revocations.map((r) => { const f = obs.arrivals[r.index].get(p)?.from; return f === undefined ? null : world.nodes[f].name }),
+        heldAtMs: world.revocations.map((r) => { const t = held.get(r.index); return t === undefined ? null : t / 1000 }),
+        forged: oracle.exposureOf(p) ?? { beforeIssue: 0, beforeKnown: 0, afterKnown: 0, afterBeacon: 0, effectiveAtEnd: 0 }
+      }
+    }),
+    partitions: partitionIntervals(trace, now)
   }
   return { scenario: s.name, seed, mode: s.mode, ok: obs.violations.length === 0, violations: obs.violations, metrics, report, trace }
+}
+
+// Partition intervals read back from the trace: each partition-on opens one, the partition-off
+// naming its id closes it (still open at the end: closed at `endUs`).
+function partitionIntervals (trace: TraceWriter, endUs: number): NonNullable<ReportData['partitions']> {
+  const out: NonNullable<ReportData['partitions']> = []
+  const open = new Map<string, NonNullable<ReportData['partitions']>[number]>()
+  for (const line of trace.lines()) {
+    if (!line.includes('"ev":"partition-o')) continue
+    const ev = JSON.parse(line) as { ev: string, t: number, id?: string, shape?: string, groups?: string[] | null, ids?: string[] }
+    if (ev.ev === 'partition-on' && ev.id !== undefined) {
+      const p = { id: ev.id, shape: ev.shape ?? '', fromMs: ev.t, toMs: endUs / 1000, groups: ev.groups ?? null }
+      open.set(ev.id, p)
+      out.push(p)
+    } else if (ev.ev === 'partition-off') {
+      for (const id of ev.ids ?? []) { const p = open.get(id); if (p !== undefined) { p.toMs = ev.t; open.delete(id) } }
+    }
+  }
+  return out
 }
 
 // The dial graph as undirected adjacency lists (an edge is dialled from one end only).

@@ -25,30 +25,36 @@ export function register (program: Program): void {
       ttl: str(options.ttl),
       maxCommitsPerHour: quota === undefined ? undefined : Number(quota)
     }))
-    return { data: res, text: (c) => `${c.green('issued')} ${res.agent} (${res.role}: ${res.capabilities.join(', ')}), expires ${res.expires}\n${c.dim(`credential: ${res.credential}`)}` }
+    return { data: res, text: (c) => `${c.green('issued')} ${res.agent} (${res.role}: ${res.capabilities.join(', ')}), expires ${res.expiresAt}\n${c.dim(`credential: ${res.credential}`)}` }
   })
     .option('--role <role>', 'Role (default: [agents.defaults] role)')
     .option('--capabilities <list>', 'Comma-separated capabilities (default: the role\'s)')
     .option('--ttl <duration>', 'Lifetime (at most [agents.defaults] max_ttl)')
     .option('--max-commits-per-hour <n>', 'Quota of records per hour (default: [agents.defaults] max_commits_per_hour, 120)')
+    .example('aura agent issue claude --role agent --ttl 8h')
+    .example('aura agent issue reviewer --capabilities read,intent --max-commits-per-hour 30')
 
   program.command('agent list', 'Agents (and, with --filter kind=peer|all, peers) with role, capabilities, status', async ({ options, io }) => {
     const rows = await callNode(io, 'agent-list', defined({ filter: str(options.filter) })) as any[]
-    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no agents') : rows.map((r) => `${c.bold(r.id.padEnd(16))} ${r.kind.padEnd(6)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(r.status)}  ${r.capabilities.join(',')}${r.expires === null ? '' : `  expires ${r.expires}`}${r.reason === null ? '' : `  (${r.reason})`}`).join('\n') }
+    return { data: rows, text: (c) => rows.length === 0 ? c.dim('no agents') : rows.map((r) => `${c.bold(r.id.padEnd(16))} ${r.kind.padEnd(6)} ${r.role.padEnd(12)} ${r.status === 'active' ? c.green('active') : c.red(r.status)}  ${r.capabilities.join(',')}${r.expiresAt === null ? '' : `  expires ${r.expiresAt}`}${r.reason === null ? '' : `  (${r.reason})`}`).join('\n') }
   }).option('--filter <k=v>', 'e.g. "kind=agent", "role=agent", "status=active"')
+    .example('aura agent list')
+    .example('aura agent list --filter status=active --json')
 
   program.command('agent revoke <agent>', 'Revoke one agent credential everywhere', async ({ args, options, io }) => {
     const res = await callNode(io, 'agent-revoke', defined({ agent: args.agent, reason: str(options.reason) }))
     return { data: res, text: (c) => `${c.red('revoked')} ${res.revoked}: ${res.reason} ${c.dim(`(cut at seq ${res.cut.seq}, chain entry ${res.entry})`)}` }
-  }).option('--reason <text>', 'Why (kept in the chain)')
+  }).option('--reason <text>', 'Why (kept in the chain; required)')
+    .example('aura agent revoke claude-7f3a --reason "edited outside its zone"')
 
   program.command('agent revoke-all', 'Revoke AI agents at once: --role agent is the hard pause (every agent); people are never touched', async ({ options, io }) => {
     const res = await callNode(io, 'agent-revoke-all', defined({ role: str(options.role), reason: str(options.reason) }))
     const which = res.role === 'agent' ? 'every AI agent (hard pause: none can act until new credentials are issued)' : `the agents of role ${res.role}`
     return { data: res, text: (c) => `${c.red('revoked')} ${which}: ${res.revoked.join(', ')}: ${res.reason}\n${c.dim(`chain entries ${res.entries.join(', ')}; people are not touched`)}` }
   })
-    .option('--role <role>', '`agent`: every AI agent, whatever its role; another role: the agents of that role. People are never revoked by this')
-    .option('--reason <text>', 'Why (kept in the chain)')
+    .option('--role <role>', '`agent`: every AI agent, whatever its role; another role: the agents of that role. People are never revoked by this (required)')
+    .option('--reason <text>', 'Why (kept in the chain; required)')
+    .example('aura agent revoke-all --role agent --reason "hard pause: prompt injection suspected"')
 
   program.command('sentinel send <text>', 'Send a message to agents or peers, as a signed record (--agent: as that agent)', async ({ args, options, io }) => {
     const res = await callNode(io, 'sentinel-send', defined({ text: args.text, to: strings(options.to), agent: str(options.agent) }))
@@ -56,6 +62,8 @@ export function register (program: Program): void {
   })
     .option('--to <id>', 'Recipient: an agent name or id, or a peer id (repeat for several)')
     .option('--agent <name>', 'Send as this agent (its credential must be in this home)')
+    .example('aura sentinel send "stop editing auth/" --to claude-7f3a')
+    .example('aura sentinel send "done with login.ts" --agent claude --to peer-5f3a')
 
   program.command('sentinel inbox', 'Messages between agents: who told whom what, with revoked senders and still-active recipients flagged', async ({ options, io }) => {
     const rows = await callNode(io, 'sentinel-inbox', defined({ agent: str(options.agent), since: str(options.since) })) as any[]
@@ -75,6 +83,8 @@ export function register (program: Program): void {
   })
     .option('--agent <id>', 'Only messages from or to this agent (or peer)')
     .option('--since <duration>', 'e.g. 24h, 30d')
+    .example('aura sentinel inbox --since 24h')
+    .example('aura sentinel inbox --agent claude-7f3a --json')
 
   program.command('mcp', 'Serve the Model Context Protocol on stdin/stdout to an AI agent, acting as --agent: every call enforced, refusals (and with log_all_calls every call) audited', async ({ options, io }) => {
     const agent = str(options.agent)
@@ -95,6 +105,7 @@ export function register (program: Program): void {
     await closed
     return undefined
   })
-    .option('--agent <name>', 'The agent this server acts as')
+    .option('--agent <name>', 'The agent this server acts as (required)')
     .option('--workspace <dir>', 'The workspace the agent edits (default: [workspace] path, or found from here)')
+    .example('aura mcp --agent claude --workspace ~/src/app')
 }

@@ -33,15 +33,18 @@ export function register (program: Program): void {
       ].join('\n')
     }
   })
+    .example('aura backup verify team-2026-12-07.aurabak')
 
   program.command('backup restore <file>', 'Make a node from a backup in a new home (--home): a fresh identity, the team\'s chain and records; join to sync', async ({ args, io }) => {
     const { restoreBackup } = await import('../../node/evidence/backup.js')
     const res = await restoreBackup(path.resolve(io.ctx.cwd, String(args.file)), await io.home())
     return { data: res, text: (c) => `${c.green('restored')} ${res.records} records and chain 0..${res.chainHead} of team ${res.team} into ${res.home} as ${res.peer}\n${c.dim('this is a new identity: admit it with a join token (`aura join TOKEN`) to sync')}` }
   })
+    .example('aura backup restore team-2026-12-07.aurabak --home ~/.aura-restored')
 
   program.command('backup import <file>', 'Merge a backup or slice into this node through the same verify-first merge as sync (for peers without a network)', async ({ args, io }) => {
     const res = await callNode(io, 'backup-import', { file: path.resolve(io.ctx.cwd, String(args.file)) })
     return { data: res, text: (c) => `${c.green('imported')} ${res.chainAdded} chain entries, ${res.recordsAdded} new records (${res.recordsHeld} held already); ${res.quarantined} quarantined here` }
   })
+    .example('aura backup import slice-from-laptop.aurabak')
 }

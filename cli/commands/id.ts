@@ -12,7 +12,7 @@ import type { Program } from '../program.js'
 export function register (program: Program): void {
   program.command('id', 'Show this node\'s identity: short id, key id, public key, libp2p PeerId', async ({ io }) => {
     const id = await io.identity()
-    const data = { shortId: id.shortId, keyId: id.keyId, publicKey: id.publicKey, peerId: id.peerId, home: await io.home() }
+    const data = { peer: id.shortId, key: id.keyId, publicKey: id.publicKey, peerId: id.peerId, home: await io.home() }
     return {
       data,
       text: (c) => [
@@ -23,4 +23,6 @@ export function register (program: Program): void {
       ].join('\n')
     }
   })
+    .example('aura id')
+    .example('aura id --json')
 }

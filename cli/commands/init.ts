@@ -14,8 +14,8 @@ export function register (program: Program): void {
     const r = await initHome(home)
     const data = {
       home: r.home,
-      shortId: r.identity.shortId,
-      keyId: r.identity.keyId,
+      peer: r.identity.shortId,
+      key: r.identity.keyId,
       publicKey: r.identity.publicKey,
       peerId: r.identity.peerId,
       identityFile: r.identity.path,

@@ -45,6 +45,8 @@ export function register (program: Program): void {
   })
     .option('--foreground', 'Run in this process until SIGINT/SIGTERM')
     .option('--listen <multiaddr>', 'Listen address (repeatable), e.g. /ip4/127.0.0.1/tcp/0')
+    .example('aura node start')
+    .example('aura node start --foreground --listen /ip4/0.0.0.0/tcp/4001')
 
   program.command('node stop', 'Stop the node daemon', async ({ io }) => {
     const home = await io.home()
@@ -59,6 +61,7 @@ export function register (program: Program): void {
     for (let i = 0; i < 100 && await pingControl(home); i++) await new Promise((r) => setTimeout(r, 100))
     return { data: { stopped: true }, text: () => 'stopped' }
   })
+    .example('aura node stop')
 
   program.command('status', 'Show this node: identity, team, peers, authority head, lockdown, refusals', async ({ io }) => {
     const s = await callNode(io, 'status', {})
@@ -69,9 +72,12 @@ export function register (program: Program): void {
       data: s,
       text: (c) => [
         `${c.bold(s.peer)} ${s.user}${s.role === null ? '' : ` (${s.role})`}${s.mothership === true ? c.cyan(' [mothership]') : ''} — team ${s.team ?? c.dim('none')}`,
+        `version     ${s.version ?? c.dim('unknown')}`,
         `daemon      ${s.daemon}${s.listen.length > 0 ? ` on ${s.listen.join(', ')}` : ''}`,
         `connected   ${s.connected.length === 0 ? c.dim('none') : s.connected.join(', ')}`,
-        ...(s.peers ?? []).map((p: { peer: string, via: string, addr: string, rttMs: number | null }) => `  ${p.peer}  ${p.via === 'direct' ? c.green('direct ') : c.yellow('relayed')}  ${p.addr}${p.rttMs === null ? '' : `  rtt ${p.rttMs} ms`}`),
+        ...(s.peers ?? []).map((p: { peer: string, user: string | null, via: string, addr: string, rttMs: number | null, bytesIn: number, bytesOut: number, lastSeen: string | null, authSeq: number | null }) =>
+          `  ${p.peer}${p.user === null ? '' : ` ${p.user}`}  ${p.via === 'direct' ? c.green('direct ') : c.yellow('relayed')}  ${p.addr}${p.rttMs === null ? '' : `  rtt ${p.rttMs} ms`}` +
+          `  in ${bytes(p.bytesIn)} out ${bytes(p.bytesOut)}${p.lastSeen === null ? '' : `  heard ${p.lastSeen}`}  authority ${p.authSeq === null ? c.dim('no receipt') : `seq ${p.authSeq}`}`),
         ...((s.relayed ?? []).length > 0 ? [`via relay   ${s.relayed.join(', ')}`] : []),
         ...(s.relay === true ? ['relay       serving admitted peers'] : []),
         ...((s.observed ?? []).length > 0 ? [`seen at     ${s.observed.join(', ')}`] : []),
@@ -85,4 +91,10 @@ export function register (program: Program): void {
       ].join('\n')
     }
   })
+    .example('aura status')
+    .example('aura status --json')
+}
+
+function bytes (n: number): string {
+  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`
 }

@@ -44,6 +44,8 @@ export function register (program: Program): void {
   })
     .option('--dry-run', 'Print the file instead of writing it')
     .option('--platform <kind>', 'systemd or launchd (default: this system\'s)')
+    .example('aura service install')
+    .example('aura service install --dry-run --platform launchd')
 
   program.command('service uninstall', 'Remove the service file `aura service install` wrote', async ({ options, io }) => {
     const { kind, file } = await serviceFile(io, options.platform)
@@ -58,6 +60,7 @@ export function register (program: Program): void {
   })
     .option('--dry-run', 'Say what would be removed')
     .option('--platform <kind>', 'systemd or launchd (default: this system\'s)')
+    .example('aura service uninstall --dry-run')
 }
 
 async function serviceFile (io: CommandIO, platform: unknown): Promise<{ kind: Kind, file: string, text: string }> {

@@ -65,7 +65,8 @@ export function register (program: Program): void {
       lines.push(c.dim(`report ${out.files.report}\ntrace  ${out.files.trace} sha256 ${out.traceSha256}\nreplay ${out.replay}`))
       return lines.join('\n')
     }
-    return { data: JSON.parse(JSON.stringify(out.summary)), text, exitCode: r.ok ? 0 : 1 }
+    const { exitCodeFor } = await import('../../crdt/errors.js')
+    return { data: JSON.parse(JSON.stringify(out.summary)), text, exitCode: r.ok ? 0 : exitCodeFor('E_SIM_VIOLATION') }
   })
     .option('--seed <n>', 'Seed (default: the scenario\'s)')
     .option('--out <dir>', 'Output directory (default: sim-out/<scenario>-<seed>)')
@@ -105,11 +106,14 @@ export function register (program: Program): void {
       `${out.failed.length === 0 ? c.green('OK') : c.red('VIOLATIONS')}: ${out.passed} of ${out.seeds} seeds passed (${ms(out.wallMs)} wall, ${ms(out.virtualMs)} simulated)`,
       ...out.failed.map((f: any) => `${c.red(`seed ${f.seed}`)}: ${JSON.stringify(f.violations)}\n  replay: ${f.replay}`)
     ].join('\n')
-    return { data: JSON.parse(JSON.stringify(out)), text, exitCode: out.failed.length === 0 ? 0 : 1 }
+    const { exitCodeFor } = await import('../../crdt/errors.js')
+    return { data: JSON.parse(JSON.stringify(out)), text, exitCode: out.failed.length === 0 ? 0 : exitCodeFor('E_SIM_VIOLATION') }
   })
     .option('--seeds <n>', 'How many seeds')
     .option('--start <n>', 'First seed (default 1)')
     .option('--workers <n>', 'Parallel workers (default: cores)')
     .option('--mode <mode>', 'full (default) or model')
     .option('--out <dir>', 'Where failing scenarios are written (default: sim-out/swarm)')
+    .example('aura sim swarm --seeds 200')
+    .example('aura sim swarm --seeds 1000 --start 5000 --mode model --workers 2')
 }

@@ -70,7 +70,7 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
   const id = keyIdOf(agentKey.publicKey)
   const file = await saveAgentKey(rt.home, opts.name, agentKey)
   await rt.audit('agent-issued', { agent: id, name: opts.name, role, capabilities })
-  return { agent: shortId(id, opts.name), key: id, role, capabilities, expires: new Date(now + ttl * 1000).toISOString(), credential: file }
+  return { agent: shortId(id, opts.name), key: id, role, capabilities, expiresAt: new Date(now + ttl * 1000).toISOString(), credential: file }
 }
 
 /** `aura agent list [--filter k=v]`: agents (and, with kind=peer or kind=all, peers). */
@@ -89,7 +89,7 @@ export function listAgents (rt: NodeRuntime, opts: { filter?: string }) {
       name: m.name,
       role: m.role,
       capabilities: agent?.capabilities ?? ROLE_CAPABILITIES[m.role] ?? [],
-      expires: agent?.expires == null ? null : new Date(agent.expires).toISOString(),
+      expiresAt: agent?.expires == null ? null : new Date(agent.expires).toISOString(),
       status: rev !== undefined ? 'revoked' : expired ? 'expired' : 'active',
       reason: rev?.reason ?? null
     }

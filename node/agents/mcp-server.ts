@@ -9,6 +9,7 @@
  * const server = buildMcpServer('claude', async (method, params) => await callNode(io, method, params))
  * await server.connect(new StdioServerTransport())
  */
+import { packageVersion } from '../version.js'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { toAuraError } from '../../crdt/errors.js'
 import { MCP_TOOLS } from './mcp-tools.js'
@@ -23,7 +24,7 @@ export type NodeCall = (method: OperationName, params: Record<string, unknown>) 
  * every result both as text and as `structuredContent` (an object: a list comes as `{ result }`).
  */
 export function buildMcpServer (agent: string, call: NodeCall, opts: { cwd?: string, workspace?: string, version?: string, capabilities?: readonly string[] } = {}): McpServer {
-  const version = opts.version ?? '0.1.0'
+  const version = opts.version ?? packageVersion() ?? 'unknown'
   const server = new McpServer({ name: 'aura', version })
   for (const [tool, spec] of Object.entries(MCP_TOOLS)) {
     if (opts.capabilities !== undefined && !opts.capabilities.includes(spec.capability)) continue

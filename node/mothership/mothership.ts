@@ -266,7 +266,7 @@ export function listPeers (rt: NodeRuntime) {
       jti: p.jti,
       status: rev === undefined ? 'active' : 'revoked',
       revokedReason: rev?.reason ?? null,
-      lastReceipt: p.key === rt.key ? new Date(rt.now()).toISOString() : r === undefined ? null : new Date(r).toISOString()
+      lastReceiptAt: p.key === rt.key ? new Date(rt.now()).toISOString() : r === undefined ? null : new Date(r).toISOString()
     }
   })
 }
@@ -297,10 +297,10 @@ export async function listTokens (rt: NodeRuntime, opts: { active?: boolean }) {
         : now >= t.expiresAt
           ? 'expired'
           : !t.reusable && usedBy.length > 0 ? 'used' : 'active'
-    return { jti: t.jti, user: t.user, role: t.role, issuedAt: new Date(t.issuedAt).toISOString(), expiresAt: new Date(t.expiresAt).toISOString(), reusable: t.reusable, usedBy, state, revokedReason: revoked?.reason ?? null }
+    return { jti: t.jti, user: t.user, role: t.role, issuedAt: new Date(t.issuedAt).toISOString(), expiresAt: new Date(t.expiresAt).toISOString(), reusable: t.reusable, usedBy, status: state, revokedReason: revoked?.reason ?? null }
   })
   rows.sort((a, b) => (a.issuedAt < b.issuedAt ? 1 : -1))
-  return opts.active === true ? rows.filter((r) => r.state === 'active') : rows
+  return opts.active === true ? rows.filter((r) => r.status === 'active') : rows
 }
 
 /** `aura mothership audit-token JTI`: every join attempt with the token, refused ones too (past the stored bound, as counts). */

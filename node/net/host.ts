@@ -77,6 +77,11 @@ export interface ConnectionInfo {
   addr: string
   /** Round trip measured by libp2p, ms, when known. */
   rttMs: number | null
+  /** Aura protocol bytes received from and sent to this peer since the daemon started (every stream, closed ones too). */
+  bytesIn: number
+  bytesOut: number
+  /** When this peer last sent anything on an open stream (ms since the epoch); null: nothing yet. */
+  lastHeardAt: number | null
 }
 
 /** Per-protocol options of `Host.handle`. */
@@ -156,6 +161,8 @@ class Libp2pHost implements Host {
   private readonly maxFrameBytes: number
   private readonly dialTimeoutMs: number
   private readonly links = new Map<KeyId, Set<StreamLink>>()
+  /** Bytes of streams already closed, per peer (open ones are read from their links). */
+  private readonly closedBytes = new Map<KeyId, { in: number, out: number }>()
   private readonly peerIds = new Map<KeyId, PeerId>()
   private readonly listeners = new Map<HostEvent, Set<(key: KeyId) => void>>()
   private readonly refusals = new Map<string, AuraError>()
@@ -373,7 +380,17 @@ class Libp2pHost implements Host {
       const key = keyOf(c)
       if (key === null || c.status !== 'open') continue
       const addr = c.remoteAddr.toString()
-      out.push({ key, via: c.limits !== undefined || addr.includes('/p2p-circuit') ? 'relayed' : 'direct', addr, rttMs: c.rtt ?? null })
+      const live = [...(this.links.get(key) ?? [])]
+      const closed = this.closedBytes.get(key) ?? { in: 0, out: 0 }
+      out.push({
+        key,
+        via: c.limits !== undefined || addr.includes('/p2p-circuit') ? 'relayed' : 'direct',
+        addr,
+        rttMs: c.rtt ?? null,
+        bytesIn: live.reduce((n, l) => n + l.bytesIn, closed.in),
+        bytesOut: live.reduce((n, l) => n + l.bytesOut, closed.out),
+        lastHeardAt: live.length === 0 ? null : Math.max(...live.map((l) => l.lastHeardAt))
+      })
     }
     // A peer reached both ways (a circuit being upgraded) shows its direct connection first.
     return out.sort((a, b) => a.key.localeCompare(b.key) || a.via.localeCompare(b.via))
@@ -511,6 +528,11 @@ class Libp2pHost implements Host {
     const links = set
     links.add(link)
     void link.finished.then(() => {
+      // Only admitted peers' totals are kept: strangers with fresh keys must not grow the map.
+      if (!this.unadmitted.has(link)) {
+        const total = this.closedBytes.get(key) ?? { in: 0, out: 0 }
+        this.closedBytes.set(key, { in: total.in + link.bytesIn, out: total.out + link.bytesOut })
+      }
       this.unadmitted.delete(link)
       links.delete(link)
       if (links.size === 0 && this.links.get(key) === links) this.links.delete(key)

@@ -83,6 +83,12 @@ export class StreamLink extends LinkBase {
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private lastHeard = Date.now()
   private onAdmit: (() => void) | undefined
+  /** Bytes received from and sent to the remote on this stream (as on the wire, after deflate). */
+  bytesIn = 0
+  bytesOut = 0
+
+  /** When the remote last sent anything (ms since the epoch). */
+  get lastHeardAt (): number { return this.lastHeard }
 
   constructor (stream: Stream, init: StreamLinkInit) {
     super(init.local, init.remote, queueMicrotask)
@@ -161,6 +167,7 @@ export class StreamLink extends LinkBase {
       const bytes = this.nextBatch()
       try {
         // false: libp2p kept these bytes but wants no more until 'drain'.
+        this.bytesOut += bytes.length
         if (!this.stream.send(bytes)) this.waitingForDrain = true
       } catch (err) {
         this.lost(err)
@@ -214,6 +221,7 @@ export class StreamLink extends LinkBase {
     this.lastHeard = Date.now()
     try {
       for (const chunk of chunks) {
+        this.bytesIn += chunk.length
         if (this.budget !== null) {
           this.budget -= chunk.length
           if (this.budget < 0) throw new FrameTooLargeError(`${shortId(this.remote)} sent more than the bytes allowed before admission`, { peer: this.remote })

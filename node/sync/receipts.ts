@@ -73,7 +73,8 @@ export interface PeerSyncState {
   role: string
   revoked: boolean
   self: boolean
-  lastReceiptAt: number | null
+  /** When its newest receipt was signed (ISO 8601); null: none yet. */
+  lastReceiptAt: string | null
   authSeq: number | null
   holdsIntent: boolean | null
   /** Whether its workspace has the intent's change applied; null when unknown or not a change. */
@@ -127,7 +128,7 @@ export function syncStatus (input: {
       role: m.role,
       revoked: input.isRevoked(m.key),
       self,
-      lastReceiptAt: r?.ts ?? null,
+      lastReceiptAt: r === undefined ? null : new Date(r.ts).toISOString(),
       authSeq: r?.summary.auth.seq ?? null,
       holdsIntent: input.authSeq !== undefined ? holdsRevocation : holds,
       appliedIntent: applied,
@@ -148,7 +149,7 @@ export function syncStatus (input: {
       verdict += `, but ${unapplied.length} ha${unapplied.length === 1 ? 's' : 've'} not applied it to the workspace: ${unapplied.map((p) => `${p.peer} (apply = ${p.apply ?? '?'}: run \`aura apply\` there)`).join(', ')}`
     }
   } else {
-    const list = missing.map((p) => `${p.peer} (${p.lastReceiptAt === null ? 'never seen' : `last seen ${ago(input.self.now - p.lastReceiptAt)}`})`)
+    const list = missing.map((p) => `${p.peer} (${p.lastReceiptAt === null ? 'never seen' : `last seen ${ago(input.self.now - Date.parse(p.lastReceiptAt))}`})`)
     verdict = `${missing.length} of ${active.length} have not received ${what}: ${list.join(', ')}`
   }
   return { intent: intent?.id ?? null, peers, verdict, missing: missing.map((p) => p.peer), unapplied: unapplied.map((p) => p.peer) }
@@ -194,4 +195,12 @@ export function ago (ms: number): string {
 
 function sortKeys (o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+}
+
+/** The authority chain seq a receipt's signer held when it signed (`data.auth.seq`); null if absent. */
+export function receiptAuthSeq (data: Json): number | null {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
+  const auth = data.auth
+  if (auth === null || typeof auth !== 'object' || Array.isArray(auth) || typeof auth.seq !== 'number') return null
+  return auth.seq
 }

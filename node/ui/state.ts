@@ -14,6 +14,7 @@ import { shortId, type KeyId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
 import { rewindCommand } from '../workspace-node/rewind-command.js'
+import { receiptAuthSeq } from '../sync/receipts.js'
 import type { Flag } from '../workspace/review.js'
 
 /** Runs one operation of node/operations.ts (with the daemon's live state). */
@@ -56,7 +57,7 @@ export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: {
   const mothership = rt.mothershipKey !== null
   const tokens = mothership ? await run('list-tokens', {}) : null
   const byKey = new Map<string, any>((sync.peers as any[]).map((p) => [p.key, p]))
-  const seen = new Map<string, string | null>((book as any[]).map((b) => [b.key, b.seen]))
+  const seen = new Map<string, string | null>((book as any[]).map((b) => [b.key, b.lastSeen]))
   const links = new Map<string, string>()
   for (const c of status.peers as Array<{ key: string, via: string }>) if (links.get(c.key) !== 'direct') links.set(c.key, c.via)
   const team = (members as any[]).map((m) => {
@@ -68,7 +69,7 @@ export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: {
       lastReceiptAt: s?.lastReceiptAt ?? null,
       authSeq: s?.authSeq ?? null,
       link: m.key === rt.key ? 'self' : m.kind === 'agent' ? null : links.get(m.key) ?? 'offline',
-      lastSeen: m.kind === 'agent' ? null : lastSeen(m.key === rt.key || links.has(m.key) ? rt.now() : null, seen.get(m.key) ?? null, s?.lastReceiptAt ?? null)
+      lastSeen: m.kind === 'agent' ? null : lastSeen(m.key === rt.key || links.has(m.key) ? rt.now() : null, seen.get(m.key) ?? null, s?.lastReceiptAt == null ? null : Date.parse(s.lastReceiptAt))
     }
   })
   return { at: rt.now(), status, team, front: revocationFront(rt), verdict: sync.verdict, tokens, actions: opts.actions, mothership }
@@ -123,12 +124,6 @@ function receiptsBySigner (records: Iterable<{ record: SignedRecord }>): Map<str
   return out
 }
 
-function receiptAuthSeq (data: Json): number | null {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null
-  const auth = data.auth
-  if (auth === null || typeof auth !== 'object' || Array.isArray(auth) || typeof auth.seq !== 'number') return null
-  return auth.seq
-}
 
 function subjectKeys (e: ChainEntry): Set<string> {
   if (e.kind !== 'revoke') return new Set()

@@ -42,8 +42,8 @@ export interface ZoneRow {
   actor: string
   patterns: readonly string[]
   mode: ZoneMode
-  claimed: string
-  expires: string
+  claimedAt: string
+  expiresAt: string
   status: 'active' | 'released' | 'expired' | 'revoked'
 }
 
@@ -197,8 +197,8 @@ function row (rt: NodeRuntime, z: Zone): ZoneRow {
     actor: z.actor,
     patterns: z.patterns,
     mode: z.mode,
-    claimed: new Date(z.ts).toISOString(),
-    expires: new Date(z.expiresAt).toISOString(),
+    claimedAt: new Date(z.ts).toISOString(),
+    expiresAt: new Date(z.expiresAt).toISOString(),
     status: z.releasedBy !== null ? 'released' : z.expiresAt <= now ? 'expired' : rt.chain?.revocation(z.signer) !== undefined ? 'revoked' : 'active'
   }
 }

@@ -189,8 +189,12 @@ describe.skipIf(CHROMIUM === undefined)(`the incident page in Chromium${CHROMIUM
     await page.waitForFunction((want) => document.querySelector('#confirm-cli')?.textContent === want && !(document.querySelector('#confirm-run') as HTMLButtonElement).disabled, { timeout: 5_000 }, cli)
     await page.screenshot({ path: path.join(ARTIFACTS, 'ui-confirm.png') as `${string}.png` })
     expect((await team.mothership.aura('mothership', 'list-peers')).json.find((p: any) => p.peer === carol).status).toBe('active')
+    // A live update patches rows in place: bob's link (unchanged by carol's revocation) stays the
+    // same element, so a click landing on it while the push arrives is not lost.
+    const bobLink = (await page.$(`#team-table tr[data-id="${team.node('bob').short}"] a.id`))!
     await page.click('#confirm-run')
     await page.waitForSelector(`#team-table tr[data-id="${carol}"][data-status="revoked"]`, { timeout: 5_000 })
+    expect(await bobLink.evaluate((a) => a.isConnected)).toBe(true)
     expect(await page.$eval('#action-result', (a) => a.textContent)).toBe(`Done: ${cli}`)
     const peers = ok(await team.mothership.aura('mothership', 'list-peers'), 'list-peers')
     expect(peers.find((p: any) => p.peer === carol)).toMatchObject({ status: 'revoked', revokedReason: 'key leaked in the drill' })

@@ -67,12 +67,12 @@ describe('aura (spawned)', () => {
     const id = await aura(['id', '--json'], { AURA_HOME: created.home })
     expect(id.code).toBe(0)
     const shown = JSON.parse(id.stdout)
-    expect(shown.shortId).toMatch(/^peer-[0-9a-f]{4}$/)
-    expect(shown.keyId).toMatch(/^[0-9a-f]{64}$/)
-    expect(shown.keyId.startsWith(shown.shortId.slice(5))).toBe(true)
+    expect(shown.peer).toMatch(/^peer-[0-9a-f]{4}$/)
+    expect(shown.key).toMatch(/^[0-9a-f]{64}$/)
+    expect(shown.key.startsWith(shown.peer.slice(5))).toBe(true)
     expect(shown.publicKey).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(shown.peerId).toMatch(/^12D3KooW[1-9A-HJ-NP-Za-km-z]+$/)
-    expect(shown).toMatchObject({ keyId: created.keyId, peerId: created.peerId })
+    expect(shown).toMatchObject({ key: created.key, peerId: created.peerId })
   })
 
   it('config show with a bad value: E_CONFIG naming the key and line, non-zero exit', async () => {

@@ -9,7 +9,8 @@ import { keyPairFromSeed, sign, verify } from '../../crdt/crypto.js'
 import { AuraError } from '../../crdt/errors.js'
 import { keyIdOf } from '../../crdt/ids.js'
 import { initHome, resolveHome } from '../../node/home.js'
-import { libp2pPrivateKey, loadIdentity } from '../../node/identity.js'
+import { loadIdentity } from '../../node/identity.js'
+import { privateKeyFromSeed } from '../../node/net/peer-identity.js'
 import { runCli, tempDir } from './helpers.js'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -49,7 +50,7 @@ describe('initHome and loadIdentity', () => {
     expect(id.publicKey).toBe(toB64u(kp.publicKey))
     expect(id.peerId).toBe(peerIdFromPublicKey(publicKeyFromRaw(kp.publicKey)).toString())
     expect(id.peerId).toMatch(/^12D3KooW/)
-    expect((await libp2pPrivateKey(id.keyPair)).publicKey.raw).toEqual(kp.publicKey)
+    expect((await privateKeyFromSeed(id.keyPair.seed)).publicKey.raw).toEqual(kp.publicKey)
     expect(verify('test', new Uint8Array([1]), sign('test', new Uint8Array([1]), id.keyPair), fromB64u(id.publicKey))).toBe(true)
   })
 
@@ -153,8 +154,8 @@ describe('aura init / id / config show, in-process', () => {
     const id = await runCli(['id', '--json'], { env: { AURA_HOME: h } })
     expect(id.code).toBe(0)
     const shown = JSON.parse(id.stdout)
-    expect(Object.keys(shown).sort()).toEqual(['home', 'keyId', 'peerId', 'publicKey', 'shortId'])
-    expect(shown).toMatchObject({ shortId: created.shortId, keyId: created.keyId, publicKey: created.publicKey, peerId: created.peerId })
+    expect(Object.keys(shown).sort()).toEqual(['home', 'key', 'peer', 'peerId', 'publicKey'])
+    expect(shown).toMatchObject({ peer: created.peer, key: created.key, publicKey: created.publicKey, peerId: created.peerId })
   })
 
   it('id prints the short id first for people', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildCli, Program, type CommandCall } from '../../cli/program.js'
+import { buildCli, modulesFor, Program, type CommandCall } from '../../cli/program.js'
 import { colorEnabled } from '../../cli/output.js'
 import { NotFoundError } from '../../crdt/errors.js'
 import { captureContext, runCli, runProgram } from './helpers.js'
@@ -111,6 +111,27 @@ describe('help and version', () => {
   it('--version', async () => {
     expect((await runCli(['--version'])).stdout).toBe('9.9.9-test\n')
     expect(JSON.parse((await runCli(['--version', '--json'])).stdout)).toEqual({ version: '9.9.9-test' })
+  })
+
+  it('each command module is listed with exactly the first words of the commands it registers', async () => {
+    for (const m of modulesFor()) {
+      const program = new Program(captureContext().ctx)
+      ;(await m.load()).register(program)
+      expect(new Set(program.cac.commands.map((c) => c.name.split(' ')[0])), m.words.join(' ')).toEqual(new Set(m.words))
+    }
+  })
+
+  it('a run loads the modules its words name, and all of them when it names none', async () => {
+    const all = await buildCli(captureContext().ctx)
+    for (const cmd of all.cac.commands) {
+      const args = ['--home', '/tmp/x', ...cmd.name.split(' '), '--json']
+      const routed = await buildCli(captureContext().ctx, args)
+      expect(routed.cac.commands.map((c) => c.name), cmd.name).toContain(cmd.name)
+    }
+    expect((await buildCli(captureContext().ctx, ['status'])).cac.commands.map((c) => c.name)).toEqual(['node start', 'node stop', 'status'])
+    expect(modulesFor(['--help'])).toEqual(modulesFor())
+    expect(modulesFor(['stauts'])).toEqual(modulesFor())
+    expect(modulesFor(['completion', 'bash'])).toEqual(modulesFor())
   })
 
   it('every registered command accepts --json', async () => {

@@ -34,7 +34,7 @@ describe('the runbook with typos', () => {
     await writeFile(path.join(ws, 'src/verify.py'), 'def verify_token(t):\n    return t == "ok"\n\n\ndef normalize(n):\n    return n.lower()\n')
     await json('init')
     await json('mothership', 'init', '--team', 'acme', '--user', 'ops')
-    self = (await json('id')).shortId
+    self = (await json('id')).peer
     await json('log-intent', 'first change', '--workspace', ws)
     await json('agent', 'issue', 'claude', '--role', 'agent')
   }, 60_000)

@@ -285,8 +285,8 @@ export class Team {
   /** Fills in the key ids of a member after `aura init`. */
   async identify (name: string): Promise<void> {
     const id = await this.json(name, 'aura id')
-    this.m(name).key = id.keyId
-    this.m(name).id = id.shortId
+    this.m(name).key = id.key
+    this.m(name).id = id.peer
   }
 
   /** Stops every daemon and removes the team's directory. */

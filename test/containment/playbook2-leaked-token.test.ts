@@ -22,7 +22,7 @@ describe('Playbook 2: leaked join token', () => {
     expect(listed.code).toBe(0)
     const active = await team.json<any[]>('mothership', 'aura mothership list-tokens --active')
     expect(active).toHaveLength(1)
-    expect(active[0]).toMatchObject({ user: 'erin', role: 'contributor', state: 'active', usedBy: [] })
+    expect(active[0]).toMatchObject({ user: 'erin', role: 'contributor', status: 'active', usedBy: [] })
     const jti: string = active[0].jti
     expect(jti).toMatch(/^tk_[0-9A-HJKMNP-TV-Z]{26}$/)
     expect(listed.stdout).toContain(jti)

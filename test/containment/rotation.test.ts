@@ -43,7 +43,7 @@ describe('rotate-key', () => {
 
     // Old tokens stop working; new ones work.
     const tokens = await team.json<any[]>('mothership', 'aura mothership list-tokens')
-    expect(tokens.find((t) => t.user === 'frank')?.state).toBe('superseded')
+    expect(tokens.find((t) => t.user === 'frank')?.status).toBe('superseded')
     expect(await team.json<any[]>('mothership', 'aura mothership list-tokens --active')).toEqual([])
     await team.add('frank')
     await team.ok('frank', 'aura init')

@@ -146,6 +146,12 @@ describe('keys and signing', () => {
     expect(toHex(sign('record', PAYLOAD, k))).toBe(toHex(ed.sign(signedMessage('record', PAYLOAD), seed)))
   })
 
+  it('derives the same public key as noble for any seed (key-pair.ts is node:crypto)', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (seed) => {
+      expect(toHex(keyPairFromSeed(seed).publicKey)).toBe(toHex(ed.getPublicKey(seed)))
+    }), { numRuns: 200 })
+  })
+
   it('refuses a seed that is not 32 bytes with E_MALFORMED', () => {
     expect(() => keyPairFromSeed(new Uint8Array(31))).toThrow(expect.objectContaining({ code: 'E_MALFORMED' }))
   })

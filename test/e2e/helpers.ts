@@ -119,7 +119,7 @@ export class AuraNode {
   /** `aura init`: creates the home and its identity; remembers the short id. */
   async init (): Promise<any> {
     const res = ok(await this.aura('init'), `init ${this.name}`)
-    this.short = res.shortId
+    this.short = res.peer
     return res
   }
 

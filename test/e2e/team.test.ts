@@ -1,6 +1,7 @@
 // Issue 3, "A team of peers", end to end: a Mothership and five peers as separate processes,
 // joined with tokens, connected in a line A-B-C-D-E. With the Mothership stopped the line is
 // the only path, so an intent written on A reaches E only through B, C and D.
+import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_TEST_TIMEOUT_MS, ensureBuilt, ok, Team, waitFor, type AuraNode } from './helpers.js'
 
@@ -61,6 +62,18 @@ describe('a team of peers (separate processes)', { timeout: E2E_TEST_TIMEOUT_MS 
     expect(s.records.total).toBe(s.records.effective + s.records.quarantined)
     expect(s.records.quarantined).toBe(0)
     expect(s.problems).toEqual([])
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'))
+    expect(s.version).toBe(pkg.version)
+    // Per connected peer: who, how, bytes both ways, when last heard, and the authority seq of its
+    // newest receipt (each has signed one by now: receipts carry the chain head they held).
+    const toMs = await waitFor(async () => {
+      const row = (await bob.status()).peers.find((p: any) => p.peer === ms.peer)
+      return row?.authSeq === ms.authority.seq ? row : null
+    }, REACH_MS, "a receipt of the Mothership's naming the whole chain at bob")
+    expect(toMs).toMatchObject({ key: ms.key, user: 'ops', via: 'direct', addr: expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\//) })
+    expect(toMs.bytesIn).toBeGreaterThan(0)
+    expect(toMs.bytesOut).toBeGreaterThan(0)
+    expect(Date.parse(toMs.lastSeen)).toBeGreaterThan(Date.now() - 5 * 60_000)
     expect(ms).toMatchObject({ role: 'admin', mothership: true })
     // Every peer knows every other through the chain.
     const peers = ok(await team.mothership.aura('mothership', 'list-peers'))

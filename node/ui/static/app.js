@@ -53,6 +53,26 @@ async function getJson (url) {
   return body
 }
 
+// Live updates patch a table in place: a row whose key is already shown keeps its element and
+// only the cells that changed are replaced, so a link or button under the user's pointer is not
+// swapped out by the next push (a click between mousedown and mouseup would be lost).
+function patchRows (tbody, rows, key) {
+  const old = new Map([...tbody.children].map((tr) => [tr.getAttribute(key), tr]))
+  const keep = rows.map((nr) => {
+    const er = old.get(nr.getAttribute(key))
+    if (!er || er.cells.length !== nr.cells.length) return nr
+    old.delete(nr.getAttribute(key))
+    for (const a of [...er.attributes]) if (!nr.hasAttribute(a.name)) er.removeAttribute(a.name)
+    for (const a of [...nr.attributes]) if (er.getAttribute(a.name) !== a.value) er.setAttribute(a.name, a.value)
+    for (let i = 0; i < nr.cells.length; i++) {
+      if (er.cells[i].outerHTML !== nr.cells[i].outerHTML) er.replaceChild(nr.cells[i], er.cells[i])
+    }
+    return er
+  })
+  for (const tr of old.values()) tr.remove()
+  keep.forEach((tr, i) => { if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null) })
+}
+
 function fail (where, err) {
   where.replaceChildren(h('p', { class: 'error', text: String(err.message || err) }))
 }
@@ -139,23 +159,23 @@ function renderTeam () {
       ? h('button', { class: 'danger small', onclick: () => openAction('revoke-peer', { peer: m.id }) }, 'Revoke…')
       : null)
   ))
-  $('#team-table tbody').replaceChildren(...rows)
+  patchRows($('#team-table tbody'), rows, 'data-key')
 }
 
 function renderTokens () {
   const tbody = $('#tokens-table tbody')
   if (state.tokens === null) { tbody.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'empty', text: 'Tokens are held by the Mothership: open the page there.' }))); return }
   if (state.tokens.length === 0) { tbody.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'empty', text: 'No tokens issued.' }))); return }
-  tbody.replaceChildren(...state.tokens.map((t) => h('tr', { dataJti: t.jti, dataState: t.state },
+  patchRows(tbody, state.tokens.map((t) => h('tr', { dataJti: t.jti, dataState: t.status },
     h('td', {}, h('a', { href: '#token=' + t.jti, class: 'id', onclick: (e) => { e.preventDefault(); showToken(t.jti) } }, t.jti)),
     h('td', { text: t.user }),
     h('td', { text: t.role }),
-    h('td', { class: 'state ' + t.state }, t.state, t.revokedReason ? h('small', { text: ' ' + t.revokedReason }) : null),
+    h('td', { class: 'state ' + t.status }, t.status, t.revokedReason ? h('small', { text: ' ' + t.revokedReason }) : null),
     h('td', { text: time(t.issuedAt) }),
     h('td', { text: time(t.expiresAt) }),
     h('td', {}, ...t.usedBy.map((p) => [idLink(p), ' '])),
-    h('td', { class: 'noprint' }, state.actions && t.state !== 'revoked' ? h('button', { class: 'danger small', onclick: () => openAction('revoke-token', { jti: t.jti }) }, 'Revoke…') : null)
-  )))
+    h('td', { class: 'noprint' }, state.actions && t.status !== 'revoked' ? h('button', { class: 'danger small', onclick: () => openAction('revoke-token', { jti: t.jti }) }, 'Revoke…') : null)
+  )), 'data-jti')
 }
 
 // ---- evidence on demand
