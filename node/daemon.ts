@@ -9,8 +9,9 @@
  */
 import { randomBytes, randomInt } from 'node:crypto'
 import { makeBeacon, encodeBeacon } from '../crdt/beacon.js'
-import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/errors.js'
+import { AuraError, NotAdmittedError, toAuraError } from '../crdt/errors.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
+import type { KeyRevocation } from '../crdt/authority-view.js'
 import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
 import { addressInUse, isAddressInUse } from './net/listen-error.js'
@@ -26,6 +27,7 @@ import { ConfigReloader, checkCallOverrides, type CallOverrides } from './config
 import { OPERATIONS, STREAM_OPERATIONS, type LiveState } from './operations.js'
 import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
+import { PeerCore } from './peer/index.js'
 import { FUTURE_TOLERANCE_MS } from '../crdt/write-rules.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
@@ -43,9 +45,6 @@ export interface Daemon {
   stop: () => Promise<void>
 }
 
-// A refused key is let through once in this long, so the protocol can tell it why (E_REVOKED,
-// E_NOT_ADMITTED); otherwise the gater refuses it before any protocol runs.
-const TELL_INTERVAL_MS = 30_000
 const DIAL_LOOP_MS = 500
 const RECEIPT_DEBOUNCE_MS = 250
 // Control calls that can change which received changes the workspace has applied.
@@ -86,10 +85,8 @@ class DaemonImpl implements Daemon {
   private receiptTimer: NodeJS.Timeout | undefined
   private lastSummary: ReceiptSummary | null = null
   private lastRefusal: LiveState['lastRefusal'] = null
-  // When each revocation took effect here (gate refusing, links closing) and when the last
-  // connection to the key was closed: epoch ms with sub-ms precision, for tests and the bench.
-  private readonly revocations = new Map<KeyId, { appliedAt: number, closedAt: number | null }>()
-  private readonly told = new Map<KeyId, number>()
+  // Admission at connect and the enforcement of revocations (node/peer/), shared with the simulator.
+  private readonly peer: PeerCore
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
   private autoApply: AutoApply | null = null
@@ -108,6 +105,21 @@ class DaemonImpl implements Daemon {
     rt.store.intent.log.useSignatureBatches(() => this.signatures.batch())
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
     this.startedAt = rt.now()
+    this.peer = new PeerCore({
+      chain: () => this.rt.chain,
+      isMothership: () => this.rt.mothershipKey !== null,
+      now: () => this.rt.now(),
+      // When each revocation took effect here and when the last connection to the key was
+      // closed: epoch ms with sub-ms precision, for tests and the bench.
+      stamp: preciseNow,
+      links: {
+        hangUp: async (key, err) => await this.host.hangUp(key, err),
+        forget: (key) => { void this.book.forget(key).catch(() => {}) }
+      }
+    }, {}, {
+      refused: (key, direction, err, address) => { if (address !== undefined) this.logRefusal(key, direction, address, err) },
+      revocationApplied: (key, r) => this.logRevocation(key, r)
+    })
   }
 
   async startHost (): Promise<Host> {
@@ -115,7 +127,7 @@ class DaemonImpl implements Daemon {
     const hostInit = (listen: string[]): Parameters<typeof createHost>[0] => ({
       seed: this.rt.identity.keyPair.seed,
       listen,
-      gate: (key, direction, address) => this.gate(key, direction, address),
+      gate: (key, direction, address) => this.peer.gate(key, direction, address),
       maxFrameBytes: cfg.sync.max_frame_bytes,
       unadmittedBytes: cfg.sync.unadmitted_bytes,
       handshakeTimeoutMs: cfg.sync.handshake_timeout * 1000,
@@ -132,7 +144,7 @@ class DaemonImpl implements Daemon {
         // announce to the LAN, and tests on 127.0.0.1 must never reach a real network.
         mdns: cfg.node.mdns && !listen.every(isLoopback),
         announce: cfg.node.announce,
-        admitted: (key) => this.admitted(key)
+        admitted: (key) => this.peer.admitted(key)
       },
       onPeerAddresses: (key, addrs, how) => { void this.book?.learn(key, addrs, how === 'mdns' ? 'mdns' : 'peer').catch(() => {}) },
       onObservedAddress: (addr) => this.observe(addr)
@@ -167,7 +179,7 @@ class DaemonImpl implements Daemon {
       desk.serve(link, this.joinSource(link.remote), () => this.peerAddresses())
     }, { unadmittedBytes: JOIN_REQUEST_BYTES })
     await this.host.handle(ADDRS_PROTOCOL, (link) => {
-      if (!this.admitted(link.remote)) { link.close(); return }
+      if (!this.peer.admitted(link.remote)) { link.close(); return }
       this.book.serve(link)
     })
     this.dialer = new Dialer({
@@ -180,7 +192,7 @@ class DaemonImpl implements Daemon {
       isBarred: (key) => this.rt.chain?.revocation(key) !== undefined || this.rt.chain?.revocation(this.rt.key) !== undefined,
       now: () => this.rt.now()
     }, this.rt.key)
-    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.dialer, host: this.host, admitted: (key) => this.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
+    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.dialer, host: this.host, admitted: (key) => this.peer.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
     for (const addr of cfg.node.peers) this.dialer.add(addr)
     for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
@@ -213,7 +225,7 @@ class DaemonImpl implements Daemon {
     methods.stop = async () => { setTimeout(() => { void this.stop() }, 10); return { stopping: true } }
     methods.join = async (p) => await this.join(String(p.token ?? ''))
     methods.ui = async (p) => await this.openUi(p)
-    methods.revocations = async () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
+    methods.revocations = async () => this.peer.revocations().map(({ key, appliedAt, closedAt }) => ({ key, peer: shortId(key), appliedAt, closedAt }))
     methods['peer-add'] = async (p) => {
       const res = await OPERATIONS['peer-add'](this.rt, p)
       this.dialer.add(String(p.addr))
@@ -324,21 +336,7 @@ class DaemonImpl implements Daemon {
         const dir = row.direction === 'in' ? `from ${shortId(row.peer)} refused here` : `refused by ${shortId(row.peer)}`
         this.log.warn({ event: 'change-refused', peer: shortId(row.peer), direction: row.direction, code: row.code, count: row.count }, `sync: intent change ${dir} (${row.code}, ${row.count} so far): ${row.message}`)
       },
-      revoked: (keys) => {
-        for (const key of keys) {
-          const r = chain.revocation(key)
-          const t = { appliedAt: preciseNow(), closedAt: null as number | null }
-          this.revocations.set(key, t)
-          const err = new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' })
-          this.log.warn({ event: 'revoked', peer: shortId(key), key, reason: r?.reason ?? '', entry: r?.seq ?? null }, `revocation of ${shortId(key)} enforced: connections closed, the gate refuses it`)
-          // Sessions first, gracefully: the revoke entry just queued to the peer goes out before
-          // the reason, so its own chain (and `aura status`) learns it is revoked. hangUp then
-          // finds them closed and cuts the connections.
-          this.engine?.dropPeer(key, err)
-          void this.host.hangUp(key, err).finally(() => { t.closedAt = preciseNow() })
-          void this.book.forget(key).catch(() => {})
-        }
-      },
+      revoked: (keys) => this.peer.revoked(keys),
       sessionOpened: (peer) => {
         const addr = this.remoteAddress(peer)
         if (addr !== null) void this.book.learn(peer, [addr], 'connected').catch(() => {})
@@ -353,27 +351,6 @@ class DaemonImpl implements Daemon {
         this.dialer.wake()
       }
     })
-  }
-
-  private gate (key: KeyId, direction: 'inbound' | 'outbound', address?: string): AuraError | null {
-    if (this.engine === null) return null
-    const err = this.engine.admission(key)
-    if (err === null) return null
-    if (this.rt.mothershipKey !== null && err.code === 'E_NOT_ADMITTED') return null
-    // Refused here or, once in a while, let through to be told why by the protocol: refused either way.
-    if (address !== undefined) this.logRefusal(key, direction, address, err)
-    const now = this.rt.now()
-    if (now - (this.told.get(key) ?? -Infinity) > TELL_INTERVAL_MS) {
-      this.told.set(key, now)
-      return null
-    }
-    return err
-  }
-
-  // Strict: admitted and not revoked (the gate's once-per-30-s allowance to tell a refused key
-  // why does not extend to relaying or to the address book).
-  private admitted (key: KeyId): boolean {
-    return this.engine !== null && this.engine.admission(key) === null
   }
 
   private servesRelay (): boolean {
@@ -506,6 +483,10 @@ class DaemonImpl implements Daemon {
     this.refusedKeys.set(key, n)
     if ((n & (n - 1)) !== 0) return
     this.log.warn({ event: 'refused', peer: shortId(key), key, direction, address, code: err.code, count: n }, `refused ${direction} connection of ${shortId(key)} from ${address}: ${err.code}`)
+  }
+
+  private logRevocation (key: KeyId, r: KeyRevocation | undefined): void {
+    this.log.warn({ event: 'revoked', peer: shortId(key), key, reason: r?.reason ?? '', entry: r?.seq ?? null }, `revocation of ${shortId(key)} enforced: connections closed, the gate refuses it`)
   }
 
   private logChain (from: number): void {

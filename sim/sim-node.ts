@@ -1,8 +1,10 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
- * clock, plus what the daemon around them would do: dial its neighbours and redial after a
- * drop, run anti-entropy every interval, write records, crash and restart (keeping or losing its
- * disk). The node's clock is the virtual clock plus its own skew.
+ * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations)
+ * wired to the simulated network, plus what the daemon around them does that is not shared yet:
+ * dial its neighbours and redial after a drop, run anti-entropy every interval, write records,
+ * crash and restart (keeping or losing its disk). The node's clock is the virtual clock plus its
+ * own skew.
  *
  * @example
  * const node = new SimNode(ctx, identity, index, chain)
@@ -16,6 +18,7 @@ import { keyIdOf, type KeyId, type RecordId } from '../crdt/ids.js'
 import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
+import { PeerCore } from '../node/peer/index.js'
 import type { SimLink, SimNetwork } from './network.js'
 import { RandomStream } from './random.js'
 import type { Scheduler, Timer } from './scheduler.js'
@@ -62,6 +65,8 @@ export class SimNode {
   neighbors: number[] = []
   /** Each log's own newest record, for seq/prev of the next one. */
   heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
+  /** Admission at connect and the enforcement of revocations: the daemon's code (node/peer/). */
+  peer: PeerCore
   private readonly outbound = new Map<number, Link>()
   private readonly dialing = new Set<number>()
   private timers: Timer[] = []
@@ -79,6 +84,7 @@ export class SimNode {
     this.chain = chain
     this.logs = this.freshLogs()
     this.heads = this.logs.map(() => undefined)
+    this.peer = this.peerCore()
   }
 
   get name (): string { return this.identity.name }
@@ -110,10 +116,14 @@ export class SimNode {
         recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
-        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code),
+        revoked: (keys) => this.peer.revoked(keys)
       }
     ))
+    // A new life, as a restarted daemon: nothing remembered of whom the gate told why.
+    this.peer = this.peerCore()
     net.setInbound(this.index, (link) => this.accept(link))
+    net.setGate(this.index, (key, direction) => this.peer.gate(key, direction))
     const life = this.life
     const phase = Math.floor(this.random.float() * this.ctx.antiEntropyMs * 1000)
     this.every(this.ctx.antiEntropyMs * 1000, phase, life, () => { for (const e of this.engines) e.tick() })
@@ -222,6 +232,15 @@ export class SimNode {
         this.engineFor(j).addLink(wrapped)
       })
     }
+  }
+
+  private peerCore (): PeerCore {
+    return new PeerCore({
+      chain: () => this.chain,
+      isMothership: () => this.identity.role === 'mothership',
+      now: () => this.clock(),
+      links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) }
+    })
   }
 
   private accept (link: SimLink): void {

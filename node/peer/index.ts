@@ -1,0 +1,79 @@
+/**
+ * The peer core: what a node does around the sync engine, written once for the daemon and the
+ * simulator. Pure logic: the clock, the engines, the chain and the links under the sessions are
+ * injected, so the daemon wires it to libp2p and wall time (node/daemon.ts) and the simulator to
+ * its virtual network and clock (sim/sim-node.ts). Held here today:
+ *
+ * - admission at connect: the chain's rule and the gate's once-per-30-s "tell them why"
+ *   allowance (admission.ts);
+ * - applying a revocation: once the engine closed the key's sessions with E_REVOKED, its
+ *   connections hung up and its addresses forgotten (revocation.ts).
+ *
+ * @example
+ * const peer = new PeerCore({ chain: () => chain, isMothership: () => false, now, links })
+ * connectionGate = (key, direction) => peer.gate(key, direction)
+ * engineEvents.revoked = (keys) => peer.revoked(keys)
+ */
+import type { AuthorityChain } from '../../crdt/authority-chain.js'
+import type { AuraError } from '../../crdt/errors.js'
+import type { KeyId } from '../../crdt/ids.js'
+import { AdmissionGate, type Direction, type RefusalListener } from './admission.js'
+import { type AppliedRevocation, type PeerLinks, RevocationEnforcer, type RevocationListener } from './revocation.js'
+
+export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
+export type { AppliedRevocation, PeerLinks } from './revocation.js'
+
+/** Options of the peer core. */
+export interface PeerInit {
+  /** How often a refused key is let through to be told why (default 30 s). */
+  tellIntervalMs?: number
+}
+
+/** What the peer core is driven by. */
+export interface PeerComponents {
+  /** The node's chain; null before it belongs to a team. */
+  chain: () => AuthorityChain | null
+  isMothership: () => boolean
+  /** The node's clock (ms since the epoch). */
+  now: () => number
+  /** Time stamps of revocations taking effect; `now` unless given (the daemon: sub-ms wall time). */
+  stamp?: () => number
+  links: PeerLinks
+}
+
+/** What the peer core tells its owner (logs, metrics). */
+export interface PeerEvents {
+  refused?: RefusalListener
+  revocationApplied?: RevocationListener
+}
+
+/** One node's behaviour around its sync engine. */
+export class PeerCore {
+  private readonly admission: AdmissionGate
+  private readonly revocation: RevocationEnforcer
+
+  constructor (c: PeerComponents, init: PeerInit = {}, events: PeerEvents = {}) {
+    this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
+    this.revocation = new RevocationEnforcer({ chain: c.chain, links: c.links, now: c.stamp ?? c.now }, events.revocationApplied)
+  }
+
+  /** The connection gate: null admits, an error refuses (admission.ts). */
+  gate (key: KeyId, direction: Direction, address?: string): AuraError | null {
+    return this.admission.gate(key, direction, address)
+  }
+
+  /** Strictly admitted and not revoked (relaying, address records). */
+  admitted (key: KeyId): boolean {
+    return this.admission.admitted(key)
+  }
+
+  /** The sync engine's `revoked` event (sessions closed): hangs up the keys' connections. */
+  revoked (keys: readonly KeyId[]): void {
+    this.revocation.apply(keys)
+  }
+
+  /** Revocations enforced on this node so far, with when they took effect. */
+  revocations (): AppliedRevocation[] {
+    return this.revocation.list()
+  }
+}
