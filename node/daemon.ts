@@ -16,8 +16,7 @@ import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
 import { addressInUse, isAddressInUse } from './net/listen-error.js'
 import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
-import { Dialer } from './net/dialer.js'
-import { keyIdFromPeerId } from './net/peer-identity.js'
+import { keyIdFromMultiaddr, keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk, requestJoin } from './mothership/join.js'
 import { loadObservedAddresses, saveListenAddresses, saveObservedAddresses } from './mothership/addresses.js'
@@ -45,7 +44,6 @@ export interface Daemon {
   stop: () => Promise<void>
 }
 
-const DIAL_LOOP_MS = 500
 const RECEIPT_DEBOUNCE_MS = 250
 // Control calls that can change which received changes the workspace has applied.
 const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
@@ -76,7 +74,6 @@ class DaemonImpl implements Daemon {
   engine: SyncEngine | null = null
   readonly stopped: Promise<void>
   private resolveStopped!: () => void
-  private dialer!: Dialer
   private book!: AddressBook
   // Addresses peers saw this node at (identify), newest last: how it looks from outside a NAT.
   private readonly observed: string[] = []
@@ -106,12 +103,22 @@ class DaemonImpl implements Daemon {
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
     this.startedAt = rt.now()
     this.peer = new PeerCore({
+      localKey: rt.key,
       chain: () => this.rt.chain,
       isMothership: () => this.rt.mothershipKey !== null,
       now: () => this.rt.now(),
       // When each revocation took effect here and when the last connection to the key was
       // closed: epoch ms with sub-ms precision, for tests and the bench.
       stamp: preciseNow,
+      scheduler: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) },
+      dial: {
+        connect: (addr, done) => { this.connect(addr).then(() => done(null), (err: Error) => done(err)) },
+        isConnected: (key, addr) => {
+          if (this.engine?.connectedPeers().includes(key) !== true) return false
+          return addr.includes('/p2p-circuit') || this.host.connectionInfo().some((c) => c.key === key && c.via === 'direct')
+        },
+        keyOf: keyIdFromMultiaddr
+      },
       links: {
         hangUp: async (key, err) => await this.host.hangUp(key, err),
         forget: (key) => { void this.book.forget(key).catch(() => {}) }
@@ -182,26 +189,15 @@ class DaemonImpl implements Daemon {
       if (!this.peer.admitted(link.remote)) { link.close(); return }
       this.book.serve(link)
     })
-    this.dialer = new Dialer({
-      connect: async (addr) => await this.connect(addr),
-      isConnected: (key, addr) => {
-        if (this.engine?.connectedPeers().includes(key) !== true) return false
-        return addr.includes('/p2p-circuit') || this.host.connectionInfo().some((c) => c.key === key && c.via === 'direct')
-      },
-      // A revoked node dials nobody: every peer refuses it, and revocations are never undone.
-      isBarred: (key) => this.rt.chain?.revocation(key) !== undefined || this.rt.chain?.revocation(this.rt.key) !== undefined,
-      now: () => this.rt.now()
-    }, this.rt.key)
-    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.dialer, host: this.host, admitted: (key) => this.peer.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
-    for (const addr of cfg.node.peers) this.dialer.add(addr)
-    for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.dialer.add(a)
+    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.peer.dialer, host: this.host, admitted: (key) => this.peer.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
+    for (const addr of cfg.node.peers) this.peer.dialer.add(addr)
+    for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.peer.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
-    this.timers.push(setInterval(() => this.dialer.run(), DIAL_LOOP_MS))
     this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
     this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
     this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
     this.timers.push(setInterval(() => this.beacon(), cfg.mothership.beacon_interval * 1000))
-    this.dialer.run()
+    this.peer.start()
     this.beacon()
     return this.host
   }
@@ -228,9 +224,9 @@ class DaemonImpl implements Daemon {
     methods.revocations = async () => this.peer.revocations().map(({ key, appliedAt, closedAt }) => ({ key, peer: shortId(key), appliedAt, closedAt }))
     methods['peer-add'] = async (p) => {
       const res = await OPERATIONS['peer-add'](this.rt, p)
-      this.dialer.add(String(p.addr))
-      this.dialer.wake()
-      this.dialer.run()
+      this.peer.dialer.add(String(p.addr))
+      this.peer.dialer.wake()
+      this.peer.dialer.run()
       return res
     }
     // A command's own `--set` / `AURA_*` (sent as `_config`) must match what the daemon uses.
@@ -348,7 +344,7 @@ class DaemonImpl implements Daemon {
           this.lastRefusal = { code: reason.code, message: reason.message, peer: shortId(peer), at: new Date(this.rt.now()).toISOString() }
           this.log.warn({ event: 'refused-by-peer', peer: shortId(peer), code: reason.code }, `${shortId(peer)} refused this node: ${reason.message}`)
         }
-        this.dialer.wake()
+        this.peer.sessionClosed()
       }
     })
   }
@@ -388,9 +384,9 @@ class DaemonImpl implements Daemon {
     const joined = await requestJoin(this.host, token)
     const result = await adoptJoin(this.rt, joined)
     this.startEngine()
-    for (const a of joined.peers) this.dialer.add(a)
-    this.dialer.wake()
-    this.dialer.run()
+    for (const a of joined.peers) this.peer.dialer.add(a)
+    this.peer.dialer.wake()
+    this.peer.dialer.run()
     return result
   }
 
@@ -424,7 +420,7 @@ class DaemonImpl implements Daemon {
   }
 
   private peerAddresses (): string[] {
-    return [...this.host.addresses(), ...this.dialer.list().map((t) => t.addr)]
+    return [...this.host.addresses(), ...this.peer.dialer.list().map((t) => t.addr)]
   }
 
   private live (): LiveState {
@@ -434,7 +430,7 @@ class DaemonImpl implements Daemon {
       lastRefusal: this.lastRefusal,
       stale: this.engine?.isStale() ?? false,
       lastBeacon: this.engine?.lastBeaconTs ?? null,
-      knownAddresses: this.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
+      knownAddresses: this.peer.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
       connections: this.host.connectionInfo(),
       observed: [...this.observed],
       relay: this.servesRelay(),
@@ -523,6 +519,7 @@ class DaemonImpl implements Daemon {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       for (const t of this.timers) clearInterval(t)
+      this.peer.stop()
       this.reloader?.stop()
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()

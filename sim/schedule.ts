@@ -95,7 +95,6 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
         closeSpan(world, obs, n, 'offline')
         obs.healTimesUs.push(world.scheduler.now)
         obs.trace.event(obs.ms(), 'online', { peer: step.offline as string })
-        world.nodes[n].dialNeighbors()
       })
       return
     }

@@ -1,10 +1,10 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
- * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations)
- * wired to the simulated network, plus what the daemon around them does that is not shared yet:
- * dial its neighbours and redial after a drop, run anti-entropy every interval, write records,
- * crash and restart (keeping or losing its disk). The node's clock is the virtual clock plus its
- * own skew.
+ * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations,
+ * dialling its neighbours and redialling with backoff) wired to the simulated network and event
+ * queue, plus what the daemon around them does that is not shared yet: run anti-entropy every
+ * interval, write records, crash and restart (keeping or losing its disk). The node's clock is
+ * the virtual clock plus its own skew.
  *
  * @example
  * const node = new SimNode(ctx, identity, index, chain)
@@ -19,6 +19,7 @@ import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } f
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
 import { PeerCore } from '../node/peer/index.js'
+import { UnreachableError } from '../crdt/errors.js'
 import type { SimLink, SimNetwork } from './network.js'
 import { RandomStream } from './random.js'
 import type { Scheduler, Timer } from './scheduler.js'
@@ -65,10 +66,8 @@ export class SimNode {
   neighbors: number[] = []
   /** Each log's own newest record, for seq/prev of the next one. */
   heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
-  /** Admission at connect and the enforcement of revocations: the daemon's code (node/peer/). */
+  /** Admission, revocations, dialling: the daemon's code (node/peer/). */
   peer: PeerCore
-  private readonly outbound = new Map<number, Link>()
-  private readonly dialing = new Set<number>()
   private timers: Timer[] = []
   private writeCounter = 0
 
@@ -116,7 +115,10 @@ export class SimNode {
         recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
-        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code),
+        sessionClosed: (peer, reason) => {
+          this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+          this.peer.sessionClosed()
+        },
         revoked: (keys) => this.peer.revoked(keys)
       }
     ))
@@ -127,7 +129,8 @@ export class SimNode {
     const life = this.life
     const phase = Math.floor(this.random.float() * this.ctx.antiEntropyMs * 1000)
     this.every(this.ctx.antiEntropyMs * 1000, phase, life, () => { for (const e of this.engines) e.tick() })
-    this.every(this.ctx.reconnectMs * 1000, 0, life, () => this.dialNeighbors())
+    for (const j of this.neighbors) this.peer.dialer.add(`sim/${j}`)
+    this.peer.start()
   }
 
   /** Runs `fn` every `periodUs`, first after `phaseUs`, while this life lasts. */
@@ -147,10 +150,9 @@ export class SimNode {
     this.life++
     for (const t of this.timers) t.cancel()
     this.timers = []
+    this.peer.stop()
     for (const e of this.engines) e.closeAll()
     this.ctx.net.setUp(this.index, false)
-    this.outbound.clear()
-    this.dialing.clear()
     if (loseDisk) {
       this.chain = bootstrap()
       this.logs = this.freshLogs()
@@ -212,35 +214,32 @@ export class SimNode {
     return this.engines.flatMap((e) => e.connectedPeers())
   }
 
-  /** Dials every neighbour not connected, not being dialled, and not revoked in our chain. */
-  dialNeighbors (): void {
-    if (!this.up) return
-    for (const j of this.neighbors) {
-      const open = this.outbound.get(j)
-      if ((open !== undefined && !open.closed) || this.dialing.has(j)) continue
-      const remote = this.ctx.net.keyOf(j)
-      if (this.chain.revocation(remote) !== undefined) continue
-      this.dialing.add(j)
-      const life = this.life
-      this.ctx.net.dial(this.index, j, (link) => {
-        if (this.life !== life) { link?.close(); return }
-        this.dialing.delete(j)
-        if (link === null) return
-        if (!this.up) { link.close(); return }
-        const wrapped = this.wrap(link)
-        this.outbound.set(j, wrapped)
-        this.engineFor(j).addLink(wrapped)
-      })
-    }
+  /** Opens a session to neighbour `j` (the peer core's dialer calls it). */
+  private dial (j: number, done: (err: Error | null) => void): void {
+    const life = this.life
+    this.ctx.net.dial(this.index, j, (link) => {
+      if (this.life !== life) { link?.close(); return }
+      if (link === null) { done(new UnreachableError(`${this.ctx.net.keyOf(j)} unreachable`)); return }
+      if (!this.up) { link.close(); return }
+      this.engineFor(j).addLink(this.wrap(link))
+      done(null)
+    })
   }
 
   private peerCore (): PeerCore {
     return new PeerCore({
       chain: () => this.chain,
       isMothership: () => this.identity.role === 'mothership',
+      localKey: this.id,
       now: () => this.clock(),
-      links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) }
-    })
+      scheduler: { setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn), clearTimer: (t) => { (t as Timer).cancel() } },
+      links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) },
+      dial: {
+        connect: (addr, done) => this.dial(neighbourOf(addr), done),
+        isConnected: (key) => this.engines.some((e) => e.connectedPeers().includes(key)),
+        keyOf: (addr) => this.ctx.net.keyOf(neighbourOf(addr))
+      }
+    }, { dialLoopMs: this.ctx.reconnectMs })
   }
 
   private accept (link: SimLink): void {
@@ -268,4 +267,9 @@ export class SimNode {
     const head = `${this.name} intent ${++this.writeCounter}${face > 0 ? ` (face ${face})` : ''}: `
     return head + 'x'.repeat(Math.max(0, this.ctx.recordBytes - head.length))
   }
+}
+
+// Dial targets are named `sim/<node index>`.
+function neighbourOf (addr: string): number {
+  return Number(addr.slice('sim/'.length))
 }

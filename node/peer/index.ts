@@ -7,30 +7,41 @@
  * - admission at connect: the chain's rule and the gate's once-per-30-s "tell them why"
  *   allowance (admission.ts);
  * - applying a revocation: once the engine closed the key's sessions with E_REVOKED, its
- *   connections hung up and its addresses forgotten (revocation.ts).
+ *   connections hung up and its addresses forgotten (revocation.ts);
+ * - dialling and redialling: which keys are dialled (never a revoked one, nobody once this node
+ *   is revoked), backoff after failures, redial as soon as a session closes (dialer.ts).
  *
  * @example
- * const peer = new PeerCore({ chain: () => chain, isMothership: () => false, now, links })
+ * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
  * connectionGate = (key, direction) => peer.gate(key, direction)
  * engineEvents.revoked = (keys) => peer.revoked(keys)
+ * engineEvents.sessionClosed = () => peer.sessionClosed()
+ * peer.dialer.add(addr); peer.start()
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
 import type { AuraError } from '../../crdt/errors.js'
 import type { KeyId } from '../../crdt/ids.js'
 import { AdmissionGate, type Direction, type RefusalListener } from './admission.js'
 import { type AppliedRevocation, type PeerLinks, RevocationEnforcer, type RevocationListener } from './revocation.js'
+import { Dialer, type DialerComponents } from './dialer.js'
+import type { PeerScheduler } from './scheduler.js'
 
 export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
 export type { AppliedRevocation, PeerLinks } from './revocation.js'
+export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.js'
+export type { PeerScheduler, TimerHandle } from './scheduler.js'
 
 /** Options of the peer core. */
 export interface PeerInit {
   /** How often a refused key is let through to be told why (default 30 s). */
   tellIntervalMs?: number
+  /** How often the dialer dials due targets (default 500 ms). */
+  dialLoopMs?: number
 }
 
 /** What the peer core is driven by. */
 export interface PeerComponents {
+  localKey: KeyId
   /** The node's chain; null before it belongs to a team. */
   chain: () => AuthorityChain | null
   isMothership: () => boolean
@@ -38,7 +49,10 @@ export interface PeerComponents {
   now: () => number
   /** Time stamps of revocations taking effect; `now` unless given (the daemon: sub-ms wall time). */
   stamp?: () => number
+  scheduler: PeerScheduler
   links: PeerLinks
+  /** How to open a session to an address, whether a key's is open, which key an address names. */
+  dial: Pick<DialerComponents, 'connect' | 'isConnected' | 'keyOf'>
 }
 
 /** What the peer core tells its owner (logs, metrics). */
@@ -51,10 +65,37 @@ export interface PeerEvents {
 export class PeerCore {
   private readonly admission: AdmissionGate
   private readonly revocation: RevocationEnforcer
+  /** The reconnect loop (the daemon adds configured, stored and learnt addresses to it). */
+  readonly dialer: Dialer
 
-  constructor (c: PeerComponents, init: PeerInit = {}, events: PeerEvents = {}) {
+  constructor (private readonly c: PeerComponents, init: PeerInit = {}, events: PeerEvents = {}) {
     this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
     this.revocation = new RevocationEnforcer({ chain: c.chain, links: c.links, now: c.stamp ?? c.now }, events.revocationApplied)
+    this.dialer = new Dialer({ ...c.dial, isBarred: (key) => this.isBarred(key), now: c.now, scheduler: c.scheduler }, { self: c.localKey, loopMs: init.dialLoopMs })
+  }
+
+  /** Starts the reconnect loop. */
+  start (): void {
+    this.dialer.start()
+  }
+
+  /** Stops the reconnect loop. */
+  stop (): void {
+    this.dialer.stop()
+  }
+
+  /**
+   * Whether `key` must not be dialled: it is revoked, or this node is (every peer refuses it,
+   * and revocations are never undone).
+   */
+  isBarred (key: KeyId): boolean {
+    const chain = this.c.chain()
+    return chain !== null && (chain.revocation(key) !== undefined || chain.revocation(this.c.localKey) !== undefined)
+  }
+
+  /** A sync session closed: every known peer is due for a dial again. */
+  sessionClosed (): void {
+    this.dialer.wake()
   }
 
   /** The connection gate: null admits, an error refuses (admission.ts). */
@@ -70,6 +111,7 @@ export class PeerCore {
   /** The sync engine's `revoked` event (sessions closed): hangs up the keys' connections. */
   revoked (keys: readonly KeyId[]): void {
     this.revocation.apply(keys)
+    for (const key of keys) this.dialer.remove(key)
   }
 
   /** Revocations enforced on this node so far, with when they took effect. */

@@ -11,7 +11,7 @@
 import { AuthorityChain } from '../../crdt/authority-chain.js'
 import type { AuraError } from '../../crdt/errors.js'
 import { keyIdOf, type KeyId } from '../../crdt/ids.js'
-import { PeerCore, type PeerInit } from '../../node/peer/index.js'
+import { PeerCore, type PeerInit, type PeerScheduler } from '../../node/peer/index.js'
 import { keyNamed, MothershipBook, T0 } from '../sync/engine-fixture.js'
 
 /** A peer core over a fake clock, engines and links. */
@@ -28,6 +28,35 @@ export interface PeerHarness {
   id: (name: string) => KeyId
   /** The Mothership revokes `name`; the chain here applies it. */
   revoke: (name: string, reason?: string) => void
+  /** Moves the clock by `ms`, running the timers that fall due on the way, in order. */
+  advance: (ms: number) => void
+  /** Dials asked for, by address, in order; answer one with `answer`. */
+  dials: string[]
+  /** Ends the oldest pending dial of `addr`: null opens a session, an error fails it. */
+  answer: (addr: string, err: Error | null) => void
+  /** Keys with an open session. */
+  connected: Set<KeyId>
+}
+
+/** A scheduler on a hand-moved clock. */
+export function fakeScheduler (clock: { now: number }): PeerScheduler & { advance: (ms: number) => void } {
+  let timers: Array<{ at: number, seq: number, fn: () => void }> = []
+  let seq = 0
+  return {
+    setTimer: (fn, ms) => { const t = { at: clock.now + ms, seq: seq++, fn }; timers.push(t); return t },
+    clearTimer: (h) => { timers = timers.filter((t) => t !== h) },
+    advance: (ms) => {
+      const end = clock.now + ms
+      for (;;) {
+        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0]
+        if (due === undefined) break
+        timers = timers.filter((t) => t !== due)
+        clock.now = due.at
+        due.fn()
+      }
+      clock.now = end
+    }
+  }
 }
 
 /** A peer core holding a chain in which `members` are admitted. */
@@ -38,15 +67,30 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
   const clock = { now: T0 + 1_000_000 }
   const names = new Map<KeyId, string>()
   const id = (name: string): KeyId => { const k = keyIdOf(keyNamed(name).publicKey); names.set(k, name); return k }
-  for (const m of [...members, 'stranger']) id(m)
+  for (const m of [...members, 'stranger', 'self']) id(m)
   const calls: string[] = []
   const pending: Array<() => void> = []
+  const scheduler = fakeScheduler(clock)
+  const dials: string[] = []
+  const open = new Map<string, Array<(err: Error | null) => void>>()
+  const connected = new Set<KeyId>()
+  const keyOf = (addr: string): KeyId | null => names.has(addr.slice('addr/'.length) as KeyId) ? addr.slice('addr/'.length) as KeyId : null
   const say = (call: string, key: KeyId, err?: AuraError): void => { calls.push(`${call} ${names.get(key) ?? key}${err === undefined ? '' : ` ${err.code}`}`) }
   const hungUp: AuraError[] = []
   const peer = new PeerCore({
     chain: () => opts.noTeam === true ? null : chain,
     isMothership: () => opts.isMothership === true,
+    localKey: id('self'),
     now: () => clock.now,
+    scheduler,
+    dial: {
+      connect: (addr, done) => {
+        dials.push(addr)
+        open.set(addr, [...(open.get(addr) ?? []), (err) => { if (err === null) connected.add(keyOf(addr) as KeyId); done(err) }])
+      },
+      isConnected: (key) => connected.has(key),
+      keyOf
+    },
     links: {
       hangUp: async (key, err) => { hungUp.push(err); say('hangUp', key, err); await new Promise<void>((resolve) => pending.push(resolve)) },
       forget: (key) => say('forget', key)
@@ -60,6 +104,10 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
     hungUp,
     finishHangUps: () => { for (const f of pending.splice(0)) f() },
     id,
-    revoke: (name, reason = 'laptop theft') => { chain.applyBatch([book.revoke(id(name), { seq: 0, hash: null }, reason)]) }
+    revoke: (name, reason = 'laptop theft') => { chain.applyBatch([book.revoke(id(name), { seq: 0, hash: null }, reason)]) },
+    advance: (ms) => scheduler.advance(ms),
+    dials,
+    answer: (addr, err) => { open.get(addr)?.shift()?.(err) },
+    connected
   }
 }
