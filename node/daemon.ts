@@ -8,7 +8,6 @@
  * await d.stopped   // resolves after `aura node stop` or a signal
  */
 import { randomBytes, randomInt } from 'node:crypto'
-import { makeBeacon, encodeBeacon } from '../crdt/beacon.js'
 import { AuraError, NotAdmittedError, toAuraError } from '../crdt/errors.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
 import type { KeyRevocation } from '../crdt/authority-view.js'
@@ -106,6 +105,8 @@ class DaemonImpl implements Daemon {
       localKey: rt.key,
       chain: () => this.rt.chain,
       isMothership: () => this.rt.mothershipKey !== null,
+      signingKey: () => this.rt.mothershipKey,
+      engines: () => this.engine === null ? [] : [this.engine],
       now: () => this.rt.now(),
       // When each revocation took effect here and when the last connection to the key was
       // closed: epoch ms with sub-ms precision, for tests and the bench.
@@ -123,7 +124,7 @@ class DaemonImpl implements Daemon {
         hangUp: async (key, err) => await this.host.hangUp(key, err),
         forget: (key) => { void this.book.forget(key).catch(() => {}) }
       }
-    }, {}, {
+    }, { beaconIntervalMs: rt.config.mothership.beacon_interval * 1000 }, {
       refused: (key, direction, err, address) => { if (address !== undefined) this.logRefusal(key, direction, address, err) },
       revocationApplied: (key, r) => this.logRevocation(key, r)
     })
@@ -196,9 +197,7 @@ class DaemonImpl implements Daemon {
     this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
     this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
     this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
-    this.timers.push(setInterval(() => this.beacon(), cfg.mothership.beacon_interval * 1000))
     this.peer.start()
-    this.beacon()
     return this.host
   }
 
@@ -249,8 +248,7 @@ class DaemonImpl implements Daemon {
       chainAppended: (from) => {
         this.logChain(from)
         if (this.engine === null && this.rt.chain !== null) this.startEngine()
-        this.engine?.localChainAppended(from)
-        this.beacon()
+        this.peer.chainAppended(from)
         this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
       }
     }
@@ -439,14 +437,6 @@ class DaemonImpl implements Daemon {
       refusedChanges: this.engine?.refusedChanges() ?? [],
       config: this.reloader === null ? null : { restartNeeded: this.reloader.state().restartNeeded, error: this.reloader.state().error }
     }
-  }
-
-  private beacon (): void {
-    const key = this.rt.mothershipKey
-    const chain = this.rt.chain
-    if (key === null || chain === null || this.engine === null) return
-    const b = makeBeacon({ team: chain.team, headSeq: chain.head.seq, headHash: chain.head.hash, ts: this.rt.now() }, key)
-    this.engine.localBeacon(encodeBeacon(b))
   }
 
   private scheduleReceipt (delayMs: number): void {

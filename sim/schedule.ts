@@ -134,7 +134,6 @@ function restart (world: World, obs: Observer, index: number): void {
   const node = world.nodes[index]
   if (node.up) return
   node.start()
-  if (node === world.mothership) world.startBeacons()
   closeSpan(world, obs, index, 'crashed')
   obs.healTimesUs.push(world.scheduler.now)
 }

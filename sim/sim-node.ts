@@ -20,6 +20,7 @@ import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
 import { PeerCore } from '../node/peer/index.js'
 import { UnreachableError } from '../crdt/errors.js'
+import type { Beacon } from '../crdt/beacon.js'
 import type { SimLink, SimNetwork } from './network.js'
 import { RandomStream } from './random.js'
 import type { Scheduler, Timer } from './scheduler.js'
@@ -43,6 +44,10 @@ export interface NodeContext {
   seed: number
   antiEntropyMs: number
   reconnectMs: number
+  /** The Mothership's beacon period. */
+  beaconMs: number
+  /** Hears every beacon the Mothership signs (the oracle's books, the adversary's ears). */
+  beaconSigned?: (bytes: Uint8Array, beacon: Beacon) => void
   maxStalenessMs: number | null
   /** Allowance for clock disagreement with the Mothership (`protocol.max_clock_skew`). */
   maxClockSkewMs: number
@@ -230,6 +235,8 @@ export class SimNode {
     return new PeerCore({
       chain: () => this.chain,
       isMothership: () => this.identity.role === 'mothership',
+      signingKey: () => this.identity.role === 'mothership' ? this.ctx.team.signing : null,
+      engines: () => this.engines,
       localKey: this.id,
       now: () => this.clock(),
       scheduler: { setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn), clearTimer: (t) => { (t as Timer).cancel() } },
@@ -239,7 +246,7 @@ export class SimNode {
         isConnected: (key) => this.engines.some((e) => e.connectedPeers().includes(key)),
         keyOf: (addr) => this.ctx.net.keyOf(neighbourOf(addr))
       }
-    }, { dialLoopMs: this.ctx.reconnectMs })
+    }, { dialLoopMs: this.ctx.reconnectMs, beaconIntervalMs: this.ctx.beaconMs }, { beaconSigned: (bytes, b) => this.ctx.beaconSigned?.(bytes, b) })
   }
 
   private accept (link: SimLink): void {

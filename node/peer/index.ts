@@ -9,7 +9,9 @@
  * - applying a revocation: once the engine closed the key's sessions with E_REVOKED, its
  *   connections hung up and its addresses forgotten (revocation.ts);
  * - dialling and redialling: which keys are dialled (never a revoked one, nobody once this node
- *   is revoked), backoff after failures, redial as soon as a session closes (dialer.ts).
+ *   is revoked), backoff after failures, redial as soon as a session closes (dialer.ts);
+ * - the Mothership's beacons: at start, every interval, and at once when its chain grows
+ *   (beacons.ts).
  *
  * @example
  * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
@@ -25,11 +27,14 @@ import { AdmissionGate, type Direction, type RefusalListener } from './admission
 import { type AppliedRevocation, type PeerLinks, RevocationEnforcer, type RevocationListener } from './revocation.js'
 import { Dialer, type DialerComponents } from './dialer.js'
 import type { PeerScheduler } from './scheduler.js'
+import { BeaconSchedule, type BeaconListener } from './beacons.js'
+import type { KeyPair } from '../../crdt/crypto.js'
 
 export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
 export type { AppliedRevocation, PeerLinks } from './revocation.js'
 export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.js'
 export type { PeerScheduler, TimerHandle } from './scheduler.js'
+export { BeaconSchedule } from './beacons.js'
 
 /** Options of the peer core. */
 export interface PeerInit {
@@ -37,6 +42,8 @@ export interface PeerInit {
   tellIntervalMs?: number
   /** How often the dialer dials due targets (default 500 ms). */
   dialLoopMs?: number
+  /** The Mothership's beacon period. */
+  beaconIntervalMs: number
 }
 
 /** What the peer core is driven by. */
@@ -45,6 +52,10 @@ export interface PeerComponents {
   /** The node's chain; null before it belongs to a team. */
   chain: () => AuthorityChain | null
   isMothership: () => boolean
+  /** The team's signing key if this node holds it (the Mothership's beacons), else null. */
+  signingKey: () => KeyPair | null
+  /** The node's sync engines (none before it belongs to a team). */
+  engines: () => Iterable<{ localBeacon: (bytes: Uint8Array) => void, localChainAppended: (fromSeq: number) => void }>
   /** The node's clock (ms since the epoch). */
   now: () => number
   /** Time stamps of revocations taking effect; `now` unless given (the daemon: sub-ms wall time). */
@@ -59,6 +70,7 @@ export interface PeerComponents {
 export interface PeerEvents {
   refused?: RefusalListener
   revocationApplied?: RevocationListener
+  beaconSigned?: BeaconListener
 }
 
 /** One node's behaviour around its sync engine. */
@@ -67,21 +79,31 @@ export class PeerCore {
   private readonly revocation: RevocationEnforcer
   /** The reconnect loop (the daemon adds configured, stored and learnt addresses to it). */
   readonly dialer: Dialer
+  private readonly beacons: BeaconSchedule
 
-  constructor (private readonly c: PeerComponents, init: PeerInit = {}, events: PeerEvents = {}) {
+  constructor (private readonly c: PeerComponents, init: PeerInit, events: PeerEvents = {}) {
     this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
     this.revocation = new RevocationEnforcer({ chain: c.chain, links: c.links, now: c.stamp ?? c.now }, events.revocationApplied)
     this.dialer = new Dialer({ ...c.dial, isBarred: (key) => this.isBarred(key), now: c.now, scheduler: c.scheduler }, { self: c.localKey, loopMs: init.dialLoopMs })
+    this.beacons = new BeaconSchedule(c, init.beaconIntervalMs, events.beaconSigned)
   }
 
-  /** Starts the reconnect loop. */
+  /** Starts the reconnect loop and, on the Mothership, the beacons. */
   start (): void {
     this.dialer.start()
+    this.beacons.start()
   }
 
-  /** Stops the reconnect loop. */
+  /** Stops the loops. */
   stop (): void {
     this.dialer.stop()
+    this.beacons.stop()
+  }
+
+  /** Entries were appended to the chain here (the Mothership's CLI): pushed, enforced, vouched for. */
+  chainAppended (fromSeq: number): void {
+    for (const e of this.c.engines()) e.localChainAppended(fromSeq)
+    this.beacons.beacon()
   }
 
   /**

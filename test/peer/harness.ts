@@ -9,6 +9,7 @@
  * h.calls   // ['hangUp mallory E_REVOKED', 'forget mallory']
  */
 import { AuthorityChain } from '../../crdt/authority-chain.js'
+import { decodeBeacon, type Beacon } from '../../crdt/beacon.js'
 import type { AuraError } from '../../crdt/errors.js'
 import { keyIdOf, type KeyId } from '../../crdt/ids.js'
 import { PeerCore, type PeerInit, type PeerScheduler } from '../../node/peer/index.js'
@@ -36,6 +37,10 @@ export interface PeerHarness {
   answer: (addr: string, err: Error | null) => void
   /** Keys with an open session. */
   connected: Set<KeyId>
+  /** Beacons handed to the engine, in order. */
+  beacons: Beacon[]
+  /** The Mothership appends an entry here (a lockdown), as its CLI does. */
+  appendLocally: () => void
 }
 
 /** A scheduler on a hand-moved clock. */
@@ -60,7 +65,7 @@ export function fakeScheduler (clock: { now: number }): PeerScheduler & { advanc
 }
 
 /** A peer core holding a chain in which `members` are admitted. */
-export function peerHarness (members: readonly string[], opts: { isMothership?: boolean, noTeam?: boolean, init?: PeerInit } = {}): PeerHarness {
+export function peerHarness (members: readonly string[], opts: { isMothership?: boolean, noTeam?: boolean, init?: Partial<PeerInit> } = {}): PeerHarness {
   const book = new MothershipBook()
   for (const m of members) book.admit(m, keyNamed(m))
   const chain = AuthorityChain.fromEntries(book.entries)
@@ -70,6 +75,7 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
   for (const m of [...members, 'stranger', 'self']) id(m)
   const calls: string[] = []
   const pending: Array<() => void> = []
+  const beacons: Beacon[] = []
   const scheduler = fakeScheduler(clock)
   const dials: string[] = []
   const open = new Map<string, Array<(err: Error | null) => void>>()
@@ -80,6 +86,11 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
   const peer = new PeerCore({
     chain: () => opts.noTeam === true ? null : chain,
     isMothership: () => opts.isMothership === true,
+    signingKey: () => opts.isMothership === true ? book.key : null,
+    engines: () => [{
+      localBeacon: (bytes: Uint8Array) => { beacons.push(decodeBeacon(bytes)) },
+      localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) }
+    }],
     localKey: id('self'),
     now: () => clock.now,
     scheduler,
@@ -95,7 +106,7 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
       hangUp: async (key, err) => { hungUp.push(err); say('hangUp', key, err); await new Promise<void>((resolve) => pending.push(resolve)) },
       forget: (key) => say('forget', key)
     }
-  }, opts.init)
+  }, { beaconIntervalMs: 30_000, ...opts.init })
   return {
     peer,
     clock,
@@ -108,6 +119,12 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
     advance: (ms) => scheduler.advance(ms),
     dials,
     answer: (addr, err) => { open.get(addr)?.shift()?.(err) },
-    connected
+    connected,
+    beacons,
+    appendLocally: () => {
+      const from = chain.head.seq + 1
+      chain.applyBatch([book.lockdown()])
+      peer.chainAppended(from)
+    }
   }
 }
