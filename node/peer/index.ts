@@ -11,7 +11,10 @@
  * - dialling and redialling: which keys are dialled (never a revoked one, nobody once this node
  *   is revoked), backoff after failures, redial as soon as a session closes (dialer.ts);
  * - the Mothership's beacons: at start, every interval, and at once when its chain grows
- *   (beacons.ts).
+ *   (beacons.ts);
+ * - the local write gate's first rule: no record signed by a revoked key, none but receipts
+ *   during a lockdown (write-gate.ts; NodeRuntime.appendRecord calls it too, with or without a
+ *   daemon).
  *
  * @example
  * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
@@ -29,12 +32,15 @@ import { Dialer, type DialerComponents } from './dialer.js'
 import type { PeerScheduler } from './scheduler.js'
 import { BeaconSchedule, type BeaconListener } from './beacons.js'
 import type { KeyPair } from '../../crdt/crypto.js'
+import type { RecordKind } from '../../crdt/record.js'
+import { writeRefusal } from './write-gate.js'
 
 export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
 export type { AppliedRevocation, PeerLinks } from './revocation.js'
 export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.js'
 export type { PeerScheduler, TimerHandle } from './scheduler.js'
 export { BeaconSchedule } from './beacons.js'
+export { writeRefusal } from './write-gate.js'
 
 /** Options of the peer core. */
 export interface PeerInit {
@@ -134,6 +140,11 @@ export class PeerCore {
   revoked (keys: readonly KeyId[]): void {
     this.revocation.apply(keys)
     for (const key of keys) this.dialer.remove(key)
+  }
+
+  /** Null when this node may sign a record of `kind` now, else why not (write-gate.ts). */
+  writeRefusal (kind: RecordKind): AuraError | null {
+    return writeRefusal(this.c.chain(), this.c.localKey, kind)
   }
 
   /** Revocations enforced on this node so far, with when they took effect. */
