@@ -8,15 +8,14 @@
  * await d.stopped   // resolves after `aura node stop` or a signal
  */
 import { randomBytes, randomInt } from 'node:crypto'
-import { makeBeacon, encodeBeacon } from '../crdt/beacon.js'
-import { AuraError, NotAdmittedError, RevokedError, toAuraError } from '../crdt/errors.js'
+import { AuraError, NotAdmittedError, toAuraError } from '../crdt/errors.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
+import type { KeyRevocation } from '../crdt/authority-view.js'
 import { startControlServer, type ControlServer } from './control/server.js'
 import { createHost, type Host } from './net/host.js'
 import { addressInUse, isAddressInUse } from './net/listen-error.js'
 import { ADDRS_PROTOCOL, AddressBook } from './net/address-book.js'
-import { Dialer } from './net/dialer.js'
-import { keyIdFromPeerId } from './net/peer-identity.js'
+import { keyIdFromMultiaddr, keyIdFromPeerId } from './net/peer-identity.js'
 import { SYNC_PROTOCOL } from './net/protocols.js'
 import { JOIN_AUDIT_UNISSUED, JOIN_PROTOCOL, JOIN_REQUEST_BYTES, JoinDesk } from './mothership/join.js'
 import { loadObservedAddresses, saveListenAddresses, saveObservedAddresses } from './mothership/addresses.js'
@@ -27,6 +26,7 @@ import { OPERATIONS, operationRows, runOperation } from './operations.js'
 import type { DaemonControls, LiveState, OperationContext } from './operation.js'
 import { ControlStream } from './control/protocol.js'
 import { NodeRuntime, type RuntimeOptions } from './runtime.js'
+import { PeerCore } from './peer/index.js'
 import { FUTURE_TOLERANCE_MS } from '../crdt/write-rules.js'
 import { SyncEngine } from './sync/engine.js'
 import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
@@ -44,10 +44,6 @@ export interface Daemon {
   stop: () => Promise<void>
 }
 
-// A refused key is let through once in this long, so the protocol can tell it why (E_REVOKED,
-// E_NOT_ADMITTED); otherwise the gater refuses it before any protocol runs.
-const TELL_INTERVAL_MS = 30_000
-const DIAL_LOOP_MS = 500
 const RECEIPT_DEBOUNCE_MS = 250
 // Control calls that can change which received changes the workspace has applied.
 const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
@@ -78,7 +74,6 @@ class DaemonImpl implements Daemon {
   engine: SyncEngine | null = null
   readonly stopped: Promise<void>
   private resolveStopped!: () => void
-  private dialer!: Dialer
   private book!: AddressBook
   // Addresses peers saw this node at (identify), newest last: how it looks from outside a NAT.
   private readonly observed: string[] = []
@@ -87,10 +82,8 @@ class DaemonImpl implements Daemon {
   private receiptTimer: NodeJS.Timeout | undefined
   private lastSummary: ReceiptSummary | null = null
   private lastRefusal: LiveState['lastRefusal'] = null
-  // When each revocation took effect here (gate refusing, links closing) and when the last
-  // connection to the key was closed: epoch ms with sub-ms precision, for tests and the bench.
-  private readonly revocations = new Map<KeyId, { appliedAt: number, closedAt: number | null }>()
-  private readonly told = new Map<KeyId, number>()
+  // Admission at connect and the enforcement of revocations (node/peer/), shared with the simulator.
+  private readonly peer: PeerCore
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
   private autoApply: AutoApply | null = null
@@ -109,6 +102,33 @@ class DaemonImpl implements Daemon {
     rt.store.intent.log.useSignatureBatches(() => this.signatures.batch())
     this.stopped = new Promise((resolve) => { this.resolveStopped = resolve })
     this.startedAt = rt.now()
+    this.peer = new PeerCore({
+      localKey: rt.key,
+      chain: () => this.rt.chain,
+      isMothership: () => this.rt.mothershipKey !== null,
+      signingKey: () => this.rt.mothershipKey,
+      engines: () => this.engine === null ? [] : [this.engine],
+      now: () => this.rt.now(),
+      // When each revocation took effect here and when the last connection to the key was
+      // closed: epoch ms with sub-ms precision, for tests and the bench.
+      stamp: preciseNow,
+      scheduler: { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) },
+      dial: {
+        connect: (addr, done) => { this.connect(addr).then(() => done(null), (err: Error) => done(err)) },
+        isConnected: (key, addr) => {
+          if (this.engine?.connectedPeers().includes(key) !== true) return false
+          return addr.includes('/p2p-circuit') || this.host.connectionInfo().some((c) => c.key === key && c.via === 'direct')
+        },
+        keyOf: keyIdFromMultiaddr
+      },
+      links: {
+        hangUp: async (key, err) => await this.host.hangUp(key, err),
+        forget: (key) => { void this.book.forget(key).catch(() => {}) }
+      }
+    }, { beaconIntervalMs: rt.config.mothership.beacon_interval * 1000 }, {
+      refused: (key, direction, err, address) => { if (address !== undefined) this.logRefusal(key, direction, address, err) },
+      revocationApplied: (key, r) => this.logRevocation(key, r)
+    })
   }
 
   async startHost (): Promise<Host> {
@@ -116,7 +136,7 @@ class DaemonImpl implements Daemon {
     const hostInit = (listen: string[]): Parameters<typeof createHost>[0] => ({
       seed: this.rt.identity.keyPair.seed,
       listen,
-      gate: (key, direction, address) => this.gate(key, direction, address),
+      gate: (key, direction, address) => this.peer.gate(key, direction, address),
       maxFrameBytes: cfg.sync.max_frame_bytes,
       unadmittedBytes: cfg.sync.unadmitted_bytes,
       handshakeTimeoutMs: cfg.sync.handshake_timeout * 1000,
@@ -133,7 +153,7 @@ class DaemonImpl implements Daemon {
         // announce to the LAN, and tests on 127.0.0.1 must never reach a real network.
         mdns: cfg.node.mdns && !listen.every(isLoopback),
         announce: cfg.node.announce,
-        admitted: (key) => this.admitted(key)
+        admitted: (key) => this.peer.admitted(key)
       },
       onPeerAddresses: (key, addrs, how) => { void this.book?.learn(key, addrs, how === 'mdns' ? 'mdns' : 'peer').catch(() => {}) },
       onObservedAddress: (addr) => this.observe(addr)
@@ -168,30 +188,17 @@ class DaemonImpl implements Daemon {
       desk.serve(link, this.joinSource(link.remote), () => this.peerAddresses())
     }, { unadmittedBytes: JOIN_REQUEST_BYTES })
     await this.host.handle(ADDRS_PROTOCOL, (link) => {
-      if (!this.admitted(link.remote)) { link.close(); return }
+      if (!this.peer.admitted(link.remote)) { link.close(); return }
       this.book.serve(link)
     })
-    this.dialer = new Dialer({
-      connect: async (addr) => await this.connect(addr),
-      isConnected: (key, addr) => {
-        if (this.engine?.connectedPeers().includes(key) !== true) return false
-        return addr.includes('/p2p-circuit') || this.host.connectionInfo().some((c) => c.key === key && c.via === 'direct')
-      },
-      // A revoked node dials nobody: every peer refuses it, and revocations are never undone.
-      isBarred: (key) => this.rt.chain?.revocation(key) !== undefined || this.rt.chain?.revocation(this.rt.key) !== undefined,
-      now: () => this.rt.now()
-    }, this.rt.key)
-    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.dialer, host: this.host, admitted: (key) => this.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
-    for (const addr of cfg.node.peers) this.dialer.add(addr)
-    for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.dialer.add(a)
+    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.peer.dialer, host: this.host, admitted: (key) => this.peer.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
+    for (const addr of cfg.node.peers) this.peer.dialer.add(addr)
+    for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.peer.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
-    this.timers.push(setInterval(() => this.dialer.run(), DIAL_LOOP_MS))
     this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
     this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
     this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
-    this.timers.push(setInterval(() => this.beacon(), cfg.mothership.beacon_interval * 1000))
-    this.dialer.run()
-    this.beacon()
+    this.peer.start()
     return this.host
   }
 
@@ -229,8 +236,7 @@ class DaemonImpl implements Daemon {
       chainAppended: (from) => {
         this.logChain(from)
         if (this.engine === null && this.rt.chain !== null) this.startEngine()
-        this.engine?.localChainAppended(from)
-        this.beacon()
+        this.peer.chainAppended(from)
         this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
       }
     }
@@ -248,17 +254,17 @@ class DaemonImpl implements Daemon {
         stop: () => { setTimeout(() => { void this.stop() }, 10) },
         joined: (peers) => {
           this.startEngine()
-          for (const a of peers) this.dialer.add(a)
-          this.dialer.wake()
-          this.dialer.run()
+          for (const a of peers) this.peer.dialer.add(a)
+          this.peer.dialer.wake()
+          this.peer.dialer.run()
         },
         dial: (addr) => {
-          this.dialer.add(addr)
-          this.dialer.wake()
-          this.dialer.run()
+          this.peer.dialer.add(addr)
+          this.peer.dialer.wake()
+          this.peer.dialer.run()
         },
         openUi: async (p) => await this.openUi(p),
-        revocations: () => [...this.revocations].map(([key, t]) => ({ key, peer: shortId(key), ...t }))
+        revocations: () => this.peer.revocations().map(({ key, appliedAt, closedAt }) => ({ key, peer: shortId(key), appliedAt, closedAt }))
       }
     }
   }
@@ -338,21 +344,7 @@ class DaemonImpl implements Daemon {
         const dir = row.direction === 'in' ? `from ${shortId(row.peer)} refused here` : `refused by ${shortId(row.peer)}`
         this.log.warn({ event: 'change-refused', peer: shortId(row.peer), direction: row.direction, code: row.code, count: row.count }, `sync: intent change ${dir} (${row.code}, ${row.count} so far): ${row.message}`)
       },
-      revoked: (keys) => {
-        for (const key of keys) {
-          const r = chain.revocation(key)
-          const t = { appliedAt: preciseNow(), closedAt: null as number | null }
-          this.revocations.set(key, t)
-          const err = new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' })
-          this.log.warn({ event: 'revoked', peer: shortId(key), key, reason: r?.reason ?? '', entry: r?.seq ?? null }, `revocation of ${shortId(key)} enforced: connections closed, the gate refuses it`)
-          // Sessions first, gracefully: the revoke entry just queued to the peer goes out before
-          // the reason, so its own chain (and `aura status`) learns it is revoked. hangUp then
-          // finds them closed and cuts the connections.
-          this.engine?.dropPeer(key, err)
-          void this.host.hangUp(key, err).finally(() => { t.closedAt = preciseNow() })
-          void this.book.forget(key).catch(() => {})
-        }
-      },
+      revoked: (keys) => this.peer.revoked(keys),
       sessionOpened: (peer) => {
         const addr = this.remoteAddress(peer)
         if (addr !== null) void this.book.learn(peer, [addr], 'connected').catch(() => {})
@@ -364,30 +356,9 @@ class DaemonImpl implements Daemon {
           this.lastRefusal = { code: reason.code, message: reason.message, peer: shortId(peer), at: new Date(this.rt.now()).toISOString() }
           this.log.warn({ event: 'refused-by-peer', peer: shortId(peer), code: reason.code }, `${shortId(peer)} refused this node: ${reason.message}`)
         }
-        this.dialer.wake()
+        this.peer.sessionClosed()
       }
     })
-  }
-
-  private gate (key: KeyId, direction: 'inbound' | 'outbound', address?: string): AuraError | null {
-    if (this.engine === null) return null
-    const err = this.engine.admission(key)
-    if (err === null) return null
-    if (this.rt.mothershipKey !== null && err.code === 'E_NOT_ADMITTED') return null
-    // Refused here or, once in a while, let through to be told why by the protocol: refused either way.
-    if (address !== undefined) this.logRefusal(key, direction, address, err)
-    const now = this.rt.now()
-    if (now - (this.told.get(key) ?? -Infinity) > TELL_INTERVAL_MS) {
-      this.told.set(key, now)
-      return null
-    }
-    return err
-  }
-
-  // Strict: admitted and not revoked (the gate's once-per-30-s allowance to tell a refused key
-  // why does not extend to relaying or to the address book).
-  private admitted (key: KeyId): boolean {
-    return this.engine !== null && this.engine.admission(key) === null
   }
 
   private servesRelay (): boolean {
@@ -447,7 +418,7 @@ class DaemonImpl implements Daemon {
   }
 
   private peerAddresses (): string[] {
-    return [...this.host.addresses(), ...this.dialer.list().map((t) => t.addr)]
+    return [...this.host.addresses(), ...this.peer.dialer.list().map((t) => t.addr)]
   }
 
   private live (): LiveState {
@@ -457,7 +428,7 @@ class DaemonImpl implements Daemon {
       lastRefusal: this.lastRefusal,
       stale: this.engine?.isStale() ?? false,
       lastBeacon: this.engine?.lastBeaconTs ?? null,
-      knownAddresses: this.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
+      knownAddresses: this.peer.dialer.list().map(({ addr, lastError }) => ({ addr, lastError })),
       connections: this.host.connectionInfo(),
       observed: [...this.observed],
       relay: this.servesRelay(),
@@ -466,14 +437,6 @@ class DaemonImpl implements Daemon {
       refusedChanges: this.engine?.refusedChanges() ?? [],
       config: this.reloader === null ? null : { restartNeeded: this.reloader.state().restartNeeded, error: this.reloader.state().error }
     }
-  }
-
-  private beacon (): void {
-    const key = this.rt.mothershipKey
-    const chain = this.rt.chain
-    if (key === null || chain === null || this.engine === null) return
-    const b = makeBeacon({ team: chain.team, headSeq: chain.head.seq, headHash: chain.head.hash, ts: this.rt.now() }, key)
-    this.engine.localBeacon(encodeBeacon(b))
   }
 
   private scheduleReceipt (delayMs: number): void {
@@ -506,6 +469,10 @@ class DaemonImpl implements Daemon {
     this.refusedKeys.set(key, n)
     if ((n & (n - 1)) !== 0) return
     this.log.warn({ event: 'refused', peer: shortId(key), key, direction, address, code: err.code, count: n }, `refused ${direction} connection of ${shortId(key)} from ${address}: ${err.code}`)
+  }
+
+  private logRevocation (key: KeyId, r: KeyRevocation | undefined): void {
+    this.log.warn({ event: 'revoked', peer: shortId(key), key, reason: r?.reason ?? '', entry: r?.seq ?? null }, `revocation of ${shortId(key)} enforced: connections closed, the gate refuses it`)
   }
 
   private logChain (from: number): void {
@@ -542,6 +509,7 @@ class DaemonImpl implements Daemon {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       for (const t of this.timers) clearInterval(t)
+      this.peer.stop()
       this.reloader?.stop()
       if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()

@@ -16,10 +16,11 @@ import { AuthorityChain, decodeEntry, encodeEntry, type ChainEntry } from '../cr
 import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
 import { toB64u, type Json } from '../crdt/canonical.js'
-import { ExistsError, KeyMismatchError, LockdownError, NotFoundError, RevokedError } from '../crdt/errors.js'
+import { ExistsError, KeyMismatchError, NotFoundError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from '../crdt/ids.js'
 import { signedSizeBound, type RecordKind } from '../crdt/record.js'
 import { WriteGate } from './agents/write-gate.js'
+import { writeRefusal } from './peer/write-gate.js'
 import { loadConfig, type LoadedConfig } from './config.js'
 import { loadIdentity, type Identity } from './identity.js'
 import { assertPrivate, parseKeyFile } from './key-files.js'
@@ -142,13 +143,8 @@ export class NodeRuntime {
   async appendRecord (input: AppendInput, signer?: KeyPair): Promise<Appended> {
     const chain = this.chain
     const key = signer === undefined ? this.key : keyIdOf(signer.publicKey)
-    if (chain !== null) {
-      const rev = chain.revocation(key)
-      if (rev !== undefined) throw new RevokedError(`${shortId(key)} is revoked: ${rev.reason}; its new records count nowhere`, { peer: shortId(key) })
-      if (chain.locked && input.kind !== 'receipt') {
-        throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? 'no reason given'}): no new records are accepted`, { hint: 'wait for `aura mothership unlock`' })
-      }
-    }
+    const refusal = writeRefusal(chain, key, input.kind)
+    if (refusal !== null) throw refusal
     const writer = signer === undefined ? this.writer : await this.writerFor(signer)
     const fields = {
       kind: input.kind,

@@ -16,6 +16,7 @@
 import { AuraError, UnreachableError } from '../crdt/errors.js'
 import type { KeyId } from '../crdt/ids.js'
 import { type Defer, LinkBase } from '../node/sync/link-base.js'
+import type { Direction as Way } from '../node/peer/index.js'
 import { sampleLatencyUs, type LinkModel } from './link-model.js'
 import type { Partition } from './partitions.js'
 import type { RandomStream } from './random.js'
@@ -51,8 +52,12 @@ interface Endpoint {
   up: boolean
   offline: boolean
   inbound: (link: SimLink) => void
+  gate: Gate
   stats: TrafficStats
 }
+
+/** A node's connection gate, asked as libp2p's gater asks the daemon's: null admits. */
+export type Gate = (key: KeyId, direction: Way) => AuraError | null
 
 /** One direction of a connection: bandwidth queue and FIFO arrival bound. */
 export interface Direction {
@@ -127,13 +132,23 @@ export class SimNetwork {
   /** Registers a node; `inbound` receives links other nodes dial to it. Returns its index. */
   addEndpoint (key: KeyId, inbound: (link: SimLink) => void): number {
     const index = this.endpoints.length
-    this.endpoints.push({ index, key, up: true, offline: false, inbound, stats: emptyStats() })
+    this.endpoints.push({ index, key, up: true, offline: false, inbound, gate: () => null, stats: emptyStats() })
     return index
   }
 
   /** Replaces a node's inbound handler (after a restart). */
   setInbound (index: number, inbound: (link: SimLink) => void): void {
     this.endpoints[index].inbound = inbound
+  }
+
+  /** Replaces a node's connection gate (after a restart). */
+  setGate (index: number, gate: Gate): void {
+    this.endpoints[index].gate = gate
+  }
+
+  /** Closes every open connection end at `local` whose remote has `key` (a hang-up). */
+  hangUp (local: number, key: KeyId, reason?: AuraError): void {
+    for (const l of [...this.openLinks]) if (l.from === local && this.endpoints[l.to].key === key) l.close(reason)
   }
 
   keyOf (index: number): KeyId { return this.endpoints[index].key }
@@ -194,9 +209,16 @@ export class SimNetwork {
   /**
    * Dials `to` from `from`. After the handshake (three one-way latencies: TCP, then Noise XX's
    * one and a half round trips) both ends get their link; `done(null)` after the dial timeout
-   * when the peer cannot be reached.
+   * when the peer cannot be reached. The gates are asked where libp2p asks the daemon's: the
+   * dialler's before it dials, then (the keys proven) the listener's and the dialler's; a
+   * refusal fails the dial with no link at either end.
    */
   dial (from: number, to: number, done: (link: SimLink | null) => void): void {
+    const a = this.endpoints[from]; const b = this.endpoints[to]
+    if (a.gate(b.key, 'outbound') !== null) {
+      this.scheduler.after(0, () => done(null))
+      return
+    }
     if (!this.reachable(from, to)) {
       this.scheduler.after(this.model.dialTimeoutMs * 1000, () => done(null))
       return
@@ -205,6 +227,7 @@ export class SimNetwork {
     for (let i = 0; i < 3; i++) t += sampleLatencyUs(this.model.latency, this.random)
     this.scheduler.after(t, () => {
       if (!this.reachable(from, to)) { done(null); return }
+      if (b.gate(a.key, 'inbound') !== null || a.gate(b.key, 'outbound') !== null) { done(null); return }
       const ab: Direction = { busyUntil: 0, lastArrival: 0 }
       const ba: Direction = { busyUntil: 0, lastArrival: 0 }
       const defer: Defer = (task) => { this.scheduler.after(0, task) }

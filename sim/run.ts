@@ -173,7 +173,7 @@ function scheduleWorkload (world: World): void {
     const next = (): void => {
       if (world.scheduler.now >= until) return
       const isAdv = n.identity.role === 'adversary'
-      if (n.up && !world.net.isOffline(n.index) && !n.chain.locked && !n.diskLost && !(isAdv && world.adversary?.active() === true) && rate > 0) n.writeRecords(1)
+      if (n.up && !world.net.isOffline(n.index) && n.peer.writeRefusal('intent') === null && !n.diskLost && !(isAdv && world.adversary?.active() === true) && rate > 0) n.writeRecords(1)
       world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)
     }
     world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)

@@ -95,7 +95,6 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
         closeSpan(world, obs, n, 'offline')
         obs.healTimesUs.push(world.scheduler.now)
         obs.trace.event(obs.ms(), 'online', { peer: step.offline as string })
-        world.nodes[n].dialNeighbors()
       })
       return
     }
@@ -119,7 +118,7 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
     }
     case 'writes': {
       const targets = step.writes === 'all' ? world.honest.map((h) => world.nodes[h]) : [world.byName(step.writes as string)]
-      for (const n of targets) if (n.up && !n.chain.locked && !n.diskLost) n.writeRecords(step.count ?? 1)
+      for (const n of targets) if (n.up && n.peer.writeRefusal('intent') === null && !n.diskLost) n.writeRecords(step.count ?? 1)
       note({ writes: step.writes as string, count: step.count ?? 1 })
       return
     }
@@ -135,7 +134,6 @@ function restart (world: World, obs: Observer, index: number): void {
   const node = world.nodes[index]
   if (node.up) return
   node.start()
-  if (node === world.mothership) world.startBeacons()
   closeSpan(world, obs, index, 'crashed')
   obs.healTimesUs.push(world.scheduler.now)
 }

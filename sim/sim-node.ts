@@ -1,8 +1,10 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
- * clock, plus what the daemon around them would do: dial its neighbours and redial after a
- * drop, run anti-entropy every interval, write records, crash and restart (keeping or losing its
- * disk). The node's clock is the virtual clock plus its own skew.
+ * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations,
+ * dialling its neighbours and redialling with backoff) wired to the simulated network and event
+ * queue, plus what the daemon around them does that is not shared yet: run anti-entropy every
+ * interval, write records, crash and restart (keeping or losing its disk). The node's clock is
+ * the virtual clock plus its own skew.
  *
  * @example
  * const node = new SimNode(ctx, identity, index, chain)
@@ -16,6 +18,9 @@ import { keyIdOf, type KeyId, type RecordId } from '../crdt/ids.js'
 import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
+import { PeerCore } from '../node/peer/index.js'
+import { UnreachableError } from '../crdt/errors.js'
+import type { Beacon } from '../crdt/beacon.js'
 import type { SimLink, SimNetwork } from './network.js'
 import { RandomStream } from './random.js'
 import type { Scheduler, Timer } from './scheduler.js'
@@ -39,6 +44,10 @@ export interface NodeContext {
   seed: number
   antiEntropyMs: number
   reconnectMs: number
+  /** The Mothership's beacon period. */
+  beaconMs: number
+  /** Hears every beacon the Mothership signs (the oracle's books, the adversary's ears). */
+  beaconSigned?: (bytes: Uint8Array, beacon: Beacon) => void
   maxStalenessMs: number | null
   /** Allowance for clock disagreement with the Mothership (`protocol.max_clock_skew`). */
   maxClockSkewMs: number
@@ -62,8 +71,8 @@ export class SimNode {
   neighbors: number[] = []
   /** Each log's own newest record, for seq/prev of the next one. */
   heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
-  private readonly outbound = new Map<number, Link>()
-  private readonly dialing = new Set<number>()
+  /** Admission, revocations, dialling: the daemon's code (node/peer/). */
+  peer: PeerCore
   private timers: Timer[] = []
   private writeCounter = 0
 
@@ -79,6 +88,7 @@ export class SimNode {
     this.chain = chain
     this.logs = this.freshLogs()
     this.heads = this.logs.map(() => undefined)
+    this.peer = this.peerCore()
   }
 
   get name (): string { return this.identity.name }
@@ -110,14 +120,22 @@ export class SimNode {
         recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
-        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+        sessionClosed: (peer, reason) => {
+          this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+          this.peer.sessionClosed()
+        },
+        revoked: (keys) => this.peer.revoked(keys)
       }
     ))
+    // A new life, as a restarted daemon: nothing remembered of whom the gate told why.
+    this.peer = this.peerCore()
     net.setInbound(this.index, (link) => this.accept(link))
+    net.setGate(this.index, (key, direction) => this.peer.gate(key, direction))
     const life = this.life
     const phase = Math.floor(this.random.float() * this.ctx.antiEntropyMs * 1000)
     this.every(this.ctx.antiEntropyMs * 1000, phase, life, () => { for (const e of this.engines) e.tick() })
-    this.every(this.ctx.reconnectMs * 1000, 0, life, () => this.dialNeighbors())
+    for (const j of this.neighbors) this.peer.dialer.add(`sim/${j}`)
+    this.peer.start()
   }
 
   /** Runs `fn` every `periodUs`, first after `phaseUs`, while this life lasts. */
@@ -137,10 +155,9 @@ export class SimNode {
     this.life++
     for (const t of this.timers) t.cancel()
     this.timers = []
+    this.peer.stop()
     for (const e of this.engines) e.closeAll()
     this.ctx.net.setUp(this.index, false)
-    this.outbound.clear()
-    this.dialing.clear()
     if (loseDisk) {
       this.chain = bootstrap()
       this.logs = this.freshLogs()
@@ -202,26 +219,34 @@ export class SimNode {
     return this.engines.flatMap((e) => e.connectedPeers())
   }
 
-  /** Dials every neighbour not connected, not being dialled, and not revoked in our chain. */
-  dialNeighbors (): void {
-    if (!this.up) return
-    for (const j of this.neighbors) {
-      const open = this.outbound.get(j)
-      if ((open !== undefined && !open.closed) || this.dialing.has(j)) continue
-      const remote = this.ctx.net.keyOf(j)
-      if (this.chain.revocation(remote) !== undefined) continue
-      this.dialing.add(j)
-      const life = this.life
-      this.ctx.net.dial(this.index, j, (link) => {
-        if (this.life !== life) { link?.close(); return }
-        this.dialing.delete(j)
-        if (link === null) return
-        if (!this.up) { link.close(); return }
-        const wrapped = this.wrap(link)
-        this.outbound.set(j, wrapped)
-        this.engineFor(j).addLink(wrapped)
-      })
-    }
+  /** Opens a session to neighbour `j` (the peer core's dialer calls it). */
+  private dial (j: number, done: (err: Error | null) => void): void {
+    const life = this.life
+    this.ctx.net.dial(this.index, j, (link) => {
+      if (this.life !== life) { link?.close(); return }
+      if (link === null) { done(new UnreachableError(`${this.ctx.net.keyOf(j)} unreachable`)); return }
+      if (!this.up) { link.close(); return }
+      this.engineFor(j).addLink(this.wrap(link))
+      done(null)
+    })
+  }
+
+  private peerCore (): PeerCore {
+    return new PeerCore({
+      chain: () => this.chain,
+      isMothership: () => this.identity.role === 'mothership',
+      signingKey: () => this.identity.role === 'mothership' ? this.ctx.team.signing : null,
+      engines: () => this.engines,
+      localKey: this.id,
+      now: () => this.clock(),
+      scheduler: { setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn), clearTimer: (t) => { (t as Timer).cancel() } },
+      links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) },
+      dial: {
+        connect: (addr, done) => this.dial(neighbourOf(addr), done),
+        isConnected: (key) => this.engines.some((e) => e.connectedPeers().includes(key)),
+        keyOf: (addr) => this.ctx.net.keyOf(neighbourOf(addr))
+      }
+    }, { dialLoopMs: this.ctx.reconnectMs, beaconIntervalMs: this.ctx.beaconMs }, { beaconSigned: (bytes, b) => this.ctx.beaconSigned?.(bytes, b) })
   }
 
   private accept (link: SimLink): void {
@@ -249,4 +274,9 @@ export class SimNode {
     const head = `${this.name} intent ${++this.writeCounter}${face > 0 ? ` (face ${face})` : ''}: `
     return head + 'x'.repeat(Math.max(0, this.ctx.recordBytes - head.length))
   }
+}
+
+// Dial targets are named `sim/<node index>`.
+function neighbourOf (addr: string): number {
+  return Number(addr.slice('sim/'.length))
 }

@@ -11,7 +11,6 @@
 import { headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type RevokeSubject } from '../crdt/authority-chain.js'
 import type { Cut } from '../crdt/authority-view.js'
 import { NotFoundError } from '../crdt/errors.js'
-import { encodeBeacon, makeBeacon } from '../crdt/beacon.js'
 import { toB64u } from '../crdt/canonical.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import { cutFor as mothershipCutFor } from '../node/mothership/mothership.js'
@@ -62,6 +61,11 @@ export class World {
       seed,
       antiEntropyMs: s.protocol.anti_entropy,
       reconnectMs: s.protocol.reconnect,
+      beaconMs: s.protocol.beacon,
+      beaconSigned: (bytes, b) => {
+        this.beacons.set(toB64u(bytes), { headSeq: b.headSeq, headHash: b.headHash, ts: b.ts })
+        this.adversary?.overhearBeacon(bytes)
+      },
       maxStalenessMs: opts.maxStalenessMs !== undefined ? opts.maxStalenessMs : s.protocol.max_staleness,
       maxClockSkewMs: s.protocol.max_clock_skew,
       recordBytes: s.mode === 'model' ? 16 : s.workload.record_bytes,
@@ -112,23 +116,10 @@ export class World {
     return this.keyIndexCache
   }
 
-  /** Starts every node and the Mothership's beacon loop. */
+  /** Starts every node (the Mothership's peer core signs the beacons). */
   start (): void {
     for (const n of this.nodes) n.start()
-    this.startBeacons()
     this.adversary?.start()
-  }
-
-  /** Starts the beacon loop on the Mothership's current life. */
-  startBeacons (): void {
-    const m = this.mothership
-    m.every(this.scenario.protocol.beacon * 1000, 0, m.life, () => {
-      const b = makeBeacon({ team: this.team.name, headSeq: m.chain.head.seq, headHash: m.chain.head.hash, ts: m.clock() }, this.team.signing)
-      const bytes = encodeBeacon(b)
-      this.beacons.set(toB64u(bytes), { headSeq: b.headSeq, headHash: b.headHash, ts: b.ts })
-      m.engines[0].localBeacon(bytes)
-      this.adversary?.overhearBeacon(bytes)
-    })
   }
 
   /** Appends a Mothership-signed entry to the Mothership's chain and pushes it. */
@@ -138,7 +129,7 @@ export class World {
     const head = headOf(m.chain.entry(m.chain.head.seq) as ChainEntry)
     const entry = build(head)
     m.chain.applyBatch([entry])
-    m.engines[0].localChainAppended(entry.seq)
+    m.peer.chainAppended(entry.seq)
     return entry
   }
 

@@ -17,7 +17,7 @@ import { canonicalBytes, fromB64u, parseCanonical, toB64u } from '../../crdt/can
 import type { KeyId } from '../../crdt/ids.js'
 import type { Link } from '../sync/link.js'
 import type { PeerStore } from '../store/peer-store.js'
-import type { Dialer } from './dialer.js'
+import type { Dialer } from '../peer/dialer.js'
 import type { Host } from './host.js'
 
 /** The protocol on which two peers swap signed peer records. */

@@ -22,6 +22,7 @@
  * engine.localRecordsAdded()   // after appending to the log
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
+import type { KeyRevocation } from '../../crdt/authority-view.js'
 import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/authority-chain.js'
 import type { IntentLog, RecordRefusal, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, holdsBeaconHead, isStaleAt, verifyBeacon, vouchedTime, type Beacon } from '../../crdt/beacon.js'
@@ -247,13 +248,6 @@ export class SyncEngine {
     this.init.maxClockSkewMs = f.maxClockSkewMs
   }
 
-  /** Whether a key may connect at all; used by the connection gater. */
-  admission (key: KeyId): AuraError | null {
-    if (this.c.chain.revocation(key) !== undefined) return new RevokedError(`${shortId(key)} is revoked`, { peer: shortId(key) })
-    if (this.c.chain.member(key) === undefined) return new NotAdmittedError(`${shortId(key)} is not admitted to this team`, { peer: shortId(key) })
-    return null
-  }
-
   /** Intent-log changes refused in either direction, per peer and code, newest last. */
   refusedChanges (): RefusedChanges[] {
     return [...this.refusals.values()].sort((a, b) => a.last - b.last)
@@ -279,7 +273,7 @@ export class SyncEngine {
   addLink (link: Link): void {
     const revoked = this.c.chain.revocation(link.remote)
     if (revoked !== undefined) {
-      this.refuse(link, new RevokedError(`you (${shortId(link.remote)}) are revoked: ${revoked.reason}`, { peer: shortId(link.remote), reason: revoked.reason }))
+      this.refuse(link, revokedError(link.remote, revoked))
       return
     }
     const s: Session = {
@@ -618,13 +612,11 @@ export class SyncEngine {
       newlyRevoked.push(m.key)
       this.events.audit?.({ type: 'revocation-applied', peer: m.key, message: `revocation of ${shortId(m.key)} applied: ${r.reason}` })
     }
-    if (newlyRevoked.length > 0) {
-      this.events.revoked?.(newlyRevoked)
-      for (const key of newlyRevoked) {
-        const r = this.c.chain.revocation(key)
-        this.dropPeer(key, new RevokedError(`you (${shortId(key)}) are revoked: ${r?.reason ?? ''}`, { peer: shortId(key), reason: r?.reason ?? '' }))
-      }
-    }
+    if (newlyRevoked.length === 0) return
+    // Sessions first, gracefully: the revoke entry just queued to the peer goes out before the
+    // reason, so its own chain learns it is revoked. The node then cuts the connections.
+    for (const key of newlyRevoked) this.dropPeer(key, revokedError(key, this.c.chain.revocation(key)))
+    this.events.revoked?.(newlyRevoked)
   }
 
   /**
@@ -895,4 +887,10 @@ function joinPieces (s: Session, last: Uint8Array): Uint8Array {
   s.pieces = []
   s.pieceBytes = 0
   return out
+}
+
+/** The refusal a revoked key is told (E_REVOKED, with the revocation's reason). */
+export function revokedError (key: KeyId, revocation: KeyRevocation | undefined): AuraError {
+  const reason = revocation?.reason ?? ''
+  return new RevokedError(`you (${shortId(key)}) are revoked: ${reason}`, { peer: shortId(key), reason })
 }

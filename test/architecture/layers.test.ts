@@ -1,6 +1,6 @@
 /**
  * The two structural rules the design rests on, checked on the sources: imports run one way
- * (`cli -> sim -> node -> crdt`, never upward), and the pure layers (`crdt/`, `node/sync/`) never
+ * (`cli -> sim -> node -> crdt`, never upward), and the pure layers (`crdt/`, `node/sync/`, `node/peer/`) never
  * read a clock or a random source and never import a module that does I/O. The checks are
  * plain functions so the tests below can show them failing on a planted violation.
  */
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const LAYERS = ['crdt', 'node', 'sim', 'cli'] as const
-const PURE = ['crdt', 'node/sync']
+const PURE = ['crdt', 'node/sync', 'node/peer']
 /** Node built-ins a pure module may use: hashing and module resolution only. */
 const PURE_BUILTINS = new Set(['node:crypto', 'node:module', 'node:path', 'node:zlib'])
 const IMPURE_CALLS: Array<[RegExp, string]> = [
@@ -74,7 +74,7 @@ describe('layers', () => {
     expect(bad).toEqual([])
   })
 
-  it('crdt/ and node/sync/ read no clock, random source or disk', () => {
+  it('crdt/, node/sync/ and node/peer/ read no clock, random source or disk', () => {
     const bad = PURE.flatMap((d) => sources(d)).flatMap((f) => impurities(readFileSync(path.join(ROOT, f), 'utf8')).map((w) => `${f}: ${w}`))
     expect(bad).toEqual([])
   })

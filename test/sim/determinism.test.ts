@@ -11,7 +11,7 @@ const runner = (seed: number) => run(process.execPath, ['--import', 'tsx', 'test
 describe('determinism', () => {
   it('the attacker-island scenario gives the same trace.jsonl byte for byte in two separate processes', async () => {
     const [a, b] = await Promise.all([runner(42), runner(42)])
-    expect(a.lines).toBeGreaterThan(100)
+    expect(a.lines).toBeGreaterThan(60)
     expect(a.sha256).toBe(b.sha256)
     expect(a.violations).toEqual([])
   }, 120_000)

@@ -1,0 +1,154 @@
+/**
+ * The peer core: what a node does around the sync engine, written once for the daemon and the
+ * simulator. Pure logic: the clock, the engines, the chain and the links under the sessions are
+ * injected, so the daemon wires it to libp2p and wall time (node/daemon.ts) and the simulator to
+ * its virtual network and clock (sim/sim-node.ts). Held here today:
+ *
+ * - admission at connect: the chain's rule and the gate's once-per-30-s "tell them why"
+ *   allowance (admission.ts);
+ * - applying a revocation: once the engine closed the key's sessions with E_REVOKED, its
+ *   connections hung up and its addresses forgotten (revocation.ts);
+ * - dialling and redialling: which keys are dialled (never a revoked one, nobody once this node
+ *   is revoked), backoff after failures, redial as soon as a session closes (dialer.ts);
+ * - the Mothership's beacons: at start, every interval, and at once when its chain grows
+ *   (beacons.ts);
+ * - the local write gate's first rule: no record signed by a revoked key, none but receipts
+ *   during a lockdown (write-gate.ts; NodeRuntime.appendRecord calls it too, with or without a
+ *   daemon).
+ *
+ * @example
+ * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
+ * connectionGate = (key, direction) => peer.gate(key, direction)
+ * engineEvents.revoked = (keys) => peer.revoked(keys)
+ * engineEvents.sessionClosed = () => peer.sessionClosed()
+ * peer.dialer.add(addr); peer.start()
+ */
+import type { AuthorityChain } from '../../crdt/authority-chain.js'
+import type { AuraError } from '../../crdt/errors.js'
+import type { KeyId } from '../../crdt/ids.js'
+import { AdmissionGate, type Direction, type RefusalListener } from './admission.js'
+import { type AppliedRevocation, type PeerLinks, RevocationEnforcer, type RevocationListener } from './revocation.js'
+import { Dialer, type DialerComponents } from './dialer.js'
+import type { PeerScheduler } from './scheduler.js'
+import { BeaconSchedule, type BeaconListener } from './beacons.js'
+import type { KeyPair } from '../../crdt/crypto.js'
+import type { RecordKind } from '../../crdt/record.js'
+import { writeRefusal } from './write-gate.js'
+
+export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
+export type { AppliedRevocation, PeerLinks } from './revocation.js'
+export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.js'
+export type { PeerScheduler, TimerHandle } from './scheduler.js'
+export { BeaconSchedule } from './beacons.js'
+export { writeRefusal } from './write-gate.js'
+
+/** Options of the peer core. */
+export interface PeerInit {
+  /** How often a refused key is let through to be told why (default 30 s). */
+  tellIntervalMs?: number
+  /** How often the dialer dials due targets (default 500 ms). */
+  dialLoopMs?: number
+  /** The Mothership's beacon period. */
+  beaconIntervalMs: number
+}
+
+/** What the peer core is driven by. */
+export interface PeerComponents {
+  localKey: KeyId
+  /** The node's chain; null before it belongs to a team. */
+  chain: () => AuthorityChain | null
+  isMothership: () => boolean
+  /** The team's signing key if this node holds it (the Mothership's beacons), else null. */
+  signingKey: () => KeyPair | null
+  /** The node's sync engines (none before it belongs to a team). */
+  engines: () => Iterable<{ localBeacon: (bytes: Uint8Array) => void, localChainAppended: (fromSeq: number) => void }>
+  /** The node's clock (ms since the epoch). */
+  now: () => number
+  /** Time stamps of revocations taking effect; `now` unless given (the daemon: sub-ms wall time). */
+  stamp?: () => number
+  scheduler: PeerScheduler
+  links: PeerLinks
+  /** How to open a session to an address, whether a key's is open, which key an address names. */
+  dial: Pick<DialerComponents, 'connect' | 'isConnected' | 'keyOf'>
+}
+
+/** What the peer core tells its owner (logs, metrics). */
+export interface PeerEvents {
+  refused?: RefusalListener
+  revocationApplied?: RevocationListener
+  beaconSigned?: BeaconListener
+}
+
+/** One node's behaviour around its sync engine. */
+export class PeerCore {
+  private readonly admission: AdmissionGate
+  private readonly revocation: RevocationEnforcer
+  /** The reconnect loop (the daemon adds configured, stored and learnt addresses to it). */
+  readonly dialer: Dialer
+  private readonly beacons: BeaconSchedule
+
+  constructor (private readonly c: PeerComponents, init: PeerInit, events: PeerEvents = {}) {
+    this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
+    this.revocation = new RevocationEnforcer({ chain: c.chain, links: c.links, now: c.stamp ?? c.now }, events.revocationApplied)
+    this.dialer = new Dialer({ ...c.dial, isBarred: (key) => this.isBarred(key), now: c.now, scheduler: c.scheduler }, { self: c.localKey, loopMs: init.dialLoopMs })
+    this.beacons = new BeaconSchedule(c, init.beaconIntervalMs, events.beaconSigned)
+  }
+
+  /** Starts the reconnect loop and, on the Mothership, the beacons. */
+  start (): void {
+    this.dialer.start()
+    this.beacons.start()
+  }
+
+  /** Stops the loops. */
+  stop (): void {
+    this.dialer.stop()
+    this.beacons.stop()
+  }
+
+  /** Entries were appended to the chain here (the Mothership's CLI): pushed, enforced, vouched for. */
+  chainAppended (fromSeq: number): void {
+    for (const e of this.c.engines()) e.localChainAppended(fromSeq)
+    this.beacons.beacon()
+  }
+
+  /**
+   * Whether `key` must not be dialled: it is revoked, or this node is (every peer refuses it,
+   * and revocations are never undone).
+   */
+  isBarred (key: KeyId): boolean {
+    const chain = this.c.chain()
+    return chain !== null && (chain.revocation(key) !== undefined || chain.revocation(this.c.localKey) !== undefined)
+  }
+
+  /** A sync session closed: every known peer is due for a dial again. */
+  sessionClosed (): void {
+    this.dialer.wake()
+  }
+
+  /** The connection gate: null admits, an error refuses (admission.ts). */
+  gate (key: KeyId, direction: Direction, address?: string): AuraError | null {
+    return this.admission.gate(key, direction, address)
+  }
+
+  /** Strictly admitted and not revoked (relaying, address records). */
+  admitted (key: KeyId): boolean {
+    return this.admission.admitted(key)
+  }
+
+  /** The sync engine's `revoked` event (sessions closed): hangs up the keys' connections. */
+  revoked (keys: readonly KeyId[]): void {
+    this.revocation.apply(keys)
+    for (const key of keys) this.dialer.remove(key)
+  }
+
+  /** Null when this node may sign a record of `kind` now, else why not (write-gate.ts). */
+  writeRefusal (kind: RecordKind): AuraError | null {
+    return writeRefusal(this.c.chain(), this.c.localKey, kind)
+  }
+
+  /** Revocations enforced on this node so far, with when they took effect. */
+  revocations (): AppliedRevocation[] {
+    return this.revocation.list()
+  }
+}
