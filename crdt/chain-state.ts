@@ -175,7 +175,7 @@ export class ChainState {
         return this.checkRevoke(entry, entry.body)
       case 'rotate':
         if (this.keys.has(keyIdOf(fromB64u(entry.body.mothership)))) throw refused(entry, 'the new Mothership key was already used')
-        return
+        break
       default:
     }
   }
@@ -237,7 +237,7 @@ export class ChainState {
       case 'rotate': {
         this.mothership = { id: keyIdOf(fromB64u(entry.body.mothership)), pub: entry.body.mothership }
         this.own(OWN_KEYS).keys.set(this.mothership.id, this.mothership.pub)
-        return
+        break
       }
       default:
     }

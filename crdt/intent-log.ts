@@ -879,7 +879,6 @@ function keptChanges (changes: readonly StagedChange[], refuse: readonly RecordI
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32
 
-
 // The highest op counter of the document at `heads` (every op is below some head's maxOp).
 function maxOpOf (backend: Backend, heads: readonly string[]): number {
   let max = 0

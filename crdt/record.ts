@@ -448,4 +448,3 @@ export function recordSize (record: SignedRecord): number {
 export function recordIdOf (bytes: Uint8Array): RecordId {
   return sha256Hex(bytes) as RecordId
 }
-

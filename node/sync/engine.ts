@@ -26,7 +26,7 @@ import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/auth
 import type { IntentLog, RecordRefusal, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, holdsBeaconHead, isStaleAt, verifyBeacon, vouchedTime, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
-import { AuraError, LockdownError, NotAdmittedError, QuotaError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
+import { AuraError, NotAdmittedError, QuotaError, RevokedError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
 import { recordSize, type SignedRecord } from '../../crdt/record.js'

@@ -8,7 +8,6 @@
  * const s = await incidentState(rt, run, { actions: false })
  * s.front[0].peers   // [{ peer: 'peer-5f3a', confirmedAt: 1733541000123, ... }]
  */
-import type { Json } from '../../crdt/canonical.js'
 import type { ChainEntry } from '../../crdt/chain-entry.js'
 import { shortId, type KeyId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
@@ -123,7 +122,6 @@ function receiptsBySigner (records: Iterable<{ record: SignedRecord }>): Map<str
   for (const list of out.values()) list.sort((a, b) => a.seq - b.seq)
   return out
 }
-
 
 function subjectKeys (e: ChainEntry): Set<string> {
   if (e.kind !== 'revoke') return new Set()

@@ -26,7 +26,6 @@ import type { SignedRecord } from '../../crdt/record.js'
 import { activeZones, checkPattern, claimOf, patternsOverlap, zoneCovers, zonesOf, ZONE_MODES, MAX_ZONE_TTL_MS, type UnitRef, type Zone, type ZoneMode } from '../../crdt/zones.js'
 import { parseDuration } from '../config.js'
 import { identityFilter } from '../evidence/identity-filter.js'
-import { labeller } from '../evidence/trace.js'
 import type { NodeRuntime } from '../runtime.js'
 import { actingAs } from '../workspace-node/acting.js'
 

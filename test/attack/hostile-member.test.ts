@@ -77,7 +77,6 @@ async function quotaRefusals (team: Team, name: string, what: string): Promise<n
   return lines.filter((l) => { const t = JSON.stringify(l); return t.includes('E_QUOTA') && t.includes(what) }).length
 }
 
-
 process.stderr.write('test/attack/hostile-member.test.ts: (b1) the 20,000-record flood is SKIPPED — known failure (peak RSS past 400 MB in CI, a daemon busy past 10 s); issue 12 is open for it\n')
 
 describe('hostile members, on real daemons', () => {

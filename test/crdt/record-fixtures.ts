@@ -213,4 +213,3 @@ export function inventedDependency (w: Writer, r: { id: string, bytes: Uint8Arra
   chunk.set(sha256(chunk.subarray(8)).subarray(0, 4), 4)
   return chunk
 }
-

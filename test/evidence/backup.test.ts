@@ -44,7 +44,6 @@ describe('aura backup', () => {
   }
   let alice: string // the Mothership's home
   let bob: string // a copy of alice's home taken before the revocation (the same team)
-  let claudeKey: string
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'aura-backup-'))
@@ -52,7 +51,7 @@ describe('aura backup', () => {
     bob = path.join(dir, 'bob')
     await ok(alice, ['init'])
     await ok(alice, ['mothership', 'init', '--team', 'acme', '--user', 'ops'])
-    claudeKey = (await ok(alice, ['agent', 'issue', 'claude', '--role', 'agent'])).key
+    await ok(alice, ['agent', 'issue', 'claude', '--role', 'agent'])
     await ok(alice, ['log-intent', 'first'])
     await ok(alice, ['log-intent', 'before the agent', '--agent', 'claude'])
     await cp(alice, bob, { recursive: true })
