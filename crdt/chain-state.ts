@@ -33,9 +33,19 @@ export interface AgentMember extends Member {
 }
 
 /** A revoked join token. */
-export interface TokenRevocation { readonly jti: Jti, readonly seq: number, readonly reason: string, readonly ts: number }
+export interface TokenRevocation {
+  readonly jti: Jti
+  readonly seq: number
+  readonly reason: string
+  readonly ts: number
+}
 
-interface RoleRevocation { readonly seq: number, readonly role: string, readonly cuts: Readonly<Record<string, Cut>>, readonly reason: string }
+interface RoleRevocation {
+  readonly seq: number
+  readonly role: string
+  readonly cuts: Readonly<Record<string, Cut>>
+  readonly reason: string
+}
 interface LockChange { readonly seq: number, readonly locked: boolean, readonly reason: string }
 
 const NO_CUT: Cut = { seq: 0, hash: null }

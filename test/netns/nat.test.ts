@@ -46,9 +46,17 @@ describe.skipIf(why !== null)('peers behind NAT (network namespaces, nftables, r
     await lab?.close()
   }, 60_000)
 
-  const peerRow = async (from: string, to: string): Promise<{ via: string, addr: string, rttMs: number | null } | undefined> => {
+  const peerRow = async (
+    from: string,
+    to: string
+  ): Promise<{ via: string, addr: string, rttMs: number | null } | undefined> => {
     const s = await team.control(from, 'status')
-    return (s.peers as Array<{ key: string, via: string, addr: string, rttMs: number | null }>).find((p) => p.key === team.m(to).key)
+    return (s.peers as Array<{
+      key: string
+      via: string
+      addr: string
+      rttMs: number | null
+    }>).find((p) => p.key === team.m(to).key)
   }
 
   it('the NATed peers cannot reach each other directly: the network really is NATed', async () => {

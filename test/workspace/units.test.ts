@@ -168,7 +168,10 @@ describe('extractUnits', () => {
   })
 })
 
-const hashes = (path: string, src: string): Record<string, string> => Object.fromEntries(extractUnits(path, src).units.map((u) => [u.name, u.hash]))
+const hashes = (
+  path: string,
+  src: string
+): Record<string, string> => Object.fromEntries(extractUnits(path, src).units.map((u) => [u.name, u.hash]))
 
 describe('normalised hashes', () => {
   const cases: Array<[string, string, string]> = [
