@@ -433,12 +433,10 @@ class Reviewer {
       const totalWas = [...was.values()].reduce((a, x) => a + x.n, 0)
       const totalNow = [...now.values()].reduce((a, x) => a + x.n, 0)
       if (totalNow >= totalWas) continue
-      const where = record.find(
-        (t) => t.afterFrag !== null && t.beforeFrag !== null && guardUses(
-          t.beforeFrag,
-          known
-        ).filter((u) => u.name === name).length > guardUses(t.afterFrag, known).filter((u) => u.name === name).length
-      ) ?? w.where
+      const usesOf = (f: Fragment): number => guardUses(f, known).filter((u) => u.name === name).length
+      const fewer = (t: Texts): boolean =>
+        t.afterFrag !== null && t.beforeFrag !== null && usesOf(t.beforeFrag) > usesOf(t.afterFrag)
+      const where = record.find(fewer) ?? w.where
       this.flag(item, where.entry, 'guard-removed', 'high', `guard ${name} no longer applied here (${w.n} → ${n} uses as decorator, middleware or dependency)`, where.after === null ? '' : (where.after.split('\n').find((l) => /def |function |router\.|app\.|@/.test(l)) ?? '').trim().slice(0, 160), { api: name, before: `${w.n} uses`, after: `${n} uses` })
     }
     let lost = 0

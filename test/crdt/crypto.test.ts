@@ -180,10 +180,9 @@ describe('property: both implementations agree', () => {
   })
 
   it('random bytes as signature and key', () => {
-    fc.assert(fc.property(fc.uint8Array({
-      minLength: 64,
-      maxLength: 64
-    }), fc.uint8Array({ minLength: 32, maxLength: 32 }), payloadArb, (sig, pk, m) => {
+    const sigArb = fc.uint8Array({ minLength: 64, maxLength: 64 })
+    const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+    fc.assert(fc.property(sigArb, keyArb, payloadArb, (sig, pk, m) => {
       const [fast, ref] = both(m, sig, pk)
       expect(fast).toBe(ref)
     }), { numRuns: 300 })
@@ -193,10 +192,9 @@ describe('property: both implementations agree', () => {
     const T = torsionPoints()
     let accepted = 0
     let refused = 0
-    fc.assert(fc.property(seedArb, fc.uint8Array({
-      minLength: 32,
-      maxLength: 32
-    }), fc.nat(7), fc.nat(7), fc.boolean(), fc.boolean(), (seed, rb, i, j, addL, pureTorsionR) => {
+    const rbArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+    const bit = fc.boolean()
+    fc.assert(fc.property(seedArb, rbArb, fc.nat(7), fc.nat(7), bit, bit, (seed, rb, i, j, addL, pureTorsionR) => {
       const { a, A } = expanded(seed)
       // r = 0 makes R = T_j itself, a small-order R the rule refuses even when the equation holds.
       const r = pureTorsionR ? 0n : le(rb) % (L - 1n) + 1n

@@ -4,11 +4,8 @@ import fc from 'fast-check'
 import { skip, sleb, uleb, ulebBytes, type Cursor } from '../../crdt/leb128.js'
 
 const cursor = (bytes: number[] | Uint8Array): Cursor => {
-  const d = Uint8Array.from(bytes); return {
-    d,
-    at: 0,
-    end: d.length
-  }
+  const d = Uint8Array.from(bytes)
+  return { d, at: 0, end: d.length }
 }
 
 describe('leb128', () => {
