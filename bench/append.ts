@@ -1,8 +1,8 @@
 /**
  * Signed-intent appends to the durable store (LevelDB, fsync on): one writer awaiting each
  * append (appends/s, p50/p99 latency), and 64 appends in flight at once through group commit
- * (appends/s, latency), each with the process's CPU time per append. Records carry ~300 bytes of text (~750 canonical bytes signed). Each
- * case runs on a fresh store and again on one that already holds 10,000 records, since every
+ * (appends/s, latency), each with the process's CPU time per append. Records carry ~300 bytes of text (~750 canonical
+ * bytes signed). Each case runs on a fresh store and again on one that already holds 10,000 records, since every
  * Automerge change gets slower as the document grows. After each run the store is reopened
  * and every acknowledged record must be there, or the benchmark fails.
  *
@@ -54,7 +54,13 @@ async function window (writer: IntentWriter, inFlight: number, seconds: number, 
   const elapsed = (performance.now() - t0) / 1000
   const c = process.cpuUsage(c0)
   lat.sort((a, b) => a - b)
-  return { perSec: lat.length / elapsed, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), cpuMs: (c.user + c.system) / 1000 / lat.length, n: lat.length }
+  return {
+    perSec: lat.length / elapsed,
+    p50: percentile(lat, 0.5),
+    p99: percentile(lat, 0.99),
+    cpuMs: (c.user + c.system) / 1000 / lat.length,
+    n: lat.length
+  }
 }
 
 async function runCase (label: string, inFlight: number, prefill: number): Promise<Row[]> {
@@ -62,7 +68,9 @@ async function runCase (label: string, inFlight: number, prefill: number): Promi
   let store = await NodeStore.open(dir)
   try {
     const writer = await IntentWriter.open({ intent: store.intent, key, clock, seqs: await FileSeqReserve.open(join(dir, SEQ_DIR), keyIdOf(key.publicKey)) }, { host: 'bench' })
-    for (let i = 0; i < prefill; i += 500) await Promise.all(Array.from({ length: 500 }, async (_, j) => await writer.append(fields(i + j))))
+    for (let i = 0; i < prefill; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, async (_, j) => await writer.append(fields(i + j))))
+    }
     let acked = prefill
     await window(writer, inFlight, Math.min(0.3, settings.seconds), acked)
     acked = writer.head?.seq ?? 0

@@ -40,7 +40,21 @@ const AURA = new URL('./lib/aura-peer.ts', import.meta.url)
 const HYPERCORE = new URL('./lib/hypercore-peer.ts', import.meta.url)
 
 interface Counts { sentFrames: number, sentBytes: number, recvFrames: number, recvBytes: number }
-interface AuraFull { dialMs: number, bulkArrivedMs: number, heldMs: number, durableMs: number, cpuMs: number, mainCpuMs: number, durableCpuMs: number, verified: { workers: number, here: number }, size: number, digest: string, recvBytes: number, sentBytes: number, recvFrames: number }
+interface AuraFull {
+  dialMs: number
+  bulkArrivedMs: number
+  heldMs: number
+  durableMs: number
+  cpuMs: number
+  mainCpuMs: number
+  durableCpuMs: number
+  verified: { workers: number, here: number }
+  size: number
+  digest: string
+  recvBytes: number
+  sentBytes: number
+  recvFrames: number
+}
 interface HcFull { heldMs: number, cpuMs: number, size: number, digest: string }
 interface Trial<T> { result: T, seedCpuMs: number, load: number }
 interface Started { addr: string, peerId: string, digest: string }
@@ -78,7 +92,13 @@ async function auraTrial (seeded: Peer, a: Started, dir: string): Promise<Trial<
   }
 }
 
-async function hypercoreTrial (writer: Peer, port: number, key: Uint8Array, digest: string, dir: string): Promise<Trial<HcFull>> {
+async function hypercoreTrial (
+  writer: Peer,
+  port: number,
+  key: Uint8Array,
+  digest: string,
+  dir: string
+): Promise<Trial<HcFull>> {
   const r = await Peer.start(HYPERCORE)
   try {
     await r.call('fresh', { dir, key })
@@ -94,7 +114,11 @@ async function hypercoreTrial (writer: Peer, port: number, key: Uint8Array, dige
 }
 
 /** Appends INTENTS times on `writer`, each awaited at `reader`; latency and local time in ms. */
-async function oneAtATime (writer: Peer, reader: Peer, heldArg: (appended: any) => unknown): Promise<{ latency: number[], local: number[] }> {
+async function oneAtATime (
+  writer: Peer,
+  reader: Peer,
+  heldArg: (appended: any) => unknown
+): Promise<{ latency: number[], local: number[] }> {
   const latency: number[] = []
   const local: number[] = []
   for (let i = 0; i < INTENTS; i++) {
@@ -110,7 +134,12 @@ async function oneAtATime (writer: Peer, reader: Peer, heldArg: (appended: any) 
 }
 
 function deltaCounts (a: Counts, b: Counts): Counts {
-  return { sentFrames: b.sentFrames - a.sentFrames, sentBytes: b.sentBytes - a.sentBytes, recvFrames: b.recvFrames - a.recvFrames, recvBytes: b.recvBytes - a.recvBytes }
+  return {
+    sentFrames: b.sentFrames - a.sentFrames,
+    sentBytes: b.sentBytes - a.sentBytes,
+    recvFrames: b.recvFrames - a.recvFrames,
+    recvBytes: b.recvBytes - a.recvBytes
+  }
 }
 
 async function main (): Promise<void> {
@@ -176,7 +205,14 @@ async function main (): Promise<void> {
     const auraLinkPerIntent = (auraLink.sentBytes + auraLink.recvBytes) / INTENTS
     log(`Aura one intent: p50 ${percentile(auraOne.latency, 0.5).toFixed(2)} ms, p99 ${percentile(auraOne.latency, 0.99).toFixed(2)} ms, ${auraWirePerIntent.toFixed(0)} B on the wire, ${auraLinkPerIntent.toFixed(0)} B at the Link layer before compression (${(auraLink.sentFrames + auraLink.recvFrames) / INTENTS} frames)`)
 
-    const idle: Array<{ intervalS: number, seconds: number, linkPerPeer: number, wirePerPeer: number, ticks: number, linkPerTick: number }> = []
+    const idle: Array<{
+      intervalS: number
+      seconds: number
+      linkPerPeer: number
+      wirePerPeer: number
+      ticks: number
+      linkPerTick: number
+    }> = []
     for (const intervalMs of [10_000, 1000]) {
       const windowMs = intervalMs * (intervalMs >= 10_000 ? 1.5 : 5.5)
       const ticks = Math.floor(windowMs / intervalMs)
@@ -192,7 +228,14 @@ async function main (): Promise<void> {
       const seconds = windowMs / 1000
       const link = x.sentBytes + y.sentBytes
       const wire = m1.up - m0.up + m1.down - m0.down
-      idle.push({ intervalS: intervalMs / 1000, seconds, linkPerPeer: link / 2 / seconds, wirePerPeer: wire / 2 / seconds, ticks, linkPerTick: link / 2 / ticks })
+      idle.push({
+        intervalS: intervalMs / 1000,
+        seconds,
+        linkPerPeer: link / 2 / seconds,
+        wirePerPeer: wire / 2 / seconds,
+        ticks,
+        linkPerTick: link / 2 / ticks
+      })
       log(`Aura idle, anti-entropy every ${intervalMs / 1000} s: ${(link / 2 / seconds).toFixed(1)} B/s per peer at the Link layer, ${(wire / 2 / seconds).toFixed(1)} B/s on the wire (${x.sentFrames + y.sentFrames} frames in ${seconds} s)`)
     }
     await b.stop()
@@ -252,7 +295,12 @@ async function main (): Promise<void> {
     for (const row of rowsOut) console.log(line(row))
     console.log(`(intent latency: ${INTENTS} appends ${GAP_MS} ms apart on an open connection through a counting TCP relay; Aura appends are fsynced before the push)`)
 
-    const row = (label: string, unit: string, runs: number[], note?: string): Row => ({ label, unit, median: median(runs), runs, note })
+    const row = (
+      label: string,
+      unit: string,
+      runs: number[],
+      note?: string
+    ): Row => ({ label, unit, median: median(runs), runs, note })
     report('replication', `Full replication of ${RECORDS} records to a fresh peer, one new intent, idle anti-entropy: Aura beside Hypercore 11, two processes over TCP on 127.0.0.1`, [
       row('full replication: Aura (held, verified)', 's', auraHeld, `loads ${aura.map((t) => t.load.toFixed(1)).join(' ')}`),
       row('full replication: Hypercore 11', 's', hcHeld, `loads ${hyper.map((t) => t.load.toFixed(1)).join(' ')}`),

@@ -41,7 +41,15 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const GOAL_MS = 100
 const ENV = { ...process.env, NO_COLOR: '1' }
 
-interface Node { name: string, home: string, port: number, key: string, short: string, addr: string, child: ChildProcess | null }
+interface Node {
+  name: string
+  home: string
+  port: number
+  key: string
+  short: string
+  addr: string
+  child: ChildProcess | null
+}
 
 const now = (): number => performance.timeOrigin + performance.now()
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -68,7 +76,12 @@ function ensureBuilt (): void {
   spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' })
 }
 
-async function until<T> (what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 20): Promise<T> {
+async function until<T> (
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 20
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const v = await probe().catch(() => undefined)

@@ -46,7 +46,9 @@ for (const mode of (which === 'both' ? ['full', 'model'] : [which]) as Array<'fu
     // Building the World (keys, the admitted chain, one Automerge log per peer) is part of the
     // run's wall time above; here it is on its own, and the speed of the simulation without it.
     setupMs: r.metrics.perf.setupMs,
-    speedupWallAfterSetup: Math.round(r.metrics.virtualMs / Math.max(1, r.metrics.perf.wallMs - r.metrics.perf.setupMs) * 10) / 10,
+    speedupWallAfterSetup: Math.round(
+      r.metrics.virtualMs / Math.max(1, r.metrics.perf.wallMs - r.metrics.perf.setupMs) * 10
+    ) / 10,
     events: r.metrics.perf.events,
     frames: r.metrics.traffic.totalFrames,
     coverage: rev.coverage,

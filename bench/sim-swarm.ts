@@ -22,10 +22,26 @@ const out = await simSwarm({
   outDir: 'bench/out/swarm',
   onSeed: (r, done, total) => process.stderr.write(`[${done}/${total}] seed ${r.seed} ${r.ok ? 'ok' : 'VIOLATION'} ${(r.wallMs / 1000).toFixed(1)}s  ${r.params}\n`)
 })
-const summary = { seeds: out.seeds, start, mode, passed: out.passed, failed: out.failed.map((f) => ({ seed: f.seed, params: f.params, violations: f.violations, replay: f.replay })), wallMs: out.wallMs, virtualMs: out.virtualMs }
+const summary = {
+  seeds: out.seeds,
+  start,
+  mode,
+  passed: out.passed,
+  failed: out.failed.map((f) => ({ seed: f.seed, params: f.params, violations: f.violations, replay: f.replay })),
+  wallMs: out.wallMs,
+  virtualMs: out.virtualMs
+}
 mkdirSync('bench/out', { recursive: true })
 writeFileSync(`bench/out/sim-swarm-${mode}-${start}-${seeds}.json`, JSON.stringify(summary, null, 2) + '\n')
-console.log(JSON.stringify({ seeds: out.seeds, passed: out.passed, failed: out.failed.length, wallMs: out.wallMs, virtualHours: Math.round(out.virtualMs / 3_600_000 * 10) / 10 }))
+console.log(
+  JSON.stringify({
+    seeds: out.seeds,
+    passed: out.passed,
+    failed: out.failed.length,
+    wallMs: out.wallMs,
+    virtualHours: Math.round(out.virtualMs / 3_600_000 * 10) / 10
+  })
+)
 if (harness) {
   const perHour = out.seeds / (out.wallMs / 3_600_000)
   report('sim-swarm', 'partition simulator swarm: drawn scenarios checked per hour on all cores', [

@@ -38,7 +38,10 @@ async function measureAt (n: number): Promise<Row[]> {
       await rt.appendRecord({ kind: 'receipt', text: '', data: summaryJson(receiptSummary(rt.store.intent.log.records(), chain.head)) })
     }
     const run = async (op: string, p: Record<string, unknown>): Promise<any> => await runOperation(op, p, { rt })
-    const first = await incidentState(rt, run, { actions: false }) as { front: Array<{ kind: string, confirmed: number }>, status: { records: { total: number } } }
+    const first = await incidentState(rt, run, { actions: false }) as {
+      front: Array<{ kind: string, confirmed: number }>
+      status: { records: { total: number } }
+    }
     if (first.status.records.total < n || first.front[0]?.kind !== 'unlock' || first.front[0].confirmed !== 1) throw new Error(`the state is wrong: ${JSON.stringify({ total: first.status.records.total, front: first.front })}`)
     const wall: number[] = []
     const cpu: number[] = []

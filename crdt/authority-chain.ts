@@ -212,13 +212,17 @@ export class AuthorityChain implements AuthorityView {
     const seq = held.entry.seq
     if (held.hash === other.hash) throw new BadChainError('fork evidence must be two different entries', { seq, reason: 'not a fork' })
     const pub = state.keys.get(held.entry.signer)
-    const signedBy = (e: ChainEntry): boolean => e.signer === held.entry.signer && pub !== undefined && verifyEntrySignature(e, fromB64u(pub))
+    const signedBy = (e: ChainEntry): boolean => e.signer === held.entry.signer &&
+      pub !== undefined &&
+      verifyEntrySignature(e, fromB64u(pub))
     if (!signedBy(held.entry) || !signedBy(other.entry)) {
       throw new BadSignatureError(`chain entry ${seq} conflicts with entry ${seq} held and is not signed by the same Mothership key ${shortId(held.entry.signer, 'key')}`,
         { seq, reason: 'bad signature', signer: other.entry.signer })
     }
     const evidence = { seq, held: held.entry, other: other.entry }
-    const known = this.forkList.some((f) => f.seq === seq && new Set([hashEntry(f.held), hashEntry(f.other), held.hash, other.hash]).size === 2)
+    const known = this.forkList.some(
+      (f) => f.seq === seq && new Set([hashEntry(f.held), hashEntry(f.other), held.hash, other.hash]).size === 2
+    )
     if (!known) this.forkList.push(evidence)
     return evidence
   }

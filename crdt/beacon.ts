@@ -33,11 +33,23 @@ export interface Beacon {
   readonly sig: string
 }
 
-const beaconSchema = z.strictObject({ v: z.literal(1), team: name, headSeq: uint, headHash: hex64, ts: uint, signer: hex64, sig: sigB64u })
+const beaconSchema = z.strictObject(
+  { v: z.literal(1), team: name, headSeq: uint, headHash: hex64, ts: uint, signer: hex64, sig: sigB64u }
+)
 
 /** Signs a beacon for the given head with the Mothership key. */
-export function makeBeacon (fields: { team: string, headSeq: number, headHash: string, ts: number }, key: KeyPair): Beacon {
-  const unsigned = { v: 1, team: fields.team, headSeq: fields.headSeq, headHash: fields.headHash, ts: fields.ts, signer: keyIdOf(key.publicKey) }
+export function makeBeacon (
+  fields: { team: string, headSeq: number, headHash: string, ts: number },
+  key: KeyPair
+): Beacon {
+  const unsigned = {
+    v: 1,
+    team: fields.team,
+    headSeq: fields.headSeq,
+    headHash: fields.headHash,
+    ts: fields.ts,
+    signer: keyIdOf(key.publicKey)
+  }
   return parseBeacon({ ...unsigned, sig: toB64u(sign('beacon', canonicalBytes(unsigned), key)) })
 }
 

@@ -22,9 +22,21 @@ import { entrySchema, firstIssue } from './chain-schema.js'
 export interface Head { readonly seq: number, readonly hash: string }
 
 /** Genesis: the first Mothership key and the team. */
-export interface GenesisBody { readonly team: string, readonly mothership: string, readonly ts: number, readonly quotas?: Quotas }
+export interface GenesisBody {
+  readonly team: string
+  readonly mothership: string
+  readonly ts: number
+  readonly quotas?: Quotas
+}
 /** A peer key admitted for a user, with the token it redeemed (null: the Mothership's own node). */
-export interface AdmitBody { readonly key: KeyId, readonly pub: string, readonly user: string, readonly role: string, readonly jti: Jti | null, readonly ts: number }
+export interface AdmitBody {
+  readonly key: KeyId
+  readonly pub: string
+  readonly user: string
+  readonly role: string
+  readonly jti: Jti | null
+  readonly ts: number
+}
 /** An agent credential. `expires` is a ms time or null; `owner` is the user responsible for it. */
 export interface AgentBody {
   readonly key: KeyId
@@ -115,7 +127,14 @@ export function verifyEntrySignature (entry: ChainEntry, publicKey: Uint8Array):
 
 /** Builds and signs the entry after `head` (the genesis when head is null). */
 export function makeEntry<K extends EntryKind> (key: KeyPair, head: Head | null, kind: K, body: Extract<ChainEntry, { kind: K }>['body']): ChainEntry {
-  const unsigned = { v: 1, seq: head === null ? 0 : head.seq + 1, prev: head?.hash ?? null, kind, body, signer: keyIdOf(key.publicKey) }
+  const unsigned = {
+    v: 1,
+    seq: head === null ? 0 : head.seq + 1,
+    prev: head?.hash ?? null,
+    kind,
+    body,
+    signer: keyIdOf(key.publicKey)
+  }
   return signEntry(parseUnsigned(unsigned), key)
 }
 

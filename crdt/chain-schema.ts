@@ -35,7 +35,9 @@ export const cut = z.strictObject({ seq: uint, hash: hex64.nullable() })
   .refine((c) => (c.seq === 0) === (c.hash === null), 'a cut has seq 0 exactly when its hash is null')
 
 /** Team-wide write quotas (write-rules.ts); a genesis without them has the defaults. */
-export const quotas = z.strictObject({ records_per_hour: uint.min(1), bytes_per_hour: uint.min(1), max_record_bytes: uint.min(1) })
+export const quotas = z.strictObject(
+  { records_per_hour: uint.min(1), bytes_per_hour: uint.min(1), max_record_bytes: uint.min(1) }
+)
 const genesis = z.strictObject({ team: name, mothership: pubB64u, ts, quotas: quotas.optional() })
 const admit = z.strictObject({ key: hex64, pub: pubB64u, user: name, role, jti: jti.nullable(), ts })
   .refine((b) => b.key === keyIdOf(fromB64u(b.pub)), 'key is not the key id of pub')
@@ -61,7 +63,9 @@ const lock = z.strictObject({ reason, ts })
 const rotate = z.strictObject({ mothership: pubB64u, ts })
 
 function entryOf<K extends string, B extends z.ZodType> (kind: K, body: B) {
-  return z.strictObject({ v: z.literal(1), seq: uint, prev: hex64.nullable(), kind: z.literal(kind), body, signer: hex64, sig: sigB64u })
+  return z.strictObject(
+    { v: z.literal(1), seq: uint, prev: hex64.nullable(), kind: z.literal(kind), body, signer: hex64, sig: sigB64u }
+  )
 }
 
 /** Every entry kind; genesis exactly at seq 0, which alone has no `prev`. */

@@ -33,9 +33,19 @@ export interface AgentMember extends Member {
 }
 
 /** A revoked join token. */
-export interface TokenRevocation { readonly jti: Jti, readonly seq: number, readonly reason: string, readonly ts: number }
+export interface TokenRevocation {
+  readonly jti: Jti
+  readonly seq: number
+  readonly reason: string
+  readonly ts: number
+}
 
-interface RoleRevocation { readonly seq: number, readonly role: string, readonly cuts: Readonly<Record<string, Cut>>, readonly reason: string }
+interface RoleRevocation {
+  readonly seq: number
+  readonly role: string
+  readonly cuts: Readonly<Record<string, Cut>>
+  readonly reason: string
+}
 interface LockChange { readonly seq: number, readonly locked: boolean, readonly reason: string }
 
 const NO_CUT: Cut = { seq: 0, hash: null }
@@ -175,7 +185,7 @@ export class ChainState {
         return this.checkRevoke(entry, entry.body)
       case 'rotate':
         if (this.keys.has(keyIdOf(fromB64u(entry.body.mothership)))) throw refused(entry, 'the new Mothership key was already used')
-        return
+        break
       default:
     }
   }
@@ -237,7 +247,7 @@ export class ChainState {
       case 'rotate': {
         this.mothership = { id: keyIdOf(fromB64u(entry.body.mothership)), pub: entry.body.mothership }
         this.own(OWN_KEYS).keys.set(this.mothership.id, this.mothership.pub)
-        return
+        break
       }
       default:
     }

@@ -62,7 +62,10 @@ export type SignedChange = ChangeHeader & { readonly message: string | null, rea
  * E_BAD_SIGNATURE for one unsigned, signed in another form, or by a key that does not own its
  * actor. A signature that does not verify is `badChangeSignature`.
  */
-export function changeSignatureCheck (change: SignedChange, records: readonly string[]): { writer: KeyId, check: SignatureCheck } {
+export function changeSignatureCheck (
+  change: SignedChange,
+  records: readonly string[]
+): { writer: KeyId, check: SignatureCheck } {
   const where = { change: change.hash, actor: change.actor, seq: change.seq }
   if (records.length === 0) throw new MalformedError(`${nameOf(change)} puts no record`, where)
   const bad = (why: string): never => { throw new BadSignatureError(`${nameOf(change)} ${why}`, where) }
@@ -95,7 +98,15 @@ function nameOf (c: SignedChange): string {
 
 /** The canonical bytes a change signature covers (domain `change`). */
 export function changeBody (h: ChangeHeader, records: readonly string[]): Uint8Array {
-  return canonicalBytes({ v: 1, actor: h.actor, seq: h.seq, startOp: h.startOp, time: h.time, deps: [...h.deps].sort(), records: [...records] })
+  return canonicalBytes({
+    v: 1,
+    actor: h.actor,
+    seq: h.seq,
+    startOp: h.startOp,
+    time: h.time,
+    deps: [...h.deps].sort(),
+    records: [...records]
+  })
 }
 
 /**

@@ -60,7 +60,22 @@ const PRED_ACTOR = 0x71
 const PRED_CTR = 0x73
 const EXPAND = 0x94
 const MARK_NAME = 0xa5
-const KNOWN = new Set([OBJ_ACTOR, OBJ_CTR, KEY_ACTOR, KEY_CTR, KEY_STR, INSERT, ACTION, VAL_META, VAL_RAW, PRED_GROUP, PRED_ACTOR, PRED_CTR, EXPAND, MARK_NAME])
+const KNOWN = new Set([
+  OBJ_ACTOR,
+  OBJ_CTR,
+  KEY_ACTOR,
+  KEY_CTR,
+  KEY_STR,
+  INSERT,
+  ACTION,
+  VAL_META,
+  VAL_RAW,
+  PRED_GROUP,
+  PRED_ACTOR,
+  PRED_CTR,
+  EXPAND,
+  MARK_NAME
+])
 const PUT = 1
 const BYTES = 7
 const TEXT = new TextDecoder('utf-8', { fatal: true })
@@ -117,7 +132,9 @@ function read (d: Uint8Array): ChangePuts | undefined {
   const objActor = column(d, cols.get(OBJ_ACTOR), uleb)
   const objCtr = column(d, cols.get(OBJ_CTR), uleb)
   if (objActor.length !== n || objCtr.length !== n) return undefined
-  for (let i = 0; i < n; i++) if (objCtr[i] !== 1 || objActor[i] === null || actorHex[objActor[i] as number] !== GENESIS_ACTOR) return undefined
+  for (let i = 0; i < n; i++) {
+    if (objCtr[i] !== 1 || objActor[i] === null || actorHex[objActor[i] as number] !== GENESIS_ACTOR) return undefined
+  }
   // Map keys: no key actor or counter (those are list positions).
   if (!allNull(d, cols.get(KEY_ACTOR), n, uleb) || !allNull(d, cols.get(KEY_CTR), n, sleb)) return undefined
   if (!allFalse(d, cols.get(INSERT), n) || !allFalse(d, cols.get(EXPAND), n)) return undefined
@@ -157,12 +174,21 @@ function empty (col: { at: number, end: number } | undefined): boolean {
 }
 
 // A run-length encoded column's values (leb128.ts rleValues); none when absent.
-function column<T> (d: Uint8Array, col: { at: number, end: number } | undefined, value: (c: Cursor) => T): Array<T | null> {
+function column<T> (
+  d: Uint8Array,
+  col: { at: number, end: number } | undefined,
+  value: (c: Cursor) => T
+): Array<T | null> {
   return col === undefined ? [] : rleValues(d, col.at, col.end, value)
 }
 
 // Absent, or exactly `n` nulls.
-function allNull<T> (d: Uint8Array, col: { at: number, end: number } | undefined, n: number, value: (c: Cursor) => T): boolean {
+function allNull<T> (
+  d: Uint8Array,
+  col: { at: number, end: number } | undefined,
+  n: number,
+  value: (c: Cursor) => T
+): boolean {
   if (empty(col)) return true
   const values = column(d, col, value)
   return values.length === n && values.every((v) => v === null)

@@ -88,7 +88,12 @@ export function verifyRawReference (message: Uint8Array, sig: Uint8Array, public
 }
 
 /** Reference verification with a domain tag, mirroring `verify`. */
-export function verifyReference (domain: SignDomain, payload: Uint8Array, sig: Uint8Array, publicKey: Uint8Array): boolean {
+export function verifyReference (
+  domain: SignDomain,
+  payload: Uint8Array,
+  sig: Uint8Array,
+  publicKey: Uint8Array
+): boolean {
   return verifyRawReference(signedMessage(domain, payload), sig, publicKey)
 }
 

@@ -73,7 +73,12 @@ function read (d: Uint8Array): DocumentOp[] | undefined {
   const meta = where.get(VALUE_META)
   const raw = where.get(VALUE_RAW)
   if (keys === undefined || meta === undefined || raw === undefined) return undefined
-  const keyOf = runs(d, keys, (k) => { const n = uleb(k); const s = TEXT.decode(d.subarray(k.at, k.at + n)); skip(k, n); return s })
+  const keyOf = runs(d, keys, (k) => {
+    const n = uleb(k)
+    const s = TEXT.decode(d.subarray(k.at, k.at + n))
+    skip(k, n)
+    return s
+  })
   const metaOf = runs(d, meta, uleb)
   if (keyOf.length !== metaOf.length) return undefined
   const out: DocumentOp[] = []

@@ -54,7 +54,10 @@ export interface EffectiveView {
 interface Held { readonly id: RecordId, readonly record: SignedRecord }
 
 /** Splits records into effective and quarantined under `auth`. */
-export function effectiveView (records: Iterable<{ id: RecordId, record: SignedRecord }>, auth: AuthorityView): EffectiveView {
+export function effectiveView (
+  records: Iterable<{ id: RecordId, record: SignedRecord }>,
+  auth: AuthorityView
+): EffectiveView {
   const byId = new Map<RecordId, SignedRecord>()
   for (const { id, record } of records) byId.set(id, record)
   const ids = [...byId.keys()].sort()
@@ -75,7 +78,11 @@ export function effectiveView (records: Iterable<{ id: RecordId, record: SignedR
 }
 
 function quarantineReason (
-  { id, record }: Held, auth: AuthorityView, signed: Set<RecordId>, withinCut: Map<KeyId, Set<RecordId>>, equivocal: Set<RecordId>,
+  { id, record }: Held,
+  auth: AuthorityView,
+  signed: Set<RecordId>,
+  withinCut: Map<KeyId, Set<RecordId>>,
+  equivocal: Set<RecordId>,
   findings: Map<KeyId, ChainFindings>
 ): QuarantineReason | undefined {
   if (!signed.has(id)) return 'bad_signature'
@@ -98,7 +105,11 @@ function quarantineReason (
  * Time order and quotas along each admitted signer's validly signed records (every one of them
  * counts, quarantined or not: they were all signed and all take space).
  */
-function signerFindings (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth: AuthorityView): Map<KeyId, ChainFindings> {
+function signerFindings (
+  byId: Map<RecordId, SignedRecord>,
+  signed: Set<RecordId>,
+  auth: AuthorityView
+): Map<KeyId, ChainFindings> {
   const links = new Map<KeyId, Array<{ id: RecordId, seq: number, prev: RecordId | null, ts: number, size: number }>>()
   for (const id of signed) {
     const r = byId.get(id)!
@@ -122,7 +133,11 @@ function signerFindings (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId
  * docs/storage.md), and stops at the first ancestor not held, so it hides the older records
  * (they become effective when it arrives, on every replica alike).
  */
-function cutSets (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth: AuthorityView): Map<KeyId, Set<RecordId>> {
+function cutSets (
+  byId: Map<RecordId, SignedRecord>,
+  signed: Set<RecordId>,
+  auth: AuthorityView
+): Map<KeyId, Set<RecordId>> {
   const out = new Map<KeyId, Set<RecordId>>()
   for (const id of signed) {
     const signer = byId.get(id)!.signer
@@ -148,7 +163,11 @@ function cutSets (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, auth
 }
 
 // Two validly signed records of one signer with one seq, neither excluded by a cut.
-function equivocalIds (byId: Map<RecordId, SignedRecord>, signed: Set<RecordId>, withinCut: Map<KeyId, Set<RecordId>>): Set<RecordId> {
+function equivocalIds (
+  byId: Map<RecordId, SignedRecord>,
+  signed: Set<RecordId>,
+  withinCut: Map<KeyId, Set<RecordId>>
+): Set<RecordId> {
   const slots = new Map<string, RecordId[]>()
   for (const id of signed) {
     const r = byId.get(id)!

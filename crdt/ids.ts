@@ -54,7 +54,11 @@ export function shortId (id: string, label = 'peer'): string {
  * Resolves what a person typed (a full id, `peer-5f3a`, `claude-7f3a`, or a bare hex prefix of
  * at least 4 digits) to the one candidate it names. Labels are matched when given.
  */
-export function resolvePrefix<T extends string> (input: string, candidates: Iterable<T>, labelOf?: (id: T) => string): T {
+export function resolvePrefix<T extends string> (
+  input: string,
+  candidates: Iterable<T>,
+  labelOf?: (id: T) => string
+): T {
   const m = /^(?:([A-Za-z][A-Za-z0-9_.]*)-)?([0-9a-fA-F]+)$/.exec(input.trim())
   if (m === null || m[2].length < SHORT_LEN) {
     throw new MalformedError(`'${input}' is not an id: use a short id such as peer-5f3a or at least ${SHORT_LEN} hex digits`, { input })

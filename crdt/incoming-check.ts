@@ -20,7 +20,11 @@ export interface IncomingAuthority {
 }
 
 /** Throws E_LOCKDOWN, E_STALE or E_NOT_ADMITTED to refuse the batch; an empty batch passes. */
-export function checkIncomingRecords (chain: IncomingAuthority, incoming: ReadonlyArray<{ id: RecordId, record: SignedRecord }>, stale: boolean): void {
+export function checkIncomingRecords (
+  chain: IncomingAuthority,
+  incoming: ReadonlyArray<{ id: RecordId, record: SignedRecord }>,
+  stale: boolean
+): void {
   if (incoming.length === 0) return
   if (chain.locked) throw new LockdownError(`team is in lockdown (${chain.lockdownReason ?? ''}): no new records accepted`)
   if (stale) throw new StaleError('no fresh Mothership beacon: new records from others are refused until one arrives')

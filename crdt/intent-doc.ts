@@ -104,7 +104,11 @@ function asBytes (value: unknown): Uint8Array | undefined {
  * (`doc.records`), which saves reading the values out again and lets their types be proven from
  * the chunk (`documentOps`) instead of asked key by key (~0.1 s at 10,000 records).
  */
-export function documentPuts (backend: Backend, metas: A.ChangeMetadata[], loaded?: { chunk: Uint8Array, values: Readonly<Record<string, unknown>> }): RecordPut[] | undefined {
+export function documentPuts (
+  backend: Backend,
+  metas: A.ChangeMetadata[],
+  loaded?: { chunk: Uint8Array, values: Readonly<Record<string, unknown>> }
+): RecordPut[] | undefined {
   const root = backend.keys('_root')
   if (root.length !== 1 || root[0] !== 'records') return undefined
   const records = backend.getWithType('_root', 'records')
@@ -153,5 +157,6 @@ function bytesTyped (chunk: Uint8Array, values: Readonly<Record<string, unknown>
 }
 
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  return a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 }

@@ -88,8 +88,8 @@ export class IntentLog {
   private maxRecordBytes = MAX_RECORD_BYTES
   /**
    * Changes a refused message lacked (E_MISSING_DEPS: its missing dependencies; not the refused
-   * changes themselves, whose hashes a damaged message can invent), asked for in the `need` of the next NEED_SENDS messages: Automerge would
-   * have queued the change and asked by itself; a bloom filter's false positive (the sender
+   * changes themselves, whose hashes a damaged message can invent), asked for in the `need` of the next NEED_SENDS
+   * messages: Automerge would have queued the change and asked by itself; a bloom filter's false positive (the sender
    * wrongly thinks we hold the dependency) otherwise repeats on every resync. Bounded.
    */
   private readonly needs = new Map<string, number>()
@@ -184,7 +184,9 @@ export class IntentLog {
     const changes: Uint8Array[] = []
     for (const change of backend.getChanges([])) {
       const meta = A.decodeChange(change)
-      if (meta.hash === GENESIS_HASH || (meta.actor === old && meta.seq >= fromSeq) || !meta.deps.every((d) => kept.has(d))) continue
+      if (meta.hash === GENESIS_HASH ||
+        (meta.actor === old && meta.seq >= fromSeq) ||
+        !meta.deps.every((d) => kept.has(d))) continue
       kept.add(meta.hash)
       changes.push(change)
     }
@@ -306,7 +308,11 @@ export class IntentLog {
     if (batch.length > 0) this.appendChange(batch, timeMs, key)
   }
 
-  private appendChange (entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>, timeMs: number, key: KeyPair): void {
+  private appendChange (
+    entries: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>,
+    timeMs: number,
+    key: KeyPair
+  ): void {
     const writer = keyIdOf(key.publicKey)
     const fresh = new Map<RecordId, IncomingRecord>()
     for (const { id, bytes } of entries) {
@@ -337,7 +343,11 @@ export class IntentLog {
     const hash = backend.commit(message, header.time)
     const meta = hash === null ? null : backend.getChangeMetaByHash(hash)
     // Peers would refuse a change whose signature does not cover it as committed.
-    if (meta === null || meta.seq !== header.seq || meta.startOp !== header.startOp || meta.actor !== header.actor || [...meta.deps].sort().join() !== [...deps].sort().join()) {
+    if (meta === null ||
+      meta.seq !== header.seq ||
+      meta.startOp !== header.startOp ||
+      meta.actor !== header.actor ||
+      [...meta.deps].sort().join() !== [...deps].sort().join()) {
       throw new AuraError('E_INTERNAL', `the change committed is not the one signed (deps ${JSON.stringify(meta?.deps)} for ${JSON.stringify(deps)}, actor ${meta?.actor} for ${header.actor}, seq ${meta?.seq ?? '?'} for ${header.seq}, startOp ${meta?.startOp ?? '?'} for ${header.startOp})`)
     }
     this.snapshotMemo = undefined
@@ -566,14 +576,24 @@ export class IntentLog {
    * the new sync state and the ids that became visible. `_timeMs` is accepted for symmetry with
    * `append`; receiving makes no change of ours, so it is unused.
    */
-  receiveSyncMessage (state: SyncState, message: Uint8Array, check: IncomingCheck, _timeMs: number): { state: SyncState, added: RecordId[], refused?: AuraError } {
+  receiveSyncMessage (
+    state: SyncState,
+    message: Uint8Array,
+    check: IncomingCheck,
+    _timeMs: number
+  ): { state: SyncState, added: RecordId[], refused?: AuraError } {
     const whole = this.pristine ? wholeDocumentOf(message) : undefined
     if (whole !== undefined) {
       const received = this.receiveWholeDocument(state, message, whole, check)
       if (received !== undefined) return received
     }
     const live = A.getBackend(this.doc)
-    let staged = stageSyncMessage(message, this.actor, (hash) => live.getChangeMetaByHash(hash) !== null, inflateBudget(this.maxRecordBytes))
+    let staged = stageSyncMessage(
+      message,
+      this.actor,
+      (hash) => live.getChangeMetaByHash(hash) !== null,
+      inflateBudget(this.maxRecordBytes)
+    )
     let fresh = staged.changes.filter((c) => c.hash !== GENESIS_HASH && live.getChangeMetaByHash(c.hash) === null)
     const writers = this.writersOf(fresh)
     this.checkForks(fresh)
@@ -597,7 +617,11 @@ export class IntentLog {
       // none that does, so what a peer holds never depends on how a sender cut its messages.
       const keep = keptChanges(fresh, verdict.refuse)
       // A change that came inside a document travels on as its own chunk.
-      const chunks = keep.map((c) => c.chunk ?? staged.documents.map((d) => A.getBackend(d).getChangeByHash(c.hash)).find((x) => x !== null && x !== undefined))
+      const chunks = keep.map(
+        (c) => c.chunk ?? staged.documents.map(
+          (d) => A.getBackend(d).getChangeByHash(c.hash)
+        ).find((x) => x !== null && x !== undefined)
+      )
       if (keep.length === 0 || chunks.some((x) => x === undefined)) throw verdict.error
       const kept = new Set(keep.flatMap((c) => c.records))
       incoming = incoming.filter((r) => kept.has(r.id))
@@ -632,7 +656,11 @@ export class IntentLog {
     // is visible now (a map seek each, where a diff of the document would scan every record).
     const visible = new Map<RecordId, Uint8Array>()
     for (const p of puts) if (backend.getWithType(RECORDS_OBJ, p.id) !== null) visible.set(p.id, p.bytes)
-    return { state: nextState, added: this.adopt(fresh, incoming, visible), ...(refused === undefined ? {} : { refused }) }
+    return {
+      state: nextState,
+      added: this.adopt(fresh, incoming, visible),
+      ...(refused === undefined ? {} : { refused })
+    }
   }
 
   /**
@@ -642,7 +670,12 @@ export class IntentLog {
    * the document does not load or is not provably pure record puts: the staged path then reads
    * every change and names the fault.
    */
-  private receiveWholeDocument (state: SyncState, message: Uint8Array, document: Uint8Array, check: IncomingCheck): { state: SyncState, added: RecordId[] } | undefined {
+  private receiveWholeDocument (
+    state: SyncState,
+    message: Uint8Array,
+    document: Uint8Array,
+    check: IncomingCheck
+  ): { state: SyncState, added: RecordId[] } | undefined {
     // Fork checks compare against what was held before: index the genesis document first.
     this.changeIndex()
     // Loaded into a document of its own: Automerge loads a whole document into an empty one
@@ -729,7 +762,9 @@ export class IntentLog {
     const checks = changes.map((c) => changeSignatureCheck(c, c.records))
     const batch = checks.length > 1 ? this.batches?.() : undefined
     if (batch === undefined) {
-      checks.forEach(({ check }, i) => { if (!verifyRaw(check.message, check.sig, check.pub)) throw badChangeSignature(changes[i]) })
+      checks.forEach(({ check }, i) => {
+        if (!verifyRaw(check.message, check.sig, check.pub)) throw badChangeSignature(changes[i])
+      })
     } else {
       for (const { check } of checks) batch.add(check)
       const bad = batch.finish().indexOf(false)
@@ -738,7 +773,10 @@ export class IntentLog {
     return checks.map((c) => c.writer)
   }
 
-  /** A change larger than one largest record and a change's overhead is E_QUOTA, whether it came as a change or inside a document. */
+  /**
+   * A change larger than one largest record and a change's overhead
+   * is E_QUOTA, whether it came as a change or inside a document.
+   */
   private checkChangeSizes (changes: readonly StagedChange[], puts: readonly RecordPut[]): void {
     const sizes = new Map<string, number>(puts.map((p) => [p.id as string, p.bytes.length]))
     const limit = changeLimit(this.maxRecordBytes)
@@ -749,7 +787,11 @@ export class IntentLog {
   }
 
   /** Every record a change puts must be its writer's, or one the carrier rule lets it carry: else E_BAD_SIGNATURE. */
-  private checkCarried (changes: readonly StagedChange[], writers: readonly KeyId[], incoming: readonly IncomingRecord[]): void {
+  private checkCarried (
+    changes: readonly StagedChange[],
+    writers: readonly KeyId[],
+    incoming: readonly IncomingRecord[]
+  ): void {
     const decoded = new Map(incoming.map((r) => [r.id, r.record]))
     changes.forEach((c, i) => {
       const writer = writers[i]
@@ -823,7 +865,11 @@ export class IntentLog {
 
   /** `list` decoded and every signature checked (E_BAD_SIGNATURE naming the first that fails). */
   private verified (list: ReadonlyArray<{ id: RecordId, bytes: Uint8Array }>): IncomingRecord[] {
-    const decoded = decodeVerifiedAll(list.map((p) => p.bytes), list.length > 1 ? this.batches?.() : undefined, list.map((p) => p.id))
+    const decoded = decodeVerifiedAll(
+      list.map((p) => p.bytes),
+      list.length > 1 ? this.batches?.() : undefined,
+      list.map((p) => p.id)
+    )
     return list.map(({ id, bytes }, i) => ({ id, bytes, record: decoded[i].record }))
   }
 
@@ -838,7 +884,10 @@ export class IntentLog {
   }
 }
 
-/** Largest whole document sent saved without DEFLATE (wholeDocumentMessage); a larger one goes as Automerge compresses it. */
+/**
+ * Largest whole document sent saved without DEFLATE
+ * (wholeDocumentMessage); a larger one goes as Automerge compresses it.
+ */
 /**
  * The state with the peer's need cut to the changes `backend` holds. Automerge answers a need
  * it cannot meet with nothing at all (its generateSyncMessage gives up on the whole message), so
@@ -878,7 +927,6 @@ function keptChanges (changes: readonly StagedChange[], refuse: readonly RecordI
 
 // New records from which merging into the peer's whole document beats applying it to ours.
 const MERGE_FROM_THEIRS_AT = 32
-
 
 // The highest op counter of the document at `heads` (every op is below some head's maxOp).
 function maxOpOf (backend: Backend, heads: readonly string[]): number {

@@ -34,7 +34,10 @@ export interface ChangeRef {
   readonly seq: number
 }
 
-/** A change as its writer's signature covers it (crdt/change-auth.ts): header, message, and the record ids it puts in op order. */
+/**
+ * A change as its writer's signature covers it (crdt/change-auth.ts):
+ * header, message, and the record ids it puts in op order.
+ */
 export interface StagedChange extends ChangeRef {
   readonly startOp: number
   readonly time: number
@@ -101,7 +104,12 @@ export interface InflateBudget {
 
 /** The budget for `maxRecordBytes` (the team's `max_record_bytes`). */
 export function inflateBudget (maxRecordBytes: number): InflateBudget {
-  return { changeBytes: 4 * changeLimit(maxRecordBytes), changeLimit: changeLimit(maxRecordBytes), messageFloorBytes: 64 * 1024 * 1024, ratio: 16 }
+  return {
+    changeBytes: 4 * changeLimit(maxRecordBytes),
+    changeLimit: changeLimit(maxRecordBytes),
+    messageFloorBytes: 64 * 1024 * 1024,
+    ratio: 16
+  }
 }
 
 /**
@@ -110,7 +118,12 @@ export function inflateBudget (maxRecordBytes: number): InflateBudget {
  * the caller may adopt one. A change chunk whose hash `held` knows (the log applied it already:
  * a copy pushed by another neighbour) is left out unread; Automerge ignores it too.
  */
-export function stageSyncMessage (message: Uint8Array, actor: string, held: (hash: string) => boolean = () => false, budget: InflateBudget = inflateBudget(4 * 1024 * 1024)): StagedMessage {
+export function stageSyncMessage (
+  message: Uint8Array,
+  actor: string,
+  held: (hash: string) => boolean = () => false,
+  budget: InflateBudget = inflateBudget(4 * 1024 * 1024)
+): StagedMessage {
   let entries: Uint8Array[]
   try {
     // The envelope alone first: Automerge's decoder copies every entry out.
@@ -123,7 +136,12 @@ export function stageSyncMessage (message: Uint8Array, actor: string, held: (has
   const puts = new Map<string, RecordPut>()
   const documents: Array<A.Doc<IntentDoc>> = []
   const addChange = (c: A.ChangeMetadata | A.DecodedChange, records: string[], chunk?: Uint8Array): void => {
-    if (!changes.has(c.hash)) changes.set(c.hash, chunk === undefined ? stagedChange(c, records) : { ...stagedChange(c, records), chunk })
+    if (!changes.has(c.hash)) {
+      changes.set(
+        c.hash,
+        chunk === undefined ? stagedChange(c, records) : { ...stagedChange(c, records), chunk }
+      )
+    }
   }
   const addDecoded = (decoded: A.DecodedChange, chunk?: Uint8Array): void => {
     if (changes.has(decoded.hash)) return
@@ -373,7 +391,16 @@ function loadDocument (bytes: Uint8Array, actor: string): A.Doc<IntentDoc> {
 
 /** The staged form of a change read from a chunk or from a document's metadata. */
 export function stagedChange (c: A.ChangeMetadata | A.DecodedChange | ChangePuts, records: string[]): StagedChange {
-  return { hash: c.hash, actor: c.actor, seq: c.seq, startOp: c.startOp, time: c.time, deps: [...c.deps], message: c.message ?? null, records }
+  return {
+    hash: c.hash,
+    actor: c.actor,
+    seq: c.seq,
+    startOp: c.startOp,
+    time: c.time,
+    deps: [...c.deps],
+    message: c.message ?? null,
+    records
+  }
 }
 
 /**
@@ -381,7 +408,11 @@ export function stagedChange (c: A.ChangeMetadata | A.DecodedChange | ChangePuts
  * value (`documentPuts` proved every value is the one op that put it). A change owns the op
  * counters from its startOp to its maxOp under its actor.
  */
-export function recordsByChange (backend: Backend, metas: readonly A.ChangeMetadata[], puts: readonly RecordPut[]): Map<string, string[]> {
+export function recordsByChange (
+  backend: Backend,
+  metas: readonly A.ChangeMetadata[],
+  puts: readonly RecordPut[]
+): Map<string, string[]> {
   const byActor = new Map<string, A.ChangeMetadata[]>()
   for (const m of metas) {
     let list = byActor.get(m.actor)

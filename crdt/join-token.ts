@@ -5,9 +5,10 @@
  * redeemed is read from the chain's admit entries (`tokenUse`).
  *
  * @example
- * const s = issueToken({ jti, team: 'acme', user: 'alice', role: 'contributor', expiresAt, reusable: false, addrs }, mothership)
- * verifyToken(decodeToken(s), { mothershipPub, nowMs, chain })   // or E_BAD_SIGNATURE / E_TOKEN_EXPIRED / E_REVOKED
- * tokenUse(chain, jti, false)                                      // E_TOKEN_USED once admitted
+ * const claims = { jti, team: 'acme', user: 'alice', role: 'contributor', expiresAt, reusable: false, addrs }
+ * const s = issueToken(claims, mothership)
+ * verifyToken(decodeToken(s), { mothershipPub, nowMs, chain }) // or E_BAD_SIGNATURE / E_TOKEN_EXPIRED / E_REVOKED
+ * tokenUse(chain, jti, false)                                    // E_TOKEN_USED once admitted
  */
 import { z } from 'zod'
 import { canonicalBytes, fromB64u, parseCanonical, toB64u } from './canonical.js'
@@ -85,7 +86,14 @@ export function decodeToken (text: string): JoinToken {
  * Checks a token's signature against the Mothership key, then the chain's token revocations,
  * then its expiry. Returns the token; throws BadSignatureError, RevokedError, TokenExpiredError.
  */
-export function verifyToken (token: JoinToken | string, opts: { mothershipPub: Uint8Array, nowMs: number, chain?: { isTokenRevoked: (jti: Jti) => TokenRevocation | undefined } }): JoinToken {
+export function verifyToken (
+  token: JoinToken | string,
+  opts: {
+    mothershipPub: Uint8Array
+    nowMs: number
+    chain?: { isTokenRevoked: (jti: Jti) => TokenRevocation | undefined }
+  }
+): JoinToken {
   const t = typeof token === 'string' ? decodeToken(token) : parseToken(token)
   const context = { jti: t.jti }
   if (t.mothershipKeyId !== keyIdOf(opts.mothershipPub)) {
@@ -107,7 +115,11 @@ export function verifyToken (token: JoinToken | string, opts: { mothershipPub: U
 }
 
 /** Refuses a second redemption of a single-use token: TokenUsedError if an admit entry used it. */
-export function tokenUse (chain: { admissionsByJti: (jti: Jti) => readonly KeyId[] }, jti: Jti, reusable: boolean): void {
+export function tokenUse (
+  chain: { admissionsByJti: (jti: Jti) => readonly KeyId[] },
+  jti: Jti,
+  reusable: boolean
+): void {
   const used = chain.admissionsByJti(jti)
   if (!reusable && used.length > 0) {
     throw new TokenUsedError(`token ${jti} is single-use and was already redeemed by ${used.map((k) => shortId(k)).join(', ')}`, { jti, usedBy: used.map((k) => shortId(k)) })

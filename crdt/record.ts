@@ -128,7 +128,9 @@ const sizeOf = new WeakMap<SignedRecord, number>()
 const MAX_CACHED_KEYS = 4096
 
 /** The `seq` and `prev` of the record that follows `head` (the signer's newest record), or of a first record. */
-export function nextRecordFields (head: { id: RecordId, record: SignedRecord } | undefined): { seq: number, prev: RecordId | null } {
+export function nextRecordFields (
+  head: { id: RecordId, record: SignedRecord } | undefined
+): { seq: number, prev: RecordId | null } {
   return head === undefined ? { seq: 1, prev: null } : { seq: head.record.seq + 1, prev: head.id }
 }
 
@@ -202,7 +204,9 @@ function badSignature (id: RecordId, record: SignedRecord): AuraError {
   return new BadSignatureError(`record ${id} has a bad signature`, { record: id, signer: record.signer })
 }
 
-/** One signature to check under the rule of `verifyRaw`: the signed message (domain tag included), signature and key. */
+/**
+ * One signature to check under the rule of `verifyRaw`: the signed message (domain tag included), signature and key.
+ */
 export interface SignatureCheck {
   readonly message: Uint8Array
   readonly sig: Uint8Array
@@ -224,7 +228,11 @@ export interface SignatureBatch {
  * answers are kept as `verifyRecord` keeps its own. `ids[i]`, when given, is `recordIdOf(list[i])`
  * as the caller has just checked it (the staged merge checks every put's key against it).
  */
-export function decodeVerifiedAll (list: readonly Uint8Array[], batch?: SignatureBatch, ids?: readonly RecordId[]): Array<{ id: RecordId, record: SignedRecord }> {
+export function decodeVerifiedAll (
+  list: readonly Uint8Array[],
+  batch?: SignatureBatch,
+  ids?: readonly RecordId[]
+): Array<{ id: RecordId, record: SignedRecord }> {
   if (batch === undefined) return list.map((bytes, i) => decodeVerified(bytes, ids?.[i]))
   const out: Array<{ id: RecordId, record: SignedRecord }> = []
   const batched: number[] = []
@@ -322,7 +330,23 @@ export function shapeOf (value: unknown): SignedRecord | undefined {
   if (!Array.isArray(refs) || refs.length > 1024 || !refs.every(isHex64)) return undefined
   if (typeof sig !== 'string' || sig.length !== 86 || !B64U.test(sig)) return undefined
   if (seq === 1 && prev !== null) return undefined
-  return { v, kind, signer, pub, actor, host, seq, prev, ts, auth: { seq: authSeq, hash: authHash }, text, delta, data, refs, sig } as unknown as SignedRecord
+  return {
+    v,
+    kind,
+    signer,
+    pub,
+    actor,
+    host,
+    seq,
+    prev,
+    ts,
+    auth: { seq: authSeq, hash: authHash },
+    text,
+    delta,
+    data,
+    refs,
+    sig
+  } as unknown as SignedRecord
 }
 
 function isPlainObject (v: unknown): v is object {
@@ -448,4 +472,3 @@ export function recordSize (record: SignedRecord): number {
 export function recordIdOf (bytes: Uint8Array): RecordId {
   return sha256Hex(bytes) as RecordId
 }
-

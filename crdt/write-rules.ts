@@ -274,7 +274,9 @@ export function receiptRefusal (
   for (const [signer, list] of bySigner) {
     const quotas = quotasFor(auth.quotas, auth.member(signer)!)
     const links: ChainLink[] = []
-    for (const { id, record } of [...heldOf(signer), ...list]) links.push({ id, seq: record.seq, prev: record.prev, ts: record.ts, size: size(record) })
+    for (const { id, record } of [...heldOf(signer), ...list]) {
+      links.push({ id, seq: record.seq, prev: record.prev, ts: record.ts, size: size(record) })
+    }
     const over = chainFindings(links, quotas).overQuota
     for (const r of list) {
       if (over.has(r.id)) refuse({ id: r.id, signer, reason: 'over_quota', message: `record ${r.id.slice(0, 12)} is past its signer's quota (${quotas.records_per_hour} records or ${quotas.bytes_per_hour} bytes per hour)` })

@@ -165,7 +165,9 @@ export class ConfigReloader {
       return
     }
     const { applied, restartNeeded } = mergeReload(this.started, next)
-    const changed = CONFIG_KEYS.filter((k) => k.live && !isDeepStrictEqual(valueAt(this.rt.loaded, k.path), valueAt(applied, k.path))).map((k) => k.path)
+    const changed = CONFIG_KEYS.filter(
+      (k) => k.live && !isDeepStrictEqual(valueAt(this.rt.loaded, k.path), valueAt(applied, k.path))
+    ).map((k) => k.path)
     this.rt.loaded = applied
     this.restartNeeded = restartNeeded
     this.error = null

@@ -102,7 +102,13 @@ async function checkDaemon (home: string): Promise<{ check: Check, status: any }
   }
 }
 
-interface TeamView { team: string | null, isMothership: boolean, mothershipNode: KeyId | null, addrs: string[], beaconInterval: number }
+interface TeamView {
+  team: string | null
+  isMothership: boolean
+  mothershipNode: KeyId | null
+  addrs: string[]
+  beaconInterval: number
+}
 
 // What the checks need of the chain and address book: the same operations, from the daemon when
 // it runs (it holds the store), else from the store.
@@ -117,7 +123,13 @@ async function teamView (home: string, status: any, loaded: LoadedConfig | null)
     const members = await call('list-peers') as Array<{ key: KeyId, jti: string | null }>
     const node = members.find((m) => m.jti === null)?.key ?? null
     const book = await call('peer-list') as Array<{ key: KeyId, addrs: string[] }>
-    return { team: s.team, isMothership: s.mothership === true, mothershipNode: node, addrs: book.find((p) => p.key === node)?.addrs ?? [], beaconInterval }
+    return {
+      team: s.team,
+      isMothership: s.mothership === true,
+      mothershipNode: node,
+      addrs: book.find((p) => p.key === node)?.addrs ?? [],
+      beaconInterval
+    }
   }
   try {
     if (status !== null) {
@@ -161,7 +173,11 @@ async function checkMothership (team: TeamView, timeoutMs: number): Promise<Chec
   return { name, status: 'fail', code: 'E_UNREACHABLE', detail: `cannot dial the Mothership: ${errors.join('; ')}`, fix: 'check the network path to it (firewall, VPN); a node behind NAT is reached through a relay once any peer is' }
 }
 
-async function checkExport (loaded: LoadedConfig | null, env: Record<string, string | undefined>, timeoutMs: number): Promise<Check> {
+async function checkExport (
+  loaded: LoadedConfig | null,
+  env: Record<string, string | undefined>,
+  timeoutMs: number
+): Promise<Check> {
   const name = 'audit export'
   const cfg = loaded?.config.audit.export
   if (cfg === undefined || !cfg.enabled) return { name, status: 'skip', detail: '[audit.export] enabled = false' }

@@ -62,8 +62,12 @@ export interface InitOptions {
 export async function initHome (home: string, opts: InitOptions = {}): Promise<InitResult> {
   // Loaded here, not at the top: every command resolves the home, few create one, and these
   // pull in libp2p's crypto and the config schema.
-  const [{ createIdentity, existsError, identityPath }, { configPath, configTemplate }, { thisSystem }, { assertPrivate }] =
-    await Promise.all([import('./identity.js'), import('./config.js'), import('./config/defaults.js'), import('./key-files.js')])
+  const [
+    { createIdentity, existsError, identityPath },
+    { configPath, configTemplate },
+    { thisSystem },
+    { assertPrivate }
+  ] = await Promise.all([import('./identity.js'), import('./config.js'), import('./config/defaults.js'), import('./key-files.js')])
   const keyFile = identityPath(home)
   if (await exists(keyFile)) throw existsError(keyFile)
   const created = !(await exists(home))

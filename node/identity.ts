@@ -26,7 +26,10 @@ import { peerIdOf } from './peer-id.js'
 /** File name of the identity key inside a node home. */
 export const IDENTITY_FILE = 'identity.key'
 
-/** A loaded identity. `keyPair` (which holds the private seed) is not enumerable, so logging or JSON-encoding an Identity never prints it. */
+/**
+ * A loaded identity. `keyPair` (which holds the private seed) is not
+ * enumerable, so logging or JSON-encoding an Identity never prints it.
+ */
 export interface Identity {
   readonly keyPair: KeyPair
   /** Hex SHA-256 of the public key. */

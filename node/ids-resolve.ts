@@ -146,7 +146,11 @@ function display (key: KeyId, m: Member | undefined): string {
   return m.kind === 'agent' ? `${id} (agent, role ${m.role})` : `${id} (${m.name}, ${m.role})`
 }
 
-function candidatesOf (members: readonly Member[], keys: readonly KeyId[], actors: readonly string[]): Array<{ match: string, shown: string }> {
+function candidatesOf (
+  members: readonly Member[],
+  keys: readonly KeyId[],
+  actors: readonly string[]
+): Array<{ match: string, shown: string }> {
   const out: Array<{ match: string, shown: string }> = []
   for (const k of keys) {
     const m = members.find((x) => x.key === k)

@@ -106,7 +106,10 @@ export class NodeRuntime {
       if (chain !== null && mothershipKey !== null) checkMothershipKey(home, mothershipKey, chain)
       const seqs = await FileSeqReserve.open(join(home, SEQ_DIR), identity.keyId)
       const gate = new WriteGate(store.intent.log)
-      const writer = await IntentWriter.open({ intent: store.intent, key: identity.keyPair, clock: signingClock(clock, gate, identity.keyId), seqs }, { host: loaded.config.node.host })
+      const writer = await IntentWriter.open(
+        { intent: store.intent, key: identity.keyPair, clock: signingClock(clock, gate, identity.keyId), seqs },
+        { host: loaded.config.node.host }
+      )
       const rt = new NodeRuntime(home, identity, loaded, store, writer, chain, mothershipKey, clock, gate)
       store.intent.log.useCarrierRule(teamCarrierRule((key) => rt.chain?.member(key)))
       await rt.reofferOrphans()
@@ -158,7 +161,17 @@ export class NodeRuntime {
     const member = chain?.member(key)
     if (chain !== null && member !== undefined) {
       // The same rules peers apply to what arrives (crdt/write-rules.ts): refuse before signing.
-      this.gate.admit(chain, member, writer.head, { kind: fields.kind, ts: this.now(), authSeq: fields.auth.seq, size: signedSizeBound({ ...fields, host: this.config.node.host }) })
+      this.gate.admit(
+        chain,
+        member,
+        writer.head,
+        {
+          kind: fields.kind,
+          ts: this.now(),
+          authSeq: fields.auth.seq,
+          size: signedSizeBound({ ...fields, host: this.config.node.host })
+        }
+      )
     }
     const appended = await writer.append(fields)
     this.hooks.recordsAdded?.()
@@ -173,7 +186,10 @@ export class NodeRuntime {
   async reofferOrphans (): Promise<number> {
     const log = this.store.intent.log
     const rule = teamCarrierRule((key) => this.chain?.member(key))
-    const mine = log.orphaned().filter((id) => { const r = log.record(id); return r !== undefined && rule(this.key, r.signer) })
+    const mine = log.orphaned().filter((id) => {
+      const r = log.record(id)
+      return r !== undefined && rule(this.key, r.signer)
+    })
     if (mine.length === 0) return 0
     log.append(mine.map((id) => ({ id, bytes: log.get(id) as Uint8Array })), this.now(), this.identity.keyPair)
     await this.store.intent.commit()
@@ -185,7 +201,16 @@ export class NodeRuntime {
     let w = this.agentWriters.get(id)
     if (w === undefined) {
       const seqs = await FileSeqReserve.open(join(this.home, SEQ_DIR), id)
-      w = await IntentWriter.open({ intent: this.store.intent, key: signer, changeKey: this.identity.keyPair, clock: signingClock(this.now, this.gate, id), seqs }, { host: this.config.node.host })
+      w = await IntentWriter.open(
+        {
+          intent: this.store.intent,
+          key: signer,
+          changeKey: this.identity.keyPair,
+          clock: signingClock(this.now, this.gate, id),
+          seqs
+        },
+        { host: this.config.node.host }
+      )
       this.agentWriters.set(id, w)
     }
     return w
@@ -301,7 +326,11 @@ function checkMothershipKey (home: string, key: KeyPair, chain: AuthorityChain):
 }
 
 /** Writes a new Mothership signing key (mode 0600); refuses to overwrite one. */
-export async function writeMothershipKey (home: string, seed: Uint8Array = randomBytes(32), overwrite = false): Promise<KeyPair> {
+export async function writeMothershipKey (
+  home: string,
+  seed: Uint8Array = randomBytes(32),
+  overwrite = false
+): Promise<KeyPair> {
   const file = join(home, MOTHERSHIP_KEY_FILE)
   if (!overwrite && await stat(file).then(() => true, () => false)) {
     throw new ExistsError(`a Mothership key already exists at ${file}`, { file, hint: 'this home is already a Mothership' })

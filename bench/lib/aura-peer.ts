@@ -1,8 +1,8 @@
 /**
  * One Aura peer of the replication benchmark, in its own process, wired as the daemon wires it
  * (node/daemon.ts): a NodeStore on LevelDB (fsync on), the node's IntentWriter, a libp2p Host,
- * the SyncEngine with the store's IntentLog, and a SignaturePool checking incoming signatures; records received by sync are persisted through
- * `writer.ingest`, and an append is pushed once durable. Anti-entropy ticks only when the
+ * the SyncEngine with the store's IntentLog, and a SignaturePool checking incoming signatures; records received by sync
+ * are persisted through `writer.ingest`, and an append is pushed once durable. Anti-entropy ticks only when the
  * benchmark turns them on. Driven over IPC by bench/replication.ts (bench/lib/rpc.ts).
  *
  * Times are `process.hrtime.bigint()`: CLOCK_MONOTONIC, one clock for every process on the
@@ -91,7 +91,12 @@ serve({
     // Each writer's records in changes of its own, signed by it (crdt/change-auth.ts), stored
     // as the base; opening the store indexes them.
     const keys = new Map(Array.from({ length: 64 }, (_, i) => benchKey(`writer${i}`)).map((k) => [keyIdOf(k.publicKey), k]))
-    const base = buildSignedDocument(readRecordFile(recordsFile), perChange, (signer) => keys.get(signer) as KeyPair, BUILD_TIME)
+    const base = buildSignedDocument(
+      readRecordFile(recordsFile),
+      perChange,
+      (signer) => keys.get(signer) as KeyPair,
+      BUILD_TIME
+    )
     await (await NodeStore.open(dir, { sync: false })).close()
     const kv = await LevelKV.open(dir, { sync: false })
     await kv.batch([{ type: 'put', key: layout.docBase, value: base }])
@@ -139,7 +144,13 @@ serve({
     )
     await host.handle(SYNC_PROTOCOL, (link) => engine.addLink(metered(link, counts)))
     node = { dir, store, chain, writer, host, engine, pool }
-    return { addr: host.addresses()[0], peerId: host.peerId, size: store.intent.log.size, digest: digest(node), startMs: ms(t0, process.hrtime.bigint()) }
+    return {
+      addr: host.addresses()[0],
+      peerId: host.peerId,
+      size: store.intent.log.size,
+      digest: digest(node),
+      startMs: ms(t0, process.hrtime.bigint())
+    }
   },
 
   /**
@@ -150,7 +161,9 @@ serve({
     const n = running()
     counts.largest = 0
     const before = counts.snapshot()
-    const full = new Promise<{ t: bigint, cpu: number, mainCpu: number }>((resolve) => { whenSize = { size: expect, resolve } })
+    const full = new Promise<{ t: bigint, cpu: number, mainCpu: number }>(
+      (resolve) => { whenSize = { size: expect, resolve } }
+    )
     const cpu0 = cpuMs()
     const main0 = mainCpuMs()
     const t0 = process.hrtime.bigint()

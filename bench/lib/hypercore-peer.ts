@@ -62,7 +62,12 @@ async function digest (c: Hypercore): Promise<string> {
 
 serve({
   /** A new core at `at` holding the records of `recordsFile`, `perChange` blocks per append. */
-  async build ({ dir: at, recordsFile, extraFile, perChange }: { dir: string, recordsFile: string, extraFile: string, perChange: number }) {
+  async build ({ dir: at, recordsFile, extraFile, perChange }: {
+    dir: string
+    recordsFile: string
+    extraFile: string
+    perChange: number
+  }) {
     const t0 = process.hrtime.bigint()
     dir = at
     core = new Hypercore(at)

@@ -9,7 +9,9 @@ declare module 'hypercore' {
     ready (): Promise<void>
     append (blocks: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
     get (index: number): Promise<Uint8Array | null>
-    download (range?: { start?: number, end?: number, linear?: boolean }): { done: () => Promise<void>, destroy: () => void }
+    download (
+      range?: { start?: number, end?: number, linear?: boolean }
+    ): { done: () => Promise<void>, destroy: () => void }
     replicate (isInitiator: boolean, opts?: { keepAlive?: boolean }): Duplex
     on (event: 'download', listener: (index: number, byteLength: number) => void): this
     close (): Promise<void>

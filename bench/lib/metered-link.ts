@@ -24,8 +24,22 @@ export class LinkCounts {
   largestAt = 0n
 
   /** A plain copy, to send over IPC. */
-  snapshot (): { sentFrames: number, sentBytes: number, recvFrames: number, recvBytes: number, largest: number, largestAt: bigint } {
-    return { sentFrames: this.sentFrames, sentBytes: this.sentBytes, recvFrames: this.recvFrames, recvBytes: this.recvBytes, largest: this.largest, largestAt: this.largestAt }
+  snapshot (): {
+    sentFrames: number
+    sentBytes: number
+    recvFrames: number
+    recvBytes: number
+    largest: number
+    largestAt: bigint
+  } {
+    return {
+      sentFrames: this.sentFrames,
+      sentBytes: this.sentBytes,
+      recvFrames: this.recvFrames,
+      recvBytes: this.recvBytes,
+      largest: this.largest,
+      largestAt: this.largestAt
+    }
   }
 }
 

@@ -34,7 +34,9 @@ export function serve (handlers: Record<string, Handler>, onStop: () => Promise<
         if (handler === undefined) throw new TypeError(`no handler for '${msg.cmd}'`)
         process.send?.({ id: msg.id, result: await handler(msg.arg) } satisfies Reply)
       } catch (err) {
-        process.send?.({ id: msg.id, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies Reply)
+        process.send?.(
+          { id: msg.id, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies Reply
+        )
       }
     })()
   })

@@ -16,7 +16,12 @@ import { genesisDoc, RECORDS_OBJ } from '../../crdt/intent-doc.js'
 import { decodeRecord } from '../../crdt/record.js'
 
 /** The whole document (saved without DEFLATE) holding `records`, each in a change of its signer. */
-export function buildSignedDocument (records: readonly Uint8Array[], perChange: number, keyOf: (signer: KeyId) => KeyPair, timeMs = 1_700_000_000_000): Uint8Array {
+export function buildSignedDocument (
+  records: readonly Uint8Array[],
+  perChange: number,
+  keyOf: (signer: KeyId) => KeyPair,
+  timeMs = 1_700_000_000_000
+): Uint8Array {
   const bySigner = new Map<KeyId, Array<{ id: string, bytes: Uint8Array }>>()
   for (const bytes of records) {
     const { id, record } = decodeRecord(bytes)
@@ -28,7 +33,15 @@ export function buildSignedDocument (records: readonly Uint8Array[], perChange: 
   const writers = [...bySigner.entries()].map(([signer, list]) => {
     const key = keyOf(signer)
     const actor = writerActor(keyIdOf(key.publicKey), 'bb'.repeat(16))
-    return { key, actor, list, at: 0, seq: 0, last: undefined as string | undefined, backend: A.getBackend(genesisDoc(actor)) }
+    return {
+      key,
+      actor,
+      list,
+      at: 0,
+      seq: 0,
+      last: undefined as string | undefined,
+      backend: A.getBackend(genesisDoc(actor))
+    }
   })
   for (let round = 0; writers.some((w) => w.at < w.list.length); round++) {
     for (const w of writers) {

@@ -67,7 +67,14 @@ const LIVE = new Set([
   'hooks.large_diff_threshold_lines'
 ])
 
-function key (section: string, name: string, kind: ValueKind<any>, def: unknown, doc: string, example?: string): ConfigKey {
+function key (
+  section: string,
+  name: string,
+  kind: ValueKind<any>,
+  def: unknown,
+  doc: string,
+  example?: string
+): ConfigKey {
   const path = `${section}.${name}`
   return { section, name, path, envName: `AURA_${path.replace(/\./g, '_').toUpperCase()}`, kind, default: def, doc, example, live: LIVE.has(path) }
 }

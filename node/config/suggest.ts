@@ -37,7 +37,9 @@ export function nearest (word: string, candidates: readonly string[], n = 5): st
     if (l.includes(w) || w.includes(l)) return -1
     return editDistance(w, l)
   }
-  return [...new Set(candidates)].map((c) => ({ c, r: rank(c) })).sort((a, b) => a.r - b.r || a.c.localeCompare(b.c)).slice(0, n).map((x) => x.c)
+  return [...new Set(candidates)].map((c) => ({ c, r: rank(c) })).sort(
+    (a, b) => a.r - b.r || a.c.localeCompare(b.c)
+  ).slice(0, n).map((x) => x.c)
 }
 
 function editDistance (a: string, b: string): number {

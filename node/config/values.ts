@@ -24,7 +24,15 @@ export interface ValueKind<T = unknown> {
 const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1048576, gb: 1e9, gib: 1073741824 }
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  mb: 1e6,
+  mib: 1048576,
+  gb: 1e9,
+  gib: 1073741824
+}
 const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)$/i
 
 /** Seconds in a duration string such as `90s`, `10m`, `1h30m`, `250ms`; undefined if malformed. */
@@ -106,7 +114,16 @@ export function size (opts: { min: number, max?: number }): ValueKind<number> {
 
 /** true or false. */
 export function boolean (): ValueKind<boolean> {
-  const words: Record<string, boolean> = { true: true, false: false, 1: true, 0: false, yes: true, no: false, on: true, off: false }
+  const words: Record<string, boolean> = {
+    true: true,
+    false: false,
+    1: true,
+    0: false,
+    yes: true,
+    no: false,
+    on: true,
+    off: false
+  }
   return {
     expect: 'true or false',
     schema: z.boolean(),
@@ -181,7 +198,10 @@ export function parseHeaderList (s: string): Record<string, string> {
   return out
 }
 
-/** HTTP headers: a TOML table of strings, `{ authorization = "Bearer ..." }`; from env or flags `name=value,name2=value2`. */
+/**
+ * HTTP headers: a TOML table of strings, `{ authorization = "Bearer ..." }`;
+ * from env or flags `name=value,name2=value2`.
+ */
 export function headerMap (): ValueKind<Record<string, string>> {
   return {
     expect: 'a table of header names and string values such as { authorization = "Bearer ..." } (in env or --set: "name=value,name2=value2")',

@@ -79,8 +79,12 @@ export interface BackupContent {
 /** The bytes of a backup file. */
 export function encodeBackup (c: BackupContent): Uint8Array {
   const entries = c.chain.entries(0)
-  const records = [...c.records].map((bytes) => ({ id: sha256Hex(bytes), bytes })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-  const body = canonicalBytes({ chain: entries.map((e) => toB64u(encodeEntry(e))), records: records.map((r) => toB64u(r.bytes)) })
+  const records = [...c.records].map((bytes) => ({ id: sha256Hex(bytes), bytes })).sort(
+    (a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  )
+  const body = canonicalBytes(
+    { chain: entries.map((e) => toB64u(encodeEntry(e))), records: records.map((r) => toB64u(r.bytes)) }
+  )
   const unsigned = {
     format: BACKUP_FORMAT,
     v: BACKUP_VERSION,

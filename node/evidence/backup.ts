@@ -33,7 +33,9 @@ export async function createBackup (rt: NodeRuntime, p: { file: string, since?: 
   const log = rt.store.intent.log
   const held = log.records()
   const chosen = from === null ? held : slice(held, from)
-  const bytes = encodeBackup({ chain, records: chosen.map(({ id }) => log.get(id)!), creator: rt.identity.keyPair, created: now, since: from })
+  const bytes = encodeBackup(
+    { chain, records: chosen.map(({ id }) => log.get(id)!), creator: rt.identity.keyPair, created: now, since: from }
+  )
   const tmp = `${p.file}.${randomBytes(4).toString('hex')}.tmp`
   await writeFile(tmp, bytes, { mode: 0o600, flag: 'wx' })
   try {
@@ -46,12 +48,23 @@ export async function createBackup (rt: NodeRuntime, p: { file: string, since?: 
     await rm(tmp, { force: true })
   }
   await rt.audit('backup-created', { file: p.file, records: chosen.length, since: from, head: chain.head.seq })
-  return { file: p.file, bytes: bytes.length, records: chosen.length, chainHead: chain.head.seq, creator: rt.identity.shortId, team: chain.team, since: from === null ? null : new Date(from).toISOString() }
+  return {
+    file: p.file,
+    bytes: bytes.length,
+    records: chosen.length,
+    chainHead: chain.head.seq,
+    creator: rt.identity.shortId,
+    team: chain.team,
+    since: from === null ? null : new Date(from).toISOString()
+  }
 }
 
 // Records written since `from`, and the blob records that their deltas and snapshots refer to
 // (a slice must let its receiver apply and rewind what it carries).
-function slice (held: Array<{ id: RecordId, record: SignedRecord }>, from: number): Array<{ id: RecordId, record: SignedRecord }> {
+function slice (
+  held: Array<{ id: RecordId, record: SignedRecord }>,
+  from: number
+): Array<{ id: RecordId, record: SignedRecord }> {
   const chosen = held.filter(({ record }) => record.ts >= from)
   const needed = new Set<string>()
   for (const { record } of chosen) {

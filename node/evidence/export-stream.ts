@@ -113,7 +113,17 @@ export class AuditStream {
       throw new ConfigError('[audit.export] enabled = true needs an endpoint (a URL for "otlp", a file path for "jsonl")', { key: 'audit.export.endpoint' })
     }
     // The config has made the paths absolute (a jsonl endpoint, buffer_path).
-    const stream = new AuditStream(rt, cfg.format, target.endpoint, cfg.on_failure, join(cfg.buffer_path, STATE_FILE), init.maxBatch ?? 1000, init.fetch ?? fetch, init, target)
+    const stream = new AuditStream(
+      rt,
+      cfg.format,
+      target.endpoint,
+      cfg.on_failure,
+      join(cfg.buffer_path, STATE_FILE),
+      init.maxBatch ?? 1000,
+      init.fetch ?? fetch,
+      init,
+      target
+    )
     await stream.loadState()
     // Every interval, unless a failure put the next attempt later (backoff, Retry-After).
     stream.timer = setInterval(() => { if (rt.now() >= stream.retryAt) void stream.flush() }, init.intervalMs ?? 1000)
@@ -135,7 +145,15 @@ export class AuditStream {
   }
 
   status (): AuditStreamStatus {
-    return { format: this.format, endpoint: this.endpoint, exported: this.records.size + this.audit.size, pending: this.pending, dropped: this.dropped, lastSuccess: this.lastSuccess, lastError: this.lastError }
+    return {
+      format: this.format,
+      endpoint: this.endpoint,
+      exported: this.records.size + this.audit.size,
+      pending: this.pending,
+      dropped: this.dropped,
+      lastSuccess: this.lastSuccess,
+      lastError: this.lastError
+    }
   }
 
   private async flushOnce (): Promise<void> {
@@ -300,7 +318,10 @@ export function otlpTarget (cfg: { format: string, endpoint: string | null, head
   return { endpoint, headers: { ...fromEnv, ...cfg.headers }, gzip: cfg.compression === 'gzip' }
 }
 
-/** The OTLP/HTTP logs request for `body`: `<endpoint>/v1/logs` (unless it already ends so), JSON, gzipped unless asked not to. */
+/**
+ * The OTLP/HTTP logs request for `body`: `<endpoint>/v1/logs`
+ * (unless it already ends so), JSON, gzipped unless asked not to.
+ */
 export function otlpRequest (target: OtlpTarget, body: Json): { url: string, init: RequestInit } {
   const base = target.endpoint.replace(/\/+$/, '')
   const url = base.endsWith('/v1/logs') ? base : `${base}/v1/logs`

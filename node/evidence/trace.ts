@@ -82,7 +82,13 @@ export function * traceRows (rt: NodeRuntime, filter: RecordFilter): Generator<T
   for (const { id, record } of chosen) yield row(id, record, view, label, rt.chain?.revocation(record.signer))
 }
 
-function row (id: RecordId, record: SignedRecord, view: ReturnType<typeof effectiveView> | null, label: (k: KeyId) => string, rev: KeyRevocation | undefined): TraceRow {
+function row (
+  id: RecordId,
+  record: SignedRecord,
+  view: ReturnType<typeof effectiveView> | null,
+  label: (k: KeyId) => string,
+  rev: KeyRevocation | undefined
+): TraceRow {
   let status: TraceRow['status']
   let reason: string | null = null
   if (view === null) {

@@ -41,7 +41,10 @@ export interface DaemonLogInit {
 export function createDaemonLog (home: string, init: DaemonLogInit): DaemonLog {
   const file = new RotatingFile(daemonLogPath(home), { maxBytes: init.maxBytes, keep: init.keep })
   const echo = init.echo === undefined ? process.stderr : init.echo
-  const streams: Array<{ level: LogLevel, stream: { write: (s: string) => unknown } }> = [{ level: init.level, stream: file }]
+  const streams: Array<{
+    level: LogLevel
+    stream: { write: (s: string) => unknown }
+  }> = [{ level: init.level, stream: file }]
   if (echo !== null) streams.push({ level: 'warn', stream: { write: (line: string) => echo.write(humanLine(line)) } })
   const logger = pino({
     level: init.level,

@@ -52,7 +52,11 @@ export async function readLog (home: string, opts: { level: LogLevel, last: numb
  * across rotations (a new file, or one shorter than what was read), every `intervalMs`, until
  * the returned function is called.
  */
-export function followLog (home: string, opts: { level: LogLevel, intervalMs?: number }, onLine: (line: LogLine) => void): () => void {
+export function followLog (
+  home: string,
+  opts: { level: LogLevel, intervalMs?: number },
+  onLine: (line: LogLine) => void
+): () => void {
   const file = daemonLogPath(home)
   let offset: number | null = null
   let ino: number | null = null

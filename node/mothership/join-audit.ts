@@ -79,7 +79,9 @@ export class JoinAudit {
   private async recordNow (a: JoinAttemptInput): Promise<void> {
     const issued = a.jti !== null && await this.isIssued(a.jti)
     if (a.jti !== null && await this.mayStore(a.jti, issued)) {
-      await this.rt.store.joins.append({ jti: a.jti, ts: a.ts, source: a.source, peer: a.peer, outcome: a.outcome, reason: a.reason })
+      await this.rt.store.joins.append(
+        { jti: a.jti, ts: a.ts, source: a.source, peer: a.peer, outcome: a.outcome, reason: a.reason }
+      )
       this.stored.set(a.jti, (this.stored.get(a.jti) ?? 0) + 1)
       if (!issued) this.unissuedStored = (this.unissuedStored ?? 0) + 1
       if (a.outcome === 'refused') await this.rt.audit('join-refused', { jti: a.jti, source: a.source, peer: a.peer, reason: a.reason })

@@ -63,7 +63,12 @@ export const JOIN_AUDIT_UNISSUED = 1000
 export const JOIN_REQUEST_BYTES = 64 * 1024
 
 /** The defaults of JoinDeskInit (docs/config.md). */
-export const JOIN_DESK_DEFAULTS: JoinDeskInit = { perSource: 60, perToken: 30, auditPerToken: 100, auditUnissued: JOIN_AUDIT_UNISSUED }
+export const JOIN_DESK_DEFAULTS: JoinDeskInit = {
+  perSource: 60,
+  perToken: 30,
+  auditPerToken: 100,
+  auditUnissued: JOIN_AUDIT_UNISSUED
+}
 
 /**
  * The Mothership's side of joins: one request per link, rate-limited per source address and
@@ -163,7 +168,11 @@ async function admit (rt: NodeRuntime, link: Link, token: JoinToken, publicKey: 
   tokenUse(chain, token.jti as Jti, token.reusable)
   // The key admitted must be the one Noise proved on this very link.
   if (keyIdOf(publicKey) !== link.remote) throw new MalformedError('could not read the public key the transport proved for this joiner')
-  const entry = admitEntry(key, chain.head, { pub: toB64u(publicKey), user: token.user, role: token.role, jti: token.jti as Jti, ts: rt.now() })
+  const entry = admitEntry(
+    key,
+    chain.head,
+    { pub: toB64u(publicKey), user: token.user, role: token.role, jti: token.jti as Jti, ts: rt.now() }
+  )
   await rt.appendOwnEntries([entry])
   await rt.audit('admit', { peer: link.remote, user: token.user, role: token.role, jti: token.jti })
   return chain.entries(0)
@@ -183,7 +192,14 @@ export async function requestJoin (host: Host, tokenText: string, timeoutMs = 15
       continue
     }
     const answer = await exchange(link, canonicalBytes({ t: 'join', token: tokenText }), timeoutMs)
-    const msg = parseCanonical(answer) as { t?: string, team?: string, user?: string, role?: string, entries?: string[], peers?: string[] }
+    const msg = parseCanonical(answer) as {
+      t?: string
+      team?: string
+      user?: string
+      role?: string
+      entries?: string[]
+      peers?: string[]
+    }
     if (msg.t !== 'joined' || !Array.isArray(msg.entries)) throw new MalformedError('the Mothership sent an unexpected answer')
     const entries = msg.entries.map((e) => decodeEntry(fromB64u(e)))
     link.close()

@@ -38,7 +38,10 @@ export function requireMothership (rt: NodeRuntime): KeyPair {
 }
 
 /** `aura mothership init`: the signing key, the genesis entry, and this node admitted as admin. */
-export async function mothershipInit (rt: NodeRuntime, opts: { team?: string, user?: string }): Promise<{ team: string, mothershipKeyId: string, head: { seq: number, hash: string } }> {
+export async function mothershipInit (
+  rt: NodeRuntime,
+  opts: { team?: string, user?: string }
+): Promise<{ team: string, mothershipKeyId: string, head: { seq: number, hash: string } }> {
   if (rt.chain !== null) throw new ExistsError(`this node already belongs to team '${rt.chain.team}'`, { team: rt.chain.team })
   const team = opts.team ?? 'team'
   const key = await writeMothershipKey(rt.home)
@@ -54,7 +57,10 @@ export async function mothershipInit (rt: NodeRuntime, opts: { team?: string, us
 }
 
 /** `aura mothership issue-peer USER --role ROLE`: a signed, self-contained join token. */
-export async function issuePeer (rt: NodeRuntime, opts: { user: string, role: string, ttl?: string, reusable?: boolean }) {
+export async function issuePeer (
+  rt: NodeRuntime,
+  opts: { user: string, role: string, ttl?: string, reusable?: boolean }
+) {
   const key = requireMothership(rt)
   const chain = rt.requireChain()
   if (chain.locked) throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? ''}): no tokens are issued`, { hint: 'run `aura mothership unlock` when the incident allows' })
@@ -64,15 +70,46 @@ export async function issuePeer (rt: NodeRuntime, opts: { user: string, role: st
   const now = rt.now()
   const jti = makeJti(now, randomBytes(10))
   const addrs = await knownAddresses(rt)
-  const token = issueToken({ jti, team: chain.team, user: opts.user, role: opts.role, expiresAt: now + ttl * 1000, reusable: opts.reusable === true, addrs: addrs.slice(0, 16) }, key)
-  const issued: IssuedToken = { jti, team: chain.team, user: opts.user, role: opts.role, issuedAt: now, expiresAt: now + ttl * 1000, reusable: opts.reusable === true, mothershipKeyId: keyIdOf(key.publicKey) }
+  const token = issueToken(
+    {
+      jti,
+      team: chain.team,
+      user: opts.user,
+      role: opts.role,
+      expiresAt: now + ttl * 1000,
+      reusable: opts.reusable === true,
+      addrs: addrs.slice(0, 16)
+    },
+    key
+  )
+  const issued: IssuedToken = {
+    jti,
+    team: chain.team,
+    user: opts.user,
+    role: opts.role,
+    issuedAt: now,
+    expiresAt: now + ttl * 1000,
+    reusable: opts.reusable === true,
+    mothershipKeyId: keyIdOf(key.publicKey)
+  }
   await tokenBook(rt.store.kv).put(issued)
   await rt.audit('token-issued', { jti, user: opts.user, role: opts.role, expiresAt: issued.expiresAt, reusable: issued.reusable })
-  const existing = chain.peers().filter((p) => p.name === opts.user && chain.revocation(p.key) === undefined).map((p) => shortId(p.key))
+  const existing = chain.peers().filter(
+    (p) => p.name === opts.user && chain.revocation(p.key) === undefined
+  ).map((p) => shortId(p.key))
   const notes: string[] = []
   if (addrs.length === 0) notes.push('no listen address is known yet: start the Mothership node (`aura node start`) and issue again, or the joiner cannot reach it')
   if (existing.length > 0) notes.push(`${opts.user} already has ${existing.join(', ')}: this token issues a NEW identity; revoke the old key separately (aura mothership revoke-peer ${existing[0]} --reason ...)`)
-  return { token, jti, user: opts.user, role: opts.role, expiresAt: new Date(issued.expiresAt).toISOString(), reusable: issued.reusable, addrs, notes }
+  return {
+    token,
+    jti,
+    user: opts.user,
+    role: opts.role,
+    expiresAt: new Date(issued.expiresAt).toISOString(),
+    reusable: issued.reusable,
+    addrs,
+    notes
+  }
 }
 
 /** The peer a typed id names among the chain's peers. */
@@ -113,7 +150,12 @@ export function cutFor (rt: CutSource, key: KeyId): { seq: number, hash: RecordI
 
 // Whether `id` and its ancestors are all held, unequivocal, with falling seqs, down to a first
 // record (prev null). Memoised in `good`; iterative, each record visited once overall.
-function legitimateAncestry (id: RecordId, mine: Map<RecordId, { seq: number, prev: RecordId | null }>, perSeq: Map<number, number>, good: Map<RecordId, boolean>): boolean {
+function legitimateAncestry (
+  id: RecordId,
+  mine: Map<RecordId, { seq: number, prev: RecordId | null }>,
+  perSeq: Map<number, number>,
+  good: Map<RecordId, boolean>
+): boolean {
   const path: RecordId[] = []
   let verdict: boolean | undefined
   for (let at: RecordId | null = id; verdict === undefined;) {
@@ -174,7 +216,12 @@ export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, re
   }
   await rt.appendOwnEntries(entries)
   await rt.audit('revoke-agents', { role, reason: opts.reason, count: targets.length, agents: targets.map((m) => m.key) })
-  return { role, revoked: targets.map((m) => shortId(m.key, m.name)), reason: opts.reason, entries: entries.map((e) => e.seq) }
+  return {
+    role,
+    revoked: targets.map((m) => shortId(m.key, m.name)),
+    reason: opts.reason,
+    entries: entries.map((e) => e.seq)
+  }
 }
 
 /** `aura mothership revoke-token JTI --reason TEXT`. */
@@ -266,7 +313,9 @@ export function listPeers (rt: NodeRuntime) {
       jti: p.jti,
       status: rev === undefined ? 'active' : 'revoked',
       revokedReason: rev?.reason ?? null,
-      lastReceiptAt: p.key === rt.key ? new Date(rt.now()).toISOString() : r === undefined ? null : new Date(r).toISOString()
+      lastReceiptAt: p.key === rt.key
+        ? new Date(rt.now()).toISOString()
+        : r === undefined ? null : new Date(r).toISOString()
     }
   })
 }
@@ -297,13 +346,26 @@ export async function listTokens (rt: NodeRuntime, opts: { active?: boolean }) {
         : now >= t.expiresAt
           ? 'expired'
           : !t.reusable && usedBy.length > 0 ? 'used' : 'active'
-    return { jti: t.jti, user: t.user, role: t.role, issuedAt: new Date(t.issuedAt).toISOString(), expiresAt: new Date(t.expiresAt).toISOString(), reusable: t.reusable, usedBy, status: state, revokedReason: revoked?.reason ?? null }
+    return {
+      jti: t.jti,
+      user: t.user,
+      role: t.role,
+      issuedAt: new Date(t.issuedAt).toISOString(),
+      expiresAt: new Date(t.expiresAt).toISOString(),
+      reusable: t.reusable,
+      usedBy,
+      status: state,
+      revokedReason: revoked?.reason ?? null
+    }
   })
   rows.sort((a, b) => (a.issuedAt < b.issuedAt ? 1 : -1))
   return opts.active === true ? rows.filter((r) => r.status === 'active') : rows
 }
 
-/** `aura mothership audit-token JTI`: every join attempt with the token, refused ones too (past the stored bound, as counts). */
+/**
+ * `aura mothership audit-token JTI`: every join attempt with the
+ * token, refused ones too (past the stored bound, as counts).
+ */
 export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
   requireMothership(rt)
   const chain = rt.requireChain()
@@ -324,7 +386,9 @@ export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
     user: issued?.user ?? null,
     role: issued?.role ?? null,
     revoked: revoked === undefined ? null : { reason: revoked.reason, entry: revoked.seq },
-    boundTo: chain.admissionsByJti(jti).map((k) => ({ peer: shortId(k), key: k, revoked: chain.revocation(k) !== undefined })),
+    boundTo: chain.admissionsByJti(jti).map(
+      (k) => ({ peer: shortId(k), key: k, revoked: chain.revocation(k) !== undefined })
+    ),
     attempts: attempts.map((a) => ({
       ts: new Date(a.ts).toISOString(),
       source: a.source,
@@ -336,6 +400,12 @@ export async function auditToken (rt: NodeRuntime, opts: { jti: string }) {
     // Attempts past `[mothership] join_audit_per_token`: counted, by outcome and source, not stored one by one.
     summarised: summarised === null
       ? null
-      : { count: summarised.count, first: new Date(summarised.first).toISOString(), last: new Date(summarised.last).toISOString(), outcomes: summarised.outcomes, sources: summarised.sources }
+      : {
+          count: summarised.count,
+          first: new Date(summarised.first).toISOString(),
+          last: new Date(summarised.last).toISOString(),
+          outcomes: summarised.outcomes,
+          sources: summarised.sources
+        }
   }
 }

@@ -39,7 +39,9 @@ export class RateLimiter {
     const now = this.now()
     const held = this.buckets.get(key)
     const elapsed = held === undefined ? 0 : Math.max(0, now - held.at)
-    const tokens = held === undefined ? this.perMinute : Math.min(this.perMinute, held.tokens + elapsed * this.perMinute / MINUTE_MS)
+    const tokens = held === undefined
+      ? this.perMinute
+      : Math.min(this.perMinute, held.tokens + elapsed * this.perMinute / MINUTE_MS)
     // Re-inserted, so the map's order is least recently used first.
     this.buckets.delete(key)
     const allowed = tokens >= 1

@@ -36,7 +36,11 @@ export function tokenBook (kv: KV) {
     },
     async list (): Promise<IssuedToken[]> {
       const out: IssuedToken[] = []
-      for await (const [, v] of kv.iterator({ prefix: layout.tokensPrefix })) out.push(parseCanonical(v) as unknown as IssuedToken)
+      for await (const [, v] of kv.iterator({ prefix: layout.tokensPrefix })) {
+        out.push(
+          parseCanonical(v) as unknown as IssuedToken
+        )
+      }
       return out
     }
   }

@@ -23,7 +23,9 @@ export class ChainStore {
   /** Reads the stored head position. */
   static async open (kv: KV, queue: WriteQueue): Promise<ChainStore> {
     let length = 0
-    for await (const [key] of kv.iterator({ prefix: layout.chainPrefix, reverse: true, limit: 1 })) length = parseTrailingNumber(key) + 1
+    for await (const [key] of kv.iterator(
+      { prefix: layout.chainPrefix, reverse: true, limit: 1 }
+    )) length = parseTrailingNumber(key) + 1
     return new ChainStore(kv, queue, length)
   }
 

@@ -7,7 +7,9 @@
  * @example
  * await store.audit.append({ ts: clock.now(), type: 'revoke', peer: 'peer-5f3a' })
  * await store.audit.list({ from: dayStart, to: dayEnd })
- * await store.joins.append({ jti, ts, source: '10.0.0.7:4100', peer: null, outcome: 'refused', reason: 'E_TOKEN_EXPIRED' })
+ * await store.joins.append({
+ *   jti, ts, source: '10.0.0.7:4100', peer: null, outcome: 'refused', reason: 'E_TOKEN_EXPIRED'
+ * })
  */
 import { canonicalBytes, parseCanonical, type Json } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
@@ -109,7 +111,9 @@ export class JoinStore {
   /** Attempts on one token (oldest first), or on every token (by token, then time). */
   async list (jti?: Jti): Promise<JoinAttempt[]> {
     const out: JoinAttempt[] = []
-    for await (const [, value] of this.kv.iterator({ prefix: jti === undefined ? layout.joinsPrefix : layout.joinsOf(jti) })) {
+    for await (const [, value] of this.kv.iterator(
+      { prefix: jti === undefined ? layout.joinsPrefix : layout.joinsOf(jti) }
+    )) {
       out.push(parseCanonical(value) as unknown as JoinAttempt)
     }
     return out

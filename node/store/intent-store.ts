@@ -170,7 +170,10 @@ export class IntentStore {
       const chunk = this.needsBase || received !== undefined ? EMPTY : this.log.saveIncremental()
       const maxTail = Math.max(this.policy.maxBytes, this.policy.tailRatio * this.baseBytes)
       const full = this.chunks.length + 1 > this.policy.maxChunks || this.chunkBytes + chunk.length > maxTail
-      const compact = this.needsBase || received !== undefined || (force && (this.chunks.length > 0 || chunk.length > 0)) || (chunk.length > 0 && full)
+      const compact = this.needsBase ||
+        received !== undefined ||
+        (force && (this.chunks.length > 0 || chunk.length > 0)) ||
+        (chunk.length > 0 && full)
       // Records merged from outside the document since (a backup import) are stored apart too.
       const orphans = this.log.orphaned().filter((id) => !this.storedOrphans.has(id))
       if (!compact && chunk.length === 0 && extra.length === 0 && orphans.length === 0) return

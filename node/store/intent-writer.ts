@@ -75,7 +75,12 @@ export class IntentWriter {
   // Seqs up to here may have been signed by an earlier run (the mark found on open).
   private readonly floor: number
 
-  private constructor (private readonly c: IntentWriterComponents, private readonly host: string, init: IntentWriterInit, private current: SignerHead | undefined) {
+  private constructor (
+    private readonly c: IntentWriterComponents,
+    private readonly host: string,
+    init: IntentWriterInit,
+    private current: SignerHead | undefined
+  ) {
     this.signer = keyIdOf(c.key.publicKey)
     this.maxBatch = init.maxBatch ?? 1024
     this.block = init.reserveBlock ?? 1024

@@ -12,16 +12,19 @@
  * | `forks/<seq>/<hash>`                  | a second, validly signed entry for `seq` (fork evidence) |
  * | `doc/base`                            | `IntentLog.save()`: the whole log, uncompressed |
  * | `doc/inc/<n>`                         | `saveIncremental()` chunk n, newer than the base |
- * | `doc/orphan/<id>`                     | canonical bytes of a record no signed change carries (an older store's unsigned changes; docs/architecture.md) |
+ * | `doc/orphan/<id>`                     | canonical bytes of a record no signed change carries (see below) |
  * | `rec/<signer>/<seq>/<id>`             | empty: index of records by signer and seq        |
  * | `audit/<ts>/<n>`                      | canonical JSON audit event                       |
  * | `peers/<keyId>`                       | canonical JSON `{addrs, seen}`                   |
  * | `joins/<jti>/<ts>/<n>`                | canonical JSON join attempt                      |
  * | `tokens/<jti>`                        | canonical JSON: a join token the Mothership issued |
- * | `joinsum/<jti>`, `joinsum/unissued`   | canonical JSON: join attempts counted, not stored one by one (node/mothership/join-audit.ts) |
+ * | `joinsum/<jti>`, `joinsum/unissued`   | canonical JSON: join attempts counted, not stored one by one (see below) |
  * | `ws/baseline`                         | canonical JSON: the workspace's last recorded state |
  * | `ws/done/<id>`                        | canonical JSON: what applying record `id`'s delta here did |
  * | `ws/conflict/<id>`                    | canonical JSON: the conflicts record `id` left here |
+ *
+ * `doc/orphan/` holds an older store's unsigned changes (docs/architecture.md); `joinsum/` is
+ * written by node/mothership/join-audit.ts.
  *
  * @example
  * layout.chain(7)            // 'chain/0000000000000007'

@@ -158,7 +158,8 @@ async function droppedOnRecovery (dir: string): Promise<string[]> {
 }
 
 function isLocked (err: unknown): boolean {
-  for (let e = err as { code?: unknown, cause?: unknown } | undefined; e !== undefined && e !== null; e = e.cause as typeof e) {
+  type Wrapped = { code?: unknown, cause?: unknown } | undefined
+  for (let e = err as Wrapped; e !== undefined && e !== null; e = e.cause as typeof e) {
     if (e.code === 'LEVEL_LOCKED') return true
   }
   return false

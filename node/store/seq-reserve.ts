@@ -106,7 +106,7 @@ function parseMark (text: string, file: string): number {
   if (typeof reserved !== 'number' || !Number.isSafeInteger(reserved) || reserved < 0) {
     throw new StoreCorruptError(`the seq high-water mark ${file} is damaged`, {
       path: file,
-      hint: `write {"v":1,"reserved":N} into it, N at least the highest seq of this key any peer holds (\`aura trace --json\` on a peer), or restore it from a backup; see docs/storage.md`
+      hint: 'write {"v":1,"reserved":N} into it, N at least the highest seq of this key any peer holds (`aura trace --json` on a peer), or restore it from a backup; see docs/storage.md'
     })
   }
   return reserved

@@ -21,7 +21,8 @@ export function storeCorrupt (dir: string, cause: unknown): AuraError {
 
 /** Whether an error (or any error it wraps) is LevelDB reporting damage, or already E_STORE_CORRUPT. */
 export function isCorruption (err: unknown): boolean {
-  for (let e = err as { code?: unknown, cause?: unknown } | undefined; e !== undefined && e !== null; e = e.cause as typeof e) {
+  type Wrapped = { code?: unknown, cause?: unknown } | undefined
+  for (let e = err as Wrapped; e !== undefined && e !== null; e = e.cause as typeof e) {
     if (e.code === 'LEVEL_CORRUPTION' || e.code === 'E_STORE_CORRUPT') return true
   }
   return false

@@ -27,7 +27,7 @@ import { decodeEntryShared, encodeEntry, type ChainEntry } from '../../crdt/auth
 import type { IntentLog, RecordRefusal, SyncState } from '../../crdt/intent-log.js'
 import { decodeBeacon, holdsBeaconHead, isStaleAt, verifyBeacon, vouchedTime, type Beacon } from '../../crdt/beacon.js'
 import { bytesEqual, fromB64u, toB64u } from '../../crdt/canonical.js'
-import { AuraError, LockdownError, NotAdmittedError, QuotaError, RevokedError, StaleError, toAuraError } from '../../crdt/errors.js'
+import { AuraError, NotAdmittedError, QuotaError, RevokedError, toAuraError } from '../../crdt/errors.js'
 import type { KeyId, RecordId } from '../../crdt/ids.js'
 import { shortId } from '../../crdt/ids.js'
 import { recordSize, type SignedRecord } from '../../crdt/record.js'
@@ -107,7 +107,9 @@ const KEPT_SYNC_STATES = 4096
 /** Most (peer, direction, code) rows of refused changes kept; the oldest goes first. */
 const REFUSED_ROWS_MAX = 256
 
-/** Refusals of intent data that are answered with `refused` (the link stays; both sides start that peer's sync afresh). */
+/**
+ * Refusals of intent data that are answered with `refused` (the link stays; both sides start that peer's sync afresh).
+ */
 const RESYNC_CODES = new Set(['E_MISSING_DEPS', 'E_FORK'])
 
 /** What the engine reports to the node. All optional. */
@@ -233,7 +235,15 @@ export class SyncEngine {
 
   constructor (components: SyncComponents, init: SyncInit, events: SyncEvents = {}) {
     this.c = components
-    this.init = { maxStalenessMs: null, maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS, maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, keepaliveMs: null, maxFutureMs: null, ...init }
+    this.init = {
+      maxStalenessMs: null,
+      maxClockSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,
+      maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      maxBufferedMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      keepaliveMs: null,
+      maxFutureMs: null,
+      ...init
+    }
     this.events = events
     for (const key of components.chain.revokedMembers()) this.knownRevoked.add(key)
     this.scannedSeq = components.chain.head.seq
@@ -561,7 +571,9 @@ export class SyncEngine {
     }
     if (this.c.chain.head.seq > before) this.afterChainGrew(before + 1, s)
     if (!s.trusted) {
-      if (this.sessions.has(s) && this.c.chain.member(s.link.remote) !== undefined && this.c.chain.revocation(s.link.remote) === undefined) {
+      if (this.sessions.has(s) &&
+        this.c.chain.member(s.link.remote) !== undefined &&
+        this.c.chain.revocation(s.link.remote) === undefined) {
         s.trusted = true
         s.link.admit?.()
         this.startTrusted(s)
@@ -787,7 +799,11 @@ export class SyncEngine {
     const decoded = decodeBeacon(bytes)
     if (this.beaconTs !== null && decoded.ts <= this.beaconTs) return null
     const b = Object.freeze(verifyBeacon(decoded, this.c.chain.mothershipKey))
-    if (verifiedBeacons.size >= VERIFIED_BEACONS_MAX) verifiedBeacons.delete(verifiedBeacons.keys().next().value as string)
+    if (verifiedBeacons.size >= VERIFIED_BEACONS_MAX) {
+      verifiedBeacons.delete(
+        verifiedBeacons.keys().next().value as string
+      )
+    }
     verifiedBeacons.set(key, b)
     return b
   }
@@ -861,7 +877,11 @@ export class SyncEngine {
     // Engines of one process (a simulated team) mostly hold the same head and beacon.
     const shared = t === 'hello' ? lastHello : lastHeads
     let next: FrameMemo
-    if (shared !== null && shared.team === team && shared.seq === head.seq && shared.hash === head.hash && shared.beacon === beacon) {
+    if (shared !== null &&
+      shared.team === team &&
+      shared.seq === head.seq &&
+      shared.hash === head.hash &&
+      shared.beacon === beacon) {
       next = shared
     } else {
       const frame = encodeMessage(t === 'hello' ? { t, v: PROTOCOL_VERSION, team, head, beacon } : { t, head, beacon })

@@ -94,4 +94,3 @@ export function memoryLinkPair (aKey: KeyId, bKey: KeyId, init: MemoryLinkInit =
   b.peer = a
   return [a, b]
 }
-

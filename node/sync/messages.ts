@@ -148,7 +148,6 @@ export function decodeMessage (frame: Uint8Array): SyncMessage {
   return msg
 }
 
-
 function decodeControl (frame: Uint8Array): SyncMessage {
   const value = parseCanonical(frame.subarray(1))
   // The most frequent message (anti-entropy heads, every round on every link), checked by hand;

@@ -44,14 +44,24 @@ export interface WorkspaceSummary {
 export const MAX_UNAPPLIED = 64
 
 /** The summary of a set of records under an authority head (with the workspace's backlog, if any). */
-export function receiptSummary (records: Iterable<{ record: SignedRecord }>, auth: { seq: number, hash: string }, ws?: WorkspaceSummary | null): ReceiptSummary {
+export function receiptSummary (
+  records: Iterable<{ record: SignedRecord }>,
+  auth: { seq: number, hash: string },
+  ws?: WorkspaceSummary | null
+): ReceiptSummary {
   const heads: Record<string, number> = {}
   for (const { record } of records) {
     if (record.kind === 'receipt') continue
     if ((heads[record.signer] ?? 0) < record.seq) heads[record.signer] = record.seq
   }
   const summary: ReceiptSummary = { auth: { seq: auth.seq, hash: auth.hash }, heads: sortKeys(heads) }
-  if (ws != null) summary.ws = { apply: ws.apply, unapplied: [...ws.unapplied].sort().slice(0, MAX_UNAPPLIED), more: ws.more + Math.max(0, ws.unapplied.length - MAX_UNAPPLIED) }
+  if (ws != null) {
+    summary.ws = {
+      apply: ws.apply,
+      unapplied: [...ws.unapplied].sort().slice(0, MAX_UNAPPLIED),
+      more: ws.more + Math.max(0, ws.unapplied.length - MAX_UNAPPLIED)
+    }
+  }
   return summary
 }
 
@@ -62,7 +72,9 @@ export function sameSummary (a: ReceiptSummary | null, b: ReceiptSummary): boole
 
 /** The summary as the JSON stored in a receipt record. */
 export function summaryJson (s: ReceiptSummary): Json {
-  return s.ws === undefined ? { auth: s.auth, heads: s.heads } : { auth: s.auth, heads: s.heads, ws: { apply: s.ws.apply, unapplied: s.ws.unapplied, more: s.ws.more } }
+  return s.ws === undefined
+    ? { auth: s.auth, heads: s.heads }
+    : { auth: s.auth, heads: s.heads, ws: { apply: s.ws.apply, unapplied: s.ws.unapplied, more: s.ws.more } }
 }
 
 /** One admitted peer's line in `aura sync status`. */
@@ -108,7 +120,8 @@ export function syncStatus (input: {
     const summary = parseSummary(record.data)
     if (summary === null) continue
     const prev = latest.get(record.signer)
-    if (prev === undefined || prev.seq < record.seq) latest.set(record.signer, { seq: record.seq, ts: record.ts, summary })
+    if (prev === undefined ||
+      prev.seq < record.seq) latest.set(record.signer, { seq: record.seq, ts: record.ts, summary })
   }
   const intent = input.intent ?? null
   const peers: PeerSyncState[] = []
@@ -152,12 +165,22 @@ export function syncStatus (input: {
     const list = missing.map((p) => `${p.peer} (${p.lastReceiptAt === null ? 'never seen' : `last seen ${ago(input.self.now - Date.parse(p.lastReceiptAt))}`})`)
     verdict = `${missing.length} of ${active.length} have not received ${what}: ${list.join(', ')}`
   }
-  return { intent: intent?.id ?? null, peers, verdict, missing: missing.map((p) => p.peer), unapplied: unapplied.map((p) => p.peer) }
+  return {
+    intent: intent?.id ?? null,
+    peers,
+    verdict,
+    missing: missing.map((p) => p.peer),
+    unapplied: unapplied.map((p) => p.peer)
+  }
 }
 
 // Whether a peer's workspace has the intent's change: its own records are; a record without a
 // code delta has nothing to apply; otherwise only a receipt with a workspace backlog can say.
-function appliedBy (peer: KeyId, summary: ReceiptSummary, intent: { id: RecordId, record: SignedRecord }): boolean | null {
+function appliedBy (
+  peer: KeyId,
+  summary: ReceiptSummary,
+  intent: { id: RecordId, record: SignedRecord }
+): boolean | null {
   const entries = (intent.record.delta as { entries?: unknown } | null)?.entries
   if (!Array.isArray(entries) || entries.length === 0) return null
   if (intent.record.signer === peer) return true

@@ -41,5 +41,5 @@ export function actionCli (name: ActionName, params: Record<string, string>): st
 }
 
 function shellQuote (s: string): string {
-  return /^[A-Za-z0-9_./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+  return /^[A-Za-z0-9_./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
 }

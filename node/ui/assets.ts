@@ -36,6 +36,11 @@ export function staticDir (): string {
 export async function loadAssets (): Promise<Map<string, Asset>> {
   const dir = staticDir()
   const out = new Map<string, Asset>()
-  for (const [url, type] of Object.entries(FILES)) out.set(url, { type, body: await readFile(path.join(dir, url.slice(1))) })
+  for (const [url, type] of Object.entries(FILES)) {
+    out.set(
+      url,
+      { type, body: await readFile(path.join(dir, url.slice(1))) }
+    )
+  }
   return out
 }

@@ -83,7 +83,11 @@ class UiServerImpl implements UiServer {
   private pushing = false
   private nextBuild = 0
 
-  constructor (private readonly init: UiServerInit, private readonly server: Server, private readonly assets: Map<string, Asset>) {
+  constructor (
+    private readonly init: UiServerInit,
+    private readonly server: Server,
+    private readonly assets: Map<string, Asset>
+  ) {
     this.port = (server.address() as AddressInfo).port
     this.actions = init.actions
     server.on('request', (req, res) => { void this.handle(req, res).catch((err) => this.fail(res, toAuraError(err))) })
@@ -166,7 +170,11 @@ class UiServerImpl implements UiServer {
   }
 
   private async state (): Promise<unknown> {
-    return await incidentState(this.init.rt, this.init.run, { actions: this.actions && this.init.rt.mothershipKey !== null })
+    return await incidentState(
+      this.init.rt,
+      this.init.run,
+      { actions: this.actions && this.init.rt.mothershipKey !== null }
+    )
   }
 
   private events (res: ServerResponse): void {

@@ -8,7 +8,6 @@
  * const s = await incidentState(rt, run, { actions: false })
  * s.front[0].peers   // [{ peer: 'peer-5f3a', confirmedAt: 1733541000123, ... }]
  */
-import type { Json } from '../../crdt/canonical.js'
 import type { ChainEntry } from '../../crdt/chain-entry.js'
 import { shortId, type KeyId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
@@ -50,7 +49,11 @@ export interface FrontEntry {
 }
 
 /** The page's whole state, pushed on every change of the chain or the records. */
-export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: { actions: boolean }): Promise<Record<string, unknown>> {
+export async function incidentState (
+  rt: NodeRuntime,
+  run: RunOperation,
+  opts: { actions: boolean }
+): Promise<Record<string, unknown>> {
   const status = await run('status', {})
   if (rt.chain === null) return { at: rt.now(), status, team: [], front: [], tokens: null, actions: false }
   const [members, sync, book] = await Promise.all([run('agent-list', { filter: 'kind=all' }), run('sync-status', {}), run('peer-list', {})])
@@ -72,10 +75,20 @@ export async function incidentState (rt: NodeRuntime, run: RunOperation, opts: {
       lastSeen: m.kind === 'agent' ? null : lastSeen(m.key === rt.key || links.has(m.key) ? rt.now() : null, seen.get(m.key) ?? null, s?.lastReceiptAt == null ? null : Date.parse(s.lastReceiptAt))
     }
   })
-  return { at: rt.now(), status, team, front: revocationFront(rt), verdict: sync.verdict, tokens, actions: opts.actions, mothership }
+  return {
+    at: rt.now(),
+    status,
+    team,
+    front: revocationFront(rt),
+    verdict: sync.verdict,
+    tokens,
+    actions: opts.actions,
+    mothership
+  }
 }
 
-// Connected now, else the newest of: this node reaching it directly, and its newest receipt (which may have come through others).
+// Connected now, else the newest of: this node reaching it directly,
+// and its newest receipt (which may have come through others).
 function lastSeen (now: number | null, dialled: string | null, receipt: number | null): string | null {
   const t = Math.max(now ?? -1, dialled === null ? -1 : Date.parse(dialled), receipt ?? -1)
   return t < 0 ? null : new Date(t).toISOString()
@@ -89,7 +102,9 @@ export function revocationFront (rt: NodeRuntime): FrontEntry[] {
   const receipts = receiptsBySigner(rt.store.intent.log.records())
   return entries.map((e) => {
     const subjects = subjectKeys(e)
-    const peers: FrontPeer[] = chain.peers().filter((p) => subjects.has(p.key) || chain.revocation(p.key) === undefined).map((p) => {
+    const peers: FrontPeer[] = chain.peers().filter(
+      (p) => subjects.has(p.key) || chain.revocation(p.key) === undefined
+    ).map((p) => {
       const mine = receipts.get(p.key) ?? []
       const first = mine.find((r) => r.authSeq >= e.seq)
       const last = mine[mine.length - 1]
@@ -110,7 +125,9 @@ export function revocationFront (rt: NodeRuntime): FrontEntry[] {
 }
 
 // Each signer's receipts, oldest first (a signer's seq orders them), with the authority seq each holds.
-function receiptsBySigner (records: Iterable<{ record: SignedRecord }>): Map<string, Array<{ seq: number, ts: number, authSeq: number }>> {
+function receiptsBySigner (
+  records: Iterable<{ record: SignedRecord }>
+): Map<string, Array<{ seq: number, ts: number, authSeq: number }>> {
   const out = new Map<string, Array<{ seq: number, ts: number, authSeq: number }>>()
   for (const { record } of records) {
     if (record.kind !== 'receipt') continue
@@ -124,7 +141,6 @@ function receiptsBySigner (records: Iterable<{ record: SignedRecord }>): Map<str
   return out
 }
 
-
 function subjectKeys (e: ChainEntry): Set<string> {
   if (e.kind !== 'revoke') return new Set()
   const s = (e.body as { subject: { type: string, key?: string, cuts?: Record<string, unknown> } }).subject
@@ -134,7 +150,9 @@ function subjectKeys (e: ChainEntry): Set<string> {
 
 function describeSubject (rt: NodeRuntime, e: ChainEntry): string {
   if (e.kind !== 'revoke') return e.kind === 'lockdown' ? 'the whole team (lockdown)' : 'the whole team (lockdown ended)'
-  const s = (e.body as { subject: { type: string, key?: string, jti?: string, role?: string, cuts?: Record<string, unknown> } }).subject
+  const s = (e.body as {
+    subject: { type: string, key?: string, jti?: string, role?: string, cuts?: Record<string, unknown> }
+  }).subject
   if (s.type === 'token') return `token ${s.jti ?? ''}`
   if (s.type === 'role') return `role ${s.role ?? ''} (${Object.keys(s.cuts ?? {}).length} keys)`
   const m = rt.chain?.member(s.key as KeyId)
@@ -143,7 +161,10 @@ function describeSubject (rt: NodeRuntime, e: ChainEntry): string {
 }
 
 /** An identity's records (trace, quarantined ones with their reason) and zone claims. */
-export async function identityEvidence (run: RunOperation, p: { id: string, since?: string }): Promise<Record<string, unknown>> {
+export async function identityEvidence (
+  run: RunOperation,
+  p: { id: string, since?: string }
+): Promise<Record<string, unknown>> {
   const since = p.since === undefined || p.since === '' ? undefined : p.since
   const [records, zones] = await Promise.all([
     run('trace', { actor: p.id, ...(since === undefined ? {} : { since }) }),
@@ -164,7 +185,10 @@ export async function intentEvidence (run: RunOperation, id: string): Promise<un
 }
 
 /** pr-review --security, each flag with the `aura rewind` line that undoes it, and the rewinds already made. */
-export async function reviewEvidence (run: RunOperation, p: { since?: string, cwd?: string }): Promise<Record<string, unknown>> {
+export async function reviewEvidence (
+  run: RunOperation,
+  p: { since?: string, cwd?: string }
+): Promise<Record<string, unknown>> {
   const since = p.since === undefined || p.since === '' ? '30d' : p.since
   const review = await run('pr-review', { since, security: true, ...(p.cwd === undefined ? {} : { cwd: p.cwd }) })
   const flags = (review.flags as Flag[]).map((f) => ({ ...f, rewind: rewindCommand(f) }))

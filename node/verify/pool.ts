@@ -48,7 +48,10 @@ export class SignaturePool {
   static start (init: SignaturePoolInit = {}): SignaturePool {
     const count = init.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1))
     const sodium = createRequire(import.meta.url).resolve('sodium-native')
-    const workers = Array.from({ length: count }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { sodium } }))
+    const workers = Array.from(
+      { length: count },
+      () => new Worker(WORKER_SOURCE, { eval: true, workerData: { sodium } })
+    )
     const pool = new SignaturePool(workers, init)
     for (const w of workers) {
       w.unref()

@@ -24,8 +24,15 @@ export interface Acting {
   label: string
 }
 
-/** Resolves `params.agent` / `params.actor`; for an agent, whether it may sign a `kind` record (E_REVOKED, E_CAPABILITY, E_QUOTA). */
-export async function actingAs (rt: NodeRuntime, p: { agent?: unknown, actor?: unknown }, kind: RecordKind): Promise<Acting> {
+/**
+ * Resolves `params.agent` / `params.actor`; for an agent, whether
+ * it may sign a `kind` record (E_REVOKED, E_CAPABILITY, E_QUOTA).
+ */
+export async function actingAs (
+  rt: NodeRuntime,
+  p: { agent?: unknown, actor?: unknown },
+  kind: RecordKind
+): Promise<Acting> {
   if (typeof p.agent === 'string') {
     const agent = resolveAgent(rt, p.agent)
     await enforceAgentWrite(rt, agent, kind)

@@ -43,12 +43,18 @@ export async function pendingRecords (rt: NodeRuntime, items: LogItem[] = readLo
 
 /** The entries of a delta that a stored conflict names (by unit, change and expected hash). */
 function conflicted (delta: CodeDelta, conflicts: StoredConflict[]): CodeDelta {
-  const hit = (e: DeltaEntry): boolean => conflicts.some((c) => c.change === e.change && c.expected === e.beforeHash && (c.name === e.name || c.name === e.fromName))
+  const hit = (e: DeltaEntry): boolean => conflicts.some(
+    (c) => c.change === e.change && c.expected === e.beforeHash && (c.name === e.name || c.name === e.fromName)
+  )
   return { v: 1, entries: delta.entries.filter(hit) }
 }
 
 /** Applies pending deltas (and, with `retry`, what conflicted before) to the workspace at `root`. */
-export async function applyPending (rt: NodeRuntime, root: string, opts: { dryRun?: boolean, retry?: boolean } = {}): Promise<ApplyRun> {
+export async function applyPending (
+  rt: NodeRuntime,
+  root: string,
+  opts: { dryRun?: boolean, retry?: boolean } = {}
+): Promise<ApplyRun> {
   const ws = workspaceOf(rt)
   const dryRun = opts.dryRun === true
   return await ws.exclusive(async () => {
@@ -58,7 +64,9 @@ export async function applyPending (rt: NodeRuntime, root: string, opts: { dryRu
     const work: Array<{ item: LogItem, delta: CodeDelta | null }> = []
     for (const item of items) {
       if (pending.includes(item)) work.push({ item, delta: item.delta })
-      else if (stored.has(item.id) && item.delta !== null && item.quarantined === null) work.push({ item, delta: conflicted(item.delta, stored.get(item.id)!) })
+      else if (stored.has(item.id) &&
+        item.delta !== null &&
+        item.quarantined === null) work.push({ item, delta: conflicted(item.delta, stored.get(item.id)!) })
     }
     const label = labeller(rt)
     const records: AppliedRecord[] = []
@@ -66,7 +74,16 @@ export async function applyPending (rt: NodeRuntime, root: string, opts: { dryRu
     for (const { item, delta } of work) {
       const ts = rt.now()
       const signer = shortId(item.record.signer, label(item.record.signer))
-      const out: AppliedRecord = { record: item.id, signer, actor: item.record.actor, text: item.record.text, applied: 0, already: 0, conflicts: [], files: [] }
+      const out: AppliedRecord = {
+        record: item.id,
+        signer,
+        actor: item.record.actor,
+        text: item.record.text,
+        applied: 0,
+        already: 0,
+        conflicts: [],
+        files: []
+      }
       if (delta === null) {
         out.conflicts.push({ recordId: item.id, path: '', name: '', change: 'modified', expected: null, actual: null, reason: 'malformed', message: item.deltaError ?? 'not a code delta', signer, actor: item.record.actor, ts })
       } else {
@@ -75,18 +92,23 @@ export async function applyPending (rt: NodeRuntime, root: string, opts: { dryRu
         out.already = r.already.length
         out.conflicts = r.conflicts.map((c) => ({ ...c, signer, actor: item.record.actor, ts }))
         out.files = r.files.map(({ path, diff }) => ({ path, diff }))
-        if (!dryRun && base !== null) base = { ...base, state: advanceState(base.state, [...r.applied, ...r.already]), ts }
+        if (!dryRun &&
+          base !== null) base = { ...base, state: advanceState(base.state, [...r.applied, ...r.already]), ts }
       }
       records.push(out)
       if (dryRun) continue
       const done: Done = { ts, outcome: delta === null ? 'malformed' : out.conflicts.length > 0 ? 'conflicts' : 'applied', applied: out.applied, already: out.already, conflicts: out.conflicts.length }
-      await ws.state.commit({ baseline: base ?? undefined, done: [[item.id, done]], conflicts: [[item.id, out.conflicts]] })
+      await ws.state.commit(
+        { baseline: base ?? undefined, done: [[item.id, done]], conflicts: [[item.id, out.conflicts]] }
+      )
     }
     return { workspace: root, dryRun, records }
   })
 }
 
-/** Every conflict kept here, oldest first; `clear` forgets those of the records named (by id prefix; all when empty). */
+/**
+ * Every conflict kept here, oldest first; `clear` forgets those of the records named (by id prefix; all when empty).
+ */
 export async function listConflicts (rt: NodeRuntime, clear?: string[]): Promise<StoredConflict[]> {
   const ws = workspaceOf(rt)
   return await ws.exclusive(async () => {
@@ -108,12 +130,18 @@ export async function unappliedSummary (rt: NodeRuntime): Promise<WorkspaceSumma
   const ws = workspaceOf(rt)
   if (rt.config.workspace.path === null && await ws.state.recordedRoot() === null) return null
   const pending = (await pendingRecords(rt)).map((i) => i.id as string)
-  const conflicted = [...(await ws.state.conflicts()).entries()].filter(([, list]) => list.length > 0).map(([id]) => id as string)
+  const conflicted = [
+    ...(await ws.state.conflicts()).entries()
+  ].filter(([, list]) => list.length > 0).map(([id]) => id as string)
   return { apply: rt.config.workspace.apply, unapplied: [...new Set([...pending, ...conflicted])], more: 0 }
 }
 
 /** The workspace line of `aura status`: pending deltas and conflicts kept here. */
-export async function workspaceSummary (rt: NodeRuntime): Promise<{ apply: string, pending: number, conflicts: number }> {
+export async function workspaceSummary (rt: NodeRuntime): Promise<{
+  apply: string
+  pending: number
+  conflicts: number
+}> {
   const ws = workspaceOf(rt)
   const conflicts = [...(await ws.state.conflicts()).values()].reduce((n, l) => n + l.length, 0)
   return { apply: rt.config.workspace.apply, pending: (await pendingRecords(rt)).length, conflicts }

@@ -28,7 +28,11 @@ export class AutoApply {
   private stopped = false
 
   /** `configured`: the `[workspace] path` checked at start, or null to follow the recorded workspace. */
-  constructor (readonly rt: NodeRuntime, readonly configured: string | null, private readonly fail: (err: unknown) => void) {}
+  constructor (
+    readonly rt: NodeRuntime,
+    readonly configured: string | null,
+    private readonly fail: (err: unknown) => void
+  ) {}
 
   /** Schedules a run (records or chain entries arrived). */
   kick (): void {
@@ -69,7 +73,10 @@ export class AutoApply {
 }
 
 /** Starts auto-apply when the config asks for it; else null. `note` hears why it cannot write yet. */
-export async function startAutoApply (rt: NodeRuntime, opts: { fail: (err: unknown) => void, note?: (message: string) => void }): Promise<AutoApply | null> {
+export async function startAutoApply (
+  rt: NodeRuntime,
+  opts: { fail: (err: unknown) => void, note?: (message: string) => void }
+): Promise<AutoApply | null> {
   if (rt.config.workspace.apply !== 'auto') return null
   let configured: string | null = null
   if (rt.config.workspace.path !== null) {

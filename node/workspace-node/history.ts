@@ -46,7 +46,9 @@ export function logOrder<T extends { id: RecordId, record: SignedRecord }> (reco
     if (list === undefined) bySigner.set(r.record.signer, [r])
     else list.push(r)
   }
-  const queues = [...bySigner.values()].map((l) => l.sort((a, b) => a.record.seq - b.record.seq || (a.id < b.id ? -1 : 1)))
+  const queues = [...bySigner.values()].map(
+    (l) => l.sort((a, b) => a.record.seq - b.record.seq || (a.id < b.id ? -1 : 1))
+  )
   const out: T[] = []
   const at = queues.map(() => 0)
   for (let n = 0; n < records.length; n++) {
@@ -55,7 +57,9 @@ export function logOrder<T extends { id: RecordId, record: SignedRecord }> (reco
       const head = queues[q][at[q]]
       if (head === undefined) continue
       const cur = best < 0 ? undefined : queues[best][at[best]]
-      if (cur === undefined || head.record.ts < cur.record.ts || (head.record.ts === cur.record.ts && head.record.signer < cur.record.signer)) best = q
+      if (cur === undefined ||
+        head.record.ts < cur.record.ts ||
+        (head.record.ts === cur.record.ts && head.record.signer < cur.record.signer)) best = q
     }
     out.push(queues[best][at[best]++])
   }
@@ -86,7 +90,11 @@ export function readLog (rt: NodeRuntime): LogItem[] {
   for (const { id, record } of rt.store.intent.log.records()) {
     if (record.kind === 'snapshot') {
       const snapshot = snapshotOf(record.data)
-      if (snapshot !== null) items.push({ id, record, quarantined: status(id, record), delta: null, deltaError: null, snapshot })
+      if (snapshot !== null) {
+        items.push(
+          { id, record, quarantined: status(id, record), delta: null, deltaError: null, snapshot }
+        )
+      }
       continue
     }
     if (!DELTA_KINDS.has(record.kind)) continue
@@ -139,7 +147,13 @@ function isPart (record: SignedRecord): boolean {
  * deltas since the latest snapshot at or before it that holds the file, else from that
  * snapshot. null: the unit did not exist then. E_NOT_FOUND when nothing recorded says.
  */
-export async function versionAt (history: LogItem[], target: Target, path: string, name: string, blobs: BlobStore): Promise<UnitVersion | null> {
+export async function versionAt (
+  history: LogItem[],
+  target: Target,
+  path: string,
+  name: string,
+  blobs: BlobStore
+): Promise<UnitVersion | null> {
   if (target.snapshot !== null) return await versionFromSnapshot(blobs, target.snapshot, path, name)
   let from = -1
   for (let i = target.index; i >= 0; i--) {

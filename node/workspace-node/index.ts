@@ -10,7 +10,11 @@
  * @example
  * import { logIntent, WORKSPACE_OPERATIONS, startAutoApply } from './workspace-node/index.js'
  * await logIntent(rt, { text: 'fix token expiry', cwd: process.cwd() })
- * await WORKSPACE_OPERATIONS.rewind(rt, { function: 'src/auth/verify.py:verify_token', to: '3f9a12', cwd: process.cwd() })
+ * await WORKSPACE_OPERATIONS.rewind(rt, {
+ *   function: 'src/auth/verify.py:verify_token',
+ *   to: '3f9a12',
+ *   cwd: process.cwd()
+ * })
  * const auto = await startAutoApply(rt, { fail: console.error })
  */
 export { actingAs, type Acting } from './acting.js'

@@ -10,7 +10,8 @@
  *
  * @example
  * await logIntent(rt, { text: 'fix token expiry', cwd: '/home/alice/src/app' })
- * // { id, seq, kind: 'intent', signer: 'peer-5f3a', workspace: '/home/alice/src/app', changes: { files: 1, units: 2, lines: 9 }, ... }
+ * // { id, seq, kind: 'intent', signer: 'peer-5f3a', workspace: '/home/alice/src/app',
+ * //   changes: { files: 1, units: 2, lines: 9 }, ... }
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -67,24 +68,42 @@ export async function logIntent (rt: NodeRuntime, p: LogIntentParams): Promise<R
         baseline: { v: 1, root, state: summariseState(scan.state), snapshot: snap.id, ts },
         done: [[a.id, { ts, outcome: 'own', applied: 0, already: 0, conflicts: 0 }]]
       })
-      return { id: a.id, seq: a.seq, ...common, changes: null, baseline: { snapshot: snap.id, record: s.id, files, blobRecords: blobRecords.length }, zoneWarnings: [] }
+      return {
+        id: a.id,
+        seq: a.seq,
+        ...common,
+        changes: null,
+        baseline: { snapshot: snap.id, record: s.id, files, blobRecords: blobRecords.length },
+        zoneWarnings: []
+      }
     }
     const diff = diffStates(base.state, scan.state)
     // Refused inside another identity's zone before anything is written (the baseline stays).
     const { warnings } = zoneGate(rt, writer, diff.delta)
-    const changedPaths = [...new Set(diff.delta.entries.flatMap((e) => e.fromPath !== null && e.fromPath !== e.path ? [e.path, e.fromPath] : [e.path]))].sort()
+    const changedPaths = [
+      ...new Set(
+        diff.delta.entries.flatMap(
+          (e) => e.fromPath !== null && e.fromPath !== e.path ? [e.path, e.fromPath] : [e.path]
+        )
+      )
+    ].sort()
     // An agent's files are always recoverable: their recorded versions are saved first.
     const preEdit = who.signer === undefined ? null : await preEditSnapshot(rt, ws, base.state, changedPaths, who, ts)
     // Keep this intent's file bytes, so the next pre-edit snapshot finds them by hash.
     await keepFileBytes(root, ws, changedPaths)
     for (const bytes of diff.blobs.values()) await ws.blobs.put(bytes)
     await ws.blobs.replicate(rt, diff.blobs.keys(), { actor: who.actor, purpose: `intent by ${who.actor}` })
-    const parts: CodeDelta[] = diff.delta.entries.length === 0 ? [diff.delta] : splitDelta(diff.delta, DELTA_PART_BUDGET)
+    const parts: CodeDelta[] = diff.delta.entries.length === 0
+      ? [diff.delta]
+      : splitDelta(diff.delta, DELTA_PART_BUDGET)
     const ids: RecordId[] = []
     let seq = 0
     for (let k = 0; k < parts.length; k++) {
       const data = parts.length === 1 ? null : { part: k + 1, parts: parts.length }
-      const a = await rt.appendRecord({ kind, text, actor: who.actor, delta: parts[k] as unknown as Json, data, refs: k === 0 ? [] : [ids[0]] }, who.signer)
+      const a = await rt.appendRecord(
+        { kind, text, actor: who.actor, delta: parts[k] as unknown as Json, data, refs: k === 0 ? [] : [ids[0]] },
+        who.signer
+      )
       ids.push(a.id)
       if (k === 0) seq = a.seq
     }
@@ -93,7 +112,15 @@ export async function logIntent (rt: NodeRuntime, p: LogIntentParams): Promise<R
       done: ids.map((id) => [id, { ts, outcome: 'own', applied: 0, already: 0, conflicts: 0 }])
     })
     const units = diff.delta.entries.length
-    return { id: ids[0], seq, ...common, changes: { files: diff.stats.files, units, lines: diff.stats.lines, blobs: diff.blobs.size }, parts: ids, zoneWarnings: warnings, preEdit }
+    return {
+      id: ids[0],
+      seq,
+      ...common,
+      changes: { files: diff.stats.files, units, lines: diff.stats.lines, blobs: diff.blobs.size },
+      parts: ids,
+      zoneWarnings: warnings,
+      preEdit
+    }
   })
 }
 
@@ -104,7 +131,14 @@ export async function logIntent (rt: NodeRuntime, p: LogIntentParams): Promise<R
  * not known here (changed by an apply or a rewind since) are listed as `unknown`; their units
  * are still recoverable from the log's deltas. null when there is nothing to save.
  */
-async function preEditSnapshot (rt: NodeRuntime, ws: WorkspaceNode, base: WorkspaceState, paths: string[], who: Acting, ts: number): Promise<{ snapshot: string, record: string, files: number, unknown: string[] } | null> {
+async function preEditSnapshot (
+  rt: NodeRuntime,
+  ws: WorkspaceNode,
+  base: WorkspaceState,
+  paths: string[],
+  who: Acting,
+  ts: number
+): Promise<{ snapshot: string, record: string, files: number, unknown: string[] } | null> {
   const actor = who.actor
   const already = snappedSinceIntent(rt, who)
   const files: Record<string, string> = {}
@@ -136,11 +170,16 @@ function snappedSinceIntent (rt: NodeRuntime, who: Acting): Map<string, string> 
     }
   }
   const out = new Map<string, string>()
-  for (const s of snaps.sort((a, b) => a.ts - b.ts)) if (s.ts >= lastIntent) for (const [p, h] of Object.entries(s.files)) out.set(p, h)
+  for (const s of snaps.sort((a, b) => a.ts - b.ts)) {
+    if (s.ts >= lastIntent) for (const [p, h] of Object.entries(s.files)) out.set(p, h)
+  }
   return out
 }
 
-/** Stores the current bytes of the given files in the blob store, on this node only (the new baseline's file hashes name them). */
+/**
+ * Stores the current bytes of the given files in the blob store,
+ * on this node only (the new baseline's file hashes name them).
+ */
 async function keepFileBytes (root: string, ws: WorkspaceNode, paths: string[]): Promise<void> {
   for (const p of paths) {
     const bytes = await readFile(join(root, ...p.split('/'))).catch(() => null)

@@ -88,7 +88,11 @@ export class NodeBlobStore implements BlobStore {
    * replicate; returns the ids written. Every blob must be on disk here; `held` gives the bytes
    * of blobs the caller has just stored (by hash), which are then not read back from disk.
    */
-  async replicate (rt: NodeRuntime, hashes: Iterable<string>, opts: { actor: string, purpose: string, signer?: KeyPair, held?: Map<string, Uint8Array> }): Promise<RecordId[]> {
+  async replicate (
+    rt: NodeRuntime,
+    hashes: Iterable<string>,
+    opts: { actor: string, purpose: string, signer?: KeyPair, held?: Map<string, Uint8Array> }
+  ): Promise<RecordId[]> {
     const missing = [...new Set(hashes)].filter((h) => !this.inLog(h)).sort()
     const ids: RecordId[] = []
     let batch: Record<string, string> = {}

@@ -57,10 +57,13 @@ export async function prReview (rt: NodeRuntime, p: ReviewParams): Promise<Recor
   const label = labeller(rt)
   const byActor = typeof p.actor === 'string' ? identityFilter(rt, p.actor) : null
   const bySigner = typeof p.signer === 'string' ? identityFilter(rt, p.signer) : null
-  const inRange = all.filter((i) => i.snapshot === null && ((i.delta?.entries.length ?? 0) > 0 || i.deltaError !== null) && i.record.ts >= from &&
+  const inRange = all.filter((i) => i.snapshot === null && ((i.delta?.entries.length ?? 0) > 0 ||
+    i.deltaError !== null) && i.record.ts >= from &&
     (byActor === null || byActor(i.record)) && (bySigner === null || bySigner(i.record)))
   const signerOf = (i: LogItem): string => shortId(i.record.signer, label(i.record.signer))
-  const items: ReviewItem[] = inRange.map((i) => ({ recordId: i.id, signer: signerOf(i), actor: i.record.actor, quarantined: i.quarantined, delta: i.delta }))
+  const items: ReviewItem[] = inRange.map(
+    (i) => ({ recordId: i.id, signer: signerOf(i), actor: i.record.actor, quarantined: i.quarantined, delta: i.delta })
+  )
 
   let flags: Flag[] = []
   if (p.security === true && inRange.length > 0) {
@@ -73,13 +76,27 @@ export async function prReview (rt: NodeRuntime, p: ReviewParams): Promise<Recor
       const i = all[k]
       if (chosen.has(i) || i.quarantined !== null) continue
       if (i.snapshot !== null) {
-        if (k < first) history.push({ recordId: i.id, signer: signerOf(i), actor: i.record.actor, delta: { v: 1, entries: await snapshotEntries(rt, i, paths) } })
+        if (k < first) {
+          history.push({
+            recordId: i.id,
+            signer: signerOf(i),
+            actor: i.record.actor,
+            delta: { v: 1, entries: await snapshotEntries(rt, i, paths) }
+          })
+        }
       } else if (i.delta !== null) {
         history.push({ recordId: i.id, signer: signerOf(i), actor: i.record.actor, delta: i.delta })
       }
     }
     const hooks = rt.config.hooks
-    flags = await securityReview(items, { thresholds: { files: hooks.large_diff_threshold_files, lines: hooks.large_diff_threshold_lines }, history, blobs: workspaceOf(rt).blobs })
+    flags = await securityReview(
+      items,
+      {
+        thresholds: { files: hooks.large_diff_threshold_files, lines: hooks.large_diff_threshold_lines },
+        history,
+        blobs: workspaceOf(rt).blobs
+      }
+    )
   }
 
   const records: ReviewedRecord[] = inRange.map((i) => ({

@@ -31,7 +31,15 @@ import { workspaceOf, type WorkspaceNode } from './workspace-node.js'
 import { requireWorkspace } from './workspace-root.js'
 
 /** Parameters of rewind. */
-export interface RewindParams { function?: unknown, to?: unknown, toBeforeSession?: unknown, dryRun?: unknown, agent?: unknown, workspace?: unknown, cwd?: unknown }
+export interface RewindParams {
+  function?: unknown
+  to?: unknown
+  toBeforeSession?: unknown
+  dryRun?: unknown
+  agent?: unknown
+  workspace?: unknown
+  cwd?: unknown
+}
 
 /** Rewinds one unit, or an agent's session; see the module comment. */
 export async function rewindOp (rt: NodeRuntime, p: RewindParams): Promise<Record<string, unknown>> {
@@ -65,8 +73,13 @@ interface OneRewind {
 async function rewindOne (rt: NodeRuntime, ws: WorkspaceNode, o: OneRewind): Promise<Record<string, unknown>> {
   const { root, who, all, history, target, path, name, dryRun } = o
   const version = o.version !== undefined ? o.version : await versionAt(history, target, path, name, ws.blobs)
-  const recorded = all.some((i) => i.delta?.entries.some((e) => e.path === path && (e.name === name || e.fromName === name)) === true)
-  const r = await rewindUnit({ root, blobs: ws.blobs }, { path, name, target: version, dryRun, recorded, author: who.actor, ts: rt.now() })
+  const recorded = all.some(
+    (i) => i.delta?.entries.some((e) => e.path === path && (e.name === name || e.fromName === name)) === true
+  )
+  const r = await rewindUnit(
+    { root, blobs: ws.blobs },
+    { path, name, target: version, dryRun, recorded, author: who.actor, ts: rt.now() }
+  )
   const result = { function: `${path}:${name}`, target: target.id, targetSnapshot: target.snapshot?.id ?? null, workspace: root, dryRun, changed: r.changed, diff: r.diff }
   if (dryRun || !r.changed) return { ...result, record: null, snapshot: null }
   try {
@@ -91,7 +104,12 @@ async function rewindOne (rt: NodeRuntime, ws: WorkspaceNode, o: OneRewind): Pro
 }
 
 // What every rewind needs first: the workspace, who acts, the node's workspace lock.
-async function setUp (rt: NodeRuntime, p: RewindParams): Promise<{ dryRun: boolean, root: string, who: Awaited<ReturnType<typeof actingAs>>, ws: ReturnType<typeof workspaceOf> }> {
+async function setUp (rt: NodeRuntime, p: RewindParams): Promise<{
+  dryRun: boolean
+  root: string
+  who: Awaited<ReturnType<typeof actingAs>>
+  ws: ReturnType<typeof workspaceOf>
+}> {
   return { dryRun: p.dryRun === true, root: await requireWorkspace(rt, p), who: await actingAs(rt, p, 'rewind'), ws: workspaceOf(rt) }
 }
 
@@ -121,7 +139,9 @@ async function rewindSession (rt: NodeRuntime, p: RewindParams): Promise<Record<
     for (const { path, name } of units.values()) {
       // The earliest snapshot of the session holding the file: its bytes before the agent's first edit of it.
       const snap = history.findIndex((i, k) => k >= first && mine(i) && i.snapshot?.manifest.files[path] !== undefined)
-      const target: Target = snap >= 0 ? { index: snap, id: history[snap].id, snapshot: history[snap].snapshot } : before
+      const target: Target = snap >= 0
+        ? { index: snap, id: history[snap].id, snapshot: history[snap].snapshot }
+        : before
       const version = snap < 0 && first === 0 ? null : undefined
       try {
         done.push(await rewindOne(rt, ws, { root, who, all, history, target, path, name, dryRun, version }))
@@ -130,7 +150,14 @@ async function rewindSession (rt: NodeRuntime, p: RewindParams): Promise<Record<
         failed.push({ function: `${path}:${name}`, code: e.code, message: e.message })
       }
     }
-    const result = { session: label, workspace: root, dryRun, units: done, rewound: done.filter((d) => d.changed === true).length, failed }
+    const result = {
+      session: label,
+      workspace: root,
+      dryRun,
+      units: done,
+      rewound: done.filter((d) => d.changed === true).length,
+      failed
+    }
     if (failed.length > 0) {
       throw new ConflictError(`${failed.length} of ${units.size} units of ${label}'s session could not be rewound (${result.rewound} were): ${failed.map((f) => `${f.function}: ${f.code} ${f.message}`).join('; ')}`, { agent: label, rewound: result.rewound, failed: failed.map((f) => f.function), hint: 'rewind those units one by one: aura rewind --function PATH:NAME --to ID' })
     }

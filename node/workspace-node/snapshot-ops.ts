@@ -58,7 +58,16 @@ export async function takeSnapshotOp (rt: NodeRuntime, p: SnapshotParams): Promi
     const files = Object.keys(snap.manifest.files).length
     const blobRecords = await ws.blobs.replicate(rt, Object.values(snap.manifest.files), { actor: who.actor, purpose: `snapshot ${snap.id.slice(0, 12)}` })
     const a = await rt.appendRecord({ kind: 'snapshot', actor: who.actor, text: `snapshot ${snap.id.slice(0, 12)}: ${reason}, ${files} files`, data: snap.manifest as unknown as Json })
-    return { id: snap.id, record: a.id, author: who.actor, reason, files, paths: Object.keys(snap.manifest.files), blobRecords: blobRecords.length, workspace: root }
+    return {
+      id: snap.id,
+      record: a.id,
+      author: who.actor,
+      reason,
+      files,
+      paths: Object.keys(snap.manifest.files),
+      blobRecords: blobRecords.length,
+      workspace: root
+    }
   })
 }
 
@@ -84,7 +93,9 @@ export function listSnapshots (rt: NodeRuntime, p: SnapshotListParams): Snapshot
   const label = labeller(rt)
   const author = typeof p.author === 'string' ? p.author : undefined
   const byAuthor = author === undefined ? null : identityFilter(rt, author)
-  const wanted = items.filter((i) => author === undefined || byAuthor?.(i.record) === true || i.snapshot?.manifest.author === author)
+  const wanted = items.filter(
+    (i) => author === undefined || byAuthor?.(i.record) === true || i.snapshot?.manifest.author === author
+  )
   // Keyed by record id, so each listed snapshot leads back to the record that holds it.
   const snaps = filterSnapshots(wanted.map((i) => ({ id: i.id, manifest: i.snapshot!.manifest })), {
     path: typeof p.path === 'string' ? p.path.replace(/^\.\//, '') : undefined,

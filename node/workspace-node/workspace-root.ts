@@ -35,7 +35,10 @@ export async function workspaceRoot (rt: NodeRuntime, p: RootParams): Promise<st
     if (st?.isDirectory() !== true) throw new WorkspaceError(`the workspace ${explicit} is not a directory`, { workspace: explicit, hint: 'check --workspace or [workspace] path' })
     root = await realpath(explicit)
   } else if (cwd !== undefined) {
-    root = await enclosingCheckout(await realpath(cwd).catch(() => path.resolve(cwd)), await workspaceOf(rt).state.recordedRoot())
+    root = await enclosingCheckout(
+      await realpath(cwd).catch(() => path.resolve(cwd)),
+      await workspaceOf(rt).state.recordedRoot()
+    )
   }
   if (root !== null) await checkHomeOutside(root, rt.home)
   return root

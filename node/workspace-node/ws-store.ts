@@ -30,7 +30,10 @@ export interface Baseline {
 /** What dealing with one record's delta here came to. */
 export interface Done {
   ts: number
-  /** `own`: written here; `applied`: applied without conflicts; `conflicts`: some entries refused; `malformed`: not a delta. */
+  /**
+   * `own`: written here; `applied`: applied without conflicts;
+   * `conflicts`: some entries refused; `malformed`: not a delta.
+   */
   outcome: 'own' | 'applied' | 'conflicts' | 'malformed'
   applied: number
   already: number
@@ -77,7 +80,11 @@ export class WorkspaceStore {
   /** Ids of the records whose deltas were dealt with here. */
   async doneIds (): Promise<Set<RecordId>> {
     const out = new Set<RecordId>()
-    for await (const [k] of this.kv.iterator({ prefix: layout.wsDonePrefix })) out.add(parseRecordId(k.slice(layout.wsDonePrefix.length)))
+    for await (const [k] of this.kv.iterator({ prefix: layout.wsDonePrefix })) {
+      out.add(
+        parseRecordId(k.slice(layout.wsDonePrefix.length))
+      )
+    }
     return out
   }
 

@@ -98,7 +98,14 @@ class Applier {
     this.rules = new IgnoreRules(c.root)
   }
 
-  conflict (e: DeltaEntry, reason: ConflictReason, message: string, actual: string | null = null, path = e.path, name = e.name): Conflict {
+  conflict (
+    e: DeltaEntry,
+    reason: ConflictReason,
+    message: string,
+    actual: string | null = null,
+    path = e.path,
+    name = e.name
+  ): Conflict {
     return { recordId: this.recordId, path, name, change: e.change, expected: e.beforeHash, actual, reason, message }
   }
 
@@ -161,7 +168,9 @@ class Applier {
   async run (e: DeltaEntry, path: string, edit: (wf: WorkingFile) => Outcome, half: 'whole' | 'insert' | 'remove' = 'whole'): Promise<void> {
     if (this.status.has(e)) return
     const wf = await this.file(e, path)
-    let out: Outcome = wf instanceof WorkingFile ? edit(wf) : { ...wf, name: e.name, change: e.change, expected: e.beforeHash }
+    let out: Outcome = wf instanceof WorkingFile
+      ? edit(wf)
+      : { ...wf, name: e.name, change: e.change, expected: e.beforeHash }
     if (typeof out === 'object' && 'text' in out && wf instanceof WorkingFile) {
       const parsed = out.text === null ? null : extractUnits(path, out.text)
       if (parsed?.error != null) {
@@ -192,14 +201,22 @@ class Applier {
     }
     const fu = wf.units()
     if (fu === null || e.parent === null) return this.conflict(e, 'no-parent', `${e.path} is not here to put ${e.name} into`)
-    const r = insertUnit(wf.text as string, fu.units, { parent: e.parent, after: e.after, kind: e.kind, name: e.name }, v, fu.language, this.addedInto(e.path))
+    const r = insertUnit(
+      wf.text as string,
+      fu.units,
+      { parent: e.parent, after: e.after, kind: e.kind, name: e.name },
+      v,
+      fu.language,
+      this.addedInto(e.path)
+    )
     return r === null ? this.conflict(e, 'no-parent', `${e.parent} (the parent of ${e.name}) is not in ${e.path} here`) : { text: r.source, used: r.used }
   }
 
   /** Replaces the unit `from` (the same name unless renamed) that still has the before-hash. */
   replace (e: DeltaEntry, wf: WorkingFile, from: string): Outcome {
     // A member of a renamed class already carries its new name once the class is renamed.
-    const cur = wf.unit(from) ?? (from !== e.name && wf.unit(e.name)?.hash === e.beforeHash ? wf.unit(e.name) : undefined)
+    const cur = wf.unit(from) ??
+      (from !== e.name && wf.unit(e.name)?.hash === e.beforeHash ? wf.unit(e.name) : undefined)
     if (cur === undefined) {
       const there = wf.unit(e.name)
       return there?.hash === e.afterHash ? 'already' : this.conflict(e, 'missing', `${e.path}:${from} is not here`, there?.hash ?? null)

@@ -17,10 +17,20 @@ function without (f: FileState | undefined, name: string): FileState | undefined
 }
 
 function withUnit (f: FileState | undefined, e: DeltaEntry): FileState {
-  const u: UnitSummary = { name: e.name, kind: e.kind, parent: e.parent, hash: e.afterHash as string, bodyHash: e.bodyHash ?? (e.afterHash as string) }
-  const units = (f?.units ?? []).filter((x) => x.name !== e.name).map((x) => ({ name: x.name, kind: x.kind, parent: x.parent, hash: x.hash, bodyHash: x.bodyHash }))
+  const u: UnitSummary = {
+    name: e.name,
+    kind: e.kind,
+    parent: e.parent,
+    hash: e.afterHash as string,
+    bodyHash: e.bodyHash ?? (e.afterHash as string)
+  }
+  const units = (f?.units ?? []).filter((x) => x.name !== e.name).map(
+    (x) => ({ name: x.name, kind: x.kind, parent: x.parent, hash: x.hash, bodyHash: x.bodyHash })
+  )
   const anchor = e.after === null ? -1 : units.findIndex((x) => x.name === e.after)
-  const at = e.parent === null ? 0 : anchor >= 0 ? anchor + 1 : e.after === null ? units.findIndex((x) => x.parent === e.parent) : -1
+  const at = e.parent === null
+    ? 0
+    : anchor >= 0 ? anchor + 1 : e.after === null ? units.findIndex((x) => x.parent === e.parent) : -1
   if (at < 0) units.push(u)
   else units.splice(at, 0, u)
   // The file's bytes are no longer known: the next scan must parse it again.

@@ -141,14 +141,22 @@ function sides (state: WorkspaceState, paths: string[] | undefined, skip: Set<st
 /** The delta that takes a workspace from `before` to `after`, unit by unit. */
 export function diffStates (before: WorkspaceState, after: WorkspaceState, init: DiffInit = {}): DiffResult {
   const unchanged = new Set<string>()
-  for (const [path, f] of Object.entries(after.files)) if (before.files[path]?.fileHash === f.fileHash) unchanged.add(path)
+  for (const [path, f] of Object.entries(after.files)) {
+    if (before.files[path]?.fileHash === f.fileHash) unchanged.add(path)
+  }
   const b = sides(before, init.paths, unchanged)
   const a = sides(after, init.paths, unchanged)
   const out = new DeltaBuilder(init.maxInlineBytes ?? MAX_INLINE_TEXT_BYTES)
   const added: Side[] = []
   const deleted: Side[] = []
-  const pathOrder = new Map([...new Set([...Object.keys(before.files), ...Object.keys(after.files)])].sort().map((p, i) => [p, i]))
-  const order = (path: string, index: number, isDeleted: boolean): number => (pathOrder.get(path) ?? 0) * 2e6 + (isDeleted ? 1e6 : 0) + index
+  const pathOrder = new Map(
+    [...new Set([...Object.keys(before.files), ...Object.keys(after.files)])].sort().map((p, i) => [p, i])
+  )
+  const order = (
+    path: string,
+    index: number,
+    isDeleted: boolean
+  ): number => (pathOrder.get(path) ?? 0) * 2e6 + (isDeleted ? 1e6 : 0) + index
 
   for (const [key, s] of a) {
     const old = b.get(key)
@@ -168,9 +176,19 @@ export function diffStates (before: WorkspaceState, after: WorkspaceState, init:
     const oldParent = d.unit.parent ?? ''
     const heir = parent === undefined
       ? undefined
-      : added.find((x) => !taken.has(x) && x.path === parent.path && x.unit.kind === d.unit.kind && x.unit.name === parent.unit.name + d.unit.name.slice(oldParent.length))
-    const candidates = added.filter((x) => !taken.has(x) && x.unit.kind === d.unit.kind && x.unit.bodyHash === d.unit.bodyHash)
-    const m = heir ?? candidates.find((x) => x.path === d.path) ?? candidates.find((x) => x.unit.name === d.unit.name) ?? candidates[0]
+      : added.find(
+        (x) => !taken.has(x) &&
+          x.path === parent.path &&
+          x.unit.kind === d.unit.kind &&
+          x.unit.name === parent.unit.name + d.unit.name.slice(oldParent.length)
+      )
+    const candidates = added.filter(
+      (x) => !taken.has(x) && x.unit.kind === d.unit.kind && x.unit.bodyHash === d.unit.bodyHash
+    )
+    const m = heir ??
+      candidates.find((x) => x.path === d.path) ??
+      candidates.find((x) => x.unit.name === d.unit.name) ??
+      candidates[0]
     if (m !== undefined && d.unit.kind === 'class') followed.set(`${d.path}\0${d.unit.name}`, m)
     if (m === undefined) {
       out.push(order(d.path, d.index, true), { path: d.path, name: d.unit.name, kind: d.unit.kind, change: 'deleted', beforeHash: d.unit.hash, afterHash: null, fromPath: null, fromName: null }, null)

@@ -78,7 +78,13 @@ export interface FillSources {
  * skeleton does not name keep their place after their previous sibling. Returns the text and
  * the added members it used.
  */
-export function fillSkeleton (skeleton: string, from: string, to: string, isModule: boolean, s: FillSources): { text: string, used: Set<string> } {
+export function fillSkeleton (
+  skeleton: string,
+  from: string,
+  to: string,
+  isModule: boolean,
+  s: FillSources
+): { text: string, used: Set<string> } {
   const used = new Set<string>()
   const parts = skeletonParts(reindent(skeleton, from, to))
   const named = new Set(parts.flatMap((p) => 'member' in p ? [p.member] : []))
@@ -118,13 +124,26 @@ export function fillSkeleton (skeleton: string, from: string, to: string, isModu
       out += place(now, indent)
     } else if (add !== undefined) {
       used.add(part.member)
-      const inner = fillSkeleton(add.text, add.indent, indent, false, { source: s.source, current: [], added: s.added, lang: s.lang, name: part.member })
+      const inner = fillSkeleton(
+        add.text,
+        add.indent,
+        indent,
+        false,
+        { source: s.source, current: [], added: s.added, lang: s.lang, name: part.member }
+      )
       for (const u of inner.used) used.add(u)
       out += inner.text
     }
     for (const f of followers.get(part.member) ?? []) out += '\n\n' + indent + place(f, indent)
   }
-  if (!anyPlaced) out = appendAtEnd(out, s.lang, isModule, (followers.get(null) ?? []).map((f) => f.indent + s.source.slice(f.start, f.end)))
+  if (!anyPlaced) {
+    out = appendAtEnd(
+      out,
+      s.lang,
+      isModule,
+      (followers.get(null) ?? []).map((f) => f.indent + s.source.slice(f.start, f.end))
+    )
+  }
   return { text: out, used }
 }
 
@@ -142,8 +161,26 @@ function materialise (source: string, units: Unit[], lang: Language | null, name
 }
 
 /** Replaces a unit with another version of it (a composite keeps the members there now). */
-export function replaceUnit (source: string, units: Unit[], current: Unit, name: string, v: PlacedText, lang: Language | null, added: AddedMembers = new Map()): { source: string, used: Set<string> } {
-  const m = materialise(source, units, lang, name, v, current.kind, current.indent, added, isComposite(current) ? current : null)
+export function replaceUnit (
+  source: string,
+  units: Unit[],
+  current: Unit,
+  name: string,
+  v: PlacedText,
+  lang: Language | null,
+  added: AddedMembers = new Map()
+): { source: string, used: Set<string> } {
+  const m = materialise(
+    source,
+    units,
+    lang,
+    name,
+    v,
+    current.kind,
+    current.indent,
+    added,
+    isComposite(current) ? current : null
+  )
   return { source: source.slice(0, current.start) + m.text + source.slice(current.end), used: m.used }
 }
 
@@ -154,7 +191,14 @@ export interface Placement { parent: string, after: string | null, kind: Unit['k
  * Inserts a unit after its previous sibling (or first, or at the end of its parent when the
  * sibling is gone). Returns null when the parent itself is not there.
  */
-export function insertUnit (source: string, units: Unit[], at: Placement, v: PlacedText, lang: Language | null, added: AddedMembers = new Map()): { source: string, used: Set<string> } | null {
+export function insertUnit (
+  source: string,
+  units: Unit[],
+  at: Placement,
+  v: PlacedText,
+  lang: Language | null,
+  added: AddedMembers = new Map()
+): { source: string, used: Set<string> } | null {
   const parent = units.find((u) => u.name === at.parent)
   if (parent === undefined) return null
   const siblings = membersOf(units, parent.name)
@@ -171,7 +215,12 @@ export function insertUnit (source: string, units: Unit[], at: Placement, v: Pla
   const indent = isModule ? '' : v.indent !== '' && v.indent.length > parent.indent.length ? v.indent : parent.indent + step
   const m = materialise(source, units, lang, at.name, v, at.kind, indent, added, null)
   const raw = source.slice(parent.start, parent.end)
-  return { source: source.slice(0, parent.start) + appendAtEnd(raw, lang, isModule, [indent + m.text]) + source.slice(parent.end), used: m.used }
+  return {
+    source: source.slice(0, parent.start) +
+      appendAtEnd(raw, lang, isModule, [indent + m.text]) +
+      source.slice(parent.end),
+    used: m.used
+  }
 }
 
 /** Deletes a unit; when it stood on lines of its own, the lines go too. */

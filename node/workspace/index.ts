@@ -8,7 +8,9 @@
  * reviewed for security. Blobs and snapshots live in `<node home>/blobs/`.
  *
  * @example
- * import { scanWorkspace, diffStates, summariseState, rewindUnit, versionFromHistory, FsBlobStore } from './workspace/index.js'
+ * import {
+ *   scanWorkspace, diffStates, summariseState, rewindUnit, versionFromHistory, FsBlobStore
+ * } from './workspace/index.js'
  *
  * // aura log-intent "TEXT": the delta since the last recorded state
  * const { state } = await scanWorkspace(root, { baseline })
@@ -18,7 +20,8 @@
  *
  * // aura rewind --function src/auth/verify.py:verify_token --to <intent-id>
  * const target = await versionFromHistory(history, intentId, 'src/auth/verify.py', 'verify_token', blobs)
- * const r = await rewindUnit({ root, blobs }, { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts })
+ * const unit = { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts }
+ * const r = await rewindUnit({ root, blobs }, unit)
  * // sign a `rewind` record with r.delta, a `snapshot` record with r.snapshot.manifest
  */
 export { advanceState } from './baseline.js'

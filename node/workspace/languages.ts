@@ -125,7 +125,11 @@ export function pointAt (source: string, index: number): Point {
  * accepts it but the language does not — a block without a statement (`class A:` alone; the
  * grammar gives such a block no width). `range` limits the block check to where an edit was.
  */
-export function firstSyntaxError (tree: Tree, lang: Language, range?: { start: Point, end: Point }): SyntaxProblem | null {
+export function firstSyntaxError (
+  tree: Tree,
+  lang: Language,
+  range?: { start: Point, end: Point }
+): SyntaxProblem | null {
   if (tree.rootNode.hasError) return firstErrorNode(tree)
   if (lang !== 'python') return null
   const blocks = range === undefined ? tree.rootNode.descendantsOfType('block') : tree.rootNode.descendantsOfType('block', range.start, range.end)

@@ -73,7 +73,11 @@ function isMissing (err: unknown): boolean {
 }
 
 /** Writes a file atomically, keeping the old file's mode; creates missing directories. */
-export async function writeAtomic (abs: string, content: string | Uint8Array, init: WriteAtomicInit = {}): Promise<void> {
+export async function writeAtomic (
+  abs: string,
+  content: string | Uint8Array,
+  init: WriteAtomicInit = {}
+): Promise<void> {
   const dir = dirname(abs)
   let mode = init.mode ?? undefined
   if (init.mode === undefined) {

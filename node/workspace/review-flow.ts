@@ -44,7 +44,10 @@ const LOOPBACK = /^(?:127\.|0\.0\.0\.0$|localhost$|\[?::1\]?$)/
 const WELL_KNOWN = /(?:^|\.)(?:api\.github\.com|github\.com|registry\.npmjs\.org|pypi\.org|googleapis\.com|amazonaws\.com|api\.stripe\.com|slack\.com|api\.openai\.com|login\.microsoftonline\.com)$/
 const WRITE_MODE = /^[rbt]*[wax+]/
 
-/** Definitions of the names in a fragment: declarations, assignments (including `x[k] = v`), loop and `with` targets. */
+/**
+ * Definitions of the names in a fragment: declarations, assignments (including `x[k] = v`),
+ * loop and `with` targets.
+ */
 export function defsOf (f: Fragment | null): Defs {
   const defs: Defs = new Map()
   if (f === null) return defs

@@ -192,7 +192,12 @@ function isAllow (stmt: SyntaxNode): boolean {
 }
 
 /** Whether a new `if` that returns "allow" before any deny is keyed on request input or a magic value. */
-function bypasses (f: Fragment, fn: SyntaxNode, before: GuardShape, firstDeny: number): Array<{ node: SyntaxNode, cond: string }> {
+function bypasses (
+  f: Fragment,
+  fn: SyntaxNode,
+  before: GuardShape,
+  firstDeny: number
+): Array<{ node: SyntaxNode, cond: string }> {
   const out: Array<{ node: SyntaxNode, cond: string }> = []
   for (const i of nodesOf(f, 'if_statement', fn)) {
     if (i.startIndex > firstDeny) continue
@@ -207,7 +212,10 @@ function bypasses (f: Fragment, fn: SyntaxNode, before: GuardShape, firstDeny: n
   return out
 }
 
-/** How a guard's new version is weaker than its old one. `elsewhere` is the rest of the record's new text (helpers checks moved to). */
+/**
+ * How a guard's new version is weaker than its old one. `elsewhere`
+ * is the rest of the record's new text (helpers checks moved to).
+ */
 export function weakenings (before: Fragment, after: Fragment, name: string, elsewhere: string): Weakening[] {
   const was = guardShape(before, name)
   const now = guardShape(after, name)
@@ -295,7 +303,11 @@ function verificationOff (f: Fragment, inTest: boolean): Array<{ node: SyntaxNod
 /** Verification turned off and comparisons that cannot fail, new in `after` (anywhere, not only in guards). */
 export function newUnsafeLogic (before: Fragment | null, after: Fragment, inTest: boolean): Weakening[] {
   const out: Weakening[] = []
-  const count = (xs: string[]): Map<string, number> => { const m = new Map<string, number>(); for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1); return m }
+  const count = (xs: string[]): Map<string, number> => {
+    const m = new Map<string, number>()
+    for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1)
+    return m
+  }
   const wasOff = count(before === null ? [] : verificationOff(before, inTest).map((x) => x.what))
   for (const v of verificationOff(after, inTest)) {
     const n = wasOff.get(v.what) ?? 0

@@ -212,7 +212,11 @@ function fromSpec (spec: ModuleSpec, key: string, rest: string[]): { key: string
   return { key, category: special?.[1] ?? spec.category }
 }
 
-function classify (f: Fragment, names: string[], bindings: Map<string, Binding>): { key: string, category: NetworkCategory } | null {
+function classify (
+  f: Fragment,
+  names: string[],
+  bindings: Map<string, Binding>
+): { key: string, category: NetworkCategory } | null {
   const [root, ...rest] = names
   if (root.startsWith('require:')) {
     const m = root.slice('require:'.length)
@@ -261,7 +265,10 @@ function boundName (call: SyntaxNode): string | null {
 
 const STATIC_PATH = /^\.{1,2}\//
 
-/** Whether an `import(x)` / `require(x)` argument is computed (not a literal, nor a template under a relative directory). */
+/**
+ * Whether an `import(x)` / `require(x)` argument is computed
+ * (not a literal, nor a template under a relative directory).
+ */
 function computedModuleArg (arg: SyntaxNode | null): boolean {
   if (arg === null || arg.type === 'string') return false
   if (arg.type === 'template_string') return !STATIC_PATH.test(literalValue(arg))
@@ -332,7 +339,14 @@ export function networkUses (f: Fragment, bindings: Map<string, Binding>): Netwo
     const c = classify(f, names, bindings)
     if (c !== null) {
       // `setTimeout('code')` aside, timers are not code; `compile` with a literal is a regex-like use.
-      const u: NetworkUse = { ...c, index: call.startIndex, isImport: false, node: call, via: null, boundTo: boundName(call) }
+      const u: NetworkUse = {
+        ...c,
+        index: call.startIndex,
+        isImport: false,
+        node: call,
+        via: null,
+        boundTo: boundName(call)
+      }
       uses.push(u)
       if (u.boundTo !== null) made.set(u.boundTo, u)
       continue

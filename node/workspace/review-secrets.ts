@@ -10,7 +10,8 @@
  * Every hit says which detector matched and why it was or was not flagged.
  *
  * @example
- * await findSecrets('src/pay.ts', fragment, text) // [{ kind: 'stripe', value: 'sk_live_…', severity: 'high', why: 'secretlint rule stripe: …', ... }]
+ * await findSecrets('src/pay.ts', fragment, text)
+ * // [{ kind: 'stripe', value: 'sk_live_…', severity: 'high', why: 'secretlint rule stripe: …', ... }]
  */
 import { lintSource } from '@secretlint/core'
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend'
@@ -125,7 +126,10 @@ function worthLinting (text: string): boolean {
   return false
 }
 
-async function secretlintHits (path: string, text: string): Promise<Array<{ kind: string, value: string, index: number, message: string }>> {
+async function secretlintHits (
+  path: string,
+  text: string
+): Promise<Array<{ kind: string, value: string, index: number, message: string }>> {
   if (!worthLinting(text)) return []
   const r = await lintSource({
     source: { filePath: `/review/${path}`, content: text, contentType: 'text' },
@@ -165,7 +169,10 @@ export async function findSecrets (path: string, f: Fragment | null, text: strin
     add(h.kind, value, index, 'high', 'secretlint', `secretlint rule ${h.kind}: ${h.message}`)
   }
   const candidates: Array<{ value: string, index: number, node: SyntaxNode | null }> = f !== null
-    ? lits.map((l) => { const value = literalValue(l); return { value, index: l.startIndex + Math.max(0, l.text.indexOf(value)), node: l } })
+    ? lits.map((l) => {
+      const value = literalValue(l)
+      return { value, index: l.startIndex + Math.max(0, l.text.indexOf(value)), node: l }
+    })
     : source.split('\n').map((line, i, all) => ({ value: line, index: all.slice(0, i).join('\n').length + (i > 0 ? 1 : 0), node: null }))
   for (const c of candidates) {
     const known = formatHits(c.value, c.index)

@@ -70,9 +70,17 @@ export function nodesOf (f: Fragment, types: string | string[], within?: SyntaxN
     INDEX.set(f, index)
   }
   const wanted = typeof types === 'string' ? [types] : types
-  if (wanted.some((t) => !INDEXED.has(t))) return (within ?? f.tree.rootNode).descendantsOfType(wanted).filter((n) => n.id !== within?.id)
-  let out = wanted.length === 1 ? index.get(wanted[0]) ?? [] : wanted.flatMap((t) => index?.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex)
-  if (within !== undefined) out = out.filter((n) => n.startIndex >= within.startIndex && n.endIndex <= within.endIndex && n.id !== within.id)
+  if (wanted.some((t) => !INDEXED.has(t))) {
+    return (within ?? f.tree.rootNode).descendantsOfType(wanted).filter((n) => n.id !== within?.id)
+  }
+  let out = wanted.length === 1
+    ? index.get(wanted[0]) ?? []
+    : wanted.flatMap((t) => index?.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex)
+  if (within !== undefined) {
+    out = out.filter(
+      (n) => n.startIndex >= within.startIndex && n.endIndex <= within.endIndex && n.id !== within.id
+    )
+  }
   return out
 }
 

@@ -150,7 +150,13 @@ function scriptsOf (text: string | null): Record<string, string> {
   } catch { return {} }
 }
 
-interface Texts { entry: DeltaEntry, after: string | null, before: string | null, afterFrag: Fragment | null, beforeFrag: Fragment | null }
+interface Texts {
+  entry: DeltaEntry
+  after: string | null
+  before: string | null
+  afterFrag: Fragment | null
+  beforeFrag: Fragment | null
+}
 
 class Reviewer {
   readonly flags: Flag[] = []
@@ -160,7 +166,12 @@ class Reviewer {
   private readonly moduleText = new Map<string, string>()
 
   /** Each file's module unit, parsed once per text: its fragment, import bindings and definitions. */
-  private readonly modules = new Map<string, { text: string, frag: Fragment | null, bindings: Map<string, Binding>, defs: Defs }>()
+  private readonly modules = new Map<string, {
+    text: string
+    frag: Fragment | null
+    bindings: Map<string, Binding>
+    defs: Defs
+  }>()
 
   constructor (readonly init: ReviewInit) {}
 
@@ -188,7 +199,15 @@ class Reviewer {
     }
   }
 
-  flag (item: ReviewItem, e: DeltaEntry | null, rule: ReviewRule, severity: Severity, reason: string, excerpt: string, ev: Partial<Evidence> = {}): void {
+  flag (
+    item: ReviewItem,
+    e: DeltaEntry | null,
+    rule: ReviewRule,
+    severity: Severity,
+    reason: string,
+    excerpt: string,
+    ev: Partial<Evidence> = {}
+  ): void {
     this.flags.push({
       recordId: item.recordId,
       signer: item.signer,
@@ -225,7 +244,9 @@ class Reviewer {
       return m
     }
     const now = networkUses(after, bindings)
-    const wasUses = before === null ? [] : networkUses(before, new Map([...(mod?.bindings ?? importBindings(moduleFrag)), ...importBindings(before)]))
+    const wasUses = before === null
+      ? []
+      : networkUses(before, new Map([...(mod?.bindings ?? importBindings(moduleFrag)), ...importBindings(before)]))
     const was = count(wasUses)
     const seen = new Map<string, number>()
     const fresh: NetworkUse[] = []
@@ -274,7 +295,9 @@ class Reviewer {
       }
     }
     // Calls on objects that existed before (a known socket now sending secrets) count on their own.
-    for (const u of fresh.filter((x) => x.via !== null && !now.some((o) => fresh.includes(o) && o.boundTo === x.via && o.via === null))) {
+    for (const u of fresh.filter(
+      (x) => x.via !== null && !now.some((o) => fresh.includes(o) && o.boundTo === x.via && o.via === null)
+    )) {
       const r = ranked.get(u)
       if (r === undefined || r.source === null) continue
       this.flag(item, e, SINK_RULE[u.category], r.severity, `new ${SINK_WORDS[u.category]} ${u.key}: ${r.why}${unknown}`, excerptAt(after.source, u.index), { line: lineAt(after, u.index), api: u.key, detail: `carries ${r.source}` })
@@ -289,7 +312,9 @@ class Reviewer {
     if (t.after === null) return
     const hits = await findSecrets(e.path, t.afterFrag, t.after)
     if (hits.length === 0) return
-    const old = new Set(t.before === null ? [] : (await findSecrets(e.fromPath ?? e.path, t.beforeFrag, t.before)).map((h) => h.value))
+    const old = new Set(
+      t.before === null ? [] : (await findSecrets(e.fromPath ?? e.path, t.beforeFrag, t.before)).map((h) => h.value)
+    )
     const source = t.afterFrag?.source ?? t.after
     for (const h of hits) {
       if (old.has(h.value)) continue
@@ -316,7 +341,9 @@ class Reviewer {
         const moved = record.some((x) => x.entry.change !== 'deleted' && x.entry.kind !== 'module' && localName(x.entry.name) === localName(e.name))
         // A security-named helper deleted together with its calls (a sanitiser dropped from rendering).
         const callRe = new RegExp(`\\b${localName(e.name).replace(/[$]/g, '\\$')}\\s*\\(`)
-        const callsDropped = record.filter((x) => x !== t && x.before !== null && callRe.test(x.before) && (x.after === null || !callRe.test(x.after)))
+        const callsDropped = record.filter(
+          (x) => x !== t && x.before !== null && callRe.test(x.before) && (x.after === null || !callRe.test(x.after))
+        )
         if (g?.isGuard !== true && !named && isSecurityName(e.name) && callsDropped.length > 0 && !moved) {
           this.flag(item, e, 'security-function-deleted', 'medium', `${e.kind} ${e.name} deleted and its calls removed from ${callsDropped.map((x) => x.entry.name).join(', ')}`, t.before?.split('\n')[0].trim().slice(0, 160) ?? '', { api: localName(e.name) })
           return
@@ -386,14 +413,19 @@ class Reviewer {
         if (f === null) continue
         for (const u of guardUses(f, known)) {
           const cur = m.get(u.name) ?? { n: 0, where: t, registration: false }
-          m.set(u.name, { n: cur.n + 1, where: cur.n === 0 ? t : cur.where, registration: cur.registration || u.registration })
+          m.set(
+            u.name,
+            { n: cur.n + 1, where: cur.n === 0 ? t : cur.where, registration: cur.registration || u.registration }
+          )
         }
       }
       return m
     }
     const was = uses('before')
     const now = uses('after')
-    const registeredNow = [...now.entries()].filter(([k, v]) => v.registration && was.get(k)?.registration !== true).map(([k]) => k)
+    const registeredNow = [...now.entries()].filter(
+      ([k, v]) => v.registration && was.get(k)?.registration !== true
+    ).map(([k]) => k)
     for (const [name, w] of was) {
       const n = now.get(name)?.n ?? 0
       if (n >= w.n || registeredNow.length > 0) continue
@@ -401,7 +433,10 @@ class Reviewer {
       const totalWas = [...was.values()].reduce((a, x) => a + x.n, 0)
       const totalNow = [...now.values()].reduce((a, x) => a + x.n, 0)
       if (totalNow >= totalWas) continue
-      const where = record.find((t) => t.afterFrag !== null && t.beforeFrag !== null && guardUses(t.beforeFrag, known).filter((u) => u.name === name).length > guardUses(t.afterFrag, known).filter((u) => u.name === name).length) ?? w.where
+      const usesOf = (f: Fragment): number => guardUses(f, known).filter((u) => u.name === name).length
+      const fewer = (t: Texts): boolean =>
+        t.afterFrag !== null && t.beforeFrag !== null && usesOf(t.beforeFrag) > usesOf(t.afterFrag)
+      const where = record.find(fewer) ?? w.where
       this.flag(item, where.entry, 'guard-removed', 'high', `guard ${name} no longer applied here (${w.n} → ${n} uses as decorator, middleware or dependency)`, where.after === null ? '' : (where.after.split('\n').find((l) => /def |function |router\.|app\.|@/.test(l)) ?? '').trim().slice(0, 160), { api: name, before: `${w.n} uses`, after: `${n} uses` })
     }
     let lost = 0

@@ -7,7 +7,8 @@
  *
  * @example
  * const target = await versionFromHistory(history, goodId, 'src/auth/verify.py', 'verify_token', blobs)
- * const r = await rewindUnit({ root, blobs }, { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts })
+ * const unit = { path: 'src/auth/verify.py', name: 'verify_token', target: target ?? null, author, ts }
+ * const r = await rewindUnit({ root, blobs }, unit)
  * // r.delta → record.delta, r.snapshot → a `snapshot` record, r.diff for people
  */
 import { readFile, stat } from 'node:fs/promises'
@@ -94,7 +95,13 @@ function anchorOf (units: Unit[], u: Unit): string | null {
 }
 
 /** The delta entry; `anchor`: the name of the unit before `next` in its parent (its `after`). */
-function entryFor (cur: Unit | undefined, next: Unit | undefined, anchor: string | null, path: string, blobs: Map<string, Uint8Array>): DeltaEntry {
+function entryFor (
+  cur: Unit | undefined,
+  next: Unit | undefined,
+  anchor: string | null,
+  path: string,
+  blobs: Map<string, Uint8Array>
+): DeltaEntry {
   let text: string | null = null
   let blob: string | null = null
   if (next !== undefined) {
@@ -123,7 +130,10 @@ function entryFor (cur: Unit | undefined, next: Unit | undefined, anchor: string
 }
 
 /** The file's bytes, its text, and its mode (read alongside, for the atomic write). */
-async function readSource (abs: string, path: string): Promise<{ bytes: Buffer, text: string, mode: number | undefined }> {
+async function readSource (
+  abs: string,
+  path: string
+): Promise<{ bytes: Buffer, text: string, mode: number | undefined }> {
   const mode = stat(abs).then((st) => st.mode & 0o777, () => undefined)
   let bytes: Buffer
   try { bytes = await readFile(abs) } catch { throw new NotFoundError(`no file ${path} in the workspace`, { path }) }
@@ -152,7 +162,13 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
     after = replaceUnit(before, fu.units, cur, target.name, target, fu.language).source
   } else {
     if (target.parent === null) throw new NotFoundError(`${path}:${name} is not in the file now and has no parent to go back into`, { path, name })
-    const placed = insertUnit(before, fu.units, { parent: target.parent, after: target.after, kind: target.kind, name: target.name }, target, fu.language)
+    const placed = insertUnit(
+      before,
+      fu.units,
+      { parent: target.parent, after: target.after, kind: target.kind, name: target.name },
+      target,
+      fu.language
+    )
     if (placed === null) throw new NotFoundError(`cannot put ${path}:${name} back: its parent ${target.parent} is not in the file now`, { path, name, parent: target.parent })
     after = placed.source
   }
@@ -166,11 +182,37 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   const blobs = new Map<string, Uint8Array>()
   const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, anchor, path, blobs)] }
   const diff = unifiedDiff(path, before, after)
-  if (dryRun) return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot: null, snapshotBlobs: new Map() }
+  if (dryRun) {
+    return {
+      path,
+      name,
+      dryRun,
+      changed: true,
+      before,
+      after,
+      diff,
+      delta,
+      blobs,
+      snapshot: null,
+      snapshotBlobs: new Map()
+    }
+  }
   // The bytes as read, not the text re-encoded: the snapshot is the file as it was.
   const snapshot = await snapshotContents(c.blobs, { [path]: file.bytes }, { author: init.author, ts: init.ts, reason: 'pre-rewind' })
   await writeAtomic(abs, after, { mode: file.mode })
-  return { path, name, dryRun, changed: true, before, after, diff, delta, blobs, snapshot, snapshotBlobs: new Map([[snapshot.manifest.files[path], file.bytes]]) }
+  return {
+    path,
+    name,
+    dryRun,
+    changed: true,
+    before,
+    after,
+    diff,
+    delta,
+    blobs,
+    snapshot,
+    snapshotBlobs: new Map([[snapshot.manifest.files[path], file.bytes]])
+  }
 }
 
 /** E_NOT_FOUND for a unit that is nowhere: the units the file holds, the closest first. */
@@ -192,14 +234,25 @@ function unitNotFound (path: string, name: string, units: Unit[]): AuraError {
  * and its members, or all of them when the unit is not there (an insertion needs its parent
  * and siblings).
  */
-function locate (path: string, source: string, name: string): { fu: FileUnits, cur: Unit | undefined, previous: string | null } {
+function locate (
+  path: string,
+  source: string,
+  name: string
+): { fu: FileUnits, cur: Unit | undefined, previous: string | null } {
   const language = languageOf(path)
   // A file an intent just captured as it is now comes parsed (languages.ts keepTree).
   const tree = language === null ? undefined : takeTree(path, source) ?? parse(language, source)
   if (language !== null && tree !== undefined) {
     const quick = findTopLevelFunction(path, source, tree, name)
     if (quick !== null) {
-      const fu: FileUnits = { path, language, units: [quick.unit], error: syntaxErrorOf(source, tree, language), tree, partial: true }
+      const fu: FileUnits = {
+        path,
+        language,
+        units: [quick.unit],
+        error: syntaxErrorOf(source, tree, language),
+        tree,
+        partial: true
+      }
       return { fu, cur: quick.unit, previous: quick.previous }
     }
   }
@@ -220,7 +273,13 @@ function afterEdit (path: string, fu: FileUnits, cur: Unit | undefined, previous
   // Only the edited stretch can have gained an empty block; the rest was checked above.
   const checkRange = { start: span.start, end: span.newEnd }
   if (tree !== undefined && fu.language !== null) {
-    if (target === null) return { error: syntaxErrorOf(after, tree, fu.language, checkRange), nextUnit: undefined, anchor: null }
+    if (target === null) {
+      return {
+        error: syntaxErrorOf(after, tree, fu.language, checkRange),
+        nextUnit: undefined,
+        anchor: null
+      }
+    }
     if (cur !== undefined && cur.name === target.name) {
       const error = syntaxErrorOf(after, tree, fu.language, checkRange)
       if (error !== null) return { error, nextUnit: undefined, anchor: null }

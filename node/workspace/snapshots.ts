@@ -6,7 +6,12 @@
  * taken automatically before every rewind.
  *
  * @example
- * const snap = await takeSnapshot({ root, blobs }, { paths: ['src/auth'], author: 'peer-5f3a', ts: Date.now(), reason: 'manual' })
+ * const snap = await takeSnapshot({ root, blobs }, {
+ *   paths: ['src/auth'],
+ *   author: 'peer-5f3a',
+ *   ts: Date.now(),
+ *   reason: 'manual'
+ * })
  * filterSnapshots([snap], { author: 'peer-5f3a', path: 'src/auth/verify.py' })
  */
 import { readFile } from 'node:fs/promises'

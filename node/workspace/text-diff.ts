@@ -21,7 +21,11 @@ function lcsOps (a: string[], b: string[]): Op[] {
   const m = b.length
   const dp = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1))
   for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1])
+    for (let j = m - 1; j >= 0; j--) {
+      dp[i][j] = a[i] === b[j]
+        ? dp[i + 1][j + 1] + 1
+        : Math.max(dp[i + 1][j], dp[i][j + 1])
+    }
   }
   const ops: Op[] = []
   let i = 0
@@ -83,7 +87,10 @@ export function commonEnds (a: string, b: string): { head: number, tail: number 
   while (head < n && a.charCodeAt(head) === b.charCodeAt(head)) head++
   const room = n - head
   let tail = 0
-  while (tail + BLOCK <= room && a.slice(a.length - tail - BLOCK, a.length - tail) === b.slice(b.length - tail - BLOCK, b.length - tail)) tail += BLOCK
+  while (tail + BLOCK <= room && a.slice(
+    a.length - tail - BLOCK,
+    a.length - tail
+  ) === b.slice(b.length - tail - BLOCK, b.length - tail)) tail += BLOCK
   while (tail < room && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail)) tail++
   return { head, tail }
 }
@@ -114,7 +121,10 @@ function windowed (path: string, before: string, after: string): string | null {
   }
   const headLines = ctxStart === headEnd ? [] : lines(before.slice(ctxStart, headEnd))
   const tailLines = tailStart === before.length ? [] : lines(before.slice(tailStart, ctxEnd))
-  const middle = (text: string, end: number): string[] => headEnd === end && text.length > 0 ? [] : lines(text.slice(headEnd, end))
+  const middle = (
+    text: string,
+    end: number
+  ): string[] => headEnd === end && text.length > 0 ? [] : lines(text.slice(headEnd, end))
   const a = middle(before, tailStart)
   const b = middle(after, tailStart + shift)
   let pre = 0

@@ -38,7 +38,12 @@ function compact (text: string): string {
   return text.replace(/\s+/g, '')
 }
 
-function jsValueUnit (value: SyntaxNode, name: string, nodes: SyntaxNode[], nameNode: SyntaxNode | null): FoundUnit | null {
+function jsValueUnit (
+  value: SyntaxNode,
+  name: string,
+  nodes: SyntaxNode[],
+  nameNode: SyntaxNode | null
+): FoundUnit | null {
   if (JS_FUNCTIONS.has(value.type)) return { name, kind: 'function', nodes, nameNode, body: null }
   if (JS_CLASSES.has(value.type)) return { name, kind: 'class', nodes, nameNode, body: value.childForFieldName('body') }
   return null

@@ -104,9 +104,20 @@ class Builder {
   /** Whether the `until` unit has been added. */
   private reached = false
 
-  constructor (readonly path: string, readonly source: string, readonly finder: UnitFinder, readonly hashOnly: string | undefined, readonly until: string | undefined) {}
+  constructor (
+    readonly path: string,
+    readonly source: string,
+    readonly finder: UnitFinder,
+    readonly hashOnly: string | undefined,
+    readonly until: string | undefined
+  ) {}
 
-  private hashes (name: string, nodes: SyntaxNode[], skip: Span[], nameNode: SyntaxNode | null): { hash: string, bodyHash: string } {
+  private hashes (
+    name: string,
+    nodes: SyntaxNode[],
+    skip: Span[],
+    nameNode: SyntaxNode | null
+  ): { hash: string, bodyHash: string } {
     if (this.hashOnly !== undefined && this.hashOnly !== name) return NO_HASHES
     return hashNodes(nodes, this.source, skip, nameNode)
   }
@@ -128,7 +139,9 @@ class Builder {
     // Reserve the unit's place before its members: a composite always precedes them.
     const slot = this.units.length
     this.units.push(undefined as unknown as Unit)
-    const members = found.body === null ? [] : this.finder.members(found.body.namedChildren).map((m) => this.add(m, name, true))
+    const members = found.body === null
+      ? []
+      : this.finder.members(found.body.namedChildren).map((m) => this.add(m, name, true))
     const { hash, bodyHash } = this.hashes(name, found.nodes, members, found.nameNode)
     this.units[slot] = {
       path: this.path,
@@ -178,7 +191,13 @@ export function extractUnits (path: string, source: string, init: UnitsInit = {}
   const tree = init.tree ?? parse(language, source)
   const b = new Builder(path, source, finderFor(language), init.hashOnly, init.until)
   const complete = b.module(tree.rootNode)
-  const fu: FileUnits = { path, language, units: b.units, error: syntaxErrorOf(source, tree, language, init.checkRange), tree }
+  const fu: FileUnits = {
+    path,
+    language,
+    units: b.units,
+    error: syntaxErrorOf(source, tree, language, init.checkRange),
+    tree
+  }
   if (!complete) fu.partial = true
   return fu
 }
@@ -191,7 +210,10 @@ export function syntaxErrorOf (source: string, tree: Tree, language: Language, c
   // A block emptied by an edit ends on the line before the edit: look one line either side.
   const range = checkRange === undefined
     ? undefined
-    : { start: { row: Math.max(0, pointAt(source, checkRange.start).row - 1), column: 0 }, end: { row: pointAt(source, checkRange.end).row + 2, column: 0 } }
+    : {
+        start: { row: Math.max(0, pointAt(source, checkRange.start).row - 1), column: 0 },
+        end: { row: pointAt(source, checkRange.end).row + 2, column: 0 }
+      }
   const err = firstSyntaxError(tree, language, range)
   return err === null ? null : { line: err.line, column: err.column }
 }
@@ -214,7 +236,15 @@ function qualifiedFrom (name: string, local: string): boolean {
  * split off from a neighbour would not. Top-level functions and methods of top-level classes;
  * anything else (composites, nested classes, renames) returns null.
  */
-export function reextractUnit (path: string, source: string, tree: Tree, units: Unit[], old: Unit, start: number, end: number): Unit | null {
+export function reextractUnit (
+  path: string,
+  source: string,
+  tree: Tree,
+  units: Unit[],
+  old: Unit,
+  start: number,
+  end: number
+): Unit | null {
   const language = languageOf(path)
   if (language === null || (old.kind !== 'function' && old.kind !== 'method') || start !== old.start || end <= start) return null
   const finder = finderFor(language)
@@ -246,7 +276,18 @@ export function reextractUnit (path: string, source: string, tree: Tree, units: 
   if (f.kind !== 'function' || f.body !== null || f.nodes[0].startIndex !== start || f.nodes[f.nodes.length - 1].endIndex !== end) return null
   if (!qualifiedFrom(old.name, (inClass ? `${old.parent}.${f.name}` : f.name).replaceAll(':', '_'))) return null
   const { hash, bodyHash } = hashNodes(f.nodes, source, [], f.nameNode)
-  return { path, name: old.name, kind: old.kind, parent: old.parent, start, end, indent: indentAt(source, start), text: skeletonText(source, start, end, []), hash, bodyHash }
+  return {
+    path,
+    name: old.name,
+    kind: old.kind,
+    parent: old.parent,
+    start,
+    end,
+    indent: indentAt(source, start),
+    text: skeletonText(source, start, end, []),
+    hash,
+    bodyHash
+  }
 }
 
 const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
@@ -257,7 +298,14 @@ const PLAIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/
  * whose local name is a plain identifier takes it from the text of a name node inside its
  * statement, so these are all the units of that local name.
  */
-function unitsNamed (source: string, root: SyntaxNode, finder: UnitFinder, key: string, limit: number, want = Infinity): FoundUnit[] {
+function unitsNamed (
+  source: string,
+  root: SyntaxNode,
+  finder: UnitFinder,
+  key: string,
+  limit: number,
+  want = Infinity
+): FoundUnit[] {
   const out: FoundUnit[] = []
   for (let p = source.indexOf(key); p >= 0 && p < limit && out.length < want;) {
     const child = root.firstNamedChildForIndex(p)
@@ -282,13 +330,21 @@ function unitsNamed (source: string, root: SyntaxNode, finder: UnitFinder, key: 
  * function, or its previous sibling's name is not a plain identifier either; the caller then
  * extracts the file's units.
  */
-export function findTopLevelFunction (path: string, source: string, tree: Tree, name: string): { unit: Unit, previous: string | null } | null {
+export function findTopLevelFunction (
+  path: string,
+  source: string,
+  tree: Tree,
+  name: string
+): { unit: Unit, previous: string | null } | null {
   const language = languageOf(path)
   if (language === null) return null
   const hash = name.indexOf('#')
   const key = hash < 0 ? name : name.slice(0, hash)
   const nth = hash < 0 ? 1 : Number(name.slice(hash + 1))
-  if (!PLAIN_NAME.test(key) || !Number.isInteger(nth) || nth < 1 || (hash >= 0 && (nth < 2 || name.slice(hash + 1) !== String(nth)))) return null
+  if (!PLAIN_NAME.test(key) ||
+    !Number.isInteger(nth) ||
+    nth < 1 ||
+    (hash >= 0 && (nth < 2 || name.slice(hash + 1) !== String(nth)))) return null
   const root = tree.rootNode
   const finder = finderFor(language)
   const f = unitsNamed(source, root, finder, key, source.length, nth)[nth - 1]
@@ -312,7 +368,9 @@ export function findTopLevelFunction (path: string, source: string, tree: Tree, 
   if (prev !== undefined) {
     if (!PLAIN_NAME.test(prev.name)) return null
     const p = prev
-    const n = unitsNamed(source, root, finder, p.name, p.nodes[p.nodes.length - 1].endIndex).findIndex((u) => u.nodes[0].startIndex === p.nodes[0].startIndex) + 1
+    const n = unitsNamed(source, root, finder, p.name, p.nodes[p.nodes.length - 1].endIndex).findIndex(
+      (u) => u.nodes[0].startIndex === p.nodes[0].startIndex
+    ) + 1
     if (n < 1) return null
     previous = n === 1 ? p.name : `${p.name}#${n}`
   }

@@ -45,7 +45,13 @@ async function entryVersion (e: DeltaEntry, blobs: BlobStore): Promise<UnitVersi
  * null when it did not exist then, or undefined when the records up to then cannot say (the
  * unit's file predates the recorded history: use a snapshot).
  */
-export async function versionFromHistory (history: HistoryItem[], targetId: string, path: string, name: string, blobs: BlobStore): Promise<UnitVersion | null | undefined> {
+export async function versionFromHistory (
+  history: HistoryItem[],
+  targetId: string,
+  path: string,
+  name: string,
+  blobs: BlobStore
+): Promise<UnitVersion | null | undefined> {
   const at = history.findIndex((h) => h.id === targetId)
   if (at < 0) throw new NotFoundError(`record ${targetId} is not in the history given`, { record: targetId })
   let p = path
@@ -92,7 +98,12 @@ function snapshotTree (language: Language, blob: string, source: string): Tree {
 }
 
 /** The unit as it was in a snapshot (by id or loaded): a version, or null if it was not there. */
-export async function versionFromSnapshot (blobs: BlobStore, snapshot: string | Snapshot, path: string, name: string): Promise<UnitVersion | null> {
+export async function versionFromSnapshot (
+  blobs: BlobStore,
+  snapshot: string | Snapshot,
+  path: string,
+  name: string
+): Promise<UnitVersion | null> {
   const snap = typeof snapshot === 'string' ? await loadSnapshot(blobs, snapshot) : snapshot
   const source = await snapshotFileText(blobs, snap, path)
   // One unit is wanted: a top-level function is read without walking the file; anything else
@@ -102,7 +113,16 @@ export async function versionFromSnapshot (blobs: BlobStore, snapshot: string | 
   const fast = tree === undefined ? null : findTopLevelFunction(path, source, tree, name)
   if (fast !== null) {
     const u = fast.unit
-    return { path, name, kind: u.kind, text: u.text, indent: u.indent, parent: u.parent, after: fast.previous, hash: u.hash }
+    return {
+      path,
+      name,
+      kind: u.kind,
+      text: u.text,
+      indent: u.indent,
+      parent: u.parent,
+      after: fast.previous,
+      hash: u.hash
+    }
   }
   const { units } = extractUnits(path, source, { tree, hashOnly: name, until: name })
   const i = units.findIndex((u) => u.name === name)

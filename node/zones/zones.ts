@@ -26,7 +26,6 @@ import type { SignedRecord } from '../../crdt/record.js'
 import { activeZones, checkPattern, claimOf, patternsOverlap, zoneCovers, zonesOf, ZONE_MODES, MAX_ZONE_TTL_MS, type UnitRef, type Zone, type ZoneMode } from '../../crdt/zones.js'
 import { parseDuration } from '../config.js'
 import { identityFilter } from '../evidence/identity-filter.js'
-import { labeller } from '../evidence/trace.js'
 import type { NodeRuntime } from '../runtime.js'
 import { actingAs } from '../workspace-node/acting.js'
 
@@ -48,7 +47,10 @@ export interface ZoneRow {
 }
 
 /** Claims a zone for this node's identity, or an agent's (`agent`). */
-export async function claimZone (rt: NodeRuntime, p: { patterns?: unknown, mode?: unknown, ttl?: unknown, agent?: unknown, actor?: unknown }): Promise<ZoneRow & { overlaps: ZoneRow[] }> {
+export async function claimZone (
+  rt: NodeRuntime,
+  p: { patterns?: unknown, mode?: unknown, ttl?: unknown, agent?: unknown, actor?: unknown }
+): Promise<ZoneRow & { overlaps: ZoneRow[] }> {
   const patterns = Array.isArray(p.patterns) ? p.patterns.map(String) : typeof p.patterns === 'string' ? [p.patterns] : []
   if (patterns.length === 0) throw new UsageError('missing PATTERN: a path glob (src/auth/**) or PATH:NAME (src/auth/verify.py:verify_token)')
   patterns.forEach(checkPattern)
@@ -59,7 +61,9 @@ export async function claimZone (rt: NodeRuntime, p: { patterns?: unknown, mode?
   if (chain.locked) throw new LockdownError(`the team is in lockdown (${chain.lockdownReason ?? 'no reason given'}): no new zone claims are accepted`, { hint: 'wait for `aura mothership unlock`' })
   const who = await actingAs(rt, p, 'intent')
   const key = who.signer === undefined ? rt.key : keyIdOf(who.signer.publicKey)
-  const others = bindingZones(rt).filter((z) => z.signer !== key && z.patterns.some((a) => patterns.some((b) => patternsOverlap(a, b))))
+  const others = bindingZones(rt).filter(
+    (z) => z.signer !== key && z.patterns.some((a) => patterns.some((b) => patternsOverlap(a, b)))
+  )
   if (isAgent(rt, key)) {
     const human = others.find((z) => !isAgent(rt, z.signer))
     if (human !== undefined) {
@@ -73,7 +77,16 @@ export async function claimZone (rt: NodeRuntime, p: { patterns?: unknown, mode?
     data: { v: 1, op: 'claim', patterns, mode, ttl }
   }, who.signer)
   const record = rt.store.intent.log.record(a.id)!
-  const zone: Zone = { id: a.id, signer: key, actor: who.actor, patterns, mode, ts: record.ts, expiresAt: record.ts + ttl, releasedBy: null }
+  const zone: Zone = {
+    id: a.id,
+    signer: key,
+    actor: who.actor,
+    patterns,
+    mode,
+    ts: record.ts,
+    expiresAt: record.ts + ttl,
+    releasedBy: null
+  }
   return { ...row(rt, zone), overlaps: others.map((z) => row(rt, z)) }
 }
 
@@ -90,7 +103,10 @@ export function listZones (rt: NodeRuntime, p: { owner?: unknown, all?: unknown 
 }
 
 /** Releases a zone this identity claimed. */
-export async function releaseZone (rt: NodeRuntime, p: { id?: unknown, agent?: unknown, actor?: unknown }): Promise<{ released: RecordId, release: RecordId, patterns: readonly string[] }> {
+export async function releaseZone (
+  rt: NodeRuntime,
+  p: { id?: unknown, agent?: unknown, actor?: unknown }
+): Promise<{ released: RecordId, release: RecordId, patterns: readonly string[] }> {
   if (typeof p.id !== 'string' || p.id.trim() === '') throw new UsageError('missing ID: the zone to release (see `aura zone list`)')
   rt.requireChain()
   const log = rt.store.intent.log

@@ -27,9 +27,17 @@ async function held (team: Team, name: string): Promise<Set<string>> {
  * Mallory reaches bob alone and, for `rounds` rounds `everyMs` apart, feeds him the next beacon
  * of `feed(i)` and writes a record. Returns her record ids and bob's status at each round.
  */
-async function attack (team: Team, feed: (i: number) => Collected, rounds: number, everyMs: number): Promise<{ ids: RecordId[], stale: boolean[], lastBeacon: Array<string | null>, fedAt: number[] }> {
+async function attack (
+  team: Team,
+  feed: (i: number) => Collected,
+  rounds: number,
+  everyMs: number
+): Promise<{ ids: RecordId[], stale: boolean[], lastBeacon: Array<string | null>, fedAt: number[] }> {
   const mallory = await RogueMember.open(team.m('mallory').home)
-  const ids: RecordId[] = []; const stale: boolean[] = []; const lastBeacon: Array<string | null> = []; const fedAt: number[] = []
+  const ids: RecordId[] = []
+  const stale: boolean[] = []
+  const lastBeacon: Array<string | null> = []
+  const fedAt: number[] = []
   try {
     await mallory.dial(await team.address('bob'))
     await team.until('bob admits mallory (he has not heard of her revocation)', async () => (await team.control('bob', 'status')).connected.length === 1, 15_000)

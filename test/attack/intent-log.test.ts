@@ -14,7 +14,11 @@ import { convergedWithin, peakRssMb, viewOf } from './convergence.js'
 const HONEST = ['mothership', 'alice', 'bob']
 const MALLORY = path.join(ROOT, 'test/attack/mallory.ts')
 
-async function runMallory (team: Team, attack: string, seconds: number): Promise<{ sent: number, sessions: number, closedWith: Record<string, number> }> {
+async function runMallory (
+  team: Team,
+  attack: string,
+  seconds: number
+): Promise<{ sent: number, sessions: number, closedWith: Record<string, number> }> {
   const target = await team.address('bob')
   const child = spawn(process.execPath, ['--import', 'tsx', MALLORY, team.m('mallory').home, target, attack, String(seconds), team.m('alice').key], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
   let out = ''

@@ -56,7 +56,7 @@ describe('key files at start', () => {
     const json = JSON.parse(original) as { seed: string }
     const damagedSeed = (json.seed[0] === 'A' ? 'B' : 'A') + json.seed.slice(1)
     await writeFile(file, JSON.stringify({ ...json, seed: damagedSeed }) + '\n', { mode: 0o600 })
-    const damaged = await team.sh('mothership', `aura mothership issue-peer carol --role admin`)
+    const damaged = await team.sh('mothership', 'aura mothership issue-peer carol --role admin')
     expect(damaged.code).toBe(61)
     expect(damaged.stderr).toContain('E_KEY_MISMATCH')
     expect(damaged.stdout).toBe('')

@@ -53,7 +53,13 @@ function signedBy (signer: KeyPair): (h: Parameters<typeof changeBody>[0], ids: 
 }
 
 // A change put on `doc` under `actor`, with the message `sign` makes over its header.
-function craft (doc: A.Doc<IntentDoc>, actor: string, r: EncodedRecord, makeMessage: (h: Parameters<typeof changeBody>[0], ids: string[]) => string | null, deps?: string[]): Uint8Array {
+function craft (
+  doc: A.Doc<IntentDoc>,
+  actor: string,
+  r: EncodedRecord,
+  makeMessage: (h: Parameters<typeof changeBody>[0], ids: string[]) => string | null,
+  deps?: string[]
+): Uint8Array {
   const d = A.load<IntentDoc>(A.save(doc), { actor })
   const be = A.getBackend(d)
   const heads = be.getHeads()
@@ -87,7 +93,13 @@ function next (): Uint8Array {
 }
 
 const host = await createHost({ seed: key.seed })
-const engine = new SyncEngine({ chain, log: rt.store.intent.log, localKey: rt.key, clock: () => Date.now(), random: Math.random }, { team: chain.team }, {
+const engine = new SyncEngine({
+  chain,
+  log: rt.store.intent.log,
+  localKey: rt.key,
+  clock: () => Date.now(),
+  random: Math.random
+}, { team: chain.team }, {
   sessionOpened: () => { opened++ }
 })
 let sent = 0

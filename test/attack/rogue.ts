@@ -32,7 +32,12 @@ export interface Collected { bytes: Uint8Array, beacon: Beacon }
  * stranger hears no hello, so no beacon), and keeps the beacon of each hello it answers with
  * (distinct ones, oldest first).
  */
-export async function collectBeacons (mothershipAddr: string, count: number, everyMs: number, home: string): Promise<Collected[]> {
+export async function collectBeacons (
+  mothershipAddr: string,
+  count: number,
+  everyMs: number,
+  home: string
+): Promise<Collected[]> {
   const host = await createHost({ seed: (await loadIdentity(home)).keyPair.seed })
   const seen = new Map<string, Collected>()
   try {
@@ -69,7 +74,10 @@ export class RogueMember {
       const host = await createHost({ seed: rt.identity.keyPair.seed })
       // No freshness bound and no beacon of its own: the only beacons a victim gets from it are
       // the ones fed by hand.
-      const engine = new SyncEngine({ chain, log: rt.store.intent.log, localKey: rt.key, clock: () => Date.now(), random: Math.random }, { team: chain.team })
+      const engine = new SyncEngine(
+        { chain, log: rt.store.intent.log, localKey: rt.key, clock: () => Date.now(), random: Math.random },
+        { team: chain.team }
+      )
       rt.hooks = { recordsAdded: () => engine.localRecordsAdded() }
       return new RogueMember(rt, host, engine)
     } catch (err) {

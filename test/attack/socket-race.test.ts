@@ -112,7 +112,10 @@ describe.skipIf(!isRoot)('the control socket under umask 000 in a 0755 folder', 
     expect((await stat(home)).mode & 0o777).toBe(0o755)
     const sock = controlSocketPath(home)
     const raceMs = 12_000
-    const watcher = await runScript<{ appearances: number, probes: number, sockModes: string[], dirModes: string[] }>(WATCHER, [sock, String(raceMs)])
+    const watcher = await runScript<{ appearances: number, probes: number, sockModes: string[], dirModes: string[] }>(
+      WATCHER,
+      [sock, String(raceMs)]
+    )
     const connector = await runScript<{ connected: number, tries: number }>(CONNECTOR, [sock, String(raceMs)], NOBODY)
     let starts = 0
     const until = Date.now() + raceMs - 2000

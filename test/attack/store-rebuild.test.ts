@@ -39,7 +39,7 @@ describe('a damaged store, rebuilt from peers', () => {
     expect(err.hint).toContain('docs/storage.md')
 
     // The steps of docs/storage.md, as an operator types them.
-    await team.ok('alice', `mv "$AURA_HOME/store" "$AURA_HOME/store.damaged"`)
+    await team.ok('alice', 'mv "$AURA_HOME/store" "$AURA_HOME/store.damaged"')
     await team.ok('alice', `aura join ${token} --no-start`)
     await team.start('alice')
     await team.until('alice holds her records again', async () => (await mine('alice')).filter((r) => ids.includes(r.id)).length === 20, 60_000)

@@ -29,7 +29,13 @@ async function identities (n: number): Promise<Host[]> {
 }
 
 // Opens `n` raw sync streams spread over fresh keys; resolves with them and when each closed.
-async function openStreams (n: number): Promise<{ hosts: Host[], streams: any[], closedAt: number[], opened: number, failed: number }> {
+async function openStreams (n: number): Promise<{
+  hosts: Host[]
+  streams: any[]
+  closedAt: number[]
+  opened: number
+  failed: number
+}> {
   const hosts = await identities(Math.ceil(n / PER_KEY))
   const streams: any[] = []
   const closedAt: number[] = []
@@ -66,7 +72,14 @@ async function main (): Promise<Record<string, unknown>> {
       }
     }
     await waitClosed(closedAt, opened, 60_000)
-    const out = { mode, opened, failed, sent, closed: closedAt.length, lastClosedAfterMs: closedAt.length === 0 ? null : Math.max(...closedAt) - started }
+    const out = {
+      mode,
+      opened,
+      failed,
+      sent,
+      closed: closedAt.length,
+      lastClosedAfterMs: closedAt.length === 0 ? null : Math.max(...closedAt) - started
+    }
     await Promise.all(hosts.map(async (h) => await h.stop()))
     return out
   }
@@ -85,7 +98,13 @@ async function main (): Promise<Record<string, unknown>> {
       }
     }))
     await waitClosed(closedAt, opened, 60_000)
-    const out = { mode, opened, failed, closed: closedAt.length, lastClosedAfterMs: closedAt.length === 0 ? null : Math.max(...closedAt) - started }
+    const out = {
+      mode,
+      opened,
+      failed,
+      closed: closedAt.length,
+      lastClosedAfterMs: closedAt.length === 0 ? null : Math.max(...closedAt) - started
+    }
     await Promise.all(hosts.map(async (h) => await h.stop()))
     return out
   }

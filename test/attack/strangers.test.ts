@@ -46,7 +46,12 @@ async function stranger (...args: string[]): Promise<any> {
  * The oracle after an attack: the honest writes made while it ran (`writing`) and every view
  * converge within 10 s of the attack stopping; every daemon's peak RSS stays under 400 MB.
  */
-async function judge (label: string, attack: Record<string, unknown>, stopped: number, writing: Promise<unknown>): Promise<void> {
+async function judge (
+  label: string,
+  attack: Record<string, unknown>,
+  stopped: number,
+  writing: Promise<unknown>
+): Promise<void> {
   await writing
   const ms = await convergedWithin(team, HONEST, Math.max(0, 10_000 - (Date.now() - stopped)))
   const rss = Object.fromEntries(HONEST.map((n) => [n, Math.round(peakRssMb(team.m(n).daemon?.pid as number))]))

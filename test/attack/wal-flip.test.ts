@@ -67,6 +67,7 @@ describe('a flipped write-ahead-log byte on an honest node', () => {
     let writing = true
     let n = 0
     const writers = Array.from({ length: 8 }, async () => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- the test body sets `writing` to false
       while (writing) {
         try {
           acked.push(await team!.control<{ id: string, seq: number }>('alice', 'log-intent', { text: `alice writes ${n++}` }))

@@ -101,7 +101,7 @@ describe.skipIf(CHROMIUM === undefined)(`the incident page in Chromium${CHROMIUM
     const revoked = ok(await team.mothership.aura('mothership', 'revoke-peer', bob, '--reason', 'laptop stolen'), 'revoke-peer')
     const t0 = Date.now()
     const seq = revoked.entry ?? revoked.seq
-    const sel = `article.front-entry[data-kind="revoke"][data-complete="yes"]`
+    const sel = 'article.front-entry[data-kind="revoke"][data-complete="yes"]'
     await page.waitForSelector(sel, { timeout: 10_000 })
     const took = Date.now() - t0
     process.stderr.write(`incident page: revocation of ${bob} shown applied on every peer ${took} ms after revoke-peer returned\n`)

@@ -8,7 +8,9 @@ import type { CliContext } from '../../cli/context.js'
 export interface RunResult { code: number, stdout: string, stderr: string }
 
 /** A context whose streams collect text, for in-process runs. */
-export function captureContext (over: Partial<CliContext> & { tty?: boolean } = {}): { ctx: CliContext, stdout: string[], stderr: string[] } {
+export function captureContext (
+  over: Partial<CliContext> & { tty?: boolean } = {}
+): { ctx: CliContext, stdout: string[], stderr: string[] } {
   const stdout: string[] = []
   const stderr: string[] = []
   const ctx: CliContext = {
@@ -31,7 +33,11 @@ export async function runCli (args: string[], over: Partial<CliContext> & { tty?
 }
 
 /** Runs a program built by the caller (for test-only commands). */
-export async function runProgram (program: Program, args: string[], out: { stdout: string[], stderr: string[] }): Promise<RunResult> {
+export async function runProgram (
+  program: Program,
+  args: string[],
+  out: { stdout: string[], stderr: string[] }
+): Promise<RunResult> {
   const code = await program.run(args)
   return { code, stdout: out.stdout.join(''), stderr: out.stderr.join('') }
 }

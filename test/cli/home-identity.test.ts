@@ -155,7 +155,9 @@ describe('aura init / id / config show, in-process', () => {
     expect(id.code).toBe(0)
     const shown = JSON.parse(id.stdout)
     expect(Object.keys(shown).sort()).toEqual(['home', 'key', 'peer', 'peerId', 'publicKey'])
-    expect(shown).toMatchObject({ peer: created.peer, key: created.key, publicKey: created.publicKey, peerId: created.peerId })
+    expect(shown).toMatchObject(
+      { peer: created.peer, key: created.key, publicKey: created.publicKey, peerId: created.peerId }
+    )
   })
 
   it('id prints the short id first for people', async () => {

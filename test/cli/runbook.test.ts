@@ -119,7 +119,7 @@ describe('the runbook with typos', () => {
     expect((await json('sync', 'status', '--intent', intent.slice(0, 10).toUpperCase())).intent).toBe(intent)
     const err = await fails('E_NOT_FOUND', 'rewind', '--function', 'src/verify.py:verify_tokn', '--to', intent.slice(0, 8), '--workspace', ws)
     expect(err.message).toContain('verify_token')
-    expect(err.message).toContain("did you mean src/verify.py:verify_token")
+    expect(err.message).toContain('did you mean src/verify.py:verify_token')
     expect(err.candidates).toEqual(expect.arrayContaining(['verify_token', 'normalize']))
   })
 

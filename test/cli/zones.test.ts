@@ -122,7 +122,7 @@ describe('aura zone', () => {
     await edit('docs/notes.py', 'def note():\n    return 2\n')
     const r = await runCli(['log-intent', 'docs', '--workspace', work, '--home', home], { cwd: dir })
     expect(r.code).toBe(0)
-    expect(r.stderr).toContain(`zone: docs/notes.py:note is inside claude-`)
+    expect(r.stderr).toContain('zone: docs/notes.py:note is inside claude-')
     const rows = await ok(['trace', '--kind', 'intent'])
     expect(rows[0].text).toBe('docs')
     await edit('docs/notes.py', 'def note():\n    return 3\n')

@@ -1,7 +1,7 @@
 // The attacker island, on real processes: mallory is revoked while she and two victims (bob,
 // carol) are cut off from the Mothership and dave. On the island nobody knows, so her new
-// records count there, except those claiming to be days old (quarantined as `backdated` at once). After the heal, none of her records
-// past the cut counts on any peer, and each one is still there as quarantined evidence.
+// records count there, except those claiming to be days old (quarantined as `backdated` at once). After the heal, none
+// of her records past the cut counts on any peer, and each one is still there as quarantined evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nextRecordFields, signRecord, type EncodedRecord } from '../../crdt/record.js'
 import { NodeRuntime } from '../../node/runtime.js'
@@ -51,7 +51,9 @@ describe('attacker island', () => {
     try {
       const key = rt.identity.keyPair
       const headRef = await rt.store.intent.head(rt.key)
-      let head: EncodedRecord | { id: string, record: any } | undefined = headRef === undefined ? undefined : { id: headRef.id, record: rt.store.intent.log.record(headRef.id)! }
+      let head: EncodedRecord | { id: string, record: any } | undefined = headRef === undefined
+        ? undefined
+        : { id: headRef.id, record: rt.store.intent.log.record(headRef.id)! }
       const recs: EncodedRecord[] = []
       for (const text of forged) {
         const r = signRecord({ ...nextRecordFields(head as any), kind: 'intent', actor: 'mallory', host: 'mallory-laptop', ts: Date.now() - 3 * DAY, auth: rt.authRef(), text }, key)

@@ -192,7 +192,12 @@ export class Team {
   }
 
   /** Polls `probe` until it returns a truthy value, at most `timeoutMs`; returns that value. */
-  async until<T> (what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  async until<T> (
+    what: string,
+    probe: () => Promise<T | undefined | null | false>,
+    timeoutMs = 30_000,
+    everyMs = 200
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs
     let last: unknown
     for (let i = 0; Date.now() < deadline; i++) {
@@ -208,7 +213,10 @@ export class Team {
     throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`)
   }
 
-  /** Starts (or restarts, on the same port) a member's daemon in the foreground, owned here; `timeoutMs` for it to answer. */
+  /**
+   * Starts (or restarts, on the same port) a member's daemon in
+   * the foreground, owned here; `timeoutMs` for it to answer.
+   */
   async start (name: string, timeoutMs = 30_000): Promise<void> {
     const m = this.m(name)
     if (m.daemon !== null) throw new Error(`${name} already runs`)

@@ -127,7 +127,11 @@ describe('Playbook 1: compromised peer machine', () => {
   }, 300_000)
 })
 
-async function readEvidence (team: Team, traceFile: string, auditFile: string): Promise<{ trace: any[], records: any[], audit: any[] }> {
+async function readEvidence (
+  team: Team,
+  traceFile: string,
+  auditFile: string
+): Promise<{ trace: any[], records: any[], audit: any[] }> {
   const cwd = team.m('mothership').cwd
   const trace = jsonLines(await readFile(path.join(cwd, traceFile), 'utf8'))
   const lines = jsonLines(await readFile(path.join(cwd, auditFile), 'utf8'))

@@ -31,7 +31,11 @@ function buildChain (ops: Op[]): ChainEntry[] {
       b.revoke({ type: 'token', jti: jtiOf(pick % 5) })
     } else if (op === 4) {
       const role = ROLES[pick % 3]
-      const cuts = Object.fromEntries(ref.members().filter((m) => m.role === role && m.since % 2 === 0).map((m) => [m.key, { seq: m.since, hash: m.key as string as RecordId }]))
+      const cuts = Object.fromEntries(
+        ref.members().filter((m) => m.role === role && m.since % 2 === 0).map(
+          (m) => [m.key, { seq: m.since, hash: m.key as string as RecordId }]
+        )
+      )
       b.revoke({ type: 'role', role, cuts })
     } else if (op === 5) {
       b.lockdown(`l${pick}`)
@@ -45,7 +49,10 @@ function buildChain (ops: Op[]): ChainEntry[] {
   return b.entries
 }
 
-const chainArb = fc.array(fc.record({ op: fc.integer({ min: 0, max: 7 }), pick: fc.nat({ max: 1000 }) }), { minLength: 1, maxLength: 24 })
+const chainArb = fc.array(
+  fc.record({ op: fc.integer({ min: 0, max: 7 }), pick: fc.nat({ max: 1000 }) }),
+  { minLength: 1, maxLength: 24 }
+)
   .map(buildChain)
 
 describe('AuthorityChain properties', () => {
@@ -121,7 +128,12 @@ describe('AuthorityChain properties', () => {
  * holding them all; returns whether it got past decoding. Chains are cached by length: a
  * refused batch leaves them unchanged, which this checks too.
  */
-function expectRefused (entries: ChainEntry[], i: number, bytes: Uint8Array, chains: Map<number, AuthorityChain>): boolean {
+function expectRefused (
+  entries: ChainEntry[],
+  i: number,
+  bytes: Uint8Array,
+  chains: Map<number, AuthorityChain>
+): boolean {
   const chainOf = (n: number): AuthorityChain => {
     let c = chains.get(n)
     if (c === undefined) chains.set(n, c = AuthorityChain.fromEntries(entries.slice(0, n)))

@@ -3,7 +3,8 @@ import { canonicalBytes, toB64u } from '../../crdt/canonical.js'
 import { keyIdOf, parseRecordId, type KeyId } from '../../crdt/ids.js'
 import { AuthorityChain, FORK_REASON } from '../../crdt/authority-chain.js'
 import {
-  admitEntry, decodeEntry, encodeEntry, genesisEntry, hashEntry, lockdownEntry, makeEntry, revokeEntry, rotateEntry, signEntry,
+  admitEntry, decodeEntry, encodeEntry, genesisEntry, hashEntry,
+  lockdownEntry, makeEntry, revokeEntry, rotateEntry, signEntry,
   type ChainEntry
 } from '../../crdt/chain-entry.js'
 import { ChainBuilder, jtiOf, keyOf, NO_CUT, snapshot, T0 } from './authority-chain-fixture.js'
@@ -240,7 +241,10 @@ describe('AuthorityChain: refused batches leave the state unchanged', () => {
     const byNew = rotateEntry(mallory, chain.head, { mothership: toB64u(mallory.publicKey), ts: T0 })
     rejects(chain, [byNew], 'E_BAD_SIGNATURE')
     const next = keyOf(100)
-    const relabelled = { ...rotateEntry(next, chain.head, { mothership: toB64u(next.publicKey), ts: T0 }), signer: chain.mothershipKeyId }
+    const relabelled = {
+      ...rotateEntry(next, chain.head, { mothership: toB64u(next.publicKey), ts: T0 }),
+      signer: chain.mothershipKeyId
+    }
     rejects(chain, [relabelled], 'E_BAD_SIGNATURE', /bad signature/)
   })
 

@@ -56,6 +56,7 @@ describe('values with no JSON form', () => {
     ['undefined', undefined],
     ['undefined property', { a: undefined }],
     ['undefined in array', [undefined]],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
     ['array hole', [, 1]],
     ['bigint', 1n],
     ['function', () => 1],

@@ -25,12 +25,23 @@ function automergeReads (chunk: Uint8Array): unknown {
   const puts: Array<{ id: string, bytes: number[] }> = []
   for (const op of decoded.ops) {
     const raw = op as typeof op & { insert?: boolean, elemId?: string }
-    const bytes = op.value instanceof Uint8Array ? Array.from(op.value) : Array.isArray(op.value) ? op.value as number[] : undefined
+    const bytes = op.value instanceof Uint8Array
+      ? Array.from(op.value)
+      : Array.isArray(op.value) ? op.value as number[] : undefined
     if (op.action !== 'set' || op.obj !== RECORDS_OBJ || typeof op.key !== 'string' || raw.insert !== undefined || raw.elemId !== undefined || op.pred.length > 0 || (op.datatype !== undefined && op.datatype !== 'bytes') || bytes === undefined) return 'not-puts'
     puts.push({ id: op.key, bytes })
   }
   if (puts.length === 0 || decoded.actor === GENESIS_ACTOR) return 'not-puts'
-  return { hash: decoded.hash, actor: decoded.actor, seq: decoded.seq, startOp: decoded.startOp, time: decoded.time, message: decoded.message ?? null, deps: [...decoded.deps], puts }
+  return {
+    hash: decoded.hash,
+    actor: decoded.actor,
+    seq: decoded.seq,
+    startOp: decoded.startOp,
+    time: decoded.time,
+    message: decoded.message ?? null,
+    deps: [...decoded.deps],
+    puts
+  }
 }
 
 function fastReads (chunk: Uint8Array): unknown {
@@ -54,7 +65,10 @@ describe('changePuts', () => {
       const fast = fastReads(c)
       expect(fast).toBeDefined()
       expect(fast).toEqual(automergeReads(c))
-      expect(fast).toEqual({ ...(fast as object), puts: recordPuts(A.decodeChange(c)).map((p) => ({ id: p.id, bytes: Array.from(p.bytes) })) })
+      expect(fast).toEqual({
+        ...(fast as object),
+        puts: recordPuts(A.decodeChange(c)).map((p) => ({ id: p.id, bytes: Array.from(p.bytes) }))
+      })
     }
   })
 

@@ -22,7 +22,11 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/ed25519-edge-cases.
 const cases = buildEdgeCases()
 const DOMAINS: SignDomain[] = ['record', 'chain', 'token', 'beacon', 'hello', 'join', 'backup', 'test']
 
-const both = (m: Uint8Array, sig: Uint8Array, pk: Uint8Array): [boolean, boolean] => [verifyRaw(m, sig, pk), verifyRawReference(m, sig, pk)]
+const both = (
+  m: Uint8Array,
+  sig: Uint8Array,
+  pk: Uint8Array
+): [boolean, boolean] => [verifyRaw(m, sig, pk), verifyRawReference(m, sig, pk)]
 const inGroup = (g: string): EdgeCase[] => cases.filter((c) => c.group.startsWith(g))
 
 describe('hand-built edge cases', () => {
@@ -121,7 +125,10 @@ describe('domain separation', () => {
     for (const d1 of DOMAINS) {
       const sig = sign(d1, PAYLOAD, k)
       for (const d2 of DOMAINS) {
-        expect([verify(d2, PAYLOAD, sig, k.publicKey), verifyReference(d2, PAYLOAD, sig, k.publicKey)]).toEqual([d1 === d2, d1 === d2])
+        expect([verify(d2, PAYLOAD, sig, k.publicKey), verifyReference(d2, PAYLOAD, sig, k.publicKey)]).toEqual([
+          d1 === d2,
+          d1 === d2
+        ])
       }
     }
   })
@@ -179,7 +186,9 @@ describe('property: both implementations agree', () => {
   })
 
   it('random bytes as signature and key', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), payloadArb, (sig, pk, m) => {
+    const sigArb = fc.uint8Array({ minLength: 64, maxLength: 64 })
+    const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+    fc.assert(fc.property(sigArb, keyArb, payloadArb, (sig, pk, m) => {
       const [fast, ref] = both(m, sig, pk)
       expect(fast).toBe(ref)
     }), { numRuns: 300 })
@@ -189,7 +198,9 @@ describe('property: both implementations agree', () => {
     const T = torsionPoints()
     let accepted = 0
     let refused = 0
-    fc.assert(fc.property(seedArb, fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(7), fc.nat(7), fc.boolean(), fc.boolean(), (seed, rb, i, j, addL, pureTorsionR) => {
+    const rbArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+    const bit = fc.boolean()
+    fc.assert(fc.property(seedArb, rbArb, fc.nat(7), fc.nat(7), bit, bit, (seed, rb, i, j, addL, pureTorsionR) => {
       const { a, A } = expanded(seed)
       // r = 0 makes R = T_j itself, a small-order R the rule refuses even when the equation holds.
       const r = pureTorsionR ? 0n : le(rb) % (L - 1n) + 1n

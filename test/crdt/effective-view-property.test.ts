@@ -28,7 +28,8 @@ function outcome (view: EffectiveView, id: RecordId): string | undefined {
 }
 
 function shuffled<T> (items: readonly T[], keys: readonly number[]): T[] {
-  return items.map((x, i) => [keys[i % keys.length] * 1000 + i, x] as const).sort((a, b) => a[0] - b[0]).map(([, x]) => x)
+  const keyed = items.map((x, i) => [keys[i % keys.length] * 1000 + i, x] as const)
+  return keyed.sort((a, b) => a[0] - b[0]).map(([, x]) => x)
 }
 
 /** Ties a writer's records to a chain head. */
@@ -37,7 +38,11 @@ function at (head: Head): { auth: { seq: number, hash: string } } {
 }
 
 /** A team history with every kind of record the view must judge. */
-function scenario (): { entries: ChainEntry[], records: Array<{ id: RecordId, bytes: Uint8Array }>, expected: Record<string, string> } {
+function scenario (): {
+  entries: ChainEntry[]
+  records: Array<{ id: RecordId, bytes: Uint8Array }>
+  expected: Record<string, string>
+} {
   const b = new ChainBuilder()
   const alice = new Writer('alice', chainKey(2), LATER)
   const bob = new Writer('bob', chainKey(3), LATER)
@@ -47,7 +52,11 @@ function scenario (): { entries: ChainEntry[], records: Array<{ id: RecordId, by
   const h = b.head
   const expected: Record<string, string> = {}
   const records: EncodedRecord[] = []
-  const put = (r: EncodedRecord, outcome: string): EncodedRecord => { records.push(r); expected[r.id] = outcome; return r }
+  const put = (r: EncodedRecord, outcome: string): EncodedRecord => {
+    records.push(r)
+    expected[r.id] = outcome
+    return r
+  }
   const a1 = put(alice.write('a1', at(h)), 'effective')
   put(alice.write('a2', at(h)), 'effective')
   const b1 = put(bob.write('b1', at(h)), 'effective')
@@ -68,7 +77,11 @@ function scenario (): { entries: ChainEntry[], records: Array<{ id: RecordId, by
   const forgedBytes = canonicalBytes({ ...a1.record, text: 'forged' })
   const forged = decodeRecord(forgedBytes)
   expected[forged.id] = 'bad_signature'
-  return { entries: b.entries, records: [...records.map(({ id, bytes }) => ({ id, bytes })), { id: forged.id, bytes: forgedBytes }], expected }
+  return {
+    entries: b.entries,
+    records: [...records.map(({ id, bytes }) => ({ id, bytes })), { id: forged.id, bytes: forgedBytes }],
+    expected
+  }
 }
 
 function isForged (bytes: Uint8Array): boolean {
@@ -92,7 +105,9 @@ describe('effective view properties (real AuthorityChain)', () => {
     // unit tests cover it. Everything else is validly signed and replicates.
     const records = world.records.filter((r) => !isForged(r.bytes))
     const chainTail = world.entries.slice(1)
-    const direct = summary(effectiveView(records.map((r) => decodeRecord(r.bytes)), AuthorityChain.fromEntries(world.entries)))
+    const direct = summary(
+      effectiveView(records.map((r) => decodeRecord(r.bytes)), AuthorityChain.fromEntries(world.entries))
+    )
     fc.assert(fc.property(
       fc.array(fc.integer({ min: 1, max: 7 }), { minLength: records.length, maxLength: records.length }),
       fc.array(fc.integer({ min: 1, max: 7 }), { minLength: chainTail.length, maxLength: chainTail.length }),
@@ -116,10 +131,14 @@ describe('effective view properties (real AuthorityChain)', () => {
         // Partway: whatever each replica holds, its view is a function of what it holds.
         for (let i = 0; i < REPLICAS; i++) {
           const shuffledHeld = shuffled(logs[i].records(), orderKeys)
-          expect(summary(effectiveView(shuffledHeld, chains[i]))).toEqual(summary(effectiveView(logs[i].records(), chains[i])))
+          expect(summary(effectiveView(shuffledHeld, chains[i]))).toEqual(
+            summary(effectiveView(logs[i].records(), chains[i]))
+          )
         }
         for (const [x, y] of schedule) if (x !== y) syncPair(logs[x], logs[y])
-        for (let round = 0; round < 2; round++) for (let i = 0; i < REPLICAS; i++) syncPair(logs[i], logs[(i + 1) % REPLICAS])
+        for (let round = 0; round < 2; round++) {
+          for (let i = 0; i < REPLICAS; i++) syncPair(logs[i], logs[(i + 1) % REPLICAS])
+        }
         // Chain sync: every replica receives every entry any replica received, in its own order.
         const all = received.flat()
         for (let i = 0; i < REPLICAS; i++) applyWhatLinks(chains[i], shuffled(all, orderKeys.slice(i + 2)))
@@ -184,7 +203,10 @@ describe('effective view properties (real AuthorityChain)', () => {
           return twin.write(`twin of ${seq}`, at(h))
         })
         const forged = forgedSeqs.filter((s) => s < n).map((s, i) => decodeRecord(canonicalBytes({ ...main[s].record, text: `forged ${i}` })))
-        const view = effectiveView(shuffled([...main, ...twins, ...forged], orderKeys), AuthorityChain.fromEntries(b.entries))
+        const view = effectiveView(
+          shuffled([...main, ...twins, ...forged], orderKeys),
+          AuthorityChain.fromEntries(b.entries)
+        )
         for (const r of [...main, ...twins]) expect(outcome(view, r.id)).toBe(forks.has(r.record.seq) ? 'equivocation' : 'effective')
         for (const f of forged) expect(outcome(view, f.id)).toBe('bad_signature')
       }

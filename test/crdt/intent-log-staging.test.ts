@@ -13,7 +13,11 @@ import { appendAs, acceptAll, actorOf, commitSigned, forgedMessage, INVENTED, in
 type Doc = A.Doc<IntentDoc>
 
 /** Pushes a raw (possibly hostile) Automerge document into a log over the sync protocol. */
-function pushRaw (source: Doc, log: IntentLog, check: IncomingCheck = acceptAll): { docChunks: number, changeChunks: number } {
+function pushRaw (
+  source: Doc,
+  log: IntentLog,
+  check: IncomingCheck = acceptAll
+): { docChunks: number, changeChunks: number } {
   let doc = A.clone(source, { actor: 'ee'.repeat(16) })
   // Read-only: the hostile side never takes the victim's changes (they could collide with its own).
   let sd = A.initSyncState({ readOnly: true })
@@ -51,7 +55,9 @@ const a1 = alice.write('a1')
 const a2 = alice.write('a2')
 const m1 = mallory.write('m1')
 
-/** Mallory's base document: genesis plus alice's first record in a change of alice's, as an honest peer would hold it. */
+/**
+ * Mallory's base document: genesis plus alice's first record in a change of alice's, as an honest peer would hold it.
+ */
 function base (): Doc {
   return commitSigned(genesisDoc(actorOf('mallory')), alice.key, [a1])
 }
@@ -163,7 +169,9 @@ describe('staged merge refuses hostile sync messages whole', () => {
     const err = caught(() => bob.receiveSyncMessage(bob.initSyncState(), message, acceptAll, 0))
     expect(err.message).toMatch(/deletes a key/)
     expect(snapshot(bob)).toEqual(before)
-    const honest = A.encodeSyncMessage({ heads: A.getHeads(good), need: [], have: [], changes: [new Uint8Array([...goodChange])] })
+    const honest = A.encodeSyncMessage(
+      { heads: A.getHeads(good), need: [], have: [], changes: [new Uint8Array([...goodChange])] }
+    )
     expect(bob.receiveSyncMessage(bob.initSyncState(), honest, acceptAll, 0).added).toEqual([a2.id])
   })
 
@@ -181,7 +189,9 @@ describe('staged merge refuses hostile sync messages whole', () => {
     expect(snapshot(bob)).toEqual(before)
     expect(bob.queuedChanges).toBe(0)
     // Sent with its dependency (in either order), it applies.
-    expect(bob.receiveSyncMessage(bob.initSyncState(), msg(c2, c1), acceptAll, 0).added.sort()).toEqual([a1.id, a2.id].sort())
+    expect(
+      bob.receiveSyncMessage(bob.initSyncState(), msg(c2, c1), acceptAll, 0).added.sort()
+    ).toEqual([a1.id, a2.id].sort())
     expect(bob.record(a2.id)?.text).toBe('a2')
   })
 
@@ -465,7 +475,11 @@ describe('records refused one by one: the rest of the message is taken', () => {
     for (let round = 0; round < 10; round++) {
       let m: Uint8Array | null
       ;[sa, m] = a.generateSyncMessage(sa)
-      if (m !== null) { const got = receivers[1].receiveSyncMessage(sb, m, refuseR2, 0); sb = got.state; refused ??= got.refused }
+      if (m !== null) {
+        const got = receivers[1].receiveSyncMessage(sb, m, refuseR2, 0)
+        sb = got.state
+        refused ??= got.refused
+      }
       let back: Uint8Array | null
       ;[sb, back] = receivers[1].generateSyncMessage(sb)
       if (back !== null) sa = a.receiveSyncMessage(sa, back, acceptAll, 0).state

@@ -35,14 +35,22 @@ describe('join tokens', () => {
 
   it('forged: from another Mothership, or by mallory under our key id', () => {
     expect(() => verifyToken(issueToken(claims, mallory), opts)).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE', message: expect.stringMatching(/another Mothership/) }))
-    const unsigned = { ...claims, v: 1 as const, mothershipKeyId: decodeToken(issueToken(claims, mothership)).mothershipKeyId }
+    const unsigned = {
+      ...claims,
+      v: 1 as const,
+      mothershipKeyId: decodeToken(issueToken(claims, mothership)).mothershipKeyId
+    }
     const forged = { ...unsigned, sig: toB64u(sign('token', canonicalBytes(unsigned), mallory)) } as JoinToken
     expect(() => verifyToken(reencode(forged), opts)).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE', message: expect.stringMatching(/forged or altered/) }))
     expect(() => issueToken({ ...claims, mothershipKeyId: forged.mothershipKeyId }, mallory)).toThrow(expect.objectContaining({ code: 'E_USAGE' }))
   })
 
   it('a signature for another domain does not pass as a token', () => {
-    const unsigned = { ...claims, v: 1 as const, mothershipKeyId: decodeToken(issueToken(claims, mothership)).mothershipKeyId }
+    const unsigned = {
+      ...claims,
+      v: 1 as const,
+      mothershipKeyId: decodeToken(issueToken(claims, mothership)).mothershipKeyId
+    }
     const crossDomain = { ...unsigned, sig: toB64u(sign('chain', canonicalBytes(unsigned), mothership)) } as JoinToken
     expect(() => verifyToken(crossDomain, opts)).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE' }))
   })
@@ -81,7 +89,9 @@ describe('join tokens', () => {
     b.rotate(keyOf(100))
     const chain = AuthorityChain.fromEntries(b.entries)
     expect(() => verifyToken(issueToken(claims, mothership), { ...opts, mothershipPub: chain.mothershipKey })).toThrow(expect.objectContaining({ code: 'E_BAD_SIGNATURE' }))
-    expect(verifyToken(issueToken(claims, keyOf(100)), { ...opts, mothershipPub: chain.mothershipKey }).jti).toBe(claims.jti)
+    expect(
+      verifyToken(issueToken(claims, keyOf(100)), { ...opts, mothershipPub: chain.mothershipKey }).jti
+    ).toBe(claims.jti)
   })
 
   it('single use: a second redemption is E_TOKEN_USED unless the token is reusable', () => {

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { skip, sleb, uleb, ulebBytes, type Cursor } from '../../crdt/leb128.js'
 
-const cursor = (bytes: number[] | Uint8Array): Cursor => { const d = Uint8Array.from(bytes); return { d, at: 0, end: d.length } }
+const cursor = (bytes: number[] | Uint8Array): Cursor => {
+  const d = Uint8Array.from(bytes)
+  return { d, at: 0, end: d.length }
+}
 
 describe('leb128', () => {
   it('reads back every unsigned number it writes, up to 2^53', () => {
@@ -15,7 +18,15 @@ describe('leb128', () => {
   })
 
   it('reads signed numbers as Automerge writes them', () => {
-    const cases: Array<[number[], number]> = [[[0x00], 0], [[0x3f], 63], [[0x40], -64], [[0x7f], -1], [[0xc0, 0x00], 64], [[0xbf, 0x7f], -65], [[0x80, 0x7f], -128]]
+    const cases: Array<[number[], number]> = [
+      [[0x00], 0],
+      [[0x3f], 63],
+      [[0x40], -64],
+      [[0x7f], -1],
+      [[0xc0, 0x00], 64],
+      [[0xbf, 0x7f], -65],
+      [[0x80, 0x7f], -128]
+    ]
     for (const [bytes, value] of cases) expect(sleb(cursor(bytes))).toBe(value)
   })
 

@@ -32,7 +32,11 @@ export function keyOf (name: string): KeyPair {
  * Appends records as their signers write them: each run of one signer's records in one change
  * written and signed by that signer (the log's carrier rule allows nothing else by default).
  */
-export function appendAs (log: IntentLog, records: ReadonlyArray<EncodedRecord | { id: RecordId, bytes: Uint8Array }>, timeMs: number): void {
+export function appendAs (
+  log: IntentLog,
+  records: ReadonlyArray<EncodedRecord | { id: RecordId, bytes: Uint8Array }>,
+  timeMs: number
+): void {
   let run: Array<{ id: RecordId, bytes: Uint8Array }> = []
   let key: KeyPair | undefined
   const flush = (): void => { if (key !== undefined && run.length > 0) log.append(run, timeMs, key); run = [] }
@@ -92,7 +96,12 @@ export const acceptAll: IncomingCheck = () => {}
  * Runs Automerge sync between two logs until both are quiet (bounded rounds). Returns the bytes
  * sent each way and the messages a -> b, so tests can replay or tamper with them.
  */
-export function syncPair (a: IntentLog, b: IntentLog, check: IncomingCheck = acceptAll, maxRounds = 20): { rounds: number, bytes: number, messages: Uint8Array[] } {
+export function syncPair (
+  a: IntentLog,
+  b: IntentLog,
+  check: IncomingCheck = acceptAll,
+  maxRounds = 20
+): { rounds: number, bytes: number, messages: Uint8Array[] } {
   let sa: SyncState = a.initSyncState()
   let sb: SyncState = b.initSyncState()
   let bytes = 0
@@ -110,9 +119,20 @@ export function syncPair (a: IntentLog, b: IntentLog, check: IncomingCheck = acc
       sb = b.initSyncState()
       return true
     }
-    if (m1 !== null) { bytes += m1.length; messages.push(m1); try { sb = b.receiveSyncMessage(sb, m1, check, 0).state } catch (err) { if (resync(err)) continue } }
+    if (m1 !== null) {
+      bytes += m1.length
+      messages.push(m1)
+      try {
+        sb = b.receiveSyncMessage(sb, m1, check, 0).state
+      } catch (err) { if (resync(err)) continue }
+    }
     ;[sb, m2] = b.generateSyncMessage(sb)
-    if (m2 !== null) { bytes += m2.length; try { sa = a.receiveSyncMessage(sa, m2, check, 0).state } catch (err) { if (resync(err)) continue } }
+    if (m2 !== null) {
+      bytes += m2.length
+      try {
+        sa = a.receiveSyncMessage(sa, m2, check, 0).state
+      } catch (err) { if (resync(err)) continue }
+    }
     if (m1 === null && m2 === null) return { rounds: round, bytes, messages }
   }
   throw new TimeoutError(`sync did not settle in ${maxRounds} rounds`)
@@ -163,7 +183,9 @@ export class FakeAuthority implements AuthorityView {
   entryTs = (seq: number): number | undefined => this.times[seq]
 }
 
-/** Options of `commitSigned`: the actor (default: `key`'s, suffix ee…), time, and a message of the test's own making. */
+/**
+ * Options of `commitSigned`: the actor (default: `key`'s, suffix ee…), time, and a message of the test's own making.
+ */
 export interface CommitOptions {
   actor?: string
   time?: number
@@ -174,7 +196,12 @@ export interface CommitOptions {
  * A raw Automerge document with one more change putting `records`, signed by `key` as the log
  * signs its own (or with whatever `opts.message` makes): for crafting what a hostile peer sends.
  */
-export function commitSigned (doc: A.Doc<IntentDoc>, key: KeyPair, records: ReadonlyArray<{ id: string, bytes: Uint8Array }>, opts: CommitOptions = {}): A.Doc<IntentDoc> {
+export function commitSigned (
+  doc: A.Doc<IntentDoc>,
+  key: KeyPair,
+  records: ReadonlyArray<{ id: string, bytes: Uint8Array }>,
+  opts: CommitOptions = {}
+): A.Doc<IntentDoc> {
   const actor = opts.actor ?? writerActor(keyIdOf(key.publicKey), 'ee'.repeat(16))
   const d = A.load<IntentDoc>(A.save(doc), { actor })
   const be = A.getBackend(d)
@@ -213,4 +240,3 @@ export function inventedDependency (w: Writer, r: { id: string, bytes: Uint8Arra
   chunk.set(sha256(chunk.subarray(8)).subarray(0, 4), 4)
   return chunk
 }
-

@@ -155,7 +155,8 @@ describe('signed records', () => {
       }
       const { record } = decodeRecord(r.bytes)
       expect(verifyRecord(record)).toBe(true)
-      // The bytes signRecord spliced together are the record's canonical encoding, and what it hands back is what they decode to.
+      // The bytes signRecord spliced together are the record's canonical
+      // encoding, and what it hands back is what they decode to.
       expect(r.bytes).toEqual(canonicalBytes(record))
       expect(r.record).toEqual(record)
       const { record: changed } = decodeRecord(reencode(record, { ts: 8 }))
@@ -236,7 +237,14 @@ describe('decodeVerifiedAll', () => {
 
   it('throws the first failure in list order, whichever kind it is', () => {
     const [good, , third] = copies()
-    const first = (list: Uint8Array[]): AuraError | undefined => { try { decodeVerifiedAll(list, new TestBatch()) } catch (e) { return e as AuraError } }
+    const first = (list: Uint8Array[]): AuraError | undefined => {
+      try {
+        decodeVerifiedAll(
+          list,
+          new TestBatch()
+        )
+      } catch (e) { return e as AuraError }
+    }
     expect(first([good, badSig, malformed])?.context.record).toBe(recordIdOf(badSig))
     expect(first([good, malformed, badSig])?.code).toBe('E_MALFORMED')
     const batch = new TestBatch()

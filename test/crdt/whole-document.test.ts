@@ -179,7 +179,11 @@ describe('replaceChanges', () => {
   it('swaps the change entries of real messages and keeps the rest as Automerge reads it', () => {
     const sender = seeded(8)
     const { sa } = firstRound(sender, IntentLog.create(actorOf('fresh')))
-    const msgs = [automergeOwn(sender, sa).message, sender.generateSyncMessage(sa.clone())[1] as Uint8Array, sender.generateSyncMessage(sender.initSyncState())[1] as Uint8Array]
+    const msgs = [
+      automergeOwn(sender, sa).message,
+      sender.generateSyncMessage(sa.clone())[1] as Uint8Array,
+      sender.generateSyncMessage(sender.initSyncState())[1] as Uint8Array
+    ]
     for (const m of msgs) {
       const env = readEnvelope(m)
       if (env === null) throw new Error('envelope')
@@ -199,7 +203,16 @@ describe('replaceChanges', () => {
 // checksum made good, as a member could. Unknown codes (10-15) read back as bytes from every
 // Automerge API but getWithType.
 function forgedLog (typeCode: number): IntentLog {
-  const uleb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n = Math.floor(n / 128); if (n > 0) b |= 0x80; o.push(b) } while (n > 0); return o }
+  const uleb = (n: number): number[] => {
+    const o: number[] = []
+    do {
+      let b = n & 0x7f
+      n = Math.floor(n / 128)
+      if (n > 0) b |= 0x80
+      o.push(b)
+    } while (n > 0)
+    return o
+  }
   const w = new Writer('mallory')
   const r = w.write('poison')
   // Signed as mallory's log signs its changes: the signature covers ids, not value types.

@@ -145,7 +145,9 @@ describe('over_quota: counted along the signer\'s own chain over an hour of its 
     const b2 = bob.write('2')
     const twin = new Writer('bob'); twin.head = b1
     const b2x = twin.write('2x')
-    const links: ChainLink[] = [b1, b2, b2x].map((r) => ({ id: r.id, seq: r.record.seq, prev: r.record.prev, ts: r.record.ts, size: 10 }))
+    const links: ChainLink[] = [b1, b2, b2x].map(
+      (r) => ({ id: r.id, seq: r.record.seq, prev: r.record.prev, ts: r.record.ts, size: 10 })
+    )
     expect(chainFindings(links, auth.quotas).overQuota.size).toBe(0)
   })
 })
@@ -211,7 +213,10 @@ describe('properties', () => {
 
   it('the quota walk agrees with a naive count on any linear chain', () => {
     fc.assert(fc.property(
-      fc.array(fc.tuple(fc.integer({ min: -HOUR, max: HOUR }), fc.integer({ min: 1, max: 100 })), { minLength: 1, maxLength: 60 }),
+      fc.array(
+        fc.tuple(fc.integer({ min: -HOUR, max: HOUR }), fc.integer({ min: 1, max: 100 })),
+        { minLength: 1, maxLength: 60 }
+      ),
       fc.integer({ min: 1, max: 10 }),
       fc.integer({ min: 50, max: 2000 }),
       (steps, limit, bytes) => {
@@ -219,7 +224,10 @@ describe('properties', () => {
         const ts = steps.map(([d]) => (t = Math.max(0, t + d)))
         const sizes = steps.map(([, s]) => s)
         const links: ChainLink[] = ts.map((x, i) => ({ id: `${i}`.padStart(64, '0') as RecordId, seq: i + 1, prev: i === 0 ? null : `${i - 1}`.padStart(64, '0') as RecordId, ts: x, size: sizes[i] }))
-        const { overQuota } = chainFindings(links, { records_per_hour: limit, bytes_per_hour: bytes, max_record_bytes: 1000 })
+        const { overQuota } = chainFindings(
+          links,
+          { records_per_hour: limit, bytes_per_hour: bytes, max_record_bytes: 1000 }
+        )
         expect(links.map((l) => overQuota.has(l.id))).toEqual(naiveOver(ts, sizes, limit, bytes))
       }
     ), { numRuns: 200 })
@@ -245,7 +253,8 @@ describe('properties', () => {
           }
           all.push(w.write(`${all.length}`, { ts: t, kind: kind as 'intent' }))
         }
-        const shuffled = all.map((r, i) => ({ r, k: order[i % order.length] * 100 + i })).sort((a, b) => a.k - b.k).map((x) => x.r)
+        const keyed = all.map((r, i) => ({ r, k: order[i % order.length] * 100 + i }))
+        const shuffled = keyed.sort((a, b) => a.k - b.k).map((x) => x.r)
         const twice = [...shuffled, ...shuffled.slice(0, order[0] % (shuffled.length + 1))]
         expect(reasons(effectiveView(twice, auth))).toEqual(reasons(effectiveView(all, auth)))
       }

@@ -49,7 +49,10 @@ export { ensureBuilt }
  * Runs `node bin/aura.js ...args` in `cwd`; never rejects on a non-zero exit. Give an empty
  * directory: `log-intent` snapshots the current directory when it holds source files.
  */
-export async function aura (args: string[], opts: { cwd: string, env?: Record<string, string>, timeoutMs?: number }): Promise<RunResult> {
+export async function aura (
+  args: string[],
+  opts: { cwd: string, env?: Record<string, string>, timeoutMs?: number }
+): Promise<RunResult> {
   return await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd,
@@ -71,7 +74,10 @@ export async function aura (args: string[], opts: { cwd: string, env?: Record<st
   })
 }
 
-/** Polls `check` until it returns something truthy (returned) or `timeoutMs` passes (throws, naming `what` and the last value). */
+/**
+ * Polls `check` until it returns something truthy (returned) or
+ * `timeoutMs` passes (throws, naming `what` and the last value).
+ */
 export async function waitFor<T> (check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, what = 'condition', intervalMs = 150): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -149,7 +155,10 @@ export class AuraNode {
     return ids.every((id) => have.has(id))
   }
 
-  /** Stops the daemon: `aura node stop`, then SIGKILL of every pid it ever reported and of any daemon process on this home. */
+  /**
+   * Stops the daemon: `aura node stop`, then SIGKILL of every
+   * pid it ever reported and of any daemon process on this home.
+   */
   async stop (): Promise<void> {
     const r = await this.aura('node', 'stop')
     const clean = r.code === 0 || r.json?.error?.code === 'E_DAEMON_UNREACHABLE'
@@ -230,7 +239,11 @@ export class Team {
   /** A running Mothership with `init.peers` joined (each runs its daemon). */
   static async create (init: TeamInit): Promise<Team> {
     const team = await Team.empty(init.team, async (t) => {
-      await Promise.all(init.peers.map(async (name) => { const n = t.add(name); n.set = init.set ?? []; await n.init() }))
+      await Promise.all(init.peers.map(async (name) => {
+        const n = t.add(name)
+        n.set = init.set ?? []
+        await n.init()
+      }))
     }, init.set)
     try {
       const via = init.via ?? (() => 'offline')

@@ -96,4 +96,3 @@ describe('the home', { timeout: 30_000 }, () => {
     expect(env.json.error.code).toBe('E_USAGE')
   })
 })
-

@@ -40,11 +40,12 @@ describe('aura backup', () => {
     // `status` exits with its first problem's code (a lockdown is one): read what it printed.
     const s = (await aura(home, ['status'])).out
     const rows = await ok(home, ['trace', '--receipts'])
-    return JSON.stringify({ authority: s.authority, records: s.records, rows: rows.map((r: any) => [r.id, r.status, r.reason]) })
+    return JSON.stringify(
+      { authority: s.authority, records: s.records, rows: rows.map((r: any) => [r.id, r.status, r.reason]) }
+    )
   }
   let alice: string // the Mothership's home
   let bob: string // a copy of alice's home taken before the revocation (the same team)
-  let claudeKey: string
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'aura-backup-'))
@@ -52,7 +53,7 @@ describe('aura backup', () => {
     bob = path.join(dir, 'bob')
     await ok(alice, ['init'])
     await ok(alice, ['mothership', 'init', '--team', 'acme', '--user', 'ops'])
-    claudeKey = (await ok(alice, ['agent', 'issue', 'claude', '--role', 'agent'])).key
+    await ok(alice, ['agent', 'issue', 'claude', '--role', 'agent'])
     await ok(alice, ['log-intent', 'first'])
     await ok(alice, ['log-intent', 'before the agent', '--agent', 'claude'])
     await cp(alice, bob, { recursive: true })
@@ -154,9 +155,19 @@ describe('aura backup', () => {
     const header = parseCanonical(new TextEncoder().encode(text.slice(0, nl))) as Record<string, any>
     const body = parseCanonical(new TextEncoder().encode(text.slice(nl + 1))) as Record<string, any>
     const mallory = keyPairFromSeed(new Uint8Array(32).fill(7))
-    const assemble = (h: Record<string, any>, b: Record<string, any>, key = mallory, pub = key.publicKey): Uint8Array => {
+    const assemble = (
+      h: Record<string, any>,
+      b: Record<string, any>,
+      key = mallory,
+      pub = key.publicKey
+    ): Uint8Array => {
       const bodyBytes = canonicalBytes(b)
-      const { sig: _sig, ...unsigned } = { ...h, pub: toB64u(pub), creator: keyIdOf(pub), body: { bytes: bodyBytes.length, sha256: sha256Hex(bodyBytes) } }
+      const { sig: _sig, ...unsigned } = {
+        ...h,
+        pub: toB64u(pub),
+        creator: keyIdOf(pub),
+        body: { bytes: bodyBytes.length, sha256: sha256Hex(bodyBytes) }
+      }
       const headerBytes = canonicalBytes({ ...unsigned, sig: toB64u(sign('backup', canonicalBytes(unsigned), key)) })
       return new Uint8Array([...headerBytes, 0x0a, ...bodyBytes])
     }

@@ -29,7 +29,13 @@ async function receiver (): Promise<Receiver> {
       const raw = Buffer.concat(chunks)
       const body = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString())
       for (const rl of body.resourceLogs) {
-        for (const sl of rl.scopeLogs) for (const lr of sl.logRecords) r.lines.push({ ...JSON.parse(lr.body.stringValue), attrs: lr.attributes, time: lr.timeUnixNano })
+        for (const sl of rl.scopeLogs) {
+          for (const lr of sl.logRecords) {
+            r.lines.push(
+              { ...JSON.parse(lr.body.stringValue), attrs: lr.attributes, time: lr.timeUnixNano }
+            )
+          }
+        }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
     })

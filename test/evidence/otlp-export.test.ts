@@ -16,7 +16,12 @@ import { initHome } from '../../node/home.js'
 import { NodeRuntime } from '../../node/runtime.js'
 
 interface Answer { status: number, headers?: Record<string, string> }
-interface Receiver { url: string, server: Server, script: Answer[], requests: Array<{ at: number, headers: IncomingHttpHeaders, records: any[] }> }
+interface Receiver {
+  url: string
+  server: Server
+  script: Answer[]
+  requests: Array<{ at: number, headers: IncomingHttpHeaders, records: any[] }>
+}
 
 // Answers from `script` in turn, then 200.
 async function receiver (script: Answer[] = []): Promise<Receiver> {
@@ -70,7 +75,13 @@ it('gzip, headers from aura.toml over OTEL_EXPORTER_OTLP_HEADERS, endpoint from 
   expect(headers['content-encoding']).toBe('gzip')
   expect(headers.authorization).toBe('Bearer from-config')
   expect(headers['x-tenant']).toBe('acme eu')
-  const bodies = records.map((r: any) => ({ type: JSON.parse(r.body.stringValue).type, severityNumber: r.severityNumber, severityText: r.severityText }))
+  const bodies = records.map(
+    (r: any) => ({
+      type: JSON.parse(r.body.stringValue).type,
+      severityNumber: r.severityNumber,
+      severityText: r.severityText
+    })
+  )
   expect(bodies).toContainEqual({ type: 'record', severityNumber: 9, severityText: 'INFO' })
   expect(bodies).toContainEqual({ type: 'audit', severityNumber: 13, severityText: 'WARN' })
 })
@@ -91,9 +102,13 @@ it('a collector that fails, throttles and recovers: backoff doubles (with jitter
   const failures: string[] = []
   let recovered = 0
   // The timer ticks every 50 ms; jitter fixed at the middle: waits of 37.5, 75, 150 ms, then 1 s asked.
-  const stream = await AuditStream.start(rt, { intervalMs: 50, random: () => 0.5, onFailure: (m) => failures.push(m), onRecovered: () => { recovered++ } })
+  const stream = await AuditStream.start(
+    rt,
+    { intervalMs: 50, random: () => 0.5, onFailure: (m) => failures.push(m), onRecovered: () => { recovered++ } }
+  )
   cleanups.push(async () => await stream.stop())
-  for (let i = 0; i < 100 && stream.status().pending + (stream.status().exported === 0 ? 1 : 0) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  const busy = (): boolean => stream.status().pending + (stream.status().exported === 0 ? 1 : 0) > 0
+  for (let i = 0; i < 100 && busy(); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   expect(stream.status()).toMatchObject({ exported: 1, pending: 0, lastError: null })
   expect(rx.requests).toHaveLength(5)
   const gaps = rx.requests.slice(1).map((r, i) => r.at - rx.requests[i].at)

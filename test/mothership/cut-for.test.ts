@@ -12,7 +12,9 @@ import { Writer } from '../crdt/record-fixtures.js'
 
 function runtimeHolding (records: Array<{ id: RecordId, record: SignedRecord }>): NodeRuntime {
   const byId = new Map(records.map((r) => [r.id, r.record]))
-  return { store: { intent: { log: { records: () => records, record: (id: RecordId) => byId.get(id) } } } } as unknown as NodeRuntime
+  return {
+    store: { intent: { log: { records: () => records, record: (id: RecordId) => byId.get(id) } } }
+  } as unknown as NodeRuntime
 }
 
 describe('cutFor', () => {

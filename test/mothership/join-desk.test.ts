@@ -49,7 +49,10 @@ describe('JoinDesk', () => {
     await dir.cleanup()
   })
 
-  const desk = (init: Partial<JoinDeskInit> = {}): JoinDesk => new JoinDesk(rt, { perSource: 1000, perToken: 1000, auditPerToken: 1000, auditUnissued: 1000, ...init })
+  const desk = (init: Partial<JoinDeskInit> = {}): JoinDesk => new JoinDesk(
+    rt,
+    { perSource: 1000, perToken: 1000, auditPerToken: 1000, auditUnissued: 1000, ...init }
+  )
 
   it('tells a refused joiner the code and a fixed sentence, never who redeemed, why revoked, or the lockdown reason', async () => {
     const d = desk()

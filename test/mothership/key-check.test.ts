@@ -41,7 +41,10 @@ describe('mothership.key at start', () => {
     const home = await mothershipHome()
     const file = join(home, MOTHERSHIP_KEY_FILE)
     await chmod(file, 0o644)
-    const err = await loadMothershipKey(home).then(() => undefined, (e: { code: string, context: { hint: string } }) => e)
+    const err = await loadMothershipKey(home).then(
+      () => undefined,
+      (e: { code: string, context: { hint: string } }) => e
+    )
     expect(err?.code).toBe('E_PERMISSIONS')
     expect(err?.context.hint).toBe(`chmod 600 ${file}`)
     expect(await codeOf(NodeRuntime.open(home, { env: {} }))).toBe('E_PERMISSIONS')
@@ -60,7 +63,10 @@ describe('mothership.key at start', () => {
   it("refuses a well-formed key that is not the chain's current Mothership key", async () => {
     const home = await mothershipHome()
     await writeMothershipKey(home, new Uint8Array(32).fill(3), true)
-    const err = await NodeRuntime.open(home, { env: {} }).then(() => undefined, (e: { code: string, message: string, context: { hint: string } }) => e)
+    const err = await NodeRuntime.open(home, { env: {} }).then(
+      () => undefined,
+      (e: { code: string, message: string, context: { hint: string } }) => e
+    )
     expect(err?.code).toBe('E_KEY_MISMATCH')
     expect(err?.message).toContain('current Mothership key')
     expect(err?.context.hint).toContain('mothership.key')

@@ -22,7 +22,10 @@ export interface Mutant {
   runs: PlanRun[]
 }
 
-const swarm = (from: number, to: number): PlanRun[] => Array.from({ length: to - from + 1 }, (_, i) => ({ swarm: from + i }))
+const swarm = (
+  from: number,
+  to: number
+): PlanRun[] => Array.from({ length: to - from + 1 }, (_, i) => ({ swarm: from + i }))
 // Victims cut off with a revoked peer that feeds them beacons: stale from max_staleness + skew on.
 const beaconRelay: PlanRun = { scenario: 'sim/scenarios/beacon-relay.toml', seed: 7, mode: 'model' }
 // Staleness alone: an island without beacons for longer than twice the bound (no revocation,

@@ -43,7 +43,11 @@ describe.concurrent('every mutant is caught', () => {
           removeCopy(dir)
         }
       })
-      const { runs, caught, clean } = outcome as { runs: RunOutcome[], caught: RunOutcome | undefined, clean: RunOutcome[] }
+      const {
+        runs,
+        caught,
+        clean
+      } = outcome as { runs: RunOutcome[], caught: RunOutcome | undefined, clean: RunOutcome[] }
       process.stderr.write(`mutant ${m.id}: ${caught === undefined ? `SURVIVED ${runs.length} runs` : `caught by ${JSON.stringify(caught.run)} after ${runs.length} run(s): ${caught.violations[0]}`}\n`)
       expect(caught, `mutant ${m.id} survived all ${m.runs.length} runs`).toBeDefined()
       expect(clean.map((r) => r.violations)).toEqual([[]])

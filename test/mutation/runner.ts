@@ -21,7 +21,10 @@ for (const run of plan.runs) {
     if ('swarm' in run) {
       violations = (await runSwarmSeed(run.swarm)).violations.map((v) => `${v.property}: ${v.detail}`)
     } else {
-      const r = await runScenarioAsync(loadScenario(run.scenario), { seed: run.seed, ...(run.mode === undefined ? {} : { mode: run.mode }) })
+      const r = await runScenarioAsync(
+        loadScenario(run.scenario),
+        { seed: run.seed, ...(run.mode === undefined ? {} : { mode: run.mode }) }
+      )
       violations = r.violations.map((v) => `${v.property}: ${v.detail}`)
     }
   } catch (err) {

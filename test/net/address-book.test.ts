@@ -19,7 +19,14 @@ function rig (discover: boolean): { book: AddressBook, dialled: string[], admitt
   }
   const dialer = { add: (a: string) => { dialled.push(a) }, remove: () => {} }
   const host = { key: SELF, peerIdOf: (k: string) => `P${k}` }
-  const book = new AddressBook({ store: store as any, dialer: dialer as any, host: host as any, admitted: (k) => admitted.has(k), now: () => 0, discover })
+  const book = new AddressBook({
+    store: store as any,
+    dialer: dialer as any,
+    host: host as any,
+    admitted: (k) => admitted.has(k),
+    now: () => 0,
+    discover
+  })
   return { book, dialled, admitted }
 }
 

@@ -36,7 +36,14 @@ describe('frame DEFLATE with a per-direction history', () => {
   })
 
   it('sends tiny, incompressible and large payloads as they are, and stays in step after them', () => {
-    const payloads = [Uint8Array.of(1, 2, 3), randomBytes(500), new Uint8Array(200 * 1024).fill(7), text(1), randomBytes(DEFLATE_WINDOW * 2), text(2)]
+    const payloads = [
+      Uint8Array.of(1, 2, 3),
+      randomBytes(500),
+      new Uint8Array(200 * 1024).fill(7),
+      text(1),
+      randomBytes(DEFLATE_WINDOW * 2),
+      text(2)
+    ]
     const d = new FrameDeflater()
     const kinds = payloads.map((p) => d.encode(p).deflated)
     expect(kinds).toEqual([false, false, false, true, false, true])
@@ -45,7 +52,13 @@ describe('frame DEFLATE with a per-direction history', () => {
 
   it('stops trying large frames for a while after one that did not shrink, and stays in step', () => {
     const big = (n: number): Uint8Array => new TextEncoder().encode(`{"n":${n}}`.repeat(3000))
-    const payloads = [randomBytes(40 * 1024), big(1), text(1), ...Array.from({ length: 32 }, (_, n) => big(n + 2)), big(99)]
+    const payloads = [
+      randomBytes(40 * 1024),
+      big(1),
+      text(1),
+      ...Array.from({ length: 32 }, (_, n) => big(n + 2)),
+      big(99)
+    ]
     const d = new FrameDeflater()
     const kinds = payloads.map((p) => d.encode(p).deflated)
     expect(kinds[0]).toBe(false)
@@ -57,7 +70,13 @@ describe('frame DEFLATE with a per-direction history', () => {
   })
 
   it('round-trips any sequence of payloads (property)', () => {
-    fc.assert(fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.string({ maxLength: 2000 }).map((s) => new TextEncoder().encode(s.repeat(3)))), { maxLength: 30 }), (payloads) => {
+    fc.assert(fc.property(fc.array(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.string({ maxLength: 2000 }).map((s) => new TextEncoder().encode(s.repeat(3)))
+      ),
+      { maxLength: 30 }
+    ), (payloads) => {
       expect(roundTrip(payloads).out).toEqual(payloads)
     }), { numRuns: 200 })
   })
@@ -65,7 +84,14 @@ describe('frame DEFLATE with a per-direction history', () => {
   it('on random or mutated compressed frames throws only E_MALFORMED / E_FRAME_TOO_LARGE, never more than the limit (fuzz)', () => {
     const d = new FrameDeflater()
     const good = d.encode(text(1)).bytes
-    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })).map(([at, x]) => { const m = good.slice(); m[at] ^= x; return m })), (bytes) => {
+    fc.assert(fc.property(fc.oneof(
+      fc.uint8Array({ maxLength: 2000 }),
+      fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
+        const m = good.slice()
+        m[at] ^= x
+        return m
+      })
+    ), (bytes) => {
       const i = new FrameInflater(4096)
       try {
         expect(i.inflate(bytes).length).toBeLessThanOrEqual(4096)

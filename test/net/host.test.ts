@@ -27,7 +27,8 @@ async function rejection (p: Promise<unknown>): Promise<AuraError> {
   throw new TimeoutError('expected a rejection')
 }
 
-const closeOf = async (link: Link): Promise<AuraError | undefined> => await new Promise((resolve) => { link.onClose = resolve })
+const closeOf =
+  async (link: Link): Promise<AuraError | undefined> => await new Promise((resolve) => { link.onClose = resolve })
 
 describe('Host', () => {
   const hosts: Host[] = []

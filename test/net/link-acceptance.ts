@@ -4,7 +4,10 @@
  * test/net/link.test.ts on real libp2p hosts over 127.0.0.1.
  *
  * @example
- * describeLinkSuite('memory', async (opts) => { const [a, b] = memoryLinkPair(k1, k2, opts); return { a, b, cleanup: async () => {} } })
+ * describeLinkSuite('memory', async (opts) => {
+ *   const [a, b] = memoryLinkPair(k1, k2, opts)
+ *   return { a, b, cleanup: async () => {} }
+ * })
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { type AuraError, BadSignatureError, RevokedError, TimeoutError } from '../../crdt/errors.js'

@@ -82,10 +82,15 @@ describe('StreamLink on libp2p', () => {
   ] as const) {
     it(`closes a link that receives ${what} with ${code}, tells both sides, and keeps serving`, async () => {
       const errors: Array<[string, string]> = []
-      const bob = await start({ seed: seed(2), onProtocolError: (err, info) => { errors.push([err.code, info.remote]) } })
+      const bob = await start(
+        { seed: seed(2), onProtocolError: (err, info) => { errors.push([err.code, info.remote]) } }
+      )
       const alice = await start({ seed: seed(1) })
       const closes: Array<AuraError | undefined> = []
-      await bob.handle(PROTOCOL, (link) => { link.onClose = (r) => { closes.push(r) }; link.onFrame = (f) => { link.send(f) } })
+      await bob.handle(PROTOCOL, (link) => {
+        link.onClose = (r) => { closes.push(r) }
+        link.onFrame = (f) => { link.send(f) }
+      })
       const stream = await rawStream(alice, bob)
       stream.send(encodeFrame(encodeData(Uint8Array.of(42))))
       stream.send(bytes)
@@ -106,7 +111,10 @@ describe('StreamLink on libp2p', () => {
     const bob = await start({ seed: seed(2) })
     const alice = await start({ seed: seed(1) })
     const received: number[] = []
-    await bob.handle(PROTOCOL, (link) => { link.onFrame = (f) => { received.push(new DataView(f.buffer, f.byteOffset).getUint32(0)) } })
+    await bob.handle(
+      PROTOCOL,
+      (link) => { link.onFrame = (f) => { received.push(new DataView(f.buffer, f.byteOffset).getUint32(0)) } }
+    )
     const stream = await rawStream(alice, bob)
     let refusals = 0
     const send = stream.send.bind(stream)
@@ -131,7 +139,9 @@ describe('StreamLink on libp2p', () => {
     const alice = await start({ seed: seed(1) })
     const bob = await start({ seed: seed(2) })
     const { a, b } = await linkBetween(alice, bob)
-    const reasons = Promise.all([a, b].map(async (l) => await new Promise<AuraError | undefined>((resolve) => { l.onClose = resolve })))
+    const reasons = Promise.all(
+      [a, b].map(async (l) => await new Promise<AuraError | undefined>((resolve) => { l.onClose = resolve }))
+    )
     alice.libp2p.getConnections()[0].abort(new Error('cable cut'))
     const [ra, rb] = await reasons
     expect(ra?.code).toBe('E_UNREACHABLE')

@@ -59,7 +59,15 @@ describe('memory link pair specifics', () => {
   it('tells onProtocolError which end refused an oversized frame', () => {
     const s = manual()
     const seen: Array<[string, Link]> = []
-    const [a, b] = memoryLinkPair(alice, bob, { schedule: s.schedule, maxFrameBytes: [100, 10], onProtocolError: (err, link) => { seen.push([err.code, link]) } })
+    const [a, b] = memoryLinkPair(
+      alice,
+      bob,
+      {
+        schedule: s.schedule,
+        maxFrameBytes: [100, 10],
+        onProtocolError: (err, link) => { seen.push([err.code, link]) }
+      }
+    )
     a.send(new Uint8Array(11))
     s.flush()
     expect(seen).toEqual([['E_FRAME_TOO_LARGE', b]])

@@ -1,8 +1,8 @@
 /**
  * A network lab on real kernel networking: Linux network namespaces joined by veth pairs and
  * bridges, routers that masquerade with nftables (optionally forwarding one port), nftables for
- * loss and partitions, and `tc netem` for latency where the kernel has it. Every address is in 198.18.0.0/15 (RFC 2544, for tests), every
- * namespace carries this lab's prefix, and `close()` deletes them all (veths and bridges die with
+ * loss and partitions, and `tc netem` for latency where the kernel has it. Every address is in 198.18.0.0/15 (RFC 2544,
+ * for tests), every namespace carries this lab's prefix, and `close()` deletes them all (veths and bridges die with
  * their namespace). Needs root, `ip` (iproute2) and `nft` (nftables): `Lab.unavailable()` says
  * why not, so a suite can skip with that reason.
  *
@@ -122,7 +122,13 @@ export class Lab {
    * (nftables); nothing from outside reaches the LAN unless `forward` names a TCP port to forward
    * to one LAN address.
    */
-  async nat (name: string, upstream: string, wanCidr: string, lanCidr: string, forward?: { port: number, to: string }): Promise<void> {
+  async nat (
+    name: string,
+    upstream: string,
+    wanCidr: string,
+    lanCidr: string,
+    forward?: { port: number, to: string }
+  ): Promise<void> {
     await this.switch(name)
     await this.plug(name, upstream, 'wan', wanCidr)
     await this.exec(name, ['ip', 'addr', 'add', lanCidr, 'dev', 'br0'])

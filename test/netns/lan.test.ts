@@ -15,7 +15,10 @@ const LISTEN = '/ip4/0.0.0.0/tcp/7447'
 describe.skipIf(why !== null)('discovery, moves and relays (network namespaces, real daemons)', { timeout: 240_000 }, () => {
   let lab: Lab
   let team: Team
-  const at = (name: string, env: Record<string, string> = {}): { wrap: string[], listen: string, env: Record<string, string> } => ({ wrap: lab.wrap(name), listen: LISTEN, env })
+  const at = (
+    name: string,
+    env: Record<string, string> = {}
+  ): { wrap: string[], listen: string, env: Record<string, string> } => ({ wrap: lab.wrap(name), listen: LISTEN, env })
 
   beforeAll(async () => {
     lab = await Lab.create()
@@ -55,7 +58,9 @@ describe.skipIf(why !== null)('discovery, moves and relays (network namespaces, 
 
   const connected = async (a: string, b: string, via?: 'direct' | 'relayed'): Promise<{ via: string, addr: string } | undefined> => {
     const s = await team.control(a, 'status')
-    return (s.peers as Array<{ key: string, via: string, addr: string }>).find((p) => p.key === team.m(b).key && (via === undefined || p.via === via))
+    return (s.peers as Array<{ key: string, via: string, addr: string }>).find(
+      (p) => p.key === team.m(b).key && (via === undefined || p.via === via)
+    )
   }
 
   it('two laptops on one LAN find each other by mDNS and sync', async () => {

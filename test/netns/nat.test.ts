@@ -46,14 +46,22 @@ describe.skipIf(why !== null)('peers behind NAT (network namespaces, nftables, r
     await lab?.close()
   }, 60_000)
 
-  const peerRow = async (from: string, to: string): Promise<{ via: string, addr: string, rttMs: number | null } | undefined> => {
+  const peerRow = async (
+    from: string,
+    to: string
+  ): Promise<{ via: string, addr: string, rttMs: number | null } | undefined> => {
     const s = await team.control(from, 'status')
-    return (s.peers as Array<{ key: string, via: string, addr: string, rttMs: number | null }>).find((p) => p.key === team.m(to).key)
+    return (s.peers as Array<{
+      key: string
+      via: string
+      addr: string
+      rttMs: number | null
+    }>).find((p) => p.key === team.m(to).key)
   }
 
   it('the NATed peers cannot reach each other directly: the network really is NATed', async () => {
     // Alice's own node dials carol's LAN address: no route from behind one NAT into another.
-    const r = await team.sh('alice', `node -e "const s=require('net').connect(7447,'198.19.3.2');s.setTimeout(2000);s.on('connect',()=>{console.log('open');process.exit(0)});s.on('error',(e)=>{console.log(e.code);process.exit(0)});s.on('timeout',()=>{console.log('timeout');process.exit(0)})"`)
+    const r = await team.sh('alice', 'node -e "const s=require(\'net\').connect(7447,\'198.19.3.2\');s.setTimeout(2000);s.on(\'connect\',()=>{console.log(\'open\');process.exit(0)});s.on(\'error\',(e)=>{console.log(e.code);process.exit(0)});s.on(\'timeout\',()=>{console.log(\'timeout\');process.exit(0)})"')
     expect(r.stdout.trim()).not.toBe('open')
   })
 

@@ -8,7 +8,10 @@ const reach = (spec: PartitionSpec) => {
   const p = buildPartition('p', spec, ctx())
   return (a: number, b: number) => !p.blocks(a, b) && !p.blocks(b, a)
 }
-const component = (ok: (a: number, b: number) => boolean, from: number) => nodes.filter((n) => n === from || ok(from, n))
+const component = (
+  ok: (a: number, b: number) => boolean,
+  from: number
+) => nodes.filter((n) => n === from || ok(from, n))
 
 describe('partition shapes', () => {
   it('isolate cuts the listed nodes off from everyone else', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { bundledScenarios, resolveScenarioPath } from '../../sim/bundled.js'
 import { loadScenario, parseScenario } from '../../sim/scenario.js'
 
-const base = `duration = "5m"\n[peers]\ncount = 3\n`
+const base = 'duration = "5m"\n[peers]\ncount = 3\n'
 
 describe('scenario files', () => {
   it('every shipped scenario validates', () => {

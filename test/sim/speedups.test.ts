@@ -61,7 +61,9 @@ describe('authority chain replicas (copy-on-write state)', () => {
     expect(before).toEqual(chain.members().filter((x) => chain.revocation(x.key) !== undefined).map((x) => x.key))
     expect(before).toEqual([id(1), id(3)])
     chain.applyBatch([e])
-    expect(chain.revokedMembers()).toEqual(chain.members().filter((x) => chain.revocation(x.key) !== undefined).map((x) => x.key))
+    expect(chain.revokedMembers()).toEqual(
+      chain.members().filter((x) => chain.revocation(x.key) !== undefined).map((x) => x.key)
+    )
     expect(chain.revokedMembers().length).toBe(6)
   })
 })

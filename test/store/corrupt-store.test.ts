@@ -41,7 +41,11 @@ async function overwrite (file: string, at: number, bytes: Buffer): Promise<void
   try { await fh.write(bytes, 0, bytes.length, at) } finally { await fh.close() }
 }
 
-async function errorOf (p: Promise<unknown>): Promise<{ code: string, message: string, context: Record<string, unknown> }> {
+async function errorOf (p: Promise<unknown>): Promise<{
+  code: string
+  message: string
+  context: Record<string, unknown>
+}> {
   return await p.then(() => { throw new Error('opened a damaged store') }, (e) => e)
 }
 

@@ -4,7 +4,10 @@
  *
  * @example
  * const { store, cleanup } = await tempStore()
- * const w = await IntentWriter.open({ intent: store.intent, key: keyFor('alice'), clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'h' })
+ * const w = await IntentWriter.open(
+ *   { intent: store.intent, key: keyFor('alice'), clock: new TestClock(), seqs: new MemorySeqReserve() },
+ *   { host: 'h' }
+ * )
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -35,7 +38,12 @@ export function intentFields (i: number, actor = 'alice'): IntentFields {
 }
 
 /** A NodeStore on LevelDB in a fresh temp dir, and how to reopen and remove it. */
-export async function tempStore (init: NodeStoreInit = {}): Promise<{ dir: string, store: NodeStore, reopen: () => Promise<NodeStore>, cleanup: () => Promise<void> }> {
+export async function tempStore (init: NodeStoreInit = {}): Promise<{
+  dir: string
+  store: NodeStore
+  reopen: () => Promise<NodeStore>
+  cleanup: () => Promise<void>
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'aura-store-'))
   const h = {
     dir,

@@ -48,7 +48,9 @@ describe('IntentWriter', () => {
     const small = await Promise.all(Array.from({ length: 20 }, async (_, i) => await writer.append(intentFields(i))))
     expect(small.map((a) => a.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
     expect(h.store.intent.chunkCount).toBe(1)
-    const acks = await Promise.all(Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(20 + i))))
+    const acks = await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => await writer.append(intentFields(20 + i)))
+    )
     expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 64 }, (_, i) => 21 + i))
     expect(chainOf(h.store, acks.map((a) => a.id)).map((r) => r.text.split(':')[0])).toEqual(acks.map((_, i) => `intent ${20 + i}`))
     expect(h.store.intent.chunkCount).toBe(2)

@@ -17,7 +17,9 @@ export interface KVHarness {
 
 const enc = new TextEncoder()
 const b = (s: string): Uint8Array => enc.encode(s)
-const text = (v: Uint8Array | undefined): string | undefined => v === undefined ? undefined : new TextDecoder().decode(v)
+const text = (v: Uint8Array | undefined): string | undefined => v === undefined
+  ? undefined
+  : new TextDecoder().decode(v)
 
 async function collect (kv: KV, range?: KVRange): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = []

@@ -38,7 +38,9 @@ async function copyOf (kv: MemoryKV): Promise<MemoryKV> {
 
 async function fill (store: NodeStore, n: number): Promise<void> {
   const writer = await IntentWriter.open({ intent: store.intent, key: alice, clock: new TestClock(), seqs: new MemorySeqReserve() }, { host: 'laptop' })
-  for (let i = 0; i < n; i += 4) await Promise.all([0, 1, 2, 3].map(async (j) => await writer.append(intentFields(i + j))))
+  for (let i = 0; i < n; i += 4) {
+    await Promise.all([0, 1, 2, 3].map(async (j) => await writer.append(intentFields(i + j))))
+  }
   await store.chain.append([canonicalBytes({ seq: 0, kind: 'genesis' }), canonicalBytes({ seq: 1, kind: 'admit' })])
   await store.chain.addFork(canonicalBytes({ seq: 1, kind: 'admit', other: true }))
   await store.audit.append({ ts: 10, type: 'lockdown', reason: 'incident 42' })

@@ -127,4 +127,3 @@ describe('IntentWriter and the seq mark', () => {
     expect(seqs.reserved).toBeGreaterThanOrEqual(51)
   })
 })
-

@@ -67,9 +67,15 @@ describe('checkSyncMessageIntegrity', () => {
     let other = A.init<{ records: Record<string, Uint8Array> }>()
     for (let i = 0; i < 6; i++) {
       const [s1, m1] = A.generateSyncMessage(d, ours); ours = s1
-      if (m1 !== null) { expect(codeOf(() => checkSyncMessageIntegrity(m1))).toBeNull(); [other, theirs] = A.receiveSyncMessage(other, theirs, m1) }
+      if (m1 !== null) {
+        expect(codeOf(() => checkSyncMessageIntegrity(m1))).toBeNull()
+        ;[other, theirs] = A.receiveSyncMessage(other, theirs, m1)
+      }
       const [s2, m2] = A.generateSyncMessage(other, theirs); theirs = s2
-      if (m2 !== null) { expect(codeOf(() => checkSyncMessageIntegrity(m2))).toBeNull(); [d, ours] = A.receiveSyncMessage(d, ours, m2) }
+      if (m2 !== null) {
+        expect(codeOf(() => checkSyncMessageIntegrity(m2))).toBeNull()
+        ;[d, ours] = A.receiveSyncMessage(d, ours, m2)
+      }
     }
     expect(A.getHeads(other)).toEqual(A.getHeads(d))
     expect(codeOf(() => checkSyncMessageIntegrity(Uint8Array.of(0x42, 0xff)))).toBe('E_MALFORMED')

@@ -73,7 +73,9 @@ export class MothershipBook {
 
   /** Admits `key` as `user`; returns the new entry. */
   admit (user: string, key: KeyPair, role = 'contributor'): ChainEntry {
-    return this.push(admitEntry(this.key, this.head, { pub: toB64u(key.publicKey), user, role, jti: null, ts: ++this.clock }))
+    return this.push(
+      admitEntry(this.key, this.head, { pub: toB64u(key.publicKey), user, role, jti: null, ts: ++this.clock })
+    )
   }
 
   /** Revokes a peer key with a cut at its record `cutSeq` (hash given). */
@@ -128,29 +130,55 @@ export class TestNode {
   /** The newest record this node signed: the next one follows it (seq, prev). */
   lastWritten: EncodedRecord | undefined
 
-  constructor (readonly name: string, entries: readonly ChainEntry[], readonly clock: { now: number }, opts: { maxStalenessMs?: number | null, maxClockSkewMs?: number, seed?: number, log?: IntentLog, maxMessageBytes?: number, maxBufferedMessageBytes?: number, keepaliveMs?: number } = {}) {
+  constructor (
+    readonly name: string,
+    entries: readonly ChainEntry[],
+    readonly clock: { now: number },
+    opts: {
+      maxStalenessMs?: number | null
+      maxClockSkewMs?: number
+      seed?: number
+      log?: IntentLog
+      maxMessageBytes?: number
+      maxBufferedMessageBytes?: number
+      keepaliveMs?: number
+    } = {}
+  ) {
     this.key = keyNamed(name)
     this.id = keyIdOf(this.key.publicKey)
     this.chain = AuthorityChain.fromEntries(entries)
     this.log = opts.log ?? IntentLog.create(actorNamed(name))
-    this.engine = new SyncEngine(
-      { chain: this.chain, log: this.log, localKey: this.id, clock: () => clock.now, random: seeded(opts.seed ?? name.length) },
-      { team: this.chain.team, maxStalenessMs: opts.maxStalenessMs ?? null, ...(opts.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: opts.maxClockSkewMs }), ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }), ...(opts.maxBufferedMessageBytes === undefined ? {} : { maxBufferedMessageBytes: opts.maxBufferedMessageBytes }), keepaliveMs: opts.keepaliveMs ?? null },
-      {
-        chainApplied: (fromSeq) => this.seen.push({ t: 'chain', fromSeq, head: this.chain.head.seq }),
-        recordsAdded: (ids, from) => this.seen.push({ t: 'records', ids, from }),
-        audit: (event) => this.seen.push({ t: 'audit', event }),
-        sessionOpened: (peer) => this.seen.push({ t: 'opened', peer }),
-        sessionClosed: (peer, reason) => this.seen.push({ t: 'closed', peer, code: reason?.code }),
-        // As the daemon does (node/daemon.ts leaveActor): give the actor up, offer the records again.
-        actorClaimed: (seq) => {
-          this.seen.push({ t: 'claimed', seq })
-          const orphaned = this.log.leaveActor(seq, 'cd'.repeat(16))
-          this.log.append(orphaned.map((id) => ({ id, bytes: this.log.get(id) as Uint8Array })), clock.now, this.key)
-          this.engine.localDocumentRebuilt()
-        }
+    this.engine = new SyncEngine({
+      chain: this.chain,
+      log: this.log,
+      localKey: this.id,
+      clock: () => clock.now,
+      random: seeded(opts.seed ?? name.length)
+    },
+    {
+      team: this.chain.team,
+      maxStalenessMs: opts.maxStalenessMs ?? null,
+      ...(opts.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: opts.maxClockSkewMs }),
+      ...(opts.maxMessageBytes === undefined ? {} : { maxMessageBytes: opts.maxMessageBytes }),
+      ...(opts.maxBufferedMessageBytes === undefined
+        ? {}
+        : { maxBufferedMessageBytes: opts.maxBufferedMessageBytes }),
+      keepaliveMs: opts.keepaliveMs ?? null
+    },
+    {
+      chainApplied: (fromSeq) => this.seen.push({ t: 'chain', fromSeq, head: this.chain.head.seq }),
+      recordsAdded: (ids, from) => this.seen.push({ t: 'records', ids, from }),
+      audit: (event) => this.seen.push({ t: 'audit', event }),
+      sessionOpened: (peer) => this.seen.push({ t: 'opened', peer }),
+      sessionClosed: (peer, reason) => this.seen.push({ t: 'closed', peer, code: reason?.code }),
+      // As the daemon does (node/daemon.ts leaveActor): give the actor up, offer the records again.
+      actorClaimed: (seq) => {
+        this.seen.push({ t: 'claimed', seq })
+        const orphaned = this.log.leaveActor(seq, 'cd'.repeat(16))
+        this.log.append(orphaned.map((id) => ({ id, bytes: this.log.get(id) as Uint8Array })), clock.now, this.key)
+        this.engine.localDocumentRebuilt()
       }
-    )
+    })
   }
 
   /** Signs the next record of this node and appends it; pushes it unless `push` is false. */
@@ -210,9 +238,32 @@ export class TestTeam {
   }
 
   /** A node holding the chain as it is now (or the first `upTo + 1` entries). */
-  node (name: string, opts: { upTo?: number, maxStalenessMs?: number | null, maxClockSkewMs?: number, log?: IntentLog, maxMessageBytes?: number, maxBufferedMessageBytes?: number, keepaliveMs?: number } = {}): TestNode {
+  node (
+    name: string,
+    opts: {
+      upTo?: number
+      maxStalenessMs?: number | null
+      maxClockSkewMs?: number
+      log?: IntentLog
+      maxMessageBytes?: number
+      maxBufferedMessageBytes?: number
+      keepaliveMs?: number
+    } = {}
+  ): TestNode {
     const entries = opts.upTo === undefined ? this.ms.entries : this.ms.entries.slice(0, opts.upTo + 1)
-    const n = new TestNode(name, entries, this.clock, { maxStalenessMs: opts.maxStalenessMs, maxClockSkewMs: opts.maxClockSkewMs, log: opts.log, maxMessageBytes: opts.maxMessageBytes, maxBufferedMessageBytes: opts.maxBufferedMessageBytes, keepaliveMs: opts.keepaliveMs })
+    const n = new TestNode(
+      name,
+      entries,
+      this.clock,
+      {
+        maxStalenessMs: opts.maxStalenessMs,
+        maxClockSkewMs: opts.maxClockSkewMs,
+        log: opts.log,
+        maxMessageBytes: opts.maxMessageBytes,
+        maxBufferedMessageBytes: opts.maxBufferedMessageBytes,
+        keepaliveMs: opts.keepaliveMs
+      }
+    )
     this.nodes.set(name, n)
     return n
   }
@@ -220,7 +271,18 @@ export class TestTeam {
   /** Connects two nodes with a memory link pair, recording every frame. */
   connect (x: TestNode, y: TestNode, init: MemoryLinkInit = {}): Wire {
     const [a, b] = memoryLinkPair(x.id, y.id, init)
-    const wire: Wire = { a, b, aToB: [], bToA: [], rawAToB: [], rawBToA: [], closedA: null, closedB: null, runaway: false, cut: () => { a.close() } }
+    const wire: Wire = {
+      a,
+      b,
+      aToB: [],
+      bToA: [],
+      rawAToB: [],
+      rawBToA: [],
+      closedA: null,
+      closedB: null,
+      runaway: false,
+      cut: () => { a.close() }
+    }
     tap(a, wire.rawAToB, wire.aToB, () => { wire.runaway = true })
     tap(b, wire.rawBToA, wire.bToA, () => { wire.runaway = true })
     x.engine.addLink(a)
@@ -234,7 +296,10 @@ export class TestTeam {
 /** More frames than any test session needs: beyond it two engines are talking forever. */
 export const RUNAWAY_FRAMES = 2000
 
-/** Records what a link sends; past RUNAWAY_FRAMES it stops sending and calls `runaway`, so a ping-pong loop fails a test instead of hanging it. */
+/**
+ * Records what a link sends; past RUNAWAY_FRAMES it stops sending and
+ * calls `runaway`, so a ping-pong loop fails a test instead of hanging it.
+ */
 export function tap (link: Link, raw: Uint8Array[], decoded: SyncMessage[], runaway: () => void = () => {}): void {
   const send = link.send.bind(link)
   link.send = (frame) => {

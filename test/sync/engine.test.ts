@@ -22,7 +22,11 @@ function kinds (msgs: SyncMessage[]): string[] {
  */
 function firstDependencyAt (frame: Uint8Array): number {
   for (let i = 1; i + 12 < frame.length; i++) {
-    if (frame[i] !== 0x85 || frame[i + 1] !== 0x6f || frame[i + 2] !== 0x4a || frame[i + 3] !== 0x83 || frame[i + 8] !== 1) continue
+    if (frame[i] !== 0x85 ||
+      frame[i + 1] !== 0x6f ||
+      frame[i + 2] !== 0x4a ||
+      frame[i + 3] !== 0x83 ||
+      frame[i + 8] !== 1) continue
     let at = i + 9
     while ((frame[at] & 0x80) !== 0) at++
     at++

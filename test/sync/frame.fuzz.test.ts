@@ -61,7 +61,10 @@ describe('FrameDecoder properties', () => {
       fc.record({ op: fc.constant('delete' as const), at: fc.nat(), value: fc.constant(0) })
     )
     const frames = fc.array(fc.uint8Array({ maxLength: 400 }), { minLength: 1, maxLength: 8 })
-    fc.assert(fc.property(frames, fc.array(mutation, { minLength: 1, maxLength: 4 }), cuts, limit, (fs, muts, cutPoints, max) => {
+    fc.assert(fc.property(frames, fc.array(
+      mutation,
+      { minLength: 1, maxLength: 4 }
+    ), cuts, limit, (fs, muts, cutPoints, max) => {
       const bytes = [...Buffer.concat(fs.map((f) => encodeFrame(f, 400)))]
       for (const m of muts) {
         const at = m.at % (bytes.length + 1)

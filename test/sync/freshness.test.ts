@@ -145,7 +145,10 @@ describe('a beacon naming a chain head the node does not hold is deferred', () =
     expect(alice.engine.isStale()).toBe(true)
     expect(await takesRecord(bob, alice, 'refused')).toBe(false)
     // A beacon naming an older head it holds counts.
-    const older = makeBeacon({ team: team.ms.team, headSeq: 1, headHash: alice.chain.entryHash(1) as string, ts: team.clock.now }, team.ms.key)
+    const older = makeBeacon(
+      { team: team.ms.team, headSeq: 1, headHash: alice.chain.entryHash(1) as string, ts: team.clock.now },
+      team.ms.key
+    )
     feed(wire, encodeBeacon(older))
     await settle()
     expect(alice.engine.isStale()).toBe(false)

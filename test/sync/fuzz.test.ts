@@ -47,7 +47,13 @@ const almostMessage = fc.oneof(
 
 describe('decodeMessage', () => {
   it('decodes any byte string or refuses it with E_MALFORMED', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom(0x01, 0x02, 0x00, 0x03, 0xff), (body, tag) => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom(
+      0x01,
+      0x02,
+      0x00,
+      0x03,
+      0xff
+    ), (body, tag) => {
       const frame = new Uint8Array(1 + body.length)
       frame[0] = tag
       frame.set(body, 1)
@@ -189,8 +195,15 @@ function concat (...parts: Uint8Array[]): Uint8Array {
   return out
 }
 
-/** Sends `frames` to `victim` as `from` over a fresh link: what escaped the handler, how the link closed, whether the victim ran away. */
-async function feed (victim: TestNode, from: KeyId, frames: Uint8Array[]): Promise<{ escaped: unknown[], closed: string | undefined | null, runaway: boolean }> {
+/**
+ * Sends `frames` to `victim` as `from` over a fresh link: what escaped
+ * the handler, how the link closed, whether the victim ran away.
+ */
+async function feed (
+  victim: TestNode,
+  from: KeyId,
+  frames: Uint8Array[]
+): Promise<{ escaped: unknown[], closed: string | undefined | null, runaway: boolean }> {
   const [theirs, mine] = memoryLinkPair(from, victim.id)
   const escaped: unknown[] = []
   let closed: string | undefined | null = null
@@ -209,7 +222,12 @@ async function feed (victim: TestNode, from: KeyId, frames: Uint8Array[]): Promi
 }
 
 /** The invariants every fuzz run must keep on alice; `genuine` is every record an honest node wrote. */
-async function checkAlice (s: ReturnType<typeof scene>, before: { ids: Set<RecordId>, head: number }, genuine: Set<RecordId>, other: Wire): Promise<void> {
+async function checkAlice (
+  s: ReturnType<typeof scene>,
+  before: { ids: Set<RecordId>, head: number },
+  genuine: Set<RecordId>,
+  other: Wire
+): Promise<void> {
   const { alice, carol, team } = s
   for (const id of before.ids) expect(alice.log.has(id)).toBe(true)
   for (const { id, record } of alice.log.records()) {

@@ -72,7 +72,11 @@ export async function reachableOn (port: number): Promise<string[]> {
 export interface Answer { status: number, headers: http.IncomingHttpHeaders, body: string }
 
 /** One HTTP request to 127.0.0.1:`port`, with exactly the headers given (Host defaults to 127.0.0.1:port). */
-export async function request (port: number, path: string, opts: { method?: string, headers?: Record<string, string>, body?: string, host?: string } = {}): Promise<Answer> {
+export async function request (
+  port: number,
+  path: string,
+  opts: { method?: string, headers?: Record<string, string>, body?: string, host?: string } = {}
+): Promise<Answer> {
   return await new Promise((resolve, reject) => {
     const req = http.request({ host: opts.host ?? '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { Host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
       let body = ''

@@ -59,12 +59,15 @@ describe('pr-review --security through the CLI', () => {
     const r = await ok(['pr-review', '--since', '30d', '--security'])
     const of = (id: string): any[] => r.flags.filter((f: any) => f.recordId === ids.get(id) && f.severity !== 'low')
     expect(of('frozen/malicious/py-setup-env-exfil')).toContainEqual(expect.objectContaining({
-      rule: 'network-call', category: 'exfiltration', severity: 'high', location: 'setup.py:_telemetry',
+      rule: 'network-call',
+      category: 'exfiltration',
+      severity: 'high',
+      location: 'setup.py:_telemetry',
       evidence: expect.objectContaining({ api: 'urllib.request.urlopen', detail: 'carries the whole environment' })
     }))
     const weakened = of('frozen/malicious/ts-condition-weakened')
     expect(weakened.map((f) => f.rule)).toEqual(['guard-weakened'])
-    expect(weakened[0].evidence).toMatchObject({ before: "!user || (doc.ownerId !== user.id && !doc.editors.includes(user.id))", after: '!user' })
+    expect(weakened[0].evidence).toMatchObject({ before: '!user || (doc.ownerId !== user.id && !doc.editors.includes(user.id))', after: '!user' })
     expect(of('frozen/malicious/tsx-stripe-secret-frontend').map((f) => [f.rule, f.evidence.api])).toEqual([['secret', 'secretlint:stripe']])
     expect(of('malicious/py-verify-hostname-off').map((f) => f.rule)).toEqual(['verification-disabled', 'verification-disabled'])
     expect(of('frozen/benign/py-extract-role-helper')).toEqual([])

@@ -103,7 +103,8 @@ describe('surgical rewind across peers (workspace wired into the node)', () => {
     const review = await team.json('mothership', `aura pr-review --actor ${mallory.id} --since 30d --security`)
     expect(review.records.map((r: any) => r.id)).toEqual([bad.id])
     expect(review.records[0]).toMatchObject({ status: 'effective', signer: mallory.id })
-    const at = (location: string): string[] => review.flags.filter((f: any) => f.location === location).map((f: any) => f.rule)
+    const at =
+      (location: string): string[] => review.flags.filter((f: any) => f.location === location).map((f: any) => f.rule)
     expect(at(`${VERIFY}:verify_token`)).toContain('network-call')
     expect(at(`${VERIFY}:verify_token`).some((r) => r === 'security-check-removed' || r === 'security-function-hollowed')).toBe(true)
     expect(at(`${SESSION}:checkSession`)).toContain('network-call')

@@ -40,7 +40,9 @@ describe('workspaceRoot', () => {
     expect(await workspaceRoot(rt, { cwd: plain })).toBe(plain)
     // A subdirectory without sources is no workspace until the parent has been recorded.
     expect(await workspaceRoot(rt, { cwd: path.join(plain, 'notes') })).toBeNull()
-    await workspaceOf(rt).state.commit({ baseline: { v: 1, root: plain, state: { v: 1, files: {} }, snapshot: null, ts: 1 } })
+    await workspaceOf(rt).state.commit(
+      { baseline: { v: 1, root: plain, state: { v: 1, files: {} }, snapshot: null, ts: 1 } }
+    )
     expect(await workspaceRoot(rt, { cwd: path.join(plain, 'notes') })).toBe(plain)
   })
 

@@ -20,12 +20,17 @@ async function bob (files: Record<string, string>): Promise<TestWorkspace> {
 
 function state (files: Record<string, string>): WorkspaceState {
   const out: WorkspaceState = { v: 1, files: {} }
-  for (const [path, text] of Object.entries(files)) out.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  for (const [path, text] of Object.entries(files)) {
+    out.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  }
   return out
 }
 
 /** Alice's change from one set of files to another, as the delta her intent carries. */
-function alice (before: Record<string, string>, after: Record<string, string>): { delta: CodeDelta, blobs: Map<string, Uint8Array> } {
+function alice (
+  before: Record<string, string>,
+  after: Record<string, string>
+): { delta: CodeDelta, blobs: Map<string, Uint8Array> } {
   return diffStates(state(before), state(after))
 }
 

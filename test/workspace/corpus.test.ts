@@ -22,11 +22,16 @@ const CATEGORY: Record<Family, string> = {
 
 function state (files: Record<string, string>): WorkspaceState {
   const s: WorkspaceState = { v: 1, files: {} }
-  for (const [path, text] of Object.entries(files)) s.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  for (const [path, text] of Object.entries(files)) {
+    s.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  }
   return s
 }
 
-/** Reviews a case as `pr-review` would: the change's record, with the earlier state as history and texts over 16 KiB in the blob store. */
+/**
+ * Reviews a case as `pr-review` would: the change's record, with the
+ * earlier state as history and texts over 16 KiB in the blob store.
+ */
 async function review (c: Case): Promise<Flag[]> {
   const base = diffStates(emptyState(), state(c.before))
   const change = diffStates(state(c.before), state(c.after))
@@ -41,10 +46,28 @@ async function review (c: Case): Promise<Flag[]> {
 /** An alert is a flag at medium or high severity; `low` flags are notes (shown, not alerts). */
 const alerts = (flags: Flag[]): Flag[] => flags.filter((f) => f.severity !== 'low')
 
-interface Score { tp: number, malicious: number, fp: number, benign: number, notes: number, misses: string[], falseAlarms: string[], byCategory: Map<string, { tp: number, n: number }> }
+interface Score {
+  tp: number
+  malicious: number
+  fp: number
+  benign: number
+  notes: number
+  misses: string[]
+  falseAlarms: string[]
+  byCategory: Map<string, { tp: number, n: number }>
+}
 
 async function score (cases: Case[]): Promise<Score> {
-  const s: Score = { tp: 0, malicious: 0, fp: 0, benign: 0, notes: 0, misses: [], falseAlarms: [], byCategory: new Map() }
+  const s: Score = {
+    tp: 0,
+    malicious: 0,
+    fp: 0,
+    benign: 0,
+    notes: 0,
+    misses: [],
+    falseAlarms: [],
+    byCategory: new Map()
+  }
   for (const c of cases) {
     const flags = await review(c)
     const alerted = alerts(flags)

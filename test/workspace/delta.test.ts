@@ -9,7 +9,9 @@ import { extractUnits } from '../../node/workspace/units.js'
 
 function state (files: Record<string, string>): WorkspaceState {
   const out: WorkspaceState = { v: 1, files: {} }
-  for (const [path, text] of Object.entries(files)) out.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  for (const [path, text] of Object.entries(files)) {
+    out.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  }
   return out
 }
 

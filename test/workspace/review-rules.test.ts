@@ -9,7 +9,9 @@ import { extractUnits } from '../../node/workspace/units.js'
 
 function state (files: Record<string, string>): WorkspaceState {
   const s: WorkspaceState = { v: 1, files: {} }
-  for (const [path, text] of Object.entries(files)) s.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  for (const [path, text] of Object.entries(files)) {
+    s.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  }
   return s
 }
 
@@ -45,7 +47,7 @@ describe('ways out of the process, ranked by what flows in', () => {
     expect(alerts(await review(base, js("  const m = ['child', 'process'].join('_')\n  require(m).exec(user)")))).toContain('high dynamic-code')
     expect(alerts(await review(base, js("  require('fs').appendFileSync(require('os').homedir() + '/.bashrc', user)")))).toEqual(['high outside-write'])
     expect(alerts(await review(base, js("  require('fs').writeFileSync(require('path').join(__dirname, 'dist', 'a.json'), user)")))).toEqual([])
-    expect(alerts(await review(base, js("  return import(`./locales/${user}.js`)")))).toEqual([])
+    expect(alerts(await review(base, js('  return import(`./locales/${user}.js`)')))).toEqual([])
   })
 
   it('flags an existing call changed to carry a secret or to go somewhere new', async () => {
@@ -93,7 +95,7 @@ describe('weakened security logic, found by what code does', () => {
     expect(lost[0].evidence).toMatchObject({ before: '!user || doc.ownerId !== user.id', after: '!user' })
     expect(alerts(await review(before, guard("(!user || doc.ownerId !== user.id) && process.env.MODE === 'strict'")))).toEqual(['high guard-weakened'])
     // Rewritten with a helper that keeps the check: not a weakening.
-    expect(alerts(await review(before, { 'src/docs.ts': `function owns (user: User, doc: Doc): boolean {\n  return doc.ownerId === user.id\n}\n\nexport function mayEdit (user: User | undefined, doc: Doc): void {\n  if (!user || !owns(user, doc)) throw new ForbiddenError('no')\n}\n` }))).toEqual([])
+    expect(alerts(await review(before, { 'src/docs.ts': "function owns (user: User, doc: Doc): boolean {\n  return doc.ownerId === user.id\n}\n\nexport function mayEdit (user: User | undefined, doc: Doc): void {\n  if (!user || !owns(user, doc)) throw new ForbiddenError('no')\n}\n" }))).toEqual([])
   })
 
   it('flags a new bypass keyed on a request header, a comparison with itself, and verification turned off', async () => {

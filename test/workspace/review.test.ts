@@ -7,7 +7,9 @@ import { extractUnits } from '../../node/workspace/units.js'
 
 function state (files: Record<string, string>): WorkspaceState {
   const s: WorkspaceState = { v: 1, files: {} }
-  for (const [path, text] of Object.entries(files)) s.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  for (const [path, text] of Object.entries(files)) {
+    s.files[path] = { fileHash: sha256Hex(text), units: extractUnits(path, text).units }
+  }
   return s
 }
 

@@ -45,7 +45,7 @@ describe('rewindUnit', () => {
     ws = await makeWorkspace({ 'src/auth/verify.py': GOOD })
     const rec = new Recorder(ws.root)
     await rec.intent('i1')
-    await ws.write('src/auth/verify.py', GOOD.replace(/if not token:\n.*\n    return hmac.compare_digest\(token, secret\)/, 'return True'))
+    await ws.write('src/auth/verify.py', GOOD.replace(/if not token:\n.*\n {4}return hmac.compare_digest\(token, secret\)/, 'return True'))
     await rec.intent('i2-bad')
     const later = (await ws.read('src/auth/verify.py')).replace('return x + 1', 'return x + 2  # edited later,   oddly   spaced')
     await ws.write('src/auth/verify.py', later)
@@ -273,7 +273,10 @@ describe('rewindUnit reads the edited unit back alone, exactly as a whole-file e
     ws = await makeWorkspace({ [path]: source })
     const cur = extractUnits(path, source).units.find((u) => u.name === name) as Unit
     const target: UnitVersion = { path, name, kind: cur.kind, text, indent: '', parent: cur.parent, after: null, hash: 'x' }
-    const r = await rewindUnit({ root: ws.root, blobs: new MemoryBlobStore() }, { path, name, target, author, ts: 1, dryRun: true }).catch((e: unknown) => e)
+    const r = await rewindUnit(
+      { root: ws.root, blobs: new MemoryBlobStore() },
+      { path, name, target, author, ts: 1, dryRun: true }
+    ).catch((e: unknown) => e)
     const full = extractUnits(path, typeof r === 'object' && r !== null && 'after' in r ? (r as { after: string }).after : source, { hashOnly: name })
     if (full.error !== null) {
       expect(r).toBeInstanceOf(ParseError)
@@ -297,7 +300,11 @@ describe('rewindUnit reads the edited unit back alone, exactly as a whole-file e
     const alone1 = reextractUnit(path, rr.after, parse(fu.language!, rr.after), fu.units, curNow, curNow.start, end)
     if (alone) expect(alone1).toEqual(next)
     else expect(alone1 === null || JSON.stringify(alone1) === JSON.stringify(next)).toBe(true)
-    if (alone1 !== null) expect(full.units.map((u) => [u.name, u.parent])).toEqual(fu.units.map((u) => [u.name, u.parent]))
+    if (alone1 !== null) {
+      expect(
+        full.units.map((u) => [u.name, u.parent])
+      ).toEqual(fu.units.map((u) => [u.name, u.parent]))
+    }
   })
 })
 
@@ -375,7 +382,7 @@ describe('a tree kept from a capture (languages.ts keepTree / takeTree)', () => 
     ws = await makeWorkspace({ 'src/auth/verify.py': GOOD })
     const rec = new Recorder(ws.root)
     await rec.intent('i1')
-    const bad = GOOD.replace(/if not token:\n.*\n    return hmac.compare_digest\(token, secret\)/, 'return True')
+    const bad = GOOD.replace(/if not token:\n.*\n {4}return hmac.compare_digest\(token, secret\)/, 'return True')
     await ws.write('src/auth/verify.py', bad)
     await rec.intent('i2-bad')
     const blobs = new MemoryBlobStore()

@@ -11,7 +11,13 @@ function referenceDiff (path: string, before: string, after: string): string {
   const lcsOps = (a: string[], b: string[]): Op[] => {
     if (a.length > 2000 || b.length > 2000) return [...a.map((line): Op => ({ t: '-', line })), ...b.map((line): Op => ({ t: '+', line }))]
     const dp = Array.from({ length: a.length + 1 }, () => new Uint16Array(b.length + 1))
-    for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1])
+    for (let i = a.length - 1; i >= 0; i--) {
+      for (let j = b.length - 1; j >= 0; j--) {
+        dp[i][j] = a[i] === b[j]
+          ? dp[i + 1][j + 1] + 1
+          : Math.max(dp[i + 1][j], dp[i][j + 1])
+      }
+    }
     const ops: Op[] = []
     let i = 0
     let j = 0

@@ -168,7 +168,10 @@ describe('extractUnits', () => {
   })
 })
 
-const hashes = (path: string, src: string): Record<string, string> => Object.fromEntries(extractUnits(path, src).units.map((u) => [u.name, u.hash]))
+const hashes = (
+  path: string,
+  src: string
+): Record<string, string> => Object.fromEntries(extractUnits(path, src).units.map((u) => [u.name, u.hash]))
 
 describe('normalised hashes', () => {
   const cases: Array<[string, string, string]> = [
@@ -207,9 +210,9 @@ describe('normalised hashes', () => {
   })
 
   it('Python: reformatting keeps the hash but indentation that changes blocks does not', () => {
-    const a = "def f(a, b):\n    if a:\n        x = [1, 2]\n    return b\n"
+    const a = 'def f(a, b):\n    if a:\n        x = [1, 2]\n    return b\n'
     const b = 'def f(a,b):\n  if a:\n    x = [1,\n         2,]\n  return (b)\n'
-    const c = "def f(a, b):\n    if a:\n        x = [1, 2]\n        return b\n"
+    const c = 'def f(a, b):\n    if a:\n        x = [1, 2]\n        return b\n'
     expect(hashes('a.py', b)).toEqual(hashes('a.py', a))
     expect(hashes('a.py', c).f).not.toBe(hashes('a.py', a).f)
   })

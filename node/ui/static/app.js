@@ -190,9 +190,11 @@ async function showToken (jti) {
       h('h3', {}, 'Audit of ', h('code', { text: a.jti }), a.user ? ' (' + a.user + ', ' + a.role + ')' : ''),
       a.revoked ? h('p', { class: 'state revoked', text: 'revoked at entry ' + a.revoked.entry + ': ' + a.revoked.reason }) : null,
       h('p', {}, 'Bound to: ', a.boundTo.length === 0 ? 'nobody' : a.boundTo.map((b) => [idLink(b.peer), b.revoked ? ' (revoked) ' : ' '])),
-      a.attempts.length === 0 ? h('p', { class: 'empty', text: 'No join attempt with this token.' }) : table(['Time', 'Source', 'Key', 'Outcome', 'Reason'], a.attempts.map((x) => h('tr', { class: 'attempt', dataOutcome: x.outcome },
-        h('td', { text: time(x.ts) }), h('td', { text: x.source }), h('td', {}, x.peer ? idLink(x.peer) : '—'),
-        h('td', { class: 'state ' + x.outcome, text: x.outcome }), h('td', { text: x.reason || '' })))),
+      a.attempts.length === 0
+        ? h('p', { class: 'empty', text: 'No join attempt with this token.' })
+        : table(['Time', 'Source', 'Key', 'Outcome', 'Reason'], a.attempts.map((x) => h('tr', { class: 'attempt', dataOutcome: x.outcome },
+          h('td', { text: time(x.ts) }), h('td', { text: x.source }), h('td', {}, x.peer ? idLink(x.peer) : '—'),
+          h('td', { class: 'state ' + x.outcome, text: x.outcome }), h('td', { text: x.reason || '' })))),
       a.summarised ? h('p', { class: 'help', text: a.summarised.count + ' further attempts counted, not stored one by one (' + time(a.summarised.first) + ' to ' + time(a.summarised.last) + ')' }) : null,
       h('p', { class: 'cli' }, h('code', { text: 'aura mothership audit-token ' + a.jti }))
     ))
@@ -209,21 +211,27 @@ async function showIdentity (id, since) {
   body.replaceChildren(h('p', { class: 'muted', text: 'loading…' }))
   try {
     const r = await getJson('/api/identity?id=' + encodeURIComponent(id) + (since ? '&since=' + encodeURIComponent(since) : ''))
-    const member = (state && state.team || []).find((m) => m.id === id || m.key.startsWith(id.replace(/^[a-z.]+-/, '')))
+    const member = ((state && state.team) || []).find((m) => m.id === id || m.key.startsWith(id.replace(/^[a-z.]+-/, '')))
     body.replaceChildren(h('article', { id: 'identity-evidence', dataId: id },
       h('h3', {}, 'Records of ', h('code', { text: id }), since ? ' since ' + since : ''),
-      member ? h('p', {}, 'Status: ', h('b', { class: 'state ' + member.status, text: member.status }),
-        member.status === 'revoked' ? ' (' + (member.reason || '') + '): records past the cut are quarantined, kept as evidence' : member.status === 'expired' ? ' (' + time(member.expires) + ')' : '') : null,
+      member
+        ? h('p', {}, 'Status: ', h('b', { class: 'state ' + member.status, text: member.status }),
+          member.status === 'revoked' ? ' (' + (member.reason || '') + '): records past the cut are quarantined, kept as evidence' : member.status === 'expired' ? ' (' + time(member.expires) + ')' : '')
+        : null,
       h('p', { text: r.records.length + ' records, ' + r.quarantined + ' quarantined' }),
       h('p', { class: 'cli' }, h('code', { text: 'aura trace --actor ' + id + (since ? ' --since ' + since : '') })),
-      r.records.length === 0 ? null : table(['Time', 'Record', 'Kind', 'Signer', 'Actor', 'Status', 'Text'], r.records.map((x) => h('tr', { class: 'record', dataStatus: x.status },
-        h('td', { text: time(x.ts) }), h('td', {}, h('code', { text: x.id.slice(0, 12) })), h('td', { text: x.kind }),
-        h('td', { text: x.signer }), h('td', { text: x.actor }),
-        h('td', { class: 'state ' + x.status }, x.status, x.reason ? h('small', { text: ' ' + x.reason }) : null),
-        h('td', { class: 'text', text: x.text })))),
+      r.records.length === 0
+        ? null
+        : table(['Time', 'Record', 'Kind', 'Signer', 'Actor', 'Status', 'Text'], r.records.map((x) => h('tr', { class: 'record', dataStatus: x.status },
+          h('td', { text: time(x.ts) }), h('td', {}, h('code', { text: x.id.slice(0, 12) })), h('td', { text: x.kind }),
+          h('td', { text: x.signer }), h('td', { text: x.actor }),
+          h('td', { class: 'state ' + x.status }, x.status, x.reason ? h('small', { text: ' ' + x.reason }) : null),
+          h('td', { class: 'text', text: x.text })))),
       h('h4', { text: 'Zone claims' }),
-      r.zones.length === 0 ? h('p', { class: 'empty', text: 'No zone claims.' }) : table(['Zone', 'Patterns', 'Mode', 'Status'], r.zones.map((z) => h('tr', { class: 'zone' },
-        h('td', {}, h('code', { text: String(z.id).slice(0, 12) })), h('td', { text: (z.patterns || []).join(', ') }), h('td', { text: z.mode || '' }), h('td', { text: z.status || '' }))))
+      r.zones.length === 0
+        ? h('p', { class: 'empty', text: 'No zone claims.' })
+        : table(['Zone', 'Patterns', 'Mode', 'Status'], r.zones.map((z) => h('tr', { class: 'zone' },
+          h('td', {}, h('code', { text: String(z.id).slice(0, 12) })), h('td', { text: (z.patterns || []).join(', ') }), h('td', { text: z.mode || '' }), h('td', { text: z.status || '' }))))
     ))
   } catch (err) { fail(body, err) }
 }
@@ -255,9 +263,11 @@ async function showReview () {
         }))
       )),
       h('h3', { text: 'Rewinds made' }),
-      r.rewinds.length === 0 ? h('p', { class: 'empty', text: 'No rewind in range.' }) : table(['Time', 'Rewind', 'By', 'Text', ''], r.rewinds.map((x) => h('tr', { class: 'rewind-record' },
-        h('td', { text: time(x.ts) }), h('td', {}, h('code', { text: x.id.slice(0, 12) })), h('td', {}, idLink(x.signer)), h('td', { text: x.text }),
-        h('td', {}, h('button', { class: 'small', onclick: () => showIntent(x.id) }, 'Who has it?')))))
+      r.rewinds.length === 0
+        ? h('p', { class: 'empty', text: 'No rewind in range.' })
+        : table(['Time', 'Rewind', 'By', 'Text', ''], r.rewinds.map((x) => h('tr', { class: 'rewind-record' },
+          h('td', { text: time(x.ts) }), h('td', {}, h('code', { text: x.id.slice(0, 12) })), h('td', {}, idLink(x.signer)), h('td', { text: x.text }),
+          h('td', {}, h('button', { class: 'small', onclick: () => showIntent(x.id) }, 'Who has it?')))))
     )
   } catch (err) { fail(body, err) }
 }
