@@ -38,7 +38,11 @@ function specFor (token: string, specs: readonly OptionSpec[]): OptionSpec | und
 }
 
 /** Joins the leading words of a multi-word command (`config show`) into one token. */
-export function joinCommandWords (args: readonly string[], specs: readonly OptionSpec[], commandNames: readonly string[]): string[] {
+export function joinCommandWords (
+  args: readonly string[],
+  specs: readonly OptionSpec[],
+  commandNames: readonly string[]
+): string[] {
   const positions = positionalIndices(args, specs)
   const words = positions.map((i) => args[i])
   let best = 0

@@ -34,7 +34,10 @@ export async function joinTeam (io: CommandIO, token: string): Promise<any> {
   const joined = await callNode(io, 'join', { token })
   const [loaded, { createDaemonLog }] = await Promise.all([io.config(), import('../node/log/daemon-log.js')])
   // The daemon's log tells the node's story: the join it did not see happen belongs in it.
-  const log = createDaemonLog(home, { level: loaded.config.log.level, maxBytes: loaded.config.log.max_size, keep: loaded.config.log.keep, echo: null })
+  const log = createDaemonLog(
+    home,
+    { level: loaded.config.log.level, maxBytes: loaded.config.log.max_size, keep: loaded.config.log.keep, echo: null }
+  )
   log.info({ event: 'joined', team: joined.joined, user: joined.user, role: joined.role, peer: joined.peer, via: 'aura join (no daemon running)' }, `joined team ${String(joined.joined)} as ${String(joined.user)}`)
   log.close()
   return joined

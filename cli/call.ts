@@ -11,14 +11,23 @@ import type { OperationName } from '../node/operations.js'
 import type { CommandIO } from './program.js'
 
 /** Runs operation `method` on the node of `io.home()`. */
-export async function callNode (io: CommandIO, method: OperationName, params: Record<string, unknown>, opts: { daemonOnly?: boolean } = {}): Promise<any> {
+export async function callNode (
+  io: CommandIO,
+  method: OperationName,
+  params: Record<string, unknown>,
+  opts: { daemonOnly?: boolean } = {}
+): Promise<any> {
   const home = await io.home()
   const { callControl, noDaemon } = await import('../node/control/client.js')
   try {
     // The daemon runs the command with its own config: it refuses `--set` / `AURA_*` values it
     // does not use. Read without aura.toml, so a broken file (the daemon reports it) stops nothing.
     const overrides = io.overridesConfig ? await commandOverrides(io, home) : {}
-    return await callControl(home, method, Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides })
+    return await callControl(
+      home,
+      method,
+      Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides }
+    )
   } catch (err) {
     // Only when nothing listens: a daemon that answered with an error (or broke off) holds the
     // store, and opening it here would only fail on its lock with E_DAEMON_RUNNING.
@@ -43,7 +52,12 @@ export async function streamNode (io: CommandIO, method: 'trace' | 'audit-export
   const { streamControl, noDaemon } = await import('../node/control/client.js')
   try {
     const overrides = io.overridesConfig ? await commandOverrides(io, home) : {}
-    return await streamControl(home, method, Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides }, onRow)
+    return await streamControl(
+      home,
+      method,
+      Object.keys(overrides).length === 0 ? params : { ...params, _config: overrides },
+      onRow
+    )
   } catch (err) {
     if (!noDaemon(err)) throw err
   }
@@ -63,7 +77,9 @@ export async function streamNode (io: CommandIO, method: 'trace' | 'audit-export
 
 async function commandOverrides (io: CommandIO, home: string): Promise<Record<string, unknown>> {
   const [{ parseConfig, configPath }, { callOverrides }] = await Promise.all([import('../node/config.js'), import('../node/config-reload.js')])
-  return callOverrides(parseConfig(null, { env: io.ctx.env, flags: io.flags, cwd: io.ctx.cwd, file: configPath(home), home }))
+  return callOverrides(
+    parseConfig(null, { env: io.ctx.env, flags: io.flags, cwd: io.ctx.cwd, file: configPath(home), home })
+  )
 }
 
 /** Drops undefined values (control params travel as JSON). */

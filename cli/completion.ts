@@ -14,7 +14,11 @@ export const SHELLS = ['bash', 'zsh', 'fish'] as const
 export type Shell = typeof SHELLS[number]
 
 /** One command: its words (`['mothership', 'revoke-peer']`), description and long options. */
-export interface CompletionCommand { words: string[], description: string, options: Array<{ flag: string, description: string }> }
+export interface CompletionCommand {
+  words: string[],
+  description: string,
+  options: Array<{ flag: string, description: string }>
+}
 
 /** The table to complete from: commands, and the options every command takes. */
 export interface CompletionTable { commands: CompletionCommand[], global: Array<{ flag: string, description: string }> }

@@ -22,4 +22,3 @@ export async function main (argv: string[]): Promise<number> {
   }, args)
   return await cli.run(args)
 }
-

@@ -81,7 +81,9 @@ export interface CommandIO {
   flags: Record<string, string>
 }
 
-/** What a handler returns: data for --json, optional text for people, optional exit code. Nothing: it printed already. */
+/**
+ * What a handler returns: data for --json, optional text for people, optional exit code. Nothing: it printed already.
+ */
 export type CommandResult = { data: unknown, text?: TextRenderer, exitCode?: number } | undefined
 
 /** A command's implementation. */
@@ -145,7 +147,9 @@ export class Program {
       if (opts.help === true || words.length === 0) {
         // Help for a command that does not exist is an error, not the general help with exit 0.
         if (cmd === undefined && group === undefined && words.length > 0) throw this.unknownCommand(words, group)
-        this.out.write(cmd !== undefined ? commandHelp(this.cac, cmd, this.out.colors) : globalHelp(this.cac, this.out.colors, group))
+        this.out.write(
+          cmd !== undefined ? commandHelp(this.cac, cmd, this.out.colors) : globalHelp(this.cac, this.out.colors, group)
+        )
         return 0
       }
       if (cmd === undefined) throw this.unknownCommand(words, group)
@@ -193,7 +197,9 @@ export class Program {
       flags,
       overridesConfig: Object.keys(flags).length > 0 || Object.entries(ctx.env).some(([k, v]) => k.startsWith('AURA_') && k !== 'AURA_HOME' && k !== 'AURA_DEBUG' && v !== undefined && v !== ''),
       home: async () => await (home ??= import('../node/home.js').then(async (m) => {
-        const dir = m.resolveHome({ flag: lastString(options.home), env: ctx.env, userHome: ctx.userHome, cwd: ctx.cwd })
+        const dir = m.resolveHome(
+          { flag: lastString(options.home), env: ctx.env, userHome: ctx.userHome, cwd: ctx.cwd }
+        )
         await m.checkHomePath(dir)
         return dir
       })),

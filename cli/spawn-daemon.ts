@@ -13,7 +13,10 @@ import { AuraError, DaemonRunningError, ERROR_CODES, TimeoutError, type ErrorCod
 import { pingControl } from '../node/control/client.js'
 
 /** Spawns the daemon of `home` and waits for it to answer. */
-export async function spawnDaemon (home: string, opts: { listen?: string[], set?: unknown, timeoutMs: number, env: Record<string, string | undefined> }): Promise<void> {
+export async function spawnDaemon (
+  home: string,
+  opts: { listen?: string[], set?: unknown, timeoutMs: number, env: Record<string, string | undefined> }
+): Promise<void> {
   if (await pingControl(home)) throw new DaemonRunningError(`a daemon is already running on ${home}`, { home, hint: 'stop it with `aura node stop`' })
   const { requireInitialised } = await import('../node/home.js')
   await requireInitialised(home)

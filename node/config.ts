@@ -8,7 +8,8 @@
  * a warning, so a config written for a newer version still loads.
  *
  * @example
- * const { config, sources, warnings } = await loadConfig(home, { env: process.env, flags: { 'sync.max_staleness': '10m' } })
+ * const flags = { 'sync.max_staleness': '10m' }
+ * const { config, sources, warnings } = await loadConfig(home, { env: process.env, flags })
  * config.sync.max_staleness                    // 600 (seconds)
  * formatSource(sources['sync.max_staleness'])  // 'flag'
  * effectiveTokenTtl(config)                    // 3600 unless a join_token_ttl is set
@@ -32,14 +33,39 @@ export { parseDuration, parseSize } from './config/values.js'
 export interface AuraConfig {
   node: { listen: string[], peers: string[], announce: string[], discover: boolean, mdns: boolean, relay: 'auto' | 'on' | 'off', name: string, host: string }
   workspace: { path: string | null, apply: 'auto' | 'manual' }
-  mothership: { join_token_ttl: number | null, beacon_interval: number, join_attempts_per_source: number, join_attempts_per_token: number, join_audit_per_token: number }
+  mothership: {
+    join_token_ttl: number | null,
+    beacon_interval: number,
+    join_attempts_per_source: number,
+    join_attempts_per_token: number,
+    join_audit_per_token: number
+  }
   crypto: { join_token_ttl: number | null }
-  sync: { anti_entropy_interval: number, receipt_interval: number, max_staleness: number | null, max_clock_skew: number, max_frame_bytes: number, max_message_bytes: number, max_buffered_message_bytes: number, handshake_timeout: number, idle_timeout: number, unadmitted_bytes: number, max_sessions_per_key: number, max_unadmitted_sessions: number }
+  sync: {
+    anti_entropy_interval: number,
+    receipt_interval: number,
+    max_staleness: number | null,
+    max_clock_skew: number,
+    max_frame_bytes: number,
+    max_message_bytes: number,
+    max_buffered_message_bytes: number,
+    handshake_timeout: number,
+    idle_timeout: number,
+    unadmitted_bytes: number,
+    max_sessions_per_key: number,
+    max_unadmitted_sessions: number
+  }
   /** Written into the genesis entry by `aura mothership init`; peers enforce the genesis value. */
   quotas: { records_per_hour: number, bytes_per_hour: number, max_record_bytes: number }
   audit: { export: { enabled: boolean, format: 'jsonl' | 'otlp', endpoint: string | null, headers: Record<string, string>, compression: 'gzip' | 'none', on_failure: 'buffer' | 'drop', buffer_path: string } }
   agents: {
-    defaults: { role: string, max_ttl: number, require_explicit_role: boolean, max_commits_per_hour: number, deny_capability_escalation: boolean }
+    defaults: {
+      role: string,
+      max_ttl: number,
+      require_explicit_role: boolean,
+      max_commits_per_hour: number,
+      deny_capability_escalation: boolean
+    }
     enforcement: { log_all_calls: boolean }
   }
   hooks: { large_diff_threshold_files: number, large_diff_threshold_lines: number }
@@ -95,7 +121,10 @@ export async function loadConfig (home: string, opts: LoadConfigOptions = {}): P
 }
 
 /** Parses config text (null: no file) for a home; what loadConfig does after reading. */
-export function parseConfig (source: string | null, opts: LoadConfigOptions & { file: string, home: string }): LoadedConfig {
+export function parseConfig (
+  source: string | null,
+  opts: LoadConfigOptions & { file: string, home: string }
+): LoadedConfig {
   const { file, home } = opts
   const env = opts.env ?? process.env
   const system = opts.system ?? thisSystem()
@@ -154,7 +183,13 @@ export function parseConfig (source: string | null, opts: LoadConfigOptions & { 
     setPath(config, p, slot.value)
     sources[p] = slot.source
   }
-  const loaded: LoadedConfig = { config: config as unknown as AuraConfig, sources, warnings, file, fileExists: source !== null }
+  const loaded: LoadedConfig = {
+    config: config as unknown as AuraConfig,
+    sources,
+    warnings,
+    file,
+    fileExists: source !== null
+  }
   const ttlWarning = tokenTtlWarning(loaded)
   if (ttlWarning !== undefined) warnings.push(ttlWarning)
   return loaded
@@ -243,7 +278,12 @@ function contextOf (s: ConfigSource): ErrorContext {
 
 type Slots = Map<string, { value: unknown, source: ConfigSource }>
 
-function checkAuditExport (slots: Slots, file: string, env: Record<string, string | undefined>, problems: Array<{ message: string, context: ErrorContext }>): void {
+function checkAuditExport (
+  slots: Slots,
+  file: string,
+  env: Record<string, string | undefined>,
+  problems: Array<{ message: string, context: ErrorContext }>
+): void {
   const get = (name: string) => slots.get(`audit.export.${name}`)!
   if (get('enabled').value !== true || get('format').value !== 'otlp') return
   const endpoint = get('endpoint')
@@ -290,7 +330,9 @@ function setPath (obj: Record<string, unknown>, p: string, value: unknown): void
   cur[parts[parts.length - 1]] = value
 }
 
-/** The OTLP endpoint the standard variables name: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT. */
+/**
+ * The OTLP endpoint the standard variables name: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT.
+ */
 export function otelEndpoint (env: Record<string, string | undefined>): string | null {
   for (const name of ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const v = env[name]?.trim()

@@ -52,7 +52,10 @@ const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
 export async function startDaemon (home: string, opts: RuntimeOptions = {}): Promise<Daemon> {
   // The store's lock makes a second daemon on the same home fail here with E_DAEMON_RUNNING.
   const rt = await NodeRuntime.open(home, opts)
-  const log = createDaemonLog(home, { level: rt.config.log.level, maxBytes: rt.config.log.max_size, keep: rt.config.log.keep })
+  const log = createDaemonLog(
+    home,
+    { level: rt.config.log.level, maxBytes: rt.config.log.max_size, keep: rt.config.log.keep }
+  )
   const d = new DaemonImpl(rt, log)
   try {
     await d.startHost()
@@ -126,7 +129,12 @@ class DaemonImpl implements Daemon {
         forget: (key) => { void this.book.forget(key).catch(() => {}) }
       }
     }, { beaconIntervalMs: rt.config.mothership.beacon_interval * 1000 }, {
-      refused: (key, direction, err, address) => { if (address !== undefined) this.logRefusal(key, direction, address, err) },
+      refused: (
+        key,
+        direction,
+        err,
+        address
+      ) => { if (address !== undefined) this.logRefusal(key, direction, address, err) },
       revocationApplied: (key, r) => this.logRevocation(key, r)
     })
   }
@@ -191,7 +199,14 @@ class DaemonImpl implements Daemon {
       if (!this.peer.admitted(link.remote)) { link.close(); return }
       this.book.serve(link)
     })
-    this.book = new AddressBook({ store: this.rt.store.peers, dialer: this.peer.dialer, host: this.host, admitted: (key) => this.peer.admitted(key), now: () => this.rt.now(), discover: cfg.node.discover })
+    this.book = new AddressBook({
+      store: this.rt.store.peers,
+      dialer: this.peer.dialer,
+      host: this.host,
+      admitted: (key) => this.peer.admitted(key),
+      now: () => this.rt.now(),
+      discover: cfg.node.discover
+    })
     for (const addr of cfg.node.peers) this.peer.dialer.add(addr)
     for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.peer.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
@@ -220,7 +235,8 @@ class DaemonImpl implements Daemon {
     for (const [name, method] of Object.entries(methods)) {
       methods[name] = async (p) => {
         const { _config: overrides, ...params } = p
-        if (overrides !== undefined && overrides !== null) checkCallOverrides(this.rt.loaded, overrides as CallOverrides)
+        if (overrides !== undefined &&
+          overrides !== null) checkCallOverrides(this.rt.loaded, overrides as CallOverrides)
         try {
           return await method(params)
         } finally {
@@ -264,7 +280,9 @@ class DaemonImpl implements Daemon {
           this.peer.dialer.run()
         },
         openUi: async (p) => await this.openUi(p),
-        revocations: () => this.peer.revocations().map(({ key, appliedAt, closedAt }) => ({ key, peer: shortId(key), appliedAt, closedAt }))
+        revocations: () => this.peer.revocations().map(
+          ({ key, appliedAt, closedAt }) => ({ key, peer: shortId(key), appliedAt, closedAt })
+        )
       }
     }
   }
@@ -272,7 +290,11 @@ class DaemonImpl implements Daemon {
   /** `aura ui`: the incident page (node/ui/), started on first call; each call mints a new one-time login URL. */
   private async openUi (p: Record<string, unknown>): Promise<{ url: string, port: number, actions: boolean }> {
     const { ensureUiServer } = await import('./ui/server.js')
-    const ui = await ensureUiServer(this.ui, p, { rt: this.rt, run: async (op, params) => await runOperation(op, params, this.context()) })
+    const ui = await ensureUiServer(
+      this.ui,
+      p,
+      { rt: this.rt, run: async (op, params) => await runOperation(op, params, this.context()) }
+    )
     return { url: ui.loginUrl(), port: ui.port, actions: ui.actions }
   }
 
@@ -353,7 +375,12 @@ class DaemonImpl implements Daemon {
       sessionClosed: (peer, reason) => {
         // Only refusals the remote sent: closing a session ourselves (revoking it) is no refusal of us.
         if (reason !== undefined && reason.context.remote === true && ['E_REVOKED', 'E_NOT_ADMITTED', 'E_BAD_SIGNATURE', 'E_LOCKDOWN', 'E_STALE', 'E_MALFORMED', 'E_FRAME_TOO_LARGE'].includes(reason.code)) {
-          this.lastRefusal = { code: reason.code, message: reason.message, peer: shortId(peer), at: new Date(this.rt.now()).toISOString() }
+          this.lastRefusal = {
+            code: reason.code,
+            message: reason.message,
+            peer: shortId(peer),
+            at: new Date(this.rt.now()).toISOString()
+          }
           this.log.warn({ event: 'refused-by-peer', peer: shortId(peer), code: reason.code }, `${shortId(peer)} refused this node: ${reason.message}`)
         }
         this.peer.sessionClosed()
@@ -369,7 +396,9 @@ class DaemonImpl implements Daemon {
 
   // AutoNAT confirmed an address peers observed us at: others can dial us, so we can relay.
   private publiclyReachable (): boolean {
-    const am = (this.host.libp2p as unknown as { components?: { addressManager?: { getAddressesWithMetadata?: () => Array<{ verified: boolean, type: string }> } } }).components?.addressManager
+    const am = (this.host.libp2p as unknown as {
+      components?: { addressManager?: { getAddressesWithMetadata?: () => Array<{ verified: boolean, type: string }> } }
+    }).components?.addressManager
     return am?.getAddressesWithMetadata?.().some((a) => a.verified && a.type === 'observed') === true
   }
 
@@ -435,7 +464,9 @@ class DaemonImpl implements Daemon {
       startedAt: this.startedAt,
       auditExport: this.auditStream?.status() ?? null,
       refusedChanges: this.engine?.refusedChanges() ?? [],
-      config: this.reloader === null ? null : { restartNeeded: this.reloader.state().restartNeeded, error: this.reloader.state().error }
+      config: this.reloader === null
+        ? null
+        : { restartNeeded: this.reloader.state().restartNeeded, error: this.reloader.state().error }
     }
   }
 
@@ -540,4 +571,3 @@ function sourceOf (multiaddr: string): string {
   const m = /^\/ip[46]\/([^/]+)\/tcp\/(\d+)/.exec(multiaddr)
   return m === null ? multiaddr : `${m[1]}:${m[2]}`
 }
-

@@ -9,7 +9,12 @@
  * heavy modules are imported inside `run`.
  *
  * @example
- * const ping = defineOperation({ summary: 'Is the daemon there', daemon: 'required', params: z.strictObject({}), run: async ({ rt }) => ({ ok: true }) })
+ * const ping = defineOperation({
+ *   summary: 'Is the daemon there',
+ *   daemon: 'required',
+ *   params: z.strictObject({}),
+ *   run: async ({ rt }) => ({ ok: true })
+ * })
  * await invokeOperation(OPERATIONS, 'ping', {}, { rt, live, daemon })
  */
 import type { z } from 'zod'
@@ -55,7 +60,9 @@ export interface DaemonControls {
   joined: (peers: readonly string[]) => void
   /** Dials `addr` now (and keeps it in the reconnect loop). */
   dial: (addr: string) => void
-  openUi: (p: { port?: string | number, actions?: boolean, cwd?: string }) => Promise<{ url: string, port: number, actions: boolean }>
+  openUi: (
+    p: { port?: string | number, actions?: boolean, cwd?: string }
+  ) => Promise<{ url: string, port: number, actions: boolean }>
   /** When each revocation took effect here and when the last connection to the key was closed. */
   revocations: () => Array<{ key: KeyId, peer: string, appliedAt: number, closedAt: number | null }>
 }
@@ -89,12 +96,16 @@ export interface Operation<S extends ParamsSchema = ParamsSchema, R = unknown, D
 }
 
 /** Declares an operation; `run` gets its parameters typed and checked. */
-export function defineOperation<S extends ParamsSchema, R, D extends DaemonNeed> (op: Operation<S, R, D> & { rows?: undefined }): Operation<S, R, D> {
+export function defineOperation<S extends ParamsSchema, R, D extends DaemonNeed> (
+  op: Operation<S, R, D> & { rows?: undefined }
+): Operation<S, R, D> {
   return op
 }
 
 /** Declares a list-valued operation by its rows; `run` collects them (for callers that want one array). */
-export function defineStreamOperation<S extends ParamsSchema, Row, D extends DaemonNeed> (op: { summary: string, params: S, daemon: D, rows: (ctx: ContextFor<D>, p: z.output<S>) => Promise<Iterable<Row>> }): Operation<S, Row[], D> {
+export function defineStreamOperation<S extends ParamsSchema, Row, D extends DaemonNeed> (
+  op: { summary: string, params: S, daemon: D, rows: (ctx: ContextFor<D>, p: z.output<S>) => Promise<Iterable<Row>> }
+): Operation<S, Row[], D> {
   return { ...op, run: async (ctx, p) => Array.from(await op.rows(ctx, p)) }
 }
 
@@ -116,7 +127,9 @@ export function findOperation (table: OperationTable, name: string): Operation<a
   throw new UsageError(`no operation '${name}' (${hint})`, { operation: name, nearest: near === undefined ? nearest(name, names, 3) : [near] })
 }
 
-/** `raw` checked against a strict schema (an operation's, a tool's arguments); E_USAGE naming the first bad parameter. */
+/**
+ * `raw` checked against a strict schema (an operation's, a tool's arguments); E_USAGE naming the first bad parameter.
+ */
 export function parseParams<S extends ParamsSchema> (name: string, schema: S, raw: unknown): z.output<S> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${name}: parameters must be an object`, { operation: name })
   const r = schema.safeParse(raw)
@@ -143,14 +156,24 @@ function contextFor (name: string, op: Operation<any, any, any>, ctx: OperationC
 }
 
 /** Runs operation `name` with `raw` parameters, checked first: the one path of every caller. */
-export async function invokeOperation (table: OperationTable, name: string, raw: unknown, ctx: OperationContext): Promise<unknown> {
+export async function invokeOperation (
+  table: OperationTable,
+  name: string,
+  raw: unknown,
+  ctx: OperationContext
+): Promise<unknown> {
   const op = findOperation(table, name)
   const p = parseParams(name, op.params, raw)
   return await op.run(contextFor(name, op, ctx), p)
 }
 
 /** The rows of a list-valued operation (`defineStreamOperation`), its parameters checked the same way. */
-export async function invokeRows (table: OperationTable, name: string, raw: unknown, ctx: OperationContext): Promise<Iterable<unknown>> {
+export async function invokeRows (
+  table: OperationTable,
+  name: string,
+  raw: unknown,
+  ctx: OperationContext
+): Promise<Iterable<unknown>> {
   const op = findOperation(table, name)
   const p = parseParams(name, op.params, raw)
   if (op.rows === undefined) throw new UsageError(`'${name}' is not answered row by row: call it whole`, { operation: name })

@@ -43,7 +43,9 @@ export const OPERATIONS = {
     daemon: 'optional',
     // With a workspace (workspace, [workspace] path, or a checkout at cwd) the record carries the
     // units changed since the last intent; see node/workspace-node/. `delta` is used only without one.
-    params: z.strictObject({ text: required, ...acting, delta: z.unknown().optional(), workspace: optional, cwd: optional }),
+    params: z.strictObject(
+      { text: required, ...acting, delta: z.unknown().optional(), workspace: optional, cwd: optional }
+    ),
     run: async ({ rt }, p) => await (await import('./workspace-node/log-intent.js')).logIntent(rt, p)
   }),
 
@@ -147,7 +149,13 @@ export const OPERATIONS = {
   'agent-issue': defineOperation({
     summary: 'Issue an agent credential (Mothership)',
     daemon: 'optional',
-    params: z.strictObject({ name: required, role: optional, capabilities: z.array(z.string()).optional(), ttl: optional, maxCommitsPerHour: z.number().optional() }),
+    params: z.strictObject({
+      name: required,
+      role: optional,
+      capabilities: z.array(z.string()).optional(),
+      ttl: optional,
+      maxCommitsPerHour: z.number().optional()
+    }),
     run: async ({ rt }, p) => await (await agents()).issueAgent(rt, p)
   }),
   'agent-list': defineOperation({
@@ -223,7 +231,13 @@ export const OPERATIONS = {
   'mcp-call': defineOperation({
     summary: 'One MCP tool call of an agent, with its capabilities and quota enforced and audited',
     daemon: 'optional',
-    params: z.strictObject({ agent: required, tool: z.string(), args: z.record(z.string(), z.unknown()).optional(), cwd: optional, workspace: optional }),
+    params: z.strictObject({
+      agent: required,
+      tool: z.string(),
+      args: z.record(z.string(), z.unknown()).optional(),
+      cwd: optional,
+      workspace: optional
+    }),
     run: async (ctx, p): Promise<unknown> => {
       const { mcpCall } = await import('./agents/mcp-tools.js')
       return await mcpCall(ctx.rt, p, async (op, params) => await runOperation(op, params, ctx))
@@ -239,7 +253,10 @@ export const OPERATIONS = {
       const key = keyIdFromMultiaddr(p.addr)
       if (key === null) throw new UsageError(`'${p.addr}' has no /p2p/<peer id> part: copy the full address from the other node's \`aura status\``)
       const prev = await rt.store.peers.get(key)
-      await rt.store.peers.put(key, { addrs: [p.addr, ...(prev?.addrs ?? []).filter((a) => a !== p.addr)], seen: prev?.seen ?? null })
+      await rt.store.peers.put(
+        key,
+        { addrs: [p.addr, ...(prev?.addrs ?? []).filter((a) => a !== p.addr)], seen: prev?.seen ?? null }
+      )
       daemon?.dial(p.addr)
       return { added: p.addr, peer: shortId(key) }
     }
@@ -250,7 +267,12 @@ export const OPERATIONS = {
     params: none,
     run: async ({ rt }) => {
       const { shortId } = await import('../crdt/ids.js')
-      return (await rt.store.peers.list()).map(({ key, info }) => ({ peer: shortId(key), key, addrs: info.addrs, lastSeen: info.seen === null ? null : new Date(info.seen).toISOString() }))
+      return (await rt.store.peers.list()).map(({ key, info }) => ({
+        peer: shortId(key),
+        key,
+        addrs: info.addrs,
+        lastSeen: info.seen === null ? null : new Date(info.seen).toISOString()
+      }))
     }
   }),
   join: defineOperation({

@@ -33,7 +33,14 @@ export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
   if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon: new records from others are refused' })
   const exp = live?.auditExport ?? null
   if (exp !== null && exp.lastError !== null) problems.push({ code: 'E_UNREACHABLE', message: `audit export: ${exp.lastError} (${exp.pending} lines pending${exp.dropped > 0 ? `, ${exp.dropped} dropped` : ''})` })
-  const refused = (live?.refusedChanges ?? []).map((r) => ({ peer: shortId(r.peer), direction: r.direction, code: r.code, count: r.count, last: new Date(r.last).toISOString(), message: r.message }))
+  const refused = (live?.refusedChanges ?? []).map((r) => ({
+    peer: shortId(r.peer),
+    direction: r.direction,
+    code: r.code,
+    count: r.count,
+    lastAt: new Date(r.last).toISOString(),
+    message: r.message
+  }))
   for (const r of live?.refusedChanges ?? []) {
     if (rt.now() - r.last > REFUSED_RECENT_MS) continue
     const what = r.direction === 'in' ? `refused ${r.count} intent change message(s) from ${shortId(r.peer)}` : `${shortId(r.peer)} refused ${r.count} intent change message(s) of this node`
@@ -88,10 +95,15 @@ export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
       quarantined: view?.quarantined.size ?? 0
     },
     lockdown: { locked: chain?.locked ?? false, reason: chain?.locked === true ? chain.lockdownReason ?? null : null },
-    stale: { stale: live?.stale ?? false, lastBeacon: live?.lastBeacon == null ? null : new Date(live.lastBeacon).toISOString() },
+    stale: {
+      stale: live?.stale ?? false,
+      lastBeacon: live?.lastBeacon == null ? null : new Date(live.lastBeacon).toISOString()
+    },
     revoked: revoked === undefined ? null : { reason: revoked.reason, entry: revoked.seq },
     lastRefusal: live?.lastRefusal ?? null,
-    auditExport: exp === null ? null : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
+    auditExport: exp === null
+      ? null
+      : { ...exp, lastSuccess: exp.lastSuccess === null ? null : new Date(exp.lastSuccess).toISOString() },
     refusedChanges: refused,
     config: cfg === null ? null : { restartNeeded: cfg.restartNeeded.map((r) => r.key), reloadError: cfg.error },
     problems
@@ -106,7 +118,8 @@ function newestReceiptAuthSeq (records: Iterable<{ record: SignedRecord }>, sign
     if (record.kind !== 'receipt' || !signers.has(record.signer)) continue
     const auth = receiptAuthSeq(record.data)
     const had = newest.get(record.signer)
-    if (auth !== null && (had === undefined || record.seq > had.seq)) newest.set(record.signer, { seq: record.seq, auth })
+    if (auth !== null &&
+      (had === undefined || record.seq > had.seq)) newest.set(record.signer, { seq: record.seq, auth })
   }
   return new Map([...newest].map(([k, v]) => [k, v.auth]))
 }

@@ -55,7 +55,18 @@ export interface AdversaryStats {
 
 /** The attacker: behaviours on top of a node (peer/token identity) or a host node (agent). */
 export class Adversary {
-  readonly stats: AdversaryStats = { forged: 0, equivocations: 0, badSignatureAttempts: 0, replays: 0, floods: 0, withheldEntries: 0, forgedFramesToHonest: 0, refusedByHost: 0, beaconsFed: 0 }
+  readonly stats: AdversaryStats = {
+    forged: 0,
+    equivocations: 0,
+    badSignatureAttempts: 0,
+    replays: 0,
+    floods: 0,
+    withheldEntries: 0,
+    forgedFramesToHonest: 0,
+    refusedByHost: 0,
+    beaconsFed: 0
+  }
+
   /** Every record it signed from `start` on (all beyond any known-good cut), with when. */
   readonly forged = new Map<RecordId, { atUs: number, seq: number }>()
   /** The seq of its own revocation once it has seen it; entries from there on are withheld. */
@@ -232,9 +243,20 @@ export class Adversary {
     const victim = this.ctx.team.nodes.find((n) => n.id === link.remote)
     if (victim === undefined) return
     const unsigned = {
-      v: 1, kind: 'intent', signer: victim.id, pub: toB64u(victim.key.publicKey), actor: victim.name, host: victim.name,
-      seq: 1_000_000 + this.badCounter, prev: '0'.repeat(64), ts: this.clockNow() - this.spec.backdate,
-      auth: node.chain.head, text: `forged as ${victim.name}`, delta: null, data: null, refs: []
+      v: 1,
+      kind: 'intent',
+      signer: victim.id,
+      pub: toB64u(victim.key.publicKey),
+      actor: victim.name,
+      host: victim.name,
+      seq: 1_000_000 + this.badCounter,
+      prev: '0'.repeat(64),
+      ts: this.clockNow() - this.spec.backdate,
+      auth: node.chain.head,
+      text: `forged as ${victim.name}`,
+      delta: null,
+      data: null,
+      refs: []
     }
     const sig = toB64u(sign('record', canonicalBytes(unsigned), node.identity.key))
     const bytes = canonicalBytes({ ...unsigned, sig })
@@ -264,7 +286,10 @@ export class Adversary {
 
   // The chain head it held when the compromise began: forged records claim to be that old.
   private oldHead (): { seq: number, hash: string } {
-    if (this.compromisedAt === null) this.compromisedAt = (this.node ?? (this.agent as { host: SimNode }).host).chain.head
+    if (this.compromisedAt === null) {
+      this.compromisedAt = (this.node ??
+      (this.agent as { host: SimNode }).host).chain.head
+    }
     return this.compromisedAt
   }
 

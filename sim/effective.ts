@@ -13,7 +13,10 @@ import type { SignedRecord } from '../crdt/record.js'
 import type { EffectiveIdsFn } from './properties.js'
 
 /** The ids crdt/effective-view.ts accepts. */
-export const realEffectiveIds: EffectiveIdsFn = (records: Array<{ id: RecordId, record: SignedRecord }>, view: AuthorityView) =>
+export const realEffectiveIds: EffectiveIdsFn = (
+  records: Array<{ id: RecordId, record: SignedRecord }>,
+  view: AuthorityView
+) =>
   new Set(effectiveView(records, view).effective.keys())
 
 /** An effective-view function that sees every chain through `wrap` (for mutation tests). */

@@ -12,7 +12,8 @@
  *   seed on every core, the violating seeds with the command that replays each.
  *
  * @example
- * const { result, files } = await simRun({ scenarioPath: 'sim/scenarios/attacker-island.toml', seed: 42, outDir: 'sim-out' })
+ * const scenarioPath = 'sim/scenarios/attacker-island.toml'
+ * const { result, files } = await simRun({ scenarioPath, seed: 42, outDir: 'sim-out' })
  * result.ok            // every property held
  * files.report         // sim-out/report.html
  */
@@ -65,7 +66,9 @@ export async function simRun (opts: SimRunOptions): Promise<SimRunOutput> {
   const scenario = loadScenario(resolveScenarioPath(opts.scenarioPath))
   const seed = opts.seed ?? scenario.seed
   const dir = resolve(opts.outDir ?? join('sim-out', `${scenario.name}-${seed}`))
-  const progress = (run: string) => opts.onProgress === undefined ? undefined : (p: Progress) => opts.onProgress?.({ ...p, run })
+  const progress = (run: string) => opts.onProgress === undefined
+    ? undefined
+    : (p: Progress) => opts.onProgress?.({ ...p, run })
   const mode = opts.mode
   const result = await runScenarioAsync(scenario, { seed, mode, onProgress: progress('main') })
   if (scenario.compare_freshness && scenario.adversary !== undefined && opts.noCompare !== true) {
@@ -154,7 +157,13 @@ export async function simSwarm (opts: SimSwarmOptions): Promise<SimSwarmOutput> 
     writeFileSync(file, r.toml ?? drawScenario(r.seed, { mode }).toml)
     return { ...r, file, replay: `aura sim run ${file} --seed ${r.seed}` }
   })
-  return { seeds: seeds.length, passed: results.length - failed.length, failed, wallMs: Date.now() - began, virtualMs: results.reduce((a, r) => a + r.virtualMs, 0) }
+  return {
+    seeds: seeds.length,
+    passed: results.length - failed.length,
+    failed,
+    wallMs: Date.now() - began,
+    virtualMs: results.reduce((a, r) => a + r.virtualMs, 0)
+  }
 }
 
 function runInWorkers (seeds: number[], n: number, mode: 'full' | 'model', record: (r: SwarmSeedResult) => void): Promise<void> {
@@ -162,6 +171,7 @@ function runInWorkers (seeds: number[], n: number, mode: 'full' | 'model', recor
   const ts = here.endsWith('.ts')
   const script = here.replace(/index\.(ts|js)$/, `swarm-worker.${ts ? 'ts' : 'js'}`)
   const queue = [...seeds]
+  // eslint-disable-next-line promise/param-names -- `resolveAll`: it settles once every worker is done
   return new Promise((resolveAll, reject) => {
     let live = n
     for (let i = 0; i < n; i++) {

@@ -338,5 +338,14 @@ function wireOverhead (length: number): number {
 }
 
 function emptyStats (): TrafficStats {
-  return { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, duplicateFrames: 0, retransmits: 0, corrupted: 0, droppedByPartition: 0 }
+  return {
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    duplicateFrames: 0,
+    retransmits: 0,
+    corrupted: 0,
+    droppedByPartition: 0
+  }
 }

@@ -19,7 +19,10 @@ import type { World } from './world.js'
 
 const CHAIN_PREFIX = [...Buffer.from('{"entries":[', 'utf8')]
 
-/** When and how a node first held a revocation; `from`: the node whose chain message brought it (none at the Mothership). */
+/**
+ * When and how a node first held a revocation; `from`: the node
+ * whose chain message brought it (none at the Mothership).
+ */
 export interface Arrival { atUs: number, hops: number, from?: number }
 
 /** A time interval on one node's lane (offline, crashed, cut off from the Mothership). */
@@ -107,7 +110,10 @@ export class Observer {
       if (seen.has(node.index) || node.chain.entryHash(r.seq) !== r.hash) continue
       const parent = fromIndex === undefined ? undefined : seen.get(fromIndex)
       const hops = parent === undefined ? 1 : parent.hops + 1
-      seen.set(node.index, { atUs: this.world.scheduler.now, hops, ...(fromIndex === undefined ? {} : { from: fromIndex }) })
+      seen.set(
+        node.index,
+        { atUs: this.world.scheduler.now, hops, ...(fromIndex === undefined ? {} : { from: fromIndex }) }
+      )
       this.trace.event(this.ms(), 'revocation-held', { peer: node.name, revocation: r.label, hops, from: fromIndex === undefined ? null : this.world.nodes[fromIndex].name })
     }
   }
@@ -152,7 +158,8 @@ export class Observer {
     const first = this.firstSeq(msg.entries[0])
     if (first === null) return
     for (const r of this.world.revocations) {
-      if (r.seq >= first && r.seq < first + msg.entries.length) this.revocationMessages[r.index] = (this.revocationMessages[r.index] ?? 0) + 1
+      if (r.seq >= first && r.seq < first +
+        msg.entries.length) this.revocationMessages[r.index] = (this.revocationMessages[r.index] ?? 0) + 1
     }
     this.duplicateEntries += Math.max(0, Math.min(msg.entries.length, head - first + 1))
   }

@@ -62,7 +62,10 @@ export interface Exposure {
   peers: number
 }
 
-/** One honest peer's forged records made effective, by class, and how many are no longer effective there at the last check. */
+/**
+ * One honest peer's forged records made effective, by class,
+ * and how many are no longer effective there at the last check.
+ */
 export interface PeerExposure {
   beforeIssue: number
   beforeKnown: number
@@ -176,7 +179,14 @@ export class Oracle {
 
   /** What forged records honest peers made effective, by class. */
   exposure (): Exposure {
-    const out: Exposure = { beforeIssue: 0, beforeKnown: 0, afterKnown: 0, afterBeacon: 0, effectiveAtEnd: this.effectiveAtEnd.size, peers: 0 }
+    const out: Exposure = {
+      beforeIssue: 0,
+      beforeKnown: 0,
+      afterKnown: 0,
+      afterBeacon: 0,
+      effectiveAtEnd: this.effectiveAtEnd.size,
+      peers: 0
+    }
     for (const b of this.books.values()) {
       if (b.exposed.size > 0) out.peers++
       for (const cls of b.exposed.values()) out[cls]++
@@ -192,7 +202,20 @@ export class Oracle {
   private effectiveAtEnd = new Set<RecordId>()
 
   private freshBooks (log: unknown): PeerBooks {
-    return { log, firstSeen: new Map(), held: new Map(), beaconKnown: new Map(), beacons: new Set(), staleAtLastPoll: false, lockedAtLastPoll: false, revokedLinks: new Set(), exposed: new Map(), exposedAt: new Map(), forgedEffective: new Set(), staleSince: null }
+    return {
+      log,
+      firstSeen: new Map(),
+      held: new Map(),
+      beaconKnown: new Map(),
+      beacons: new Set(),
+      staleAtLastPoll: false,
+      lockedAtLastPoll: false,
+      revokedLinks: new Set(),
+      exposed: new Map(),
+      exposedAt: new Map(),
+      forgedEffective: new Set(),
+      staleSince: null
+    }
   }
 
   private poll (): void {
@@ -264,7 +287,9 @@ export class Oracle {
         for (const other of this.world.honest) {
           if (other === index || this.relayReported.has(`${r.index}:${other}`)) continue
           const peer = this.world.nodes[other]
-          if (!peer.up || peer.chain.entryHash(r.seq) === r.hash || peer.chain.revocation(peer.id) !== undefined) continue
+          if (!peer.up ||
+            peer.chain.entryHash(r.seq) === r.hash ||
+            peer.chain.revocation(peer.id) !== undefined) continue
           for (const link of this.world.net.linksBetween(index, other)) {
             if (link.broken || link.peer.broken || link.peer.closed) continue
             seen.add(link)
@@ -297,7 +322,8 @@ export class Oracle {
     if (max === null || node === this.world.mothership) return false
     let fresh: number | null = null
     for (const beacon of b.beacons) {
-      if (node.chain.entryHash(beacon.headSeq) === beacon.headHash && (fresh === null || beacon.ts > fresh)) fresh = beacon.ts
+      if (node.chain.entryHash(beacon.headSeq) === beacon.headHash &&
+        (fresh === null || beacon.ts > fresh)) fresh = beacon.ts
     }
     return fresh !== null && node.clock() > fresh + max + this.world.ctx.maxClockSkewMs + this.opts.pollMs
   }
@@ -374,7 +400,9 @@ export class Oracle {
     b.forgedEffective.add(id)
     if (b.exposed.has(id)) return
     const stored = b.firstSeen.get(id) ?? this.world.scheduler.now
-    const revs = this.world.revocations.filter((r) => r.cuts.has(rec.signer) && !this.registry.legitimateWithin(r.cuts.get(rec.signer)!).has(id))
+    const revs = this.world.revocations.filter(
+      (r) => r.cuts.has(rec.signer) && !this.registry.legitimateWithin(r.cuts.get(rec.signer)!).has(id)
+    )
     const issued = Math.min(...revs.map((r) => r.issuedUs))
     const held = Math.min(...revs.map((r) => b.held.get(r.index) ?? Infinity))
     const announced = Math.min(...revs.map((r) => b.beaconKnown.get(r.index) ?? Infinity))
@@ -404,6 +432,8 @@ export class Oracle {
 
   private nameOf (key: KeyId): string {
     const i = this.world.indexOfKey(key)
-    return i === undefined ? (this.world.team.agent?.id === key ? this.world.team.agent.name : key.slice(0, 8)) : this.world.nodes[i].name
+    return i === undefined
+      ? (this.world.team.agent?.id === key ? this.world.team.agent.name : key.slice(0, 8))
+      : this.world.nodes[i].name
   }
 }

@@ -31,7 +31,10 @@ export interface Violation {
 }
 
 /** Computes the ids a node's effective view accepts (the function under test). */
-export type EffectiveIdsFn = (records: Array<{ id: RecordId, record: SignedRecord }>, view: AuthorityView) => Set<RecordId>
+export type EffectiveIdsFn = (
+  records: Array<{ id: RecordId, record: SignedRecord }>,
+  view: AuthorityView
+) => Set<RecordId>
 
 /** A revocation as the simulator issued it. */
 export interface IssuedRevocation {

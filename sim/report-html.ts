@@ -167,7 +167,10 @@ function frontZoom (r: RunResult): string {
   const rows = d.revocations.map((rv, k) => ({
     rv,
     k,
-    delays: others.map((p) => d.lanes[p.node].arrivals[k]).filter((t): t is number => t !== null).map((t) => Math.max(0.001, t - rv.issuedMs)).sort((a, b) => a - b)
+    delays: others.map((p) => d.lanes[p.node].arrivals[k]).filter((t): t is number => t !== null).map((t) => Math.max(
+      0.001,
+      t - rv.issuedMs
+    )).sort((a, b) => a - b)
   }))
   const all = rows.flatMap((x) => x.delays)
   if (all.length === 0) return '<p class="note">No peer besides the Mothership holds a revocation.</p>'
@@ -218,8 +221,12 @@ function peerTable (r: RunResult): string {
   const revs = d.revocations
   const lag = (p: typeof peers[number]): number => revs.length === 0
     ? 0
-    : Math.max(...revs.map((rv, k) => { const a = d.lanes[p.node].arrivals[k]; return a === null ? Infinity : a - rv.issuedMs }))
-  const sorted = peers.map((p) => ({ p, lag: lag(p) })).sort((a, b) => b.lag - a.lag || d.lanes[a.p.node].name.localeCompare(d.lanes[b.p.node].name)).map((x) => x.p)
+    : Math.max(
+      ...revs.map((rv, k) => { const a = d.lanes[p.node].arrivals[k]; return a === null ? Infinity : a - rv.issuedMs })
+    )
+  const sorted = peers.map((p) => ({ p, lag: lag(p) })).sort(
+    (a, b) => b.lag - a.lag || d.lanes[a.p.node].name.localeCompare(d.lanes[b.p.node].name)
+  ).map((x) => x.p)
   const multi = revs.length > 1
   const revHead = revs.map((rv) => `<th>learned at${multi ? `<br>(${esc(rv.label)})` : ''}</th><th>since issue</th><th>hops</th><th>relayed by</th>`).join('')
   const head = `<tr><th>peer</th>${revHead}<th>forged accepted before the issue</th><th>… after the issue, before it knew</th><th>… after it knew</th><th>of those, quarantined at the end</th></tr>`

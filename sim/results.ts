@@ -56,7 +56,16 @@ export interface RunMetrics {
   maxStalenessMs: number | null
   linkMedianMs: number
   revocations: RevocationMetrics[]
-  traffic: { framesPerPeer: Percentiles, bytesPerPeer: Percentiles, totalFrames: number, totalBytes: number, duplicateFrames: number, duplicateChainEntries: number, retransmits: number, corrupted: number }
+  traffic: {
+    framesPerPeer: Percentiles,
+    bytesPerPeer: Percentiles,
+    totalFrames: number,
+    totalBytes: number,
+    duplicateFrames: number,
+    duplicateChainEntries: number,
+    retransmits: number,
+    corrupted: number
+  }
   forged: {
     attempted: number
     badSignatureAttempts: number
@@ -101,7 +110,10 @@ export interface ReportData {
    * rest were quarantined). Optional: results built before these fields existed lack them.
    */
   peers?: Array<{ node: number, relayedBy: Array<string | null>, heldAtMs: Array<number | null>, forged: PeerExposure }>
-  /** Partitions as they came on and went off (from the trace's partition-on/-off lines; a flap gives one interval per time on). */
+  /**
+   * Partitions as they came on and went off (from the trace's
+   * partition-on/-off lines; a flap gives one interval per time on).
+   */
   partitions?: Array<{ id: string, shape: string, fromMs: number, toMs: number, groups: string[] | null }>
 }
 
@@ -143,7 +155,9 @@ export interface ResultInputs {
 }
 
 /** Builds the result of a finished run. */
-export function buildResult ({ world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs, setupMs }: ResultInputs): RunResult {
+export function buildResult (
+  { world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs, setupMs }: ResultInputs
+): RunResult {
   const s = world.scenario
   const now = world.scheduler.now
   const interval = s.protocol.anti_entropy
@@ -230,21 +244,36 @@ export function buildResult ({ world, obs, oracle, trace, seed, settleUs, conver
           honestPeersExposed: exposure.peers,
           exposure
         },
-    exposureWindowMs: adv === null || firstIssue === undefined ? null : lastEffectiveUs === null ? 0 : (lastEffectiveUs - firstIssue) / 1000,
-    liveness: { converged: convergedUs !== null, convergedAfterMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, boundMs: s.settle },
+    exposureWindowMs: adv === null || firstIssue === undefined
+      ? null
+      : lastEffectiveUs === null ? 0 : (lastEffectiveUs - firstIssue) / 1000,
+    liveness: {
+      converged: convergedUs !== null,
+      convergedAfterMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000,
+      boundMs: s.settle
+    },
     sessions: { opened: obs.sessionsOpened, closed: obs.sessionsClosed },
     audits: Object.fromEntries(Object.entries(obs.audits).sort()),
-    perf: { wallMs: Math.round(wallMs), setupMs: Math.round(setupMs), speedup: round3(now / 1000 / Math.max(1, wallMs)), events: world.scheduler.executed }
+    perf: {
+      wallMs: Math.round(wallMs),
+      setupMs: Math.round(setupMs),
+      speedup: round3(now / 1000 / Math.max(1, wallMs)),
+      events: world.scheduler.executed
+    }
   }
 
   const report: ReportData = {
     lanes: world.nodes.map((n) => ({
       name: n.name,
       role: n.identity.role,
-      arrivals: world.revocations.map((r) => { const a = obs.arrivals[r.index].get(n.index); return a === undefined ? null : a.atUs / 1000 }),
+      arrivals: world.revocations.map(
+        (r) => { const a = obs.arrivals[r.index].get(n.index); return a === undefined ? null : a.atUs / 1000 }
+      ),
       hops: world.revocations.map((r) => obs.arrivals[r.index].get(n.index)?.hops ?? null)
     })),
-    spans: [...obs.spans, ...oracle.staleSpans].map((x) => ({ node: x.node, kind: x.kind, fromMs: x.fromUs / 1000, toMs: (x.toUs ?? settleUs) / 1000 })),
+    spans: [...obs.spans, ...oracle.staleSpans].map(
+      (x) => ({ node: x.node, kind: x.kind, fromMs: x.fromUs / 1000, toMs: (x.toUs ?? settleUs) / 1000 })
+    ),
     revocations: world.revocations.map((r) => ({ label: r.label, issuedMs: r.issuedUs / 1000 })),
     marks: s.schedule.filter((st) => st.action !== 'writes').map((st) => ({ atMs: st.at, label: `${st.action} ${String(st[st.action] ?? '')}`.trim() })),
     forgedAccepted: accepted.map((a) => ({ node: a.node, atMs: a.atUs / 1000 })),
@@ -254,14 +283,28 @@ export function buildResult ({ world, obs, oracle, trace, seed, settleUs, conver
       const held = oracle.heldAt(p)
       return {
         node: p,
-        relayedBy: world.revocations.map((r) => { const f = obs.arrivals[r.index].get(p)?.from; return f === undefined ? null : world.nodes[f].name }),
-        heldAtMs: world.revocations.map((r) => { const t = held.get(r.index); return t === undefined ? null : t / 1000 }),
-        forged: oracle.exposureOf(p) ?? { beforeIssue: 0, beforeKnown: 0, afterKnown: 0, afterBeacon: 0, effectiveAtEnd: 0 }
+        relayedBy: world.revocations.map(
+          (r) => { const f = obs.arrivals[r.index].get(p)?.from; return f === undefined ? null : world.nodes[f].name }
+        ),
+        heldAtMs: world.revocations.map(
+          (r) => { const t = held.get(r.index); return t === undefined ? null : t / 1000 }
+        ),
+        forged: oracle.exposureOf(p) ??
+          { beforeIssue: 0, beforeKnown: 0, afterKnown: 0, afterBeacon: 0, effectiveAtEnd: 0 }
       }
     }),
     partitions: partitionIntervals(trace, now)
   }
-  return { scenario: s.name, seed, mode: s.mode, ok: obs.violations.length === 0, violations: obs.violations, metrics, report, trace }
+  return {
+    scenario: s.name,
+    seed,
+    mode: s.mode,
+    ok: obs.violations.length === 0,
+    violations: obs.violations,
+    metrics,
+    report,
+    trace
+  }
 }
 
 // Partition intervals read back from the trace: each partition-on opens one, the partition-off
@@ -271,7 +314,14 @@ function partitionIntervals (trace: TraceWriter, endUs: number): NonNullable<Rep
   const open = new Map<string, NonNullable<ReportData['partitions']>[number]>()
   for (const line of trace.lines()) {
     if (!line.includes('"ev":"partition-o')) continue
-    const ev = JSON.parse(line) as { ev: string, t: number, id?: string, shape?: string, groups?: string[] | null, ids?: string[] }
+    const ev = JSON.parse(line) as {
+      ev: string,
+      t: number,
+      id?: string,
+      shape?: string,
+      groups?: string[] | null,
+      ids?: string[]
+    }
     if (ev.ev === 'partition-on' && ev.id !== undefined) {
       const p = { id: ev.id, shape: ev.shape ?? '', fromMs: ev.t, toMs: endUs / 1000, groups: ev.groups ?? null }
       open.set(ev.id, p)

@@ -82,9 +82,19 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
   const wallStart = performance.now()
   const trace = new TraceWriter()
   const obs = new Observer(trace, opts.effectiveIds ?? realEffectiveIds)
-  const world = new World(scenario, seed, obs.hooks(), opts.maxStalenessMs === undefined ? {} : { maxStalenessMs: opts.maxStalenessMs })
+  const world = new World(
+    scenario,
+    seed,
+    obs.hooks(),
+    opts.maxStalenessMs === undefined ? {} : { maxStalenessMs: opts.maxStalenessMs }
+  )
   obs.attach(world)
-  const oracle = new Oracle(world, obs.registry, opts.effectiveIds ?? realEffectiveIds, (property, node, detail) => obs.violation(property, node, detail))
+  const oracle = new Oracle(
+    world,
+    obs.registry,
+    opts.effectiveIds ?? realEffectiveIds,
+    (property, node, detail) => obs.violation(property, node, detail)
+  )
   obs.oracle = oracle
   const setupMs = performance.now() - wallStart
   const s = scenario
@@ -125,7 +135,13 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
       const now = performance.now()
       if (opts.onProgress !== undefined && now - lastProgress >= every) {
         lastProgress = now
-        opts.onProgress({ phase, virtualMs: sched.now / 1000, untilMs: untilUs / 1000, wallMs: now - wallStart, events: sched.executed })
+        opts.onProgress({
+          phase,
+          virtualMs: sched.now / 1000,
+          untilMs: untilUs / 1000,
+          wallMs: now - wallStart,
+          events: sched.executed
+        })
       }
       if (sched.now % 60_000_000 === 0) trace.digest(sched.now / 1000)
     }
@@ -156,7 +172,9 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
   checkAdversaryTried(world, obs)
   trace.digest(sched.now / 1000)
   trace.event(sched.now / 1000, 'end', { converged: convergedUs !== null, convergedMs: convergedUs === null ? null : (convergedUs - settleUs) / 1000, violations: obs.violations.length })
-  return buildResult({ world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs: performance.now() - wallStart, setupMs })
+  return buildResult(
+    { world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs: performance.now() - wallStart, setupMs }
+  )
 }
 
 // Poisson writes per honest peer (and by the adversary's identity before its compromise, so its

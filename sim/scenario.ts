@@ -181,7 +181,7 @@ const scenarioSchema = z.strictObject({
   seed: z.int().min(0).max(2 ** 32 - 1).default(1),
   mode: z.enum(['full', 'model']).default('full'),
   /** How long the schedule phase lasts; the settle phase follows. */
-  duration: duration,
+  duration,
   /** Longest time after the last heal/restart for honest peers to converge (the liveness bound). */
   settle: duration.default(300_000),
   /** Also run with the freshness bound toggled, to report exposure with and without it. */

@@ -31,7 +31,9 @@ export function settle (world: World, obs: Observer): void {
 function applyStep (world: World, obs: Observer, step: Step, i: number): void {
   const t = obs.ms()
   const idx = (name: string): number => world.byName(name).index
-  const note = (fields: Record<string, string | number | boolean | null | string[]>): void => obs.trace.event(t, step.action, { step: i, ...fields })
+  const note = (
+    fields: Record<string, string | number | boolean | null | string[]>
+  ): void => obs.trace.event(t, step.action, { step: i, ...fields })
   switch (step.action) {
     case 'partition':
     case 'flap': {

@@ -174,7 +174,10 @@ export class SimNode {
    * Every face gets the same records, unless `equivocate`: then each face gets its own record
    * for the same seq, which is what an equivocating signer shows to different peers.
    */
-  writeRecords (count: number, opts: { ts?: number, auth?: { seq: number, hash: string }, equivocate?: boolean } = {}): EncodedRecord[] {
+  writeRecords (
+    count: number,
+    opts: { ts?: number, auth?: { seq: number, hash: string }, equivocate?: boolean } = {}
+  ): EncodedRecord[] {
     const batches: EncodedRecord[][] = this.logs.map(() => [])
     const sign = (face: number): EncodedRecord => signRecord({
       ...nextRecordFields(this.heads[face]),
@@ -239,14 +242,20 @@ export class SimNode {
       engines: () => this.engines,
       localKey: this.id,
       now: () => this.clock(),
-      scheduler: { setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn), clearTimer: (t) => { (t as Timer).cancel() } },
+      scheduler: {
+        setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn),
+        clearTimer: (t) => { (t as Timer).cancel() }
+      },
       links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) },
       dial: {
         connect: (addr, done) => this.dial(neighbourOf(addr), done),
         isConnected: (key) => this.engines.some((e) => e.connectedPeers().includes(key)),
         keyOf: (addr) => this.ctx.net.keyOf(neighbourOf(addr))
       }
-    }, { dialLoopMs: this.ctx.reconnectMs, beaconIntervalMs: this.ctx.beaconMs }, { beaconSigned: (bytes, b) => this.ctx.beaconSigned?.(bytes, b) })
+    }, {
+      dialLoopMs: this.ctx.reconnectMs,
+      beaconIntervalMs: this.ctx.beaconMs
+    }, { beaconSigned: (bytes, b) => this.ctx.beaconSigned?.(bytes, b) })
   }
 
   private accept (link: SimLink): void {

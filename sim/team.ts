@@ -63,7 +63,8 @@ export function buildTeam (s: Scenario, seed: number): Team {
   const entries: ChainEntry[] = [genesisEntry(signing, { team, ts })]
   for (const n of nodes) {
     const role = n.role === 'mothership' ? 'admin' : 'contributor'
-    entries.push(admitEntry(signing, headOf(entries[entries.length - 1]), { pub: toB64u(n.key.publicKey), user: n.name, role, jti: n.jti, ts: ++ts }))
+    const head = headOf(entries[entries.length - 1])
+    entries.push(admitEntry(signing, head, { pub: toB64u(n.key.publicKey), user: n.name, role, jti: n.jti, ts: ++ts }))
   }
   if (agent !== null) {
     entries.push(agentEntry(signing, headOf(entries[entries.length - 1]), {

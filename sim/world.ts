@@ -86,7 +86,9 @@ export class World {
     if (adv !== undefined) {
       const victims = new Set(adv.victims.map((v) => victimIndex.get(v) as number))
       const node = this.nodes.find((n) => n.identity.role === 'adversary') ?? null
-      const agent = this.team.agent === null ? null : { identity: this.team.agent, host: this.byName(adv.host as string) }
+      const agent = this.team.agent === null
+        ? null
+        : { identity: this.team.agent, host: this.byName(adv.host as string) }
       this.adversary = new Adversary(this.ctx, adv, node, agent, victims, () => {})
       if (node !== null) {
         // Equivocation: even-numbered victims see one face, odd-numbered the other.
@@ -149,7 +151,9 @@ export class World {
       if (who?.jti == null) return null
       subject = { type: 'token', jti: who.jti }
     } else if (m?.[1] === 'role') {
-      const members = this.mothership.chain.members().filter((x) => x.role === m[2] && this.mothership.chain.revocation(x.key) === undefined)
+      const members = this.mothership.chain.members().filter(
+        (x) => x.role === m[2] && this.mothership.chain.revocation(x.key) === undefined
+      )
       const all: Record<string, Cut> = {}
       for (const x of members) { const c = this.cutFor(x.key); all[x.key] = c; cuts.set(x.key, c) }
       subject = { type: 'role', role: m[2], cuts: all }
@@ -162,12 +166,21 @@ export class World {
     }
     let entry: ChainEntry | null
     try {
-      entry = this.appendEntry((head) => revokeEntry(this.team.signing, head, { subject, reason, ts: this.mothership.clock() }))
+      entry = this.appendEntry(
+        (head) => revokeEntry(this.team.signing, head, { subject, reason, ts: this.mothership.clock() })
+      )
     } catch {
       return null
     }
     if (entry === null) return null
-    const r: IssuedRevocation = { index: this.revocations.length, seq: entry.seq, hash: this.mothership.chain.entryHash(entry.seq) as string, label: target, issuedUs: this.scheduler.now, cuts }
+    const r: IssuedRevocation = {
+      index: this.revocations.length,
+      seq: entry.seq,
+      hash: this.mothership.chain.entryHash(entry.seq) as string,
+      label: target,
+      issuedUs: this.scheduler.now,
+      cuts
+    }
     this.revocations.push(r)
     return r
   }
@@ -176,7 +189,8 @@ export class World {
   lock (locked: boolean, reason: string): ChainEntry | null {
     let entry: ChainEntry | null
     try {
-      entry = this.appendEntry((head) => (locked ? lockdownEntry : unlockEntry)(this.team.signing, head, { reason, ts: this.mothership.clock() }))
+      const make = locked ? lockdownEntry : unlockEntry
+      entry = this.appendEntry((head) => make(this.team.signing, head, { reason, ts: this.mothership.clock() }))
     } catch {
       return null
     }

@@ -97,7 +97,12 @@ export function register (program: Program): void {
       import('@modelcontextprotocol/sdk/server/stdio.js')
     ])
     const where = await workspaceParams(io, options) as { cwd?: string, workspace?: string }
-    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params), { cwd: where.cwd, workspace: where.workspace, capabilities: resolved.capabilities, ...(io.ctx.version === undefined ? {} : { version: io.ctx.version }) })
+    const server = buildMcpServer(agent, async (method, params) => await callNode(io, method, params), {
+      cwd: where.cwd,
+      workspace: where.workspace,
+      capabilities: resolved.capabilities,
+      ...(io.ctx.version === undefined ? {} : { version: io.ctx.version })
+    })
     const closed = new Promise<void>((resolve) => { server.server.onclose = () => resolve() })
     process.stdin.once('end', () => { void server.close() })
     await server.connect(new StdioServerTransport())

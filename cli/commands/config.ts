@@ -24,7 +24,10 @@ export function register (program: Program): void {
     for (const k of CONFIG_KEYS) {
       if (daemon === null) break
       const uses = valueAt({ ...loaded, config: daemon.config }, k.path)
-      if (!isDeepStrictEqual(uses, valueAt(loaded, k.path))) differs.set(k.path, { uses, restartNeeded: daemon.restartNeeded.some((r) => r.key === k.path) })
+      if (!isDeepStrictEqual(
+        uses,
+        valueAt(loaded, k.path)
+      )) differs.set(k.path, { uses, restartNeeded: daemon.restartNeeded.some((r) => r.key === k.path) })
     }
     const data = {
       home: await io.home(),
@@ -35,7 +38,12 @@ export function register (program: Program): void {
       effective: { join_token_ttl: effectiveTokenTtl(daemon?.config ?? loaded.config) },
       daemon: daemon === null
         ? null
-        : { running: true, reloadError: daemon.error, restartNeeded: daemon.restartNeeded.map((r) => r.key), differs: Object.fromEntries([...differs].map(([k, d]) => [k, { ...d, uses: redacted(k, d.uses) }])) },
+        : {
+            running: true,
+            reloadError: daemon.error,
+            restartNeeded: daemon.restartNeeded.map((r) => r.key),
+            differs: Object.fromEntries([...differs].map(([k, d]) => [k, { ...d, uses: redacted(k, d.uses) }]))
+          },
       warnings: loaded.warnings
     }
     const text = (c: Colors): string => {

@@ -64,7 +64,11 @@ function render (l: LogLine, c: Colors): string {
 }
 
 // `warning`, `err`, `WARN`: the level meant, or E_USAGE with the closest (by prefix too).
-function parseLevel<T extends string> (input: string, levels: readonly T[], oneOf: (what: string, input: string, allowed: readonly T[]) => T): T {
+function parseLevel<T extends string> (
+  input: string,
+  levels: readonly T[],
+  oneOf: (what: string, input: string, allowed: readonly T[]) => T
+): T {
   const low = input.trim().toLowerCase()
   const byPrefix = levels.find((l) => low.length >= 3 && (low.startsWith(l) || l.startsWith(low)))
   if (byPrefix !== undefined && byPrefix !== low) {

@@ -58,7 +58,7 @@ export function register (program: Program): void {
       if (noDaemon(err)) return { data: { stopped: false, running: false }, text: () => `not running (no daemon on ${home})` }
       throw err
     }
-    for (let i = 0; i < 100 && await pingControl(home); i++) await new Promise((r) => setTimeout(r, 100))
+    for (let i = 0; i < 100 && await pingControl(home); i++) await new Promise((resolve) => setTimeout(resolve, 100))
     return { data: { stopped: true }, text: () => 'stopped' }
   })
     .example('aura node stop')
@@ -75,7 +75,7 @@ export function register (program: Program): void {
         `version     ${s.version ?? c.dim('unknown')}`,
         `daemon      ${s.daemon}${s.listen.length > 0 ? ` on ${s.listen.join(', ')}` : ''}`,
         `connected   ${s.connected.length === 0 ? c.dim('none') : s.connected.join(', ')}`,
-        ...(s.peers ?? []).map((p: { peer: string, user: string | null, via: string, addr: string, rttMs: number | null, bytesIn: number, bytesOut: number, lastSeen: string | null, authSeq: number | null }) =>
+        ...(s.peers ?? []).map((p: StatusPeer) =>
           `  ${p.peer}${p.user === null ? '' : ` ${p.user}`}  ${p.via === 'direct' ? c.green('direct ') : c.yellow('relayed')}  ${p.addr}${p.rttMs === null ? '' : `  rtt ${p.rttMs} ms`}` +
           `  in ${bytes(p.bytesIn)} out ${bytes(p.bytesOut)}${p.lastSeen === null ? '' : `  heard ${p.lastSeen}`}  authority ${p.authSeq === null ? c.dim('no receipt') : `seq ${p.authSeq}`}`),
         ...((s.relayed ?? []).length > 0 ? [`via relay   ${s.relayed.join(', ')}`] : []),
@@ -93,6 +93,18 @@ export function register (program: Program): void {
   })
     .example('aura status')
     .example('aura status --json')
+}
+
+interface StatusPeer {
+  peer: string
+  user: string | null
+  via: string
+  addr: string
+  rttMs: number | null
+  bytesIn: number
+  bytesOut: number
+  lastSeen: string | null
+  authSeq: number | null
 }
 
 function bytes (n: number): string {

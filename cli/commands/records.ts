@@ -24,7 +24,13 @@ export function register (program: Program): void {
     .example('aura log-intent "fix token expiry check"')
 
   program.command('trace', 'List records, newest first, with quarantine status', async ({ options, io }) => {
-    const params = defined({ actor: str(options.actor), signer: str(options.signer), since: str(options.since), kind: str(options.kind), receipts: options.receipts === true })
+    const params = defined({
+      actor: str(options.actor),
+      signer: str(options.signer),
+      since: str(options.since),
+      kind: str(options.kind),
+      receipts: options.receipts === true
+    })
     // Redirected to a file (`> exposure.jsonl`, as the playbooks do), trace writes JSON lines,
     // each as it arrives: a store of any size goes through without being held here.
     if (options.jsonl === true || (!io.json && io.ctx.stdout.isTTY !== true)) {

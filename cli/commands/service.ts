@@ -15,7 +15,12 @@ import type { CommandIO } from '../program.js'
 const KINDS = ['systemd', 'launchd'] as const
 type Kind = typeof KINDS[number]
 
-const FILES: Record<Kind, { template: string, dir: string[], enable: (file: string) => string, disable: (file: string) => string }> = {
+const FILES: Record<Kind, {
+  template: string,
+  dir: string[],
+  enable: (file: string) => string,
+  disable: (file: string) => string
+}> = {
   systemd: {
     template: 'aura.service',
     dir: ['.config', 'systemd', 'user'],

@@ -12,10 +12,18 @@ import path from 'node:path'
 import type { CommandIO, Program } from '../program.js'
 import { callNode, defined, str } from '../call.js'
 
-/** Where a workspace command works: `--workspace` (made absolute here), else the config's path, and the directory it ran in. */
-export async function workspaceParams (io: CommandIO, options: Record<string, unknown>): Promise<Record<string, unknown>> {
+/**
+ * Where a workspace command works: `--workspace` (made absolute
+ * here), else the config's path, and the directory it ran in.
+ */
+export async function workspaceParams (
+  io: CommandIO,
+  options: Record<string, unknown>
+): Promise<Record<string, unknown>> {
   const typed = str(options.workspace)
-  const workspace = typed !== undefined ? path.resolve(io.ctx.cwd, typed) : (await io.config()).config.workspace.path ?? undefined
+  const workspace = typed !== undefined
+    ? path.resolve(io.ctx.cwd, typed)
+    : (await io.config()).config.workspace.path ?? undefined
   return defined({ workspace, cwd: io.ctx.cwd })
 }
 

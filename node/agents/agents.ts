@@ -20,8 +20,8 @@ import { agentEntry, revokeEntry } from '../../crdt/authority-chain.js'
 import type { AgentMember, PeerMember } from '../../crdt/chain-state.js'
 import { toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
-import { type AuraError, CapabilityError, ConflictError, KeyMismatchError, LockdownError, MalformedError, NotFoundError, QuotaError, RevokedError, UsageError } from '../../crdt/errors.js'
-import { keyIdOf, resolvePrefix, shortId, type KeyId } from '../../crdt/ids.js'
+import { CapabilityError, ConflictError, KeyMismatchError, LockdownError, NotFoundError, RevokedError, UsageError } from '../../crdt/errors.js'
+import { keyIdOf, shortId } from '../../crdt/ids.js'
 import type { RecordKind } from '../../crdt/record.js'
 import { parseDuration } from '../config.js'
 import { assertPrivate, parseKeyFile } from '../key-files.js'
@@ -33,10 +33,18 @@ import { nearest, oneOfValues } from '../config/suggest.js'
 
 export { ROLE_CAPABILITIES } from '../roles.js'
 
-const DEFAULT_MAX_COMMITS_PER_HOUR = 120
-
 /** `aura agent issue NAME`: a credential (chain entry) and the agent's key file. */
-export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: string, capabilities?: string[], ttl?: string, maxCommitsPerHour?: number, owner?: string }) {
+export async function issueAgent (
+  rt: NodeRuntime,
+  opts: {
+    name: string
+    role?: string
+    capabilities?: string[]
+    ttl?: string
+    maxCommitsPerHour?: number
+    owner?: string
+  }
+) {
   const key = requireMothership(rt)
   const chain = rt.requireChain()
   const defaults = rt.config.agents.defaults
@@ -70,7 +78,14 @@ export async function issueAgent (rt: NodeRuntime, opts: { name: string, role?: 
   const id = keyIdOf(agentKey.publicKey)
   const file = await saveAgentKey(rt.home, opts.name, agentKey)
   await rt.audit('agent-issued', { agent: id, name: opts.name, role, capabilities })
-  return { agent: shortId(id, opts.name), key: id, role, capabilities, expiresAt: new Date(now + ttl * 1000).toISOString(), credential: file }
+  return {
+    agent: shortId(id, opts.name),
+    key: id,
+    role,
+    capabilities,
+    expiresAt: new Date(now + ttl * 1000).toISOString(),
+    credential: file
+  }
 }
 
 /** `aura agent list [--filter k=v]`: agents (and, with kind=peer or kind=all, peers). */

@@ -23,12 +23,21 @@ export type NodeCall = (method: OperationName, params: Record<string, unknown>) 
  * is offered no write tool; the node still checks every call), each with MCP annotations, and
  * every result both as text and as `structuredContent` (an object: a list comes as `{ result }`).
  */
-export function buildMcpServer (agent: string, call: NodeCall, opts: { cwd?: string, workspace?: string, version?: string, capabilities?: readonly string[] } = {}): McpServer {
+export function buildMcpServer (
+  agent: string,
+  call: NodeCall,
+  opts: { cwd?: string, workspace?: string, version?: string, capabilities?: readonly string[] } = {}
+): McpServer {
   const version = opts.version ?? packageVersion() ?? 'unknown'
   const server = new McpServer({ name: 'aura', version })
   for (const [tool, spec] of Object.entries(MCP_TOOLS)) {
     if (opts.capabilities !== undefined && !opts.capabilities.includes(spec.capability)) continue
-    server.registerTool(tool, { title: spec.annotations.title, description: spec.description, inputSchema: spec.input, annotations: spec.annotations }, async (args: Record<string, unknown>) => {
+    server.registerTool(tool, {
+      title: spec.annotations.title,
+      description: spec.description,
+      inputSchema: spec.input,
+      annotations: spec.annotations
+    }, async (args: Record<string, unknown>) => {
       try {
         const result = await call('mcp-call', { agent, tool, args, cwd: opts.cwd, workspace: opts.workspace })
         const structuredContent = typeof result === 'object' && result !== null && !Array.isArray(result) ? result as Record<string, unknown> : { result }

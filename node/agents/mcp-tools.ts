@@ -54,7 +54,13 @@ export interface ToolHints {
 // Reads change nothing; writes add signed records (never delete or overwrite anything), and
 // stay inside the team (no open world).
 const reads = (title: string): ToolHints => ({ title, readOnlyHint: true, openWorldHint: false })
-const writes = (title: string, idempotent = false): ToolHints => ({ title, readOnlyHint: false, destructiveHint: false, idempotentHint: idempotent, openWorldHint: false })
+const writes = (title: string, idempotent = false): ToolHints => ({
+  title,
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: idempotent,
+  openWorldHint: false
+})
 
 /** The tools `aura mcp` offers, by name. */
 export const MCP_TOOLS = {
@@ -120,7 +126,11 @@ const TOOLS: Readonly<Record<string, McpTool<any, any>>> = MCP_TOOLS
  * and audit. The tool's arguments are checked strictly (E_USAGE naming a bad one), and the
  * operation checks its parameters again. Throws the operation's error (after auditing it).
  */
-export async function mcpCall (rt: NodeRuntime, p: { agent: string, tool: string, args?: Record<string, unknown>, cwd?: string, workspace?: string }, run: (op: OperationName, params: Record<string, unknown>) => Promise<unknown>): Promise<unknown> {
+export async function mcpCall (
+  rt: NodeRuntime,
+  p: { agent: string, tool: string, args?: Record<string, unknown>, cwd?: string, workspace?: string },
+  run: (op: OperationName, params: Record<string, unknown>) => Promise<unknown>
+): Promise<unknown> {
   const agent = resolveAgent(rt, p.agent)
   const name = p.tool
   const audit = async (outcome: 'allowed' | 'refused', code: string | null, message: string | null): Promise<void> => {

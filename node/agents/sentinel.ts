@@ -38,7 +38,10 @@ export interface InboxRow {
 }
 
 /** `aura sentinel send --to ID TEXT [--agent ID]`. */
-export async function sendMessage (rt: NodeRuntime, p: { to?: unknown, text?: unknown, agent?: unknown, actor?: unknown }): Promise<Record<string, unknown>> {
+export async function sendMessage (
+  rt: NodeRuntime,
+  p: { to?: unknown, text?: unknown, agent?: unknown, actor?: unknown }
+): Promise<Record<string, unknown>> {
   if (typeof p.text !== 'string' || p.text.trim() === '') throw new UsageError('missing message text')
   const names = Array.isArray(p.to) ? p.to.map(String) : typeof p.to === 'string' ? [p.to] : []
   if (names.length === 0) throw new UsageError('missing --to: the agent or peer the message is for')

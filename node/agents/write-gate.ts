@@ -42,7 +42,13 @@ export class WriteGate {
    * turn or the next batch. `head` is the signer's newest record, if any. With `count` false,
    * only checks (an operation asking early whether it may write at all).
    */
-  admit (chain: AuthorityChain, member: Member, head: { id: RecordId } | undefined, p: Prospective, count = true): number {
+  admit (
+    chain: AuthorityChain,
+    member: Member,
+    head: { id: RecordId } | undefined,
+    p: Prospective,
+    count = true
+  ): number {
     const who = shortId(member.key, member.kind === 'agent' ? member.name : 'peer')
     const path = this.pathOf(member.key, head, p.ts)
     const ts = Math.max(p.ts, this.lastTs.get(member.key) ?? 0, member.ts ?? 0, chain.entryTs(p.authSeq) ?? 0)

@@ -25,7 +25,12 @@ export interface ControlCallOptions {
 }
 
 /** Calls one method on the daemon of `home`; E_DAEMON_UNREACHABLE when no daemon answers. */
-export async function callControl (home: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<unknown> {
+export async function callControl (
+  home: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  timeoutMs = 120_000
+): Promise<unknown> {
   const rows: unknown[] = []
   const answer = await request(home, method, params, (row) => { rows.push(row) }, { timeoutMs })
   return answer.streamed ? rows : answer.result
@@ -35,7 +40,13 @@ export async function callControl (home: string, method: string, params: Record<
  * Calls a method whose answer is a list, handing each row to `onRow` as it arrives (a daemon
  * that answers with one whole array is read the same way). Resolves with the number of rows.
  */
-export async function streamControl (home: string, method: string, params: Record<string, unknown>, onRow: (row: unknown) => void, opts: ControlCallOptions = {}): Promise<number> {
+export async function streamControl (
+  home: string,
+  method: string,
+  params: Record<string, unknown>,
+  onRow: (row: unknown) => void,
+  opts: ControlCallOptions = {}
+): Promise<number> {
   const answer = await request(home, method, params, onRow, opts)
   if (answer.streamed) return answer.count
   if (!Array.isArray(answer.result)) throw new MalformedError(`the daemon answered '${method}' with no list`, { method })
@@ -60,7 +71,13 @@ export async function pingControl (home: string): Promise<boolean> {
 
 type Answer = { streamed: false, result: unknown } | { streamed: true, count: number }
 
-async function request (home: string, method: string, params: Record<string, unknown>, onRow: (row: unknown) => void, opts: ControlCallOptions): Promise<Answer> {
+async function request (
+  home: string,
+  method: string,
+  params: Record<string, unknown>,
+  onRow: (row: unknown) => void,
+  opts: ControlCallOptions
+): Promise<Answer> {
   const timeoutMs = opts.timeoutMs ?? 120_000
   const maxLine = opts.maxLineBytes ?? MAX_CONTROL_LINE
   const socket = connect(controlSocketPath(home))
@@ -109,6 +126,7 @@ async function request (home: string, method: string, params: Record<string, unk
       clearTimeout(timer)
       timer = setTimeout(silent, timeoutMs)
       let start = 0
+      // eslint-disable-next-line no-unmodified-loop-condition -- finish(), called in the loop, sets it
       while (!settled) {
         const nl = chunk.indexOf(10, start)
         if (nl < 0) {

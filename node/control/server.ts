@@ -28,7 +28,10 @@ export interface ControlServer {
 }
 
 /** Listens on the home's control socket; refuses to start when another daemon answers there. */
-export async function startControlServer (home: string, methods: Record<string, ControlMethod>): Promise<ControlServer> {
+export async function startControlServer (
+  home: string,
+  methods: Record<string, ControlMethod>
+): Promise<ControlServer> {
   const path = controlSocketPath(home)
   if (await pingControl(home)) {
     throw new DaemonRunningError(`a daemon is already running on ${home}`, { home, hint: 'stop it with `aura node stop`' })

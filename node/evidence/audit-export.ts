@@ -7,7 +7,8 @@
  * gives the same records.
  *
  * @example
- * for (const line of await auditExportLines(rt, { signer: 'peer-5f3a', since: '30d' })) console.log(JSON.stringify(line))
+ * const lines = await auditExportLines(rt, { signer: 'peer-5f3a', since: '30d' })
+ * for (const line of lines) console.log(JSON.stringify(line))
  */
 import { canonicalBytes, toB64u, type Json } from '../../crdt/canonical.js'
 import { sign } from '../../crdt/crypto.js'

@@ -13,7 +13,14 @@ import { requestJoin } from './join.js'
 
 /** What a join stored. */
 export interface JoinedTeam {
-  result: { joined: string, peer: string, user: string, role: string, authority: { seq: number, hash: string }, peers: number }
+  result: {
+    joined: string,
+    peer: string,
+    user: string,
+    role: string,
+    authority: { seq: number, hash: string },
+    peers: number
+  }
   /** The peers the Mothership named, to dial. */
   peers: string[]
 }
@@ -49,5 +56,15 @@ async function adoptJoin (rt: NodeRuntime, joined: Awaited<ReturnType<typeof req
     await rt.store.peers.put(key, { addrs: [...new Set([addr, ...(prev?.addrs ?? [])])], seen: prev?.seen ?? null })
   }
   await rt.audit('joined', { team: joined.team, user: joined.user, role: joined.role })
-  return { result: { joined: joined.team, peer: rt.identity.shortId, user: joined.user, role: joined.role, authority: chain.head, peers: joined.peers.length }, peers: joined.peers }
+  return {
+    result: {
+      joined: joined.team,
+      peer: rt.identity.shortId,
+      user: joined.user,
+      role: joined.role,
+      authority: chain.head,
+      peers: joined.peers.length
+    },
+    peers: joined.peers
+  }
 }

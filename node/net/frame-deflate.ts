@@ -68,8 +68,16 @@ export class FrameDeflater {
     if (large && this.skipLarge > 0) {
       this.skipLarge--
     } else if (payload.length >= MIN_BYTES && payload.length <= MAX_BYTES) {
-      const packed = deflateRawSync(payload, { dictionary: this.history.dictionary, windowBits: WINDOW_BITS, level: large ? 1 : 6 })
-      if (packed.length < payload.length) out = { deflated: true, bytes: new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength) }
+      const packed = deflateRawSync(
+        payload,
+        { dictionary: this.history.dictionary, windowBits: WINDOW_BITS, level: large ? 1 : 6 }
+      )
+      if (packed.length < payload.length) {
+        out = {
+          deflated: true,
+          bytes: new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength)
+        }
+      }
       if (large && packed.length > payload.length - payload.length / 8) this.skipLarge = SKIP_FRAMES
     }
     this.history.push(payload)
@@ -93,7 +101,10 @@ export class FrameInflater {
   inflate (bytes: Uint8Array): Uint8Array {
     let payload: Uint8Array
     try {
-      const out = inflateRawSync(bytes, { dictionary: this.history.dictionary, windowBits: WINDOW_BITS, maxOutputLength: this.maxFrameBytes + 1 })
+      const out = inflateRawSync(
+        bytes,
+        { dictionary: this.history.dictionary, windowBits: WINDOW_BITS, maxOutputLength: this.maxFrameBytes + 1 }
+      )
       payload = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw frameTooLarge(this.maxFrameBytes + 1, this.maxFrameBytes, true)

@@ -35,7 +35,11 @@ export interface RelayPolicy {
  * relay refuses reservations and circuits unless both ends are admitted (strictly: the gate's
  * once-per-30-s "tell them why" allowance does not extend to relaying).
  */
-export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, error: AuraError) => void, relay?: RelayPolicy): ConnectionGater {
+export function auraGater (
+  gate: Gate,
+  onOutboundRefusal?: (remoteAddr: string, error: AuraError) => void,
+  relay?: RelayPolicy
+): ConnectionGater {
   const refusal = (peerId: PeerId, direction: Direction, remoteAddr?: string): AuraError | null => {
     try {
       return gate(keyIdFromPeerId(peerId), direction, remoteAddr)
@@ -52,7 +56,10 @@ export function auraGater (gate: Gate, onOutboundRefusal?: (remoteAddr: string, 
   }
   return {
     denyInboundRelayReservation: (source) => relay === undefined || !relay.serve() || !admitted(source),
-    denyOutboundRelayedConnection: (source, destination) => relay === undefined || !relay.serve() || !admitted(source) || !admitted(destination),
+    denyOutboundRelayedConnection: (
+      source,
+      destination
+    ) => relay === undefined || !relay.serve() || !admitted(source) || !admitted(destination),
     // A connection relayed to us is gated again at Noise like any other; refuse it early too.
     denyInboundRelayedConnection: (_relay, remotePeer) => refusal(remotePeer, 'inbound') !== null,
     denyDialPeer: (peerId) => refusal(peerId, 'outbound') !== null,

@@ -77,7 +77,9 @@ export interface ConnectionInfo {
   addr: string
   /** Round trip measured by libp2p, ms, when known. */
   rttMs: number | null
-  /** Aura protocol bytes received from and sent to this peer since the daemon started (every stream, closed ones too). */
+  /**
+   * Aura protocol bytes received from and sent to this peer since the daemon started (every stream, closed ones too).
+   */
   bytesIn: number
   bytesOut: number
   /** When this peer last sent anything on an open stream (ms since the epoch); null: nothing yet. */
@@ -128,7 +130,10 @@ export interface Host {
   /** Signed peer records (libp2p envelopes) this host holds for `keys`, its own included. */
   peerRecords: (keys: KeyId[]) => Promise<Uint8Array[]>
   /** Verifies and stores a signed peer record; returns its key and addresses, or null. */
-  consumePeerRecord: (envelope: Uint8Array, accept: (key: KeyId) => boolean) => Promise<{ key: KeyId, addrs: string[] } | null>
+  consumePeerRecord: (
+    envelope: Uint8Array,
+    accept: (key: KeyId) => boolean
+  ) => Promise<{ key: KeyId, addrs: string[] } | null>
   /** Subscribes to connect/disconnect; returns the unsubscribe function. */
   on: (event: HostEvent, listener: (key: KeyId) => void) => () => void
   /** Closes every link and connection and stops listening. */
@@ -194,7 +199,11 @@ class Libp2pHost implements Host {
       streamMuxers: [yamux()],
       services: reach === undefined ? {} : reachServices(reach),
       peerDiscovery: reach === undefined ? [] : reachDiscovery(reach),
-      connectionGater: auraGater(this.gate, (addr, err) => this.rememberRefusal(addr, err), reach === undefined ? undefined : { serve: reach.relayServe, admitted: reach.admitted }),
+      connectionGater: auraGater(
+        this.gate,
+        (addr, err) => this.rememberRefusal(addr, err),
+        reach === undefined ? undefined : { serve: reach.relayServe, admitted: reach.admitted }
+      ),
       connectionManager: {
         maxConnections,
         // Local peers all come from 127.0.0.1, and libp2p rate-limits inbound connections per
@@ -299,7 +308,10 @@ class Libp2pHost implements Host {
     this.admit(key, 'outbound')
     let stream: Stream
     try {
-      stream = await connection.newStream(protocol, { signal: AbortSignal.timeout(this.dialTimeoutMs), ...RUN_ON_LIMITED })
+      stream = await connection.newStream(
+        protocol,
+        { signal: AbortSignal.timeout(this.dialTimeoutMs), ...RUN_ON_LIMITED }
+      )
     } catch (err) {
       if ((err as Error).name === 'UnsupportedProtocolError') {
         throw new ProtocolError(`${shortId(key)} does not speak ${protocol}`, { peer: key, protocol })
@@ -310,7 +322,10 @@ class Libp2pHost implements Host {
   }
 
   async handle (protocol: string, onLink: (link: Link) => void, opts: HandleOptions = {}): Promise<void> {
-    const pending = { unadmittedBytes: opts.unadmittedBytes ?? this.init.unadmittedBytes, handshakeTimeoutMs: this.init.handshakeTimeoutMs }
+    const pending = {
+      unadmittedBytes: opts.unadmittedBytes ?? this.init.unadmittedBytes,
+      handshakeTimeoutMs: this.init.handshakeTimeoutMs
+    }
     const perKey = this.init.maxStreamsPerKey
     await this.libp2p.handle(protocol, (stream, connection) => {
       const link = this.wrap(stream, keyIdFromPeerId(connection.remotePeer), protocol, pending)
@@ -397,7 +412,9 @@ class Libp2pHost implements Host {
   }
 
   async ping (key: KeyId, timeoutMs = 1000): Promise<number | null> {
-    const svc = (this.libp2p.services as { ping?: { ping: (p: PeerId, o: { signal: AbortSignal }) => Promise<number> } }).ping
+    const svc = (this.libp2p.services as {
+      ping?: { ping: (p: PeerId, o: { signal: AbortSignal }) => Promise<number> }
+    }).ping
     const peerId = this.peerIds.get(key)
     if (svc === undefined || peerId === undefined) return null
     try {
@@ -420,7 +437,10 @@ class Libp2pHost implements Host {
     return out
   }
 
-  async consumePeerRecord (envelope: Uint8Array, accept: (key: KeyId) => boolean): Promise<{ key: KeyId, addrs: string[] } | null> {
+  async consumePeerRecord (
+    envelope: Uint8Array,
+    accept: (key: KeyId) => boolean
+  ): Promise<{ key: KeyId, addrs: string[] } | null> {
     const opened = await openPeerRecord(envelope)
     if (opened === null) return null
     const key = keyOf(opened.peerId)
@@ -448,7 +468,9 @@ class Libp2pHost implements Host {
     // libp2p closes connections that still carry open streams slowly (500 ms each when both
     // ends stop at once); links whose peers answer our FIN are gone within a round trip.
     let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([Promise.all(closing), new Promise((resolve) => { timer = setTimeout(resolve, HANG_UP_GRACE_MS) })])
+    await Promise.race(
+      [Promise.all(closing), new Promise((resolve) => { timer = setTimeout(resolve, HANG_UP_GRACE_MS) })]
+    )
     clearTimeout(timer)
     await this.libp2p.stop()
   }
@@ -510,7 +532,12 @@ class Libp2pHost implements Host {
   }
 
   // `pending`: the bounds of a stream not admitted yet (inbound); outbound links start admitted.
-  private wrap (stream: Stream, key: KeyId, protocol: string, pending?: { unadmittedBytes?: number, handshakeTimeoutMs?: number }): StreamLink {
+  private wrap (
+    stream: Stream,
+    key: KeyId,
+    protocol: string,
+    pending?: { unadmittedBytes?: number, handshakeTimeoutMs?: number }
+  ): StreamLink {
     const link = new StreamLink(stream, {
       local: this.key,
       remote: key,

@@ -15,7 +15,11 @@ export function isAddressInUse (err: unknown): boolean {
 }
 
 /** The `E_ADDRESS_IN_USE` error for a failed listen on `listen`, set by `source`. */
-export function addressInUse (err: unknown, listen: readonly string[], source: ConfigSource | undefined): InstanceType<typeof AddressInUseError> {
+export function addressInUse (
+  err: unknown,
+  listen: readonly string[],
+  source: ConfigSource | undefined
+): InstanceType<typeof AddressInUseError> {
   const text = String((err as Error | undefined)?.message ?? err)
   const address = /address already in use (\S+)/.exec(text)?.[1] ?? listen.join(', ')
   const where = describeSource(source)

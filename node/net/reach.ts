@@ -13,7 +13,8 @@
  * - mDNS finds peers on the LAN (discovered keys are dialled only if admitted).
  *
  * @example
- * const host = await createHost({ seed, gate, reach: { relayClient: true, relayServe: () => isMothership, mdns: true, announce: [], admitted } })
+ * const reach = { relayClient: true, relayServe: () => isMothership, mdns: true, announce: [], admitted }
+ * const host = await createHost({ seed, gate, reach })
  */
 import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'

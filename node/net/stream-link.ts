@@ -95,7 +95,9 @@ export class StreamLink extends LinkBase {
     this.stream = stream
     this.maxFrameBytes = checkMaxFrameBytes(init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES)
     // The decoder bounds the envelope; error envelopes may exceed a tiny data limit.
-    this.decoder = new FrameDecoder({ maxFrameBytes: Math.max(this.maxFrameBytes, MAX_ERROR_ENVELOPE_BYTES) + ENVELOPE_OVERHEAD })
+    this.decoder = new FrameDecoder(
+      { maxFrameBytes: Math.max(this.maxFrameBytes, MAX_ERROR_ENVELOPE_BYTES) + ENVELOPE_OVERHEAD }
+    )
     this.onProtocolError = init.onProtocolError
     this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.finished = new Promise((resolve) => { this.markFinished = resolve })
@@ -186,7 +188,8 @@ export class StreamLink extends LinkBase {
     const first = this.outbox.shift() as Uint8Array
     let total = first.length
     const parts = [first]
-    for (let next = this.outbox.peek(); next !== undefined && total + next.length <= BATCH_BYTES; next = this.outbox.peek()) {
+    for (let next = this.outbox.peek(); next !== undefined &&
+      total + next.length <= BATCH_BYTES; next = this.outbox.peek()) {
       parts.push(this.outbox.shift() as Uint8Array)
       total += next.length
     }

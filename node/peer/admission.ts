@@ -40,7 +40,11 @@ export function admission (chain: AuthorityChain, key: KeyId): AuraError | null 
 export class AdmissionGate {
   private readonly told = new Map<KeyId, number>()
 
-  constructor (private readonly c: AdmissionComponents, private readonly tellIntervalMs = TELL_INTERVAL_MS, private readonly onRefused?: RefusalListener) {}
+  constructor (
+    private readonly c: AdmissionComponents,
+    private readonly tellIntervalMs = TELL_INTERVAL_MS,
+    private readonly onRefused?: RefusalListener
+  ) {}
 
   /**
    * Null admits the connection, an error refuses it before any protocol runs. A key refused by

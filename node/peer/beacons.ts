@@ -30,7 +30,11 @@ export type BeaconListener = (bytes: Uint8Array, beacon: Beacon) => void
 export class BeaconSchedule {
   private timer: TimerHandle | null = null
 
-  constructor (private readonly c: BeaconComponents, private readonly intervalMs: number, private readonly onSigned?: BeaconListener) {}
+  constructor (
+    private readonly c: BeaconComponents,
+    private readonly intervalMs: number,
+    private readonly onSigned?: BeaconListener
+  ) {}
 
   /** Signs one now, then every interval until `stop` (nothing on a node without the team key). */
   start (): void {
@@ -55,7 +59,10 @@ export class BeaconSchedule {
     if (key === null || chain === null) return
     const engines = [...this.c.engines()]
     if (engines.length === 0) return
-    const b = makeBeacon({ team: chain.team, headSeq: chain.head.seq, headHash: chain.head.hash, ts: this.c.now() }, key)
+    const b = makeBeacon(
+      { team: chain.team, headSeq: chain.head.seq, headHash: chain.head.hash, ts: this.c.now() },
+      key
+    )
     const bytes = encodeBeacon(b)
     this.onSigned?.(bytes, b)
     for (const e of engines) e.localBeacon(bytes)

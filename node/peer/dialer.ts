@@ -38,7 +38,14 @@ export interface DialerInit {
   loopMs?: number
 }
 
-interface Target { addr: string, key: KeyId | null, next: number, backoff: number, busy: boolean, lastError: string | null }
+interface Target {
+  addr: string,
+  key: KeyId | null,
+  next: number,
+  backoff: number,
+  busy: boolean,
+  lastError: string | null
+}
 
 export const MIN_BACKOFF_MS = 1000
 export const MAX_BACKOFF_MS = 30_000

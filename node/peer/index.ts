@@ -89,8 +89,14 @@ export class PeerCore {
 
   constructor (private readonly c: PeerComponents, init: PeerInit, events: PeerEvents = {}) {
     this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
-    this.revocation = new RevocationEnforcer({ chain: c.chain, links: c.links, now: c.stamp ?? c.now }, events.revocationApplied)
-    this.dialer = new Dialer({ ...c.dial, isBarred: (key) => this.isBarred(key), now: c.now, scheduler: c.scheduler }, { self: c.localKey, loopMs: init.dialLoopMs })
+    this.revocation = new RevocationEnforcer(
+      { chain: c.chain, links: c.links, now: c.stamp ?? c.now },
+      events.revocationApplied
+    )
+    this.dialer = new Dialer(
+      { ...c.dial, isBarred: (key) => this.isBarred(key), now: c.now, scheduler: c.scheduler },
+      { self: c.localKey, loopMs: init.dialLoopMs }
+    )
     this.beacons = new BeaconSchedule(c, init.beaconIntervalMs, events.beaconSigned)
   }
 

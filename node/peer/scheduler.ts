@@ -3,7 +3,10 @@
  * event queue, tests a hand-driven fake. Times are milliseconds of the node's clock.
  *
  * @example
- * const scheduler: PeerScheduler = { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) }
+ * const scheduler: PeerScheduler = {
+ *   setTimer: (fn, ms) => setTimeout(fn, ms),
+ *   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout)
+ * }
  */
 
 /** Whatever `setTimer` returned; only ever handed back to `clearTimer`. */

@@ -5,7 +5,8 @@
  * ran); see workspace-root.ts.
  *
  * @example
- * await invokeOperation(OPERATIONS, 'rewind', { function: 'src/auth/verify.py:verify_token', to: '3f9a12', cwd }, { rt })
+ * const params = { function: 'src/auth/verify.py:verify_token', to: '3f9a12', cwd }
+ * await invokeOperation(OPERATIONS, 'rewind', params, { rt })
  */
 import { z } from 'zod'
 import { defineOperation } from '../operation.js'
@@ -31,7 +32,9 @@ export const WORKSPACE_OPERATIONS = {
   'snapshot-list': defineOperation({
     summary: 'The snapshots held, newest first',
     daemon: 'optional',
-    params: z.strictObject({ author: z.string().optional(), path: z.string().optional(), since: z.string().optional() }),
+    params: z.strictObject(
+      { author: z.string().optional(), path: z.string().optional(), since: z.string().optional() }
+    ),
     run: async ({ rt }, p) => (await import('./snapshot-ops.js')).listSnapshots(rt, p)
   }),
   rewind: defineOperation({
@@ -69,7 +72,13 @@ export const WORKSPACE_OPERATIONS = {
   'pr-review': defineOperation({
     summary: 'Review the records of a range, with security flags',
     daemon: 'optional',
-    params: z.strictObject({ actor: z.string().optional(), signer: z.string().optional(), since: z.string().optional(), security: z.boolean().optional(), cwd: z.string().optional() }),
+    params: z.strictObject({
+      actor: z.string().optional(),
+      signer: z.string().optional(),
+      since: z.string().optional(),
+      security: z.boolean().optional(),
+      cwd: z.string().optional()
+    }),
     run: async ({ rt }, p) => await (await import('./review-op.js')).prReview(rt, p)
   })
 }

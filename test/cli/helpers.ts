@@ -25,7 +25,10 @@ export function captureContext (
   return { ctx, stdout, stderr }
 }
 
-/** Runs `aura ...args` in-process with the real command modules, loaded as bin/aura.js loads them (only those `args` name). */
+/**
+ * Runs `aura ...args` in-process with the real command modules,
+ * loaded as bin/aura.js loads them (only those `args` name).
+ */
 export async function runCli (args: string[], over: Partial<CliContext> & { tty?: boolean } = {}): Promise<RunResult> {
   const { ctx, stdout, stderr } = captureContext(over)
   const code = await (await buildCli(ctx, args)).run(args)

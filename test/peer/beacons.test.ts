@@ -12,7 +12,9 @@ describe('peer core: the Mothership\'s beacons', () => {
     h.peer.start()
     h.advance(95_000)
     expect(h.beacons.map((b) => b.ts - t0)).toEqual([0, 30_000, 60_000, 90_000])
-    expect(h.beacons.every((b) => b.headSeq === h.chain.head.seq && b.headHash === h.chain.head.hash && b.team === h.chain.team)).toBe(true)
+    const head = h.chain.head
+    const team = h.chain.team
+    expect(h.beacons.every((b) => b.headSeq === head.seq && b.headHash === head.hash && b.team === team)).toBe(true)
     h.peer.stop()
     h.advance(60_000)
     expect(h.beacons).toHaveLength(4)

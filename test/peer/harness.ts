@@ -65,7 +65,10 @@ export function fakeScheduler (clock: { now: number }): PeerScheduler & { advanc
 }
 
 /** A peer core holding a chain in which `members` are admitted. */
-export function peerHarness (members: readonly string[], opts: { isMothership?: boolean, noTeam?: boolean, init?: Partial<PeerInit> } = {}): PeerHarness {
+export function peerHarness (
+  members: readonly string[],
+  opts: { isMothership?: boolean, noTeam?: boolean, init?: Partial<PeerInit> } = {}
+): PeerHarness {
   const book = new MothershipBook()
   for (const m of members) book.admit(m, keyNamed(m))
   const chain = AuthorityChain.fromEntries(book.entries)
@@ -97,7 +100,10 @@ export function peerHarness (members: readonly string[], opts: { isMothership?: 
     dial: {
       connect: (addr, done) => {
         dials.push(addr)
-        open.set(addr, [...(open.get(addr) ?? []), (err) => { if (err === null) connected.add(keyOf(addr) as KeyId); done(err) }])
+        open.set(
+          addr,
+          [...(open.get(addr) ?? []), (err) => { if (err === null) connected.add(keyOf(addr) as KeyId); done(err) }]
+        )
       },
       isConnected: (key) => connected.has(key),
       keyOf

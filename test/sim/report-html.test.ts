@@ -57,7 +57,8 @@ describe('report.html (beacon-relay, model mode)', () => {
   it('its forged-record columns add up to the oracle\'s exposure figures', () => {
     const e = r.metrics.forged?.exposure
     expect(e).toBeDefined()
-    // Columns after the four of the one revocation: before issue, before it knew, after it knew, "quarantined of total".
+    // Columns after the four of the one revocation: before issue,
+    // before it knew, after it knew, "quarantined of total".
     const col = (i: number): number[] => rows.map((x) => Number(x.cells[4 + i]))
     const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
     expect(sum(col(0))).toBe(e?.beforeIssue)
