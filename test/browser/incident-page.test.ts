@@ -4,26 +4,15 @@
 // flagged intent links to the exact `aura rewind` line the CLI prints; the page loads nothing
 // the CSP refuses; it prints. Screenshots and a PDF go to test-artifacts/ (gitignored).
 // Without Chromium the suite is skipped, and says so loudly.
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'puppeteer-core'
 import { aura, LISTEN, FAST, ok, Team, waitFor } from '../e2e/helpers.js'
 import { loadCorpus } from '../workspace/corpus.js'
 import { login, request } from '../ui/probes.js'
-
-// $AURA_CHROMIUM, when set, is the only place looked at (so the skip can be seen: AURA_CHROMIUM=/none).
-const LOOKED_AT = process.env.AURA_CHROMIUM !== undefined && process.env.AURA_CHROMIUM !== '' ? [process.env.AURA_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
-const CHROMIUM = LOOKED_AT.find((p) => existsSync(p))
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts')
-const WHY_SKIPPED = `no Chromium found (looked at ${LOOKED_AT.join(', ')}): install Debian's \`chromium\` package (apt-get install chromium; .ci/run does) to run the browser suite`
-
-if (CHROMIUM === undefined) {
-  process.stderr.write(`\n!!! test/browser SKIPPED: ${WHY_SKIPPED}\n\n`)
-}
+import { ARTIFACTS, CHROMIUM, WHY_SKIPPED } from './chromium.js'
 
 /** How soon after `revoke-peer` returns the page must show every other peer has applied it. */
 const LIVE_MS = 1000

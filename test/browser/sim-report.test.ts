@@ -5,27 +5,17 @@
 // step line; on beacon-relay (model mode) the partition strip and the stale spans show. No pixel
 // comparison: boxes and counts only. Screenshots go to test-artifacts/ (gitignored), as for the
 // incident page. Without Chromium the suite is skipped, and says so loudly.
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'puppeteer-core'
 import { renderReport } from '../../sim/report-html.js'
 import type { RunResult } from '../../sim/results.js'
 import { runScenarioAsync } from '../../sim/run.js'
 import { loadScenario } from '../../sim/scenario.js'
-
-// $AURA_CHROMIUM, when set, is the only place looked at (so the skip can be seen: AURA_CHROMIUM=/none).
-const LOOKED_AT = process.env.AURA_CHROMIUM !== undefined && process.env.AURA_CHROMIUM !== '' ? [process.env.AURA_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
-const CHROMIUM = LOOKED_AT.find((p) => existsSync(p))
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts')
-const WHY_SKIPPED = `no Chromium found (looked at ${LOOKED_AT.join(', ')}): install Debian's \`chromium\` package (apt-get install chromium; .ci/run does) to run the browser suite`
-
-if (CHROMIUM === undefined) {
-  process.stderr.write(`\n!!! test/browser SKIPPED: ${WHY_SKIPPED}\n\n`)
-}
+import { ARTIFACTS, CHROMIUM, WHY_SKIPPED } from './chromium.js'
 
 interface Box { width: number, height: number }
 
