@@ -76,8 +76,10 @@ export function register (program: Program): void {
         `daemon      ${s.daemon}${s.listen.length > 0 ? ` on ${s.listen.join(', ')}` : ''}`,
         `connected   ${s.connected.length === 0 ? c.dim('none') : s.connected.join(', ')}`,
         ...(s.peers ?? []).map((p: StatusPeer) =>
-          `  ${p.peer}${p.user === null ? '' : ` ${p.user}`}  ${p.via === 'direct' ? c.green('direct ') : c.yellow('relayed')}  ${p.addr}${p.rttMs === null ? '' : `  rtt ${p.rttMs} ms`}` +
-          `  in ${bytes(p.bytesIn)} out ${bytes(p.bytesOut)}${p.lastSeen === null ? '' : `  heard ${p.lastSeen}`}  authority ${p.authSeq === null ? c.dim('no receipt') : `seq ${p.authSeq}`}`),
+          // The short id, then how it is reached: scripts and the NAT suite read `peer-5f3a  direct`.
+          `  ${p.peer}  ${p.via === 'direct' ? c.green('direct ') : c.yellow('relayed')}  ${p.addr}${p.user === null ? '' : `  (${p.user})`}` +
+          `${p.rttMs === null ? '' : `  rtt ${p.rttMs} ms`}  in ${bytes(p.bytesIn)} out ${bytes(p.bytesOut)}` +
+          `${p.lastSeen === null ? '' : `  heard ${p.lastSeen}`}  authority ${p.authSeq === null ? c.dim('no receipt') : `seq ${p.authSeq}`}`),
         ...((s.relayed ?? []).length > 0 ? [`via relay   ${s.relayed.join(', ')}`] : []),
         ...(s.relay === true ? ['relay       serving admitted peers'] : []),
         ...((s.observed ?? []).length > 0 ? [`seen at     ${s.observed.join(', ')}`] : []),

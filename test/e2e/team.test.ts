@@ -3,7 +3,7 @@
 // the only path, so an intent written on A reaches E only through B, C and D.
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { E2E_TEST_TIMEOUT_MS, ensureBuilt, ok, Team, waitFor, type AuraNode } from './helpers.js'
+import { aura, E2E_TEST_TIMEOUT_MS, ensureBuilt, ok, Team, waitFor, type AuraNode } from './helpers.js'
 
 const LINE = ['alice', 'bob', 'carol', 'dave', 'erin']
 // "Within a few seconds" on a loaded two-core machine.
@@ -74,6 +74,9 @@ describe('a team of peers (separate processes)', { timeout: E2E_TEST_TIMEOUT_MS 
     expect(toMs.bytesIn).toBeGreaterThan(0)
     expect(toMs.bytesOut).toBeGreaterThan(0)
     expect(Date.parse(toMs.lastSeen)).toBeGreaterThan(Date.now() - 5 * 60_000)
+    // The human form leads each peer's line with its short id and how it is reached.
+    const human = await aura(['status', '--home', bob.home], { cwd: bob.cwd })
+    expect(human.stdout).toMatch(new RegExp(`\\n  ${ms.peer}  direct +/ip4/127\\.0\\.0\\.1/tcp/\\d+\\S*  \\(ops\\)  .*in \\d`))
     expect(ms).toMatchObject({ role: 'admin', mothership: true })
     // Every peer knows every other through the chain.
     const peers = ok(await team.mothership.aura('mothership', 'list-peers'))
