@@ -20,7 +20,7 @@ function notes (c: Colors, res: { notes?: string[] }): string {
 export function register (program: Program): void {
   program.command('mothership init', 'Make this node the Mothership: signing key and genesis of a new team', async ({ options, io }) => {
     const res = await callNode(io, 'mothership-init', defined({ team: str(options.team), user: str(options.user) }))
-    return { data: res, text: (c) => `${c.green('team created')}: ${res.team}, Mothership key ${res.mothershipKeyId.slice(0, 12)}; start it with \`aura node start\`` }
+    return { data: res, text: (c) => `${c.green('team created')}: ${res.team}, Mothership key ${res.mothershipKey.slice(0, 12)}; start it with \`aura node start\`` }
   })
     .option('--team <name>', 'Team name (default: team)')
     .option('--user <name>', 'The user this node belongs to (default: [node] name)')

@@ -41,7 +41,7 @@ export function requireMothership (rt: NodeRuntime): KeyPair {
 export async function mothershipInit (
   rt: NodeRuntime,
   opts: { team?: string, user?: string }
-): Promise<{ team: string, mothershipKeyId: string, head: { seq: number, hash: string } }> {
+): Promise<{ team: string, mothershipKey: string, head: { seq: number, hash: string } }> {
   if (rt.chain !== null) throw new ExistsError(`this node already belongs to team '${rt.chain.team}'`, { team: rt.chain.team })
   const team = opts.team ?? 'team'
   const key = await writeMothershipKey(rt.home)
@@ -53,7 +53,7 @@ export async function mothershipInit (
   rt.mothershipKey = key
   await rt.persistChainFrom(0)
   await rt.audit('mothership-init', { team })
-  return { team, mothershipKeyId: keyIdOf(key.publicKey), head: chain.head }
+  return { team, mothershipKey: keyIdOf(key.publicKey), head: chain.head }
 }
 
 /** `aura mothership issue-peer USER --role ROLE`: a signed, self-contained join token. */

@@ -66,7 +66,9 @@ export const WORKSPACE_OPERATIONS = {
     params: z.strictObject({ clear: z.union([z.string(), z.literal(true)]).optional() }),
     run: async ({ rt }, p) => {
       const { listConflicts } = await import('./apply-ops.js')
-      return await listConflicts(rt, p.clear === true ? [] : typeof p.clear === 'string' ? [p.clear] : undefined)
+      const rows = await listConflicts(rt, p.clear === true ? [] : typeof p.clear === 'string' ? [p.clear] : undefined)
+      // `foundAt`: when this node found it (ISO), not a signed time.
+      return rows.map(({ ts, ...c }) => ({ ...c, foundAt: new Date(ts).toISOString() }))
     }
   }),
   'pr-review': defineOperation({

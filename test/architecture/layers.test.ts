@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { importsOf } from './imports.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const LAYERS = ['crdt', 'node', 'sim', 'cli'] as const
@@ -31,15 +32,6 @@ function sources (dir: string): string[] {
     if (e.isDirectory()) out.push(...sources(rel))
     else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(rel)
   }
-  return out
-}
-
-/** Static and dynamic import specifiers (and `require` calls) of a module's text. */
-export function importsOf (text: string): string[] {
-  const out: string[] = []
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"\n;]*?(?:from\s*)?['"]([^'"]+)['"]/g)) out.push(m[1])
-  for (const m of text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1])
-  for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1])
   return out
 }
 

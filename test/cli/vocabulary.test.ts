@@ -5,37 +5,15 @@
  * id) and `key` (full key id), never `shortId` / `keyId`; a row's condition is `status`, never
  * `state`. The checker is a plain function, shown failing on planted violations.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './helpers.js'
+import { documentedShapes, fieldsOf, vocabularyBreaches } from './vocabulary.js'
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/
-const TIME_KEY = /^(ts|at)$|At$|^last[A-Z]/
-const BANNED: Record<string, string> = { shortId: 'peer', keyId: 'key', state: 'status', expires: 'expiresAt', claimed: 'claimedAt', lastReceipt: 'lastReceiptAt' }
-/** Keys whose values are free text or configuration, not the vocabulary's (config show's tree). */
-// `record` and `event` in audit export are signed payloads exactly as signed (their `ts` is the
-// signed epoch ms a verifier recomputes the signature over), not output to be renamed.
-const OPAQUE = new Set(['config', 'sources', 'data', 'text', 'args', 'params', 'record', 'event'])
-
-/** Every breach of the vocabulary in one JSON value, as `path: what`. */
-export function vocabularyBreaches (value: unknown, where = '$'): string[] {
-  const out: string[] = []
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => out.push(...vocabularyBreaches(v, `${where}[${i}]`)))
-    return out
-  }
-  if (value === null || typeof value !== 'object') return out
-  for (const [k, v] of Object.entries(value)) {
-    const at = `${where}.${k}`
-    if (BANNED[k] !== undefined) out.push(`${at}: say '${BANNED[k]}'`)
-    if (TIME_KEY.test(k) && v !== null && typeof v !== 'object' && !(typeof v === 'string' && ISO.test(v))) out.push(`${at}: a time must be an ISO 8601 string, got ${JSON.stringify(v)}`)
-    if (typeof v === 'string' && ISO.test(v) && !TIME_KEY.test(k)) out.push(`${at}: a time under a key that does not say so`)
-    if (!OPAQUE.has(k)) out.push(...vocabularyBreaches(v, at))
-  }
-  return out
-}
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 describe('one JSON vocabulary', () => {
   let dir: string
@@ -81,6 +59,28 @@ describe('one JSON vocabulary', () => {
     expect(outputs.size).toBeGreaterThan(20)
     const breaches = [...outputs].flatMap(([cmd, v]) => vocabularyBreaches(v).map((b) => `aura ${cmd} --json: ${b}`))
     expect(breaches).toEqual([])
+  })
+
+  it('prints exactly the fields docs/cli.md lists for each command', async () => {
+    const shapes = documentedShapes(await readFile(path.join(ROOT, 'docs/cli.md'), 'utf8'))
+    expect(shapes.length).toBeGreaterThan(20)
+    const wordsOf = (cmd: string): string | undefined => shapes.map((d) => d.words).sort((a, b) => b.length - a.length).find((w) => cmd === w || cmd.startsWith(`${w} `))
+    const bad: string[] = []
+    for (const [cmd, v] of outputs) {
+      const words = wordsOf(cmd)
+      if (words === undefined) { bad.push(`aura ${cmd}: no row in docs/cli.md's JSON shapes`); continue }
+      if (Array.isArray(v) && v.length === 0) continue
+      const want = shapes.find((d) => d.words === words)!.fields.slice().sort()
+      const got = fieldsOf(v)
+      if (JSON.stringify(got) !== JSON.stringify(want)) bad.push(`aura ${cmd}: prints ${got.join(', ')}; documented ${want.join(', ')}`)
+    }
+    expect(bad).toEqual([])
+  })
+
+  it('the shape checker sees an undocumented field', () => {
+    const [row] = documentedShapes('### JSON shapes\n| `aura peer list --json` | an array of rows | `peer, key, addrs, lastSeen` |\n')
+    expect(row).toEqual({ words: 'peer list', fields: ['peer', 'key', 'addrs', 'lastSeen'] })
+    expect(fieldsOf([{ peer: 'p', key: 'k', addrs: [], lastSeen: null, seen: null }])).not.toEqual(row.fields.slice().sort())
   })
 
   it('the checker names each kind of breach', () => {

@@ -17,6 +17,7 @@ import { MemorySeqReserve } from '../../node/store/seq-reserve.js'
 import { NodeBlobStore, startAutoApply } from '../../node/workspace-node/index.js'
 import { diffStates, scanWorkspace, type CodeDelta } from '../../node/workspace/index.js'
 import { runCli } from '../cli/helpers.js'
+import { documentedShapes, fieldsOf, vocabularyBreaches } from '../cli/vocabulary.js'
 import { Writer, acceptAll } from '../crdt/record-fixtures.js'
 
 const VERIFY = 'src/auth/verify.py'
@@ -203,7 +204,12 @@ describe('workspace operations on one node', () => {
     expect(st.problems.map((p: any) => p.code)).toContain('E_CONFLICT')
     const text = await runCli(['status', '--home', home], { cwd: ws })
     expect(text.stdout).toContain('E_CONFLICT: 1 received change not applied')
-    expect((await ok(['conflicts'])).map((c: any) => c.recordId)).toEqual([theirs])
+    const conflicts = await ok(['conflicts'])
+    expect(conflicts.map((c: any) => c.recordId)).toEqual([theirs])
+    // Exactly the fields docs/cli.md's JSON shapes table lists, and no epoch-ms time.
+    const doc = documentedShapes(await readFile(new URL('../../docs/cli.md', import.meta.url), 'utf8')).find((d) => d.words === 'conflicts')
+    expect(fieldsOf(conflicts)).toEqual(doc!.fields.slice().sort())
+    expect(vocabularyBreaches(conflicts)).toEqual([])
     expect(await ok(['conflicts', '--clear', theirs.slice(0, 8)])).toEqual([])
     expect((await ok(['status'])).workspace.conflicts).toBe(0)
   })
