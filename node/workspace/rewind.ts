@@ -182,37 +182,12 @@ export async function rewindUnit (c: RewindComponents, init: RewindInit): Promis
   const blobs = new Map<string, Uint8Array>()
   const delta: CodeDelta = { v: 1, entries: [entryFor(cur, nextUnit, anchor, path, blobs)] }
   const diff = unifiedDiff(path, before, after)
-  if (dryRun) {
-    return {
-      path,
-      name,
-      dryRun,
-      changed: true,
-      before,
-      after,
-      diff,
-      delta,
-      blobs,
-      snapshot: null,
-      snapshotBlobs: new Map()
-    }
-  }
+  const result = { path, name, dryRun, changed: true as const, before, after, diff, delta, blobs }
+  if (dryRun) return { ...result, snapshot: null, snapshotBlobs: new Map() }
   // The bytes as read, not the text re-encoded: the snapshot is the file as it was.
   const snapshot = await snapshotContents(c.blobs, { [path]: file.bytes }, { author: init.author, ts: init.ts, reason: 'pre-rewind' })
   await writeAtomic(abs, after, { mode: file.mode })
-  return {
-    path,
-    name,
-    dryRun,
-    changed: true,
-    before,
-    after,
-    diff,
-    delta,
-    blobs,
-    snapshot,
-    snapshotBlobs: new Map([[snapshot.manifest.files[path], file.bytes]])
-  }
+  return { ...result, snapshot, snapshotBlobs: new Map([[snapshot.manifest.files[path], file.bytes]]) }
 }
 
 /** E_NOT_FOUND for a unit that is nowhere: the units the file holds, the closest first. */
