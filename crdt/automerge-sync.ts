@@ -83,6 +83,9 @@ export function exportSyncState (state: BackendSyncState): ExportedSyncState {
   return wasm.exportSyncState(state)
 }
 
+/** Automerge's capability for v2 sync messages, which may carry a whole document. */
+export const MESSAGE_V2 = 'message-v2'
+
 /** A sync state from `exportSyncState`'s plain data. */
 export function importSyncState (state: ExportedSyncState): BackendSyncState {
   return wasm.importSyncState(state)

@@ -23,13 +23,13 @@
  * ;({ state: sb } = bob.receiveSyncMessage(sb, msg!, (incoming) => node.admit(incoming), nowMs))
  */
 import * as A from '@automerge/automerge'
-import { decodeBackendSyncState, encodeBackendSyncState, exportSyncState, importSyncState, initBackendSyncState, type Backend, type BackendSyncState } from './automerge-sync.js'
+import { decodeBackendSyncState, encodeBackendSyncState, exportSyncState, importSyncState, initBackendSyncState, MESSAGE_V2, type Backend, type BackendSyncState } from './automerge-sync.js'
 import { badChangeSignature, changeSignatureCheck, ownsActor, signChange, writerActor } from './change-auth.js'
 import { verifyRaw, type KeyPair } from './crypto.js'
 import { AuraError, BadSignatureError, ForkError, MalformedError, MissingDepsError, QuotaError } from './errors.js'
 import { keyIdOf, shortId, type KeyId, type RecordId } from './ids.js'
 import { documentPuts, GENESIS_HASH, genesisDoc, parseActor, RECORDS_OBJ, type IntentDoc, type RecordPut } from './intent-doc.js'
-import { ChangeIndex, changeLimit, changeSize, changeTooHeavy, documentInflatedBytes, inflateBudget, PER_RECORD_BYTES, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage } from './intent-staging.js'
+import { capChanges, ChangeIndex, changeLimit, changeSize, changeTooHeavy, documentInflatedBytes, inflateBudget, PER_RECORD_BYTES, recordsByChange, stageSyncMessage, stagedChange, wholeDocumentOf, type ChangeRef, type StagedChange, type StagedMessage, MAX_MESSAGE_CHANGE_BYTES, nextSlice, type PendingChange } from './intent-staging.js'
 import { decodeRecord, decodeVerified, decodeVerifiedAll, MAX_RECORD_BYTES, recordIdOf, type SignatureBatch, type SignedRecord } from './record.js'
 import { addNeeds, readEnvelope, replaceChanges, SYNC_MESSAGE_V2 } from './sync-envelope.js'
 
@@ -85,6 +85,10 @@ export class IntentLog {
   // The whole document a pristine log received, with the heads it produced.
   private received: { document: Uint8Array, heads: A.Heads } | undefined
   private maxWholeDocument = WHOLE_DOCUMENT_MAX_BYTES
+  private maxMessageBytes = MAX_MESSAGE_CHANGE_BYTES
+  // Per sync state: the changes a capped message left out, in order (see generateSyncMessage).
+  private readonly pending = new WeakMap<SyncState, PendingChange[]>()
+  private wholeDocuments = false
   private maxRecordBytes = MAX_RECORD_BYTES
   /**
    * Changes a refused message lacked (E_MISSING_DEPS: its missing dependencies; not the refused
@@ -467,6 +471,20 @@ export class IntentLog {
     this.maxRecordBytes = max
   }
 
+  /**
+   * Lets Automerge send a peer that lacks a third of our changes the whole document, as other
+   * Automerge implementations do (off: such a peer gets the changes, `capChanges` at a time).
+   * For tests of the receiving side.
+   */
+  sendWholeDocuments (on: boolean): void {
+    this.wholeDocuments = on
+  }
+
+  /** Most bytes of changes per sync message (default MAX_MESSAGE_CHANGE_BYTES; for tests). */
+  limitMessageBytes (max: number): void {
+    this.maxMessageBytes = max
+  }
+
   /** Largest whole document sent saved without DEFLATE (default 64 MiB; for tests). */
   limitWholeDocumentBytes (max: number): void {
     this.maxWholeDocument = max
@@ -508,9 +526,27 @@ export class IntentLog {
     const backend = A.getBackend(this.doc)
     const whole = this.wholeDocumentMessage(state, backend)
     if (whole !== undefined) return whole
-    const next = state.clone()
-    const message = backend.generateSyncMessage(next)
-    return [next, message === null || message === undefined ? null : this.withNeeds(message, backend)]
+    const narrowed = this.wholeDocuments ? undefined : changesOnly(state)
+    const next = narrowed?.probe ?? state.clone()
+    // The changes this peer still lacked after the last capped message: everything past the
+    // next slice counts as sent while Automerge writes this message, so it encodes only that
+    // slice (encoding all of them for every slice of a 20,000-record backlog cost a second each).
+    const { rest } = nextSlice(this.pending.get(state) ?? [], this.maxMessageBytes)
+    const before = exportSyncState(next).sentHashes
+    const deferred = rest.map((c) => c.hash).filter((h) => !(h in before))
+    setSent(next, deferred, true)
+    let message = backend.generateSyncMessage(next)
+    setSent(next, deferred, false)
+    let left = rest
+    const capped = message == null ? undefined : capChanges(message, this.maxMessageBytes)
+    if (capped !== undefined) {
+      message = capped.message
+      setSent(next, capped.left.map((c) => c.hash), false)
+      left = [...capped.left, ...rest]
+    }
+    const out = narrowed === undefined ? next : withCapabilities(next, narrowed.caps)
+    if (left.length > 0) this.pending.set(out, left)
+    return [out, message === null || message === undefined ? null : this.withNeeds(message, backend)]
   }
 
   // Asks, in the next few messages, for what a refused change lacked (see `needs`).
@@ -577,6 +613,19 @@ export class IntentLog {
    * `append`; receiving makes no change of ours, so it is unused.
    */
   receiveSyncMessage (
+    state: SyncState,
+    message: Uint8Array,
+    check: IncomingCheck,
+    timeMs: number
+  ): { state: SyncState, added: RecordId[], refused?: AuraError } {
+    const result = this.receive(state, message, check, timeMs)
+    // What a capped message left out is still to send on the state that follows.
+    const pending = this.pending.get(state)
+    if (pending !== undefined) this.pending.set(result.state, pending)
+    return result
+  }
+
+  private receive (
     state: SyncState,
     message: Uint8Array,
     check: IncomingCheck,
@@ -902,6 +951,41 @@ function answerableNeeds (state: SyncState, message: Uint8Array, backend: Backen
   const need = (plain.theirNeed ?? []) as string[]
   const held = need.filter((h) => backend.getChangeMetaByHash(h) !== null)
   return held.length === need.length ? state : importSyncState({ ...plain, theirNeed: held })
+}
+
+/**
+ * For a peer that holds more than genesis: its state as if it read only v1 messages, and its
+ * real capabilities to put back; undefined when nothing is to change. Automerge sends a peer
+ * that lacks more than a third of our changes the whole document, DEFLATE'd in WebAssembly: at
+ * 20,000 records ~2 s of CPU and ~150 MB of WebAssembly memory that is never given back, and
+ * again on every session that starts afresh (a quota refusal resyncs), and the receiver loads
+ * all of it at once. Told the peer reads v1, it sends the changes the peer lacks, which
+ * `capChanges` can send a slice at a time. A peer holding only genesis still gets the document,
+ * saved without DEFLATE (`wholeDocumentMessage`) or, past that limit, as Automerge sends it.
+ */
+function changesOnly (state: SyncState): { probe: SyncState, caps: string[] } | undefined {
+  const plain = exportSyncState(state)
+  const caps = plain.theirCapabilities
+  const heads = plain.theirHeads
+  if (!Array.isArray(caps) || !caps.includes(MESSAGE_V2) || heads === null) return undefined
+  if (heads.length === 1 && heads[0] === GENESIS_HASH) return undefined
+  const v1 = caps.filter((c) => c !== MESSAGE_V2)
+  return { probe: importSyncState({ ...plain, theirCapabilities: v1 }), caps: caps as string[] }
+}
+
+// Marks `hashes` sent (or not) in `state`, through the backend's setter (an import would drop capabilities).
+function setSent (state: SyncState, hashes: readonly string[], sent: boolean): void {
+  if (hashes.length === 0) return
+  const all: Record<string, unknown> = { ...exportSyncState(state).sentHashes }
+  for (const h of hashes) {
+    if (sent) all[h] = true
+    else delete all[h]
+  }
+  state.sentHashes = all as unknown as A.Heads
+}
+
+function withCapabilities (state: SyncState, caps: string[]): SyncState {
+  return importSyncState({ ...exportSyncState(state), theirCapabilities: caps })
 }
 
 export const WHOLE_DOCUMENT_MAX_BYTES = 64 * 1024 * 1024

@@ -25,7 +25,7 @@ import type { Backend } from './automerge-sync.js'
 import { documentPuts, RECORDS_OBJ, recordPuts, type IntentDoc, type RecordPut } from './intent-doc.js'
 import { recordIdOf } from './record.js'
 import { skip, uleb, ulebBytes, type Cursor } from './leb128.js'
-import { readEnvelope } from './sync-envelope.js'
+import { readEnvelope, replaceChanges } from './sync-envelope.js'
 
 /** Which change a sync message carries: its hash and (actor, seq). */
 export interface ChangeRef {
@@ -451,3 +451,73 @@ function changeOfOp (list: readonly A.ChangeMetadata[], ctr: number): A.ChangeMe
   }
   return undefined
 }
+
+/**
+ * A message carrying at most `max` bytes of changes (at least one change), and the hashes of
+ * the changes left out; undefined when it is sent as it is (within `max`, or not a list of
+ * plain change chunks whose kept prefix needs none of those left out). The receiver's staged
+ * merge is synchronous and costs about a millisecond per record: a flood pushed in one message
+ * would hold a peer's event loop for seconds. Left out, the changes are not marked sent, so
+ * Automerge offers them in the next message, once the peer has answered this one.
+ */
+export function capChanges (
+  message: Uint8Array,
+  max: number
+): { message: Uint8Array, left: PendingChange[] } | undefined {
+  const env = readEnvelope(message)
+  if (env === null || env.changesEnd - env.changesAt <= max || env.changes.length < 2) return undefined
+  const keep: Uint8Array[] = []
+  const left: PendingChange[] = []
+  let bytes = 0
+  const needed = new Set<string>()
+  for (const entry of env.changes) {
+    const head = plainChangeHead(entry)
+    if (head === undefined) return undefined
+    if (left.length === 0 && (keep.length === 0 || bytes + entry.length <= max)) {
+      keep.push(entry)
+      bytes += entry.length
+      for (const d of head.deps) needed.add(d)
+    } else {
+      left.push({ hash: head.hash, bytes: entry.length })
+    }
+  }
+  if (left.some((c) => needed.has(c.hash))) return undefined
+  return { message: replaceChanges(message, env, keep), left }
+}
+
+/** A change left out of a capped message, still to send: its hash and size. */
+export interface PendingChange {
+  readonly hash: string
+  readonly bytes: number
+}
+
+/** The first changes of `pending` within `max` bytes (at least one), and the rest. */
+export function nextSlice (
+  pending: readonly PendingChange[],
+  max: number
+): { slice: PendingChange[], rest: PendingChange[] } {
+  let bytes = 0
+  let n = 0
+  while (n < pending.length && (n === 0 || bytes + pending[n].bytes <= max)) bytes += pending[n++].bytes
+  return { slice: pending.slice(0, n), rest: pending.slice(n) }
+}
+
+// The hash and dependencies of an entry that is one plain change chunk; undefined otherwise.
+function plainChangeHead (entry: Uint8Array): { hash: string, deps: string[] } | undefined {
+  try {
+    const chunks = splitChunks(entry)
+    if (chunks.length !== 1 || chunks[0].type !== CHANGE_CHUNK) return undefined
+    const c: Cursor = { d: entry, at: 9, end: entry.length }
+    uleb(c)
+    const count = uleb(c)
+    if (c.at + 32 * count > entry.length) return undefined
+    const deps: string[] = []
+    for (let i = 0; i < count; i++) deps.push(toHex(entry.subarray(c.at + 32 * i, c.at + 32 * (i + 1))))
+    return { hash: changeHashOf(entry), deps }
+  } catch {
+    return undefined
+  }
+}
+
+/** Most bytes of changes in one sync message (`capChanges`): ~1,500 small records. */
+export const MAX_MESSAGE_CHANGE_BYTES = 512 * 1024

@@ -57,3 +57,50 @@ export function peakRssMb (pid: number): number {
   if (m === null) throw new Error(`no VmHWM for pid ${pid}`)
   return Number(m[1]) / 1024
 }
+
+/** A running probe of whether daemons answer `status` (see `probeAnswers`). */
+export interface AnswerProbe {
+  /** Stops probing; the slowest answer per daemon, each unanswered probe, and the most memory each reported. */
+  stop: () => Promise<{ slowestMs: Record<string, number>, failures: string[], memory: Record<string, MemoryMb> }>
+}
+
+/** What `status` says of a daemon's memory, in MB. */
+export interface MemoryMb { rss: number, heapUsed: number, external: number }
+
+/**
+ * Asks each named daemon for `status` in turn, every 300 ms until stopped (at most 2,000
+ * rounds): an attack must never keep a daemon from answering its operator. A probe that gets
+ * no answer within the control client's 10 s is a failure.
+ */
+export function probeAnswers (team: Team, names: string[]): AnswerProbe {
+  const slowestMs: Record<string, number> = {}
+  const memory: Record<string, MemoryMb> = {}
+  const failures: string[] = []
+  const state = { running: true }
+  const loop = (async () => {
+    for (let round = 0; state.running && round < 2000; round++) {
+      for (const n of names) {
+        const t = Date.now()
+        try {
+          const m = (await team.control<{ memory: MemoryMb | null }>(n, 'status')).memory
+          const seen = memory[n] ?? { rss: 0, heapUsed: 0, external: 0 }
+          if (m !== null) {
+            const most = (k: keyof MemoryMb): number => Math.max(seen[k], m[k])
+            memory[n] = { rss: most('rss'), heapUsed: most('heapUsed'), external: most('external') }
+          }
+        } catch (err) {
+          failures.push(`${n}: ${(err as Error).message}`)
+        }
+        slowestMs[n] = Math.max(slowestMs[n] ?? 0, Date.now() - t)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+  })()
+  return {
+    stop: async () => {
+      state.running = false
+      await loop
+      return { slowestMs, failures, memory }
+    }
+  }
+}

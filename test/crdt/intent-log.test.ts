@@ -185,6 +185,9 @@ describe('IntentLog sync', () => {
     const w = new Writer('alice')
     const rs = Array.from({ length: 5 }, (_, i) => w.write(`r${i}`))
     const [l0, l1, l2] = ['r0', 'r1', 'r2'].map((n) => IntentLog.create(actorOf(n)))
+    // Another Automerge implementation's sender: it may send documents, and with them
+    // entries of several chunks.
+    l1.sendWholeDocuments(true)
     appendAs(l0, [rs[0]], 0); appendAs(l0, [rs[1]], 0); appendAs(l0, [rs[3]], 0)
     appendAs(l2, [rs[2]], 0)
     appendAs(l1, [rs[4]], 0)
@@ -200,6 +203,8 @@ describe('IntentLog sync', () => {
     const bobW = new Writer('bob')
     const la = IntentLog.create(actorOf('alice'))
     const lb = IntentLog.create(actorOf('bob'))
+    // As another Automerge implementation sends (this log sends such a peer the changes).
+    la.sendWholeDocuments(true)
     for (let i = 0; i < 4; i++) appendAs(la, Array.from({ length: 10 }, (_, k) => alice.write(`early ${i}.${k}`)), i * 1000)
     let sa = la.initSyncState()
     let sb = lb.initSyncState()

@@ -135,13 +135,60 @@ describe('whole document to a fresh peer', () => {
     expect(fresh.ids().sort()).toEqual(sender.ids().sort())
   })
 
-  it('is Automerge\'s own path for a peer that holds more than genesis', () => {
+  it('is never sent to a peer that holds more than genesis: it gets the changes it lacks (Automerge would send the whole document, DEFLATE\'d)', () => {
     const sender = seeded()
     const other = IntentLog.create(actorOf('other'))
     appendAs(other, [new Writer('carol').write('own')], 0)
-    const { sa } = firstRound(sender, other)
+    const { sa, sb } = firstRound(sender, other)
+    // Automerge's own choice here: the whole document (the peer lacks more than a third of ours).
     const own = automergeOwn(sender, sa)
+    const types = (m: Uint8Array | null): number[] | undefined =>
+      readEnvelope(m as Uint8Array)?.changes.flatMap((e) => splitChunks(e).map((c) => c.type))
+    expect(types(own.message)).toEqual([DOCUMENT_CHUNK])
+    const [state, message] = sender.generateSyncMessage(sa)
+    const env = readEnvelope(message as Uint8Array)
+    if (env === null) throw new Error('envelope')
+    expect(env.changes.flatMap((e) => splitChunks(e).map((c) => c.type)).every((t) => t !== DOCUMENT_CHUNK)).toBe(true)
+    expect(env.changes.length).toBe(6)
+    // The peer still reads v2 (only the probe said v1; Automerge's import keeps no other
+    // capability, and the peer's next message says them all again), and it takes every record.
+    expect(exportSyncState(sa).theirCapabilities).toContain('message-v2')
+    expect(exportSyncState(state).theirCapabilities).toContain('message-v2')
+    const got = other.receiveSyncMessage(sb, message as Uint8Array, acceptAll, 0)
+    expect(got.added.length).toBe(24)
+    expect(other.ids().sort()).toEqual(sender.ids().sort())
+    // Asked to, the log sends what Automerge sends.
+    sender.sendWholeDocuments(true)
     expect(sender.generateSyncMessage(sa)[1]).toEqual(own.message)
+  })
+
+  it('sends a peer that lacks many changes a slice at a time, each once, in order, and the peer ends with all of them', () => {
+    const sender = seeded(400)
+    sender.limitMessageBytes(8 * 1024)
+    const other = IntentLog.create(actorOf('other'))
+    appendAs(other, [new Writer('carol').write('own')], 0)
+    let sa = sender.initSyncState()
+    let sb = other.initSyncState()
+    const sizes: number[] = []
+    for (let round = 0; round < 100; round++) {
+      let m1: Uint8Array | null
+      let m2: Uint8Array | null
+      ;[sa, m1] = sender.generateSyncMessage(sa)
+      if (m1 !== null) {
+        const env = readEnvelope(m1)
+        if (env === null) throw new Error('envelope')
+        sizes.push(env.changes.length)
+        expect(env.changesEnd - env.changesAt).toBeLessThanOrEqual(8 * 1024 + 2048)
+        sb = other.receiveSyncMessage(sb, m1, acceptAll, 0).state
+      }
+      ;[sb, m2] = other.generateSyncMessage(sb)
+      if (m2 !== null) sa = sender.receiveSyncMessage(sa, m2, acceptAll, 0).state
+      if (m1 === null && m2 === null) break
+    }
+    expect(other.size).toBe(401)
+    expect(sizes.filter((n) => n > 0).length).toBeGreaterThan(3)
+    // 100 changes of 4 records, each sent once.
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(100)
   })
 
   it('refused by the fresh peer\'s check leaves it holding genesis only, and it takes the document on the next try', () => {
