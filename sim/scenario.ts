@@ -136,7 +136,26 @@ const adversary = z.strictObject({
   fork_below_cut: z.boolean().default(false),
   /** Records sent in one burst at each flood; 0: no flood. */
   flood: z.int().min(0).max(10_000).default(0),
-  flood_every: duration.default(60_000)
+  flood_every: duration.default(60_000),
+  /** Period of the hostile behaviours below that cost it its connection (each its own phase). */
+  hostile_every: duration.default(30_000),
+  /** Chain entries claiming the Mothership's signature (a bad one, or its own key's), on each peer's head. */
+  forge_chain: z.boolean().default(false),
+  /** Beacons claiming the Mothership's key with a bad signature, dated now, every `forge_every`. */
+  forge_beacons: z.boolean().default(false),
+  /**
+   * Keeps the genuine beacons it receives, strips them from what it sends, and hands each peer
+   * the oldest one newer than what that peer last showed, every `forge_every`.
+   */
+  stockpile_beacons: z.boolean().default(false),
+  /** Intent-log changes under another member's Automerge actor, signed with its own key. */
+  claim_actor: z.boolean().default(false),
+  /** Intent-log changes that depend on a change nobody else holds. */
+  invent_deps: z.boolean().default(false),
+  /** A key the team never admitted dials its victims (or every honest peer) and says hello. */
+  stranger: z.boolean().default(false),
+  /** One frame past the frame limit (node/sync/frame.ts) to each peer it is connected to. */
+  oversized_frames: z.boolean().default(false)
 })
 
 const shape = z.enum(PARTITION_SHAPES)
