@@ -226,7 +226,7 @@ export class Adversary {
       remote: inner.remote,
       get closed () { return inner.closed },
       send (frame: Uint8Array) {
-        const out = adv.spec.stockpile_beacons ? adv.withoutBeacon(frame) : frame
+        const out = adv.spec.stockpile_beacons && adv.active() ? adv.withoutBeacon(frame) : frame
         if (out === null) return
         if (adv.forged.size > 0 && out[0] === 0x02) adv.stats.forgedFramesToHonest++
         inner.send(out)
@@ -267,6 +267,12 @@ export class Adversary {
     if (msg.t === 'hello' || msg.t === 'heads') {
       view.head = msg.head
       if (msg.beacon !== null) this.sawBeacon(view, msg.beacon)
+      // A peer that just (re)connected hears its beacons at once: a link its other behaviours
+      // cost it may not last until the next round.
+      if (msg.t === 'hello' && this.active() && !this.stopped) {
+        if (this.spec.stockpile_beacons) this.feedStockpileTo(view)
+        if (this.spec.forge_beacons) this.forgeBeaconTo(view)
+      }
     } else if (msg.t === 'beacon') {
       this.sawBeacon(view, msg.beacon)
     } else if (msg.t === 'refused') {
@@ -336,31 +342,34 @@ export class Adversary {
 
   /** A beacon dated now on each peer's head, signed with its own key in the Mothership's name. */
   forgeBeacons (): void {
+    for (const view of this.openViews()) this.forgeBeaconTo(view)
+  }
+
+  private forgeBeaconTo (view: PeerView): void {
     const node = this.node as SimNode
-    for (const view of this.openViews()) {
-      const head = view.head ?? node.chain.head
-      const beacon = forgedBeacon(
-        this.ctx.team.name, head, this.clockNow(), node.chain.mothershipKeyId, node.identity.key
-      )
-      this.stats.hostile.forgedBeacons++
-      this.send(view, encodeMessage({ t: 'beacon', beacon }), null)
-    }
+    const head = view.head ?? node.chain.head
+    const signer = node.chain.mothershipKeyId
+    const beacon = forgedBeacon(this.ctx.team.name, head, this.clockNow(), signer, node.identity.key)
+    this.stats.hostile.forgedBeacons++
+    this.send(view, encodeMessage({ t: 'beacon', beacon }), null)
   }
 
   /** To each peer, the oldest kept beacon newer than what it showed, on a head it holds. */
   feedStockpile (): void {
-    for (const view of this.openViews()) {
-      if (view.head === null) continue
-      let pick: { b64: string, ts: number } | null = null
-      for (const [b64, b] of this.stock) {
-        const usable = b.ts > (view.beaconTs ?? -Infinity) && b.headSeq <= view.head.seq
-        if (usable && (pick === null || b.ts < pick.ts)) pick = { b64, ts: b.ts }
-      }
-      if (pick === null) continue
-      view.beaconTs = pick.ts
-      this.stats.hostile.stockpileFed++
-      this.send(view, encodeMessage({ t: 'beacon', beacon: pick.b64 }), null)
+    for (const view of this.openViews()) this.feedStockpileTo(view)
+  }
+
+  private feedStockpileTo (view: PeerView): void {
+    if (view.head === null) return
+    let pick: { b64: string, ts: number } | null = null
+    for (const [b64, b] of this.stock) {
+      const usable = b.ts > (view.beaconTs ?? -Infinity) && b.headSeq <= view.head.seq
+      if (usable && (pick === null || b.ts < pick.ts)) pick = { b64, ts: b.ts }
     }
+    if (pick === null) return
+    view.beaconTs = pick.ts
+    this.stats.hostile.stockpileFed++
+    this.send(view, encodeMessage({ t: 'beacon', beacon: pick.b64 }), null)
   }
 
   /** To each peer, a change under the actor of another honest member carrying a record of its own. */
