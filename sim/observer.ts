@@ -80,6 +80,7 @@ export class Observer {
         if (frame.length > DEFAULT_MAX_FRAME_BYTES && honest[to]) this.oracle?.oversized(from, to, frame.length)
         if (to === stranger && honest[from]) this.oracle?.toStranger(from, frame)
       },
+      linkOpened: (from, to) => { if (from === stranger && honest[to]) this.oracle?.strangerLinked(to) },
       handlerThrew: (at, err) => this.violation('protocol-crash', world.nodes[at]?.name ?? null, `a frame handler threw: ${(err as AuraError).message ?? String(err)}`),
       frameCorrupted: (from, to) => this.trace.event(this.ms(), 'corrupt', { from: world.nodes[from].name, to: world.nodes[to].name })
     }

@@ -38,6 +38,9 @@
  *                                 (read from Automerge, not from the log's checks);
  * - `stranger-admitted`           a peer sent anything to a key the team never admitted, which
  *                                 claimed no longer chain than genesis (read off the wire);
+ * - `stranger-past-gate`          a peer other than the Mothership (which lets strangers in to
+ *                                 join) opened two connections with such a key within the gate's
+ *                                 telling interval (node/peer/admission.ts lets one through then);
  * - `oversized-frame-delivered`   a frame past the frame limit reached a peer's protocol.
  *
  * Forged records made effective are also counted for the report, by when the peer stored them:
@@ -50,6 +53,7 @@
  * oracle.finish()  // the last check, after settling
  */
 import type { KeyId, RecordId } from '../crdt/ids.js'
+import { TELL_INTERVAL_MS } from '../node/peer/admission.js'
 import type { SignedRecord } from '../crdt/record.js'
 import type { LaneSpan } from './observer.js'
 import type { EffectiveIdsFn, IssuedRevocation, RecordRegistry, Violation } from './properties.js'
@@ -171,6 +175,19 @@ export class Oracle {
   toStranger (from: number, frame: Uint8Array): void {
     this.report('stranger-admitted', this.world.nodes[from].name, `${this.world.nodes[from].name} sent a ${frame.length}-byte frame (tag ${frame[0]}) to a key the team never admitted`)
   }
+
+  /** The stranger's dial reached honest node `to` past both gates (network observer). */
+  strangerLinked (to: number): void {
+    if (to === this.world.mothership.index) return
+    const now = this.world.scheduler.now
+    const last = this.strangerLinks.get(to)
+    this.strangerLinks.set(to, now)
+    if (last === undefined || now - last > TELL_INTERVAL_MS * 1000) return
+    const name = this.world.nodes[to].name
+    this.report('stranger-past-gate', name, `${name}'s gate let a key the team never admitted through twice in ${(now - last) / 1000} ms`)
+  }
+
+  private readonly strangerLinks = new Map<number, number>()
 
   /** The last check, after the run settled. */
   finish (): void {

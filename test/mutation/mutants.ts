@@ -193,6 +193,14 @@ export const MUTANTS: Mutant[] = [
     runs: wideRuns
   },
   {
+    id: 'stranger-not-refused-at-gate',
+    bug: 'the connection gate lets a key the chain never admitted through every time',
+    file: 'node/peer/admission.ts',
+    find: '  if (chain.member(key) === undefined) return new NotAdmittedError(',
+    replace: '  if (chain.member(key) === undefined && key.length < 0) return new NotAdmittedError(',
+    runs: wideRuns
+  },
+  {
     id: 'stranger-trusted',
     bug: 'a session with a key the chain does not admit is trusted from the start',
     file: 'node/sync/engine.ts',
