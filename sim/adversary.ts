@@ -40,7 +40,7 @@ import type { Link } from '../node/sync/link.js'
 import { decodeMessage, encodeMessage } from '../node/sync/messages.js'
 import { forgedBeacon, forgedEntry, handChange, oversizedFrame } from './hostile.js'
 import type { SimLink } from './network.js'
-import { Stranger } from './stranger.js'
+import { Stranger, strangerKey } from './stranger.js'
 import type { Scenario } from './scenario.js'
 import type { SimNode, NodeContext } from './sim-node.js'
 import { actorFor, type Identity } from './team.js'
@@ -330,7 +330,7 @@ export class Adversary {
   /** A chain entry admitting the stranger's key on each peer's head, claiming the Mothership's signature. */
   forgeChain (): void {
     const node = this.node as SimNode
-    const subject = this.stranger?.key.publicKey ?? node.identity.key.publicKey
+    const subject = (this.stranger?.key ?? strangerKey(this.ctx.seed, `${this.spec.name}-stranger`)).publicKey
     for (const view of this.openViews()) {
       const form = this.hostileCount++ % 2 === 0 ? 'bad-signature' : 'own-key'
       const head = view.head ?? node.chain.head

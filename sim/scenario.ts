@@ -158,6 +158,9 @@ const adversary = z.strictObject({
   oversized_frames: z.boolean().default(false)
 })
 
+/** The wider adversary's behaviours (issue 16 item 6): each needs the adversary's own node. */
+const WIDER_ADVERSARY = ['forge_chain', 'forge_beacons', 'stockpile_beacons', 'claim_actor', 'invent_deps', 'stranger', 'oversized_frames'] as const
+
 const shape = z.enum(PARTITION_SHAPES)
 const step = z.strictObject({
   at: duration,
@@ -280,6 +283,10 @@ function checkReferences (s: Scenario, source: string, file: string): void {
     adv.victims.forEach((v, i) => { if (!honest.includes(v)) throw problem(source, file, `adversary.victims[${i}]`, `unknown honest peer '${v}'`) })
     if (adv.identity === 'agent' && (adv.host === undefined || !honest.includes(adv.host))) {
       throw problem(source, file, 'adversary.host', 'a rogue agent needs host = the name of an honest peer it writes through')
+    }
+    const wider = WIDER_ADVERSARY.find((k) => adv[k])
+    if (adv.identity === 'agent' && wider !== undefined) {
+      throw problem(source, file, `adversary.${wider}`, 'needs a node of the adversary\'s own (identity = "peer" or "token"), not a rogue agent')
     }
   }
   const revocable = new Set([...(adversary === null ? [] : [adversary]), ...honest, ...(adv?.identity === 'agent' ? [adv.name] : [])])

@@ -17,6 +17,12 @@ import { encodeMessage, PROTOCOL_VERSION } from '../node/sync/messages.js'
 import { seededBytes } from './random.js'
 import type { NodeContext } from './sim-node.js'
 
+/** The stranger's key pair: derived from the seed and its name, as every identity of a run. */
+export function strangerKey (seed: number, name: string): KeyPair {
+  // No node name holds a slash: no node of the run can have this key.
+  return keyPairFromSeed(seededBytes(seed, `key/stranger/${name}`))
+}
+
 /** How a dial ended: refused by the gate, unreachable, or the code the link was closed with. */
 export type DialOutcome = 'gate' | 'unreachable' | string
 
@@ -29,7 +35,7 @@ export class Stranger {
   private readonly hello: Uint8Array
 
   constructor (private readonly ctx: NodeContext, readonly name: string) {
-    this.key = keyPairFromSeed(seededBytes(ctx.seed, `key/${name}`))
+    this.key = strangerKey(ctx.seed, name)
     this.id = keyIdOf(this.key.publicKey)
     // Nobody has reason to dial it: whatever does is hung up on.
     this.index = ctx.net.addEndpoint(this.id, (link) => { link.close() })

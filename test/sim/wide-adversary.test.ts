@@ -3,10 +3,12 @@
 // the refusals its victims answered (or logged) show they refused it. That a property would flag
 // each behaviour if honest peers took it is the mutation suite's part (test/mutation/mutants.ts:
 // one mutant per behaviour, caught on this scenario).
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import type { RunResult } from '../../sim/results.js'
 import { runScenario } from '../../sim/run.js'
-import { loadScenario } from '../../sim/scenario.js'
+import { loadScenario, parseScenario } from '../../sim/scenario.js'
 
 const BEHAVIOURS = ['forge_chain', 'forge_beacons', 'stockpile_beacons', 'claim_actor', 'invent_deps', 'stranger', 'oversized_frames'] as const
 type Behaviour = typeof BEHAVIOURS[number]
@@ -73,6 +75,27 @@ describe('the wider adversary, one behaviour at a time (wide-adversary, model mo
     expect(hostile(r).oversizedFrames).toBeGreaterThan(0)
     expect(hostile(r).refusals['oversized:E_FRAME_TOO_LARGE']).toBeGreaterThan(0)
   }, 120_000)
+})
+
+describe('determinism', () => {
+  it('wide-adversary gives the same trace.jsonl byte for byte in two separate processes', async () => {
+    const run = promisify(execFile)
+    const runner = async (): Promise<{ sha256: string, lines: number, violations: string[] }> => {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/sim/trace-runner.ts', 'sim/scenarios/wide-adversary.toml', '11'], { maxBuffer: 1 << 20 })
+      return JSON.parse(stdout.trim().split('\n').pop() as string)
+    }
+    const [a, b] = await Promise.all([runner(), runner()])
+    expect(a.lines).toBeGreaterThan(60)
+    expect(a.sha256).toBe(b.sha256)
+    expect(a.violations).toEqual([])
+  }, 180_000)
+})
+
+describe('scenario keys', () => {
+  it('refuses the wider adversary\'s behaviours for a rogue agent, which has no node of its own', () => {
+    const agent = 'duration = "5m"\n[peers]\ncount = 2\n[adversary]\nidentity = "agent"\nhost = "peer-000"\nclaim_actor = true\n'
+    expect(() => parseScenario(agent, 'x.toml')).toThrow(/x\.toml:7: adversary\.claim_actor: needs a node of the adversary's own/)
+  })
 })
 
 describe('off by default', () => {
