@@ -315,11 +315,12 @@ export class Adversary {
     return frame
   }
 
-  /** Its open links to peers, with what it read of each. */
+  /** Its open links to peers, with what it read of each (closed ones are forgotten). */
   private openViews (): PeerView[] {
+    for (const [link, view] of this.links) if (view.inner.closed) this.links.delete(link)
     const node = this.node
     if (node === null || !node.up) return []
-    return [...this.links.values()].filter((v) => !v.inner.closed)
+    return [...this.links.values()]
   }
 
   private send (view: PeerView, frame: Uint8Array, hostile: string | null): void {
