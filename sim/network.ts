@@ -4,6 +4,10 @@
  * event queue, so the real SyncEngine runs on it unchanged. Frames are delivered by scheduled
  * events whose times come from the link model and the network random stream.
  *
+ * Each frame's length prefix is read by the daemon's frame decoder (node/sync/frame.ts), which
+ * refuses a frame past the limit before its body: the receiving end closes the link with
+ * E_FRAME_TOO_LARGE and the frame never reaches the protocol, as on a libp2p stream.
+ *
  * A frame dropped by a partition breaks its connection: the Link contract is "ordered and
  * reliable, or closed", so both ends see the link close `detectMs` later (the time a real
  * transport's keep-alive takes to notice) and the nodes' dialers reconnect once they can.
@@ -13,8 +17,9 @@
  * const a = net.addEndpoint(keyA, (link) => engineA.addLink(link))
  * net.dial(a, b, (link) => { if (link) engineA.addLink(link) })
  */
-import { AuraError, UnreachableError } from '../crdt/errors.js'
+import { AuraError, toAuraError, UnreachableError } from '../crdt/errors.js'
 import type { KeyId } from '../crdt/ids.js'
+import { encodeLength, FrameDecoder } from '../node/sync/frame.js'
 import { type Defer, LinkBase } from '../node/sync/link-base.js'
 import type { Direction as Way } from '../node/peer/index.js'
 import { sampleLatencyUs, type LinkModel } from './link-model.js'
@@ -313,6 +318,8 @@ export class SimNetwork {
     const dst = this.endpoints[link.to].stats
     dst.framesReceived++
     dst.bytesReceived += frame.length + wireOverhead(frame.length)
+    const refused = prefixRefusal(frame.length)
+    if (refused !== null) { peer.close(refused); return }
     this.observer.delivered?.(link.from, link.to, frame)
     peer.receive(frame)
   }
@@ -329,6 +336,17 @@ export class SimNetwork {
         end.finish(reason, 'remote')
       }
     })
+  }
+}
+
+// What the daemon's decoder says of a frame's length prefix (null: within the limit). The
+// prefix decides alone, before any of the body is read, so a decoder per frame is the same check.
+function prefixRefusal (length: number): AuraError | null {
+  try {
+    new FrameDecoder().push(encodeLength(length))
+    return null
+  } catch (err) {
+    return toAuraError(err)
   }
 }
 

@@ -9,6 +9,7 @@
  * obs.attach(world)
  */
 import type { AuraError } from '../crdt/errors.js'
+import { DEFAULT_MAX_FRAME_BYTES } from '../node/sync/frame.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import type { SyncAuditEvent } from '../node/sync/engine.js'
 import type { Oracle } from './oracle.js'
@@ -71,11 +72,15 @@ export class Observer {
     this.world = world
     const honest: boolean[] = world.nodes.map(() => false)
     for (const h of world.honest) honest[h] = true
+    const stranger = world.adversary?.stranger?.index ?? -1
     world.net.observer = {
       delivered: (from, to, frame) => {
         this.trace.frame(world.scheduler.now, from, to, frame)
         if (frame[0] === 0x01 && honest[to]) { this.countDuplicates(to, frame); this.oracle?.delivered(to, frame) }
+        if (frame.length > DEFAULT_MAX_FRAME_BYTES && honest[to]) this.oracle?.oversized(from, to, frame.length)
+        if (to === stranger && honest[from]) this.oracle?.toStranger(from, frame)
       },
+      linkOpened: (from, to) => { if (from === stranger && honest[to]) this.oracle?.strangerLinked(to) },
       handlerThrew: (at, err) => this.violation('protocol-crash', world.nodes[at]?.name ?? null, `a frame handler threw: ${(err as AuraError).message ?? String(err)}`),
       frameCorrupted: (from, to) => this.trace.event(this.ms(), 'corrupt', { from: world.nodes[from].name, to: world.nodes[to].name })
     }

@@ -28,7 +28,20 @@
  * - `revoked-session-kept`        a connection with a key the peer holds a revocation of stayed
  *                                 open from one poll to the next;
  * - `revocation-not-relayed`      an honest peer lacked a revocation half an anti-entropy period
- *                                 after an honest peer holding it had a working connection to it.
+ *                                 after an honest peer holding it had a working connection to it;
+ * - `chain-entry-forged`          a chain holds, at some seq, an entry the simulation never signed
+ *                                 (its hash differs from that of the entry the Mothership signed);
+ * - `smuggled-record-stored`      a record the adversary sent only inside a change every honest
+ *                                 peer must refuse (another member's actor, a dependency nobody
+ *                                 holds) entered a store;
+ * - `change-queued`               Automerge holds a change of a log back for a missing dependency
+ *                                 (read from Automerge, not from the log's checks);
+ * - `stranger-admitted`           a peer sent anything to a key the team never admitted, which
+ *                                 claimed no longer chain than genesis (read off the wire);
+ * - `stranger-past-gate`          a peer other than the Mothership (which lets strangers in to
+ *                                 join) opened two connections with such a key within the gate's
+ *                                 telling interval (node/peer/admission.ts lets one through then);
+ * - `oversized-frame-delivered`   a frame past the frame limit reached a peer's protocol.
  *
  * Forged records made effective are also counted for the report, by when the peer stored them:
  * before the revocation was issued, after it was issued but before the peer knew of it (the
@@ -40,6 +53,7 @@
  * oracle.finish()  // the last check, after settling
  */
 import type { KeyId, RecordId } from '../crdt/ids.js'
+import { TELL_INTERVAL_MS } from '../node/peer/admission.js'
 import type { SignedRecord } from '../crdt/record.js'
 import type { LaneSpan } from './observer.js'
 import type { EffectiveIdsFn, IssuedRevocation, RecordRegistry, Violation } from './properties.js'
@@ -98,6 +112,11 @@ interface PeerBooks {
   forgedEffective: Set<RecordId>
   /** Since when (µs) the oracle has read the peer as stale, or null. */
   staleSince: number | null
+  /** The chain object whose entries up to `chainChecked` matched what the Mothership signed. */
+  chainOf: unknown
+  chainChecked: number
+  /** Whether `change-queued` was reported here already (once per peer). */
+  queuedReported: boolean
 }
 
 const BEACON_FIELD = /"beacon":"([A-Za-z0-9_-]+)"/
@@ -146,6 +165,29 @@ export class Oracle {
       if (beacon.headSeq >= r.seq && !b.beaconKnown.has(r.index)) b.beaconKnown.set(r.index, this.world.scheduler.now)
     }
   }
+
+  /** A frame past the limit reached honest node `to` (network observer). */
+  oversized (from: number, to: number, length: number): void {
+    this.report('oversized-frame-delivered', this.world.nodes[to].name, `a frame of ${length} bytes from ${this.world.nodes[from]?.name ?? 'a stranger'} reached ${this.world.nodes[to].name}'s protocol`)
+  }
+
+  /** Honest node `from` sent a frame to the stranger, a key the team never admitted (network observer). */
+  toStranger (from: number, frame: Uint8Array): void {
+    this.report('stranger-admitted', this.world.nodes[from].name, `${this.world.nodes[from].name} sent a ${frame.length}-byte frame (tag ${frame[0]}) to a key the team never admitted`)
+  }
+
+  /** The stranger's dial reached honest node `to` past both gates (network observer). */
+  strangerLinked (to: number): void {
+    if (to === this.world.mothership.index) return
+    const now = this.world.scheduler.now
+    const last = this.strangerLinks.get(to)
+    this.strangerLinks.set(to, now)
+    if (last === undefined || now - last > TELL_INTERVAL_MS * 1000) return
+    const name = this.world.nodes[to].name
+    this.report('stranger-past-gate', name, `${name}'s gate let a key the team never admitted through twice in ${(now - last) / 1000} ms`)
+  }
+
+  private readonly strangerLinks = new Map<number, number>()
 
   /** The last check, after the run settled. */
   finish (): void {
@@ -214,7 +256,10 @@ export class Oracle {
       exposed: new Map(),
       exposedAt: new Map(),
       forgedEffective: new Set(),
-      staleSince: null
+      staleSince: null,
+      chainOf: null,
+      chainChecked: -1,
+      queuedReported: false
     }
   }
 
@@ -234,10 +279,13 @@ export class Oracle {
       const stale = this.staleNow(node, b)
       const locked = this.holdsLockdown(node)
       const own = this.ownSigners(node)
+      const smuggled = this.world.adversary?.smuggled
       for (const id of node.logs[0].ids()) {
         if (b.firstSeen.has(id)) continue
         b.firstSeen.set(id, now)
         if (!this.signed(id, node)) this.report('bad-signature-stored', node.name, `record ${id.slice(0, 12)} with a bad signature was stored`)
+        const how = smuggled?.get(id)
+        if (how !== undefined) this.report('smuggled-record-stored', node.name, `${node.name} stored record ${id.slice(0, 12)}, which the adversary sent only in a change honest peers must refuse (${how})`)
         const signer = this.registry.get(id)?.signer
         // Stale through the whole interval: at the last poll and now.
         if (signer === undefined || own.has(signer)) continue
@@ -256,8 +304,22 @@ export class Oracle {
         if (!b.held.has(r.index) && node.chain.entryHash(r.seq) === r.hash) b.held.set(r.index, now)
       }
       this.checkSessions(node, b)
+      this.checkChain(node, b)
     }
     this.checkRelay(now)
+  }
+
+  // Every entry the peer's chain holds is the one the Mothership signed at that seq.
+  private checkChain (node: SimNode, b: PeerBooks): void {
+    if (b.chainOf !== node.chain) { b.chainOf = node.chain; b.chainChecked = -1 }
+    const head = node.chain.head.seq
+    const signed = this.world.signedEntries
+    for (let seq = b.chainChecked + 1; seq <= head; seq++) {
+      if (node.chain.entryHash(seq) === signed[seq]) continue
+      this.report('chain-entry-forged', node.name, `${node.name}'s chain holds at seq ${seq} an entry the Mothership never signed`)
+      break
+    }
+    b.chainChecked = head
   }
 
   // Whether the chain holds the newest lockdown entry the Mothership signed, and no unlock after it.
@@ -361,6 +423,10 @@ export class Oracle {
   }
 
   private check (node: SimNode, b: PeerBooks): void {
+    if (!b.queuedReported && node.logs[0].queuedChanges > 0) {
+      b.queuedReported = true
+      this.report('change-queued', node.name, `Automerge holds ${node.logs[0].queuedChanges} change(s) of ${node.name}'s log back for missing dependencies`)
+    }
     const records = node.logs[0].records()
     const byId = new Map<RecordId, SignedRecord>(records.map((r) => [r.id, r.record]))
     const effective = this.effectiveIds(records, node.chain)

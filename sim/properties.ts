@@ -24,7 +24,9 @@ export interface Violation {
   property: 'beyond-cut-effective' | 'bad-signature-stored' | 'adversary-idle' | 'protocol-crash' | 'liveness' |
   'effective-bad-signature' | 'effective-not-admitted' | 'effective-unknown-authority' | 'effective-equivocation' |
   'effective-during-lockdown' | 'effective-backdated' | 'exposure-after-revocation' | 'exposure-after-beacon' |
-  'accepted-while-stale' | 'accepted-during-lockdown' | 'revoked-session-kept' | 'revocation-not-relayed'
+  'accepted-while-stale' | 'accepted-during-lockdown' | 'revoked-session-kept' | 'revocation-not-relayed' |
+  'chain-entry-forged' | 'smuggled-record-stored' | 'change-queued' | 'stranger-admitted' | 'stranger-past-gate' |
+  'oversized-frame-delivered'
   atMs: number
   node: string | null
   detail: string

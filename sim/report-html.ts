@@ -9,6 +9,7 @@
  * @example
  * writeFileSync('report.html', renderReport(result, 'aura sim run sim/scenarios/x.toml --seed 42'))
  */
+import type { HostileStats } from './adversary.js'
 import type { RunResult } from './results.js'
 import type { Percentiles } from './metrics.js'
 
@@ -274,7 +275,7 @@ function metricsTables (r: RunResult): string {
 <tr><td>… after the issue, before that peer knew of it: the operator's triage (trace, pr-review, rewind)</td><td>${f.exposure.beforeKnown}</td></tr>
 <tr><td><b>… after the peer held the revocation or a beacon naming it (must be 0)</b></td><td><b>${f.exposure.afterKnown + f.exposure.afterBeacon}</b></td></tr>
 <tr><td>forged records still effective at the end (within the cut the Mothership chose)</td><td>${f.effectiveAfterHeal}</td></tr><tr><td>honest peers that ever accepted one</td><td>${f.honestPeersExposed}</td></tr>
-<tr><td>exposure window</td><td>${m.exposureWindowMs === null ? '—' : fmtMs(m.exposureWindowMs)}</td></tr></table>`
+<tr><td>exposure window</td><td>${m.exposureWindowMs === null ? '—' : fmtMs(m.exposureWindowMs)}</td></tr>${hostileRows(f.hostile)}</table>`
   const live = `<table><tr><td>converged after the final heal</td><td>${m.liveness.converged ? fmtMs(m.liveness.convergedAfterMs ?? 0) : '<span class="bad">no</span>'} (bound ${fmtMs(m.liveness.boundMs)})</td></tr>
 <tr><td>anti-entropy / beacon / max staleness</td><td>${fmtMs(m.antiEntropyMs)} / ${fmtMs(m.beaconMs)} / ${m.maxStalenessMs === null ? 'off' : fmtMs(m.maxStalenessMs)}</td></tr>
 <tr><td>median link latency</td><td>${fmtMs(m.linkMedianMs)}</td></tr><tr><td>sessions opened / closed</td><td>${m.sessions.opened} / ${m.sessions.closed}</td></tr>
@@ -282,6 +283,15 @@ function metricsTables (r: RunResult): string {
   const audits = Object.keys(m.audits).length === 0 ? '' : `<h3>Audit events (all peers)</h3><table>${Object.entries(m.audits).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`).join('')}</table>`
   const fresh = r.freshness === undefined ? '' : `<h3>With and without the freshness bound</h3><table><tr><th></th><th>max staleness</th><th>forged effective before heal</th><th>peers exposed</th><th>exposure window</th><th>violations</th></tr>${r.freshness.map((v) => `<tr><td>${esc(v.label)}</td><td>${v.maxStalenessMs === null ? 'off' : fmtMs(v.maxStalenessMs)}</td><td>${v.effectiveBeforeHeal}</td><td>${v.honestPeersExposed}</td><td>${v.exposureWindowMs === null ? '—' : fmtMs(v.exposureWindowMs)}</td><td>${v.violations}</td></tr>`).join('')}</table>`
   return `${rev}<h3>Traffic (honest peers)</h3>${traffic}<h3>Adversary</h3>${forged}${fresh}<h3>Liveness and run</h3>${live}${audits}`
+}
+
+// The wider adversary's attempts and its victims' refusals, when it tried any.
+function hostileRows (h: HostileStats): string {
+  const { refusals, ...counts } = h
+  if (Object.values(counts).every((n) => n === 0)) return ''
+  const tried = Object.entries(counts).map(([k, v]) => `${esc(k)} ${v}`).join(', ')
+  const refused = Object.entries(refusals).map(([k, v]) => `${esc(k)} ${v}`).join(', ')
+  return `<tr><td>wider adversary: attempts</td><td>${tried}</td></tr><tr><td>… refusals that answered them</td><td>${refused || '—'}</td></tr>`
 }
 
 function fmtMs (ms: number): string {

@@ -16,6 +16,7 @@
  * @example
  * const result = buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs })
  */
+import type { HostileStats } from './adversary.js'
 import { medianLatencyMs } from './link-model.js'
 import { eccentricity, percentiles, round3, type Percentiles } from './metrics.js'
 import type { Observer, LaneSpan } from './observer.js'
@@ -76,6 +77,8 @@ export interface RunMetrics {
     framesToHonest: number
     refusedByHost: number
     beaconsFed: number
+    /** The wider adversary's attempts and the refusals that answered them (sim/adversary.ts). */
+    hostile: HostileStats
     storedBeforeHeal: number
     /** (honest peer, forged record) pairs the production effective view counted at some check. */
     effectiveBeforeHeal: number
@@ -238,6 +241,10 @@ export function buildResult (
           framesToHonest: adv.stats.forgedFramesToHonest,
           refusedByHost: adv.stats.refusedByHost,
           beaconsFed: adv.stats.beaconsFed,
+          hostile: {
+            ...adv.stats.hostile,
+            refusals: Object.fromEntries(Object.entries(adv.stats.hostile.refusals).sort())
+          },
           storedBeforeHeal: storedBefore,
           effectiveBeforeHeal: exposure.beforeIssue + exposure.beforeKnown + exposure.afterKnown + exposure.afterBeacon,
           effectiveAfterHeal: exposure.effectiveAtEnd,

@@ -136,8 +136,30 @@ const adversary = z.strictObject({
   fork_below_cut: z.boolean().default(false),
   /** Records sent in one burst at each flood; 0: no flood. */
   flood: z.int().min(0).max(10_000).default(0),
-  flood_every: duration.default(60_000)
+  flood_every: duration.default(60_000),
+  /** Period of the hostile behaviours below that cost it its connection (each its own phase). */
+  hostile_every: duration.default(30_000),
+  /** Chain entries claiming the Mothership's signature (a bad one, or its own key's), on each peer's head. */
+  forge_chain: z.boolean().default(false),
+  /** Beacons claiming the Mothership's key with a bad signature, dated now, every `forge_every`. */
+  forge_beacons: z.boolean().default(false),
+  /**
+   * Keeps the genuine beacons it receives, strips them from what it sends, and hands each peer
+   * the oldest one newer than what that peer last showed, every `forge_every`.
+   */
+  stockpile_beacons: z.boolean().default(false),
+  /** Intent-log changes under another member's Automerge actor, signed with its own key. */
+  claim_actor: z.boolean().default(false),
+  /** Intent-log changes that depend on a change nobody else holds. */
+  invent_deps: z.boolean().default(false),
+  /** A key the team never admitted dials its victims (or every honest peer) and says hello. */
+  stranger: z.boolean().default(false),
+  /** One frame past the frame limit (node/sync/frame.ts) to each peer it is connected to. */
+  oversized_frames: z.boolean().default(false)
 })
+
+/** The wider adversary's behaviours (issue 16 item 6): each needs the adversary's own node. */
+const WIDER_ADVERSARY = ['forge_chain', 'forge_beacons', 'stockpile_beacons', 'claim_actor', 'invent_deps', 'stranger', 'oversized_frames'] as const
 
 const shape = z.enum(PARTITION_SHAPES)
 const step = z.strictObject({
@@ -261,6 +283,10 @@ function checkReferences (s: Scenario, source: string, file: string): void {
     adv.victims.forEach((v, i) => { if (!honest.includes(v)) throw problem(source, file, `adversary.victims[${i}]`, `unknown honest peer '${v}'`) })
     if (adv.identity === 'agent' && (adv.host === undefined || !honest.includes(adv.host))) {
       throw problem(source, file, 'adversary.host', 'a rogue agent needs host = the name of an honest peer it writes through')
+    }
+    const wider = WIDER_ADVERSARY.find((k) => adv[k])
+    if (adv.identity === 'agent' && wider !== undefined) {
+      throw problem(source, file, `adversary.${wider}`, 'needs a node of the adversary\'s own (identity = "peer" or "token"), not a rogue agent')
     }
   }
   const revocable = new Set([...(adversary === null ? [] : [adversary]), ...honest, ...(adv?.identity === 'agent' ? [adv.name] : [])])

@@ -8,7 +8,7 @@
  * world.start()
  * world.revoke('mallory', 'laptop theft')
  */
-import { headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type RevokeSubject } from '../crdt/authority-chain.js'
+import { hashEntry, headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type RevokeSubject } from '../crdt/authority-chain.js'
 import type { Cut } from '../crdt/authority-view.js'
 import { NotFoundError } from '../crdt/errors.js'
 import { toB64u } from '../crdt/canonical.js'
@@ -48,10 +48,13 @@ export class World {
   readonly beacons = new Map<string, { headSeq: number, headHash: string, ts: number }>()
   /** Who wrote each record (node name), and when (virtual µs). */
   readonly written = new Map<RecordId, { by: string, atUs: number }>()
+  /** The hash of every chain entry the simulation signed, by seq (the bootstrap chain's first). */
+  readonly signedEntries: string[]
 
   constructor (readonly scenario: Scenario, readonly seed: number, hooks: NodeHooks, opts: WorldOptions = {}) {
     const s = scenario
     this.team = buildTeam(s, seed)
+    this.signedEntries = this.team.entries.map(hashEntry)
     this.net = new SimNetwork(this.scheduler, s.link, new RandomStream(seed, 'network'))
     this.faults = new RandomStream(seed, 'faults')
     this.ctx = {
@@ -131,6 +134,7 @@ export class World {
     const head = headOf(m.chain.entry(m.chain.head.seq) as ChainEntry)
     const entry = build(head)
     m.chain.applyBatch([entry])
+    this.signedEntries[entry.seq] = hashEntry(entry)
     m.peer.chainAppended(entry.seq)
     return entry
   }

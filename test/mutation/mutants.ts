@@ -31,6 +31,10 @@ const beaconRelay: PlanRun = { scenario: 'sim/scenarios/beacon-relay.toml', seed
 // Staleness alone: an island without beacons for longer than twice the bound (no revocation,
 // so no beacon ahead of the chain makes the peers stale first, as in beacon-relay).
 const staleIsland: PlanRun = { scenario: 'sim/scenarios/stale-island.toml', seed: 7, mode: 'model' }
+// The wider adversary (issue 16 item 6): every hostile behaviour on, and a victim that comes back
+// from an offline week into an island with mallory alone, who feeds it stockpiled and forged beacons.
+const wide = (seed: number): PlanRun => ({ scenario: 'sim/scenarios/wide-adversary.toml', seed, mode: 'model' })
+const wideRuns: PlanRun[] = [wide(11), wide(12)]
 
 /** Every mutant the suite applies, one at a time. */
 export const MUTANTS: Mutant[] = [
@@ -147,5 +151,69 @@ export const MUTANTS: Mutant[] = [
     find: '      this.send(s, { t: \'chain\', entries: this.c.chain.entries(from).map(entryB64) })',
     replace: '      if (from < 0) this.send(s, { t: \'chain\', entries: this.c.chain.entries(from).map(entryB64) })',
     runs: swarm(1, 12)
+  },
+  {
+    id: 'chain-entry-signature-skipped',
+    bug: 'a chain entry naming the Mothership key as its signer is applied without checking its signature',
+    file: 'crdt/chain-state.ts',
+    find: '    if (!verifyEntrySignature(entry, fromB64u(this.mothership.pub))) {',
+    replace: '    if (!verifyEntrySignature(entry, fromB64u(this.mothership.pub)) && entry.seq < 0) {',
+    runs: wideRuns
+  },
+  {
+    id: 'beacon-signature-skipped',
+    bug: 'a beacon naming the Mothership key is counted without checking its signature',
+    file: 'crdt/beacon.ts',
+    find: "  if (!verifyOnce('beacon', canonicalBytes(unsigned), fromB64u(sig), mothershipPub)) {",
+    replace: "  if (!verifyOnce('beacon', canonicalBytes(unsigned), fromB64u(sig), mothershipPub) && beacon.ts < 0) {",
+    runs: wideRuns
+  },
+  {
+    id: 'beacon-counted-from-arrival',
+    bug: 'a beacon vouches for the time it arrived, not the time the Mothership signed it',
+    file: 'crdt/beacon.ts',
+    find: '  return Math.min(beacon.ts, now + limits.maxClockSkewMs)',
+    replace: '  return Math.max(beacon.ts, now)',
+    runs: wideRuns
+  },
+  {
+    id: 'actor-binding-skipped',
+    bug: 'a change is taken under an actor its signer does not own (another member\'s)',
+    file: 'crdt/change-auth.ts',
+    find: '  if (!ownsActor(writer, change.actor)) bad(',
+    replace: '  if (!ownsActor(writer, change.actor) && change.seq < 0) bad(',
+    runs: wideRuns
+  },
+  {
+    id: 'missing-deps-queued',
+    bug: 'a change whose dependency nobody holds is handed to Automerge, which queues it',
+    file: 'crdt/intent-log.ts',
+    find: '    if (stuck !== undefined) {',
+    replace: '    if (stuck !== undefined && stuck.seq < 0) {',
+    runs: wideRuns
+  },
+  {
+    id: 'stranger-not-refused-at-gate',
+    bug: 'the connection gate lets a key the chain never admitted through every time',
+    file: 'node/peer/admission.ts',
+    find: '  if (chain.member(key) === undefined) return new NotAdmittedError(',
+    replace: '  if (chain.member(key) === undefined && key.length < 0) return new NotAdmittedError(',
+    runs: wideRuns
+  },
+  {
+    id: 'stranger-trusted',
+    bug: 'a session with a key the chain does not admit is trusted from the start',
+    file: 'node/sync/engine.ts',
+    find: '      trusted: this.c.chain.member(link.remote) !== undefined,',
+    replace: '      trusted: true,',
+    runs: wideRuns
+  },
+  {
+    id: 'frame-limit-mid-prefix-only',
+    bug: 'the frame decoder refuses a length only while its prefix continues, not once it is complete',
+    file: 'node/sync/frame.ts',
+    find: '    if (least > this.maxFrameBytes) throw this.fail(frameTooLarge(least, this.maxFrameBytes, more))',
+    replace: '    if (least > this.maxFrameBytes && more) throw this.fail(frameTooLarge(least, this.maxFrameBytes, more))',
+    runs: wideRuns
   }
 ]
