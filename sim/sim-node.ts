@@ -1,10 +1,10 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
  * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations,
- * dialling its neighbours and redialling with backoff) wired to the simulated network and event
- * queue, plus what the daemon around them does that is not shared yet: run anti-entropy every
- * interval, write records, crash and restart (keeping or losing its disk). The node's clock is
- * the virtual clock plus its own skew.
+ * dialling its neighbours and redialling with backoff, beacons, receipts) wired to the simulated
+ * network and event queue, plus what the daemon around them does that is not shared yet: run
+ * anti-entropy every interval, write records, crash and restart (keeping or losing its disk).
+ * The node's clock is the virtual clock plus its own skew.
  *
  * @example
  * const node = new SimNode(ctx, identity, index, chain)
@@ -14,8 +14,9 @@
 import type { AuthorityChain } from '../crdt/authority-chain.js'
 import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { IntentLog } from '../crdt/intent-log.js'
+import type { Json } from '../crdt/canonical.js'
 import { keyIdOf, type KeyId, type RecordId } from '../crdt/ids.js'
-import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
+import { nextRecordFields, signRecord, type EncodedRecord, type RecordKind, type SignedRecord } from '../crdt/record.js'
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
 import { PeerCore } from '../node/peer/index.js'
@@ -46,6 +47,8 @@ export interface NodeContext {
   reconnectMs: number
   /** The Mothership's beacon period. */
   beaconMs: number
+  /** Every node's receipt interval (`[sync] receipt_interval`); null: no receipts. */
+  receiptMs: number | null
   /** Hears every beacon the Mothership signs (the oracle's books, the adversary's ears). */
   beaconSigned?: (bytes: Uint8Array, beacon: Beacon) => void
   maxStalenessMs: number | null
@@ -116,8 +119,14 @@ export class SimNode {
       { chain: this.chain, log, localKey: this.id, clock: () => this.clock(), random: this.random.asFunction() },
       { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, maxClockSkewMs: this.ctx.maxClockSkewMs },
       {
-        chainApplied: (fromSeq, from) => this.ctx.hooks.chainApplied(this, fromSeq, from),
-        recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
+        chainApplied: (fromSeq, from) => {
+          this.ctx.hooks.chainApplied(this, fromSeq, from)
+          this.peer.holdingsChanged()
+        },
+        recordsAdded: (ids, from) => {
+          this.ctx.hooks.recordsAdded(this, ids, from)
+          this.peer.holdingsChanged()
+        },
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
         sessionClosed: (peer, reason) => {
@@ -179,15 +188,12 @@ export class SimNode {
     opts: { ts?: number, auth?: { seq: number, hash: string }, equivocate?: boolean } = {}
   ): EncodedRecord[] {
     const batches: EncodedRecord[][] = this.logs.map(() => [])
-    const sign = (face: number): EncodedRecord => signRecord({
-      ...nextRecordFields(this.heads[face]),
+    const sign = (face: number): EncodedRecord => this.sign(face, {
       kind: 'intent',
-      actor: this.name,
-      host: this.name,
       ts: opts.ts ?? this.clock(),
       auth: opts.auth ?? this.chain.head,
       text: this.text(face)
-    }, this.identity.key)
+    })
     for (let i = 0; i < count; i++) {
       const shared = sign(0)
       for (let face = 0; face < this.logs.length; face++) {
@@ -196,6 +202,31 @@ export class SimNode {
         batches[face].push(rec)
       }
     }
+    return this.appendOwn(batches)
+  }
+
+  /** Signs a receipt carrying `data` (the peer core's receipt schedule calls it), appends and pushes it. */
+  writeReceipt (data: Json): void {
+    // A node that lost its disk writes nothing (writeRecords' callers check the same): its seqs
+    // would restart at 1 and equivocate with its own records held elsewhere.
+    if (this.diskLost) return
+    const rec = this.sign(0, { kind: 'receipt', ts: this.clock(), auth: this.chain.head, text: '', data })
+    for (let face = 0; face < this.logs.length; face++) this.heads[face] = { id: rec.id, record: rec.record }
+    this.appendOwn(this.logs.map(() => [rec]))
+  }
+
+  // A record of this node's next seq on `face`.
+  private sign (
+    face: number,
+    fields: { kind: RecordKind, ts: number, auth: { seq: number, hash: string }, text: string, data?: Json }
+  ): EncodedRecord {
+    const at = nextRecordFields(this.heads[face])
+    return signRecord({ ...at, actor: this.name, host: this.name, ...fields }, this.identity.key)
+  }
+
+  // Appends each face's batch (one Automerge change per log), pushes it, and tells the run and
+  // the receipts (as NodeRuntime.appendRecord's hook tells the daemon's).
+  private appendOwn (batches: EncodedRecord[][]): EncodedRecord[] {
     const written: EncodedRecord[] = []
     const seen = new Set<RecordId>()
     this.logs.forEach((log, face) => {
@@ -208,6 +239,7 @@ export class SimNode {
       }
       this.engines[face]?.localRecordsAdded()
     })
+    this.peer.holdingsChanged()
     return written
   }
 
@@ -215,6 +247,7 @@ export class SimNode {
   appendForeign (records: readonly EncodedRecord[]): void {
     this.logs[0].append(records.map((r) => ({ id: r.id, bytes: r.bytes })), this.clock(), this.identity.key)
     this.engines[0]?.localRecordsAdded()
+    this.peer.holdingsChanged()
   }
 
   /** Connected, admitted remote keys (all faces). */
@@ -251,10 +284,13 @@ export class SimNode {
         connect: (addr, done) => this.dial(neighbourOf(addr), done),
         isConnected: (key) => this.engines.some((e) => e.connectedPeers().includes(key)),
         keyOf: (addr) => this.ctx.net.keyOf(neighbourOf(addr))
-      }
+      },
+      receipts: { records: () => this.logs[0].records(), write: (data) => this.writeReceipt(data) }
     }, {
       dialLoopMs: this.ctx.reconnectMs,
-      beaconIntervalMs: this.ctx.beaconMs
+      beaconIntervalMs: this.ctx.beaconMs,
+      // The adversary's node runs what its operator wants: its writes are the adversary's script.
+      receiptIntervalMs: this.identity.role === 'adversary' ? null : this.ctx.receiptMs
     }, { beaconSigned: (bytes, b) => this.ctx.beaconSigned?.(bytes, b) })
   }
 

@@ -62,6 +62,7 @@ export class World {
       antiEntropyMs: s.protocol.anti_entropy,
       reconnectMs: s.protocol.reconnect,
       beaconMs: s.protocol.beacon,
+      receiptMs: s.protocol.receipt,
       beaconSigned: (bytes, b) => {
         this.beacons.set(toB64u(bytes), { headSeq: b.headSeq, headHash: b.headHash, ts: b.ts })
         this.adversary?.overhearBeacon(bytes)
