@@ -1,7 +1,7 @@
 /**
  * The daemon: a NodeRuntime kept open, a libp2p host, the sync engine, the peer core (node/peer/:
- * the gate, revocations, the reconnect loop, beacons, receipts) on Node's timers, the
- * anti-entropy and keep-alive timers, and the control socket the CLI talks to.
+ * the gate, revocations, the reconnect loop, beacons, receipts, anti-entropy and keep-alive) on
+ * Node's timers, and the control socket the CLI talks to.
  * Stops cleanly on SIGINT/SIGTERM: connections closed, store flushed.
  *
  * @example
@@ -80,9 +80,8 @@ class DaemonImpl implements Daemon {
   // Addresses peers saw this node at (identify), newest last: how it looks from outside a NAT.
   private readonly observed: string[] = []
   private control: ControlServer | undefined
-  private timers: NodeJS.Timeout[] = []
   private lastRefusal: LiveState['lastRefusal'] = null
-  // Admission at connect, revocations, dialling, beacons and receipts (node/peer/), shared with the simulator.
+  // Admission, revocations, dialling, beacons, receipts, anti-entropy (node/peer/), shared with the simulator.
   private readonly peer: PeerCore
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
@@ -109,6 +108,7 @@ class DaemonImpl implements Daemon {
       signingKey: () => this.rt.mothershipKey,
       engines: () => this.engine === null ? [] : [this.engine],
       now: () => this.rt.now(),
+      random: secureRandom,
       // When each revocation took effect here and when the last connection to the key was
       // closed: epoch ms with sub-ms precision, for tests and the bench.
       stamp: preciseNow,
@@ -132,7 +132,9 @@ class DaemonImpl implements Daemon {
       }
     }, {
       beaconIntervalMs: rt.config.mothership.beacon_interval * 1000,
-      receiptIntervalMs: rt.config.sync.receipt_interval * 1000
+      receiptIntervalMs: rt.config.sync.receipt_interval * 1000,
+      antiEntropyMs: rt.config.sync.anti_entropy_interval * 1000,
+      keepAliveMs: keepAliveMs(rt)
     }, {
       refused: (
         key,
@@ -216,8 +218,6 @@ class DaemonImpl implements Daemon {
     for (const addr of cfg.node.peers) this.peer.dialer.add(addr)
     for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.peer.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
-    this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
-    this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
     this.peer.start()
     return this.host
   }
@@ -339,15 +339,14 @@ class DaemonImpl implements Daemon {
       log: this.rt.store.intent.log,
       localKey: this.rt.key,
       clock: () => this.rt.now(),
-      random: () => randomInt(2 ** 32) / 2 ** 32
+      random: secureRandom
     }, {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
       maxClockSkewMs: this.rt.config.sync.max_clock_skew * 1000,
       maxMessageBytes: this.rt.config.sync.max_message_bytes,
       maxBufferedMessageBytes: this.rt.config.sync.max_buffered_message_bytes,
-      // Heads at a quarter of the idle timeout keep a quiet but live session from timing out.
-      keepaliveMs: this.rt.config.sync.idle_timeout * 1000 / 4,
+      keepaliveMs: keepAliveMs(this.rt),
       maxFutureMs: FUTURE_TOLERANCE_MS
     }, {
       chainApplied: (from) => {
@@ -523,7 +522,6 @@ class DaemonImpl implements Daemon {
 
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
-      for (const t of this.timers) clearInterval(t)
       this.peer.stop()
       this.reloader?.stop()
       this.engine?.closeAll()
@@ -540,6 +538,15 @@ class DaemonImpl implements Daemon {
     })()
     await this.stopping
   }
+}
+
+// Heads at a quarter of the idle timeout keep a quiet but live session from timing out.
+function keepAliveMs (rt: NodeRuntime): number {
+  return rt.config.sync.idle_timeout * 1000 / 4
+}
+
+function secureRandom (): number {
+  return randomInt(2 ** 32) / 2 ** 32
 }
 
 function preciseNow (): number {

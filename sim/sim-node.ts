@@ -1,10 +1,10 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
  * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations,
- * dialling its neighbours and redialling with backoff, beacons, receipts) wired to the simulated
- * network and event queue, plus what the daemon around them does that is not shared yet: run
- * anti-entropy every interval, write records, crash and restart (keeping or losing its disk).
- * The node's clock is the virtual clock plus its own skew.
+ * dialling its neighbours and redialling with backoff, beacons, receipts, anti-entropy) wired to
+ * the simulated network and event queue, plus what the daemon around them does that is not
+ * shared yet: write records, crash and restart (keeping or losing its disk). The node's clock is
+ * the virtual clock plus its own skew.
  *
  * @example
  * const node = new SimNode(ctx, identity, index, chain)
@@ -76,7 +76,6 @@ export class SimNode {
   heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
   /** Admission, revocations, dialling: the daemon's code (node/peer/). */
   peer: PeerCore
-  private timers: Timer[] = []
   private writeCounter = 0
 
   constructor (
@@ -110,7 +109,7 @@ export class SimNode {
   /** Which face (log) serves the remote node; overridden for the adversary by `faceOf`. */
   faceOf: (remote: number) => number = () => 0
 
-  /** Starts (or restarts) the engine(s), the anti-entropy loop and the dialer. */
+  /** Starts (or restarts) the engine(s) and the peer core (anti-entropy, dialer, receipts, beacons). */
   start (): void {
     const { net } = this.ctx
     this.up = true
@@ -140,21 +139,8 @@ export class SimNode {
     this.peer = this.peerCore()
     net.setInbound(this.index, (link) => this.accept(link))
     net.setGate(this.index, (key, direction) => this.peer.gate(key, direction))
-    const life = this.life
-    const phase = Math.floor(this.random.float() * this.ctx.antiEntropyMs * 1000)
-    this.every(this.ctx.antiEntropyMs * 1000, phase, life, () => { for (const e of this.engines) e.tick() })
     for (const j of this.neighbors) this.peer.dialer.add(`sim/${j}`)
     this.peer.start()
-  }
-
-  /** Runs `fn` every `periodUs`, first after `phaseUs`, while this life lasts. */
-  every (periodUs: number, phaseUs: number, life: number, fn: () => void): void {
-    const run = (): void => {
-      if (this.life !== life || !this.up) return
-      fn()
-      this.timers.push(this.ctx.scheduler.after(periodUs, run))
-    }
-    this.timers.push(this.ctx.scheduler.after(phaseUs, run))
   }
 
   /** Crashes the node: links close at once; with `loseDisk` its chain and log are gone too. */
@@ -162,8 +148,6 @@ export class SimNode {
     if (!this.up) return
     this.up = false
     this.life++
-    for (const t of this.timers) t.cancel()
-    this.timers = []
     this.peer.stop()
     for (const e of this.engines) e.closeAll()
     this.ctx.net.setUp(this.index, false)
@@ -275,8 +259,10 @@ export class SimNode {
       engines: () => this.engines,
       localKey: this.id,
       now: () => this.clock(),
+      random: () => this.random.float(),
+      // The event queue counts whole microseconds.
       scheduler: {
-        setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn),
+        setTimer: (fn, ms) => this.ctx.scheduler.after(Math.floor(ms * 1000), fn),
         clearTimer: (t) => { (t as Timer).cancel() }
       },
       links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) },
@@ -288,6 +274,9 @@ export class SimNode {
       receipts: { records: () => this.logs[0].records(), write: (data) => this.writeReceipt(data) }
     }, {
       dialLoopMs: this.ctx.reconnectMs,
+      antiEntropyMs: this.ctx.antiEntropyMs,
+      // Simulated links never time out for idleness, and the engines keep no keep-alive period.
+      keepAliveMs: null,
       beaconIntervalMs: this.ctx.beaconMs,
       // The adversary's node runs what its operator wants: its writes are the adversary's script.
       receiptIntervalMs: this.identity.role === 'adversary' ? null : this.ctx.receiptMs

@@ -16,7 +16,8 @@
  *   during a lockdown (write-gate.ts; NodeRuntime.appendRecord calls it too, with or without a
  *   daemon);
  * - receipts: every interval and shortly after what the node holds changes, when they say
- *   something new, never while revoked or locked (receipts.ts).
+ *   something new, never while revoked or locked (receipts.ts);
+ * - the engines' anti-entropy and keep-alive loops (sync-timers.ts).
  *
  * @example
  * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
@@ -38,6 +39,7 @@ import type { KeyPair } from '../../crdt/crypto.js'
 import type { RecordKind } from '../../crdt/record.js'
 import { writeRefusal } from './write-gate.js'
 import { ReceiptSchedule, type ReceiptComponents, type ReceiptFailureListener } from './receipts.js'
+import { SyncTimers } from './sync-timers.js'
 
 export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
 export type { AppliedRevocation, PeerLinks } from './revocation.js'
@@ -46,6 +48,7 @@ export type { PeerScheduler, TimerHandle } from './scheduler.js'
 export { BeaconSchedule } from './beacons.js'
 export { writeRefusal } from './write-gate.js'
 export { RECEIPT_DEBOUNCE_MS, ReceiptSchedule } from './receipts.js'
+export { SyncTimers } from './sync-timers.js'
 
 /** Options of the peer core. */
 export interface PeerInit {
@@ -57,6 +60,10 @@ export interface PeerInit {
   beaconIntervalMs: number
   /** How often a receipt is due without any change; null: this node writes none. */
   receiptIntervalMs: number | null
+  /** How often the engines run anti-entropy (`tick()`). */
+  antiEntropyMs: number
+  /** How often the engines keep their sessions alive; null: never (links without idle timeout). */
+  keepAliveMs: number | null
 }
 
 /** What the peer core is driven by. */
@@ -68,9 +75,11 @@ export interface PeerComponents {
   /** The team's signing key if this node holds it (the Mothership's beacons), else null. */
   signingKey: () => KeyPair | null
   /** The node's sync engines (none before it belongs to a team). */
-  engines: () => Iterable<{ localBeacon: (bytes: Uint8Array) => void, localChainAppended: (fromSeq: number) => void }>
+  engines: () => Iterable<PeerEngine>
   /** The node's clock (ms since the epoch). */
   now: () => number
+  /** Uniform in [0, 1) (the phase of the anti-entropy loop). */
+  random: () => number
   /** Time stamps of revocations taking effect; `now` unless given (the daemon: sub-ms wall time). */
   stamp?: () => number
   scheduler: PeerScheduler
@@ -79,6 +88,14 @@ export interface PeerComponents {
   dial: Pick<DialerComponents, 'connect' | 'isConnected' | 'keyOf'>
   /** What receipts summarise and how one is written (receipts.ts). */
   receipts: Pick<ReceiptComponents, 'records' | 'workspace' | 'write'>
+}
+
+/** What the peer core asks of a sync engine (node/sync/engine.ts). */
+export interface PeerEngine {
+  localBeacon: (bytes: Uint8Array) => void
+  localChainAppended: (fromSeq: number) => void
+  tick: () => void
+  keepAlive: () => void
 }
 
 /** What the peer core tells its owner (logs, metrics). */
@@ -97,6 +114,7 @@ export class PeerCore {
   readonly dialer: Dialer
   private readonly beacons: BeaconSchedule
   private readonly receipts: ReceiptSchedule | null
+  private readonly syncTimers: SyncTimers
 
   constructor (private readonly c: PeerComponents, init: PeerInit, events: PeerEvents = {}) {
     this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
@@ -109,6 +127,7 @@ export class PeerCore {
       { self: c.localKey, loopMs: init.dialLoopMs }
     )
     this.beacons = new BeaconSchedule(c, init.beaconIntervalMs, events.beaconSigned)
+    this.syncTimers = new SyncTimers(c, init)
     this.receipts = init.receiptIntervalMs === null
       ? null
       : new ReceiptSchedule(
@@ -118,8 +137,9 @@ export class PeerCore {
       )
   }
 
-  /** Starts the reconnect loop, the receipts and, on the Mothership, the beacons. */
+  /** Starts anti-entropy and keep-alive, the reconnect loop, the receipts and, on the Mothership, the beacons. */
   start (): void {
+    this.syncTimers.start()
     this.dialer.start()
     this.beacons.start()
     this.receipts?.start()
@@ -127,6 +147,7 @@ export class PeerCore {
 
   /** Stops the loops. */
   stop (): void {
+    this.syncTimers.stop()
     this.dialer.stop()
     this.beacons.stop()
     this.receipts?.stop()

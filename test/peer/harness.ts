@@ -56,6 +56,8 @@ export interface PeerHarness {
   failWrites: (fail: boolean) => void
   /** Errors heard by the peer core's `receiptFailed`. */
   receiptFailures: unknown[]
+  /** The engine's periodic work, in order: `tick <ms since start>` / `keepAlive <ms since start>`. */
+  engineWork: string[]
 }
 
 /** A scheduler on a hand-moved clock. */
@@ -88,6 +90,8 @@ export function peerHarness (
     init?: Partial<PeerInit>
     /** The workspace's backlog (the daemon's receipts read it first); none by default. */
     workspace?: () => Promise<WorkspaceSummary | null>
+    /** The peer core's random source (default: always 0.5). */
+    random?: () => number
   } = {}
 ): PeerHarness {
   const book = new MothershipBook()
@@ -110,6 +114,8 @@ export function peerHarness (
   const held: Array<{ id: RecordId, record: SignedRecord }> = []
   const receipts: Array<{ at: number, data: Json }> = []
   const receiptFailures: unknown[] = []
+  const engineWork: string[] = []
+  const work = (what: string) => () => { engineWork.push(`${what} ${clock.now - T0 - 1_000_000}`) }
   let failing = false
   const hold = (name: string, seq: number, kind: RecordKind = 'intent', data?: Json): void => {
     const r = signRecord(
@@ -124,10 +130,13 @@ export function peerHarness (
     signingKey: () => opts.isMothership === true ? book.key : null,
     engines: () => [{
       localBeacon: (bytes: Uint8Array) => { beacons.push(decodeBeacon(bytes)) },
-      localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) }
+      localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) },
+      tick: work('tick'),
+      keepAlive: work('keepAlive')
     }],
     localKey: id('self'),
     now: () => clock.now,
+    random: opts.random ?? (() => 0.5),
     scheduler,
     dial: {
       connect: (addr, done) => {
@@ -153,7 +162,13 @@ export function peerHarness (
         hold('self', receipts.length, 'receipt', data)
       }
     }
-  }, { beaconIntervalMs: 30_000, receiptIntervalMs: 60_000, ...opts.init }, {
+  }, {
+    beaconIntervalMs: 30_000,
+    receiptIntervalMs: 60_000,
+    antiEntropyMs: 10_000,
+    keepAliveMs: 30_000,
+    ...opts.init
+  }, {
     receiptFailed: (err) => { receiptFailures.push(err) }
   })
   return {
@@ -179,6 +194,7 @@ export function peerHarness (
     hold: (name, seq, kind) => hold(name, seq, kind),
     receipts,
     failWrites: (fail) => { failing = fail },
-    receiptFailures
+    receiptFailures,
+    engineWork
   }
 }
