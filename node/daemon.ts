@@ -1,6 +1,7 @@
 /**
- * The daemon: a NodeRuntime kept open, a libp2p host, the sync engine, the reconnect loop,
- * the timers (anti-entropy, receipts, beacons) and the control socket the CLI talks to.
+ * The daemon: a NodeRuntime kept open, a libp2p host, the sync engine, the peer core (node/peer/:
+ * the gate, revocations, the reconnect loop, beacons, receipts, anti-entropy and keep-alive) on
+ * Node's timers, and the control socket the CLI talks to.
  * Stops cleanly on SIGINT/SIGTERM: connections closed, store flushed.
  *
  * @example
@@ -29,7 +30,6 @@ import { NodeRuntime, type RuntimeOptions } from './runtime.js'
 import { PeerCore } from './peer/index.js'
 import { FUTURE_TOLERANCE_MS } from '../crdt/write-rules.js'
 import { SyncEngine } from './sync/engine.js'
-import { receiptSummary, sameSummary, summaryJson, type ReceiptSummary } from './sync/receipts.js'
 import { SignaturePool } from './verify/pool.js'
 import { startAutoApply, type AutoApply } from './workspace-node/auto-apply.js'
 import type { UiServer } from './ui/server.js'
@@ -44,7 +44,6 @@ export interface Daemon {
   stop: () => Promise<void>
 }
 
-const RECEIPT_DEBOUNCE_MS = 250
 // Control calls that can change which received changes the workspace has applied.
 const WORKSPACE_WRITERS = new Set(['apply', 'conflicts', 'rewind'])
 
@@ -81,11 +80,8 @@ class DaemonImpl implements Daemon {
   // Addresses peers saw this node at (identify), newest last: how it looks from outside a NAT.
   private readonly observed: string[] = []
   private control: ControlServer | undefined
-  private timers: NodeJS.Timeout[] = []
-  private receiptTimer: NodeJS.Timeout | undefined
-  private lastSummary: ReceiptSummary | null = null
   private lastRefusal: LiveState['lastRefusal'] = null
-  // Admission at connect and the enforcement of revocations (node/peer/), shared with the simulator.
+  // Admission, revocations, dialling, beacons, receipts, anti-entropy (node/peer/), shared with the simulator.
   private readonly peer: PeerCore
   private readonly startedAt: number
   private stopping: Promise<void> | undefined
@@ -112,6 +108,7 @@ class DaemonImpl implements Daemon {
       signingKey: () => this.rt.mothershipKey,
       engines: () => this.engine === null ? [] : [this.engine],
       now: () => this.rt.now(),
+      random: secureRandom,
       // When each revocation took effect here and when the last connection to the key was
       // closed: epoch ms with sub-ms precision, for tests and the bench.
       stamp: preciseNow,
@@ -127,15 +124,26 @@ class DaemonImpl implements Daemon {
       links: {
         hangUp: async (key, err) => await this.host.hangUp(key, err),
         forget: (key) => { void this.book.forget(key).catch(() => {}) }
+      },
+      receipts: {
+        records: () => this.rt.store.intent.log.records(),
+        workspace: async () => await unappliedSummary(this.rt),
+        write: async (data) => await this.rt.appendRecord({ kind: 'receipt', text: '', data })
       }
-    }, { beaconIntervalMs: rt.config.mothership.beacon_interval * 1000 }, {
+    }, {
+      beaconIntervalMs: rt.config.mothership.beacon_interval * 1000,
+      receiptIntervalMs: rt.config.sync.receipt_interval * 1000,
+      antiEntropyMs: rt.config.sync.anti_entropy_interval * 1000,
+      keepAliveMs: keepAliveMs(rt)
+    }, {
       refused: (
         key,
         direction,
         err,
         address
       ) => { if (address !== undefined) this.logRefusal(key, direction, address, err) },
-      revocationApplied: (key, r) => this.logRevocation(key, r)
+      revocationApplied: (key, r) => this.logRevocation(key, r),
+      receiptFailed: (err) => this.fail('writing a receipt', err)
     })
   }
 
@@ -210,9 +218,6 @@ class DaemonImpl implements Daemon {
     for (const addr of cfg.node.peers) this.peer.dialer.add(addr)
     for (const { info } of await this.rt.store.peers.list()) for (const a of info.addrs) this.peer.dialer.add(a)
     if (this.rt.chain !== null) this.startEngine()
-    this.timers.push(setInterval(() => this.engine?.tick(), cfg.sync.anti_entropy_interval * 1000))
-    this.timers.push(setInterval(() => this.engine?.keepAlive(), cfg.sync.idle_timeout * 1000 / 4))
-    this.timers.push(setInterval(() => this.scheduleReceipt(0), cfg.sync.receipt_interval * 1000))
     this.peer.start()
     return this.host
   }
@@ -241,19 +246,18 @@ class DaemonImpl implements Daemon {
           return await method(params)
         } finally {
           // What the workspace has applied changed: receipts say so (sync status: received vs applied).
-          if (WORKSPACE_WRITERS.has(name)) this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+          if (WORKSPACE_WRITERS.has(name)) this.peer.holdingsChanged()
         }
       }
     }
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
-      recordsAdded: () => { this.engine?.localRecordsAdded(); this.scheduleReceipt(RECEIPT_DEBOUNCE_MS) },
+      recordsAdded: () => { this.engine?.localRecordsAdded(); this.peer.holdingsChanged() },
       audited: (type, fields) => this.logAudit(type, fields),
       chainAppended: (from) => {
         this.logChain(from)
         if (this.engine === null && this.rt.chain !== null) this.startEngine()
         this.peer.chainAppended(from)
-        this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
       }
     }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
@@ -335,27 +339,26 @@ class DaemonImpl implements Daemon {
       log: this.rt.store.intent.log,
       localKey: this.rt.key,
       clock: () => this.rt.now(),
-      random: () => randomInt(2 ** 32) / 2 ** 32
+      random: secureRandom
     }, {
       team: chain.team,
       maxStalenessMs: this.rt.config.sync.max_staleness === null ? null : this.rt.config.sync.max_staleness * 1000,
       maxClockSkewMs: this.rt.config.sync.max_clock_skew * 1000,
       maxMessageBytes: this.rt.config.sync.max_message_bytes,
       maxBufferedMessageBytes: this.rt.config.sync.max_buffered_message_bytes,
-      // Heads at a quarter of the idle timeout keep a quiet but live session from timing out.
-      keepaliveMs: this.rt.config.sync.idle_timeout * 1000 / 4,
+      keepaliveMs: keepAliveMs(this.rt),
       maxFutureMs: FUTURE_TOLERANCE_MS
     }, {
       chainApplied: (from) => {
         this.logChain(from)
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))
-        this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+        this.peer.holdingsChanged()
         this.autoApply?.kick()
         void this.book.admissionsChanged().catch(() => {})
       },
       recordsAdded: (ids) => {
         void this.rt.writer.ingest(ids).catch((err) => this.fail('persisting received records', err))
-        this.scheduleReceipt(RECEIPT_DEBOUNCE_MS)
+        this.peer.holdingsChanged()
         this.autoApply?.kick()
       },
       audit: (e) => { void this.rt.audit(`sync-${e.type}`, { peer: e.peer, code: e.code ?? null, message: e.message }).catch(() => {}) },
@@ -470,26 +473,6 @@ class DaemonImpl implements Daemon {
     }
   }
 
-  private scheduleReceipt (delayMs: number): void {
-    if (this.receiptTimer !== undefined) return
-    this.receiptTimer = setTimeout(() => {
-      this.receiptTimer = undefined
-      void this.writeReceipt().catch(() => {})
-    }, delayMs)
-  }
-
-  private async writeReceipt (): Promise<void> {
-    const chain = this.rt.chain
-    if (chain === null || chain.revocation(this.rt.key) !== undefined || chain.member(this.rt.key) === undefined) return
-    // A receipt written during lockdown would be refused by every peer and quarantined as
-    // written_during_lockdown: noise in the evidence. The unlock entry brings a fresh one.
-    if (chain.locked) return
-    const summary = receiptSummary(this.rt.store.intent.log.records(), chain.head, await unappliedSummary(this.rt))
-    if (sameSummary(this.lastSummary, summary)) return
-    this.lastSummary = summary
-    await this.rt.appendRecord({ kind: 'receipt', text: '', data: summaryJson(summary) })
-  }
-
   private fail (what: string, err: unknown): void {
     const e = toAuraError(err)
     this.log.error({ event: 'failed', what, code: e.code }, `${what} failed: ${e.message}`)
@@ -539,10 +522,8 @@ class DaemonImpl implements Daemon {
 
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
-      for (const t of this.timers) clearInterval(t)
       this.peer.stop()
       this.reloader?.stop()
-      if (this.receiptTimer !== undefined) clearTimeout(this.receiptTimer)
       this.engine?.closeAll()
       await this.control?.close().catch(() => {})
       await this.ui.server?.close().catch(() => {})
@@ -557,6 +538,15 @@ class DaemonImpl implements Daemon {
     })()
     await this.stopping
   }
+}
+
+// Heads at a quarter of the idle timeout keep a quiet but live session from timing out.
+function keepAliveMs (rt: NodeRuntime): number {
+  return rt.config.sync.idle_timeout * 1000 / 4
+}
+
+function secureRandom (): number {
+  return randomInt(2 ** 32) / 2 ** 32
 }
 
 function preciseNow (): number {

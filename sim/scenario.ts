@@ -95,7 +95,9 @@ const protocol = z.strictObject({
   max_staleness: optionalDuration.default(null),
   /** Allowance for clock disagreement with the Mothership (`[sync] max_clock_skew`). */
   max_clock_skew: duration.default(60_000),
-  reconnect: duration.default(5_000)
+  reconnect: duration.default(5_000),
+  /** Every node's `[sync] receipt_interval` (node/peer/receipts.ts); "off": no receipts. */
+  receipt: optionalDuration.default(60_000)
 })
 
 const workload = z.strictObject({

@@ -1,9 +1,9 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
  * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations,
- * dialling its neighbours and redialling with backoff) wired to the simulated network and event
- * queue, plus what the daemon around them does that is not shared yet: run anti-entropy every
- * interval, write records, crash and restart (keeping or losing its disk). The node's clock is
+ * dialling its neighbours and redialling with backoff, beacons, receipts, anti-entropy) wired to
+ * the simulated network and event queue, plus what the daemon around them does that is not
+ * shared yet: write records, crash and restart (keeping or losing its disk). The node's clock is
  * the virtual clock plus its own skew.
  *
  * @example
@@ -14,8 +14,9 @@
 import type { AuthorityChain } from '../crdt/authority-chain.js'
 import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { IntentLog } from '../crdt/intent-log.js'
+import type { Json } from '../crdt/canonical.js'
 import { keyIdOf, type KeyId, type RecordId } from '../crdt/ids.js'
-import { nextRecordFields, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
+import { nextRecordFields, signRecord, type EncodedRecord, type RecordKind, type SignedRecord } from '../crdt/record.js'
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
 import { PeerCore } from '../node/peer/index.js'
@@ -46,6 +47,8 @@ export interface NodeContext {
   reconnectMs: number
   /** The Mothership's beacon period. */
   beaconMs: number
+  /** Every node's receipt interval (`[sync] receipt_interval`); null: no receipts. */
+  receiptMs: number | null
   /** Hears every beacon the Mothership signs (the oracle's books, the adversary's ears). */
   beaconSigned?: (bytes: Uint8Array, beacon: Beacon) => void
   maxStalenessMs: number | null
@@ -73,7 +76,6 @@ export class SimNode {
   heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
   /** Admission, revocations, dialling: the daemon's code (node/peer/). */
   peer: PeerCore
-  private timers: Timer[] = []
   private writeCounter = 0
 
   constructor (
@@ -107,7 +109,7 @@ export class SimNode {
   /** Which face (log) serves the remote node; overridden for the adversary by `faceOf`. */
   faceOf: (remote: number) => number = () => 0
 
-  /** Starts (or restarts) the engine(s), the anti-entropy loop and the dialer. */
+  /** Starts (or restarts) the engine(s) and the peer core (anti-entropy, dialer, receipts, beacons). */
   start (): void {
     const { net } = this.ctx
     this.up = true
@@ -116,8 +118,14 @@ export class SimNode {
       { chain: this.chain, log, localKey: this.id, clock: () => this.clock(), random: this.random.asFunction() },
       { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, maxClockSkewMs: this.ctx.maxClockSkewMs },
       {
-        chainApplied: (fromSeq, from) => this.ctx.hooks.chainApplied(this, fromSeq, from),
-        recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
+        chainApplied: (fromSeq, from) => {
+          this.ctx.hooks.chainApplied(this, fromSeq, from)
+          this.peer.holdingsChanged()
+        },
+        recordsAdded: (ids, from) => {
+          this.ctx.hooks.recordsAdded(this, ids, from)
+          this.peer.holdingsChanged()
+        },
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
         sessionClosed: (peer, reason) => {
@@ -131,21 +139,8 @@ export class SimNode {
     this.peer = this.peerCore()
     net.setInbound(this.index, (link) => this.accept(link))
     net.setGate(this.index, (key, direction) => this.peer.gate(key, direction))
-    const life = this.life
-    const phase = Math.floor(this.random.float() * this.ctx.antiEntropyMs * 1000)
-    this.every(this.ctx.antiEntropyMs * 1000, phase, life, () => { for (const e of this.engines) e.tick() })
     for (const j of this.neighbors) this.peer.dialer.add(`sim/${j}`)
     this.peer.start()
-  }
-
-  /** Runs `fn` every `periodUs`, first after `phaseUs`, while this life lasts. */
-  every (periodUs: number, phaseUs: number, life: number, fn: () => void): void {
-    const run = (): void => {
-      if (this.life !== life || !this.up) return
-      fn()
-      this.timers.push(this.ctx.scheduler.after(periodUs, run))
-    }
-    this.timers.push(this.ctx.scheduler.after(phaseUs, run))
   }
 
   /** Crashes the node: links close at once; with `loseDisk` its chain and log are gone too. */
@@ -153,8 +148,6 @@ export class SimNode {
     if (!this.up) return
     this.up = false
     this.life++
-    for (const t of this.timers) t.cancel()
-    this.timers = []
     this.peer.stop()
     for (const e of this.engines) e.closeAll()
     this.ctx.net.setUp(this.index, false)
@@ -179,15 +172,12 @@ export class SimNode {
     opts: { ts?: number, auth?: { seq: number, hash: string }, equivocate?: boolean } = {}
   ): EncodedRecord[] {
     const batches: EncodedRecord[][] = this.logs.map(() => [])
-    const sign = (face: number): EncodedRecord => signRecord({
-      ...nextRecordFields(this.heads[face]),
+    const sign = (face: number): EncodedRecord => this.sign(face, {
       kind: 'intent',
-      actor: this.name,
-      host: this.name,
       ts: opts.ts ?? this.clock(),
       auth: opts.auth ?? this.chain.head,
       text: this.text(face)
-    }, this.identity.key)
+    })
     for (let i = 0; i < count; i++) {
       const shared = sign(0)
       for (let face = 0; face < this.logs.length; face++) {
@@ -196,6 +186,31 @@ export class SimNode {
         batches[face].push(rec)
       }
     }
+    return this.appendOwn(batches)
+  }
+
+  /** Signs a receipt carrying `data` (the peer core's receipt schedule calls it), appends and pushes it. */
+  writeReceipt (data: Json): void {
+    // A node that lost its disk writes nothing (writeRecords' callers check the same): its seqs
+    // would restart at 1 and equivocate with its own records held elsewhere.
+    if (this.diskLost) return
+    const rec = this.sign(0, { kind: 'receipt', ts: this.clock(), auth: this.chain.head, text: '', data })
+    for (let face = 0; face < this.logs.length; face++) this.heads[face] = { id: rec.id, record: rec.record }
+    this.appendOwn(this.logs.map(() => [rec]))
+  }
+
+  // A record of this node's next seq on `face`.
+  private sign (
+    face: number,
+    fields: { kind: RecordKind, ts: number, auth: { seq: number, hash: string }, text: string, data?: Json }
+  ): EncodedRecord {
+    const at = nextRecordFields(this.heads[face])
+    return signRecord({ ...at, actor: this.name, host: this.name, ...fields }, this.identity.key)
+  }
+
+  // Appends each face's batch (one Automerge change per log), pushes it, and tells the run and
+  // the receipts (as NodeRuntime.appendRecord's hook tells the daemon's).
+  private appendOwn (batches: EncodedRecord[][]): EncodedRecord[] {
     const written: EncodedRecord[] = []
     const seen = new Set<RecordId>()
     this.logs.forEach((log, face) => {
@@ -208,6 +223,7 @@ export class SimNode {
       }
       this.engines[face]?.localRecordsAdded()
     })
+    this.peer.holdingsChanged()
     return written
   }
 
@@ -215,6 +231,7 @@ export class SimNode {
   appendForeign (records: readonly EncodedRecord[]): void {
     this.logs[0].append(records.map((r) => ({ id: r.id, bytes: r.bytes })), this.clock(), this.identity.key)
     this.engines[0]?.localRecordsAdded()
+    this.peer.holdingsChanged()
   }
 
   /** Connected, admitted remote keys (all faces). */
@@ -242,8 +259,10 @@ export class SimNode {
       engines: () => this.engines,
       localKey: this.id,
       now: () => this.clock(),
+      random: () => this.random.float(),
+      // The event queue counts whole microseconds.
       scheduler: {
-        setTimer: (fn, ms) => this.ctx.scheduler.after(ms * 1000, fn),
+        setTimer: (fn, ms) => this.ctx.scheduler.after(Math.floor(ms * 1000), fn),
         clearTimer: (t) => { (t as Timer).cancel() }
       },
       links: { hangUp: (key, err) => this.ctx.net.hangUp(this.index, key, err) },
@@ -251,10 +270,16 @@ export class SimNode {
         connect: (addr, done) => this.dial(neighbourOf(addr), done),
         isConnected: (key) => this.engines.some((e) => e.connectedPeers().includes(key)),
         keyOf: (addr) => this.ctx.net.keyOf(neighbourOf(addr))
-      }
+      },
+      receipts: { records: () => this.logs[0].records(), write: (data) => this.writeReceipt(data) }
     }, {
       dialLoopMs: this.ctx.reconnectMs,
-      beaconIntervalMs: this.ctx.beaconMs
+      antiEntropyMs: this.ctx.antiEntropyMs,
+      // Simulated links never time out for idleness, and the engines keep no keep-alive period.
+      keepAliveMs: null,
+      beaconIntervalMs: this.ctx.beaconMs,
+      // The adversary's node runs what its operator wants: its writes are the adversary's script.
+      receiptIntervalMs: this.identity.role === 'adversary' ? null : this.ctx.receiptMs
     }, { beaconSigned: (bytes, b) => this.ctx.beaconSigned?.(bytes, b) })
   }
 

@@ -8,12 +8,12 @@
  * world.start()
  * world.revoke('mallory', 'laptop theft')
  */
-import { hashEntry, headOf, lockdownEntry, revokeEntry, unlockEntry, type ChainEntry, type RevokeSubject } from '../crdt/authority-chain.js'
+import { hashEntry, headOf, lockdownEntry, unlockEntry, type ChainEntry } from '../crdt/authority-chain.js'
 import type { Cut } from '../crdt/authority-view.js'
 import { NotFoundError } from '../crdt/errors.js'
 import { toB64u } from '../crdt/canonical.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
-import { cutFor as mothershipCutFor } from '../node/mothership/mothership.js'
+import { agentsToRevoke, keyRevocations, tokenRevocation, type RevokeContext } from '../node/mothership/revoke.js'
 import { Adversary } from './adversary.js'
 import { SimNetwork } from './network.js'
 import type { IssuedRevocation } from './properties.js'
@@ -65,6 +65,7 @@ export class World {
       antiEntropyMs: s.protocol.anti_entropy,
       reconnectMs: s.protocol.reconnect,
       beaconMs: s.protocol.beacon,
+      receiptMs: s.protocol.receipt,
       beaconSigned: (bytes, b) => {
         this.beacons.set(toB64u(bytes), { headSeq: b.headSeq, headHash: b.headHash, ts: b.ts })
         this.adversary?.overhearBeacon(bytes)
@@ -133,60 +134,76 @@ export class World {
     if (!m.up) return null
     const head = headOf(m.chain.entry(m.chain.head.seq) as ChainEntry)
     const entry = build(head)
-    m.chain.applyBatch([entry])
-    this.signedEntries[entry.seq] = hashEntry(entry)
-    m.peer.chainAppended(entry.seq)
+    this.appendEntries([entry])
     return entry
   }
 
   /**
-   * Revokes an identity: a peer or agent by name, `token:<peer>` (the join token it redeemed),
-   * or `role:<role>`. Each cut is the one the real Mothership would sign (`cutFor` of
-   * node/mothership/mothership.ts over the records the Mothership holds), not a known-good one:
-   * forged records it already held before the revocation stay within the cut, and the run
-   * reports them as exposure for the operator to triage.
+   * Revokes an identity through the Mothership's own revoke path (node/mothership/revoke.ts): a
+   * peer or agent by name (`aura mothership revoke-peer`, `aura agent revoke`), `token:<peer>`
+   * (`revoke-token` of the join token it redeemed), or `role:<role>` (`aura agent revoke-all
+   * --role <role>`: every active agent credential of that role, `agent` every one, an entry
+   * each). Each cut is the one the real Mothership signs (`cutFor` over the records it holds),
+   * not a known-good one: forged records it already held before the revocation stay within the
+   * cut, and the run reports them as exposure for the operator to triage. Null when the
+   * Mothership is down or there is nothing to revoke (unknown, already revoked).
    */
   revoke (target: string, reason: string): IssuedRevocation | null {
-    const m = /^(token|role):(.+)$/.exec(target)
-    let subject: RevokeSubject
-    const cuts = new Map<KeyId, Cut>()
-    if (m?.[1] === 'token') {
-      const who = this.team.byName.get(m[2])
-      if (who?.jti == null) return null
-      subject = { type: 'token', jti: who.jti }
-    } else if (m?.[1] === 'role') {
-      const members = this.mothership.chain.members().filter(
-        (x) => x.role === m[2] && this.mothership.chain.revocation(x.key) === undefined
-      )
-      const all: Record<string, Cut> = {}
-      for (const x of members) { const c = this.cutFor(x.key); all[x.key] = c; cuts.set(x.key, c) }
-      subject = { type: 'role', role: m[2], cuts: all }
-    } else {
-      const who = this.team.byName.get(target)
-      if (who === undefined) return null
-      const cut = this.cutFor(who.id)
-      cuts.set(who.id, cut)
-      subject = { type: who.role === 'agent' ? 'agent' : 'peer', key: who.id, cut }
-    }
-    let entry: ChainEntry | null
+    const m = this.mothership
+    if (!m.up) return null
+    let signed: { entries: ChainEntry[], cuts: Map<KeyId, Cut> } | null
     try {
-      entry = this.appendEntry(
-        (head) => revokeEntry(this.team.signing, head, { subject, reason, ts: this.mothership.clock() })
-      )
+      signed = this.revocationEntries(target, reason)
+      if (signed !== null) this.appendEntries(signed.entries)
     } catch {
       return null
     }
-    if (entry === null) return null
+    if (signed === null) return null
+    // Holding the batch's last entry is holding all of it.
+    const last = signed.entries[signed.entries.length - 1]
     const r: IssuedRevocation = {
       index: this.revocations.length,
-      seq: entry.seq,
-      hash: this.mothership.chain.entryHash(entry.seq) as string,
+      seq: last.seq,
+      hash: m.chain.entryHash(last.seq) as string,
       label: target,
       issuedUs: this.scheduler.now,
-      cuts
+      cuts: signed.cuts
     }
     this.revocations.push(r)
     return r
+  }
+
+  // The entries the Mothership signs for `target` (see revoke), and the cut of each key.
+  private revocationEntries (target: string, reason: string): { entries: ChainEntry[], cuts: Map<KeyId, Cut> } | null {
+    const m = this.mothership
+    const ctx: RevokeContext = {
+      chain: m.chain,
+      signing: this.team.signing,
+      holdings: { store: { intent: { log: m.logs[0] } } },
+      self: m.id,
+      ts: m.clock()
+    }
+    const named = /^(token|role):(.+)$/.exec(target)
+    if (named?.[1] === 'token') {
+      const jti = this.team.byName.get(named[2])?.jti
+      return jti == null ? null : { entries: [tokenRevocation(ctx, jti, reason)], cuts: new Map() }
+    }
+    const who = named?.[1] === 'role' ? null : this.team.byName.get(target)
+    if (who === undefined) return null
+    const keys = who === null ? agentsToRevoke(m.chain, (named as RegExpExecArray)[2]).map((a) => a.key) : [who.id]
+    const revoked = keyRevocations(ctx, keys, reason)
+    return { entries: revoked.map((x) => x.entry), cuts: new Map(revoked.map((x) => [x.key, x.cut])) }
+  }
+
+  // Entries the Mothership signed, in one batch, handed to its peer core: pushed, enforced,
+  // vouched for (as NodeRuntime.appendOwnEntries hands them to the daemon's).
+  private appendEntries (entries: ChainEntry[]): void {
+    const m = this.mothership
+    const from = m.chain.head.seq + 1
+    m.chain.applyBatch(entries)
+    // What the Mothership really signed, for the oracle's forged-entry check.
+    for (const e of entries) this.signedEntries[e.seq] = hashEntry(e)
+    m.peer.chainAppended(from)
   }
 
   /** Lockdown (true) or unlock (false). */
@@ -200,11 +217,6 @@ export class World {
     }
     if (entry !== null) this.locks.push({ seq: entry.seq, locked })
     return entry
-  }
-
-  // The Mothership's own rule (node/mothership/mothership.ts), over the records it holds now.
-  private cutFor (key: KeyId): Cut {
-    return mothershipCutFor({ store: { intent: { log: this.mothership.logs[0] } } }, key)
   }
 
   private buildTopology (): void {

@@ -16,16 +16,17 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { agentEntry, revokeEntry } from '../../crdt/authority-chain.js'
+import { agentEntry } from '../../crdt/authority-chain.js'
 import type { AgentMember, PeerMember } from '../../crdt/chain-state.js'
 import { toB64u } from '../../crdt/canonical.js'
 import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
-import { CapabilityError, ConflictError, KeyMismatchError, LockdownError, NotFoundError, RevokedError, UsageError } from '../../crdt/errors.js'
+import { CapabilityError, KeyMismatchError, LockdownError, NotFoundError, RevokedError, UsageError } from '../../crdt/errors.js'
 import { keyIdOf, shortId } from '../../crdt/ids.js'
 import type { RecordKind } from '../../crdt/record.js'
 import { parseDuration } from '../config.js'
 import { assertPrivate, parseKeyFile } from '../key-files.js'
-import { cutFor, requireMothership } from '../mothership/mothership.js'
+import { requireMothership, revokeContext } from '../mothership/mothership.js'
+import { keyRevocation } from '../mothership/revoke.js'
 import type { NodeRuntime } from '../runtime.js'
 import { identityDirectory, resolveMemberIn } from '../ids-resolve.js'
 import { CAPABILITIES, ROLE_CAPABILITIES, ROLES, parseRole } from '../roles.js'
@@ -154,13 +155,9 @@ export function resolveMember (rt: NodeRuntime, input: string): PeerMember | Age
 
 /** `aura agent revoke ID --reason`. */
 export async function revokeAgent (rt: NodeRuntime, opts: { agent: string, reason: string }) {
-  const key = requireMothership(rt)
-  const chain = rt.requireChain()
+  const ctx = revokeContext(rt)
   const agent = resolveAgent(rt, opts.agent)
-  const existing = chain.revocation(agent.key)
-  if (existing !== undefined) throw new ConflictError(`${shortId(agent.key, agent.name)} is already revoked (${existing.reason})`)
-  const cut = cutFor(rt, agent.key)
-  const entry = revokeEntry(key, chain.head, { subject: { type: 'agent', key: agent.key, cut }, reason: opts.reason, ts: rt.now() })
+  const { cut, entry } = keyRevocation(ctx, agent.key, opts.reason, shortId(agent.key, agent.name))
   await rt.appendOwnEntries([entry])
   await rt.audit('revoke-agent', { agent: agent.key, reason: opts.reason, cutSeq: cut.seq })
   return { revoked: shortId(agent.key, agent.name), key: agent.key, reason: opts.reason, cut, entry: entry.seq }

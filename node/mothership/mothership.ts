@@ -10,21 +10,20 @@
  * await revokePeer(rt, { peer: 'peer-5f3a', reason: 'laptop theft' })
  */
 import { randomBytes } from 'node:crypto'
-import { AuthorityChain, admitEntry, genesisEntry, lockdownEntry, revokeEntry, rotateEntry, unlockEntry } from '../../crdt/authority-chain.js'
+import { AuthorityChain, admitEntry, genesisEntry, lockdownEntry, rotateEntry, unlockEntry } from '../../crdt/authority-chain.js'
 import { toB64u } from '../../crdt/canonical.js'
 import { ConflictError, ExistsError, LockdownError, NotFoundError, NotMothershipError, UsageError } from '../../crdt/errors.js'
 import { issueToken } from '../../crdt/join-token.js'
-import { keyIdOf, makeJti, shortId, type Jti, type KeyId, type RecordId } from '../../crdt/ids.js'
+import { keyIdOf, makeJti, shortId, type Jti, type KeyId } from '../../crdt/ids.js'
 import { effectiveTokenTtl, parseDuration } from '../config.js'
 import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
 import { JoinAudit } from './join-audit.js'
 import type { KeyPair } from '../../crdt/crypto.js'
-import { headOf, type ChainEntry } from '../../crdt/chain-entry.js'
 import { parseRole } from '../roles.js'
-import type { IntentLog } from '../../crdt/intent-log.js'
 import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
+import { agentsToRevoke, keyRevocation, keyRevocations, tokenRevocation, type RevokeContext } from './revoke.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
 export function requireMothership (rt: NodeRuntime): KeyPair {
@@ -124,68 +123,18 @@ async function resolveJti (rt: NodeRuntime, input: string): Promise<Jti> {
   return resolveTokenId(input, [...issued, ...rt.requireChain().tokenRevocations().map((r) => r.jti)])
 }
 
-/** What `cutFor` reads: the records this node holds (a NodeRuntime, or the simulator's Mothership). */
-export interface CutSource { readonly store: { readonly intent: { readonly log: Pick<IntentLog, 'records'> } } }
-
-/**
- * The cut for a key: its newest record held here (the last one accepted as legitimate) whose
- * whole ancestry by `prev` is held, with seqs falling at each step (an honest node skips seqs
- * after a crash, docs/storage.md) and no seq of it equivocated.
- */
-export function cutFor (rt: CutSource, key: KeyId): { seq: number, hash: RecordId | null } {
-  const mine = new Map<RecordId, { seq: number, prev: RecordId | null }>()
-  const perSeq = new Map<number, number>()
-  for (const { id, record } of rt.store.intent.log.records()) {
-    if (record.signer !== key) continue
-    mine.set(id, { seq: record.seq, prev: record.prev })
-    perSeq.set(record.seq, (perSeq.get(record.seq) ?? 0) + 1)
-  }
-  const good = new Map<RecordId, boolean>()
-  let cut: { seq: number, hash: RecordId | null } = { seq: 0, hash: null }
-  for (const [id, r] of mine) {
-    if (r.seq > cut.seq && legitimateAncestry(id, mine, perSeq, good)) cut = { seq: r.seq, hash: id }
-  }
-  return cut
-}
-
-// Whether `id` and its ancestors are all held, unequivocal, with falling seqs, down to a first
-// record (prev null). Memoised in `good`; iterative, each record visited once overall.
-function legitimateAncestry (
-  id: RecordId,
-  mine: Map<RecordId, { seq: number, prev: RecordId | null }>,
-  perSeq: Map<number, number>,
-  good: Map<RecordId, boolean>
-): boolean {
-  const path: RecordId[] = []
-  let verdict: boolean | undefined
-  for (let at: RecordId | null = id; verdict === undefined;) {
-    if (at === null) { verdict = true; break }
-    const r = mine.get(at)
-    const child = path.length > 0 ? mine.get(path[path.length - 1]) : undefined
-    if (r === undefined || (child !== undefined && r.seq >= child.seq)) { verdict = false; break }
-    const known = good.get(at)
-    if (known !== undefined) { verdict = known; break }
-    if (perSeq.get(r.seq) !== 1) { verdict = false; break }
-    path.push(at)
-    at = r.prev
-  }
-  // A record is good only if every record below it is: one verdict for the whole path, except
-  // that a failing record itself was not pushed and keeps no entry.
-  for (const p of path) good.set(p, verdict)
-  return verdict
+/** What this Mothership signs revocations with (revoke.ts); E_NOT_MOTHERSHIP on any other node. */
+export function revokeContext (rt: NodeRuntime): RevokeContext {
+  const signing = requireMothership(rt)
+  return { chain: rt.requireChain(), signing, holdings: rt, self: rt.key, ts: rt.now() }
 }
 
 /** `aura mothership revoke-peer PEER --reason TEXT`. */
 export async function revokePeer (rt: NodeRuntime, opts: { peer: string, reason: string }) {
-  const key = requireMothership(rt)
-  const chain = rt.requireChain()
+  const ctx = revokeContext(rt)
   const peer = resolvePeer(rt, opts.peer)
-  const existing = chain.revocation(peer)
-  if (existing !== undefined) throw new ConflictError(`${shortId(peer)} is already revoked (entry ${existing.seq}: ${existing.reason})`, { peer: shortId(peer) })
-  if (peer === rt.key) throw new UsageError('the Mothership cannot revoke its own node key; rotate the Mothership instead')
-  const member = chain.member(peer)
-  const cut = cutFor(rt, peer)
-  const entry = revokeEntry(key, chain.head, { subject: { type: member?.kind === 'agent' ? 'agent' : 'peer', key: peer, cut }, reason: opts.reason, ts: rt.now() })
+  const member = ctx.chain.member(peer)
+  const { cut, entry } = keyRevocation(ctx, peer, opts.reason)
   await rt.appendOwnEntries([entry])
   await rt.audit('revoke-peer', { peer, reason: opts.reason, cutSeq: cut.seq, entry: entry.seq })
   return { revoked: shortId(peer), key: peer, user: member?.name ?? null, reason: opts.reason, cut, entry: entry.seq }
@@ -199,21 +148,10 @@ export async function revokePeer (rt: NodeRuntime, opts: { peer: string, reason:
  * one batch: a role-wide chain entry would also reach the people who hold that role.
  */
 export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, reason: string }) {
-  const key = requireMothership(rt)
-  const chain = rt.requireChain()
+  const ctx = revokeContext(rt)
   const role = parseRole(opts.role, '--role')
-  const targets = chain.agents().filter((m) => (role === 'agent' || m.role === role) && chain.revocation(m.key) === undefined)
-  if (targets.length === 0) {
-    throw new NotFoundError(`no active agent ${role === 'agent' ? 'credential' : `has role '${role}'`}: nothing to revoke`, { role, hint: 'see `aura agent list --filter kind=agent`' })
-  }
-  const ts = rt.now()
-  const entries: ChainEntry[] = []
-  let head = chain.head
-  for (const m of targets) {
-    const entry = revokeEntry(key, head, { subject: { type: 'agent', key: m.key, cut: cutFor(rt, m.key) }, reason: opts.reason, ts })
-    entries.push(entry)
-    head = headOf(entry)
-  }
+  const targets = agentsToRevoke(ctx.chain, role)
+  const entries = keyRevocations(ctx, targets.map((m) => m.key), opts.reason).map((r) => r.entry)
   await rt.appendOwnEntries(entries)
   await rt.audit('revoke-agents', { role, reason: opts.reason, count: targets.length, agents: targets.map((m) => m.key) })
   return {
@@ -226,16 +164,14 @@ export async function revokeAllAgents (rt: NodeRuntime, opts: { role: string, re
 
 /** `aura mothership revoke-token JTI --reason TEXT`. */
 export async function revokeToken (rt: NodeRuntime, opts: { jti: string, reason: string }) {
-  const key = requireMothership(rt)
-  const chain = rt.requireChain()
+  const ctx = revokeContext(rt)
+  const chain = ctx.chain
   const jti = await resolveJti(rt, opts.jti)
   const issued = await tokenBook(rt.store.kv).get(jti)
   if (issued === undefined && chain.admissionsByJti(jti).length === 0) {
     throw new NotFoundError(`no token ${jti} was issued by this Mothership`, { jti, hint: 'list them with `aura mothership list-tokens`' })
   }
-  const existing = chain.isTokenRevoked(jti)
-  if (existing !== undefined) throw new ConflictError(`token ${jti} is already revoked (entry ${existing.seq}: ${existing.reason})`, { jti })
-  const entry = revokeEntry(key, chain.head, { subject: { type: 'token', jti }, reason: opts.reason, ts: rt.now() })
+  const entry = tokenRevocation(ctx, jti, opts.reason)
   await rt.appendOwnEntries([entry])
   await rt.audit('revoke-token', { jti, reason: opts.reason, entry: entry.seq })
   const boundTo = chain.admissionsByJti(jti).map((k) => shortId(k))

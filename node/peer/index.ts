@@ -14,13 +14,17 @@
  *   (beacons.ts);
  * - the local write gate's first rule: no record signed by a revoked key, none but receipts
  *   during a lockdown (write-gate.ts; NodeRuntime.appendRecord calls it too, with or without a
- *   daemon).
+ *   daemon);
+ * - receipts: every interval and shortly after what the node holds changes, when they say
+ *   something new, never while revoked or locked (receipts.ts);
+ * - the engines' anti-entropy and keep-alive loops (sync-timers.ts).
  *
  * @example
  * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
  * connectionGate = (key, direction) => peer.gate(key, direction)
  * engineEvents.revoked = (keys) => peer.revoked(keys)
  * engineEvents.sessionClosed = () => peer.sessionClosed()
+ * engineEvents.recordsAdded = () => peer.holdingsChanged()
  * peer.dialer.add(addr); peer.start()
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
@@ -34,6 +38,8 @@ import { BeaconSchedule, type BeaconListener } from './beacons.js'
 import type { KeyPair } from '../../crdt/crypto.js'
 import type { RecordKind } from '../../crdt/record.js'
 import { writeRefusal } from './write-gate.js'
+import { ReceiptSchedule, type ReceiptComponents, type ReceiptFailureListener } from './receipts.js'
+import { SyncTimers } from './sync-timers.js'
 
 export { admission, AdmissionGate, TELL_INTERVAL_MS, type Direction } from './admission.js'
 export type { AppliedRevocation, PeerLinks } from './revocation.js'
@@ -41,6 +47,8 @@ export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.j
 export type { PeerScheduler, TimerHandle } from './scheduler.js'
 export { BeaconSchedule } from './beacons.js'
 export { writeRefusal } from './write-gate.js'
+export { RECEIPT_DEBOUNCE_MS, ReceiptSchedule } from './receipts.js'
+export { SyncTimers } from './sync-timers.js'
 
 /** Options of the peer core. */
 export interface PeerInit {
@@ -50,6 +58,12 @@ export interface PeerInit {
   dialLoopMs?: number
   /** The Mothership's beacon period. */
   beaconIntervalMs: number
+  /** How often a receipt is due without any change; null: this node writes none. */
+  receiptIntervalMs: number | null
+  /** How often the engines run anti-entropy (`tick()`). */
+  antiEntropyMs: number
+  /** How often the engines keep their sessions alive; null: never (links without idle timeout). */
+  keepAliveMs: number | null
 }
 
 /** What the peer core is driven by. */
@@ -61,15 +75,27 @@ export interface PeerComponents {
   /** The team's signing key if this node holds it (the Mothership's beacons), else null. */
   signingKey: () => KeyPair | null
   /** The node's sync engines (none before it belongs to a team). */
-  engines: () => Iterable<{ localBeacon: (bytes: Uint8Array) => void, localChainAppended: (fromSeq: number) => void }>
+  engines: () => Iterable<PeerEngine>
   /** The node's clock (ms since the epoch). */
   now: () => number
+  /** Uniform in [0, 1) (the phase of the anti-entropy loop). */
+  random: () => number
   /** Time stamps of revocations taking effect; `now` unless given (the daemon: sub-ms wall time). */
   stamp?: () => number
   scheduler: PeerScheduler
   links: PeerLinks
   /** How to open a session to an address, whether a key's is open, which key an address names. */
   dial: Pick<DialerComponents, 'connect' | 'isConnected' | 'keyOf'>
+  /** What receipts summarise and how one is written (receipts.ts). */
+  receipts: Pick<ReceiptComponents, 'records' | 'workspace' | 'write'>
+}
+
+/** What the peer core asks of a sync engine (node/sync/engine.ts). */
+export interface PeerEngine {
+  localBeacon: (bytes: Uint8Array) => void
+  localChainAppended: (fromSeq: number) => void
+  tick: () => void
+  keepAlive: () => void
 }
 
 /** What the peer core tells its owner (logs, metrics). */
@@ -77,6 +103,7 @@ export interface PeerEvents {
   refused?: RefusalListener
   revocationApplied?: RevocationListener
   beaconSigned?: BeaconListener
+  receiptFailed?: ReceiptFailureListener
 }
 
 /** One node's behaviour around its sync engine. */
@@ -86,6 +113,8 @@ export class PeerCore {
   /** The reconnect loop (the daemon adds configured, stored and learnt addresses to it). */
   readonly dialer: Dialer
   private readonly beacons: BeaconSchedule
+  private readonly receipts: ReceiptSchedule | null
+  private readonly syncTimers: SyncTimers
 
   constructor (private readonly c: PeerComponents, init: PeerInit, events: PeerEvents = {}) {
     this.admission = new AdmissionGate(c, init.tellIntervalMs, events.refused)
@@ -98,24 +127,48 @@ export class PeerCore {
       { self: c.localKey, loopMs: init.dialLoopMs }
     )
     this.beacons = new BeaconSchedule(c, init.beaconIntervalMs, events.beaconSigned)
+    this.syncTimers = new SyncTimers(c, init)
+    this.receipts = init.receiptIntervalMs === null
+      ? null
+      : new ReceiptSchedule(
+        { ...c.receipts, localKey: c.localKey, chain: c.chain, scheduler: c.scheduler },
+        { intervalMs: init.receiptIntervalMs },
+        events.receiptFailed
+      )
   }
 
-  /** Starts the reconnect loop and, on the Mothership, the beacons. */
+  /** Starts anti-entropy and keep-alive, the reconnect loop, the receipts and, on the Mothership, the beacons. */
   start (): void {
+    this.syncTimers.start()
     this.dialer.start()
     this.beacons.start()
+    this.receipts?.start()
   }
 
   /** Stops the loops. */
   stop (): void {
+    this.syncTimers.stop()
     this.dialer.stop()
     this.beacons.stop()
+    this.receipts?.stop()
   }
 
-  /** Entries were appended to the chain here (the Mothership's CLI): pushed, enforced, vouched for. */
+  /**
+   * Entries were appended to the chain here (the Mothership's CLI): pushed, enforced, vouched
+   * for, and a receipt due.
+   */
   chainAppended (fromSeq: number): void {
     for (const e of this.c.engines()) e.localChainAppended(fromSeq)
     this.beacons.beacon()
+    this.holdingsChanged()
+  }
+
+  /**
+   * What this node holds changed (records or entries arrived or were written here, the
+   * workspace applied some): a receipt is due shortly.
+   */
+  holdingsChanged (): void {
+    this.receipts?.changed()
   }
 
   /**

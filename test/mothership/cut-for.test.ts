@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RecordId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
-import { cutFor } from '../../node/mothership/mothership.js'
+import { cutFor } from '../../node/mothership/revoke.js'
 import type { NodeRuntime } from '../../node/runtime.js'
 import { Writer } from '../crdt/record-fixtures.js'
 

@@ -7,12 +7,17 @@
  * const h = peerHarness(['alice', 'mallory'])
  * h.revoke('mallory'); h.peer.revoked([h.id('mallory')])
  * h.calls   // ['hangUp mallory E_REVOKED', 'forget mallory']
+ * h.hold('alice', 1); h.peer.holdingsChanged(); h.advance(250)
+ * h.receipts // [{ at, data: { auth, heads: { <alice's key>: 1 } } }]
  */
 import { AuthorityChain } from '../../crdt/authority-chain.js'
 import { decodeBeacon, type Beacon } from '../../crdt/beacon.js'
+import type { Json } from '../../crdt/canonical.js'
 import type { AuraError } from '../../crdt/errors.js'
-import { keyIdOf, type KeyId } from '../../crdt/ids.js'
+import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
+import { signRecord, type RecordKind, type SignedRecord } from '../../crdt/record.js'
 import { PeerCore, type PeerInit, type PeerScheduler } from '../../node/peer/index.js'
+import type { WorkspaceSummary } from '../../node/sync/receipts.js'
 import { keyNamed, MothershipBook, T0 } from '../sync/engine-fixture.js'
 
 /** A peer core over a fake clock, engines and links. */
@@ -39,8 +44,20 @@ export interface PeerHarness {
   connected: Set<KeyId>
   /** Beacons handed to the engine, in order. */
   beacons: Beacon[]
-  /** The Mothership appends an entry here (a lockdown), as its CLI does. */
-  appendLocally: () => void
+  /** The Mothership appends an entry here (a lockdown, or an unlock), as its CLI does. */
+  appendLocally: (kind?: 'lockdown' | 'unlock') => void
+  /** The records the node holds (its receipts included, as the engine's log holds them). */
+  held: Array<{ id: RecordId, record: SignedRecord }>
+  /** `name` signs its record `seq` (a receipt if `kind` says) and the node holds it. */
+  hold: (name: string, seq: number, kind?: RecordKind) => void
+  /** Receipts written, with the clock at writing and what they carry. */
+  receipts: Array<{ at: number, data: Json }>
+  /** Makes the next receipt writes throw (a write path refusing). */
+  failWrites: (fail: boolean) => void
+  /** Errors heard by the peer core's `receiptFailed`. */
+  receiptFailures: unknown[]
+  /** The engine's periodic work, in order: `tick <ms since start>` / `keepAlive <ms since start>`. */
+  engineWork: string[]
 }
 
 /** A scheduler on a hand-moved clock. */
@@ -67,7 +84,15 @@ export function fakeScheduler (clock: { now: number }): PeerScheduler & { advanc
 /** A peer core holding a chain in which `members` are admitted. */
 export function peerHarness (
   members: readonly string[],
-  opts: { isMothership?: boolean, noTeam?: boolean, init?: Partial<PeerInit> } = {}
+  opts: {
+    isMothership?: boolean
+    noTeam?: boolean
+    init?: Partial<PeerInit>
+    /** The workspace's backlog (the daemon's receipts read it first); none by default. */
+    workspace?: () => Promise<WorkspaceSummary | null>
+    /** The peer core's random source (default: always 0.5). */
+    random?: () => number
+  } = {}
 ): PeerHarness {
   const book = new MothershipBook()
   for (const m of members) book.admit(m, keyNamed(m))
@@ -86,16 +111,32 @@ export function peerHarness (
   const keyOf = (addr: string): KeyId | null => names.has(addr.slice('addr/'.length) as KeyId) ? addr.slice('addr/'.length) as KeyId : null
   const say = (call: string, key: KeyId, err?: AuraError): void => { calls.push(`${call} ${names.get(key) ?? key}${err === undefined ? '' : ` ${err.code}`}`) }
   const hungUp: AuraError[] = []
+  const held: Array<{ id: RecordId, record: SignedRecord }> = []
+  const receipts: Array<{ at: number, data: Json }> = []
+  const receiptFailures: unknown[] = []
+  const engineWork: string[] = []
+  const work = (what: string) => () => { engineWork.push(`${what} ${clock.now - T0 - 1_000_000}`) }
+  let failing = false
+  const hold = (name: string, seq: number, kind: RecordKind = 'intent', data?: Json): void => {
+    const r = signRecord(
+      { kind, actor: name, host: name, seq, prev: null, ts: clock.now, auth: chain.head, text: '', data },
+      keyNamed(name)
+    )
+    held.push({ id: r.id, record: r.record })
+  }
   const peer = new PeerCore({
     chain: () => opts.noTeam === true ? null : chain,
     isMothership: () => opts.isMothership === true,
     signingKey: () => opts.isMothership === true ? book.key : null,
     engines: () => [{
       localBeacon: (bytes: Uint8Array) => { beacons.push(decodeBeacon(bytes)) },
-      localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) }
+      localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) },
+      tick: work('tick'),
+      keepAlive: work('keepAlive')
     }],
     localKey: id('self'),
     now: () => clock.now,
+    random: opts.random ?? (() => 0.5),
     scheduler,
     dial: {
       connect: (addr, done) => {
@@ -111,8 +152,25 @@ export function peerHarness (
     links: {
       hangUp: async (key, err) => { hungUp.push(err); say('hangUp', key, err); await new Promise<void>((resolve) => pending.push(resolve)) },
       forget: (key) => say('forget', key)
+    },
+    receipts: {
+      records: () => held,
+      ...(opts.workspace === undefined ? {} : { workspace: opts.workspace }),
+      write: (data) => {
+        if (failing) throw new Error('refused by the write path')
+        receipts.push({ at: clock.now, data })
+        hold('self', receipts.length, 'receipt', data)
+      }
     }
-  }, { beaconIntervalMs: 30_000, ...opts.init })
+  }, {
+    beaconIntervalMs: 30_000,
+    receiptIntervalMs: 60_000,
+    antiEntropyMs: 10_000,
+    keepAliveMs: 30_000,
+    ...opts.init
+  }, {
+    receiptFailed: (err) => { receiptFailures.push(err) }
+  })
   return {
     peer,
     clock,
@@ -127,10 +185,16 @@ export function peerHarness (
     answer: (addr, err) => { open.get(addr)?.shift()?.(err) },
     connected,
     beacons,
-    appendLocally: () => {
+    appendLocally: (kind = 'lockdown') => {
       const from = chain.head.seq + 1
-      chain.applyBatch([book.lockdown()])
+      chain.applyBatch([kind === 'lockdown' ? book.lockdown() : book.unlock()])
       peer.chainAppended(from)
-    }
+    },
+    held,
+    hold: (name, seq, kind) => hold(name, seq, kind),
+    receipts,
+    failWrites: (fail) => { failing = fail },
+    receiptFailures,
+    engineWork
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Small scenarios for sim tests: an attacker island of a few peers over a short run, so a test
- * exercises the whole protocol in a second or two.
+ * exercises the whole protocol in a second or two (without receipts, which would multiply the
+ * sync work by the team size; test/sim/receipts.test.ts runs them).
  *
  * @example
  * const s = islandScenario({ corrupt: 0.05 })
@@ -26,6 +27,7 @@ ${linkLines}
 [protocol]
 anti_entropy = "10s"
 beacon = "30s"
+receipt = "off"
 [workload]
 rate = 1
 [adversary]
