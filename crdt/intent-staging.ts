@@ -519,5 +519,9 @@ function plainChangeHead (entry: Uint8Array): { hash: string, deps: string[] } |
   }
 }
 
-/** Most bytes of changes in one sync message (`capChanges`): ~1,500 small records. */
-export const MAX_MESSAGE_CHANGE_BYTES = 512 * 1024
+/**
+ * Most bytes of changes in one sync message (`capChanges`): ~400 small records, or one larger
+ * change. At 512 KiB a slice cost a receiver ~0.7-2 s on a loaded 2-core machine, and with
+ * slices from four peers queued `aura status` waited up to 10 s.
+ */
+export const MAX_MESSAGE_CHANGE_BYTES = 128 * 1024
