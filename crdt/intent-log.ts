@@ -532,7 +532,8 @@ export class IntentLog {
     // next slice counts as sent while Automerge writes this message, so it encodes only that
     // slice (encoding all of them for every slice of a 20,000-record backlog cost a second each).
     const { rest } = nextSlice(this.pending.get(state) ?? [], this.maxMessageBytes)
-    const before = exportSyncState(next).sentHashes
+    // Read the state only when something is deferred: this runs for every message sent.
+    const before = rest.length === 0 ? {} : exportSyncState(next).sentHashes
     const deferred = rest.map((c) => c.hash).filter((h) => !(h in before))
     setSent(next, deferred, true)
     let message = backend.generateSyncMessage(next)

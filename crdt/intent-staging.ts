@@ -491,15 +491,12 @@ export interface PendingChange {
   readonly bytes: number
 }
 
-/** The first changes of `pending` within `max` bytes (at least one), and the rest. */
-export function nextSlice (
-  pending: readonly PendingChange[],
-  max: number
-): { slice: PendingChange[], rest: PendingChange[] } {
+/** What is left of `pending` once its first changes within `max` bytes (at least one) are sent. */
+export function nextSlice (pending: readonly PendingChange[], max: number): { rest: PendingChange[] } {
   let bytes = 0
   let n = 0
   while (n < pending.length && (n === 0 || bytes + pending[n].bytes <= max)) bytes += pending[n++].bytes
-  return { slice: pending.slice(0, n), rest: pending.slice(n) }
+  return { rest: pending.slice(n) }
 }
 
 // The hash and dependencies of an entry that is one plain change chunk; undefined otherwise.
