@@ -58,6 +58,7 @@ for (const mode of (which === 'both' ? ['full', 'model'] : [which]) as Array<'fu
     hopsOverEccentricity: rev.hopsOverEccentricity,
     delayInLinkMedians: rev.delayInLinkMedians,
     messagesPerPeer: rev.messagesPerPeer,
+    records: r.metrics.records,
     loadavg1: Math.round(loadavg()[0] * 100) / 100,
     cores: cpus().length
   }

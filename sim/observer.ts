@@ -10,6 +10,7 @@
  */
 import type { AuraError } from '../crdt/errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../node/sync/frame.js'
+import { readEnvelope } from '../crdt/sync-envelope.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import type { SyncAuditEvent } from '../node/sync/engine.js'
 import type { Oracle } from './oracle.js'
@@ -45,6 +46,15 @@ export class Observer {
   /** revocationMessages[revocation index]: chain messages carrying its entry received by honest peers. */
   readonly revocationMessages: number[] = []
   audits: Record<string, number> = {}
+  /**
+   * Intent-log traffic to honest peers: Automerge sync messages delivered (`amMessages`), those
+   * carrying changes and how many changes they carried, those that added records, and each
+   * (record, peer) first receipt with its delay since the record was written.
+   */
+  readonly recordTraffic = { amMessages: 0, carrying: 0, changesCarried: 0, adding: 0, receipts: 0 }
+  readonly recordDelaysMs: number[] = []
+  /** Pieces (`amp`) of an Automerge message still arriving, by link (`from>to`). */
+  private readonly amPieces = new Map<string, Uint8Array[]>()
   sessionsOpened = 0
   sessionsClosed = 0
   /** The independent checker (sim/oracle.ts), set by the run. */
@@ -77,6 +87,7 @@ export class Observer {
       delivered: (from, to, frame) => {
         this.trace.frame(world.scheduler.now, from, to, frame)
         if (frame[0] === 0x01 && honest[to]) { this.countDuplicates(to, frame); this.oracle?.delivered(to, frame) }
+        if ((frame[0] === 0x02 || frame[0] === 0x03) && honest[to]) this.countAutomerge(from, to, frame)
         if (frame.length > DEFAULT_MAX_FRAME_BYTES && honest[to]) this.oracle?.oversized(from, to, frame.length)
         if (to === stranger && honest[from]) this.oracle?.toStranger(from, frame)
       },
@@ -125,6 +136,13 @@ export class Observer {
 
   private recordsAdded (node: SimNode, ids: RecordId[], _from: KeyId): void {
     if (node.identity.role === 'adversary') return
+    this.recordTraffic.adding++
+    this.recordTraffic.receipts += ids.length
+    const now = this.world.scheduler.now
+    for (const id of ids) {
+      const w = this.world.written.get(id)
+      if (w !== undefined) this.recordDelaysMs.push((now - w.atUs) / 1000)
+    }
     for (const id of ids) {
       const forged = this.world.adversary?.forged.get(id)
       if (forged === undefined) continue
@@ -149,6 +167,25 @@ export class Observer {
       const p = this.world.indexOfKey(peer)
       this.trace.event(this.ms(), 'session-revoked', { peer: node.name, remote: p === undefined ? peer.slice(0, 8) : this.world.nodes[p].name })
     }
+  }
+
+  // One Automerge sync message delivered to an honest peer (its pieces joined): does it carry changes?
+  private countAutomerge (from: number, to: number, frame: Uint8Array): void {
+    const key = `${from}>${to}`
+    const data = frame.subarray(1)
+    if (frame[0] === 0x03) {
+      const held = this.amPieces.get(key)
+      if (held === undefined) this.amPieces.set(key, [data.slice()])
+      else held.push(data.slice())
+      return
+    }
+    const pieces = this.amPieces.get(key)
+    this.amPieces.delete(key)
+    const whole = pieces === undefined ? data : Buffer.concat([...pieces, data])
+    const t = this.recordTraffic
+    t.amMessages++
+    const changes = readEnvelope(whole)?.changes.length ?? 0
+    if (changes > 0) { t.carrying++; t.changesCarried += changes }
   }
 
   private countDuplicates (to: number, frame: Uint8Array): void {

@@ -67,6 +67,23 @@ export interface RunMetrics {
     retransmits: number,
     corrupted: number
   }
+  /**
+   * Intent-log replication to honest peers. `receipts`: (record, peer) pairs where a sync
+   * message added the record; `carrying`: Automerge sync messages delivered that carried
+   * changes, `adding` those that added records; `copiesPerRecordPerPeer`: changes carried over
+   * receipts (1 when every record reaches every peer exactly once); `messagesPerRecordPerPeer`:
+   * change-carrying messages over receipts; `spreadMs`: from a record's write to each receipt.
+   */
+  records: {
+    receipts: number,
+    amMessages: number,
+    carrying: number,
+    adding: number,
+    changesCarried: number,
+    copiesPerRecordPerPeer: number,
+    messagesPerRecordPerPeer: number,
+    spreadMs: Percentiles
+  }
   forged: {
     attempted: number
     badSignatureAttempts: number
@@ -228,6 +245,12 @@ export function buildResult (
       duplicateChainEntries: obs.duplicateEntries,
       retransmits: sum((x) => x.retransmits),
       corrupted: sum((x) => x.corrupted)
+    },
+    records: {
+      ...obs.recordTraffic,
+      copiesPerRecordPerPeer: round3(obs.recordTraffic.changesCarried / Math.max(1, obs.recordTraffic.receipts)),
+      messagesPerRecordPerPeer: round3(obs.recordTraffic.carrying / Math.max(1, obs.recordTraffic.receipts)),
+      spreadMs: percentiles(obs.recordDelaysMs)
     },
     forged: adv === null
       ? null
