@@ -595,16 +595,18 @@ export class SyncEngine {
   }
 
   private afterChainGrew (fromSeq: number, source: Session | null): void {
-    this.events.chainApplied?.(fromSeq, source?.link.remote ?? null)
     const grown = this.c.chain.entries(fromSeq)
     const entries = grown.map(entryB64)
     let frame: Uint8Array | null = null
+    // Relayed and enforced before the node's own bookkeeping (logging, persisting, receipts):
+    // each hop of a revocation then costs only the decode, the signature check and the sends.
     for (const s of this.sessions) {
       if (s === source || !s.trusted || entries.length === 0) continue
       this.sendFrame(s, frame ??= encodeMessage({ t: 'chain', entries }))
     }
     // Only a revoke entry revokes anyone: without one there is nothing new to enforce.
     if (grown.some((e) => e.kind === 'revoke')) this.enforceRevocations()
+    this.events.chainApplied?.(fromSeq, source?.link.remote ?? null)
     // The held-back beacon, once the entries it names are held, relayed and enforced: so every
     // session gets those entries before the beacon, and the revoked are gone before it lifts a
     // staleness refusal.
