@@ -30,7 +30,7 @@ export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
     problems.push({ code: 'E_REVOKED', message: `${live.lastRefusal.peer ?? 'a peer'} refused this node: ${live.lastRefusal.message}` })
   }
   if (chain?.locked === true) problems.push({ code: 'E_LOCKDOWN', message: `team in lockdown: ${chain.lockdownReason ?? ''}` })
-  if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon: new records from others are refused' })
+  if (live?.stale === true) problems.push({ code: 'E_STALE', message: 'no fresh Mothership beacon, or one names chain entries not held yet: new records from others are refused' })
   const exp = live?.auditExport ?? null
   if (exp !== null && exp.lastError !== null) problems.push({ code: 'E_UNREACHABLE', message: `audit export: ${exp.lastError} (${exp.pending} lines pending${exp.dropped > 0 ? `, ${exp.dropped} dropped` : ''})` })
   const refused = (live?.refusedChanges ?? []).map((r) => ({

@@ -10,7 +10,8 @@
  * - `effective-not-admitted`      its signer is no member the simulated team admitted;
  * - `effective-unknown-authority` its `auth` names no entry of the Mothership's chain;
  * - `beyond-cut-effective`        the peer holds a revocation whose cut (the `prev` walk of the
- *                                 registry of every record signed in the run) excludes it;
+ *                                 registry of every record signed in the run) excludes it (held:
+ *                                 by the chain the view was computed on, here and below);
  * - `effective-equivocation`      the peer holds another validly signed record of its signer
  *                                 with its seq, neither excluded by a held cut;
  * - `effective-during-lockdown`   its `auth` names a chain seq at which the Mothership had locked
@@ -430,7 +431,14 @@ export class Oracle {
     const records = node.logs[0].records()
     const byId = new Map<RecordId, SignedRecord>(records.map((r) => [r.id, r.record]))
     const effective = this.effectiveIds(records, node.chain)
-    const held = this.world.revocations.filter((r) => b.held.has(r.index))
+    // The revocations this chain holds now, the chain the effective view was just computed on:
+    // not the books' `held`, which is as of the last poll. A check falls on the same instant as
+    // a poll and runs first (it was scheduled earlier), so `held` can lag the chain by a whole
+    // poll. A peer that restarted and got a revocation within that poll was judged as if the
+    // revoked key's records beyond the cut counted, so one within the cut sharing their seq
+    // looked equivocal (swarm seeds 1515, 3323, 3370, 3484, 4691, 4790: `effective-equivocation`
+    // on a record the view rightly kept effective).
+    const held = this.world.revocations.filter((r) => node.chain.entryHash(r.seq) === r.hash)
     const excluded = (id: RecordId, rec: SignedRecord): IssuedRevocation | undefined => held.find((r) => {
       const cut = r.cuts.get(rec.signer)
       return cut !== undefined && !this.registry.legitimateWithin(cut).has(id)

@@ -353,19 +353,29 @@ export class SyncEngine {
     this.acceptBeacon(bytes, null)
   }
 
-  /** Whether new records from others are refused because the newest beacon is too old. */
+  /**
+   * Whether new records from others are refused: a verified beacon names a chain head past this
+   * node's (with or without a freshness bound), or the newest beacon is too old.
+   */
   isStale (): boolean {
+    // A verified beacon names a chain head past this node's: the chain has moved on (a
+    // revocation may be among the entries still on their way), so this node cannot judge any
+    // signer's records until they arrive, however recent the last beacon it could count. This
+    // is knowledge, not a freshness bound: it holds with `max_staleness` off too (a peer that
+    // heard of the head of a revocation must not take the revoked key's records meanwhile).
+    if (this.behindBeacon()) return true
     const max = this.init.maxStalenessMs
     if (max === null || max === undefined) return false
     // From what the beacon says, not from when it came: beacons stockpiled and fed late, or a
     // restart, buy no time. With none held (just started), nothing vouches for this node yet;
     // the first hello of a fresh peer brings one.
-    // A verified beacon names a chain head past this node's: the chain has moved on (a
-    // revocation may be among the entries still on their way), so nothing vouches for what it
-    // holds until they arrive, however recent the last beacon it could count.
-    const d = this.deferred
-    if (d !== null && d.ts !== null && d.headSeq !== null && d.headSeq > this.c.chain.head.seq) return true
     return isStaleAt(this.freshAsOf, this.c.clock(), { maxStalenessMs: max, maxClockSkewMs: this.init.maxClockSkewMs })
+  }
+
+  // Whether the held-back beacon is a verified one naming a chain head past this node's.
+  private behindBeacon (): boolean {
+    const d = this.deferred
+    return d !== null && d.ts !== null && d.headSeq !== null && d.headSeq > this.c.chain.head.seq
   }
 
   /** Bytes of Automerge message pieces held now, across all sessions. */

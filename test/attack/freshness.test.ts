@@ -6,6 +6,8 @@
 //     lasted; counted from their signed time they are stale on arrival.
 // (b) beacon ahead of chain: she feeds bob the Mothership's newest beacons, signed after her
 //     revocation and naming it, while withholding it. They must not count until bob holds it.
+// (c) the same with max_staleness off: bob knows the chain moved past his, so he takes no record
+//     until he holds the entries (swarm seeds 529 and 777 found a peer that did).
 // Either way bob must refuse her new records. Afterwards the honest daemons converge to identical
 // effective views within 10 s, each under 400 MB of peak RSS. Address discovery is off ([node]
 // discover = false), so bob reaches nobody but whom the test links him to.
@@ -111,34 +113,45 @@ describe('freshness against a hostile member (real processes)', () => {
   }, 600_000)
 
   it('(b) a beacon naming a revocation the peer does not hold yet does not lift its staleness', async () => {
-    const team = await Team.create({
-      peers: ['alice', 'bob', 'mallory'],
-      env: { AURA_NODE_DISCOVER: 'false', AURA_SYNC_MAX_STALENESS: '30', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5' }
-    })
-    try {
-      const bobHead = (await team.control('bob', 'status')).authority.seq as number
-      await revokeWhileBobIsAway(team)
-      // Signed after the revocation, naming it: fresh by their signed time for 31 s.
-      const ahead = await collectBeacons(await team.address('mothership'), 4, 300, team.m('alice').home)
-      expect(ahead.length).toBeGreaterThan(0)
-      for (const c of ahead) expect(c.beacon.headSeq).toBeGreaterThan(bobHead)
-      await team.stop('mothership')
-      await team.start('bob')
+    await beaconAhead('(b)', { AURA_SYNC_MAX_STALENESS: '30' })
+  }, 600_000)
 
-      const newest = ahead[ahead.length - 1]
-      const { ids, stale, lastBeacon, fedAt } = await attack(team, () => newest, 6, 500)
-      // Fed while its signed time alone would still vouch for bob: only deferral refuses it.
-      expect(fedAt[0] - newest.beacon.ts).toBeLessThan(30_000)
-      expect(stale.every((s) => s)).toBe(true)
-      expect(lastBeacon.every((b) => b === null)).toBe(true)
-      const bob = await held(team, 'bob')
-      expect(ids.filter((id) => bob.has(id))).toEqual([])
-
-      const { convergedMs, rssMb } = await heal(team)
-      expect((await team.control('bob', 'status')).authority.seq).toBe((await team.control('mothership', 'status')).authority.seq)
-      console.log(`(b) beacon naming seq ${newest.beacon.headSeq} (bob held ${bobHead}) fed ${ids.length} times, ${((fedAt[0] - newest.beacon.ts) / 1000).toFixed(1)}-${((fedAt[fedAt.length - 1] - newest.beacon.ts) / 1000).toFixed(1)} s after it was signed: bob stale at every probe, 0/${ids.length} of mallory's records taken; honest views identical ${convergedMs} ms after the heal; peak RSS MB ${JSON.stringify(rssMb)}`)
-    } finally {
-      await team.close()
-    }
+  // Swarm seeds 529 and 777 (max_staleness off): a peer that had heard of the revocation's head
+  // from a beacon stored the revoked key's records until the entries came.
+  it('(c) with max_staleness off too, a peer holding a beacon that names a revocation it lacks refuses the revoked key\'s records', async () => {
+    await beaconAhead('(c)', {})
   }, 600_000)
 })
+
+/** Case (b) and (c): mallory feeds bob a beacon naming her revocation, which she withholds. */
+async function beaconAhead (label: string, env: Record<string, string>): Promise<void> {
+  const team = await Team.create({
+    peers: ['alice', 'bob', 'mallory'],
+    env: { AURA_NODE_DISCOVER: 'false', AURA_SYNC_MAX_CLOCK_SKEW: '1', AURA_MOTHERSHIP_BEACON_INTERVAL: '0.5', ...env }
+  })
+  try {
+    const bobHead = (await team.control('bob', 'status')).authority.seq as number
+    await revokeWhileBobIsAway(team)
+    // Signed after the revocation, naming it: fresh by their signed time for 31 s.
+    const ahead = await collectBeacons(await team.address('mothership'), 4, 300, team.m('alice').home)
+    expect(ahead.length).toBeGreaterThan(0)
+    for (const c of ahead) expect(c.beacon.headSeq).toBeGreaterThan(bobHead)
+    await team.stop('mothership')
+    await team.start('bob')
+
+    const newest = ahead[ahead.length - 1]
+    const { ids, stale, lastBeacon, fedAt } = await attack(team, () => newest, 6, 500)
+    // Fed while its signed time alone would still vouch for bob: only deferral refuses it.
+    expect(fedAt[0] - newest.beacon.ts).toBeLessThan(30_000)
+    expect(stale.every((s) => s)).toBe(true)
+    expect(lastBeacon.every((b) => b === null)).toBe(true)
+    const bob = await held(team, 'bob')
+    expect(ids.filter((id) => bob.has(id))).toEqual([])
+
+    const { convergedMs, rssMb } = await heal(team)
+    expect((await team.control('bob', 'status')).authority.seq).toBe((await team.control('mothership', 'status')).authority.seq)
+    console.log(`${label} beacon naming seq ${newest.beacon.headSeq} (bob held ${bobHead}) fed ${ids.length} times, ${((fedAt[0] - newest.beacon.ts) / 1000).toFixed(1)}-${((fedAt[fedAt.length - 1] - newest.beacon.ts) / 1000).toFixed(1)} s after it was signed: bob stale at every probe, 0/${ids.length} of mallory's records taken; honest views identical ${convergedMs} ms after the heal; peak RSS MB ${JSON.stringify(rssMb)}`)
+  } finally {
+    await team.close()
+  }
+}

@@ -180,6 +180,43 @@ describe('a beacon naming a chain head the node does not hold is deferred', () =
     expect(alice.engine.lastBeaconTs).toBe(team.clock.now + 1000)
   })
 
+  it('with the freshness bound off too, a beacon naming a chain head past the node\'s makes it refuse records until those entries arrive', async () => {
+    // Swarm seeds 529 and 777 (max_staleness off): a peer got a hello whose beacon named the
+    // head of mallory's revocation, the chain frame behind it was lost, and it stored mallory's
+    // records until the entries came again.
+    const team = new TestTeam(['alice', 'bob', 'mallory'])
+    const before = team.ms.entries.length - 1
+    const malloryKey = keyIdOf(keyNamed('mallory').publicKey)
+    const fresh = team.ms.beacon(team.clock.now)
+    team.ms.revoke(malloryKey)
+    const ahead = team.ms.beacon(team.clock.now + 1000)
+    const alice = team.node('alice', { upTo: before, maxStalenessMs: null })
+    const mallory = team.node('mallory', { upTo: before })
+    const wire = team.connect(mallory, alice)
+    await settle()
+    feed(wire, fresh)
+    await settle()
+    expect(alice.engine.isStale()).toBe(false)
+    expect(await takesRecord(mallory, alice, 'before the revocation is known')).toBe(true)
+    feed(wire, ahead)
+    await settle()
+    expect(alice.engine.isStale()).toBe(true)
+    const after = mallory.write('after a beacon names the revocation')
+    await settle()
+    expect(alice.holds(after)).toBe(false)
+    expect(alice.audits('refused').some((e) => e.code === 'E_STALE')).toBe(true)
+    // The entries arrive from an honest peer: mallory is revoked before anything is taken again,
+    // and bob's records flow.
+    const bob = team.node('bob')
+    team.connect(bob, alice)
+    await settle()
+    expect(alice.chain.revocation(malloryKey)).toBeDefined()
+    expect(wire.closedB?.code).toBe('E_REVOKED')
+    expect(alice.engine.isStale()).toBe(false)
+    expect(alice.holds(after)).toBe(false)
+    expect(await takesRecord(bob, alice, 'once the entries arrived')).toBe(true)
+  })
+
   it('keeps one deferred beacon, the newest, whatever order they come in', async () => {
     const team = new TestTeam(['alice', 'bob', 'mallory'])
     const before = team.ms.entries.length - 1
