@@ -44,14 +44,23 @@ import { median, report, type Row } from './lib/harness.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin/aura.js')
-const PEERS = Number(process.env.BENCH_REVOCATION_PEERS ?? 20)
-const RUNS = Number(process.env.BENCH_RUNS ?? 10)
+const PEERS = envCount('BENCH_REVOCATION_PEERS', 20)
+const RUNS = envCount('BENCH_RUNS', 10)
 const GOAL_MS = 100
 // With discovery on (the default of `[node] discover`), every daemon learns every other's
 // address and dials it: the team becomes a full mesh, not the degree-3 graph measured here.
-const DISCOVER = process.env.BENCH_DISCOVER === '1'
-const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000)
+const DISCOVER = envCount('BENCH_DISCOVER', 0) === 1
+const SETTLE_MS = envCount('BENCH_SETTLE_MS', 3000)
 const ENV = { ...process.env, NO_COLOR: '1' }
+
+// A non-negative integer setting; anything else stops the bench rather than running it with NaN.
+function envCount (name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not '${raw}'`)
+  return n
+}
 
 interface Node {
   name: string
@@ -237,7 +246,7 @@ async function main (): Promise<void> {
 
     if (process.env.BENCH_HOLD !== undefined) {
       process.stderr.write(`holding: ${honest.map((n) => `${n.name}=${n.child?.pid ?? '?'}`).join(' ')}\n`)
-      await sleep(Number(process.env.BENCH_HOLD) * 1000)
+      await sleep(envCount('BENCH_HOLD', 0) * 1000)
     }
     const afterReturn: number[] = []
     const appliedSpread: number[] = []
