@@ -30,7 +30,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../node/config.js'
@@ -73,6 +73,23 @@ interface Node {
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100)
+
+// CPU time (user + system, ms) the daemons have used so far, from /proc; null where there is none.
+function cpuOf (nodes: Node[]): number | null {
+  let sum = 0
+  for (const n of nodes) {
+    if (n.child?.pid === undefined) return null
+    try {
+      // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th.
+      const f = readFileSync(`/proc/${n.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+      sum += (Number(f[11]) + Number(f[12])) * TICK_MS
+    } catch {
+      return null
+    }
+  }
+  return sum
+}
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 async function freePort (): Promise<number> {
@@ -249,8 +266,10 @@ async function main (): Promise<void> {
       await sleep(envCount('BENCH_HOLD', 0) * 1000)
     }
     const afterReturn: number[] = []
+    const afterStart: number[] = []
     const appliedSpread: number[] = []
     const closedSpread: number[] = []
+    const cpuSpent: number[] = []
     for (let run = 0; run < RUNS; run++) {
       const v = victims[run]
       await start(v)
@@ -259,8 +278,10 @@ async function main (): Promise<void> {
       // Let the team settle first: the victim's arrival changes what every daemon holds, and
       // each writes a receipt 250 ms later (node/peer/receipts.ts) that reaches all the others.
       // A revocation of a key that has been connected for a while is the case measured here.
+      const idleFrom = { t: now(), cpu: cpuOf(honest) }
       await sleep(SETTLE_MS)
       const started = now()
+      const cpuBefore = cpuOf(honest)
       const cli = spawn(process.execPath, [BIN, 'mothership', 'revoke-peer', v.short, '--reason', `bench run ${run}`, '--home', ms.home], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       cli.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
@@ -275,27 +296,40 @@ async function main (): Promise<void> {
           return revs.find((r) => r.key === v.key && r.closedAt !== null)
         }))
         return got.every((g) => g !== undefined) ? got as Array<{ appliedAt: number, closedAt: number }> : undefined
-      }, 10_000, 100)
+      }, 10_000, 250)
+      const cpuAfter = cpuOf(honest)
+      const polled = now()
       const origin = times[0].appliedAt
+      if (cpuBefore !== null && cpuAfter !== null && idleFrom.cpu !== null) {
+        // What the daemons spent while the revocation spread, less what they spend idle (keep-alives,
+        // anti-entropy, the bench's own polling is in both) over as long a time.
+        const idleRate = (cpuBefore - idleFrom.cpu) / (started - idleFrom.t)
+        cpuSpent.push(cpuAfter - cpuBefore - idleRate * (polled - started))
+      }
       if (process.env.BENCH_VERBOSE !== undefined) {
         const byHop = honest.map((n, i) => `${hops.get(n)}${victimLinks.get(v)!.includes(n) ? '*' : ''}:${fmt(times[i].appliedAt - origin)}/${fmt(times[i].closedAt - origin)}`)
         process.stderr.write(`  hops(* linked to the victim):applied/closed ms per daemon: ${byHop.sort().join(' ')}; command start ${fmt(started - origin)}, returned ${fmt(returned - origin)}\n`)
       }
       const closed = Math.max(...times.map((t) => t.closedAt))
       afterReturn.push(closed - returned)
+      afterStart.push(closed - started)
       appliedSpread.push(Math.max(...times.map((t) => t.appliedAt)) - origin)
       closedSpread.push(closed - origin)
       // The victim is cut off and barred: nobody keeps or accepts a session with it.
       await until(`${v.name} is cut off`, async () => ((await callControl(v.home, 'status', {})) as { connected: string[] }).connected.length === 0, 5_000, 20)
       await stop(v)
-      process.stderr.write(`run ${run + 1}/${RUNS}: slowest daemon closed ${fmt(closed - returned)} ms after revoke-peer returned; applied everywhere ${fmt(appliedSpread[run])} ms, closed everywhere ${fmt(closedSpread[run])} ms after the Mothership applied it\n`)
+      process.stderr.write(`run ${run + 1}/${RUNS}: slowest daemon closed ${fmt(closed - returned)} ms after revoke-peer returned; applied everywhere ${fmt(appliedSpread[run])} ms, closed everywhere ${fmt(closedSpread[run])} ms after the Mothership applied it${cpuSpent.length > run ? `; daemons' CPU ${fmt(cpuSpent[run])} ms` : ''}\n`)
     }
 
     const rows: Row[] = [
+      row(`all ${honest.length} closed, after revoke-peer started (a node process)`, afterStart),
       row(`all ${honest.length} closed, after revoke-peer returned`, afterReturn),
       row(`all ${honest.length} applied (gate refuses), after the Mothership applied`, appliedSpread),
       row(`all ${honest.length} closed, after the Mothership applied`, closedSpread)
     ]
+    if (cpuSpent.length > 0) {
+      process.stdout.write(`\nCPU of the ${honest.length} daemons per revocation (from /proc, idle rate subtracted, ${TICK_MS} ms ticks): ${cpuSpent.map((c) => fmt(c)).join(', ')} ms; median ${fmt(median(cpuSpent))} ms on ${availableParallelism()} cores\n`)
+    }
     process.stdout.write(`\nrevocation over ${honest.length} daemons (${edges.size} links), ${RUNS} runs; ms (min / median / max of the per-run slowest daemon)\n`)
     for (const r of rows) process.stdout.write(`  ${r.label.padEnd(62)} ${fmt(Math.min(...r.runs))} / ${fmt(r.median)} / ${fmt(Math.max(...r.runs))}\n`)
     const worst = Math.max(...closedSpread, ...afterReturn)

@@ -116,7 +116,7 @@ export interface Host {
    */
   handle: (protocol: string, onLink: (link: Link) => void, opts?: HandleOptions) => Promise<void>
   /** Closes every link (telling the peer `reason`, if given) and connection to `key` at once. */
-  hangUp: (key: KeyId, reason?: AuraError) => Promise<void>
+  hangUp: (key: KeyId, reason?: AuraError) => Promise<void> | void
   /** Tells the peer why (an error frame on `link`), then hangs up on it. */
   refuseWithReason: (link: Link, err: AuraError) => Promise<void>
   /** Keys with at least one open connection. */
@@ -357,17 +357,24 @@ class Libp2pHost implements Host {
     return null
   }
 
-  async hangUp (key: KeyId, reason?: AuraError): Promise<void> {
+  hangUp (key: KeyId, reason?: AuraError): Promise<void> | void {
     for (const link of this.links.get(key) ?? []) link.closeNow(reason)
     const open = this.libp2p.getConnections().filter((c) => keyOf(c) === key)
-    await Promise.all(open.map(async (c) => {
+    // Nothing open: done now, not after a turn of the event loop.
+    if (open.length === 0) return
+    return Promise.all(open.map(async (c) => {
+      // The links' last frames (the reason) are with the connection already. Its streams are
+      // reset rather than closed: a graceful close waits for the remote to close its end of
+      // each, and the key hung up on (revoked, refused) must not decide how long its connection
+      // stays open. The connection then closes once what was written has left (maConn's close
+      // waits for its write buffer, not for the remote), within HANG_UP_GRACE_MS.
+      for (const st of [...c.streams]) st.abort(reason ?? new Error('hung up'))
       try {
-        // Graceful, so the error frames just queued leave before the FIN.
         await c.close({ signal: AbortSignal.timeout(HANG_UP_GRACE_MS) })
       } catch (err) {
         c.abort(err as Error)
       }
-    }))
+    })).then(() => {})
   }
 
   async refuseWithReason (link: Link, err: AuraError): Promise<void> {

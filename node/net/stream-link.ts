@@ -136,6 +136,11 @@ export class StreamLink extends LinkBase {
     }
   }
 
+  /** Writes what is queued now (the microtask scheduled by `send` then finds nothing to do). */
+  flush (): void {
+    if (!this.closed) this.pump()
+  }
+
   /** The remote is admitted: the pre-admission budget and deadline no longer apply. */
   admit (): void {
     this.budget = null

@@ -608,12 +608,14 @@ export class SyncEngine {
     const grown = this.c.chain.entries(fromSeq)
     const entries = grown.map(entryB64)
     let frame: Uint8Array | null = null
-    // Relayed and enforced before the node's own bookkeeping (logging, persisting, receipts),
-    // which runs after in the same task: the frames are queued first. No measured gain is
-    // claimed for the order (bench/revocation.ts could not tell it from the machine's noise).
+    // Relayed before the node's own bookkeeping (enforcing, logging, persisting, receipts),
+    // which runs after in the same task, and flushed: a transport that gathers a task's frames
+    // into one write would otherwise send the entry only once all of that is done, and every
+    // hop of a revocation would wait for it (bench/revocation.ts).
     for (const s of this.sessions) {
       if (s === source || !s.trusted || entries.length === 0) continue
       this.sendFrame(s, frame ??= encodeMessage({ t: 'chain', entries }))
+      s.link.flush?.()
     }
     // Only a revoke entry revokes anyone: without one there is nothing new to enforce.
     if (grown.some((e) => e.kind === 'revoke')) this.enforceRevocations()

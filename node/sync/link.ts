@@ -32,4 +32,11 @@ export interface Link {
    * links without such bounds (in-memory, simulated) need not have it.
    */
   admit?: () => void
+  /**
+   * Hands the frames queued so far to the transport now, not at the end of the current task
+   * (a transport may gather a task's frames into one write). For frames others wait on: the
+   * engine flushes a relayed chain entry before its own bookkeeping runs. Optional: links that
+   * send at once need not have it.
+   */
+  flush?: () => void
 }
