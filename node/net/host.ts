@@ -363,13 +363,8 @@ class Libp2pHost implements Host {
     // Nothing open: done now, not after a turn of the event loop.
     if (open.length === 0) return
     return Promise.all(open.map(async (c) => {
-      // The links' last frames (the reason) are with the connection already. Its streams are
-      // reset rather than closed: a graceful close waits for the remote to close its end of
-      // each, and the key hung up on (revoked, refused) must not decide how long its connection
-      // stays open. The connection then closes once what was written has left (maConn's close
-      // waits for its write buffer, not for the remote), within HANG_UP_GRACE_MS.
-      for (const st of [...c.streams]) st.abort(reason ?? new Error('hung up'))
       try {
+        // Graceful, so the error frames just queued leave before the FIN.
         await c.close({ signal: AbortSignal.timeout(HANG_UP_GRACE_MS) })
       } catch (err) {
         c.abort(err as Error)

@@ -131,6 +131,11 @@ describe('Host', () => {
     await until(() => alice.connections().length === 0, 2000, 'alice seeing the hang-up')
   })
 
+  it('hangs up on nothing at once when no connection to the key is open', async () => {
+    const bob = await start({ seed: seed(2) })
+    expect(bob.hangUp(keyIdOf(keyPairFromSeed(seed(9)).publicKey), new RevokedError('gone'))).toBeUndefined()
+  })
+
   it('refuses with a reason at the protocol level, which the gate cannot give', async () => {
     const alice = await start({ seed: seed(1) })
     const bob = await start({ seed: seed(2) })

@@ -293,6 +293,24 @@ describe('SyncEngine: refusals', () => {
     expect(alice.holds(after)).toBe(false)
   })
 
+  it('hands a relayed chain entry to the transport before its own bookkeeping (the next hop does not wait for it)', async () => {
+    const team = new TestTeam(['alice', 'bob', 'carol', 'mallory'])
+    const [alice, bob, carol, mallory] = ['alice', 'bob', 'carol', 'mallory'].map((n) => team.node(n))
+    team.connect(bob, alice)
+    const toCarol = team.connect(alice, carol)
+    team.connect(alice, mallory)
+    await settle()
+    const applied = (): number => alice.seen.filter((e) => e.t === 'chain').length
+    const before = applied()
+    const appliedAtFlush: number[] = []
+    toCarol.a.flush = () => { appliedAtFlush.push(applied() - before) }
+    bob.adopt([team.ms.revoke(mallory.id)])
+    await settle()
+    expect(applied() - before).toBe(1)
+    expect(appliedAtFlush[0]).toBe(0)
+    expect(carol.chain.revocation(mallory.id)).toBeDefined()
+  })
+
   it('drops a link that carries a record with a bad signature, stores nothing of that batch, and keeps its other links', async () => {
     const team = new TestTeam(['alice', 'bob', 'carol'])
     const alice = team.node('alice')
