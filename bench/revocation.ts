@@ -282,11 +282,13 @@ async function main (): Promise<void> {
       await sleep(SETTLE_MS)
       const started = now()
       const cpuBefore = cpuOf(honest)
+      const cpuBeforeEach = process.env.BENCH_VERBOSE !== undefined ? honest.map((n) => cpuOf([n])) : []
       const cli = spawn(process.execPath, [BIN, 'mothership', 'revoke-peer', v.short, '--reason', `bench run ${run}`, '--home', ms.home], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       cli.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
       const code = await new Promise<number | null>((resolve) => cli.on('exit', resolve))
       const returned = now()
+      const cpuAtReturn = process.env.BENCH_VERBOSE !== undefined ? honest.map((n) => cpuOf([n])) : []
       if (code !== 0) throw new Error(`revoke-peer failed (${code}): ${stderr}`)
       // Each daemon reports its own time stamps, so polling seldom loses no precision, and spares
       // the daemons 21 control calls every few ms while the revocation spreads.
@@ -308,6 +310,8 @@ async function main (): Promise<void> {
       }
       if (process.env.BENCH_VERBOSE !== undefined) {
         const byHop = honest.map((n, i) => `${hops.get(n)}${victimLinks.get(v)!.includes(n) ? '*' : ''}:${fmt(times[i].appliedAt - origin)}/${fmt(times[i].closedAt - origin)}`)
+        const perDaemon = honest.map((n, i) => `${n.name}:${fmt((cpuAtReturn[i] ?? NaN) - (cpuBeforeEach[i] ?? NaN))}+${fmt((cpuOf([n]) ?? NaN) - (cpuAtReturn[i] ?? NaN))}`)
+        process.stderr.write(`  CPU ms per daemon, command start to return + return to poll: ${perDaemon.join(' ')} (over ${fmt(returned - started)} + ${fmt(now() - returned)} ms)\n`)
         process.stderr.write(`  hops(* linked to the victim):applied/closed ms per daemon: ${byHop.sort().join(' ')}; command start ${fmt(started - origin)}, returned ${fmt(returned - origin)}\n`)
       }
       const closed = Math.max(...times.map((t) => t.closedAt))
