@@ -255,9 +255,10 @@ class DaemonImpl implements Daemon {
       recordsAdded: () => { this.engine?.localRecordsAdded(); this.peer.holdingsChanged() },
       audited: (type, fields) => this.logAudit(type, fields),
       chainAppended: (from) => {
-        this.logChain(from)
         if (this.engine === null && this.rt.chain !== null) this.startEngine()
+        // Pushed (and enforced) before it is logged: peers wait on the push, nobody on the log.
         this.peer.chainAppended(from)
+        this.logChain(from)
       }
     }
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void this.stop() })
