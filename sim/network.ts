@@ -12,6 +12,11 @@
  * reliable, or closed", so both ends see the link close `detectMs` later (the time a real
  * transport's keep-alive takes to notice) and the nodes' dialers reconnect once they can.
  *
+ * With a CPU model (sim/cpu-model.ts, scenario `[node]`), a frame that reached a node waits for
+ * the node's processor, which handles its inbound frames one at a time in arrival order; the
+ * protocol gets it when its turn is done. A close notice waits its turn too (it costs nothing),
+ * so it never overtakes the frames the remote sent before it.
+ *
  * @example
  * const net = new SimNetwork(scheduler, model, new RandomStream(seed, 'network'))
  * const a = net.addEndpoint(keyA, (link) => engineA.addLink(link))
@@ -22,6 +27,7 @@ import type { KeyId } from '../crdt/ids.js'
 import { encodeLength, FrameDecoder } from '../node/sync/frame.js'
 import { type Defer, LinkBase } from '../node/sync/link-base.js'
 import type { Direction as Way } from '../node/peer/index.js'
+import { CpuQueue, cpuCostUs, cpuEnabled, NO_CPU, type CpuModel } from './cpu-model.js'
 import { sampleLatencyUs, type LinkModel } from './link-model.js'
 import type { Partition } from './partitions.js'
 import type { RandomStream } from './random.js'
@@ -59,6 +65,7 @@ interface Endpoint {
   inbound: (link: SimLink) => void
   gate: Gate
   stats: TrafficStats
+  cpu: CpuQueue
 }
 
 /** A node's connection gate, asked as libp2p's gater asks the daemon's: null admits. */
@@ -119,13 +126,18 @@ export class SimNetwork {
   private readonly endpoints: Endpoint[] = []
   private readonly partitions = new Map<string, Partition>()
   private readonly openLinks = new Set<SimLink>()
+  private readonly cpuOn: boolean
   observer: NetworkObserver = {}
 
   constructor (
     private readonly scheduler: Scheduler,
     readonly model: LinkModel,
-    private readonly random: RandomStream
-  ) {}
+    private readonly random: RandomStream,
+    /** What receiving a frame costs each node (default: nothing). */
+    readonly cpu: CpuModel = NO_CPU
+  ) {
+    this.cpuOn = cpuEnabled(cpu)
+  }
 
   /** Open connection ends at `local` whose remote is `remote` (what an outside observer sees). */
   linksBetween (local: number, remote: number): SimLink[] {
@@ -137,7 +149,8 @@ export class SimNetwork {
   /** Registers a node; `inbound` receives links other nodes dial to it. Returns its index. */
   addEndpoint (key: KeyId, inbound: (link: SimLink) => void): number {
     const index = this.endpoints.length
-    this.endpoints.push({ index, key, up: true, offline: false, inbound, gate: () => null, stats: emptyStats() })
+    const cpu = new CpuQueue()
+    this.endpoints.push({ index, key, up: true, offline: false, inbound, gate: () => null, stats: emptyStats(), cpu })
     return index
   }
 
@@ -158,6 +171,8 @@ export class SimNetwork {
 
   keyOf (index: number): KeyId { return this.endpoints[index].key }
   stats (index: number): TrafficStats { return this.endpoints[index].stats }
+  /** A node's inbound processor (busy time and waits; empty without a CPU model). */
+  cpuOf (index: number): CpuQueue { return this.endpoints[index].cpu }
   get size (): number { return this.endpoints.length }
 
   /** Whether frames from `a` reach `b` now. */
@@ -199,6 +214,7 @@ export class SimNetwork {
   setUp (index: number, up: boolean): void {
     this.endpoints[index].up = up
     if (!up) {
+      this.endpoints[index].cpu.clear(this.scheduler.now)
       for (const l of [...this.openLinks]) {
         if (l.from === index) {
           this.openLinks.delete(l)
@@ -301,10 +317,10 @@ export class SimNetwork {
     }
     const arrival = Math.max(this.scheduler.now + sampleLatencyUs(this.model.latency, this.random), dir.lastArrival)
     const remoteReason = reason === undefined ? undefined : new AuraError(reason.code, reason.message, { remote: true })
-    this.scheduler.at(arrival, () => {
+    this.scheduler.at(arrival, () => this.inTurn(peer.from, 0, false, () => {
       this.openLinks.delete(peer)
       peer.finish(remoteReason, 'remote')
-    })
+    }))
   }
 
   private deliver (link: SimLink, frame: Uint8Array): void {
@@ -318,10 +334,25 @@ export class SimNetwork {
     const dst = this.endpoints[link.to].stats
     dst.framesReceived++
     dst.bytesReceived += frame.length + wireOverhead(frame.length)
+    this.inTurn(link.to, this.cpuOn ? cpuCostUs(this.cpu, frame.length) : 0, true, () => this.handOver(link, frame))
+  }
+
+  // The receiving node's protocol gets the frame (its processor done with it).
+  private handOver (link: SimLink, frame: Uint8Array): void {
+    const peer = link.peer
+    if (peer.closed) return
     const refused = prefixRefusal(frame.length)
     if (refused !== null) { peer.close(refused); return }
     this.observer.delivered?.(link.from, link.to, frame)
     peer.receive(frame)
+  }
+
+  // Runs `fn` once node `at`'s processor reaches it: at once without a CPU model, else after
+  // every frame that arrived at the node before it and its own `costUs`. Always through the
+  // event queue when the model is on, so the order of admission is the order of running.
+  private inTurn (at: number, costUs: number, frame: boolean, fn: () => void): void {
+    if (!this.cpuOn) { fn(); return }
+    this.scheduler.at(this.endpoints[at].cpu.admit(this.scheduler.now, costUs, frame), fn)
   }
 
   // Both ends learn of a broken connection only when their keep-alive times out.
@@ -332,8 +363,10 @@ export class SimNetwork {
     this.scheduler.after(this.model.detectMs * 1000, () => {
       const reason = new UnreachableError('connection timed out')
       for (const end of [link, link.peer]) {
-        this.openLinks.delete(end)
-        end.finish(reason, 'remote')
+        this.inTurn(end.from, 0, false, () => {
+          this.openLinks.delete(end)
+          end.finish(reason, 'remote')
+        })
       }
     })
   }
