@@ -12,6 +12,9 @@
  * reliable, or closed", so both ends see the link close `detectMs` later (the time a real
  * transport's keep-alive takes to notice) and the nodes' dialers reconnect once they can.
  *
+ * With a latency spread (`LinkModel.latencySpread`), every latency draw between two nodes is
+ * multiplied by that pair's own factor (link-model.ts `pairLatencyFactor`, from `seed`).
+ *
  * With a CPU model (sim/cpu-model.ts, scenario `[node]`), a frame that reached a node waits for
  * the node's processor, which handles its inbound frames one at a time in arrival order; the
  * protocol gets it when its turn is done. A close notice waits its turn too (it costs nothing),
@@ -28,7 +31,7 @@ import { encodeLength, FrameDecoder } from '../node/sync/frame.js'
 import { type Defer, LinkBase } from '../node/sync/link-base.js'
 import type { Direction as Way } from '../node/peer/index.js'
 import { CpuQueue, cpuCostUs, cpuEnabled, NO_CPU, type CpuModel } from './cpu-model.js'
-import { sampleLatencyUs, type LinkModel } from './link-model.js'
+import { pairLatencyFactor, sampleLatencyUs, type LinkModel } from './link-model.js'
 import type { Partition } from './partitions.js'
 import type { RandomStream } from './random.js'
 import type { Scheduler } from './scheduler.js'
@@ -121,22 +124,34 @@ export class SimLink extends LinkBase {
   }
 }
 
+/** What a network adds to its link model. */
+export interface SimNetworkInit {
+  /** What receiving a frame costs each node (default: nothing). */
+  cpu?: CpuModel
+  /** The run's seed, which draws each pair's latency factor when the model has a spread. */
+  seed?: number
+}
+
 /** Endpoints, reachability, dials and frame delivery. */
 export class SimNetwork {
   private readonly endpoints: Endpoint[] = []
   private readonly partitions = new Map<string, Partition>()
   private readonly openLinks = new Set<SimLink>()
   private readonly cpuOn: boolean
+  private readonly factors = new Map<number, number>()
+  readonly cpu: CpuModel
+  private readonly seed: number
   observer: NetworkObserver = {}
 
   constructor (
     private readonly scheduler: Scheduler,
     readonly model: LinkModel,
     private readonly random: RandomStream,
-    /** What receiving a frame costs each node (default: nothing). */
-    readonly cpu: CpuModel = NO_CPU
+    init: SimNetworkInit = {}
   ) {
-    this.cpuOn = cpuEnabled(cpu)
+    this.cpu = init.cpu ?? NO_CPU
+    this.cpuOn = cpuEnabled(this.cpu)
+    this.seed = init.seed ?? 0
   }
 
   /** Open connection ends at `local` whose remote is `remote` (what an outside observer sees). */
@@ -245,7 +260,7 @@ export class SimNetwork {
       return
     }
     let t = 0
-    for (let i = 0; i < 3; i++) t += sampleLatencyUs(this.model.latency, this.random)
+    for (let i = 0; i < 3; i++) t += this.latencyUs(from, to)
     this.scheduler.after(t, () => {
       if (!this.reachable(from, to)) { done(null); return }
       if (b.gate(a.key, 'inbound') !== null || a.gate(b.key, 'outbound') !== null) { done(null); return }
@@ -276,7 +291,7 @@ export class SimNetwork {
       depart = Math.max(now, dir.busyUntil) + Math.ceil((frame.length + wireOverhead(frame.length)) * 1e6 / m.bandwidth)
       dir.busyUntil = depart
     }
-    let arrival = depart + sampleLatencyUs(m.latency, r)
+    let arrival = depart + this.latencyUs(link.from, link.to)
     // A lost frame is retransmitted; a run of losses is bounded like a real retransmit limit,
     // after which the connection is declared broken.
     let losses = 0
@@ -301,7 +316,7 @@ export class SimNetwork {
     }
     this.scheduler.at(arrival, () => this.deliver(link, payload))
     if (dup && m.delivery === 'raw') {
-      const again = depart + sampleLatencyUs(m.latency, r)
+      const again = depart + this.latencyUs(link.from, link.to)
       this.scheduler.at(again, () => this.deliver(link, payload))
     }
     if (link.broken) this.scheduleBrokenClose(link)
@@ -315,12 +330,25 @@ export class SimNetwork {
       this.scheduleBrokenClose(peer)
       return
     }
-    const arrival = Math.max(this.scheduler.now + sampleLatencyUs(this.model.latency, this.random), dir.lastArrival)
+    const arrival = Math.max(this.scheduler.now + this.latencyUs(link.from, link.to), dir.lastArrival)
     const remoteReason = reason === undefined ? undefined : new AuraError(reason.code, reason.message, { remote: true })
     this.scheduler.at(arrival, () => this.inTurn(peer.from, 0, false, () => {
       this.openLinks.delete(peer)
       peer.finish(remoteReason, 'remote')
     }))
+  }
+
+  // One latency draw for a frame between `a` and `b`, times that pair's factor.
+  private latencyUs (a: number, b: number): number {
+    const us = sampleLatencyUs(this.model.latency, this.random)
+    if (this.model.latencySpread === 0) return us
+    const key = Math.min(a, b) * 0x100000 + Math.max(a, b)
+    let f = this.factors.get(key)
+    if (f === undefined) {
+      f = pairLatencyFactor(this.seed, a, b, this.model.latencySpread)
+      this.factors.set(key, f)
+    }
+    return Math.max(1, Math.round(us * f))
   }
 
   private deliver (link: SimLink, frame: Uint8Array): void {

@@ -66,6 +66,8 @@ const latency = z.discriminatedUnion('dist', [
 
 const link = z.strictObject({
   latency: latency.optional(),
+  /** Sigma of each node pair's own lognormal factor on its latency (0: every pair alike). */
+  latency_spread: z.number().min(0).max(3).optional(),
   loss: probability.optional(),
   duplicate: probability.optional(),
   reorder: probability.optional(),
@@ -78,6 +80,7 @@ const link = z.strictObject({
   delivery: z.enum(['reliable', 'raw']).optional()
 }).transform((l): LinkModel => ({
   latency: l.latency ?? DEFAULT_LINK_MODEL.latency,
+  latencySpread: l.latency_spread ?? DEFAULT_LINK_MODEL.latencySpread,
   loss: l.loss ?? DEFAULT_LINK_MODEL.loss,
   duplicate: l.duplicate ?? DEFAULT_LINK_MODEL.duplicate,
   reorder: l.reorder ?? DEFAULT_LINK_MODEL.reorder,

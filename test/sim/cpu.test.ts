@@ -23,7 +23,7 @@ interface Pair {
 
 function pair (cpu: CpuModel): Pair {
   const sched = new Scheduler()
-  const net = new SimNetwork(sched, resolveLinkModel({ latency: { dist: 'constant', ms: 10 } }), new RandomStream(1, 'network'), cpu)
+  const net = new SimNetwork(sched, resolveLinkModel({ latency: { dist: 'constant', ms: 10 } }), new RandomStream(1, 'network'), { cpu })
   const got: Array<{ us: number, len: number }> = []
   const closedAt: number[] = []
   const a = net.addEndpoint('alice' as KeyId, () => {})
