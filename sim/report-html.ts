@@ -292,7 +292,7 @@ function cpuTables (
   head: string
 ): string {
   if (c == null) return ''
-  const rows = c.busiest.map((b) => pRow(`waits at ${esc(b.node)} (busy ${pct(b.busyFraction)})`, b.queueDelayMs, fmtMs)).join('')
+  const rows = c.busiest.map((b) => pRow(`waits at ${esc(b.node)} (busy ${fmtMs(b.busyMs)}, ${(b.busyFraction * 100).toFixed(3)}%)`, b.queueDelayMs, fmtMs)).join('')
   return `<h3>Processing (honest nodes: ${c.perMessageUs} µs per frame + ${c.perKibUs} µs per KiB)</h3>
 <table>${head}${pRow('queue delay, every frame', c.queueDelayMs, fmtMs)}${rows}</table>`
 }

@@ -126,7 +126,7 @@ export interface CpuMetrics {
   /** Frames that reached honest nodes and how long each waited for its node's processor (ms). */
   queueDelayMs: Percentiles
   /** The (at most five) honest nodes busiest processing, busiest first. */
-  busiest: Array<{ node: string, busyFraction: number, queueDelayMs: Percentiles }>
+  busiest: Array<{ node: string, busyMs: number, busyFraction: number, queueDelayMs: Percentiles }>
 }
 
 /** What the HTML report draws. */
@@ -368,7 +368,9 @@ function cpuMetrics (world: World): CpuMetrics | null {
     queueDelayMs: percentiles(ms(queues.flatMap((x) => x.q.waitsUs))),
     busiest: busiest.map((x) => ({
       node: x.node,
-      busyFraction: round3(x.q.busyUs / now),
+      busyMs: round3(x.q.busyUs / 1000),
+      // Six decimals: a lightly loaded node is busy well under a thousandth of the run.
+      busyFraction: Math.round(x.q.busyUs / now * 1e6) / 1e6,
       queueDelayMs: percentiles(ms(x.q.waitsUs))
     }))
   }

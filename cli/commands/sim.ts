@@ -63,7 +63,7 @@ export function register (program: Program): void {
       }
       for (const row of r.freshness ?? []) lines.push(`  ${row.label}: ${row.effectiveBeforeHeal} effective before heal, exposure ${row.exposureWindowMs === null ? 'none' : ms(row.exposureWindowMs)}`)
       const cpu = r.metrics.cpu
-      if (cpu !== null) lines.push(`processing: frames waited p99 ${fine(cpu.queueDelayMs.p99)} max ${fine(cpu.queueDelayMs.max)} for their node; busiest ${cpu.busiest[0]?.node ?? '—'} ${((cpu.busiest[0]?.busyFraction ?? 0) * 100).toFixed(1)}% busy`)
+      if (cpu !== null) lines.push(`processing: frames waited p99 ${fine(cpu.queueDelayMs.p99)} max ${fine(cpu.queueDelayMs.max)} for their node; busiest ${cpu.busiest[0]?.node ?? '—'} ${((cpu.busiest[0]?.busyFraction ?? 0) * 100).toFixed(3)}% busy`)
       lines.push(`liveness: ${r.metrics.liveness.converged ? `converged after ${ms(r.metrics.liveness.convergedAfterMs ?? 0)}` : c.red('NOT converged')} (bound ${ms(r.metrics.liveness.boundMs)})`)
       lines.push(c.dim(`report ${out.files.report}\ntrace  ${out.files.trace} sha256 ${out.traceSha256}\nreplay ${out.replay}`))
       return lines.join('\n')
