@@ -1,7 +1,9 @@
 /**
  * What a simulated link does to frames: a latency distribution, loss, duplication, reordering,
  * a bandwidth cap and corruption. Every draw comes from the network stream, so a link model plus
- * a seed fixes every delivery time.
+ * a seed fixes every delivery time. With a latency spread, each pair of nodes also has a factor
+ * of its own on every latency draw between them (real paths differ), drawn from the seed and the
+ * pair alone, so it does not depend on when the pair first talks.
  *
  * Links carry the protocol's contract (node/sync/link.ts: ordered, reliable, or closed), so by
  * default (`delivery = "reliable"`) the faults are those a reliable transport turns them into:
@@ -15,8 +17,9 @@
  * @example
  * const m = resolveLinkModel({ latency: { dist: 'constant', ms: 20 } })
  * sampleLatencyUs(m.latency, stream) // 20000
+ * pairLatencyFactor(42, 3, 7, 0.5)    // e.g. 1.31: this pair's links are 31% slower
  */
-import type { RandomStream } from './random.js'
+import { RandomStream } from './random.js'
 
 /** A one-way latency distribution, in milliseconds. */
 export type LatencyModel =
@@ -29,6 +32,8 @@ export type LatencyModel =
 /** The fault and capacity model of every link (scenario `[link]`). */
 export interface LinkModel {
   latency: LatencyModel
+  /** Sigma of each node pair's lognormal factor on its latency draws; 0: every pair alike. */
+  latencySpread: number
   /** Probability a frame is lost on the wire (then retransmitted after `rtoMs`). */
   loss: number
   /** Probability a frame is duplicated. */
@@ -52,6 +57,7 @@ export interface LinkModel {
 /** Defaults: a 30 ms median LAN/WAN mix, no faults. */
 export const DEFAULT_LINK_MODEL: LinkModel = {
   latency: { dist: 'lognormal', median: 30, sigma: 0.4 },
+  latencySpread: 0,
   loss: 0,
   duplicate: 0,
   reorder: 0,
@@ -91,4 +97,14 @@ export function medianLatencyMs (m: LatencyModel): number {
     case 'lognormal': return m.median
     case 'exponential': return m.mean * Math.LN2
   }
+}
+
+/**
+ * The factor on every latency draw between nodes `a` and `b` (either order): lognormal with
+ * median 1 and sigma `spread`, from its own stream of the seed and the pair; 1 when spread is 0.
+ */
+export function pairLatencyFactor (seed: number, a: number, b: number, spread: number): number {
+  if (spread === 0) return 1
+  const pair = a < b ? `${a}-${b}` : `${b}-${a}`
+  return Math.exp(new RandomStream(seed, `link-spread/${pair}`).normal() * spread)
 }

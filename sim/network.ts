@@ -12,6 +12,14 @@
  * reliable, or closed", so both ends see the link close `detectMs` later (the time a real
  * transport's keep-alive takes to notice) and the nodes' dialers reconnect once they can.
  *
+ * With a latency spread (`LinkModel.latencySpread`), every latency draw between two nodes is
+ * multiplied by that pair's own factor (link-model.ts `pairLatencyFactor`, from `seed`).
+ *
+ * With a CPU model (sim/cpu-model.ts, scenario `[node]`), a frame that reached a node waits for
+ * the node's processor, which handles its inbound frames one at a time in arrival order; the
+ * protocol gets it when its turn is done. A close notice waits its turn too (it costs nothing),
+ * so it never overtakes the frames the remote sent before it.
+ *
  * @example
  * const net = new SimNetwork(scheduler, model, new RandomStream(seed, 'network'))
  * const a = net.addEndpoint(keyA, (link) => engineA.addLink(link))
@@ -22,7 +30,8 @@ import type { KeyId } from '../crdt/ids.js'
 import { encodeLength, FrameDecoder } from '../node/sync/frame.js'
 import { type Defer, LinkBase } from '../node/sync/link-base.js'
 import type { Direction as Way } from '../node/peer/index.js'
-import { sampleLatencyUs, type LinkModel } from './link-model.js'
+import { CpuQueue, cpuCostUs, cpuEnabled, NO_CPU, type CpuModel } from './cpu-model.js'
+import { pairLatencyFactor, sampleLatencyUs, type LinkModel } from './link-model.js'
 import type { Partition } from './partitions.js'
 import type { RandomStream } from './random.js'
 import type { Scheduler } from './scheduler.js'
@@ -59,6 +68,7 @@ interface Endpoint {
   inbound: (link: SimLink) => void
   gate: Gate
   stats: TrafficStats
+  cpu: CpuQueue
 }
 
 /** A node's connection gate, asked as libp2p's gater asks the daemon's: null admits. */
@@ -114,18 +124,35 @@ export class SimLink extends LinkBase {
   }
 }
 
+/** What a network adds to its link model. */
+export interface SimNetworkInit {
+  /** What receiving a frame costs each node (default: nothing). */
+  cpu?: CpuModel
+  /** The run's seed, which draws each pair's latency factor when the model has a spread. */
+  seed?: number
+}
+
 /** Endpoints, reachability, dials and frame delivery. */
 export class SimNetwork {
   private readonly endpoints: Endpoint[] = []
   private readonly partitions = new Map<string, Partition>()
   private readonly openLinks = new Set<SimLink>()
+  private readonly cpuOn: boolean
+  private readonly factors = new Map<number, number>()
+  readonly cpu: CpuModel
+  private readonly seed: number
   observer: NetworkObserver = {}
 
   constructor (
     private readonly scheduler: Scheduler,
     readonly model: LinkModel,
-    private readonly random: RandomStream
-  ) {}
+    private readonly random: RandomStream,
+    init: SimNetworkInit = {}
+  ) {
+    this.cpu = init.cpu ?? NO_CPU
+    this.cpuOn = cpuEnabled(this.cpu)
+    this.seed = init.seed ?? 0
+  }
 
   /** Open connection ends at `local` whose remote is `remote` (what an outside observer sees). */
   linksBetween (local: number, remote: number): SimLink[] {
@@ -137,7 +164,8 @@ export class SimNetwork {
   /** Registers a node; `inbound` receives links other nodes dial to it. Returns its index. */
   addEndpoint (key: KeyId, inbound: (link: SimLink) => void): number {
     const index = this.endpoints.length
-    this.endpoints.push({ index, key, up: true, offline: false, inbound, gate: () => null, stats: emptyStats() })
+    const cpu = new CpuQueue()
+    this.endpoints.push({ index, key, up: true, offline: false, inbound, gate: () => null, stats: emptyStats(), cpu })
     return index
   }
 
@@ -158,6 +186,8 @@ export class SimNetwork {
 
   keyOf (index: number): KeyId { return this.endpoints[index].key }
   stats (index: number): TrafficStats { return this.endpoints[index].stats }
+  /** A node's inbound processor (busy time and waits; empty without a CPU model). */
+  cpuOf (index: number): CpuQueue { return this.endpoints[index].cpu }
   get size (): number { return this.endpoints.length }
 
   /** Whether frames from `a` reach `b` now. */
@@ -199,6 +229,7 @@ export class SimNetwork {
   setUp (index: number, up: boolean): void {
     this.endpoints[index].up = up
     if (!up) {
+      this.endpoints[index].cpu.clear(this.scheduler.now)
       for (const l of [...this.openLinks]) {
         if (l.from === index) {
           this.openLinks.delete(l)
@@ -229,7 +260,7 @@ export class SimNetwork {
       return
     }
     let t = 0
-    for (let i = 0; i < 3; i++) t += sampleLatencyUs(this.model.latency, this.random)
+    for (let i = 0; i < 3; i++) t += this.latencyUs(from, to)
     this.scheduler.after(t, () => {
       if (!this.reachable(from, to)) { done(null); return }
       if (b.gate(a.key, 'inbound') !== null || a.gate(b.key, 'outbound') !== null) { done(null); return }
@@ -260,7 +291,7 @@ export class SimNetwork {
       depart = Math.max(now, dir.busyUntil) + Math.ceil((frame.length + wireOverhead(frame.length)) * 1e6 / m.bandwidth)
       dir.busyUntil = depart
     }
-    let arrival = depart + sampleLatencyUs(m.latency, r)
+    let arrival = depart + this.latencyUs(link.from, link.to)
     // A lost frame is retransmitted; a run of losses is bounded like a real retransmit limit,
     // after which the connection is declared broken.
     let losses = 0
@@ -285,7 +316,7 @@ export class SimNetwork {
     }
     this.scheduler.at(arrival, () => this.deliver(link, payload))
     if (dup && m.delivery === 'raw') {
-      const again = depart + sampleLatencyUs(m.latency, r)
+      const again = depart + this.latencyUs(link.from, link.to)
       this.scheduler.at(again, () => this.deliver(link, payload))
     }
     if (link.broken) this.scheduleBrokenClose(link)
@@ -299,12 +330,25 @@ export class SimNetwork {
       this.scheduleBrokenClose(peer)
       return
     }
-    const arrival = Math.max(this.scheduler.now + sampleLatencyUs(this.model.latency, this.random), dir.lastArrival)
+    const arrival = Math.max(this.scheduler.now + this.latencyUs(link.from, link.to), dir.lastArrival)
     const remoteReason = reason === undefined ? undefined : new AuraError(reason.code, reason.message, { remote: true })
-    this.scheduler.at(arrival, () => {
+    this.scheduler.at(arrival, () => this.inTurn(peer.from, 0, false, () => {
       this.openLinks.delete(peer)
       peer.finish(remoteReason, 'remote')
-    })
+    }))
+  }
+
+  // One latency draw for a frame between `a` and `b`, times that pair's factor.
+  private latencyUs (a: number, b: number): number {
+    const us = sampleLatencyUs(this.model.latency, this.random)
+    if (this.model.latencySpread === 0) return us
+    const key = Math.min(a, b) * 0x100000 + Math.max(a, b)
+    let f = this.factors.get(key)
+    if (f === undefined) {
+      f = pairLatencyFactor(this.seed, a, b, this.model.latencySpread)
+      this.factors.set(key, f)
+    }
+    return Math.max(1, Math.round(us * f))
   }
 
   private deliver (link: SimLink, frame: Uint8Array): void {
@@ -318,10 +362,25 @@ export class SimNetwork {
     const dst = this.endpoints[link.to].stats
     dst.framesReceived++
     dst.bytesReceived += frame.length + wireOverhead(frame.length)
+    this.inTurn(link.to, this.cpuOn ? cpuCostUs(this.cpu, frame.length) : 0, true, () => this.handOver(link, frame))
+  }
+
+  // The receiving node's protocol gets the frame (its processor done with it).
+  private handOver (link: SimLink, frame: Uint8Array): void {
+    const peer = link.peer
+    if (peer.closed) return
     const refused = prefixRefusal(frame.length)
     if (refused !== null) { peer.close(refused); return }
     this.observer.delivered?.(link.from, link.to, frame)
     peer.receive(frame)
+  }
+
+  // Runs `fn` once node `at`'s processor reaches it: at once without a CPU model, else after
+  // every frame that arrived at the node before it and its own `costUs`. Always through the
+  // event queue when the model is on, so the order of admission is the order of running.
+  private inTurn (at: number, costUs: number, frame: boolean, fn: () => void): void {
+    if (!this.cpuOn) { fn(); return }
+    this.scheduler.at(this.endpoints[at].cpu.admit(this.scheduler.now, costUs, frame), fn)
   }
 
   // Both ends learn of a broken connection only when their keep-alive times out.
@@ -332,8 +391,10 @@ export class SimNetwork {
     this.scheduler.after(this.model.detectMs * 1000, () => {
       const reason = new UnreachableError('connection timed out')
       for (const end of [link, link.peer]) {
-        this.openLinks.delete(end)
-        end.finish(reason, 'remote')
+        this.inTurn(end.from, 0, false, () => {
+          this.openLinks.delete(end)
+          end.finish(reason, 'remote')
+        })
       }
     })
   }

@@ -10,7 +10,7 @@
  * writeFileSync('report.html', renderReport(result, 'aura sim run sim/scenarios/x.toml --seed 42'))
  */
 import type { HostileStats } from './adversary.js'
-import type { RunResult } from './results.js'
+import type { CpuMetrics, RunResult } from './results.js'
 import type { Percentiles } from './metrics.js'
 
 const COLORS = ['#1f6feb', '#8250df', '#bf3989', '#0a7b83']
@@ -282,7 +282,19 @@ function metricsTables (r: RunResult): string {
 <tr><td>events / wall time / speed</td><td>${m.perf.events} / ${fmtMs(m.perf.wallMs)} / ${m.perf.speedup}x</td></tr></table>`
   const audits = Object.keys(m.audits).length === 0 ? '' : `<h3>Audit events (all peers)</h3><table>${Object.entries(m.audits).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v}</td></tr>`).join('')}</table>`
   const fresh = r.freshness === undefined ? '' : `<h3>With and without the freshness bound</h3><table><tr><th></th><th>max staleness</th><th>forged effective before heal</th><th>peers exposed</th><th>exposure window</th><th>violations</th></tr>${r.freshness.map((v) => `<tr><td>${esc(v.label)}</td><td>${v.maxStalenessMs === null ? 'off' : fmtMs(v.maxStalenessMs)}</td><td>${v.effectiveBeforeHeal}</td><td>${v.honestPeersExposed}</td><td>${v.exposureWindowMs === null ? '—' : fmtMs(v.exposureWindowMs)}</td><td>${v.violations}</td></tr>`).join('')}</table>`
-  return `${rev}<h3>Traffic (honest peers)</h3>${traffic}<h3>Adversary</h3>${forged}${fresh}<h3>Liveness and run</h3>${live}${audits}`
+  return `${rev}<h3>Traffic (honest peers)</h3>${traffic}${cpuTables(m.cpu, pRow, head)}<h3>Adversary</h3>${forged}${fresh}<h3>Liveness and run</h3>${live}${audits}`
+}
+
+// The CPU model's queueing (scenario `[node]`), when the scenario has one.
+function cpuTables (
+  c: CpuMetrics | null | undefined,
+  pRow: (name: string, p: Percentiles, f?: (v: number) => string) => string,
+  head: string
+): string {
+  if (c == null) return ''
+  const rows = c.busiest.map((b) => pRow(`waits at ${esc(b.node)} (busy ${fmtMs(b.busyMs)}, ${(b.busyFraction * 100).toFixed(3)}%)`, b.queueDelayMs, fmtMs)).join('')
+  return `<h3>Processing (honest nodes: ${c.perMessageUs} µs per frame + ${c.perKibUs} µs per KiB)</h3>
+<table>${head}${pRow('queue delay, every frame', c.queueDelayMs, fmtMs)}${rows}</table>`
 }
 
 // The wider adversary's attempts and its victims' refusals, when it tried any.

@@ -12,11 +12,15 @@
  *   stored a forged record that the production effective view then counted (0 if none).
  * - exposure: those (peer, record) pairs by when the peer stored the record: before the issue,
  *   before the peer knew (the operator's triage), after it knew (must be zero).
+ * - queue delay (with a CPU model, scenario `[node]`): how long a frame that reached a node
+ *   waited for the node's processor before its own processing began; busy fraction: the share
+ *   of the run's virtual time a node spent processing inbound frames.
  *
  * @example
  * const result = buildResult({ world, obs, trace, seed, settleUs, convergedUs, wallMs })
  */
 import type { HostileStats } from './adversary.js'
+import { cpuEnabled } from './cpu-model.js'
 import { medianLatencyMs } from './link-model.js'
 import { eccentricity, percentiles, round3, type Percentiles } from './metrics.js'
 import type { Observer, LaneSpan } from './observer.js'
@@ -108,9 +112,21 @@ export interface RunMetrics {
   exposureWindowMs: number | null
   liveness: { converged: boolean, convergedAfterMs: number | null, boundMs: number }
   sessions: { opened: number, closed: number }
+  /** Inbound processing of the honest nodes (scenario `[node]`); null without a CPU model. */
+  cpu: CpuMetrics | null
   audits: Record<string, number>
   /** Wall ms of the whole run and of building the World (keys, chain, logs) before it. */
   perf: { wallMs: number, setupMs: number, speedup: number, events: number }
+}
+
+/** What the CPU model did to the honest nodes (the Mothership included). */
+export interface CpuMetrics {
+  perMessageUs: number
+  perKibUs: number
+  /** Frames that reached honest nodes and how long each waited for its node's processor (ms). */
+  queueDelayMs: Percentiles
+  /** The (at most five) honest nodes busiest processing, busiest first. */
+  busiest: Array<{ node: string, busyMs: number, busyFraction: number, queueDelayMs: Percentiles }>
 }
 
 /** What the HTML report draws. */
@@ -283,6 +299,7 @@ export function buildResult (
       boundMs: s.settle
     },
     sessions: { opened: obs.sessionsOpened, closed: obs.sessionsClosed },
+    cpu: cpuMetrics(world),
     audits: Object.fromEntries(Object.entries(obs.audits).sort()),
     perf: {
       wallMs: Math.round(wallMs),
@@ -334,6 +351,28 @@ export function buildResult (
     metrics,
     report,
     trace
+  }
+}
+
+// The honest nodes' processors: every frame's wait, and the busiest nodes.
+function cpuMetrics (world: World): CpuMetrics | null {
+  const model = world.net.cpu
+  if (!cpuEnabled(model)) return null
+  const now = Math.max(1, world.scheduler.now)
+  const queues = world.honest.map((i) => ({ node: world.nodes[i].name, q: world.net.cpuOf(i) }))
+  const ms = (us: readonly number[]): number[] => us.map((x) => x / 1000)
+  const busiest = [...queues].sort((a, b) => b.q.busyUs - a.q.busyUs).slice(0, 5)
+  return {
+    perMessageUs: model.perMessageUs,
+    perKibUs: model.perKibUs,
+    queueDelayMs: percentiles(ms(queues.flatMap((x) => x.q.waitsUs))),
+    busiest: busiest.map((x) => ({
+      node: x.node,
+      busyMs: round3(x.q.busyUs / 1000),
+      // Six decimals: a lightly loaded node is busy well under a thousandth of the run.
+      busyFraction: Math.round(x.q.busyUs / now * 1e6) / 1e6,
+      queueDelayMs: percentiles(ms(x.q.waitsUs))
+    }))
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Scenario files: TOML, validated with zod, errors that name the key (and its line). A scenario
- * says who takes part, how they are connected, what the links do, the protocol intervals, the
- * adversary, and a schedule of faults and operator actions. Times are durations ("30s", "7d")
- * from the start of the run; `loadScenario` turns them into milliseconds.
+ * says who takes part, how they are connected, what the links do, what receiving costs a node,
+ * the protocol intervals, the adversary, and a schedule of faults and operator actions. Times
+ * are durations ("30s", "7d") from the start of the run; `loadScenario` turns them into
+ * milliseconds (the `[node]` costs into microseconds).
  *
  * @example
  * const s = parseScenario(readFileSync('sim/scenarios/attacker-island.toml', 'utf8'), 'attacker-island.toml')
@@ -16,6 +17,7 @@ import { z } from 'zod'
 import { ConfigError } from '../crdt/errors.js'
 import { parseDuration, parseSize } from '../node/config/values.js'
 import { keyLines, lineOf } from '../node/config/toml-lines.js'
+import { NO_CPU, parseMicros, type CpuModel } from './cpu-model.js'
 import { DEFAULT_LINK_MODEL, type LinkModel } from './link-model.js'
 import { PARTITION_SHAPES } from './partitions.js'
 
@@ -34,6 +36,15 @@ const signedDuration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const seconds = parseDuration(neg ? v.trim().slice(1) : v)
   if (seconds === undefined) { ctx.addIssue({ code: 'custom', message: `${DURATION_HINT} (optionally negative)` }); return z.NEVER }
   return Math.round((neg ? -seconds : seconds) * 1000)
+})
+/** A processing cost in µs: "50us", "0.2ms", or a number of seconds; at most a second. */
+const cpuCost = z.union([z.string(), z.number().min(0)]).transform((v, ctx) => {
+  const us = typeof v === 'number' ? v * 1_000_000 : parseMicros(v)
+  if (us === undefined || us > 1_000_000) {
+    ctx.addIssue({ code: 'custom', message: 'expected a cost from 0 to 1s such as "50us", "0.2ms" (or a number of seconds)' })
+    return z.NEVER
+  }
+  return us
 })
 const optionalDuration = z.union([z.literal('off'), duration]).transform((v) => v === 'off' ? null : v)
 const probability = z.number().min(0).max(1)
@@ -55,6 +66,8 @@ const latency = z.discriminatedUnion('dist', [
 
 const link = z.strictObject({
   latency: latency.optional(),
+  /** Sigma of each node pair's own lognormal factor on its latency (0: every pair alike). */
+  latency_spread: z.number().min(0).max(3).optional(),
   loss: probability.optional(),
   duplicate: probability.optional(),
   reorder: probability.optional(),
@@ -67,6 +80,7 @@ const link = z.strictObject({
   delivery: z.enum(['reliable', 'raw']).optional()
 }).transform((l): LinkModel => ({
   latency: l.latency ?? DEFAULT_LINK_MODEL.latency,
+  latencySpread: l.latency_spread ?? DEFAULT_LINK_MODEL.latencySpread,
   loss: l.loss ?? DEFAULT_LINK_MODEL.loss,
   duplicate: l.duplicate ?? DEFAULT_LINK_MODEL.duplicate,
   reorder: l.reorder ?? DEFAULT_LINK_MODEL.reorder,
@@ -77,6 +91,16 @@ const link = z.strictObject({
   detectMs: l.detect ?? DEFAULT_LINK_MODEL.detectMs,
   dialTimeoutMs: l.dial_timeout ?? DEFAULT_LINK_MODEL.dialTimeoutMs,
   delivery: l.delivery ?? DEFAULT_LINK_MODEL.delivery
+}))
+
+const node = z.strictObject({
+  /** Virtual CPU time each inbound frame costs the node that receives it. */
+  cpu_per_message: cpuCost.optional(),
+  /** Virtual CPU time each KiB of an inbound frame costs, on top. */
+  cpu_per_kib: cpuCost.optional()
+}).transform((n): CpuModel => ({
+  perMessageUs: n.cpu_per_message ?? NO_CPU.perMessageUs,
+  perKibUs: n.cpu_per_kib ?? NO_CPU.perKibUs
 }))
 
 const peers = z.strictObject({
@@ -213,6 +237,7 @@ const scenarioSchema = z.strictObject({
   peers,
   topology: topology.prefault({}),
   link: link.prefault({}),
+  node: node.prefault({}),
   protocol: protocol.prefault({}),
   workload: workload.prefault({}),
   adversary: adversary.optional(),

@@ -1,6 +1,7 @@
 /**
  * Swarm testing: one seed draws a whole scenario (team size, link faults, partition shape and
- * timing, crashes, offline windows, clock skew, freshness bound, adversary behaviours), runs it,
+ * timing, crashes, offline windows, clock skew, freshness bound, adversary behaviours, and the
+ * world's capacity: bandwidth and what receiving costs a node), runs it,
  * and checks every property. A failing seed is replayed exactly by its scenario TOML, which the
  * draw produces as text: `aura sim run <file> --seed <seed>`.
  *
@@ -92,9 +93,17 @@ export function drawScenario (seed: number, opts: { mode?: 'full' | 'model' } = 
   // forgery is quarantined as `backdated` whatever else holds (crdt/write-rules.ts).
   const backdate = r.pick(['0s', '0s', '1h'])
   const forkBelow = r.chance(0.5)
+  // The world's capacity, drawn after everything above for the same reason. Most seeds keep an
+  // unlimited link and free processing; the others get a team's links (1 MB/s, 125 KB/s: an
+  // 8 Mbit/s, a 1 Mbit/s uplink) and a laptop's cost of handling a frame: decoding, signature
+  // and Automerge checks, which take this process ~10 µs for a control frame and ~0.4-0.5 ms for
+  // an Automerge message carrying records (docs/simulator.md, "Speed").
+  const bandwidth = r.pick(['unlimited', 'unlimited', '1MB/s', '125KB/s'])
+  const cpu = r.pick([[0, 0], [0, 0], [50, 10], [200, 40]])
   const params = `peers=${peers} latency=${median}ms loss=${loss} dup=${dup} reorder=${reorder} corrupt=${corrupt} staleness=${staleness} shape=${shape}${flap ? '(flapping)' : ''} partition@${partAt}s revoke@${revokeAt}s heal@${healAt}s` +
     `${crash !== null ? ` crash=${crash}${loseDisk ? '(disk lost)' : ''}` : ''}${offline !== null ? ` offline=${offline}` : ''}${skew !== null ? ` skew=${skew}` : ''}${lockdown ? ' lockdown' : ''}` +
-    ` adversary(start=${advStart}s equivocate=${equivocate} withhold=${withhold} flood=${flood} backdate=${backdate} fork_below_cut=${forkBelow})`
+    ` adversary(start=${advStart}s equivocate=${equivocate} withhold=${withhold} flood=${flood} backdate=${backdate} fork_below_cut=${forkBelow})` +
+    ` world(bandwidth=${bandwidth} cpu=${cpu[0]}us+${cpu[1]}us/KiB)`
   const toml = `# swarm seed ${seed}: ${params}
 name = "swarm-${seed}"
 seed = ${seed}
@@ -116,7 +125,7 @@ loss = ${loss}
 duplicate = ${dup}
 reorder = ${reorder}
 corrupt = ${corrupt}
-
+${bandwidth === 'unlimited' ? '' : `bandwidth = "${bandwidth}"\n`}${cpu[0] === 0 ? '' : `\n[node]\ncpu_per_message = "${cpu[0]}us"\ncpu_per_kib = "${cpu[1]}us"\n`}
 [protocol]
 anti_entropy = "10s"
 beacon = "30s"

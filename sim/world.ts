@@ -55,7 +55,7 @@ export class World {
     const s = scenario
     this.team = buildTeam(s, seed)
     this.signedEntries = this.team.entries.map(hashEntry)
-    this.net = new SimNetwork(this.scheduler, s.link, new RandomStream(seed, 'network'))
+    this.net = new SimNetwork(this.scheduler, s.link, new RandomStream(seed, 'network'), { cpu: s.node, seed })
     this.faults = new RandomStream(seed, 'faults')
     this.ctx = {
       scheduler: this.scheduler,

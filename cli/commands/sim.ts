@@ -25,6 +25,7 @@ function int (v: unknown, name: string): number | undefined {
 }
 
 const ms = (x: number): string => x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`
+const fine = (x: number): string => x < 10 ? `${x.toFixed(2)} ms` : ms(x)
 
 /** Registers `aura sim ...`. */
 export function register (program: Program): void {
@@ -61,6 +62,8 @@ export function register (program: Program): void {
         lines.push(`forged records: ${f.attempted} attempted; taken by honest peers (peer, record) before the revocation was issued ${x.beforeIssue}, before the peer knew of it ${x.beforeKnown} (triage: trace, pr-review, rewind), after it knew ${x.afterKnown + x.afterBeacon}; ${f.effectiveAfterHeal} still effective at the end (within the Mothership's cut); exposure window ${r.metrics.exposureWindowMs === null ? 'none' : ms(r.metrics.exposureWindowMs)}`)
       }
       for (const row of r.freshness ?? []) lines.push(`  ${row.label}: ${row.effectiveBeforeHeal} effective before heal, exposure ${row.exposureWindowMs === null ? 'none' : ms(row.exposureWindowMs)}`)
+      const cpu = r.metrics.cpu
+      if (cpu !== null) lines.push(`processing: frames waited p99 ${fine(cpu.queueDelayMs.p99)} max ${fine(cpu.queueDelayMs.max)} for their node; busiest ${cpu.busiest[0]?.node ?? '—'} ${((cpu.busiest[0]?.busyFraction ?? 0) * 100).toFixed(3)}% busy`)
       lines.push(`liveness: ${r.metrics.liveness.converged ? `converged after ${ms(r.metrics.liveness.convergedAfterMs ?? 0)}` : c.red('NOT converged')} (bound ${ms(r.metrics.liveness.boundMs)})`)
       lines.push(c.dim(`report ${out.files.report}\ntrace  ${out.files.trace} sha256 ${out.traceSha256}\nreplay ${out.replay}`))
       return lines.join('\n')
