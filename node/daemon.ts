@@ -252,7 +252,7 @@ class DaemonImpl implements Daemon {
     }
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
-      recordsAdded: () => { this.engine?.localRecordsAdded(); this.peer.holdingsChanged() },
+      recordsAdded: () => this.peer.recordsWritten(),
       audited: (type, fields) => this.logAudit(type, fields),
       chainAppended: (from) => {
         this.logChain(from)

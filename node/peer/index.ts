@@ -47,6 +47,19 @@ export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.j
 export type { PeerScheduler, TimerHandle } from './scheduler.js'
 export { BeaconSchedule } from './beacons.js'
 export { writeRefusal } from './write-gate.js'
+export {
+  NO_AUTHORITY,
+  nextInChain,
+  RecordWriter,
+  signBatch,
+  signingTime,
+  signNext,
+  type IntentFields,
+  type RecordRules,
+  type SignerHead,
+  type WriteInput,
+  type WriterComponents
+} from './writer.js'
 export { RECEIPT_DEBOUNCE_MS, ReceiptSchedule } from './receipts.js'
 export { SyncTimers } from './sync-timers.js'
 
@@ -94,6 +107,7 @@ export interface PeerComponents {
 export interface PeerEngine {
   localBeacon: (bytes: Uint8Array) => void
   localChainAppended: (fromSeq: number) => void
+  localRecordsAdded: () => void
   tick: () => void
   keepAlive: () => void
 }
@@ -160,6 +174,15 @@ export class PeerCore {
   chainAppended (fromSeq: number): void {
     for (const e of this.c.engines()) e.localChainAppended(fromSeq)
     this.beacons.beacon()
+    this.holdingsChanged()
+  }
+
+  /**
+   * Records were written here (writer.ts): pushed to connected peers at once, and a receipt
+   * due, as for entries appended here.
+   */
+  recordsWritten (): void {
+    for (const e of this.c.engines()) e.localRecordsAdded()
     this.holdingsChanged()
   }
 
