@@ -13,8 +13,12 @@
  * - the Mothership's beacons: at start, every interval, and at once when its chain grows
  *   (beacons.ts);
  * - the local write gate's first rule: no record signed by a revoked key, none but receipts
- *   during a lockdown (write-gate.ts; NodeRuntime.appendRecord calls it too, with or without a
- *   daemon);
+ *   during a lockdown (write-gate.ts), asked for the node's key and for an agent's;
+ * - the write path around it (writer.ts): the record rules when the node has them, the fields
+ *   it fills in, the signing time, each record after its signer's own newest one and above its
+ *   seq mark; NodeRuntime.appendRecord (with or without a daemon) and the simulator's node both
+ *   write through it, and written records are pushed and a receipt made due (`recordsWritten`).
+ *   Keeping records durably stays at the daemon's edge (node/store/intent-writer.ts);
  * - receipts: every interval and shortly after what the node holds changes, when they say
  *   something new, never while revoked or locked (receipts.ts);
  * - the engines' anti-entropy and keep-alive loops (sync-timers.ts).
@@ -25,6 +29,7 @@
  * engineEvents.revoked = (keys) => peer.revoked(keys)
  * engineEvents.sessionClosed = () => peer.sessionClosed()
  * engineEvents.recordsAdded = () => peer.holdingsChanged()
+ * runtimeHooks.recordsAdded = () => peer.recordsWritten()
  * peer.dialer.add(addr); peer.start()
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
@@ -36,8 +41,6 @@ import { Dialer, type DialerComponents } from './dialer.js'
 import type { PeerScheduler } from './scheduler.js'
 import { BeaconSchedule, type BeaconListener } from './beacons.js'
 import type { KeyPair } from '../../crdt/crypto.js'
-import type { RecordKind } from '../../crdt/record.js'
-import { writeRefusal } from './write-gate.js'
 import { ReceiptSchedule, type ReceiptComponents, type ReceiptFailureListener } from './receipts.js'
 import { SyncTimers } from './sync-timers.js'
 
@@ -222,11 +225,6 @@ export class PeerCore {
   revoked (keys: readonly KeyId[]): void {
     this.revocation.apply(keys)
     for (const key of keys) this.dialer.remove(key)
-  }
-
-  /** Null when this node may sign a record of `kind` now, else why not (write-gate.ts). */
-  writeRefusal (kind: RecordKind): AuraError | null {
-    return writeRefusal(this.c.chain(), this.c.localKey, kind)
   }
 
   /** Revocations enforced on this node so far, with when they took effect. */
