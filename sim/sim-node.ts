@@ -8,9 +8,10 @@
  * What remains here is what the daemon's edge does, in memory:
  * - keeping records: the daemon's store and group commit (node/store/intent-writer.ts) are, here,
  *   the logs and `heads` (its `meta/head`), written in the same call;
- * - crash and restart: a crash stops the peer core and closes every link; `start` builds new
- *   engines and a new PeerCore life, as a restarted daemon does (nothing remembered of whom the
- *   gate told why, no receipt summary); `heads` and the logs survive unless the disk is lost;
+ * - crash and restart: a crash stops the peer core and closes every link; `start` builds a new
+ *   PeerCore life and new engines wired to it (PeerCore.engineEvents), as a restarted daemon
+ *   does (nothing remembered of whom the gate told why, no receipt summary); `heads` and the
+ *   logs survive unless the disk is lost;
  * - losing the disk, which only the simulator does on purpose: the chain goes back to the
  *   bootstrap one, the logs and heads are gone, and the node writes nothing for the rest of the
  *   run (`diskLost`). The daemon keeps a seq mark outside its store (node/store/seq-reserve.ts)
@@ -139,29 +140,19 @@ export class SimNode {
     const { net } = this.ctx
     this.up = true
     net.setUp(this.index, true)
+    // A new life, as a restarted daemon: nothing remembered of whom the gate told why.
+    this.peer = this.peerCore()
     this.engines = this.logs.map((log) => new SyncEngine(
       { chain: this.chain, log, localKey: this.id, clock: () => this.clock(), random: this.random.asFunction() },
       { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, maxClockSkewMs: this.ctx.maxClockSkewMs },
-      {
-        chainApplied: (fromSeq, from) => {
-          this.ctx.hooks.chainApplied(this, fromSeq, from)
-          this.peer.holdingsChanged()
-        },
-        recordsAdded: (ids, from) => {
-          this.ctx.hooks.recordsAdded(this, ids, from)
-          this.peer.holdingsChanged()
-        },
+      this.peer.engineEvents({
+        chainApplied: (fromSeq, from) => this.ctx.hooks.chainApplied(this, fromSeq, from),
+        recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
-        sessionClosed: (peer, reason) => {
-          this.ctx.hooks.sessionClosed(this, peer, reason?.code)
-          this.peer.sessionClosed()
-        },
-        revoked: (keys) => this.peer.revoked(keys)
-      }
+        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+      })
     ))
-    // A new life, as a restarted daemon: nothing remembered of whom the gate told why.
-    this.peer = this.peerCore()
     net.setInbound(this.index, (link) => this.accept(link))
     net.setGate(this.index, (key, direction) => this.peer.gate(key, direction))
     for (const j of this.neighbors) this.peer.dialer.add(`sim/${j}`)

@@ -21,14 +21,17 @@
  *   Keeping records durably stays at the daemon's edge (node/store/intent-writer.ts);
  * - receipts: every interval and shortly after what the node holds changes, when they say
  *   something new, never while revoked or locked (receipts.ts);
- * - the engines' anti-entropy and keep-alive loops (sync-timers.ts).
+ * - the engines' anti-entropy and keep-alive loops (sync-timers.ts);
+ * - what an engine's events mean here (`engineEvents`): records or entries arrived, a receipt is
+ *   due; a session closed, the dialer wakes; keys revoked, their connections hang up. The daemon
+ *   and the simulator build their engines with it, each adding its own handlers (logs, the store,
+ *   the run's books), and each build a new PeerCore on every start, so a restarted node
+ *   remembers nothing of whom the gate told why.
  *
  * @example
  * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
  * connectionGate = (key, direction) => peer.gate(key, direction)
- * engineEvents.revoked = (keys) => peer.revoked(keys)
- * engineEvents.sessionClosed = () => peer.sessionClosed()
- * engineEvents.recordsAdded = () => peer.holdingsChanged()
+ * engine = new SyncEngine(components, init, peer.engineEvents({ audit: (e) => log(e) }))
  * runtimeHooks.recordsAdded = () => peer.recordsWritten()
  * peer.dialer.add(addr); peer.start()
  */
@@ -41,6 +44,7 @@ import { Dialer, type DialerComponents } from './dialer.js'
 import type { PeerScheduler } from './scheduler.js'
 import { BeaconSchedule, type BeaconListener } from './beacons.js'
 import type { KeyPair } from '../../crdt/crypto.js'
+import type { SyncEvents } from '../sync/engine.js'
 import { ReceiptSchedule, type ReceiptComponents, type ReceiptFailureListener } from './receipts.js'
 import { SyncTimers } from './sync-timers.js'
 
@@ -204,6 +208,21 @@ export class PeerCore {
   isBarred (key: KeyId): boolean {
     const chain = this.c.chain()
     return chain !== null && (chain.revocation(key) !== undefined || chain.revocation(this.c.localKey) !== undefined)
+  }
+
+  /**
+   * A sync engine's events with what the peer core does on them, after the owner's own (logs,
+   * persisting, the run's books): chain entries or records arrived, a receipt is due; a session
+   * closed, the dialer wakes; keys revoked, their connections hang up.
+   */
+  engineEvents (own: SyncEvents): SyncEvents {
+    return {
+      ...own,
+      chainApplied: (fromSeq, from) => { own.chainApplied?.(fromSeq, from); this.holdingsChanged() },
+      recordsAdded: (ids, from) => { own.recordsAdded?.(ids, from); this.holdingsChanged() },
+      sessionClosed: (peer, reason) => { own.sessionClosed?.(peer, reason); this.sessionClosed() },
+      revoked: (keys) => { own.revoked?.(keys); this.revoked(keys) }
+    }
   }
 
   /** A sync session closed: every known peer is due for a dial again. */
