@@ -1,28 +1,30 @@
 /**
  * The local write path: what a node decides between "write this" and "push it", written once for
  * the daemon (NodeRuntime.appendRecord, node/runtime.ts, and its IntentWriter) and the simulator
- * (sim/sim-node.ts). In order:
+ * (sim/sim-node.ts). Here, in order:
  *
  * 1. the write gate's first rule (write-gate.ts): a revoked key signs nothing, a lockdown lets
  *    only receipts through; asked for the signer, the node's key or an agent's;
  * 2. the record rules the effective view applies (capabilities, quotas, the earliest time a
- *    record may claim: node/agents/write-gate.ts), when the node is given them;
+ *    record may claim: node/agents/write-gate.ts), when the node is given them (the daemon is;
+ *    the simulator is not);
  * 3. the fields the node fills in: the user it was admitted as unless the caller names an actor,
  *    the chain head it stands on, its host name, and the signing time (its clock, never below
  *    the time the rules last admitted a record of the signer at);
  * 4. the signer's own chain: each record follows the signer's newest record held (`prev`), at a
  *    seq above it and above every seq the signer may already have signed (`floor`: the daemon's
- *    seq mark, node/store/seq-reserve.ts; 0 where none is kept);
- * 5. the batch goes into the intent log as one Automerge change signed by the node's key, and
- *    the engines and the peer core are told (PeerCore.recordsWritten).
+ *    seq mark, node/store/seq-reserve.ts; 0 where none is kept).
  *
- * Keeping records durably (reserving the seq mark, the store's commit, group commit) is the
- * daemon's edge (node/store/intent-writer.ts), which signs through `signNext`.
+ * Then each edge adds the batch to its intent log as one Automerge change signed by the node's
+ * key and tells PeerCore.recordsWritten (push at once, a receipt due): the daemon's through its
+ * store writer, which also reserves the seq mark and commits durably before acknowledging
+ * (node/store/intent-writer.ts, group commit), the simulator's in memory (SimNode.appendOwn).
  *
  * @example
  * const writer = new RecordWriter({ localKey, chain: () => chain, now, host: () => 'laptop', name: () => 'alice' })
  * const fields = writer.prepare({ kind: 'intent', text: 'fix login' }, localKey, head) // throws E_REVOKED, E_LOCKDOWN…
- * const { records } = signBatch(head, 0, [fields], { ts: writer.signingTime(localKey), host: 'laptop' }, key)
+ * const ts = writer.signingTime(localKey)
+ * const { records, head: next } = signBatch(head, 0, [fields], { ts, host: 'laptop' }, key)
  * log.append(records, ts, key); peer.recordsWritten()
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
