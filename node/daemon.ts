@@ -252,7 +252,7 @@ class DaemonImpl implements Daemon {
     }
     this.control = await startControlServer(this.rt.home, methods)
     this.rt.hooks = {
-      recordsAdded: () => { this.engine?.localRecordsAdded(); this.peer.holdingsChanged() },
+      recordsAdded: () => this.peer.recordsWritten(),
       audited: (type, fields) => this.logAudit(type, fields),
       chainAppended: (from) => {
         if (this.engine === null && this.rt.chain !== null) this.startEngine()
@@ -349,17 +349,15 @@ class DaemonImpl implements Daemon {
       maxBufferedMessageBytes: this.rt.config.sync.max_buffered_message_bytes,
       keepaliveMs: keepAliveMs(this.rt),
       maxFutureMs: FUTURE_TOLERANCE_MS
-    }, {
+    }, this.peer.engineEvents({
       chainApplied: (from) => {
         this.logChain(from)
         void this.rt.persistChainFrom(from).catch((err) => this.fail('persisting chain entries', err))
-        this.peer.holdingsChanged()
         this.autoApply?.kick()
         void this.book.admissionsChanged().catch(() => {})
       },
       recordsAdded: (ids) => {
         void this.rt.writer.ingest(ids).catch((err) => this.fail('persisting received records', err))
-        this.peer.holdingsChanged()
         this.autoApply?.kick()
       },
       audit: (e) => { void this.rt.audit(`sync-${e.type}`, { peer: e.peer, code: e.code ?? null, message: e.message }).catch(() => {}) },
@@ -370,7 +368,6 @@ class DaemonImpl implements Daemon {
         const dir = row.direction === 'in' ? `from ${shortId(row.peer)} refused here` : `refused by ${shortId(row.peer)}`
         this.log.warn({ event: 'change-refused', peer: shortId(row.peer), direction: row.direction, code: row.code, count: row.count }, `sync: intent change ${dir} (${row.code}, ${row.count} so far): ${row.message}`)
       },
-      revoked: (keys) => this.peer.revoked(keys),
       sessionOpened: (peer) => {
         const addr = this.remoteAddress(peer)
         if (addr !== null) void this.book.learn(peer, [addr], 'connected').catch(() => {})
@@ -387,9 +384,8 @@ class DaemonImpl implements Daemon {
           }
           this.log.warn({ event: 'refused-by-peer', peer: shortId(peer), code: reason.code }, `${shortId(peer)} refused this node: ${reason.message}`)
         }
-        this.peer.sessionClosed()
       }
-    })
+    }))
   }
 
   private servesRelay (): boolean {

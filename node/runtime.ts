@@ -17,10 +17,9 @@ import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
 import { toB64u, type Json } from '../crdt/canonical.js'
 import { ExistsError, KeyMismatchError, NotFoundError } from '../crdt/errors.js'
-import { keyIdOf, shortId, type KeyId, type RecordId } from '../crdt/ids.js'
-import { signedSizeBound, type RecordKind } from '../crdt/record.js'
+import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
 import { WriteGate } from './agents/write-gate.js'
-import { writeRefusal } from './peer/write-gate.js'
+import { RecordWriter, signingTime, type WriteInput } from './peer/writer.js'
 import { loadConfig, type LoadedConfig } from './config.js'
 import { loadIdentity, type Identity } from './identity.js'
 import { assertPrivate, parseKeyFile } from './key-files.js'
@@ -28,8 +27,7 @@ import { NodeStore } from './store/node-store.js'
 import { IntentWriter, type Appended } from './store/intent-writer.js'
 import { FileSeqReserve, SEQ_DIR } from './store/seq-reserve.js'
 
-/** The authority reference of a node that has no chain yet (not part of a team). */
-export const NO_AUTHORITY = { seq: 0, hash: '0'.repeat(64) }
+export { NO_AUTHORITY } from './peer/writer.js'
 
 /** File holding the Mothership signing key (mode 0600), only in the Mothership's home. */
 export const MOTHERSHIP_KEY_FILE = 'mothership.key'
@@ -46,14 +44,7 @@ export interface RuntimeOptions {
 }
 
 /** What a caller supplies to append a record; the runtime fills in auth, signer and chain. */
-export interface AppendInput {
-  kind: RecordKind
-  text: string
-  actor?: string
-  delta?: Json
-  data?: Json
-  refs?: RecordId[]
-}
+export type AppendInput = WriteInput
 
 /** Things the daemon wants to hear about, to push to peers at once. */
 export interface RuntimeHooks {
@@ -72,6 +63,8 @@ export class NodeRuntime {
   readonly now: () => number
   /** The local write gate: the view's rules, applied before anything is signed. */
   readonly gate: WriteGate
+  /** The write path's decisions (node/peer/writer.ts), shared with the simulator. */
+  readonly writes: RecordWriter
 
   private constructor (
     readonly home: string,
@@ -89,6 +82,14 @@ export class NodeRuntime {
     this.mothershipKey = mothershipKey
     this.now = clock
     this.gate = gate
+    this.writes = new RecordWriter({
+      localKey: identity.keyId,
+      chain: () => this.chain,
+      now: clock,
+      host: () => this.config.node.host,
+      name: () => this.config.node.name,
+      rules: gate
+    })
   }
 
   /** Opens the node at `home` (which `aura init` created). */
@@ -136,7 +137,7 @@ export class NodeRuntime {
 
   /** The authority head to reference in new records. */
   authRef (): { seq: number, hash: string } {
-    return this.chain === null ? NO_AUTHORITY : { ...this.chain.head }
+    return this.writes.authRef()
   }
 
   /**
@@ -144,36 +145,12 @@ export class NodeRuntime {
    * and pushes it to peers if a daemon runs.
    */
   async appendRecord (input: AppendInput, signer?: KeyPair): Promise<Appended> {
-    const chain = this.chain
     const key = signer === undefined ? this.key : keyIdOf(signer.publicKey)
-    const refusal = writeRefusal(chain, key, input.kind)
+    // Refused before an agent's writer is opened (its seq mark is a file).
+    const refusal = this.writes.refusal(input.kind, key)
     if (refusal !== null) throw refusal
     const writer = signer === undefined ? this.writer : await this.writerFor(signer)
-    const fields = {
-      kind: input.kind,
-      actor: input.actor ?? this.defaultActor(),
-      auth: this.authRef(),
-      text: input.text,
-      delta: input.delta ?? null,
-      data: input.data ?? null,
-      refs: input.refs ?? []
-    }
-    const member = chain?.member(key)
-    if (chain !== null && member !== undefined) {
-      // The same rules peers apply to what arrives (crdt/write-rules.ts): refuse before signing.
-      this.gate.admit(
-        chain,
-        member,
-        writer.head,
-        {
-          kind: fields.kind,
-          ts: this.now(),
-          authSeq: fields.auth.seq,
-          size: signedSizeBound({ ...fields, host: this.config.node.host })
-        }
-      )
-    }
-    const appended = await writer.append(fields)
+    const appended = await writer.append(this.writes.prepare(input, key, writer.head))
     this.hooks.recordsAdded?.()
     return appended
   }
@@ -218,8 +195,7 @@ export class NodeRuntime {
 
   /** The actor named in this node's records: the user it was admitted as, else the config name. */
   defaultActor (): string {
-    const m = this.chain?.member(this.key)
-    return m?.name ?? this.config.node.name
+    return this.writes.defaultActor()
   }
 
   /** Applies and persists entries signed elsewhere (join, sync); returns how many were new. */
@@ -342,8 +318,7 @@ export async function writeMothershipKey (
   return key
 }
 
-// The writer's clock for `key`: never below the time the gate admitted its last record at, so
-// what is signed claims no earlier time than what was checked (a clock stepping back included).
+// The store writer's clock for `key` (node/peer/writer.ts `signingTime`).
 function signingClock (clock: () => number, gate: WriteGate, key: KeyId): { now: () => number } {
-  return { now: () => Math.max(clock(), gate.floor(key)) }
+  return { now: () => signingTime(clock(), gate, key) }
 }

@@ -19,8 +19,9 @@
  *   changes under another member's actor (`claim_actor`) or on a dependency nobody holds
  *   (`invent_deps`), a key the team never admitted dialling in (`stranger`), frames past the
  *   frame limit (`oversized_frames`). Refusals its victims answer are counted per behaviour.
- * A rogue agent has no node of its own: it writes through its host peer, which refuses it once
- * the host holds the revocation.
+ * The records of its own node it signs with its own code (`writeOwn`), not the node's write path
+ * (node/peer/writer.ts): an attacker does not run our gate. A rogue agent has no node of its own:
+ * it writes through its host peer, whose write gate refuses it once the host holds the revocation.
  *
  * @example
  * const adv = new Adversary(ctx, spec, malloryNode, null)
@@ -36,6 +37,7 @@ import type { KeyId, RecordId } from '../crdt/ids.js'
 import { decodeEntry, type ChainEntry, type Head } from '../crdt/authority-chain.js'
 import { decodeBeacon, verifyBeacon } from '../crdt/beacon.js'
 import { nextRecordFields, recordIdOf, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
+import { signNext } from '../node/peer/writer.js'
 import type { Link } from '../node/sync/link.js'
 import { decodeMessage, encodeMessage } from '../node/sync/messages.js'
 import { forgedBeacon, forgedEntry, handChange, oversizedFrame } from './hostile.js'
@@ -472,7 +474,7 @@ export class Adversary {
     if (this.node !== null) {
       const node = this.node
       if (!node.up) return
-      const recs = node.writeRecords(count, { ts: Math.max(0, ts), auth: this.oldHead(), equivocate })
+      const recs = this.writeOwn(node, count, { ts: Math.max(0, ts), auth: this.oldHead() }, equivocate)
       if (equivocate) this.stats.equivocations++
       for (const r of recs) this.noteForged(r)
       return
@@ -486,8 +488,34 @@ export class Adversary {
     }
     for (const r of recs) this.noteForged(r)
     if (!host.up) return
-    if (host.chain.revocation(identity.id) !== undefined) { this.stats.refusedByHost += recs.length; return }
-    host.appendForeign(recs)
+    if (!host.appendForeign(recs)) this.stats.refusedByHost += recs.length
+  }
+
+  // Records on its own node's chain, written by the attacker's code, not the node's write path:
+  // no gate, its own time and chain head; every face gets the same record, or, equivocating,
+  // each face its own at the same seq.
+  private writeOwn (
+    node: SimNode,
+    count: number,
+    at: { ts: number, auth: { seq: number, hash: string } },
+    equivocate: boolean
+  ): EncodedRecord[] {
+    const batches: EncodedRecord[][] = node.logs.map(() => [])
+    const sign = (face: number): EncodedRecord => signNext(
+      node.heads[face],
+      0,
+      { kind: 'intent', actor: node.name, host: node.name, ts: at.ts, auth: at.auth, text: node.nextText(face) },
+      node.identity.key
+    ).record
+    for (let i = 0; i < count; i++) {
+      const shared = sign(0)
+      for (let face = 0; face < node.logs.length; face++) {
+        const rec = face === 0 || !equivocate ? shared : sign(face)
+        node.heads[face] = { seq: rec.record.seq, id: rec.id }
+        batches[face].push(rec)
+      }
+    }
+    return node.appendOwn(batches)
   }
 
   /** After its revocation: a record at seq 1 with no parent, a fork below any cut. */
@@ -498,7 +526,7 @@ export class Adversary {
     const heads = node.heads
     node.heads = heads.map(() => undefined)
     try {
-      for (const r of node.writeRecords(1, { auth: this.oldHead() })) this.noteForged(r)
+      for (const r of this.writeOwn(node, 1, { ts: node.clock(), auth: this.oldHead() }, false)) this.noteForged(r)
     } finally {
       node.heads = heads
     }
@@ -508,7 +536,7 @@ export class Adversary {
   agentWrite (): EncodedRecord | null {
     if (this.agent === null || this.active()) return null
     const { identity, host } = this.agent
-    if (!host.up || host.chain.revocation(identity.id) !== undefined) return null
+    if (!host.up || host.writer.refusal('intent', identity.id) !== null) return null
     const rec = signRecord({ ...nextRecordFields(this.agentHead), kind: 'intent', actor: identity.name, host: host.name, ts: host.clock(), auth: host.chain.head, text: `${identity.name} work` }, identity.key)
     this.agentHead = { id: rec.id, record: rec.record }
     host.appendForeign([rec])

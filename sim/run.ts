@@ -191,7 +191,9 @@ function scheduleWorkload (world: World): void {
     const next = (): void => {
       if (world.scheduler.now >= until) return
       const isAdv = n.identity.role === 'adversary'
-      if (n.up && !world.net.isOffline(n.index) && n.peer.writeRefusal('intent') === null && !n.diskLost && !(isAdv && world.adversary?.active() === true) && rate > 0) n.writeRecords(1)
+      const idle = !n.up || world.net.isOffline(n.index) || (isAdv && world.adversary?.active() === true)
+      // The node's write path refuses what its gate refuses (node/peer/writer.ts).
+      if (!idle && rate > 0) n.writeRecords(1)
       world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)
     }
     world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)

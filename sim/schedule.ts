@@ -120,7 +120,7 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
     }
     case 'writes': {
       const targets = step.writes === 'all' ? world.honest.map((h) => world.nodes[h]) : [world.byName(step.writes as string)]
-      for (const n of targets) if (n.up && n.peer.writeRefusal('intent') === null && !n.diskLost) n.writeRecords(step.count ?? 1)
+      for (const n of targets) if (n.up) n.writeRecords(step.count ?? 1)
       note({ writes: step.writes as string, count: step.count ?? 1 })
       return
     }

@@ -1,25 +1,41 @@
 /**
  * One simulated peer: the real AuthorityChain, IntentLog and SyncEngine, driven by the virtual
  * clock, with the daemon's peer core (node/peer/: the connection gate, enforcing revocations,
- * dialling its neighbours and redialling with backoff, beacons, receipts, anti-entropy) wired to
- * the simulated network and event queue, plus what the daemon around them does that is not
- * shared yet: write records, crash and restart (keeping or losing its disk). The node's clock is
- * the virtual clock plus its own skew.
+ * dialling its neighbours and redialling with backoff, beacons, receipts, anti-entropy, and the
+ * write path — the gate, the fields, the signer's chain, pushing what was written) wired to the
+ * simulated network and event queue. The node's clock is the virtual clock plus its own skew.
+ *
+ * What remains here is what the daemon's edge does, in memory:
+ * - keeping records: the daemon's store and group commit (node/store/intent-writer.ts) are, here,
+ *   the logs and `heads` (its `meta/head`), written in the same call;
+ * - crash and restart: a crash stops the peer core and closes every link; `start` builds a new
+ *   PeerCore life and new engines wired to it (PeerCore.engineEvents), as a restarted daemon
+ *   does (nothing remembered of whom the gate told why, no receipt summary); `heads` and the
+ *   logs survive unless the disk is lost;
+ * - losing the disk, which only the simulator does on purpose: the chain goes back to the
+ *   bootstrap one, the logs and heads are gone, and the node writes nothing for the rest of the
+ *   run (`diskLost`). The daemon keeps a seq mark outside its store (node/store/seq-reserve.ts)
+ *   and signs above it after a restore; the simulator models no seq mark, so signing again
+ *   would reuse seqs its peers hold;
+ * - the record rules (capabilities, quotas, the earliest time: node/agents/write-gate.ts) are not
+ *   applied: the writer here is given none, so records claim the node's clock, skew and all;
+ * - faces: an equivocating adversary's node has two logs and two engines; the adversary signs
+ *   its own records with its own code (sim/adversary.ts), not the write path.
  *
  * @example
  * const node = new SimNode(ctx, identity, index, chain)
  * node.start()                 // engine, timers, dials
- * node.writeRecords(1)         // signs, appends, pushes
+ * node.writeRecords(1)         // gate, sign, append, push: [] when refused
  */
 import type { AuthorityChain } from '../crdt/authority-chain.js'
 import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { IntentLog } from '../crdt/intent-log.js'
 import type { Json } from '../crdt/canonical.js'
 import { keyIdOf, type KeyId, type RecordId } from '../crdt/ids.js'
-import { nextRecordFields, signRecord, type EncodedRecord, type RecordKind, type SignedRecord } from '../crdt/record.js'
+import type { EncodedRecord } from '../crdt/record.js'
 import type { Link } from '../node/sync/link.js'
 import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
-import { PeerCore } from '../node/peer/index.js'
+import { PeerCore, RecordWriter, signBatch, type SignerHead, type WriteInput } from '../node/peer/index.js'
 import { UnreachableError } from '../crdt/errors.js'
 import type { Beacon } from '../crdt/beacon.js'
 import type { SimLink, SimNetwork } from './network.js'
@@ -72,10 +88,12 @@ export class SimNode {
   skewMs = 0
   /** Whom this node dials (the topology's edges that start here). */
   neighbors: number[] = []
-  /** Each log's own newest record, for seq/prev of the next one. */
-  heads: Array<{ id: RecordId, record: SignedRecord } | undefined>
+  /** Each log's own newest record, for seq/prev of the next one (the store's `meta/head`). */
+  heads: Array<SignerHead | undefined>
   /** Admission, revocations, dialling: the daemon's code (node/peer/). */
   peer: PeerCore
+  /** The write path's decisions: the daemon's code (node/peer/writer.ts). */
+  readonly writer: RecordWriter
   private writeCounter = 0
 
   constructor (
@@ -91,6 +109,14 @@ export class SimNode {
     this.logs = this.freshLogs()
     this.heads = this.logs.map(() => undefined)
     this.peer = this.peerCore()
+    // No record rules (node/agents/write-gate.ts): records claim the node's clock, skew and all.
+    this.writer = new RecordWriter({
+      localKey: this.id,
+      chain: () => this.chain,
+      now: () => this.clock(),
+      host: () => this.name,
+      name: () => this.name
+    })
   }
 
   get name (): string { return this.identity.name }
@@ -114,29 +140,19 @@ export class SimNode {
     const { net } = this.ctx
     this.up = true
     net.setUp(this.index, true)
+    // A new life, as a restarted daemon: nothing remembered of whom the gate told why.
+    this.peer = this.peerCore()
     this.engines = this.logs.map((log) => new SyncEngine(
       { chain: this.chain, log, localKey: this.id, clock: () => this.clock(), random: this.random.asFunction() },
       { team: this.ctx.team.name, maxStalenessMs: this.ctx.maxStalenessMs, maxClockSkewMs: this.ctx.maxClockSkewMs },
-      {
-        chainApplied: (fromSeq, from) => {
-          this.ctx.hooks.chainApplied(this, fromSeq, from)
-          this.peer.holdingsChanged()
-        },
-        recordsAdded: (ids, from) => {
-          this.ctx.hooks.recordsAdded(this, ids, from)
-          this.peer.holdingsChanged()
-        },
+      this.peer.engineEvents({
+        chainApplied: (fromSeq, from) => this.ctx.hooks.chainApplied(this, fromSeq, from),
+        recordsAdded: (ids, from) => this.ctx.hooks.recordsAdded(this, ids, from),
         audit: (ev) => this.ctx.hooks.audit(this, ev),
         sessionOpened: (peer) => this.ctx.hooks.sessionOpened(this, peer),
-        sessionClosed: (peer, reason) => {
-          this.ctx.hooks.sessionClosed(this, peer, reason?.code)
-          this.peer.sessionClosed()
-        },
-        revoked: (keys) => this.peer.revoked(keys)
-      }
+        sessionClosed: (peer, reason) => this.ctx.hooks.sessionClosed(this, peer, reason?.code)
+      })
     ))
-    // A new life, as a restarted daemon: nothing remembered of whom the gate told why.
-    this.peer = this.peerCore()
     net.setInbound(this.index, (link) => this.accept(link))
     net.setGate(this.index, (key, direction) => this.peer.gate(key, direction))
     for (const j of this.neighbors) this.peer.dialer.add(`sim/${j}`)
@@ -159,79 +175,71 @@ export class SimNode {
     }
   }
 
-  /** Set after a restart without disk: the node writes nothing until its own records come back. */
+  /**
+   * Set when the node lost its disk: it writes nothing (no record, no receipt) for the rest of
+   * the run. Its seqs would restart at 1 and equivocate with its own records held elsewhere; the
+   * daemon keeps a seq mark outside its store for this (node/store/seq-reserve.ts) and signs
+   * above it, which the simulator does not model.
+   */
   diskLost = false
 
   /**
-   * Signs `count` records and appends them (one Automerge change per log), then pushes them.
-   * Every face gets the same records, unless `equivocate`: then each face gets its own record
-   * for the same seq, which is what an equivocating signer shows to different peers.
+   * Writes `count` intent records through the node's write path (node/peer/writer.ts) as one
+   * change per log, and pushes them; none when the write gate refuses or the disk was lost.
+   * Every face gets the same records.
    */
-  writeRecords (
-    count: number,
-    opts: { ts?: number, auth?: { seq: number, hash: string }, equivocate?: boolean } = {}
-  ): EncodedRecord[] {
-    const batches: EncodedRecord[][] = this.logs.map(() => [])
-    const sign = (face: number): EncodedRecord => this.sign(face, {
-      kind: 'intent',
-      ts: opts.ts ?? this.clock(),
-      auth: opts.auth ?? this.chain.head,
-      text: this.text(face)
-    })
-    for (let i = 0; i < count; i++) {
-      const shared = sign(0)
-      for (let face = 0; face < this.logs.length; face++) {
-        const rec = face === 0 || opts.equivocate !== true ? shared : sign(face)
-        this.heads[face] = { id: rec.id, record: rec.record }
-        batches[face].push(rec)
-      }
-    }
-    return this.appendOwn(batches)
+  writeRecords (count: number): EncodedRecord[] {
+    if (this.diskLost || this.writer.refusal('intent') !== null) return []
+    return this.write(Array.from({ length: count }, () => ({ kind: 'intent' as const, text: this.nextText(0) })))
   }
 
   /** Signs a receipt carrying `data` (the peer core's receipt schedule calls it), appends and pushes it. */
   writeReceipt (data: Json): void {
-    // A node that lost its disk writes nothing (writeRecords' callers check the same): its seqs
-    // would restart at 1 and equivocate with its own records held elsewhere.
-    if (this.diskLost) return
-    const rec = this.sign(0, { kind: 'receipt', ts: this.clock(), auth: this.chain.head, text: '', data })
-    for (let face = 0; face < this.logs.length; face++) this.heads[face] = { id: rec.id, record: rec.record }
-    this.appendOwn(this.logs.map(() => [rec]))
+    if (this.diskLost || this.writer.refusal('receipt') !== null) return
+    this.write([{ kind: 'receipt', text: '', data }])
   }
 
-  // A record of this node's next seq on `face`.
-  private sign (
-    face: number,
-    fields: { kind: RecordKind, ts: number, auth: { seq: number, hash: string }, text: string, data?: Json }
-  ): EncodedRecord {
-    const at = nextRecordFields(this.heads[face])
-    return signRecord({ ...at, actor: this.name, host: this.name, ...fields }, this.identity.key)
+  // The daemon's write path without its disk: decided and signed by node/peer/writer.ts on the
+  // node's own chain, then appended to every face.
+  private write (inputs: readonly WriteInput[]): EncodedRecord[] {
+    const head = this.heads[0]
+    const fields = inputs.map((input) => this.writer.prepare(input, this.id, head))
+    const ts = this.writer.signingTime(this.id)
+    const signed = signBatch(head, 0, fields, { ts, host: this.name }, this.identity.key)
+    this.heads = this.heads.map(() => signed.head)
+    return this.appendOwn(this.logs.map(() => signed.records), ts)
   }
 
-  // Appends each face's batch (one Automerge change per log), pushes it, and tells the run and
-  // the receipts (as NodeRuntime.appendRecord's hook tells the daemon's).
-  private appendOwn (batches: EncodedRecord[][]): EncodedRecord[] {
+  /**
+   * Appends each face's batch of this node's own records (one Automerge change per log, at
+   * `ts`), tells the run, and pushes them (PeerCore.recordsWritten, as NodeRuntime.appendRecord's
+   * hook tells the daemon's). The adversary's forgeries come here too, signed by its own code.
+   */
+  appendOwn (batches: readonly EncodedRecord[][], ts = this.clock()): EncodedRecord[] {
     const written: EncodedRecord[] = []
     const seen = new Set<RecordId>()
     this.logs.forEach((log, face) => {
-      log.append(batches[face].map((r) => ({ id: r.id, bytes: r.bytes })), this.clock(), this.identity.key)
+      log.append(batches[face].map((r) => ({ id: r.id, bytes: r.bytes })), ts, this.identity.key)
       for (const r of batches[face]) {
         if (seen.has(r.id)) continue
         seen.add(r.id)
         written.push(r)
         this.ctx.hooks.recordWritten(this, r)
       }
-      this.engines[face]?.localRecordsAdded()
     })
-    this.peer.holdingsChanged()
+    this.peer.recordsWritten()
     return written
   }
 
-  /** Appends records signed elsewhere (an agent writing through this node) and pushes them. */
-  appendForeign (records: readonly EncodedRecord[]): void {
+  /**
+   * Appends records signed elsewhere (an agent writing through this node) and pushes them;
+   * false, appending nothing, when the write gate refuses any of them (a revoked signer).
+   */
+  appendForeign (records: readonly EncodedRecord[]): boolean {
+    if (records.some((r) => this.writer.refusal(r.record.kind, r.record.signer) !== null)) return false
     this.logs[0].append(records.map((r) => ({ id: r.id, bytes: r.bytes })), this.clock(), this.identity.key)
-    this.engines[0]?.localRecordsAdded()
-    this.peer.holdingsChanged()
+    this.peer.recordsWritten()
+    return true
   }
 
   /** Connected, admitted remote keys (all faces). */
@@ -303,8 +311,8 @@ export class SimNode {
     return logs
   }
 
-  // Deterministic filler text of the configured size: unique per record so ids differ.
-  private text (face: number): string {
+  /** Deterministic filler text of the configured size for a record on `face`: unique per record so ids differ. */
+  nextText (face: number): string {
     const head = `${this.name} intent ${++this.writeCounter}${face > 0 ? ` (face ${face})` : ''}: `
     return head + 'x'.repeat(Math.max(0, this.ctx.recordBytes - head.length))
   }

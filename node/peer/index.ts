@@ -13,18 +13,26 @@
  * - the Mothership's beacons: at start, every interval, and at once when its chain grows
  *   (beacons.ts);
  * - the local write gate's first rule: no record signed by a revoked key, none but receipts
- *   during a lockdown (write-gate.ts; NodeRuntime.appendRecord calls it too, with or without a
- *   daemon);
+ *   during a lockdown (write-gate.ts), asked for the node's key and for an agent's;
+ * - the write path around it (writer.ts): the record rules when the node has them, the fields
+ *   it fills in, the signing time, each record after its signer's own newest one and above its
+ *   seq mark; NodeRuntime.appendRecord (with or without a daemon) and the simulator's node both
+ *   write through it, and written records are pushed and a receipt made due (`recordsWritten`).
+ *   Keeping records durably stays at the daemon's edge (node/store/intent-writer.ts);
  * - receipts: every interval and shortly after what the node holds changes, when they say
  *   something new, never while revoked or locked (receipts.ts);
- * - the engines' anti-entropy and keep-alive loops (sync-timers.ts).
+ * - the engines' anti-entropy and keep-alive loops (sync-timers.ts);
+ * - what an engine's events mean here (`engineEvents`): records or entries arrived, a receipt is
+ *   due; a session closed, the dialer wakes; keys revoked, their connections hang up. The daemon
+ *   and the simulator build their engines with it, each adding its own handlers (logs, the store,
+ *   the run's books), and each build a new PeerCore on every start, so a restarted node
+ *   remembers nothing of whom the gate told why.
  *
  * @example
  * const peer = new PeerCore({ localKey, chain: () => chain, isMothership: () => false, now, scheduler, links, dial })
  * connectionGate = (key, direction) => peer.gate(key, direction)
- * engineEvents.revoked = (keys) => peer.revoked(keys)
- * engineEvents.sessionClosed = () => peer.sessionClosed()
- * engineEvents.recordsAdded = () => peer.holdingsChanged()
+ * engine = new SyncEngine(components, init, peer.engineEvents({ audit: (e) => log(e) }))
+ * runtimeHooks.recordsAdded = () => peer.recordsWritten()
  * peer.dialer.add(addr); peer.start()
  */
 import type { AuthorityChain } from '../../crdt/authority-chain.js'
@@ -36,8 +44,7 @@ import { Dialer, type DialerComponents } from './dialer.js'
 import type { PeerScheduler } from './scheduler.js'
 import { BeaconSchedule, type BeaconListener } from './beacons.js'
 import type { KeyPair } from '../../crdt/crypto.js'
-import type { RecordKind } from '../../crdt/record.js'
-import { writeRefusal } from './write-gate.js'
+import type { SyncEvents } from '../sync/engine.js'
 import { ReceiptSchedule, type ReceiptComponents, type ReceiptFailureListener } from './receipts.js'
 import { SyncTimers } from './sync-timers.js'
 
@@ -47,6 +54,19 @@ export { Dialer, DIAL_LOOP_MS, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './dialer.j
 export type { PeerScheduler, TimerHandle } from './scheduler.js'
 export { BeaconSchedule } from './beacons.js'
 export { writeRefusal } from './write-gate.js'
+export {
+  NO_AUTHORITY,
+  nextInChain,
+  RecordWriter,
+  signBatch,
+  signingTime,
+  signNext,
+  type IntentFields,
+  type RecordRules,
+  type SignerHead,
+  type WriteInput,
+  type WriterComponents
+} from './writer.js'
 export { RECEIPT_DEBOUNCE_MS, ReceiptSchedule } from './receipts.js'
 export { SyncTimers } from './sync-timers.js'
 
@@ -94,6 +114,7 @@ export interface PeerComponents {
 export interface PeerEngine {
   localBeacon: (bytes: Uint8Array) => void
   localChainAppended: (fromSeq: number) => void
+  localRecordsAdded: () => void
   tick: () => void
   keepAlive: () => void
 }
@@ -164,6 +185,15 @@ export class PeerCore {
   }
 
   /**
+   * Records were written here (writer.ts): pushed to connected peers at once, and a receipt
+   * due, as for entries appended here.
+   */
+  recordsWritten (): void {
+    for (const e of this.c.engines()) e.localRecordsAdded()
+    this.holdingsChanged()
+  }
+
+  /**
    * What this node holds changed (records or entries arrived or were written here, the
    * workspace applied some): a receipt is due shortly.
    */
@@ -178,6 +208,21 @@ export class PeerCore {
   isBarred (key: KeyId): boolean {
     const chain = this.c.chain()
     return chain !== null && (chain.revocation(key) !== undefined || chain.revocation(this.c.localKey) !== undefined)
+  }
+
+  /**
+   * A sync engine's events with what the peer core does on them, after the owner's own (logs,
+   * persisting, the run's books): chain entries or records arrived, a receipt is due; a session
+   * closed, the dialer wakes; keys revoked, their connections hang up.
+   */
+  engineEvents (own: SyncEvents): SyncEvents {
+    return {
+      ...own,
+      chainApplied: (fromSeq, from) => { own.chainApplied?.(fromSeq, from); this.holdingsChanged() },
+      recordsAdded: (ids, from) => { own.recordsAdded?.(ids, from); this.holdingsChanged() },
+      sessionClosed: (peer, reason) => { own.sessionClosed?.(peer, reason); this.sessionClosed() },
+      revoked: (keys) => { own.revoked?.(keys); this.revoked(keys) }
+    }
   }
 
   /** A sync session closed: every known peer is due for a dial again. */
@@ -199,11 +244,6 @@ export class PeerCore {
   revoked (keys: readonly KeyId[]): void {
     this.revocation.apply(keys)
     for (const key of keys) this.dialer.remove(key)
-  }
-
-  /** Null when this node may sign a record of `kind` now, else why not (write-gate.ts). */
-  writeRefusal (kind: RecordKind): AuraError | null {
-    return writeRefusal(this.c.chain(), this.c.localKey, kind)
   }
 
   /** Revocations enforced on this node so far, with when they took effect. */

@@ -21,13 +21,14 @@
 import { MalformedError, NotFoundError, toAuraError, type AuraError } from '../../crdt/errors.js'
 import type { KeyPair } from '../../crdt/crypto.js'
 import { keyIdOf, type KeyId, type RecordId } from '../../crdt/ids.js'
-import { signRecord, type RecordFields, type SignedRecord } from '../../crdt/record.js'
+import type { SignedRecord } from '../../crdt/record.js'
+import { nextInChain, signNext, type IntentFields } from '../peer/writer.js'
 import type { KVOp } from './kv.js'
 import type { IntentStore, SignerHead } from './intent-store.js'
 import type { SeqReserve } from './seq-reserve.js'
 
-/** What a caller supplies; seq, prev, ts and host are the writer's. */
-export type IntentFields = Omit<RecordFields, 'seq' | 'prev' | 'ts' | 'host'>
+/** What a caller supplies; seq, prev, ts and host are the writer's (node/peer/writer.ts). */
+export type { IntentFields }
 
 /** Dependencies of the writer. */
 export interface IntentWriterComponents {
@@ -96,7 +97,7 @@ export class IntentWriter {
 
   /** The seq the next append gets (before any queued request is staged). */
   get nextSeq (): number {
-    return Math.max(this.staged?.seq ?? 0, this.floor) + 1
+    return nextInChain(this.staged, this.floor).seq
   }
 
   /**
@@ -233,14 +234,12 @@ export class IntentWriter {
     const live: Request[] = []
     let rest: Request[] = []
     for (const [i, req] of batch.entries()) {
-      const seq = Math.max(head?.seq ?? 0, this.floor) + 1
-      if (req.type === 'append' && seq > this.c.seqs.reserved) { rest = batch.slice(i); break }
+      if (req.type === 'append' && nextInChain(head, this.floor).seq > this.c.seqs.reserved) { rest = batch.slice(i); break }
       try {
         if (req.type === 'append') {
-          // After a gap (a crash lost records, or the mark was ahead) `prev` is still the newest
-          // record this signer holds: the chain links what was written, seqs only rise.
-          const r = signRecord({ ...req.fields, host: this.host, ts, seq, prev: head?.id ?? null }, this.c.key)
-          head = { seq: r.record.seq, id: r.id }
+          const next = signNext(head, this.floor, { ...req.fields, host: this.host, ts }, this.c.key)
+          const r = next.record
+          head = next.head
           entries.push({ id: r.id, bytes: r.bytes })
           toIndex.push(r)
           const ack = { id: r.id, seq: r.record.seq }

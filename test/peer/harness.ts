@@ -131,6 +131,7 @@ export function peerHarness (
     engines: () => [{
       localBeacon: (bytes: Uint8Array) => { beacons.push(decodeBeacon(bytes)) },
       localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) },
+      localRecordsAdded: () => { calls.push('recordsAdded') },
       tick: work('tick'),
       keepAlive: work('keepAlive')
     }],
