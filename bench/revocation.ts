@@ -93,15 +93,25 @@ function cpuOf (nodes: Node[]): number | null {
 }
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
+// Listen ports come from below the kernel's ephemeral range: a free port picked from inside it
+// (port 0) can be taken, before its daemon starts, by another daemon's outgoing dial.
+const EPHEMERAL_LOW = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768
+const taken = new Set<number>()
 async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address()
-      srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0))
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, EPHEMERAL_LOW - 10_000))
+    if (taken.has(port)) continue
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = createServer()
+      srv.once('error', () => resolve(false))
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
     })
-  })
+    if (ok) {
+      taken.add(port)
+      return port
+    }
+  }
+  throw new Error(`no free port found below ${EPHEMERAL_LOW} in 200 tries`)
 }
 
 function ensureBuilt (): void {

@@ -122,7 +122,7 @@ class DaemonImpl implements Daemon {
         keyOf: keyIdFromMultiaddr
       },
       links: {
-        hangUp: (key, err) => this.host.hangUp(key, err),
+        hangUp: (key, err) => { this.host.cut(key, err) },
         forget: (key) => { void this.book.forget(key).catch(() => {}) }
       },
       receipts: {

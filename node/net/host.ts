@@ -117,6 +117,14 @@ export interface Host {
   handle: (protocol: string, onLink: (link: Link) => void, opts?: HandleOptions) => Promise<void>
   /** Closes every link (telling the peer `reason`, if given) and connection to `key` at once. */
   hangUp: (key: KeyId, reason?: AuraError) => Promise<void> | void
+  /**
+   * Cuts every connection to `key` before returning: each link's error frame (`reason`) is
+   * handed to the socket, then the connections are aborted, not closed gracefully. For a
+   * revoked key: a graceful close waits on the peer (its window, the event loop's turns), and
+   * a revoked peer is owed no wait. On a congested path the peer may get a reset without the
+   * reason; the revocation reaches it through the chain anyway.
+   */
+  cut: (key: KeyId, reason: AuraError) => void
   /** Tells the peer why (an error frame on `link`), then hangs up on it. */
   refuseWithReason: (link: Link, err: AuraError) => Promise<void>
   /** Keys with at least one open connection. */
@@ -370,6 +378,11 @@ class Libp2pHost implements Host {
         c.abort(err as Error)
       }
     })).then(() => {})
+  }
+
+  cut (key: KeyId, reason: AuraError): void {
+    for (const link of this.links.get(key) ?? []) link.closeNow(reason)
+    for (const c of this.libp2p.getConnections()) if (keyOf(c) === key) c.abort(reason)
   }
 
   async refuseWithReason (link: Link, err: AuraError): Promise<void> {

@@ -131,6 +131,24 @@ describe('Host', () => {
     await until(() => alice.connections().length === 0, 2000, 'alice seeing the hang-up')
   })
 
+  it('cuts a key before returning: every link told why, no connection left open', async () => {
+    const alice = await start({ seed: seed(1) })
+    const bob = await start({ seed: seed(2) })
+    const atBob: Link[] = []
+    await bob.handle(PROTOCOL, (link) => { atBob.push(link) })
+    const links = [await alice.openLink(bob.addresses()[0], PROTOCOL), await alice.openLink(bob.key, PROTOCOL)]
+    const reasons = links.map(closeOf)
+    await until(() => atBob.length === 2, 5000, 'bob accepting two links')
+    // Nothing awaited: a graceful close would leave the connection open ('closing') here.
+    expect(bob.cut(alice.key, new RevokedError('alice is revoked'))).toBeUndefined()
+    expect(bob.libp2p.getConnections().filter((c) => c.status === 'open')).toEqual([])
+    expect(bob.connections()).toEqual([])
+    expect(atBob.every((l) => l.closed)).toBe(true)
+    // The reason was handed to the socket before the cut, so alice still hears why.
+    for (const r of await Promise.all(reasons)) expect(r?.code).toBe('E_REVOKED')
+    await until(() => alice.connections().length === 0, 2000, 'alice seeing the cut')
+  })
+
   it('hangs up on nothing at once when no connection to the key is open', async () => {
     const bob = await start({ seed: seed(2) })
     expect(bob.hangUp(keyIdOf(keyPairFromSeed(seed(9)).publicKey), new RevokedError('gone'))).toBeUndefined()
