@@ -91,6 +91,25 @@ function cpuOf (nodes: Node[]): number | null {
   }
   return sum
 }
+// The same, per thread summed over the daemons: the JS thread ('js') and the others by name
+// (libuv's pool, V8's compiler and GC helpers): for BENCH_VERBOSE.
+function threadCpuOf (nodes: Node[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const n of nodes) {
+    const pid = n.child?.pid
+    if (pid === undefined) continue
+    let tids: string[] = []
+    try { tids = readdirSync(`/proc/${pid}/task`) } catch { continue }
+    for (const tid of tids) {
+      try {
+        const name = tid === String(pid) ? 'js' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '')
+        const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+        out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_MS)
+      } catch {}
+    }
+  }
+  return out
+}
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 // Listen ports come from below the kernel's ephemeral range: a free port picked from inside it
@@ -294,6 +313,7 @@ async function main (): Promise<void> {
       const started = now()
       const cpuBefore = cpuOf(honest)
       const cpuBeforeEach = process.env.BENCH_VERBOSE !== undefined ? honest.map((n) => cpuOf([n])) : []
+      const threadsBefore = process.env.BENCH_VERBOSE !== undefined ? threadCpuOf(honest) : new Map<string, number>()
       const cli = spawn(process.execPath, [BIN, 'mothership', 'revoke-peer', v.short, '--reason', `bench run ${run}`, '--home', ms.home], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       cli.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
@@ -326,6 +346,8 @@ async function main (): Promise<void> {
       if (process.env.BENCH_VERBOSE !== undefined) {
         const byHop = honest.map((n, i) => `${hops.get(n)}${victimLinks.get(v)!.includes(n) ? '*' : ''}:${fmt(times[i].appliedAt - origin)}/${fmt(times[i].closedAt - origin)}`)
         const perDaemon = honest.map((n, i) => `${n.name}:${fmt((cpuAtReturn[i] ?? NaN) - (cpuBeforeEach[i] ?? NaN))}+${fmt((cpuOf([n]) ?? NaN) - (cpuAtReturn[i] ?? NaN))}`)
+        const threads = [...threadCpuOf(honest)].map(([k, v]) => [k, v - (threadsBefore.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1])
+        process.stderr.write(`  CPU ms by thread, the daemons summed, command start to poll: ${threads.map(([k, v]) => `${k}:${fmt(v)}`).join(' ')}\n`)
         process.stderr.write(`  CPU ms per daemon, command start to return + return to poll: ${perDaemon.join(' ')} (over ${fmt(returned - started)} + ${fmt(now() - returned)} ms)\n`)
         process.stderr.write(`  hops(* linked to the victim):applied/closed ms per daemon: ${byHop.sort().join(' ')}; command start ${fmt(started - origin)}, returned ${fmt(returned - origin)}, the Mothership applied ${fmt(times[0].appliedAt - origin)}\n`)
       }
