@@ -35,6 +35,8 @@ const staleIsland: PlanRun = { scenario: 'sim/scenarios/stale-island.toml', seed
 // from an offline week into an island with mallory alone, who feeds it stockpiled and forged beacons.
 const wide = (seed: number): PlanRun => ({ scenario: 'sim/scenarios/wide-adversary.toml', seed, mode: 'model' })
 const wideRuns: PlanRun[] = [wide(11), wide(12)]
+// Model mode's prelude (sim/workload.ts) gives mallory's revocation a cut over honest records.
+const compromised: PlanRun = { scenario: 'sim/scenarios/compromised-peer.toml', seed: 7, mode: 'model' }
 
 /** Every mutant the suite applies, one at a time. */
 export const MUTANTS: Mutant[] = [
@@ -209,6 +211,14 @@ export const MUTANTS: Mutant[] = [
     find: '      trusted: this.c.chain.member(link.remote) !== undefined,',
     replace: '      trusted: true,',
     runs: wideRuns
+  },
+  {
+    id: 'cut-emptied',
+    bug: 'a revoked key\'s cut is taken as empty: its honest records before the compromise are quarantined too',
+    file: 'crdt/effective-view.ts',
+    find: '    if (seq === 0 || hash === null) continue',
+    replace: '    if (seq >= 0 || hash === null) continue',
+    runs: [compromised]
   },
   {
     id: 'frame-limit-mid-prefix-only',
