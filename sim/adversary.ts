@@ -18,7 +18,9 @@
  *   (`forge_beacons`), genuine beacons kept back and doled out later (`stockpile_beacons`),
  *   changes under another member's actor (`claim_actor`) or on a dependency nobody holds
  *   (`invent_deps`), a key the team never admitted dialling in (`stranger`), frames past the
- *   frame limit (`oversized_frames`). Refusals its victims answer are counted per behaviour.
+ *   frame limit (`oversized_frames`), and a Mothership key the schedule's rotation retired
+ *   (`retired_key`): beacons and a chain entry it signs, to peers that hold the rotation.
+ *   Refusals its victims answer are counted per behaviour.
  * The records of its own node it signs with its own code (`writeOwn`), not the node's write path
  * (node/peer/writer.ts): an attacker does not run our gate. A rogue agent has no node of its own:
  * it writes through its host peer, whose write gate refuses it once the host holds the revocation.
@@ -36,16 +38,18 @@ import type { AuraError } from '../crdt/errors.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import { decodeEntry, type ChainEntry, type Head } from '../crdt/authority-chain.js'
 import { decodeBeacon, verifyBeacon } from '../crdt/beacon.js'
+import { keyIdOf } from '../crdt/ids.js'
 import { nextRecordFields, recordIdOf, signRecord, type EncodedRecord, type SignedRecord } from '../crdt/record.js'
 import { signNext } from '../node/peer/writer.js'
 import type { Link } from '../node/sync/link.js'
 import { decodeMessage, encodeMessage } from '../node/sync/messages.js'
-import { forgedBeacon, forgedEntry, handChange, oversizedFrame } from './hostile.js'
+import { forgedBeacon, forgedEntry, handChange, oversizedFrame, signedBeacon } from './hostile.js'
 import type { SimLink } from './network.js'
 import { Stranger, strangerKey } from './stranger.js'
 import type { Scenario } from './scenario.js'
 import type { SimNode, NodeContext } from './sim-node.js'
 import { actorFor, type Identity } from './team.js'
+import type { SimRotation } from './world.js'
 
 /** The adversary's scenario section. */
 export type AdversarySpec = NonNullable<Scenario['adversary']>
@@ -86,6 +90,9 @@ export interface HostileStats {
   strangerRefusedByProtocol: number
   /** Frames past the frame limit, sent. */
   oversizedFrames: number
+  /** Beacons and chain entries signed with the Mothership key a rotation retired (`retired_key`), sent. */
+  retiredKeyBeacons: number
+  retiredKeyEntries: number
   /** `<behaviour>:<code>`: refusals (a closed link, a `refused` answer) that answered a behaviour. */
   refusals: Record<string, number>
 }
@@ -125,6 +132,8 @@ export class Adversary {
       strangerRefusedAtGate: 0,
       strangerRefusedByProtocol: 0,
       oversizedFrames: 0,
+      retiredKeyBeacons: 0,
+      retiredKeyEntries: 0,
       refusals: {}
     }
   }
@@ -146,6 +155,8 @@ export class Adversary {
   private readonly stock = new Map<string, { ts: number, headSeq: number }>()
   private hostileCount = 0
   private oversized: Uint8Array | null = null
+  /** The first rotation of the Mothership key (`retired_key`: the key it holds is the one it retired). */
+  private retired: SimRotation | null = null
 
   constructor (
     private readonly ctx: NodeContext,
@@ -202,13 +213,23 @@ export class Adversary {
       [s.stranger, () => this.strangerDials()]
     ]
     hostile.forEach(([on, fn], k) => { if (on) loop(s.hostile_every, fn, phase(k, hostile.length)) })
+    if (s.retired_key) {
+      loop(s.forge_every, () => this.retiredKeyBeacons())
+      // Half a `forge_every` into each period: before the phases of the behaviours above.
+      loop(s.hostile_every, () => this.retiredKeyEntries(), s.forge_every / 2)
+    }
+  }
+
+  /** The Mothership rotated its key: with `retired_key`, the first retired key is the one it holds. */
+  keyRetired (rotation: SimRotation): void {
+    this.retired ??= rotation
   }
 
   /** Whether the behaviours that read what its peers send are on. */
   private get watching (): boolean {
     const s = this.spec
     return s.forge_chain || s.forge_beacons || s.stockpile_beacons || s.claim_actor || s.invent_deps ||
-      s.oversized_frames
+      s.oversized_frames || s.retired_key
   }
 
   /** Stops every behaviour (the settle phase measures convergence without new attacks). */
@@ -274,6 +295,7 @@ export class Adversary {
       if (msg.t === 'hello' && this.active() && !this.stopped) {
         if (this.spec.stockpile_beacons) this.feedStockpileTo(view)
         if (this.spec.forge_beacons) this.forgeBeaconTo(view)
+        if (this.spec.retired_key) this.retiredKeyBeaconTo(view)
       }
     } else if (msg.t === 'beacon') {
       this.sawBeacon(view, msg.beacon)
@@ -355,6 +377,42 @@ export class Adversary {
     const beacon = forgedBeacon(this.ctx.team.name, head, this.clockNow(), signer, node.identity.key)
     this.stats.hostile.forgedBeacons++
     this.send(view, encodeMessage({ t: 'beacon', beacon }), null)
+  }
+
+  /**
+   * The peers a retired Mothership key is tried on: those that showed a chain head at or past
+   * its rotation, so hold the rotate entry. Before it, the retired key is still that peer's
+   * Mothership key and what it signs is the Mothership's word there: the limit of any rotation,
+   * which no code of the peer can refuse (docs/simulator.md).
+   */
+  private pastRotation (view: PeerView): view is PeerView & { head: Head } {
+    return this.retired !== null && view.head !== null && view.head.seq >= this.retired.seq
+  }
+
+  /** A beacon dated now on each peer's head, signed with the retired Mothership key. */
+  retiredKeyBeacons (): void {
+    for (const view of this.openViews()) this.retiredKeyBeaconTo(view)
+  }
+
+  private retiredKeyBeaconTo (view: PeerView): void {
+    if (!this.pastRotation(view)) return
+    const beacon = signedBeacon(this.ctx.team.name, view.head, this.clockNow(), (this.retired as SimRotation).retired)
+    this.stats.hostile.retiredKeyBeacons++
+    this.send(view, encodeMessage({ t: 'beacon', beacon }), null)
+  }
+
+  /** A chain entry after each peer's head admitting the stranger as an admin, signed with the retired key. */
+  retiredKeyEntries (): void {
+    const key = this.retired?.retired
+    if (key === undefined) return
+    const subject = (this.stranger?.key ?? strangerKey(this.ctx.seed, `${this.spec.name}-stranger`)).publicKey
+    for (const view of this.openViews()) {
+      if (!this.pastRotation(view)) continue
+      // Honestly signed by the retired key, which names itself as the signer.
+      const entry = forgedEntry(view.head, keyIdOf(key.publicKey), key, subject, 'own-key', this.clockNow())
+      this.stats.hostile.retiredKeyEntries++
+      this.send(view, encodeMessage({ t: 'chain', entries: [entry] }), 'retired-key-entry')
+    }
   }
 
   /** To each peer, the oldest kept beacon newer than what it showed, on a head it holds. */

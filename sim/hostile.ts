@@ -1,9 +1,9 @@
 /**
  * What the wider adversary puts on the wire (issue 16 item 6), built by hand the way hostile
  * software would, since the production encoders refuse to make most of it: chain entries and
- * beacons that claim the Mothership's key, intent-log changes under another member's actor or
- * on a dependency nobody holds, and a frame past the frame limit. Pure: every byte comes from
- * the arguments (keys, heads, times), so runs stay deterministic.
+ * beacons that claim the Mothership's key (or carry a retired one's), intent-log changes under
+ * another member's actor or on a dependency nobody holds, and a frame past the frame limit.
+ * Pure: every byte comes from the arguments (keys, heads, times), so runs stay deterministic.
  *
  * @example
  * const b64 = forgedEntry(victimHead, mothershipId, malloryKey, strangerPub, 'bad-signature')
@@ -35,6 +35,11 @@ export function forgedEntry (
 ): string {
   const entry = admitEntry(key, head, { pub: toB64u(subjectPub), user: 'admin2', role: 'admin', jti: null, ts })
   return toB64u(encodeEntry(form === 'own-key' ? entry : { ...entry, signer: mothershipId }))
+}
+
+/** A beacon for `head` dated `ts`, signed with `key`, which it names as its signer (a retired Mothership key). */
+export function signedBeacon (team: string, head: Head, ts: number, key: KeyPair): string {
+  return toB64u(encodeBeacon(makeBeacon({ team, headSeq: head.seq, headHash: head.hash, ts }, key)))
 }
 
 /** A beacon for `head` dated `ts` naming the Mothership key as its signer, signed with `key`. */

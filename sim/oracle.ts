@@ -12,6 +12,11 @@
  * - `beyond-cut-effective`        the peer holds a revocation whose cut (the `prev` walk of the
  *                                 registry of every record signed in the run) excludes it (held:
  *                                 by the chain the view was computed on, here and below);
+ * - `within-cut-quarantined`      (the other way round) a record of a revoked key that its honest
+ *                                 write path signed, on the `prev` walk down from the cut record
+ *                                 as far as the peer holds every step, is not effective although
+ *                                 nothing else rules it out (its `auth` held and unlocked, its
+ *                                 `ts` not below its parent's or its signer's admission);
  * - `effective-equivocation`      the peer holds another validly signed record of its signer
  *                                 with its seq, neither excluded by a held cut;
  * - `effective-during-lockdown`   its `auth` names a chain seq at which the Mothership had locked
@@ -126,6 +131,8 @@ const BEACON_FIELD = /"beacon":"([A-Za-z0-9_-]+)"/
 export class Oracle {
   private readonly books = new Map<number, PeerBooks>()
   private readonly admitted: Set<KeyId>
+  /** When each key was admitted (the bootstrap chain's `ts`): a record dated before is backdated. */
+  private readonly admittedAt = new Map<KeyId, number>()
   /**
    * Intervals in which the oracle read an honest peer as stale (its own reading, polled: no
    * beacon received whose chain head the peer holds is newer than max_staleness + max clock skew
@@ -142,6 +149,7 @@ export class Oracle {
   ) {
     this.admitted = new Set(world.team.nodes.map((n) => n.id))
     if (world.team.agent !== null) this.admitted.add(world.team.agent.id)
+    for (const e of world.team.entries) if (e.kind === 'admit' || e.kind === 'agent') this.admittedAt.set(e.body.key, e.body.ts)
     for (const h of world.honest) this.books.set(h, this.freshBooks(null))
   }
 
@@ -465,6 +473,37 @@ export class Oracle {
       const parent = rec.prev === null ? undefined : byId.get(rec.prev)
       if (parent !== undefined && parent.signer === rec.signer && rec.ts < parent.ts) this.report('effective-backdated', node.name, `record ${short} is effective on ${node.name} although its ts is below its parent's`)
       if (forged?.has(id) === true) this.exposed(node, b, id, rec)
+    }
+    this.checkWithinCut(node, held, byId, effective)
+  }
+
+  /**
+   * Honest history survives a revocation: the records a revoked key wrote honestly, within the
+   * cut the peer's chain holds, stay effective. Walks the registry's `prev` chain down from each
+   * held cut record while the peer holds each step with a good signature (the production view
+   * hides what lies below a gap, until it arrives), skipping forgeries and records another rule
+   * rules out: an `auth` the peer does not hold or that was under lockdown, a `ts` below the
+   * parent's or the signer's admission.
+   */
+  private checkWithinCut (
+    node: SimNode,
+    held: readonly IssuedRevocation[],
+    byId: ReadonlyMap<RecordId, SignedRecord>,
+    effective: ReadonlySet<RecordId>
+  ): void {
+    const adv = this.world.adversary
+    for (const r of held) {
+      for (const [signer, cut] of r.cuts) {
+        for (const id of this.registry.legitimateWithin(cut)) {
+          const rec = byId.get(id)
+          if (rec === undefined || rec.signer !== signer || !this.signed(id, node)) break
+          if (effective.has(id) || adv?.forged.has(id) === true || adv?.smuggled.has(id) === true) continue
+          if (node.chain.entryHash(rec.auth.seq) !== rec.auth.hash || this.lockedAt(rec.auth.seq)) continue
+          const parent = rec.prev === null ? undefined : byId.get(rec.prev)
+          if ((parent !== undefined && rec.ts < parent.ts) || rec.ts < (this.admittedAt.get(signer) ?? 0)) continue
+          this.report('within-cut-quarantined', node.name, `record ${id.slice(0, 12)} (seq ${rec.seq}) of ${this.nameOf(signer)} is not effective on ${node.name} although it is within the cut (seq ${cut.seq}) of revocation '${r.label}' that it holds`)
+        }
+      }
     }
   }
 

@@ -26,7 +26,7 @@ export interface Violation {
   'effective-during-lockdown' | 'effective-backdated' | 'exposure-after-revocation' | 'exposure-after-beacon' |
   'accepted-while-stale' | 'accepted-during-lockdown' | 'revoked-session-kept' | 'revocation-not-relayed' |
   'chain-entry-forged' | 'smuggled-record-stored' | 'change-queued' | 'stranger-admitted' | 'stranger-past-gate' |
-  'oversized-frame-delivered'
+  'oversized-frame-delivered' | 'within-cut-quarantined' | 'operator-action-failed'
   atMs: number
   node: string | null
   detail: string

@@ -14,12 +14,12 @@ import { realEffectiveIds } from './effective.js'
 import { Observer } from './observer.js'
 import { Oracle } from './oracle.js'
 import type { EffectiveIdsFn, Violation } from './properties.js'
-import { RandomStream } from './random.js'
 import { buildResult, type RunResult } from './results.js'
 import type { Scenario } from './scenario.js'
 import { scheduleSteps, settle } from './schedule.js'
 import type { SimNode } from './sim-node.js'
 import { TraceWriter } from './trace.js'
+import { scheduleWorkload } from './workload.js'
 import { World } from './world.js'
 
 /** Progress of a long run, for a stderr line. */
@@ -111,7 +111,7 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
 
   world.start()
   oracle.start()
-  scheduleWorkload(world)
+  scheduleWorkload(world, (fields) => trace.event(world.scheduler.now / 1000, 'prelude', fields))
   scheduleSteps(world, obs, s.schedule)
 
   const sched = world.scheduler
@@ -175,39 +175,6 @@ function * runSlices (written: Scenario, opts: RunOptions): Generator<void, RunR
   return buildResult(
     { world, obs, oracle, trace, seed, settleUs, convergedUs, wallMs: performance.now() - wallStart, setupMs }
   )
-}
-
-// Poisson writes per honest peer (and by the adversary's identity before its compromise, so its
-// revocation has a real cut), each node with its own workload stream.
-function scheduleWorkload (world: World): void {
-  const s = world.scenario
-  const rate = s.mode === 'model' ? 0 : s.workload.rate
-  const until = (s.workload.until ?? s.duration) * 1000
-  const writers = world.nodes.filter((n) => n.identity.role !== 'mothership')
-  if (rate <= 0 && world.adversary?.agent == null) return
-  const meanUs = rate > 0 ? 60_000_000 / rate : 60_000_000
-  for (const n of writers) {
-    const r = new RandomStream(world.seed, `workload/${n.name}`)
-    const next = (): void => {
-      if (world.scheduler.now >= until) return
-      const isAdv = n.identity.role === 'adversary'
-      const idle = !n.up || world.net.isOffline(n.index) || (isAdv && world.adversary?.active() === true)
-      // The node's write path refuses what its gate refuses (node/peer/writer.ts).
-      if (!idle && rate > 0) n.writeRecords(1)
-      world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)
-    }
-    world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs))), next)
-  }
-  const adv = world.adversary
-  if (adv?.agent != null) {
-    const r = new RandomStream(world.seed, 'workload/agent')
-    const next = (): void => {
-      if (world.scheduler.now >= until || adv.active()) return
-      adv.agentWrite()
-      world.scheduler.after(Math.max(1, Math.round(r.exponential(meanUs / 4))), next)
-    }
-    world.scheduler.after(1, next)
-  }
 }
 
 // The peers liveness is about: honest ones the team still counts as members. A peer the

@@ -181,11 +181,16 @@ const adversary = z.strictObject({
   /** A key the team never admitted dials its victims (or every honest peer) and says hello. */
   stranger: z.boolean().default(false),
   /** One frame past the frame limit (node/sync/frame.ts) to each peer it is connected to. */
-  oversized_frames: z.boolean().default(false)
+  oversized_frames: z.boolean().default(false),
+  /**
+   * Holds the Mothership signing key the schedule's first `rotate` retires (a leaked backup):
+   * from the rotation on, signs beacons and chain entries with it for the peers that hold it.
+   */
+  retired_key: z.boolean().default(false)
 })
 
 /** The wider adversary's behaviours (issue 16 item 6): each needs the adversary's own node. */
-const WIDER_ADVERSARY = ['forge_chain', 'forge_beacons', 'stockpile_beacons', 'claim_actor', 'invent_deps', 'stranger', 'oversized_frames'] as const
+const WIDER_ADVERSARY = ['forge_chain', 'forge_beacons', 'stockpile_beacons', 'claim_actor', 'invent_deps', 'stranger', 'oversized_frames', 'retired_key'] as const
 
 const shape = z.enum(PARTITION_SHAPES)
 const step = z.strictObject({
@@ -208,6 +213,8 @@ const step = z.strictObject({
   offline: nodeName.optional(),
   lockdown: z.string().max(500).optional(),
   unlock: z.string().max(500).optional(),
+  /** Free text for the trace: a rotate entry carries no reason, as `aura mothership rotate-key` takes none. */
+  rotate: z.string().max(500).optional(),
   crash: nodeName.optional(),
   disk: z.enum(['keep', 'lose']).optional(),
   restart: nodeName.optional(),
@@ -217,7 +224,7 @@ const step = z.strictObject({
   offset: signedDuration.optional()
 })
 
-const ACTIONS = ['partition', 'flap', 'heal', 'revoke', 'offline', 'lockdown', 'unlock', 'crash', 'restart', 'writes', 'skew'] as const
+const ACTIONS = ['partition', 'flap', 'heal', 'revoke', 'offline', 'lockdown', 'unlock', 'rotate', 'crash', 'restart', 'writes', 'skew'] as const
 /** One scheduled action. */
 export type Action = typeof ACTIONS[number]
 /** A schedule step as written, with times in ms and its action named. */
@@ -314,6 +321,9 @@ function checkReferences (s: Scenario, source: string, file: string): void {
     const wider = WIDER_ADVERSARY.find((k) => adv[k])
     if (adv.identity === 'agent' && wider !== undefined) {
       throw problem(source, file, `adversary.${wider}`, 'needs a node of the adversary\'s own (identity = "peer" or "token"), not a rogue agent')
+    }
+    if (adv.retired_key && !s.schedule.some((st) => st.action === 'rotate')) {
+      throw problem(source, file, 'adversary.retired_key', 'needs a rotate step in [[schedule]]: the key it holds is the one the first rotation retires')
     }
   }
   const revocable = new Set([...(adversary === null ? [] : [adversary]), ...honest, ...(adv?.identity === 'agent' ? [adv.name] : [])])

@@ -1,7 +1,9 @@
 /**
  * Applies a scenario's schedule to a World: partitions (and flapping ones), heals, revocations,
- * offline windows, lockdown, crashes and restarts, write bursts, clock skew. Each step is one
- * event on the virtual clock and one trace line.
+ * offline windows, lockdown, key rotation, crashes and restarts, write bursts, clock skew. Each
+ * step is one event on the virtual clock and one trace line. An operator action the Mothership
+ * fails to sign or apply (beyond the operations' refusals: nothing to revoke) is a violation,
+ * `operator-action-failed`.
  *
  * @example
  * scheduleSteps(world, observer, scenario.schedule)
@@ -34,6 +36,14 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
   const note = (
     fields: Record<string, string | number | boolean | null | string[]>
   ): void => obs.trace.event(t, step.action, { step: i, ...fields })
+  const operate = <T>(fn: () => T): T | null => {
+    try {
+      return fn()
+    } catch (err) {
+      obs.violation('operator-action-failed', world.mothership.name, `the Mothership could not carry out step ${i} (${step.action}): ${(err as Error).message}`)
+      return null
+    }
+  }
   switch (step.action) {
     case 'partition':
     case 'flap': {
@@ -81,7 +91,7 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
       return
     }
     case 'revoke': {
-      const r = world.revoke(step.revoke as string, step.reason ?? 'simulated incident')
+      const r = operate(() => world.revoke(step.revoke as string, step.reason ?? 'simulated incident'))
       note({ revoke: step.revoke as string, issued: r !== null })
       if (r !== null) obs.issued(r)
       return
@@ -102,8 +112,14 @@ function applyStep (world: World, obs: Observer, step: Step, i: number): void {
     }
     case 'lockdown':
     case 'unlock': {
-      const e = world.lock(step.action === 'lockdown', (step.lockdown ?? step.unlock) as string)
+      const e = operate(() => world.lock(step.action === 'lockdown', (step.lockdown ?? step.unlock) as string))
       note({ seq: e?.seq ?? null })
+      return
+    }
+    case 'rotate': {
+      const r = operate(() => world.rotate())
+      const key = (id: string | undefined): string | null => id?.slice(0, 16) ?? null
+      note({ rotate: step.rotate as string, seq: r?.seq ?? null, from: key(r?.from), to: key(r?.to) })
       return
     }
     case 'crash': {

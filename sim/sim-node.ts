@@ -38,6 +38,7 @@ import { SyncEngine, type SyncAuditEvent } from '../node/sync/engine.js'
 import { PeerCore, RecordWriter, signBatch, type SignerHead, type WriteInput } from '../node/peer/index.js'
 import { UnreachableError } from '../crdt/errors.js'
 import type { Beacon } from '../crdt/beacon.js'
+import type { KeyPair } from '../crdt/crypto.js'
 import type { SimLink, SimNetwork } from './network.js'
 import { RandomStream } from './random.js'
 import type { Scheduler, Timer } from './scheduler.js'
@@ -63,6 +64,8 @@ export interface NodeContext {
   reconnectMs: number
   /** The Mothership's beacon period. */
   beaconMs: number
+  /** The Mothership's signing key in use (a rotation changes it). */
+  signingKey: () => KeyPair
   /** Every node's receipt interval (`[sync] receipt_interval`); null: no receipts. */
   receiptMs: number | null
   /** Hears every beacon the Mothership signs (the oracle's books, the adversary's ears). */
@@ -263,7 +266,7 @@ export class SimNode {
     return new PeerCore({
       chain: () => this.chain,
       isMothership: () => this.identity.role === 'mothership',
-      signingKey: () => this.identity.role === 'mothership' ? this.ctx.team.signing : null,
+      signingKey: () => this.identity.role === 'mothership' ? this.ctx.signingKey() : null,
       engines: () => this.engines,
       localKey: this.id,
       now: () => this.clock(),

@@ -30,9 +30,10 @@ export interface Identity {
   readonly jti: Jti | null
 }
 
-/** Identities, the Mothership signing key and the bootstrap chain. */
+/** Identities, the Mothership's first signing key and the bootstrap chain. */
 export interface Team {
   readonly name: string
+  /** The signing key of the genesis entry (a rotation puts another in use: World.signing). */
   readonly signing: KeyPair
   /** Network nodes in index order: the Mothership first, then honest peers, then the adversary. */
   readonly nodes: readonly Identity[]
@@ -56,7 +57,7 @@ export function buildTeam (s: Scenario, seed: number): Team {
   for (const n of names.honest) nodes.push(identity(n, 'honest', true))
   if (names.adversary !== null) nodes.push(identity(names.adversary, 'adversary', true))
   const agent = s.adversary?.identity === 'agent' ? identity(s.adversary.name, 'agent', false) : null
-  const signing = fastKeyPair(seededBytes(seed, 'key/mothership-signing'))
+  const signing = mothershipSigningKey(seed, 0)
   const team = `sim-${s.name}`.slice(0, 200)
 
   let ts = SIM_EPOCH_MS
@@ -76,6 +77,11 @@ export function buildTeam (s: Scenario, seed: number): Team {
   const base = AuthorityChain.fromEntries(entries)
   const byName = new Map<string, Identity>([...nodes, ...(agent === null ? [] : [agent])].map((i) => [i.name, i]))
   return { name: team, signing, nodes, agent, byName, entries, chainFor: () => copyChain(base) }
+}
+
+/** The Mothership's signing key of a run: the genesis one (0), then the one each rotation puts in use. */
+export function mothershipSigningKey (seed: number, generation: number): KeyPair {
+  return fastKeyPair(seededBytes(seed, generation === 0 ? 'key/mothership-signing' : `key/mothership-signing/${generation}`))
 }
 
 // crypto.ts keyPairFromSeed derives the public key with @noble/ed25519 (portable, ~230 µs a

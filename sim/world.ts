@@ -1,19 +1,23 @@
 /**
  * A simulated team ready to run: the scheduler, the network, one SimNode per peer, the topology
- * they dial, the adversary, and the Mothership's operator actions (revoke, lockdown, beacons).
+ * they dial, the adversary, and the Mothership's operator actions (revoke, lockdown, key
+ * rotation; its peer core signs the beacons).
  * Building a World reads nothing but the scenario and the seed.
  *
  * @example
  * const world = new World(scenario, 42, hooks)
  * world.start()
  * world.revoke('mallory', 'laptop theft')
+ * world.rotate()   // later entries and beacons are signed by the next key
  */
 import { hashEntry, headOf, lockdownEntry, unlockEntry, type ChainEntry } from '../crdt/authority-chain.js'
 import type { Cut } from '../crdt/authority-view.js'
-import { NotFoundError } from '../crdt/errors.js'
+import { AuraError, NotFoundError } from '../crdt/errors.js'
 import { toB64u } from '../crdt/canonical.js'
+import type { KeyPair } from '../crdt/crypto.js'
 import type { KeyId, RecordId } from '../crdt/ids.js'
 import { agentsToRevoke, keyRevocations, tokenRevocation, type RevokeContext } from '../node/mothership/revoke.js'
+import { keyRotation } from '../node/mothership/rotate.js'
 import { Adversary } from './adversary.js'
 import { SimNetwork } from './network.js'
 import type { IssuedRevocation } from './properties.js'
@@ -21,7 +25,23 @@ import { RandomStream } from './random.js'
 import { nodeNames, type Scenario } from './scenario.js'
 import { Scheduler } from './scheduler.js'
 import { SimNode, type NodeContext, type NodeHooks } from './sim-node.js'
-import { buildTeam, type Team } from './team.js'
+import { buildTeam, mothershipSigningKey, type Team } from './team.js'
+
+/** A rotation of the Mothership's signing key, as the simulated Mothership signed it. */
+export interface SimRotation {
+  /** The rotate entry's chain seq and hash. */
+  readonly seq: number
+  readonly hash: string
+  /** The key it retired (which signed it) and the key it put in use. */
+  readonly retired: KeyPair
+  readonly from: KeyId
+  readonly to: KeyId
+  readonly issuedUs: number
+}
+
+// What the Mothership's operations refuse when there is nothing to do (already revoked, no such
+// agent, its own node key): no entry is signed. Anything else is a failure of the Mothership.
+const REFUSALS = new Set(['E_CONFLICT', 'E_NOT_FOUND', 'E_USAGE'])
 
 /** Options that change what is simulated without editing the scenario. */
 export interface WorldOptions {
@@ -50,11 +70,16 @@ export class World {
   readonly written = new Map<RecordId, { by: string, atUs: number }>()
   /** The hash of every chain entry the simulation signed, by seq (the bootstrap chain's first). */
   readonly signedEntries: string[]
+  /** The Mothership's signing key in use: the genesis key until a rotation. */
+  signing: KeyPair
+  /** Every key rotation the Mothership signed, in order. */
+  readonly rotations: SimRotation[] = []
 
   constructor (readonly scenario: Scenario, readonly seed: number, hooks: NodeHooks, opts: WorldOptions = {}) {
     const s = scenario
     this.team = buildTeam(s, seed)
     this.signedEntries = this.team.entries.map(hashEntry)
+    this.signing = this.team.signing
     this.net = new SimNetwork(this.scheduler, s.link, new RandomStream(seed, 'network'), { cpu: s.node, seed })
     this.faults = new RandomStream(seed, 'faults')
     this.ctx = {
@@ -65,6 +90,7 @@ export class World {
       antiEntropyMs: s.protocol.anti_entropy,
       reconnectMs: s.protocol.reconnect,
       beaconMs: s.protocol.beacon,
+      signingKey: () => this.signing,
       receiptMs: s.protocol.receipt,
       beaconSigned: (bytes, b) => {
         this.beacons.set(toB64u(bytes), { headSeq: b.headSeq, headHash: b.headHash, ts: b.ts })
@@ -146,7 +172,8 @@ export class World {
    * each). Each cut is the one the real Mothership signs (`cutFor` over the records it holds),
    * not a known-good one: forged records it already held before the revocation stay within the
    * cut, and the run reports them as exposure for the operator to triage. Null when the
-   * Mothership is down or there is nothing to revoke (unknown, already revoked).
+   * Mothership is down or there is nothing to revoke (unknown, already revoked); throws when the
+   * Mothership cannot sign or apply its own entries.
    */
   revoke (target: string, reason: string): IssuedRevocation | null {
     const m = this.mothership
@@ -154,11 +181,12 @@ export class World {
     let signed: { entries: ChainEntry[], cuts: Map<KeyId, Cut> } | null
     try {
       signed = this.revocationEntries(target, reason)
-      if (signed !== null) this.appendEntries(signed.entries)
-    } catch {
-      return null
+    } catch (err) {
+      if (err instanceof AuraError && REFUSALS.has(err.code)) return null
+      throw err
     }
     if (signed === null) return null
+    this.appendEntries(signed.entries)
     // Holding the batch's last entry is holding all of it.
     const last = signed.entries[signed.entries.length - 1]
     const r: IssuedRevocation = {
@@ -178,7 +206,7 @@ export class World {
     const m = this.mothership
     const ctx: RevokeContext = {
       chain: m.chain,
-      signing: this.team.signing,
+      signing: this.signing,
       holdings: { store: { intent: { log: m.logs[0] } } },
       self: m.id,
       ts: m.clock()
@@ -206,17 +234,40 @@ export class World {
     m.peer.chainAppended(from)
   }
 
-  /** Lockdown (true) or unlock (false). */
+  /** Lockdown (true) or unlock (false); null when the Mothership is down. */
   lock (locked: boolean, reason: string): ChainEntry | null {
-    let entry: ChainEntry | null
-    try {
-      const make = locked ? lockdownEntry : unlockEntry
-      entry = this.appendEntry((head) => make(this.team.signing, head, { reason, ts: this.mothership.clock() }))
-    } catch {
-      return null
-    }
+    const make = locked ? lockdownEntry : unlockEntry
+    const entry = this.appendEntry((head) => make(this.signing, head, { reason, ts: this.mothership.clock() }))
     if (entry !== null) this.locks.push({ seq: entry.seq, locked })
     return entry
+  }
+
+  /**
+   * Rotates the Mothership's signing key through its own rotate path (node/mothership/rotate.ts,
+   * as `aura mothership rotate-key`): the next key (derived from the seed) is in use before the
+   * rotate entry is pushed, so the beacon signed on it, and every later entry and beacon, are the
+   * next key's, which peers verify only through the chain. The adversary hears of the key it
+   * retired. Null when the Mothership is down; throws when it cannot sign or apply the entry.
+   */
+  rotate (): SimRotation | null {
+    const m = this.mothership
+    if (!m.up) return null
+    const retired = this.signing
+    const next = mothershipSigningKey(this.seed, this.rotations.length + 1)
+    const { entry, from, to } = keyRotation({ chain: m.chain, signing: retired, ts: m.clock() }, next)
+    this.signing = next
+    try {
+      this.appendEntries([entry])
+    } catch (err) {
+      // As the daemon: the old key back only if the chain never took the entry.
+      if (m.chain.entryHash(entry.seq) === undefined) this.signing = retired
+      throw err
+    }
+    const hash = m.chain.entryHash(entry.seq) as string
+    const r: SimRotation = { seq: entry.seq, hash, retired, from, to, issuedUs: this.scheduler.now }
+    this.rotations.push(r)
+    this.adversary?.keyRetired(r)
+    return r
   }
 
   private buildTopology (): void {

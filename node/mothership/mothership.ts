@@ -10,8 +10,7 @@
  * await revokePeer(rt, { peer: 'peer-5f3a', reason: 'laptop theft' })
  */
 import { randomBytes } from 'node:crypto'
-import { AuthorityChain, admitEntry, genesisEntry, lockdownEntry, rotateEntry, unlockEntry } from '../../crdt/authority-chain.js'
-import { toB64u } from '../../crdt/canonical.js'
+import { AuthorityChain, admitEntry, genesisEntry, lockdownEntry, unlockEntry } from '../../crdt/authority-chain.js'
 import { ConflictError, ExistsError, LockdownError, NotFoundError, NotMothershipError, UsageError } from '../../crdt/errors.js'
 import { issueToken } from '../../crdt/join-token.js'
 import { keyIdOf, makeJti, shortId, type Jti, type KeyId } from '../../crdt/ids.js'
@@ -20,10 +19,11 @@ import { writeMothershipKey, type NodeRuntime } from '../runtime.js'
 import { tokenBook, type IssuedToken } from './tokens.js'
 import { knownAddresses } from './addresses.js'
 import { JoinAudit } from './join-audit.js'
-import type { KeyPair } from '../../crdt/crypto.js'
+import { keyPairFromSeed, type KeyPair } from '../../crdt/crypto.js'
 import { parseRole } from '../roles.js'
 import { identityDirectory, resolveMemberIn, resolveTokenId } from '../ids-resolve.js'
 import { agentsToRevoke, keyRevocation, keyRevocations, tokenRevocation, type RevokeContext } from './revoke.js'
+import { keyRotation } from './rotate.js'
 
 /** The signing key, or E_NOT_MOTHERSHIP. */
 export function requireMothership (rt: NodeRuntime): KeyPair {
@@ -207,8 +207,10 @@ export async function unlock (rt: NodeRuntime, opts: { reason?: string }) {
 export async function rotateKey (rt: NodeRuntime) {
   const oldKey = requireMothership(rt)
   const chain = rt.requireChain()
-  const next = await writeMothershipKey(rt.home, randomBytes(32), true)
-  const entry = rotateEntry(oldKey, chain.head, { mothership: toB64u(next.publicKey), ts: rt.now() })
+  const seed = randomBytes(32)
+  // Signed before the key file is replaced: a refused rotation leaves the old key on disk.
+  const { entry, from, to } = keyRotation({ chain, signing: oldKey, ts: rt.now() }, keyPairFromSeed(seed))
+  const next = await writeMothershipKey(rt.home, seed, true)
   // The new key is in use before the entry is pushed: the beacon sent with it must verify
   // under the rotated chain.
   rt.mothershipKey = next
@@ -223,11 +225,11 @@ export async function rotateKey (rt: NodeRuntime) {
     }
     throw err
   }
-  await rt.audit('rotate-key', { from: keyIdOf(oldKey.publicKey), to: keyIdOf(next.publicKey), entry: entry.seq })
+  await rt.audit('rotate-key', { from, to, entry: entry.seq })
   return {
     rotated: true,
-    from: keyIdOf(oldKey.publicKey),
-    to: keyIdOf(next.publicKey),
+    from,
+    to,
     entry: entry.seq,
     notes: ['every join token signed by the old key stops working: re-issue the ones still needed (aura mothership issue-peer ...)']
   }

@@ -35,6 +35,34 @@ const staleIsland: PlanRun = { scenario: 'sim/scenarios/stale-island.toml', seed
 // from an offline week into an island with mallory alone, who feeds it stockpiled and forged beacons.
 const wide = (seed: number): PlanRun => ({ scenario: 'sim/scenarios/wide-adversary.toml', seed, mode: 'model' })
 const wideRuns: PlanRun[] = [wide(11), wide(12)]
+// Model mode's prelude (sim/workload.ts) gives mallory's revocation a cut over honest records.
+const compromised: PlanRun = { scenario: 'sim/scenarios/compromised-peer.toml', seed: 7, mode: 'model' }
+// The Mothership rotates its key while dave and erin are cut off, then revokes mallory under the
+// new key; mallory holds the retired key and tries it on bob and carol, who hold the rotation.
+const rotation = (seed: number): PlanRun => ({ scenario: 'sim/scenarios/key-rotation.toml', seed, mode: 'model' })
+const rotationRuns: PlanRun[] = [rotation(5), rotation(6)]
+
+// ChainState.checkSigner (crdt/chain-state.ts) as it reads, and as it reads with the current
+// Mothership key replaced by `key` (an expression of the method's scope).
+const CHECK_SIGNER = [
+  '  private checkSigner (entry: ChainEntry): void {',
+  '    const context = { seq: entry.seq, signer: entry.signer }',
+  '    if (entry.signer !== this.mothership.id) {',
+  "      throw new BadSignatureError(`chain entry ${entry.seq} is signed by ${shortId(entry.signer, 'key')}, not the current Mothership key ${shortId(this.mothership.id, 'key')}`, { ...context, reason: 'wrong signer' })",
+  '    }',
+  '    if (verifiedUnder.get(entry) === this.mothership.pub) return',
+  '    if (!verifyEntrySignature(entry, fromB64u(this.mothership.pub))) {',
+  "      throw new BadSignatureError(`chain entry ${entry.seq} has a bad signature`, { ...context, reason: 'bad signature' })",
+  '    }',
+  '    if (isDeepFrozen(entry)) verifiedUnder.set(entry, this.mothership.pub)',
+  '  }'
+].join('\n')
+const checkSignerUnder = (key: string): string =>
+  CHECK_SIGNER.replaceAll('this.mothership', 'key').replace('    const context', `    const key = ${key}\n    const context`)
+// The genesis entry's key, in ChainState (its first key) and in the engine (entry 0's body).
+const FIRST_KEY = '{ id: [...this.keys.keys()][0], pub: [...this.keys.values()][0] }'
+const GENESIS_PUB = 'fromB64u((this.c.chain.entry(0) as { body: { mothership: string } }).body.mothership)'
+const VERIFY_BEACON = '    const b = Object.freeze(verifyBeacon(decoded, this.c.chain.mothershipKey))'
 
 /** Every mutant the suite applies, one at a time. */
 export const MUTANTS: Mutant[] = [
@@ -209,6 +237,46 @@ export const MUTANTS: Mutant[] = [
     find: '      trusted: this.c.chain.member(link.remote) !== undefined,',
     replace: '      trusted: true,',
     runs: wideRuns
+  },
+  {
+    id: 'cut-emptied',
+    bug: 'a revoked key\'s cut is taken as empty: its honest records before the compromise are quarantined too',
+    file: 'crdt/effective-view.ts',
+    find: '    if (seq === 0 || hash === null) continue',
+    replace: '    if (seq >= 0 || hash === null) continue',
+    runs: [compromised]
+  },
+  {
+    id: 'chain-verified-under-first-key',
+    bug: 'chain entries are verified against the key the team started with, not the one the chain rotated to',
+    file: 'crdt/chain-state.ts',
+    find: CHECK_SIGNER,
+    replace: checkSignerUnder(FIRST_KEY),
+    runs: rotationRuns
+  },
+  {
+    id: 'chain-retired-key-accepted',
+    bug: 'a chain entry signed by any key that was ever the Mothership\'s is applied (for entries in flight across a rotation)',
+    file: 'crdt/chain-state.ts',
+    find: CHECK_SIGNER,
+    replace: checkSignerUnder('{ id: entry.signer, pub: this.keys.get(entry.signer) ?? this.mothership.pub }'),
+    runs: rotationRuns
+  },
+  {
+    id: 'beacon-verified-under-first-key',
+    bug: 'beacons are verified against the key the team started with, not the one the chain rotated to',
+    file: 'node/sync/engine.ts',
+    find: VERIFY_BEACON,
+    replace: `    const b = Object.freeze(verifyBeacon(decoded, ${GENESIS_PUB}))`,
+    runs: rotationRuns
+  },
+  {
+    id: 'beacon-retired-key-accepted',
+    bug: 'a beacon signed by the key the team started with still counts after a rotation (for beacons in flight across it)',
+    file: 'node/sync/engine.ts',
+    find: VERIFY_BEACON,
+    replace: `    const b = Object.freeze(verifyBeacon(decoded, decoded.signer === this.c.chain.entry(0)?.signer ? ${GENESIS_PUB} : this.c.chain.mothershipKey))`,
+    runs: rotationRuns
   },
   {
     id: 'frame-limit-mid-prefix-only',
