@@ -346,7 +346,10 @@ async function main (): Promise<void> {
       if (process.env.BENCH_VERBOSE !== undefined) {
         const byHop = honest.map((n, i) => `${hops.get(n)}${victimLinks.get(v)!.includes(n) ? '*' : ''}:${fmt(times[i].appliedAt - origin)}/${fmt(times[i].closedAt - origin)}`)
         const perDaemon = honest.map((n, i) => `${n.name}:${fmt((cpuAtReturn[i] ?? NaN) - (cpuBeforeEach[i] ?? NaN))}+${fmt((cpuOf([n]) ?? NaN) - (cpuAtReturn[i] ?? NaN))}`)
-        const threads = [...threadCpuOf(honest)].map(([k, v]) => [k, v - (threadsBefore.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1])
+        const threads = [...threadCpuOf(honest)]
+          .map(([k, v]) => [k, v - (threadsBefore.get(k) ?? 0)] as const)
+          .filter(([, v]) => v > 0)
+          .sort((a, b) => b[1] - a[1])
         process.stderr.write(`  CPU ms by thread, the daemons summed, command start to poll: ${threads.map(([k, v]) => `${k}:${fmt(v)}`).join(' ')}\n`)
         process.stderr.write(`  CPU ms per daemon, command start to return + return to poll: ${perDaemon.join(' ')} (over ${fmt(returned - started)} + ${fmt(now() - returned)} ms)\n`)
         process.stderr.write(`  hops(* linked to the victim):applied/closed ms per daemon: ${byHop.sort().join(' ')}; command start ${fmt(started - origin)}, returned ${fmt(returned - origin)}, the Mothership applied ${fmt(times[0].appliedAt - origin)}\n`)
