@@ -40,6 +40,18 @@ describe('Host', () => {
   afterEach(async () => {
     for (const h of hosts.splice(0)) await h.stop()
   })
+  // Alice holds two links to bob, one opened by address and one by key.
+  interface TwoLinks { alice: Host, bob: Host, atBob: Link[], reasons: Array<Promise<AuraError | undefined>> }
+  const twoLinks = async (): Promise<TwoLinks> => {
+    const alice = await start({ seed: seed(1) })
+    const bob = await start({ seed: seed(2) })
+    const atBob: Link[] = []
+    await bob.handle(PROTOCOL, (link) => { atBob.push(link) })
+    const links = [await alice.openLink(bob.addresses()[0], PROTOCOL), await alice.openLink(bob.key, PROTOCOL)]
+    const reasons = links.map(closeOf)
+    await until(() => atBob.length === 2, 5000, 'bob accepting two links')
+    return { alice, bob, atBob, reasons }
+  }
 
   it('is the Aura key: PeerId, key id and addresses all derive from the seed', async () => {
     const alice = await start({ seed: seed(1) })
@@ -115,13 +127,7 @@ describe('Host', () => {
   })
 
   it('hangs up on a key at once, closing every link with the reason', async () => {
-    const alice = await start({ seed: seed(1) })
-    const bob = await start({ seed: seed(2) })
-    const atBob: Link[] = []
-    await bob.handle(PROTOCOL, (link) => { atBob.push(link) })
-    const links = [await alice.openLink(bob.addresses()[0], PROTOCOL), await alice.openLink(bob.key, PROTOCOL)]
-    const reasons = links.map(closeOf)
-    await until(() => atBob.length === 2, 5000, 'bob accepting two links')
+    const { alice, bob, atBob, reasons } = await twoLinks()
     const gone = new Promise<KeyId>((resolve) => { alice.on('disconnect', resolve) })
     await bob.hangUp(alice.key, new RevokedError('alice is revoked'))
     expect(bob.connections()).toEqual([])
@@ -132,13 +138,7 @@ describe('Host', () => {
   })
 
   it('cuts a key before returning: every link told why, no connection left open', async () => {
-    const alice = await start({ seed: seed(1) })
-    const bob = await start({ seed: seed(2) })
-    const atBob: Link[] = []
-    await bob.handle(PROTOCOL, (link) => { atBob.push(link) })
-    const links = [await alice.openLink(bob.addresses()[0], PROTOCOL), await alice.openLink(bob.key, PROTOCOL)]
-    const reasons = links.map(closeOf)
-    await until(() => atBob.length === 2, 5000, 'bob accepting two links')
+    const { alice, bob, atBob, reasons } = await twoLinks()
     // Nothing awaited: a graceful close would leave the connection open ('closing') here.
     expect(bob.cut(alice.key, new RevokedError('alice is revoked'))).toBeUndefined()
     expect(bob.libp2p.getConnections().filter((c) => c.status === 'open')).toEqual([])
