@@ -161,6 +161,22 @@ export class SimNetwork {
     return out
   }
 
+  /**
+   * Every open connection end, grouped by its local node, each group in the order
+   * `linksBetween` gives (so `linksBetween(a, b)` is `openLinksByLocal().get(a)` filtered on `to === b`).
+   * A snapshot: one pass over the open links for an observer that asks about many pairs at once.
+   */
+  openLinksByLocal (): Map<number, SimLink[]> {
+    const out = new Map<number, SimLink[]>()
+    for (const l of this.openLinks) {
+      if (l.closed) continue
+      const group = out.get(l.from)
+      if (group === undefined) out.set(l.from, [l])
+      else group.push(l)
+    }
+    return out
+  }
+
   /** Registers a node; `inbound` receives links other nodes dial to it. Returns its index. */
   addEndpoint (key: KeyId, inbound: (link: SimLink) => void): number {
     const index = this.endpoints.length

@@ -64,6 +64,7 @@ import type { SignedRecord } from '../crdt/record.js'
 import type { LaneSpan } from './observer.js'
 import type { EffectiveIdsFn, IssuedRevocation, RecordRegistry, Violation } from './properties.js'
 import type { SimNode } from './sim-node.js'
+import type { SimLink } from './network.js'
 import type { World } from './world.js'
 
 /** Forged records made effective on honest peers, by when each peer stored them. */
@@ -274,6 +275,9 @@ export class Oracle {
 
   private poll (): void {
     const now = this.world.scheduler.now
+    // Nothing a poll does opens or closes a connection: one snapshot of the open links serves
+    // every pair it asks about.
+    const links = this.world.net.openLinksByLocal()
     for (const [index, b0] of this.books) {
       const node = this.world.nodes[index]
       if (!node.up) { this.closeStale(index, b0); continue }
@@ -312,10 +316,10 @@ export class Oracle {
       for (const r of this.world.revocations) {
         if (!b.held.has(r.index) && node.chain.entryHash(r.seq) === r.hash) b.held.set(r.index, now)
       }
-      this.checkSessions(node, b)
+      this.checkSessions(node, b, links)
       this.checkChain(node, b)
     }
-    this.checkRelay(now)
+    this.checkRelay(now, links)
   }
 
   // Every entry the peer's chain holds is the one the Mothership signed at that seq.
@@ -346,22 +350,46 @@ export class Oracle {
    * with another honest peer for `relayBudgetMs` (a fraction of the anti-entropy period, many
    * times any link's delay) has passed it on by then.
    */
-  private checkRelay (now: number): void {
+  private checkRelay (now: number, links: Map<number, SimLink[]>): void {
     const budget = this.relayBudgetMs() * 1000
     const seen = new Set<unknown>()
+    const { nodes, honest, revocations } = this.world
+    // Whether each honest peer lacks each revocation (up, its chain without it, and not itself
+    // its subject): the same for every holder, so read once per poll.
+    let lacking: Uint8Array[] | null = null
+    const lacks = (): Uint8Array[] => {
+      lacking ??= revocations.map((r) => {
+        const a = new Uint8Array(nodes.length)
+        for (const other of honest) {
+          const peer = nodes[other]
+          if (peer.up && peer.chain.entryHash(r.seq) !== r.hash && peer.chain.revocation(peer.id) === undefined) a[other] = 1
+        }
+        return a
+      })
+      return lacking
+    }
     for (const [index, b] of this.books) {
-      const node = this.world.nodes[index]
-      if (!node.up) continue
-      for (const r of this.world.revocations) {
+      const node = nodes[index]
+      if (!node.up || b.held.size === 0) continue
+      // The honest peers this holder has open connections to, in the order of world.honest,
+      // each with its connections in linksBetween's order: a peer without one has nothing to check.
+      const byRemote = new Map<number, SimLink[]>()
+      for (const link of links.get(index) ?? []) {
+        if (link.to === index || !this.isHonest(link.to)) continue
+        const group = byRemote.get(link.to)
+        if (group === undefined) byRemote.set(link.to, [link])
+        else group.push(link)
+      }
+      if (byRemote.size === 0) continue
+      const others = [...byRemote.keys()].sort((x, y) => this.honestPos(x) - this.honestPos(y))
+      for (const r of revocations) {
         const heldAt = b.held.get(r.index)
         if (heldAt === undefined) continue
-        for (const other of this.world.honest) {
-          if (other === index || this.relayReported.has(`${r.index}:${other}`)) continue
-          const peer = this.world.nodes[other]
-          if (!peer.up ||
-            peer.chain.entryHash(r.seq) === r.hash ||
-            peer.chain.revocation(peer.id) !== undefined) continue
-          for (const link of this.world.net.linksBetween(index, other)) {
+        const lack = lacks()[r.index]
+        for (const other of others) {
+          if (this.relayReported.has(`${r.index}:${other}`) || lack[other] !== 1) continue
+          const peer = nodes[other]
+          for (const link of byRemote.get(other)!) {
             if (link.broken || link.peer.broken || link.peer.closed) continue
             seen.add(link)
             const since = this.linkSince.get(link) ?? now
@@ -374,6 +402,16 @@ export class Oracle {
       }
     }
     for (const l of this.linkSince.keys()) if (!seen.has(l)) this.linkSince.delete(l)
+  }
+
+  private honestIndex: Map<number, number> | null = null
+  private honestPos (index: number): number {
+    this.honestIndex ??= new Map(this.world.honest.map((n, i) => [n, i]))
+    return this.honestIndex.get(index) ?? -1
+  }
+
+  private isHonest (index: number): boolean {
+    return this.honestPos(index) >= 0
   }
 
   private readonly linkSince = new Map<unknown, number>()
@@ -407,14 +445,15 @@ export class Oracle {
     return own
   }
 
-  private checkSessions (node: SimNode, b: PeerBooks): void {
+  private checkSessions (node: SimNode, b: PeerBooks, links: Map<number, SimLink[]>): void {
     const open = new Set<unknown>()
     for (const r of this.world.revocations) {
       if (!b.held.has(r.index)) continue
       for (const key of r.cuts.keys()) {
         const remote = this.world.indexOfKey(key)
         if (remote === undefined) continue
-        for (const link of this.world.net.linksBetween(node.index, remote)) {
+        for (const link of links.get(node.index) ?? []) {
+          if (link.to !== remote) continue
           open.add(link)
           if (b.revokedLinks.has(link)) this.report('revoked-session-kept', node.name, `${node.name} kept a connection with ${this.nameOf(key)} open although it holds revocation '${r.label}'`)
         }
