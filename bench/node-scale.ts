@@ -136,6 +136,7 @@ async function build (n: number, dir: string): Promise<Built> {
       return r < 2 ? undefined : r === 2 ? agents[0].pair : agents[2].pair
     }
     let lastLog = performance.now()
+    let lastDone = 0
     for (let i = 0; i < n; i += batch) {
       // Record i claims the time it is signed at, less its distance from the last record: the
       // N records cover 30 days that end when the build ends.
@@ -143,8 +144,12 @@ async function build (n: number, dir: string): Promise<Built> {
       await Promise.all(Array.from({ length: Math.min(batch, n - i) }, async (_, k) =>
         await rt.appendRecord({ kind: 'intent', text: `${i + k} ${TEXT}`.slice(0, 300) }, signerOf(i + k))))
       if (performance.now() - lastLog > 10_000) {
+        // The rate falls as the log grows: the time left at the current rate is a lower bound.
+        const done = Math.min(n, i + batch)
+        const recent = (done - lastDone) / ((performance.now() - lastLog) / 1000)
         lastLog = performance.now()
-        log(`    ${(i + batch).toLocaleString('en-US')} records, ${((i + batch) / ((performance.now() - t0) / 1000)).toFixed(0)}/s`)
+        lastDone = done
+        log(`    ${done.toLocaleString('en-US')} records, ${(done / ((lastLog - t0) / 1000)).toFixed(0)}/s overall, ${recent.toFixed(0)}/s now: at least ${((n - done) / recent / 60).toFixed(0)} min to go`)
       }
     }
     now = Date.now()
