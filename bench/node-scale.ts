@@ -1,6 +1,7 @@
 /**
  * A node holding N records, measured on the user's path (issue 18): sizes from
- * `BENCH_SCALE_RECORDS` (default `10000,100000`; `1000000` works when asked, and takes long).
+ * `BENCH_SCALE_RECORDS` (default `10000,100000`; `1000000` runs the same code and takes long: not
+ * yet run to the end).
  *
  * 1. Build: `aura init` makes a real home; then, in this process, the node's own runtime
  *    (NodeRuntime, as the daemon opens it: LevelDB with fsync, the IntentWriter's group commit,
