@@ -362,7 +362,8 @@ export class Oracle {
         const a = new Uint8Array(nodes.length)
         for (const other of honest) {
           const peer = nodes[other]
-          if (peer.up && peer.chain.entryHash(r.seq) !== r.hash && peer.chain.revocation(peer.id) === undefined) a[other] = 1
+          const missing = peer.chain.entryHash(r.seq) !== r.hash
+          if (peer.up && missing && peer.chain.revocation(peer.id) === undefined) a[other] = 1
         }
         return a
       })
