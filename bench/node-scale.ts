@@ -47,13 +47,14 @@ import { pingControl } from '../node/control/client.js'
 import { runOperation } from '../node/operations.js'
 import { NodeRuntime } from '../node/runtime.js'
 import { ensureBuilt } from '../test/build-dist.js'
-import { median, report, type Row } from './lib/harness.js'
+import { envCount, envCounts, median, report, settings, type Row } from './lib/harness.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin/aura.js')
-const SIZES = (process.env.BENCH_SCALE_RECORDS ?? '10000,100000').split(',').map(Number)
-const RUNS = Number(process.env.BENCH_RUNS ?? 5)
-const STARTS = Number(process.env.BENCH_SCALE_STARTS ?? 3)
+// `npm run bench -- --quick` (BENCH_SECONDS < 1): one small size, to see that it runs.
+const SIZES = envCounts('BENCH_SCALE_RECORDS', settings.seconds < 1 ? [1000] : [10_000, 100_000])
+const RUNS = Math.max(1, envCount('BENCH_RUNS', 5))
+const STARTS = Math.max(1, envCount('BENCH_SCALE_STARTS', 3))
 const KEEP = process.env.BENCH_SCALE_KEEP === '1'
 const DAY = 86_400_000
 const HOUR = 3_600_000

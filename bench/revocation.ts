@@ -41,7 +41,7 @@ import { loadIdentity } from '../node/identity.js'
 import { mothershipInit } from '../node/mothership/mothership.js'
 import { runOperation } from '../node/operations.js'
 import { NodeRuntime } from '../node/runtime.js'
-import { median, report, type Row } from './lib/harness.js'
+import { envCount, median, report, type Row } from './lib/harness.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = path.join(ROOT, 'bin/aura.js')
@@ -53,15 +53,6 @@ const GOAL_MS = 100
 const DISCOVER = envCount('BENCH_DISCOVER', 0) === 1
 const SETTLE_MS = envCount('BENCH_SETTLE_MS', 3000)
 const ENV = { ...process.env, NO_COLOR: '1' }
-
-// A non-negative integer setting; anything else stops the bench rather than running it with NaN.
-function envCount (name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not '${raw}'`)
-  return n
-}
 
 interface Node {
   name: string
@@ -76,15 +67,20 @@ interface Node {
 const now = (): number => performance.timeOrigin + performance.now()
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100)
 
+// User + system CPU ms of a /proc stat file (a process's or a thread's). Fields after the
+// command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+function cpuMsOfStat (file: string): number {
+  const f = readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ')
+  return (Number(f[11]) + Number(f[12])) * TICK_MS
+}
+
 // CPU time (user + system, ms) the daemons have used so far, from /proc; null where there is none.
 function cpuOf (nodes: Node[]): number | null {
   let sum = 0
   for (const n of nodes) {
     if (n.child?.pid === undefined) return null
     try {
-      // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th.
-      const f = readFileSync(`/proc/${n.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-      sum += (Number(f[11]) + Number(f[12])) * TICK_MS
+      sum += cpuMsOfStat(`/proc/${n.child.pid}/stat`)
     } catch {
       return null
     }
@@ -103,8 +99,7 @@ function threadCpuOf (nodes: Node[]): Map<string, number> {
     for (const tid of tids) {
       try {
         const name = tid === String(pid) ? 'js' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '')
-        const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-        out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_MS)
+        out.set(name, (out.get(name) ?? 0) + cpuMsOfStat(`/proc/${pid}/task/${tid}/stat`))
       } catch {}
     }
   }

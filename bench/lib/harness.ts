@@ -25,6 +25,26 @@ export interface Row {
 }
 
 /** How long and how often to measure; `npm run bench -- --quick` shortens both for a smoke run. */
+/** A non-negative integer setting; anything else stops the bench rather than running it with NaN. */
+export function envCount (name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (raw.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, not '${raw}'`)
+  return n
+}
+
+/** A comma-separated list of positive integers (sizes); anything else stops the bench. */
+export function envCounts (name: string, fallback: number[]): number[] {
+  const raw = process.env[name]
+  if (raw === undefined) return fallback
+  return raw.split(',').map((part) => {
+    const n = Number(part)
+    if (part.trim() === '' || !Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be positive integers separated by commas, not '${raw}'`)
+    return n
+  })
+}
+
 export const settings = {
   runs: Number(process.env.BENCH_RUNS ?? 5),
   seconds: Number(process.env.BENCH_SECONDS ?? 1)
