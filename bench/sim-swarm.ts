@@ -4,12 +4,13 @@
  * then the violating seeds with the command that replays each; writes bench/out/sim-swarm.json.
  *
  * npx tsx bench/sim-swarm.ts [seeds=200] [start=1] [full|model]
+ * BENCH_SWARM_WORKERS=N: N worker threads instead of one per core.
  * Under `npm run bench` (20 seeds; 4 with --quick) it reports a row to the harness table.
  */
 import '../node/compat.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { simSwarm } from '../sim/index.js'
-import { report, settings } from './lib/harness.js'
+import { envCount, report, settings } from './lib/harness.js'
 
 const harness = process.env.BENCH_RESULT_FILE !== undefined
 const seeds = Number(process.argv[2] ?? (harness ? (settings.seconds < 1 ? 4 : 20) : 200))
@@ -19,6 +20,7 @@ const out = await simSwarm({
   seeds,
   start,
   mode,
+  workers: process.env.BENCH_SWARM_WORKERS === undefined ? undefined : envCount('BENCH_SWARM_WORKERS', 1),
   outDir: 'bench/out/swarm',
   onSeed: (r, done, total) => process.stderr.write(`[${done}/${total}] seed ${r.seed} ${r.ok ? 'ok' : 'VIOLATION'} ${(r.wallMs / 1000).toFixed(1)}s  ${r.params}\n`)
 })
