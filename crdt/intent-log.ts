@@ -265,6 +265,19 @@ export class IntentLog {
     return out
   }
 
+  /**
+   * The records held after the first `n`, in the order they were taken in (records are only ever
+   * added), decoded; entries that do not decode are left out. `recordsFrom(0)` is `records()`.
+   */
+  * recordsFrom (n: number): Generator<{ id: RecordId, record: SignedRecord }, void, undefined> {
+    let at = 0
+    for (const id of this.bytes.keys()) {
+      if (at++ < n) continue
+      const record = this.record(id)
+      if (record !== undefined) yield { id, record }
+    }
+  }
+
   /** The decoded record `id`, if held and well formed. */
   record (id: RecordId): SignedRecord | undefined {
     const cached = this.decoded.get(id)

@@ -271,6 +271,26 @@ export function decodeVerifiedAll (
 }
 
 /**
+ * Checks in `batch` the signatures of decoded records not checked yet and keeps the answers as
+ * `verifyRecord` keeps its own, so its later calls on them cost nothing (a daemon does this in
+ * the background after start, on its worker pool, before the first query needs every answer).
+ */
+export function verifyRecordsAhead (records: readonly SignedRecord[], batch: SignatureBatch): void {
+  const pending: SignedRecord[] = []
+  for (const record of records) {
+    const message = unsignedOf.get(record)
+    if (message === undefined || verified.has(record)) continue
+    batch.add({ message: signedMessage('record', message), sig: Buffer.from(record.sig, 'base64url'), pub: Buffer.from(record.pub, 'base64url') })
+    pending.push(record)
+  }
+  const answers = batch.finish()
+  pending.forEach((record, i) => {
+    verified.set(record, answers[i])
+    unsignedOf.delete(record)
+  })
+}
+
+/**
  * Parses canonical record bytes and checks their shape and that `signer` is the key id of
  * `pub`. Throws E_MALFORMED; does not check the signature (`verifyRecord` does).
  */

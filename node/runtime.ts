@@ -15,6 +15,8 @@ import { join } from 'node:path'
 import { AuthorityChain, decodeEntry, encodeEntry, type ChainEntry } from '../crdt/authority-chain.js'
 import { teamCarrierRule, writerActor } from '../crdt/change-auth.js'
 import { keyPairFromSeed, type KeyPair } from '../crdt/crypto.js'
+import { EffectiveViewCache, type EffectiveViewLike } from '../crdt/effective-view-cache.js'
+import { verifyRecordsAhead, type SignatureBatch, type SignedRecord } from '../crdt/record.js'
 import { toB64u, type Json } from '../crdt/canonical.js'
 import { ExistsError, KeyMismatchError, NotFoundError } from '../crdt/errors.js'
 import { keyIdOf, shortId, type KeyId } from '../crdt/ids.js'
@@ -60,6 +62,8 @@ export class NodeRuntime {
   mothershipKey: KeyPair | null
   hooks: RuntimeHooks = {}
   private readonly agentWriters = new Map<KeyId, IntentWriter>()
+  private readonly views = new EffectiveViewCache()
+  private closing = false
   readonly now: () => number
   /** The local write gate: the view's rules, applied before anything is signed. */
   readonly gate: WriteGate
@@ -123,6 +127,15 @@ export class NodeRuntime {
 
   /** The key id of this node. */
   get key (): KeyId { return this.identity.keyId }
+
+  /**
+   * The effective view of every record held under the current chain, or null without a chain.
+   * Kept between calls: only the signers with records new since the last call are recomputed,
+   * and all of them when the chain moved (crdt/effective-view-cache.ts).
+   */
+  effectiveView (): EffectiveViewLike | null {
+    return this.chain === null ? null : this.views.view(this.store.intent.log, this.chain)
+  }
 
   /** The config. */
   get config (): LoadedConfig['config'] { return this.loaded.config }
@@ -244,7 +257,33 @@ export class NodeRuntime {
   }
 
   /** Flushes and closes the store. */
+  /**
+   * Checks the signatures of every record held, `chunk` at a time in `batch`es with a turn of
+   * the event loop between chunks, then computes the effective view once: what the first query
+   * after a start would otherwise do while the caller waits (about 50 µs a record). Stops early
+   * when the runtime closes; true when it did it all.
+   */
+  async warmUp (batch: () => SignatureBatch, chunk = 1000): Promise<boolean> {
+    const log = this.store.intent.log
+    // The records held now: what arrives meanwhile was checked on arrival.
+    let left = log.size
+    let records: SignedRecord[] = []
+    for (const { record } of log.recordsFrom(0)) {
+      if (this.closing || left-- <= 0) break
+      records.push(record)
+      if (records.length < chunk) continue
+      verifyRecordsAhead(records, batch())
+      records = []
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    if (this.closing) return false
+    if (records.length > 0) verifyRecordsAhead(records, batch())
+    this.effectiveView()
+    return true
+  }
+
   async close (): Promise<void> {
+    this.closing = true
     await this.writer.close().catch(() => {})
     for (const w of this.agentWriters.values()) await w.close().catch(() => {})
     await this.store.close()

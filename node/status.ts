@@ -5,7 +5,6 @@
  * @example
  * const s = nodeStatus(rt, live)   // s.problems: [{ code: 'E_STALE', message: ... }]
  */
-import { effectiveView } from '../crdt/effective-view.js'
 import { shortId, type KeyId } from '../crdt/ids.js'
 import type { SignedRecord } from '../crdt/record.js'
 import type { LiveState } from './operation.js'
@@ -20,7 +19,7 @@ const REFUSED_RECENT_MS = 10 * 60_000
 export function nodeStatus (rt: NodeRuntime, live?: LiveState) {
   const chain = rt.chain
   const records = rt.store.intent.log.records()
-  const view = chain === null ? null : effectiveView(records, chain)
+  const view = rt.effectiveView()
   const self = chain?.member(rt.key)
   const revoked = chain?.revocation(rt.key)
   const problems: Array<{ code: string, message: string }> = []

@@ -158,7 +158,7 @@ async function importInto (rt: NodeRuntime, file: string, b: Backup, stale: bool
     await rt.writer.ingest(added)
     rt.hooks.recordsAdded?.()
   }
-  const view = effectiveView(log.records(), chain)
+  const view = rt.effectiveView()!
   const reasons: Record<string, number> = {}
   const ids = new Set(b.records.map((bytes) => recordIdOf(bytes)))
   for (const id of ids) {

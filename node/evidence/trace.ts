@@ -6,7 +6,7 @@
  * const rows = traceRecords(rt, { actor: 'peer-5f3a', since: '30d' })
  */
 import type { KeyRevocation } from '../../crdt/authority-view.js'
-import { effectiveView } from '../../crdt/effective-view.js'
+import type { EffectiveViewLike } from '../../crdt/effective-view-cache.js'
 import { shortId, type KeyId, type RecordId } from '../../crdt/ids.js'
 import { verifyRecord, type SignedRecord } from '../../crdt/record.js'
 import type { NodeRuntime } from '../runtime.js'
@@ -67,7 +67,7 @@ export function * traceRows (rt: NodeRuntime, filter: RecordFilter): Generator<T
   const label = labeller(rt)
   const byActor = filter.actor === undefined ? null : identityFilter(rt, filter.actor)
   const bySigner = filter.signer === undefined ? null : identityFilter(rt, filter.signer)
-  const view = rt.chain === null ? null : effectiveView(all, rt.chain)
+  const view = rt.effectiveView()
   const chosen: Array<{ id: RecordId, record: SignedRecord }> = []
   for (const entry of all) {
     const record = entry.record
@@ -85,7 +85,7 @@ export function * traceRows (rt: NodeRuntime, filter: RecordFilter): Generator<T
 function row (
   id: RecordId,
   record: SignedRecord,
-  view: ReturnType<typeof effectiveView> | null,
+  view: EffectiveViewLike | null,
   label: (k: KeyId) => string,
   rev: KeyRevocation | undefined
 ): TraceRow {

@@ -12,7 +12,6 @@
  * const version = await versionAt(history, t, 'src/auth/verify.py', 'verify_token', blobs)
  */
 import { canonicalBytes } from '../../crdt/canonical.js'
-import { effectiveView } from '../../crdt/effective-view.js'
 import { NotFoundError, UsageError } from '../../crdt/errors.js'
 import { resolvePrefix, type RecordId } from '../../crdt/ids.js'
 import { verifyRecord, type SignedRecord } from '../../crdt/record.js'
@@ -68,9 +67,8 @@ export function logOrder<T extends { id: RecordId, record: SignedRecord }> (reco
 
 /** Whether each record counts here: null when effective, else why not. */
 export function statusOf (rt: NodeRuntime): (id: RecordId, record: SignedRecord) => string | null {
-  const chain = rt.chain
-  if (chain === null) return (_id, record) => verifyRecord(record) ? null : 'bad_signature'
-  const view = effectiveView(rt.store.intent.log.records(), chain)
+  const view = rt.effectiveView()
+  if (view === null) return (_id, record) => verifyRecord(record) ? null : 'bad_signature'
   return (id) => view.effective.has(id) ? null : view.quarantined.get(id)?.reason ?? 'unknown'
 }
 

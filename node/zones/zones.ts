@@ -19,7 +19,6 @@
  * await claimZone(rt, { patterns: ['src/auth/**'], mode: 'block', ttl: '8h' })
  * const { warnings } = zoneGate(rt, rt.key, delta)   // throws E_ZONE inside a block zone
  */
-import { effectiveView } from '../../crdt/effective-view.js'
 import { LockdownError, NotFoundError, UsageError, ZoneError } from '../../crdt/errors.js'
 import { keyIdOf, resolvePrefix, shortId, type KeyId, type RecordId } from '../../crdt/ids.js'
 import type { SignedRecord } from '../../crdt/record.js'
@@ -174,8 +173,8 @@ function bindingZones (rt: NodeRuntime): Zone[] {
 }
 
 function currentZones (rt: NodeRuntime): Zone[] {
-  const chain = rt.requireChain()
-  return zonesOf(effectiveView(rt.store.intent.log.records(), chain).effective)
+  rt.requireChain()
+  return zonesOf(rt.effectiveView()!.effective)
 }
 
 // The units a delta changes, where they are and (for moves and renames) where they were.
