@@ -1,28 +1,32 @@
 /**
  * The effective view of a growing log, kept between queries: what `effectiveView` returns for
- * every record held, recomputed only for the signers whose records arrived since the last call.
+ * every record held, recomputed only where records arrived since the last call.
  *
  * Every quarantine rule of `effectiveView` reads one record, its own signer's other records
  * (cut ancestry, equivocation, time order, quotas) and the authority view; none reads another
  * signer's records. So the view of a log is the union of the views of each signer's records,
- * and a new record changes only its signer's part. A log only grows (records are never removed)
+ * and a new record changes only its signer's part. Within a part, the common arrival is the next
+ * record at the tip of its signer's path (seq one above the highest held, `prev` naming it, the
+ * signer not revoked): it changes no earlier record's outcome (no seq is shared, no ancestor's
+ * chain changes), so only it is judged (`tipReason`, with the QuotaPath kept at the tip); any
+ * other arrival recomputes its signer's part. A log only grows (records are never removed)
  * and hands out what it added since a count (`recordsFrom`); a chain that moved (another head,
- * or another chain object) makes every part stale, so all are recomputed from the held records.
- * test/crdt/effective-view-cache.test.ts checks the union against `effectiveView` of the whole
- * log after every step of random histories.
+ * or another chain object) makes every part stale. test/crdt/effective-view-cache.test.ts checks the result
+ * against `effectiveView` of the whole log after every step of random histories.
  *
  * The maps returned are read-only unions: lookups go to the signer's part; iteration is by
- * signer, each part in id order (not id order overall, unlike `effectiveView`).
+ * signer, in no particular order within a part (not id order, unlike `effectiveView`).
  *
  * @example
  * const views = new EffectiveViewCache()
  * views.view(log, chain).effective.has(id)   // computed for every signer
  * views.view(log, chain)                     // the same object while nothing changed
  */
-import { effectiveView, type EffectiveView, type Quarantined } from './effective-view.js'
+import { effectiveView, tipReason, type Quarantined } from './effective-view.js'
 import type { AuthorityView } from './authority-view.js'
 import type { KeyId, RecordId } from './ids.js'
-import type { SignedRecord } from './record.js'
+import { recordSize, verifyRecord, type SignedRecord } from './record.js'
+import { QuotaPath, quotasFor } from './write-rules.js'
 
 /** A log that only grows: its record count and the records held after the first `n`. */
 export interface GrowingLog {
@@ -36,18 +40,29 @@ export interface EffectiveViewLike {
   readonly quarantined: ReadonlyMap<RecordId, Quarantined>
 }
 
-type Held = { id: RecordId, record: SignedRecord }
+interface Held { id: RecordId, record: SignedRecord }
 
-/** The effective view of one log under one chain, updated per signer. */
+/** A signer's validly signed record of the highest seq, and the quota state of its path. */
+interface Tip { id: RecordId, seq: number, path: QuotaPath }
+
+/** One signer's records and their outcomes. */
+interface Part {
+  readonly records: Held[]
+  effective: Map<RecordId, SignedRecord>
+  quarantined: Map<RecordId, Quarantined>
+  /** Null when nothing is validly signed: no arrival is a tip's. */
+  tip: Tip | null
+}
+
+/** The effective view of one log under one chain, updated per arrival. */
 export class EffectiveViewCache {
   private log: GrowingLog | null = null
   private auth: AuthorityView | null = null
   private head = ''
   /** Records read from the log so far (`log.size` when they were read). */
   private seen = 0
-  private readonly bySigner = new Map<KeyId, Held[]>()
+  private readonly parts = new Map<KeyId, Part>()
   private readonly signerOf = new Map<RecordId, KeyId>()
-  private readonly parts = new Map<KeyId, EffectiveView>()
   private readonly stale = new Set<KeyId>()
   private memo: EffectiveViewLike | null = null
 
@@ -58,11 +73,11 @@ export class EffectiveViewCache {
     if (auth !== this.auth || head !== this.head) {
       this.auth = auth
       this.head = head
-      for (const signer of this.bySigner.keys()) this.stale.add(signer)
+      for (const signer of this.parts.keys()) this.stale.add(signer)
     }
-    this.readNew(log)
-    if (this.memo !== null && this.stale.size === 0) return this.memo
-    for (const signer of this.stale) this.parts.set(signer, effectiveView(this.bySigner.get(signer)!, auth))
+    const added = this.readNew(log, auth)
+    if (this.memo !== null && !added && this.stale.size === 0) return this.memo
+    for (const signer of this.stale) this.recompute(this.parts.get(signer)!, auth)
     this.stale.clear()
     this.memo = {
       effective: new PartsMap(this.parts, this.signerOf, (p) => p.effective),
@@ -74,26 +89,86 @@ export class EffectiveViewCache {
   private reset (log: GrowingLog): void {
     this.log = log
     this.seen = 0
-    this.bySigner.clear()
-    this.signerOf.clear()
     this.parts.clear()
+    this.signerOf.clear()
     this.stale.clear()
     this.memo = null
   }
 
-  private readNew (log: GrowingLog): void {
+  // Takes in what the log added since the last call; true if anything was.
+  private readNew (log: GrowingLog, auth: AuthorityView): boolean {
     const size = log.size
-    if (size === this.seen) return
+    if (size === this.seen) return false
     for (const held of log.recordsFrom(this.seen)) {
       const signer = held.record.signer
-      let list = this.bySigner.get(signer)
-      if (list === undefined) this.bySigner.set(signer, list = [])
-      list.push(held)
+      let part = this.parts.get(signer)
+      if (part === undefined) {
+        part = { records: [], effective: new Map(), quarantined: new Map(), tip: null }
+        this.parts.set(signer, part)
+      }
+      part.records.push(held)
       this.signerOf.set(held.id, signer)
-      this.stale.add(signer)
+      if (this.stale.has(signer) || !this.atTip(part, held, auth)) this.stale.add(signer)
     }
     this.seen = size
+    return true
   }
+
+  /** Judges `held` alone if it arrived at its signer's tip; false if not. */
+  private atTip (part: Part, { id, record }: Held, auth: AuthorityView): boolean {
+    const tip = part.tip
+    if (tip === null || record.seq !== tip.seq + 1 || record.prev !== tip.id || !verifyRecord(record)) return false
+    if (auth.revocation(record.signer) !== undefined) return false
+    const member = auth.member(record.signer)
+    const size = recordSize(record)
+    const found = member === undefined
+      ? { backdated: false, overQuota: false }
+      : tip.path.judge(record.ts, size, quotasFor(auth.quotas, member))
+    const reason = tipReason(id, record, auth, found)
+    if (reason === undefined) part.effective.set(id, record)
+    else part.quarantined.set(id, { record, reason })
+    tip.path.push(record.ts, size)
+    tip.path.compact()
+    part.tip = { id, seq: record.seq, path: tip.path }
+    return true
+  }
+
+  private recompute (part: Part, auth: AuthorityView): void {
+    const view = effectiveView(part.records, auth)
+    part.effective = view.effective
+    part.quarantined = view.quarantined
+    part.tip = tipOf(part.records)
+  }
+}
+
+/**
+ * The tip of a signer's records: its validly signed record of the highest seq (the first held
+ * if two share it: a record arriving on the other one's branch names another `prev` and
+ * recomputes the part), with the quota state of its path (its ancestors by `prev` at seqs one
+ * apart, as chainFindings walks them).
+ */
+function tipOf (records: readonly Held[]): Tip | null {
+  const byId = new Map<RecordId, SignedRecord>()
+  let top: Held | null = null
+  for (const held of records) {
+    if (!verifyRecord(held.record)) continue
+    byId.set(held.id, held.record)
+    if (top === null || held.record.seq > top.record.seq) top = held
+  }
+  if (top === null) return null
+  const path: SignedRecord[] = [top.record]
+  for (let at = top.record; at.prev !== null;) {
+    const parent = byId.get(at.prev)
+    if (parent === undefined || parent.seq !== at.seq - 1) break
+    path.push(parent)
+    at = parent
+  }
+  const quota = new QuotaPath()
+  for (let i = path.length - 1; i >= 0; i--) {
+    quota.push(path[i].ts, recordSize(path[i]))
+    quota.compact()
+  }
+  return { id: top.id, seq: top.record.seq, path: quota }
 }
 
 /** One of the view's maps as the union of the signers' parts. */
@@ -101,9 +176,9 @@ class PartsMap<V> implements ReadonlyMap<RecordId, V> {
   readonly size: number
 
   constructor (
-    private readonly parts: ReadonlyMap<KeyId, EffectiveView>,
+    private readonly parts: ReadonlyMap<KeyId, Part>,
     private readonly signerOf: ReadonlyMap<RecordId, KeyId>,
-    private readonly pick: (part: EffectiveView) => ReadonlyMap<RecordId, V>
+    private readonly pick: (part: Part) => ReadonlyMap<RecordId, V>
   ) {
     let size = 0
     for (const p of parts.values()) size += pick(p).size

@@ -77,6 +77,27 @@ export function effectiveView (
   return { effective, quarantined }
 }
 
+/**
+ * Why a record is quarantined, or undefined when it counts, given that its
+ * signer is not revoked, holds no other validly signed record of its seq, and `found` is what
+ * its signer's chain rules find for it (chainFindings, or a QuotaPath at its parent): the rules
+ * above for a record appended at the tip of its signer's path, which changes no other record's
+ * outcome (crdt/effective-view-cache.ts).
+ */
+export function tipReason (
+  id: RecordId,
+  record: SignedRecord,
+  auth: AuthorityView,
+  found: { backdated: boolean, overQuota: boolean }
+): QuarantineReason | undefined {
+  const signed = new Set<RecordId>(verifyRecord(record) ? [id] : [])
+  const findings = new Map<KeyId, ChainFindings>([[record.signer, {
+    backdated: new Set(found.backdated ? [id] : []),
+    overQuota: new Set(found.overQuota ? [id] : [])
+  }]])
+  return quarantineReason({ id, record }, auth, signed, new Map(), new Set(), findings)
+}
+
 function quarantineReason (
   { id, record }: Held,
   auth: AuthorityView,
