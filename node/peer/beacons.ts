@@ -54,17 +54,25 @@ export class BeaconSchedule {
 
   /** Signs a beacon of the current head now and hands it to the engines. */
   beacon (): void {
+    const bytes = this.sign()
+    if (bytes !== null) for (const e of this.c.engines()) e.localBeacon(bytes)
+  }
+
+  /**
+   * Signs a beacon of the current head now and returns it, for the caller to hand on (with the
+   * chain entries it names); null on a node without the team key, or without engines.
+   */
+  sign (): Uint8Array | null {
     const key = this.c.signingKey()
     const chain = this.c.chain()
-    if (key === null || chain === null) return
-    const engines = [...this.c.engines()]
-    if (engines.length === 0) return
+    if (key === null || chain === null) return null
+    if ([...this.c.engines()].length === 0) return null
     const b = makeBeacon(
       { team: chain.team, headSeq: chain.head.seq, headHash: chain.head.hash, ts: this.c.now() },
       key
     )
     const bytes = encodeBeacon(b)
     this.onSigned?.(bytes, b)
-    for (const e of engines) e.localBeacon(bytes)
+    return bytes
   }
 }

@@ -10,8 +10,8 @@
  *   connections hung up and its addresses forgotten (revocation.ts);
  * - dialling and redialling: which keys are dialled (never a revoked one, nobody once this node
  *   is revoked), backoff after failures, redial as soon as a session closes (dialer.ts);
- * - the Mothership's beacons: at start, every interval, and at once when its chain grows
- *   (beacons.ts);
+ * - the Mothership's beacons: at start, every interval, and at once when its chain grows, then
+ *   in the same frame as the new entries (beacons.ts);
  * - the local write gate's first rule: no record signed by a revoked key, none but receipts
  *   during a lockdown (write-gate.ts), asked for the node's key and for an agent's;
  * - the write path around it (writer.ts): the record rules when the node has them, the fields
@@ -113,7 +113,7 @@ export interface PeerComponents {
 /** What the peer core asks of a sync engine (node/sync/engine.ts). */
 export interface PeerEngine {
   localBeacon: (bytes: Uint8Array) => void
-  localChainAppended: (fromSeq: number) => void
+  localChainAppended: (fromSeq: number, beacon?: Uint8Array) => void
   localRecordsAdded: () => void
   tick: () => void
   keepAlive: () => void
@@ -179,8 +179,9 @@ export class PeerCore {
    * for, and a receipt due.
    */
   chainAppended (fromSeq: number): void {
-    for (const e of this.c.engines()) e.localChainAppended(fromSeq)
-    this.beacons.beacon()
+    // The beacon naming the new head goes with the entries, in the same frame (one per hop).
+    const beacon = this.beacons.sign()
+    for (const e of this.c.engines()) e.localChainAppended(fromSeq, beacon ?? undefined)
     this.holdingsChanged()
   }
 

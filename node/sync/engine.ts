@@ -132,6 +132,8 @@ interface Session {
   link: Link
   trusted: boolean
   helloSent: boolean
+  /** The protocol version the remote's hello named (1 until it arrives). */
+  version: number
   remoteHead: { seq: number, hash: string } | null
   /** The beacon of a hello that arrived before the session was admitted: weighed once it is. */
   helloBeacon: string | null
@@ -290,6 +292,7 @@ export class SyncEngine {
       link,
       trusted: this.c.chain.member(link.remote) !== undefined,
       helloSent: false,
+      version: 1,
       remoteHead: null,
       helloBeacon: null,
       syncState: this.c.log.initSyncState(),
@@ -343,9 +346,12 @@ export class SyncEngine {
     }
   }
 
-  /** Call after appending entries to the chain locally (the Mothership): pushes and enforces. */
-  localChainAppended (fromSeq: number): void {
-    this.afterChainGrew(fromSeq, null)
+  /**
+   * Call after appending entries to the chain locally (the Mothership): pushes and enforces;
+   * `beacon`, signed for the new head, goes in the same frame as the entries.
+   */
+  localChainAppended (fromSeq: number, beacon?: Uint8Array): void {
+    this.afterChainGrew(fromSeq, null, beacon === undefined ? undefined : toB64u(beacon))
   }
 
   /** Call with a beacon signed locally (the Mothership) or loaded from disk. */
@@ -444,6 +450,7 @@ export class SyncEngine {
       case 'hello':
         if (msg.team !== this.init.team) throw new NotAdmittedError(s.trusted ? `peer belongs to team '${msg.team}', not '${this.init.team}'` : 'not admitted to this team')
         s.remoteHead = msg.head
+        s.version = msg.v
         // A key not admitted yet vouches for nothing: its beacon waits until it is.
         if (!s.trusted) s.helloBeacon = msg.beacon
         else if (msg.beacon !== null && msg.beacon !== this.beaconText) this.acceptBeacon(fromB64u(msg.beacon), s)
@@ -454,7 +461,7 @@ export class SyncEngine {
         else this.sayHello(s)
         return
       case 'chain':
-        this.receiveChain(s, msg.entries)
+        this.receiveChain(s, msg.entries, msg.beacon)
         return
       case 'heads':
         s.paused = false
@@ -556,7 +563,7 @@ export class SyncEngine {
     }
   }
 
-  private receiveChain (s: Session, encoded: string[]): void {
+  private receiveChain (s: Session, encoded: string[], beacon: string | undefined): void {
     const before = this.c.chain.head.seq
     // Entries byte for byte equal to ones held are what applyBatch would skip: skip them before
     // decoding (peers relay each new entry to every session, so most copies are held already).
@@ -579,7 +586,8 @@ export class SyncEngine {
       }
       throw e
     }
-    if (this.c.chain.head.seq > before) this.afterChainGrew(before + 1, s)
+    if (this.c.chain.head.seq > before) this.afterChainGrew(before + 1, s, beacon)
+    else if (beacon !== undefined && s.trusted && beacon !== this.beaconText) this.acceptBeacon(fromB64u(beacon), s)
     if (!s.trusted) {
       if (this.sessions.has(s) &&
         this.c.chain.member(s.link.remote) !== undefined &&
@@ -604,17 +612,24 @@ export class SyncEngine {
     return false
   }
 
-  private afterChainGrew (fromSeq: number, source: Session | null): void {
+  private afterChainGrew (fromSeq: number, source: Session | null, beacon?: string): void {
     const grown = this.c.chain.entries(fromSeq)
     const entries = grown.map(entryB64)
+    // The beacon that came with the entries (or was signed for them here), if it holds for the
+    // chain as it now is: relayed in the same frame, to peers that speak version 2.
+    const carried = beacon !== undefined && beacon !== this.beaconText && (source === null || source.trusted)
+      ? this.carriedBeacon(beacon)
+      : null
     let frame: Uint8Array | null = null
+    let plain: Uint8Array | null = null
     // Relayed before the node's own bookkeeping (enforcing, logging, persisting, receipts),
     // which runs after in the same task, and flushed: a transport that gathers a task's frames
     // into one write would otherwise send the entry only once all of that is done, and every
     // hop of a revocation would wait for it (bench/revocation.ts).
     for (const s of this.sessions) {
       if (s === source || !s.trusted || entries.length === 0) continue
-      this.sendFrame(s, frame ??= encodeMessage({ t: 'chain', entries }))
+      if (carried !== null && s.version >= 2) this.sendFrame(s, frame ??= encodeMessage({ t: 'chain', entries, beacon: carried.b64 }))
+      else this.sendFrame(s, plain ??= encodeMessage({ t: 'chain', entries }))
       s.link.flush?.()
     }
     // Only a revoke entry revokes anyone: without one there is nothing new to enforce.
@@ -626,7 +641,24 @@ export class SyncEngine {
     const deferred = this.deferred
     this.deferred = null
     if (deferred !== null) this.acceptBeacon(deferred.bytes, null)
+    // The carried beacon after them (the revoked are gone before it lifts a refusal), already
+    // sent to the sessions that got the frame; one that did not hold is weighed as any other.
+    if (carried !== null) this.adoptBeacon(carried.beacon, carried.bytes, carried.b64, source, entries.length > 0)
+    else if (beacon !== undefined && beacon !== this.beaconText && (source === null || source.trusted)) {
+      this.acceptBeacon(fromB64u(beacon), source)
+    }
     this.checkRestrictionLifted()
+  }
+
+  /** The verified beacon in `b64` if it is newer than the one acted on and names a held head. */
+  private carriedBeacon (b64: string): { beacon: Beacon, bytes: Uint8Array, b64: string } | null {
+    try {
+      const bytes = fromB64u(b64)
+      const b = this.newerBeacon(bytes)
+      return b !== null && holdsBeaconHead(b, this.c.chain) ? { beacon: b, bytes, b64 } : null
+    } catch {
+      return null
+    }
   }
 
   private enforceRevocations (): void {
@@ -794,14 +826,29 @@ export class SyncEngine {
       this.defer(bytes, b.ts, b.headSeq)
       return
     }
+    this.adoptBeacon(b, bytes, toB64u(bytes), source, false)
+  }
+
+  /**
+   * Acts on a verified beacon that names a held head, newer than the one acted on, and relays
+   * it to every other admitted session (`sentWithChain`: but those of version 2, which had it
+   * with the chain entries).
+   */
+  private adoptBeacon (
+    b: Beacon, bytes: Uint8Array, b64: string, source: Session | null, sentWithChain: boolean
+  ): void {
+    // A held-back beacon acted on just before may be newer.
+    if (this.beaconTs !== null && b.ts <= this.beaconTs) return
     this.beaconTs = b.ts
     const vouched = vouchedTime(b, this.c.clock(), this.init)
     this.freshAsOf = Math.max(this.freshAsOf ?? vouched, vouched)
-    const b64 = toB64u(bytes)
     this.beaconText = b64
     this.events.beacon?.(b, bytes)
     let frame: Uint8Array | null = null
-    for (const s of this.sessions) if (s !== source && s.trusted) this.sendFrame(s, frame ??= encodeMessage({ t: 'beacon', beacon: b64 }))
+    for (const s of this.sessions) {
+      if (s === source || !s.trusted || (sentWithChain && s.version >= 2)) continue
+      this.sendFrame(s, frame ??= encodeMessage({ t: 'beacon', beacon: b64 }))
+    }
     this.checkRestrictionLifted()
   }
 

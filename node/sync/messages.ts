@@ -12,8 +12,11 @@ import { z } from 'zod'
 import { canonicalBytes, deepFreeze, parseCanonical } from '../../crdt/canonical.js'
 import { MalformedError } from '../../crdt/errors.js'
 
-/** Protocol version spoken by this code. */
-export const PROTOCOL_VERSION = 1
+/**
+ * Protocol version spoken by this code. 2: a `chain` message may carry the beacon that vouches
+ * for its entries (sent so only to peers whose hello said 2 or more).
+ */
+export const PROTOCOL_VERSION = 2
 
 const head = z.object({ seq: z.number().int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
 const b64u = z.string().regex(/^[A-Za-z0-9_-]*$/)
@@ -26,8 +29,11 @@ const hello = z.object({
   beacon: b64u.nullable()
 }).strict()
 
-/** Authority chain entries (canonical bytes, base64url), oldest first. */
-const chain = z.object({ t: z.literal('chain'), entries: z.array(b64u).max(100_000) }).strict()
+/**
+ * Authority chain entries (canonical bytes, base64url), oldest first; from version 2 with the
+ * Mothership's beacon naming them, so a revocation travels as one frame per hop, not two.
+ */
+const chain = z.object({ t: z.literal('chain'), entries: z.array(b64u).max(100_000), beacon: b64u.optional() }).strict()
 
 /** Periodic anti-entropy announcement of heads; the receiver answers with what is missing. */
 const heads = z.object({ t: z.literal('heads'), head, beacon: b64u.nullable() }).strict()
@@ -101,7 +107,7 @@ function sortedKeys (msg: Exclude<SyncMessage, AutomergeMsg | AutomergePartMsg>)
   switch (msg.t) {
     case 'hello': return Object.keys(msg).length === 5 ? { beacon: msg.beacon, head: head(msg.head), t: msg.t, team: msg.team, v: msg.v } : msg
     case 'heads': return Object.keys(msg).length === 3 ? { beacon: msg.beacon, head: head(msg.head), t: msg.t } : msg
-    case 'chain': return Object.keys(msg).length === 2 ? { entries: msg.entries, t: msg.t } : msg
+    case 'chain': return Object.keys(msg).length === 2 ? { entries: msg.entries, t: msg.t } : msg.beacon !== undefined && Object.keys(msg).length === 3 ? { beacon: msg.beacon, entries: msg.entries, t: msg.t } : msg
     case 'beacon': return Object.keys(msg).length === 2 ? { beacon: msg.beacon, t: msg.t } : msg
     case 'refused': return Object.keys(msg).length === 3 ? { code: msg.code, message: msg.message, t: msg.t } : msg
     default: return msg

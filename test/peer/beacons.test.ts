@@ -20,13 +20,13 @@ describe('peer core: the Mothership\'s beacons', () => {
     expect(h.beacons).toHaveLength(4)
   })
 
-  it('vouches at once for an entry appended here, after pushing it', () => {
+  it('vouches at once for an entry appended here, in the same call that pushes it', () => {
     const h = peerHarness(['alice'], { isMothership: true })
     h.peer.start()
     h.advance(10_000)
     const seq = h.chain.head.seq + 1
     h.appendLocally()
-    expect(h.calls).toEqual([`chainAppended ${seq}`])
+    expect(h.calls).toEqual([`chainAppended ${seq} with a beacon`])
     expect(h.beacons.map((b) => b.headSeq)).toEqual([seq - 1, seq])
     h.peer.stop()
   })

@@ -130,7 +130,10 @@ export function peerHarness (
     signingKey: () => opts.isMothership === true ? book.key : null,
     engines: () => [{
       localBeacon: (bytes: Uint8Array) => { beacons.push(decodeBeacon(bytes)) },
-      localChainAppended: (from: number) => { calls.push(`chainAppended ${from}`) },
+      localChainAppended: (from: number, beacon?: Uint8Array) => {
+        calls.push(`chainAppended ${from}${beacon === undefined ? '' : ' with a beacon'}`)
+        if (beacon !== undefined) beacons.push(decodeBeacon(beacon))
+      },
       localRecordsAdded: () => { calls.push('recordsAdded') },
       tick: work('tick'),
       keepAlive: work('keepAlive')

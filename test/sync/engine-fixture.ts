@@ -190,11 +190,14 @@ export class TestNode {
     return r
   }
 
-  /** Applies entries signed by the Mothership as if they came from the local CLI, and pushes them. */
-  adopt (entries: readonly ChainEntry[]): void {
+  /**
+   * Applies entries signed by the Mothership as if they came from the local CLI, and pushes them
+   * (with `beacon`, as the Mothership's peer core hands on the beacon it signed for them).
+   */
+  adopt (entries: readonly ChainEntry[], beacon?: Uint8Array): void {
     const before = this.chain.head.seq
     this.chain.applyBatch(entries)
-    if (this.chain.head.seq > before) this.engine.localChainAppended(before + 1)
+    if (this.chain.head.seq > before) this.engine.localChainAppended(before + 1, beacon)
   }
 
   /** Whether this node holds every one of the records. */

@@ -8,9 +8,10 @@ import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
 import { nextRecordFields, recordIdOf, signRecord } from '../../crdt/record.js'
 import type { SyncMessage } from '../../node/sync/messages.js'
-import { actorNamed, keyNamed, settle, TestTeam, type Wire } from './engine-fixture.js'
+import { actorNamed, keyNamed, settle, tap, TestTeam, type Wire } from './engine-fixture.js'
 import { commitSigned, inventedDependency, Writer } from '../crdt/record-fixtures.js'
-import { encodeMessage } from '../../node/sync/messages.js'
+import { decodeMessage, encodeMessage } from '../../node/sync/messages.js'
+import { memoryLinkPair } from '../../node/sync/memory-link.js'
 
 function kinds (msgs: SyncMessage[]): string[] {
   return msgs.map((m) => m.t)
@@ -309,6 +310,49 @@ describe('SyncEngine: refusals', () => {
     expect(applied() - before).toBe(1)
     expect(appliedAtFlush[0]).toBe(0)
     expect(carol.chain.revocation(mallory.id)).toBeDefined()
+  })
+
+  it('relays a revocation and the beacon naming it as one frame per hop', async () => {
+    const team = new TestTeam(['alice', 'bob', 'carol', 'mallory'])
+    const [alice, bob, carol, mallory] = ['alice', 'bob', 'carol', 'mallory'].map((n) => team.node(n))
+    const toAlice = team.connect(bob, alice)
+    const toCarol = team.connect(alice, carol)
+    await settle()
+    const [fromBob, fromAlice] = [toAlice.aToB.length, toCarol.aToB.length]
+    bob.adopt([team.ms.revoke(mallory.id)], team.ms.beacon())
+    await settle()
+    const revocation = (w: Wire, from: number): string[] => w.aToB.slice(from).filter((m) => m.t === 'chain' || m.t === 'beacon')
+      .map((m) => m.t === 'chain' ? `chain ${m.entries.length}${m.beacon === undefined ? '' : ' + beacon'}` : 'beacon')
+    expect(revocation(toAlice, fromBob)).toEqual(['chain 1 + beacon'])
+    expect(revocation(toCarol, fromAlice)).toEqual(['chain 1 + beacon'])
+    expect(carol.chain.revocation(mallory.id)).toBeDefined()
+    expect(carol.engine.lastBeaconTs).toBe(bob.engine.lastBeaconTs)
+    expect(carol.engine.lastBeaconTs).not.toBeNull()
+  })
+
+  it('to a peer whose hello says version 1, relays the entries and the beacon in two frames, as that version reads them', async () => {
+    const team = new TestTeam(['alice', 'bob', 'carol', 'mallory'])
+    const [alice, bob, carol, mallory] = ['alice', 'bob', 'carol', 'mallory'].map((n) => team.node(n))
+    team.connect(bob, alice)
+    // Carol's hellos reach alice saying version 1 (an older peer; the rest is the same protocol).
+    const [a, b] = memoryLinkPair(alice.id, carol.id)
+    const sent: SyncMessage[] = []
+    tap(a, [], sent)
+    const send = b.send.bind(b)
+    b.send = (frame) => {
+      const msg = decodeMessage(frame)
+      send(msg.t === 'hello' ? encodeMessage({ ...msg, v: 1 }) : frame)
+    }
+    alice.engine.addLink(a)
+    carol.engine.addLink(b)
+    await settle()
+    const from = sent.length
+    bob.adopt([team.ms.revoke(mallory.id)], team.ms.beacon())
+    await settle()
+    const got = sent.slice(from).filter((m) => m.t === 'chain' || m.t === 'beacon')
+    expect(got.map((m) => m.t === 'chain' ? `chain${m.beacon === undefined ? '' : ' + beacon'}` : 'beacon')).toEqual(['chain', 'beacon'])
+    expect(carol.chain.revocation(mallory.id)).toBeDefined()
+    expect(carol.engine.lastBeaconTs).toBe(bob.engine.lastBeaconTs)
   })
 
   it('drops a link that carries a record with a bad signature, stores nothing of that batch, and keeps its other links', async () => {
