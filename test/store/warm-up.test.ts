@@ -34,11 +34,16 @@ async function reopened (n: number): Promise<NodeRuntime> {
 
 /** Batches that answer `answer` and count what they were handed. */
 function counting (answer: boolean): { make: () => SignatureBatch, checks: SignatureCheck[], batches: number } {
-  const out = { checks: [] as SignatureCheck[], batches: 0, make: (): SignatureBatch => {
-    const mine: SignatureCheck[] = []
-    out.batches++
-    return { add: (c) => { mine.push(c); out.checks.push(c) }, finish: () => mine.map(() => answer) }
-  } }
+  const checks: SignatureCheck[] = []
+  const out = {
+    checks,
+    batches: 0,
+    make: (): SignatureBatch => {
+      const mine: SignatureCheck[] = []
+      out.batches++
+      return { add: (c) => { mine.push(c); checks.push(c) }, finish: () => mine.map(() => answer) }
+    }
+  }
   return out
 }
 
