@@ -575,13 +575,14 @@ export class SyncEngine {
       const e = toAuraError(err)
       if (e.code === 'E_FORK') {
         this.events.audit?.({ type: 'fork', peer: s.link.remote, code: e.code, message: e.message })
-        this.afterChainGrew(before + 1, s)
+        this.afterChainGrew(before + 1, s, beacon)
         return
       }
       if (e.code === 'E_BAD_CHAIN' && e.context.reason === 'gap') {
         // Honest: a new entry pushed to us before the remote read our hello. Our heads make
-        // it send what we lack; nothing was applied.
+        // it send what we lack; nothing was applied. The beacon with it waits for them.
         this.sendFrame(s, this.headsFrame('heads'))
+        if (beacon !== undefined && s.trusted && beacon !== this.beaconText) this.acceptBeacon(fromB64u(beacon), s)
         return
       }
       throw e

@@ -2,7 +2,9 @@
 // refusals (lockdown, unknown, revoked, bad signature) and the races between them.
 import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
-import { canonicalBytes, parseCanonical } from '../../crdt/canonical.js'
+import { encodeEntry } from '../../crdt/authority-chain.js'
+import { decodeBeacon } from '../../crdt/beacon.js'
+import { canonicalBytes, parseCanonical, toB64u } from '../../crdt/canonical.js'
 import { effectiveView } from '../../crdt/effective-view.js'
 import { keyIdOf, type RecordId } from '../../crdt/ids.js'
 import { IntentLog } from '../../crdt/intent-log.js'
@@ -328,6 +330,26 @@ describe('SyncEngine: refusals', () => {
     expect(carol.chain.revocation(mallory.id)).toBeDefined()
     expect(carol.engine.lastBeaconTs).toBe(bob.engine.lastBeaconTs)
     expect(carol.engine.lastBeaconTs).not.toBeNull()
+  })
+
+  it('keeps the beacon of a chain message whose entries it cannot apply yet (a gap), and acts on it once they arrive', async () => {
+    const team = new TestTeam(['alice', 'carol', 'mallory'])
+    const [alice, carol, mallory] = ['alice', 'carol', 'mallory'].map((n) => team.node(n))
+    const toCarol = team.connect(alice, carol)
+    await settle()
+    const before = carol.engine.lastBeaconTs
+    const first = team.ms.revoke(mallory.id)
+    const second = team.ms.lockdown()
+    const beacon = team.ms.beacon()
+    // Only the second entry, with the beacon naming it: carol lacks the first.
+    toCarol.a.send(encodeMessage({ t: 'chain', entries: [toB64u(encodeEntry(second))], beacon: toB64u(beacon) }))
+    await settle()
+    expect(carol.chain.head.seq).toBe(first.seq - 1)
+    expect(carol.engine.lastBeaconTs).toBe(before)
+    alice.adopt([first, second])
+    await settle()
+    expect(carol.chain.head.seq).toBe(second.seq)
+    expect(carol.engine.lastBeaconTs).toBe(decodeBeacon(beacon).ts)
   })
 
   it('to a peer whose hello says version 1, relays the entries and the beacon in two frames, as that version reads them', async () => {
