@@ -63,6 +63,19 @@ function history (): { genesis: ChainEntry, steps: Array<{ entry: ChainEntry } |
 
 const world = history()
 
+/** A chain admitting one member (key seed `n`), that member's writer, and the head to cite. */
+function oneMember (n: number, name: string): {
+  b: ChainBuilder
+  chain: AuthorityChain
+  writer: Writer
+  h: { auth: { seq: number, hash: string } }
+} {
+  const b = new ChainBuilder()
+  b.admit(n, name)
+  const h = { auth: { seq: b.head.seq, hash: b.head.hash } }
+  return { b, chain: AuthorityChain.fromEntries(b.entries), writer: new Writer(name, chainKey(n), LATER), h }
+}
+
 describe('EffectiveViewCache', () => {
   it('equals the view of everything held after every arrival, in any order', () => {
     fc.assert(fc.property(
@@ -99,11 +112,7 @@ describe('EffectiveViewCache', () => {
   })
 
   it('recomputes an old record when its signer\'s new record changes it (a twin: equivocation)', () => {
-    const b = new ChainBuilder()
-    b.admit(3, 'bob')
-    const chain = AuthorityChain.fromEntries(b.entries)
-    const bob = new Writer('bob', chainKey(3), LATER)
-    const h = { auth: { seq: b.head.seq, hash: b.head.hash } }
+    const { chain, writer: bob, h } = oneMember(3, 'bob')
     const b1 = bob.write('b1', h)
     const b2 = bob.write('b2', h)
     const twin = new Writer('bob', chainKey(3), LATER); twin.head = b1
@@ -116,11 +125,7 @@ describe('EffectiveViewCache', () => {
   })
 
   it('recomputes every signer when the chain moves (a revocation arrives after the records)', () => {
-    const b = new ChainBuilder()
-    b.admit(4, 'mallory')
-    const chain = AuthorityChain.fromEntries(b.entries)
-    const mallory = new Writer('mallory', chainKey(4), LATER)
-    const h = { auth: { seq: b.head.seq, hash: b.head.hash } }
+    const { b, chain, writer: mallory, h } = oneMember(4, 'mallory')
     const m1 = mallory.write('m1', h)
     const m2 = mallory.write('m2', h)
     const log = IntentLog.create(actorOf('cache'))
@@ -136,11 +141,7 @@ describe('EffectiveViewCache', () => {
   })
 
   it('starts over for another log', () => {
-    const b = new ChainBuilder()
-    b.admit(2, 'alice')
-    const chain = AuthorityChain.fromEntries(b.entries)
-    const alice = new Writer('alice', chainKey(2), LATER)
-    const h = { auth: { seq: b.head.seq, hash: b.head.hash } }
+    const { chain, writer: alice, h } = oneMember(2, 'alice')
     const one = IntentLog.create(actorOf('one'))
     const two = IntentLog.create(actorOf('two'))
     const a1 = alice.write('a1', h)
