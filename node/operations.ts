@@ -56,13 +56,19 @@ export const OPERATIONS = {
     summary: 'Records with their status (effective, quarantined), oldest first',
     daemon: 'optional',
     params: z.strictObject({ ...filter, kind: optional, receipts: flag }),
-    rows: async ({ rt }, p) => (await import('./evidence/trace.js')).traceRows(rt, await traceFilter(p))
+    rows: async ({ rt }, p) => {
+      await rt.warmedUp()
+      return (await import('./evidence/trace.js')).traceRows(rt, await traceFilter(p))
+    }
   }),
   'audit-export': defineStreamOperation({
     summary: 'Records and audit events as verifiable JSON lines',
     daemon: 'optional',
     params: z.strictObject(filter),
-    rows: async ({ rt }, p) => await (await import('./evidence/audit-export.js')).auditExportLines(rt, p)
+    rows: async ({ rt }, p) => {
+      await rt.warmedUp()
+      return await (await import('./evidence/audit-export.js')).auditExportLines(rt, p)
+    }
   }),
 
   status: defineOperation({
@@ -70,6 +76,7 @@ export const OPERATIONS = {
     daemon: 'optional',
     params: none,
     run: async ({ rt, live }) => {
+      await rt.warmedUp()
       const s = (await import('./status.js')).nodeStatus(rt, live)
       const workspace = await (await import('./workspace-node/apply-ops.js')).workspaceSummary(rt)
       if (workspace.conflicts > 0) s.problems.push({ code: 'E_CONFLICT', message: `${workspace.conflicts} received change${workspace.conflicts === 1 ? '' : 's'} not applied to the workspace: see \`aura conflicts\`` })

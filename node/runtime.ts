@@ -64,6 +64,7 @@ export class NodeRuntime {
   private readonly agentWriters = new Map<KeyId, IntentWriter>()
   private readonly views = new EffectiveViewCache()
   private closing = false
+  private warming: Promise<boolean> | null = null
   readonly now: () => number
   /** The local write gate: the view's rules, applied before anything is signed. */
   readonly gate: WriteGate
@@ -256,7 +257,6 @@ export class NodeRuntime {
     this.hooks.audited?.(type, fields)
   }
 
-  /** Flushes and closes the store. */
   /**
    * Checks the signatures of every record held, `chunk` at a time in `batch`es with a turn of
    * the event loop between chunks, then computes the effective view once: what the first query
@@ -264,6 +264,22 @@ export class NodeRuntime {
    * when the runtime closes; true when it did it all.
    */
   async warmUp (batch: () => SignatureBatch, chunk = 1000): Promise<boolean> {
+    const run = this.checkHeld(batch, chunk)
+    this.warming = run
+    return await run
+  }
+
+  /**
+   * Resolves once a warm-up under way is done, at once when none is: a query of the view that
+   * waits for it has the signatures checked in batches (on the daemon's worker pool) instead of
+   * one by one on its own thread, competing with the warm-up. A warm-up that failed leaves the
+   * query to do it (the daemon logs the failure).
+   */
+  async warmedUp (): Promise<void> {
+    await this.warming?.catch(() => false)
+  }
+
+  private async checkHeld (batch: () => SignatureBatch, chunk: number): Promise<boolean> {
     const log = this.store.intent.log
     // The records held now: what arrives meanwhile was checked on arrival.
     let left = log.size
@@ -282,6 +298,7 @@ export class NodeRuntime {
     return true
   }
 
+  /** Flushes and closes the store. */
   async close (): Promise<void> {
     this.closing = true
     await this.writer.close().catch(() => {})

@@ -70,6 +70,19 @@ describe('the warm-up after a start', () => {
     expect(rt.effectiveView()!.effective.size).toBe(rt.store.intent.log.size)
   })
 
+  it('a query can wait for it: warmedUp resolves when it is done, at once when none runs', async () => {
+    const rt = await reopened(30)
+    let done = false
+    await rt.warmedUp()
+    const warming = rt.warmUp(counting(true).make, 10)
+    void rt.warmedUp().then(() => { done = true })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(done).toBe(false)
+    await warming
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(done).toBe(true)
+  })
+
   it('stops when the runtime closes', async () => {
     const rt = await reopened(30)
     const batches = counting(true)
