@@ -65,7 +65,11 @@ describe('rotate-key', () => {
     await team.until('dave receives records written after the rotation', async () =>
       (await team.json<any[]>('dave', 'aura trace --since 1h')).some((r) => r.id === written.id && r.status === 'effective'), 30_000)
     const dave = await team.status('dave')
-    expect(dave.problems).toEqual([])
+    // Catching up from several peers at once, a change can come from one before its dependency
+    // comes from another: refused as E_MISSING_DEPS, that link's sync starts afresh and the
+    // change arrives (docs/protocol.md), but status lists the refusal for 10 minutes. Seen twice
+    // in 8 runs of this test under a loaded machine; nothing else may be a problem.
+    expect(dave.problems.filter((p: { code: string }) => p.code !== 'E_MISSING_DEPS')).toEqual([])
     expect(dave.connected).toContain(team.id('mothership'))
     expect(Date.parse(dave.stale.lastBeacon)).toBeGreaterThan(Date.now() - 5_000)
     const peers = await team.json<any[]>('dave', 'aura mothership list-peers')
