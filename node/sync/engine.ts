@@ -582,13 +582,13 @@ export class SyncEngine {
         // Honest: a new entry pushed to us before the remote read our hello. Our heads make
         // it send what we lack; nothing was applied. The beacon with it waits for them.
         this.sendFrame(s, this.headsFrame('heads'))
-        if (beacon !== undefined && s.trusted && beacon !== this.beaconText) this.acceptBeacon(fromB64u(beacon), s)
+        this.weighBeacon(beacon, s)
         return
       }
       throw e
     }
     if (this.c.chain.head.seq > before) this.afterChainGrew(before + 1, s, beacon)
-    else if (beacon !== undefined && s.trusted && beacon !== this.beaconText) this.acceptBeacon(fromB64u(beacon), s)
+    else this.weighBeacon(beacon, s)
     if (!s.trusted) {
       if (this.sessions.has(s) &&
         this.c.chain.member(s.link.remote) !== undefined &&
@@ -645,10 +645,14 @@ export class SyncEngine {
     // The carried beacon after them (the revoked are gone before it lifts a refusal), already
     // sent to the sessions that got the frame; one that did not hold is weighed as any other.
     if (carried !== null) this.adoptBeacon(carried.beacon, carried.bytes, carried.b64, source, entries.length > 0)
-    else if (beacon !== undefined && beacon !== this.beaconText && (source === null || source.trusted)) {
-      this.acceptBeacon(fromB64u(beacon), source)
-    }
+    else this.weighBeacon(beacon, source)
     this.checkRestrictionLifted()
+  }
+
+  /** A beacon that came with chain entries, weighed as any other: ours or an admitted session's, if new. */
+  private weighBeacon (b64: string | undefined, source: Session | null): void {
+    if (b64 === undefined || b64 === this.beaconText || (source !== null && !source.trusted)) return
+    this.acceptBeacon(fromB64u(b64), source)
   }
 
   /** The verified beacon in `b64` if it is newer than the one acted on and names a held head. */
