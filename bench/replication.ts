@@ -54,8 +54,9 @@ interface AuraFull {
   recvBytes: number
   sentBytes: number
   recvFrames: number
+  maxRssMiB: number
 }
-interface HcFull { heldMs: number, cpuMs: number, size: number, digest: string }
+interface HcFull { heldMs: number, cpuMs: number, size: number, digest: string, maxRssMiB: number }
 interface Trial<T> { result: T, seedCpuMs: number, load: number }
 interface Started { addr: string, peerId: string, digest: string }
 
@@ -267,6 +268,8 @@ async function main (): Promise<void> {
     const auraHeld = aura.map((t) => t.result.heldMs / 1000)
     const hcHeld = hyper.map((t) => t.result.heldMs / 1000)
     const ratios = aura.map((t, i) => t.result.heldMs / hyper[i].result.heldMs)
+    const durableRatios = aura.map((t, i) => t.result.durableMs / hyper[i].result.heldMs)
+    const perRecordUs = (msList: number[]): string => (med(msList) * 1000 / RECORDS).toFixed(1)
     const med = (xs: number[]): number => median(xs)
     const range = (xs: number[], d = 2): string => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`
     const rowsOut: Array<[string, string, string, string]> = [
@@ -274,6 +277,9 @@ async function main (): Promise<void> {
       ['  ratio Aura / Hypercore (per trial pair)', `${med(ratios).toFixed(2)} (${range(ratios)})`, '1', ''],
       ['  of which: link open; records message arrived (s)', `${med(aura.map((t) => t.result.dialMs / 1000)).toFixed(3)}; ${med(aura.map((t) => t.result.bulkArrivedMs / 1000)).toFixed(3)}`, '', ''],
       ['  durable in the fresh peer\'s store (s)', med(aura.map((t) => t.result.durableMs / 1000)).toFixed(3), '(stored on arrival)', ''],
+      ['  ratio durable Aura / Hypercore (per trial pair)', `${med(durableRatios).toFixed(2)} (${range(durableRatios)})`, '1', '<= 0.7'],
+      ['  per record, held; durable (µs)', `${perRecordUs(aura.map((t) => t.result.heldMs))}; ${perRecordUs(aura.map((t) => t.result.durableMs))}`, perRecordUs(hyper.map((t) => t.result.heldMs)), ''],
+      ['  peak RSS of the fresh peer\'s process (MiB)', med(aura.map((t) => t.result.maxRssMiB)).toFixed(0), med(hyper.map((t) => t.result.maxRssMiB)).toFixed(0), ''],
       ['  CPU of the fresh peer until it holds all (s)', med(aura.map((t) => t.result.cpuMs / 1000)).toFixed(3), med(hyper.map((t) => t.result.cpuMs / 1000)).toFixed(3), ''],
       ['    of which its main thread (s)', med(aura.map((t) => t.result.mainCpuMs / 1000)).toFixed(3), '', ''],
       ['  CPU of the fresh peer until durable (s)', med(aura.map((t) => t.result.durableCpuMs / 1000)).toFixed(3), '', ''],
@@ -308,6 +314,9 @@ async function main (): Promise<void> {
       row('full replication: Aura link open (dial + stream)', 's', aura.map((t) => t.result.dialMs / 1000)),
       row('full replication: Aura records message arrived', 's', aura.map((t) => t.result.bulkArrivedMs / 1000)),
       row('full replication: Aura durable in store', 's', aura.map((t) => t.result.durableMs / 1000)),
+      row('full replication: ratio Aura durable / Hypercore', 'x', durableRatios),
+      row('full replication: Aura fresh peer peak RSS', 'MiB', aura.map((t) => t.result.maxRssMiB)),
+      row('full replication: Hypercore reader peak RSS', 'MiB', hyper.map((t) => t.result.maxRssMiB)),
       row('full replication: Aura fresh peer CPU until held', 's', aura.map((t) => t.result.cpuMs / 1000)),
       row('full replication: Aura fresh peer main-thread CPU until held', 's', aura.map((t) => t.result.mainCpuMs / 1000), `signatures checked on workers: ${aura.map((t) => t.result.verified.workers).join(' ')} of ${RECORDS}`),
       row('full replication: Aura fresh peer CPU until durable', 's', aura.map((t) => t.result.durableCpuMs / 1000)),

@@ -56,7 +56,11 @@ let appended = 0
 const counts = new LinkCounts()
 const heldAt = new Map<RecordId, bigint>()
 const waiting = new Map<RecordId, (t: bigint) => void>()
-let whenSize: { size: number, resolve: (at: { t: bigint, cpu: number, mainCpu: number }) => void } | undefined
+let whenSize: {
+  size: number
+  resolve: (at: { t: bigint, cpu: number, mainCpu: number }) => void
+  reject: (err: Error) => void
+} | undefined
 
 function cpuMs (): number {
   const u = process.cpuUsage()
@@ -126,6 +130,16 @@ serve({
       { chain, log: store.intent.log, localKey: host.key, clock: () => Date.now(), random: Math.random },
       { team: chain.team },
       {
+        // BENCH_REPL_VERBOSE=1: the engine's audit events (refusals, dropped links) on stderr.
+        // A refusal while a full replication is awaited fails it at once (a refused record never
+        // arrives: waiting would only end at the caller's timeout).
+        audit: (e) => {
+          if (process.env.BENCH_REPL_VERBOSE === '1') console.error(`[${name}]`, JSON.stringify(e).slice(0, 400))
+          if (e.type === 'refused' && whenSize !== undefined) {
+            whenSize.reject(new Error(`the fresh peer refused records: ${e.code} ${e.message}`))
+            whenSize = undefined
+          }
+        },
         recordsAdded: (ids) => {
           const t = process.hrtime.bigint()
           for (const id of ids) {
@@ -162,7 +176,7 @@ serve({
     counts.largest = 0
     const before = counts.snapshot()
     const full = new Promise<{ t: bigint, cpu: number, mainCpu: number }>(
-      (resolve) => { whenSize = { size: expect, resolve } }
+      (resolve, reject) => { whenSize = { size: expect, resolve, reject } }
     )
     const cpu0 = cpuMs()
     const main0 = mainCpuMs()
@@ -187,7 +201,9 @@ serve({
       recvBytes: after.recvBytes - before.recvBytes,
       sentBytes: after.sentBytes - before.sentBytes,
       recvFrames: after.recvFrames - before.recvFrames,
-      verified: { ...(n.pool?.stats ?? { workers: 0, here: 0 }) }
+      verified: { ...(n.pool?.stats ?? { workers: 0, here: 0 }) },
+      // This process is new per trial, so its peak resident set is the fresh peer's.
+      maxRssMiB: process.resourceUsage().maxRSS / 1024
     }
   },
 

@@ -115,7 +115,9 @@ serve({
     c.download({ start: 0, end: -1 })
     const held = await full
     const cpu = cpuMs() - cpu0
-    return { heldMs: ms(t0, held), cpuMs: cpu, size: heldAt.size, digest: await digest(c) }
+    // This process is new per trial, so its peak resident set is the fresh reader's.
+    const maxRssMiB = process.resourceUsage().maxRSS / 1024
+    return { heldMs: ms(t0, held), cpuMs: cpu, size: heldAt.size, digest: await digest(c), maxRssMiB }
   },
 
   /** Appends the next extra record as one block; returns when it started and when it was stored. */
